@@ -1,0 +1,297 @@
+// Package conformance runs ONNX backend test directories (model.onnx plus
+// test_data_set_N/input_K.pb and output_K.pb) against the engine.
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/engine/onnx"
+)
+
+// Status is the outcome of one test.
+type Status int
+
+// Outcomes of a test.
+const (
+	Pass Status = iota
+	Fail
+	Unsupported
+)
+
+func (s Status) String() string {
+	return [...]string{"PASS", "FAIL", "UNSUPPORTED"}[s]
+}
+
+// Result is the outcome of one test directory.
+type Result struct {
+	Name   string
+	Dir    string
+	Status Status
+	Reason string
+}
+
+// Tolerances for float32 outputs: |got-want| <= Atol + Rtol*|want|.
+const (
+	Rtol = 1e-4
+	Atol = 1e-5
+)
+
+// Summary counts results.
+type Summary struct {
+	Passed, Failed, Unsupported int
+	Results                     []Result
+}
+
+// Run runs every test found under dirs (a directory holding model.onnx is
+// one test; any other directory is searched one level deep), writes one
+// line per test to w and the summary line last.
+func Run(dirs []string, w io.Writer) (Summary, error) {
+	var s Summary
+	var tests []string
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "model.onnx")); err == nil {
+			tests = append(tests, d)
+			continue
+		}
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			return s, err
+		}
+		for _, e := range entries {
+			if _, err := os.Stat(filepath.Join(d, e.Name(), "model.onnx")); err == nil {
+				tests = append(tests, filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	for _, t := range tests {
+		r := RunTest(t)
+		s.Results = append(s.Results, r)
+		switch r.Status {
+		case Pass:
+			s.Passed++
+			fmt.Fprintf(w, "PASS %s\n", r.Name)
+		case Fail:
+			s.Failed++
+			fmt.Fprintf(w, "FAIL %s: %s\n", r.Name, r.Reason)
+		case Unsupported:
+			s.Unsupported++
+			fmt.Fprintf(w, "UNSUPPORTED %s: %s\n", r.Name, r.Reason)
+		}
+	}
+	fmt.Fprintf(w, "conformance: %d passed, %d failed, %d unsupported\n", s.Passed, s.Failed, s.Unsupported)
+	return s, nil
+}
+
+// RunTest runs one test directory.
+func RunTest(dir string) (r Result) {
+	r = Result{Name: filepath.Base(dir), Dir: dir}
+	defer func() {
+		if p := recover(); p != nil {
+			r.Status, r.Reason = Fail, fmt.Sprintf("panic: %v", p)
+		}
+	}()
+	model, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		return fail(r, err)
+	}
+	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
+	sort.Strings(sets)
+	if len(sets) == 0 {
+		return fail(r, errors.New("no test_data_set_* directories"))
+	}
+	pm, err := onnx.Decode(model, onnx.Limits{})
+	if err != nil {
+		return fail(r, err)
+	}
+	supported := map[string]bool{}
+	for _, op := range engine.SupportedOps() {
+		supported[op] = true
+	}
+	for _, n := range pm.Graph.Nodes {
+		if !supported[n.OpType] || n.Domain != "" && n.Domain != "ai.onnx" {
+			return unsupported(r, fmt.Sprintf("node %q: unsupported %s", n.Name, strings.TrimPrefix(n.Domain+"."+n.OpType, ".")))
+		}
+	}
+	declared := map[string]engine.DType{}
+	for _, vi := range pm.Graph.Inputs {
+		declared[vi.Name] = engine.DType(vi.ElemType)
+	}
+	var inputNames []string
+	inits := map[string]bool{}
+	for _, t := range pm.Graph.Initializers {
+		inits[t.Name] = true
+	}
+	for _, vi := range pm.Graph.Inputs {
+		if !inits[vi.Name] {
+			if !vi.IsTensor {
+				return unsupported(r, fmt.Sprintf("graph/non-tensor input %q", vi.Name))
+			}
+			inputNames = append(inputNames, vi.Name)
+		}
+	}
+	for _, set := range sets {
+		ins, err := readTensors(set, "input", len(inputNames))
+		if err != nil {
+			if engine.IsUnsupported(err) {
+				return unsupported(r, err.Error())
+			}
+			return fail(r, fmt.Errorf("%s: %w", filepath.Base(set), err))
+		}
+		want, err := readTensors(set, "output", -1)
+		if err != nil {
+			if engine.IsUnsupported(err) {
+				return unsupported(r, err.Error())
+			}
+			return fail(r, fmt.Errorf("%s: %w", filepath.Base(set), err))
+		}
+		if len(ins) != len(inputNames) {
+			return fail(r, fmt.Errorf("%s: %d inputs for %d graph inputs", filepath.Base(set), len(ins), len(inputNames)))
+		}
+		opts := engine.Options{Name: "model.onnx", Constants: map[string]*engine.Tensor{}, InputShapes: map[string][]int{}}
+		byName := map[string]*engine.Tensor{}
+		for i, n := range inputNames {
+			bfloat16Bits(ins[i], declared[n])
+			byName[n] = ins[i]
+			opts.InputShapes[n] = ins[i].Shape
+		}
+		var m *engine.Model
+		for try := 0; ; try++ {
+			m, err = engine.LoadBytes(model, opts)
+			var ce *engine.ConstantInputError
+			if errors.As(err, &ce) && try < len(inputNames) {
+				if t, ok := byName[ce.Input]; ok {
+					opts.Constants[ce.Input] = t
+					continue
+				}
+			}
+			break
+		}
+		if err != nil {
+			if engine.IsUnsupported(err) {
+				return unsupported(r, err.Error())
+			}
+			return fail(r, err)
+		}
+		var feed []*engine.Tensor
+		for _, vi := range m.Inputs() {
+			feed = append(feed, byName[vi.Name])
+		}
+		s := m.NewSession()
+		for run := 0; run < 2; run++ { // the second run catches state left over
+			got, err := s.Run(feed)
+			if err != nil {
+				return fail(r, err)
+			}
+			if len(got) != len(want) {
+				return fail(r, fmt.Errorf("%d outputs, expected %d", len(got), len(want)))
+			}
+			for i := range got {
+				bfloat16Bits(want[i], got[i].DType)
+				if err := Compare(got[i], want[i]); err != nil {
+					return fail(r, fmt.Errorf("%s run %d output %d (%s): %w", filepath.Base(set), run+1, i, m.Outputs()[i].Name, err))
+				}
+			}
+		}
+	}
+	r.Status = Pass
+	return r
+}
+
+// bfloat16Bits converts a UINT16 tensor holding bfloat16 bits (how the
+// ONNX backend tests store bfloat16 data) into a BFLOAT16 tensor when the
+// model declares that type.
+func bfloat16Bits(t *engine.Tensor, want engine.DType) {
+	if want != engine.BFloat16 || t.DType != engine.Uint16 {
+		return
+	}
+	t.F = make([]float32, len(t.I))
+	for i, b := range t.I {
+		t.F[i] = math.Float32frombits(uint32(b) << 16)
+	}
+	t.DType, t.I = engine.BFloat16, nil
+}
+
+func fail(r Result, err error) Result {
+	r.Status, r.Reason = Fail, err.Error()
+	return r
+}
+
+func unsupported(r Result, why string) Result {
+	r.Status, r.Reason = Unsupported, strings.TrimPrefix(why, "model.onnx: ")
+	return r
+}
+
+// readTensors reads PREFIX_0.pb, PREFIX_1.pb, ... from dir (n of them, or
+// as many as exist when n < 0).
+func readTensors(dir, prefix string, n int) ([]*engine.Tensor, error) {
+	var out []*engine.Tensor
+	for i := 0; n < 0 || i < n; i++ {
+		path := filepath.Join(dir, fmt.Sprintf("%s_%d.pb", prefix, i))
+		data, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) && n < 0 {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		t, err := onnx.DecodeTensor(data, onnx.Limits{})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+		}
+		et, err := engine.FromONNX(t)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+		}
+		out = append(out, et)
+	}
+	return out, nil
+}
+
+// Compare checks a result against the expected tensor: same type class and
+// shape, integers equal, floats within the tolerances (NaN matches NaN).
+func Compare(got, want *engine.Tensor) error {
+	if !equal(got.Shape, want.Shape) {
+		return fmt.Errorf("shape %v, expected %v", got.Shape, want.Shape)
+	}
+	if want.DType.IsInt() != got.DType.IsInt() {
+		return fmt.Errorf("type %v, expected %v", got.DType, want.DType)
+	}
+	if want.DType.IsInt() {
+		for i := range want.I {
+			if got.I[i] != want.I[i] {
+				return fmt.Errorf("element %d is %d, expected %d", i, got.I[i], want.I[i])
+			}
+		}
+		return nil
+	}
+	for i := range want.F {
+		g, w := float64(got.F[i]), float64(want.F[i])
+		if math.IsNaN(w) && math.IsNaN(g) || g == w {
+			continue
+		}
+		if math.Abs(g-w) > Atol+Rtol*math.Abs(w) {
+			return fmt.Errorf("element %d is %g, expected %g", i, g, w)
+		}
+	}
+	return nil
+}
+
+func equal(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,56 @@
+package conformance
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// testdata is where Debian's libonnx-testdata installs the ONNX backend tests.
+const testdata = "/usr/share/libonnx-testdata/data"
+
+// required lists the operators the engine promises; a test whose model uses
+// only these must pass.
+var required = map[string]bool{}
+
+func init() {
+	for _, op := range strings.Fields(`Conv Gemm MatMul Add Sub Mul Div Relu LeakyRelu Clip Sigmoid Tanh
+		HardSigmoid HardSwish Softmax LogSoftmax MaxPool AveragePool GlobalAveragePool GlobalMaxPool
+		BatchNormalization Flatten Reshape Transpose Concat Squeeze Unsqueeze Pad Identity Dropout
+		ReduceMean Constant Shape Gather Cast`) {
+		required[op] = true
+	}
+}
+
+// TestBackend runs the ONNX backend node and PyTorch tests. Without the
+// test data it skips, unless KAGEN_REQUIRE_CONFORMANCE is set (as .ci/run
+// does after installing the package), which turns the skip into a failure.
+func TestBackend(t *testing.T) {
+	if _, err := os.Stat(testdata); err != nil {
+		if os.Getenv("KAGEN_REQUIRE_CONFORMANCE") != "" {
+			t.Fatalf("KAGEN_REQUIRE_CONFORMANCE is set but %s is missing (apt-get install libonnx-testdata)", testdata)
+		}
+		t.Skipf("%s not found (apt-get install libonnx-testdata)", testdata)
+	}
+	var dirs []string
+	for _, sub := range []string{"node", "pytorch-converted", "pytorch-operator", "simple"} {
+		dirs = append(dirs, filepath.Join(testdata, sub))
+	}
+	var sb strings.Builder
+	s, err := Run(dirs, &sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, r := range s.Results {
+		if r.Status == Fail {
+			failed++
+			t.Errorf("FAIL %s: %s", r.Name, r.Reason)
+		}
+	}
+	t.Logf("conformance: %d passed, %d failed, %d unsupported", s.Passed, s.Failed, s.Unsupported)
+	if s.Passed < 250 {
+		t.Errorf("only %d tests passed; expected at least 250", s.Passed)
+	}
+}

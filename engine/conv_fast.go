@@ -1,0 +1,209 @@
+package engine
+
+import (
+	"github.com/kagen-ai/kagen/engine/gemm"
+)
+
+// convKernel runs a convolution as im2col plus a GEMM against weights that
+// were packed once at load (one packed matrix per group).
+type convKernel struct {
+	p        *convParams
+	packed   []*gemm.PackedA
+	bias     []float32
+	act      activation
+	kdim     int // rows of the im2col matrix: cg*kh*kw
+	cols     int // columns: oh*ow
+	direct   bool
+	colSize  int
+	gemmSize int
+}
+
+// depthwiseKernel runs a convolution with one input and one output channel
+// per group directly, without im2col.
+type depthwiseKernel struct {
+	p    *convParams
+	w    []float32
+	bias []float32
+	act  activation
+}
+
+func compileConv(n *node, c *compiler) (Kernel, error) {
+	p := n.params.(*convParams)
+	wv := n.in[1]
+	if wv.constant == nil || n.input(2) != nil && n.input(2).constant == nil {
+		return nil, nil // weights fed at run time: the reference kernel
+	}
+	var bias []float32
+	if b := n.input(2); b != nil {
+		bias = b.constant.F
+	}
+	if p.cg == 1 && p.mg == 1 {
+		return &depthwiseKernel{p: p, w: wv.constant.F, bias: bias, act: n.act}, nil
+	}
+	w := p.window
+	k := &convKernel{p: p, bias: bias, act: n.act, kdim: p.cg * w.kh * w.kw, cols: w.oh * w.ow}
+	k.direct = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && w.padT == 0 && w.padL == 0 && w.padB == 0 && w.padR == 0
+	if !k.direct {
+		k.colSize = k.kdim * k.cols
+	}
+	for g := 0; g < p.group; g++ {
+		wg := wv.constant.F[g*p.mg*k.kdim : (g+1)*p.mg*k.kdim]
+		buf := make([]float32, gemm.PackedASize(p.mg, k.kdim))
+		k.packed = append(k.packed, gemm.PackA(buf, p.mg, k.kdim, wg, k.kdim, false))
+	}
+	args := gemm.Args{M: p.mg, N: k.cols, K: k.kdim, PackedA: k.packed[0], LDB: k.cols}
+	k.gemmSize = gemm.ScratchSize(&args)
+	return k, nil
+}
+
+// ScratchSize implements scratchUser.
+func (k *convKernel) ScratchSize() int { return k.colSize + k.gemmSize }
+
+// Run implements Kernel.
+func (k *convKernel) Run(x *Exec, in, out []*Tensor) {
+	p, w := k.p, k.p.window
+	src, dst := in[0].F, out[0].F
+	scratch := x.scratch
+	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
+	for b := 0; b < w.batch; b++ {
+		for g := 0; g < p.group; g++ {
+			xg := src[(b*w.c+g*p.cg)*planeIn : (b*w.c+(g+1)*p.cg)*planeIn]
+			col := xg
+			if !k.direct {
+				col = scratch[:k.colSize]
+				im2col(w, xg, p.cg, col)
+			}
+			args := gemm.Args{
+				M: p.mg, N: k.cols, K: k.kdim,
+				PackedA: k.packed[g],
+				B:       col, LDB: k.cols,
+				C:       dst[(b*p.m+g*p.mg)*planeOut : (b*p.m+(g+1)*p.mg)*planeOut],
+				Scratch: scratch[k.colSize:],
+			}
+			if k.bias != nil {
+				args.Bias, args.BiasMode = k.bias[g*p.mg:(g+1)*p.mg], gemm.BiasPerRow
+			}
+			if k.act.on {
+				args.Clamp, args.Lo, args.Hi = true, k.act.lo, k.act.hi
+			}
+			gemm.Sgemm(&args)
+		}
+	}
+}
+
+// im2col lays out the receptive fields of channels x[0:cg] as a matrix with
+// one row per (channel, ky, kx) and one column per output position.
+func im2col(w *window, x []float32, cg int, col []float32) {
+	n := w.oh * w.ow
+	row := 0
+	for c := 0; c < cg; c++ {
+		plane := x[c*w.ih*w.iw : (c+1)*w.ih*w.iw]
+		for ky := 0; ky < w.kh; ky++ {
+			for kx := 0; kx < w.kw; kx++ {
+				dst := col[row*n : (row+1)*n]
+				im2colRow(w, plane, ky, kx, dst)
+				row++
+			}
+		}
+	}
+}
+
+// im2colRow fills one im2col row: input tap (ky, kx) for every output.
+func im2colRow(w *window, plane []float32, ky, kx int, dst []float32) {
+	// Output columns whose input column is inside the image.
+	x0, x1 := validRange(w.ow, w.sw, kx*w.dw-w.padL, w.iw)
+	for oy := 0; oy < w.oh; oy++ {
+		d := dst[oy*w.ow : (oy+1)*w.ow]
+		iy := oy*w.sh - w.padT + ky*w.dh
+		if iy < 0 || iy >= w.ih || x0 >= x1 {
+			clear(d)
+			continue
+		}
+		clear(d[:x0])
+		clear(d[x1:])
+		srow := plane[iy*w.iw : (iy+1)*w.iw]
+		ix := x0*w.sw + kx*w.dw - w.padL
+		if w.sw == 1 {
+			copy(d[x0:x1], srow[ix:ix+x1-x0])
+			continue
+		}
+		for ox := x0; ox < x1; ox++ {
+			d[ox] = srow[ix]
+			ix += w.sw
+		}
+	}
+}
+
+// validRange returns the outputs o in [lo, hi) with 0 <= o*stride+off < size.
+func validRange(outs, stride, off, size int) (lo, hi int) {
+	lo = 0
+	if off < 0 {
+		lo = (-off + stride - 1) / stride
+	}
+	hi = outs
+	if last := size - 1 - off; last < 0 {
+		hi = 0
+	} else {
+		hi = min(outs, last/stride+1)
+	}
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}
+
+// Run implements Kernel.
+func (k *depthwiseKernel) Run(_ *Exec, in, out []*Tensor) {
+	p, w := k.p, k.p.window
+	src, dst := in[0].F, out[0].F
+	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
+	kk := w.kh * w.kw
+	for b := 0; b < w.batch; b++ {
+		for c := 0; c < p.m; c++ {
+			plane := src[(b*w.c+c)*planeIn : (b*w.c+c+1)*planeIn]
+			o := dst[(b*p.m+c)*planeOut : (b*p.m+c+1)*planeOut]
+			bias := float32(0)
+			if k.bias != nil {
+				bias = k.bias[c]
+			}
+			for i := range o {
+				o[i] = bias
+			}
+			wc := k.w[c*kk : (c+1)*kk]
+			for kx := 0; kx < w.kw; kx++ {
+				x0, x1 := validRange(w.ow, w.sw, kx*w.dw-w.padL, w.iw)
+				if x0 >= x1 {
+					continue
+				}
+				for oy := 0; oy < w.oh; oy++ {
+					orow := o[oy*w.ow+x0 : oy*w.ow+x1]
+					for ky := 0; ky < w.kh; ky++ {
+						iy := oy*w.sh - w.padT + ky*w.dh
+						if iy < 0 || iy >= w.ih {
+							continue
+						}
+						wv := wc[ky*w.kw+kx]
+						ix := x0*w.sw + kx*w.dw - w.padL
+						srow := plane[iy*w.iw:]
+						if w.sw == 1 {
+							s := srow[ix : ix+len(orow)]
+							for i := range orow {
+								orow[i] += wv * s[i]
+							}
+							continue
+						}
+						for i := range orow {
+							orow[i] += wv * srow[ix]
+							ix += w.sw
+						}
+					}
+				}
+			}
+			if k.act.on {
+				for i, v := range o {
+					o[i] = k.act.apply(v)
+				}
+			}
+		}
+	}
+}

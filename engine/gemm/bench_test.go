@@ -1,0 +1,61 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkSgemm measures single-threaded Sgemm with the active kernel.
+// Sub-benchmarks are named MxNxK with the operand form: raw (both operands
+// packed per call), packedA (A prepacked, as convolution weights) or packedB
+// (B prepacked, as dense weights).
+func BenchmarkSgemm(b *testing.B) {
+	shapes := []struct {
+		m, n, k int
+		forms   []string
+	}{
+		{64, 128, 288, []string{"raw", "packedA"}},
+		{256, 256, 256, []string{"raw", "packedA", "packedB"}},
+		{512, 512, 512, []string{"raw"}},
+		{1, 512, 1024, []string{"raw", "packedB"}},  // GEMV: y[1xN] = x[1xK] W[KxN]
+		{1, 1024, 512, []string{"raw", "packedB"}},  // GEMV, wide
+		{64, 2000, 576, []string{"packedA"}},        // conv 3x3, 64->64 channels
+		{64, 2000, 10240, []string{"packedA"}},      // conv with a long K
+		{8, 1000, 1024, []string{"raw", "packedB"}}, // small batch dense
+	}
+	for _, s := range shapes {
+		for _, form := range s.forms {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.m, s.n, s.k, form), func(b *testing.B) {
+				benchSgemm(b, active, s.m, s.n, s.k, form)
+			})
+		}
+	}
+}
+
+// BenchmarkSgemmGo measures the portable Go kernel.
+func BenchmarkSgemmGo(b *testing.B) {
+	b.Run("256x256x256/raw", func(b *testing.B) { benchSgemm(b, goKernel, 256, 256, 256, "raw") })
+}
+
+func benchSgemm(b *testing.B, kern *kernel, m, n, k int, form string) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	a := storage(rng, m, k, k, 0, 0)
+	bm := storage(rng, k, n, n, 0, 0)
+	c := make([]float32, m*n)
+	args := Args{M: m, N: n, K: k, A: a, B: bm, C: c}
+	switch form {
+	case "packedA":
+		args.PackedA = packA(kern, nil, m, k, a, k, false)
+	case "packedB":
+		args.PackedB = packB(kern, nil, k, n, bm, n, false)
+	}
+	args.Scratch = make([]float32, scratchSize(kern, &args))
+	sgemm(kern, &args)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sgemm(kern, &args)
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

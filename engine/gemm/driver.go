@@ -1,0 +1,149 @@
+package gemm
+
+import "sync"
+
+// gemmRange computes the block C[i0:i1, j0:j1] of the product described by p
+// (already normalized, K > 0) with kernel k. i0 is a multiple of k.mr and j0
+// of k.nr. scratch holds at least scratchPerTask elements.
+//
+// The loops follow the usual blocked scheme: C is cut into column blocks of
+// k.nc; K into blocks of k.kc; for each (column block, K block) the B block
+// (kc x nc, kept in L2/L3) is packed once and reused by every row block of
+// k.mc rows, whose packed A block (mc x kc) stays in L2 while each B
+// micro-panel (kc x nr) stays in L1 across the row micro-panels.
+func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
+	scratch = alignFloats(scratch)
+	var aScratch, bScratch, edge []float32
+	kcMax := min(k.kc, p.K)
+	if p.PackedA == nil {
+		n := roundUp(roundUp(min(k.mc, p.M), k.mr)*kcMax, 16)
+		aScratch, scratch = scratch[:n], scratch[n:]
+	}
+	if p.PackedB == nil {
+		n := roundUp(kcMax*min(k.nc, roundUp(p.N, k.nr)), 16)
+		bScratch, scratch = scratch[:n], scratch[n:]
+		edge = scratch[:kcMax*k.nr]
+	}
+	// With a single row micro-panel each element of B is used once: read B
+	// in place rather than packing it (edge panels are still packed).
+	direct := p.PackedB == nil && !p.TransB && i1-i0 <= k.mr
+
+	final := epilogueFlags(p)
+	mPad := roundUp(p.M, k.mr)
+	nPad := roundUp(p.N, k.nr)
+	for jc := j0; jc < j1; jc += k.nc {
+		nc := min(k.nc, j1-jc)
+		for pc := 0; pc < p.K; pc += k.kc {
+			kc := min(k.kc, p.K-pc)
+			var flags uint64
+			if pc > 0 || p.Accumulate {
+				flags |= flagAccumulate
+			}
+			if pc+kc == p.K {
+				flags |= final
+			}
+
+			var bBlock []float32
+			switch {
+			case p.PackedB != nil:
+				bBlock = p.PackedB.data[pc*nPad+jc*kc:]
+			case direct:
+				bBlock = p.B[pc*p.LDB+jc:]
+			default:
+				packBBlock(k, bScratch, p, jc, nc, pc, kc)
+				bBlock = bScratch
+			}
+
+			for ic := i0; ic < i1; ic += k.mc {
+				mc := min(k.mc, i1-ic)
+				var aBlock []float32
+				if p.PackedA != nil {
+					aBlock = p.PackedA.data[pc*mPad+ic*kc:]
+				} else {
+					packABlock(k, aScratch, p, ic, mc, pc, kc)
+					aBlock = aScratch
+				}
+
+				for jr := 0; jr < nc; jr += k.nr {
+					n := min(k.nr, nc-jr)
+					var bPanel []float32
+					ldb := k.nr
+					switch {
+					case !direct:
+						bPanel = bBlock[jr*kc:]
+					case n == k.nr:
+						bPanel = bBlock[jr:]
+						ldb = p.LDB
+					default:
+						packBPanel(k, edge, p, jc+jr, n, pc, kc)
+						bPanel = edge
+					}
+					for ir := 0; ir < mc; ir += k.mr {
+						m := min(k.mr, mc-ir)
+						var bias []float32
+						switch {
+						case flags&flagRowBias != 0:
+							bias = p.Bias[ic+ir:]
+						case flags&flagColBias != 0:
+							bias = p.Bias[jc+jr:]
+						}
+						k.tile(m, n, kc, aBlock[ir*kc:], bPanel, ldb,
+							p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
+					}
+				}
+			}
+		}
+	}
+}
+
+// job is one parallel call. Jobs are pooled so that steady-state parallel
+// calls do not allocate; run is bound once per job.
+type job struct {
+	k       *kernel
+	p       Args
+	splitN  bool
+	tasks   int
+	panels  int
+	per     int
+	scratch []float32
+	run     func(task int)
+}
+
+var jobPool = sync.Pool{New: func() any {
+	j := new(job)
+	j.run = j.do
+	return j
+}}
+
+// runParallel splits the product into tasks ranges of whole micro-panels
+// along N (or along M when that has more panels) and runs them with
+// p.Parallel.
+func runParallel(k *kernel, p *Args, tasks, per int, scratch []float32) {
+	j := jobPool.Get().(*job)
+	j.k, j.p, j.tasks, j.per, j.scratch = k, *p, tasks, per, scratch
+	mp := ceilDiv(p.M, k.mr)
+	np := ceilDiv(p.N, k.nr)
+	j.splitN = np >= mp
+	j.panels = mp
+	if j.splitN {
+		j.panels = np
+	}
+	p.Parallel(tasks, j.run)
+	*j = job{run: j.run}
+	jobPool.Put(j)
+}
+
+// do runs task t of the job.
+func (j *job) do(t int) {
+	lo := j.panels * t / j.tasks
+	hi := j.panels * (t + 1) / j.tasks
+	if lo == hi {
+		return
+	}
+	scratch := j.scratch[t*j.per : (t+1)*j.per]
+	if j.splitN {
+		gemmRange(j.k, &j.p, 0, j.p.M, lo*j.k.nr, min(hi*j.k.nr, j.p.N), scratch)
+	} else {
+		gemmRange(j.k, &j.p, lo*j.k.mr, min(hi*j.k.mr, j.p.M), 0, j.p.N, scratch)
+	}
+}

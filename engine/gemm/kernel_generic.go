@@ -1,0 +1,11 @@
+//go:build purego || !(amd64 || arm64)
+
+package gemm
+
+// archKernels returns no assembly kernels: only the Go kernel is used.
+func archKernels() []*kernel { return nil }
+
+// archTile is never called without assembly kernels.
+func archTile(id kernelID, m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	panic("gemm: no assembly kernels in this build")
+}

@@ -1,0 +1,144 @@
+package engine
+
+import "fmt"
+
+// maxRank bounds the rank of broadcasting element-wise operations.
+const maxRank = 8
+
+// binaryOp is an element-wise operation with numpy-style broadcasting.
+type binaryFns struct {
+	f func(a, b float32) float32
+	i func(a, b int64) int64
+}
+
+func binaryDef(fns binaryFns) opDef {
+	return opDef{
+		infer: func(n *node) error { return inferBinary(n) },
+		eval:  func(n *node, in, out []*Tensor) { evalBinary(fns, in[0], in[1], out[0]) },
+	}
+}
+
+var (
+	addOp = binaryDef(binaryFns{func(a, b float32) float32 { return a + b }, func(a, b int64) int64 { return a + b }})
+	subOp = binaryDef(binaryFns{func(a, b float32) float32 { return a - b }, func(a, b int64) int64 { return a - b }})
+	mulOp = binaryDef(binaryFns{func(a, b float32) float32 { return a * b }, func(a, b int64) int64 { return a * b }})
+	divOp = binaryDef(binaryFns{func(a, b float32) float32 { return a / b }, func(a, b int64) int64 {
+		if b == 0 {
+			return 0 // integer division by zero is undefined in ONNX; never panic
+		}
+		return a / b
+	}})
+)
+
+func inferBinary(n *node) error {
+	if err := n.needInputs(2, 2); err != nil {
+		return err
+	}
+	a, b := n.in[0], n.in[1]
+	if a.dtype != b.dtype {
+		return n.errorf("input types differ: %v and %v", a.dtype, b.dtype)
+	}
+	shape, err := broadcastShapes(a.shape, b.shape)
+	if err != nil {
+		return n.errorf("%v", err)
+	}
+	if len(shape) > maxRank {
+		return n.unsupported("rank %d above %d", len(shape), maxRank)
+	}
+	n.out[0].dtype = a.dtype
+	n.out[0].shape = shape
+	return nil
+}
+
+// broadcastShapes returns the numpy broadcast of two shapes.
+func broadcastShapes(a, b []int) ([]int, error) {
+	r := max(len(a), len(b))
+	out := make([]int, r)
+	for i := 0; i < r; i++ {
+		da, db := 1, 1
+		if j := len(a) - r + i; j >= 0 {
+			da = a[j]
+		}
+		if j := len(b) - r + i; j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db || db == 1:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		default:
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast", a, b)
+		}
+	}
+	return out, nil
+}
+
+// broadcastIter calls row once per innermost run of the output with the
+// starting offsets of the output and both inputs and their inner strides
+// (0 or 1). It does not allocate.
+func broadcastIter(out, a, b []int, row func(o, ia, ib, n, sa, sb int)) {
+	r := len(out)
+	if r == 0 {
+		row(0, 0, 0, 1, 0, 0)
+		return
+	}
+	var sa, sb, idx [maxRank]int
+	strideA, strideB := 1, 1
+	for i := r - 1; i >= 0; i-- {
+		if j := len(a) - r + i; j >= 0 && a[j] != 1 {
+			sa[i] = strideA
+			strideA *= a[j]
+		}
+		if j := len(b) - r + i; j >= 0 && b[j] != 1 {
+			sb[i] = strideB
+			strideB *= b[j]
+		}
+	}
+	inner := out[r-1]
+	total := numel(out)
+	if inner == 0 || total == 0 {
+		return
+	}
+	ia, ib := 0, 0
+	for o := 0; o < total; o += inner {
+		row(o, ia, ib, inner, sa[r-1], sb[r-1])
+		for d := r - 2; d >= 0; d-- {
+			idx[d]++
+			ia += sa[d]
+			ib += sb[d]
+			if idx[d] < out[d] {
+				break
+			}
+			ia -= sa[d] * out[d]
+			ib -= sb[d] * out[d]
+			idx[d] = 0
+		}
+	}
+}
+
+func evalBinary(fns binaryFns, a, b, out *Tensor) {
+	if a.DType.IsInt() {
+		ai, bi, oi := a.I, b.I, out.I
+		dt := out.DType
+		broadcastIter(out.Shape, a.Shape, b.Shape, func(o, ia, ib, n, sa, sb int) {
+			for k := 0; k < n; k++ {
+				oi[o+k] = wrapInt(dt, fns.i(ai[ia+k*sa], bi[ib+k*sb]))
+			}
+		})
+		return
+	}
+	af, bf, of := a.F, b.F, out.F
+	if equalShapes(a.Shape, b.Shape) {
+		af, bf, of = af[:len(of)], bf[:len(of)], of[:len(of)]
+		for k := range of {
+			of[k] = fns.f(af[k], bf[k])
+		}
+		return
+	}
+	broadcastIter(out.Shape, a.Shape, b.Shape, func(o, ia, ib, n, sa, sb int) {
+		for k := 0; k < n; k++ {
+			of[o+k] = fns.f(af[ia+k*sa], bf[ib+k*sb])
+		}
+	})
+}

@@ -1,0 +1,114 @@
+package engine
+
+// maxOpset is the newest ai.onnx opset whose semantics the engine follows.
+const maxOpset = 21
+
+// opDef describes one operator: its shape inference, its reference
+// evaluation and optionally a faster kernel. Each op lives in its own file
+// (op_*.go) next to its definition.
+type opDef struct {
+	// infer validates attributes and input types and sets the dtype and
+	// shape of every output. It may store parsed parameters in n.params
+	// and may set an output's constant directly (Shape, Constant).
+	infer func(n *node) error
+	// eval is the reference implementation and the test oracle: it writes
+	// the outputs, which are allocated with the inferred shapes, and must
+	// not allocate.
+	eval func(n *node, in, out []*Tensor)
+	// compile returns an optimised kernel, or nil to run eval.
+	compile func(n *node, c *compiler) (Kernel, error)
+	// view means output 0 holds input 0's elements unchanged (Reshape,
+	// Flatten, Squeeze, Unsqueeze): the planner may alias the buffers.
+	view bool
+}
+
+// opTable maps ONNX op types to their definitions.
+var opTable = map[string]*opDef{
+	"Add": &addOp, "Sub": &subOp, "Mul": &mulOp, "Div": &divOp,
+	"Relu": &reluOp, "LeakyRelu": &leakyReluOp, "Sigmoid": &sigmoidOp, "Tanh": &tanhOp,
+	"HardSigmoid": &hardSigmoidOp, "HardSwish": &hardSwishOp, "Clip": &clipOp,
+	"Softmax": &softmaxOp, "LogSoftmax": &logSoftmaxOp,
+	"Conv": &convOp, "Gemm": &gemmOp, "MatMul": &matMulOp,
+	"MaxPool": &maxPoolOp, "AveragePool": &avgPoolOp,
+	"GlobalAveragePool": &globalAvgPoolOp, "GlobalMaxPool": &globalMaxPoolOp,
+	"BatchNormalization": &batchNormOp,
+	"Flatten":            &flattenOp, "Reshape": &reshapeOp, "Squeeze": &squeezeOp, "Unsqueeze": &unsqueezeOp,
+	"Transpose": &transposeOp, "Concat": &concatOp, "Pad": &padOp,
+	"Identity": &identityOp, "Dropout": &dropoutOp,
+	"ReduceMean": &reduceMeanOp, "Constant": &constantOp, "Shape": &shapeOp,
+	"Gather": &gatherOp, "Cast": &castOp,
+}
+
+// SupportedOps returns the ONNX operator types the engine implements.
+func SupportedOps() []string {
+	ops := make([]string, 0, len(opTable))
+	for k := range opTable {
+		ops = append(ops, k)
+	}
+	sortStrings(ops)
+	return ops
+}
+
+// Kernel runs one node of a planned model. Kernels are built once per Model
+// and shared by all its Sessions, so they keep no per-call state: in and out
+// are the node's tensors for this session, and x gives scratch memory.
+type Kernel interface {
+	Run(x *Exec, in, out []*Tensor)
+}
+
+// scratchUser is implemented by kernels that need work memory: the number
+// of float32 elements of Exec.Scratch they use.
+type scratchUser interface {
+	ScratchSize() int
+}
+
+// Exec is the per-session execution context handed to kernels.
+type Exec struct {
+	scratch []float32
+	threads int
+}
+
+// Scratch returns the session's work buffer, at least as large as the
+// largest ScratchSize of the model's kernels. Its contents are undefined.
+func (x *Exec) Scratch() []float32 { return x.scratch }
+
+// Threads returns the number of threads the session may use.
+func (x *Exec) Threads() int { return x.threads }
+
+// evalKernel runs an op's reference implementation.
+type evalKernel struct{ n *node }
+
+func (k evalKernel) Run(_ *Exec, in, out []*Tensor) { k.n.def.eval(k.n, in, out) }
+
+// sameType sets out's dtype and shape to those of v.
+func sameType(out, v *value) {
+	out.dtype = v.dtype
+	out.shape = append([]int(nil), v.shape...)
+}
+
+// needInputs checks the number of inputs.
+func (n *node) needInputs(min, max int) error {
+	if len(n.in) < min || len(n.in) > max {
+		if min == max {
+			return n.errorf("has %d inputs, expected %d", len(n.in), min)
+		}
+		return n.errorf("has %d inputs, expected %d to %d", len(n.in), min, max)
+	}
+	for i := 0; i < min; i++ {
+		if n.in[i] == nil {
+			return n.errorf("required input %d is missing", i)
+		}
+	}
+	if len(n.out) == 0 || n.out[0] == nil {
+		return n.errorf("has no output")
+	}
+	return nil
+}
+
+// needFloat checks that input i holds floating-point values.
+func (n *node) needFloat(i int) error {
+	if v := n.input(i); v != nil && !v.dtype.IsFloat() {
+		return n.unsupported("input %d of type %v", i, v.dtype)
+	}
+	return nil
+}

@@ -1,0 +1,350 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+)
+
+// A pass is one named step of the load pipeline. It rewrites the graph and
+// returns how many nodes it changed.
+type pass struct {
+	name string
+	run  func(g *graph, opts *Options) (int, error)
+}
+
+// pipeline is the ordered list of graph passes every model goes through.
+var pipeline = []pass{
+	{"infer-shapes-and-fold-constants", inferAndFold},
+	{"remove-identity", removeIdentity},
+	{"fold-batchnorm", foldBatchNorm},
+	{"fuse-activation", fuseActivation},
+	{"remove-dead-nodes", removeDead},
+}
+
+// PassStat says what one graph pass did to a model.
+type PassStat struct {
+	Name    string
+	Changed int
+}
+
+// inferAndFold runs shape inference over the graph in order and evaluates
+// every node whose inputs are all constants (this folds the Shape -> Gather
+// -> Unsqueeze -> Concat -> Reshape chains that exporters emit).
+func inferAndFold(g *graph, opts *Options) (int, error) {
+	folded := 0
+	limit := opts.limit()
+	for _, n := range g.nodes {
+		def := opTable[n.op]
+		if def == nil {
+			return folded, &UnsupportedError{Node: n.name, Op: n.op}
+		}
+		n.def = def
+		for i, v := range n.in {
+			if v != nil && v.dtype == Undefined {
+				return folded, n.errorf("input %d %q has no known type", i, v.name)
+			}
+		}
+		if err := def.infer(n); err != nil {
+			return folded, err
+		}
+		allConst := true
+		for i, o := range n.out {
+			if o == nil {
+				continue
+			}
+			if o.dtype == Undefined {
+				return folded, n.errorf("output %d %q: type not inferred", i, o.name)
+			}
+			if int64(o.numel())*4 > limit {
+				return folded, n.errorf("output %q of shape %v exceeds the size limit of %d bytes", o.name, o.shape, limit)
+			}
+			if o.constant == nil {
+				allConst = false
+			}
+		}
+		if allConst {
+			folded++
+			continue
+		}
+		for _, v := range n.in {
+			if v != nil && v.constant == nil {
+				allConst = false
+			}
+		}
+		if !allConst || len(n.in) == 0 {
+			continue
+		}
+		in := make([]*Tensor, len(n.in))
+		for i, v := range n.in {
+			if v != nil {
+				in[i] = v.constant
+			}
+		}
+		out := make([]*Tensor, len(n.out))
+		for i, o := range n.out {
+			if o != nil {
+				out[i] = allocTensor(o)
+			}
+		}
+		def.eval(n, in, out)
+		for i, o := range n.out {
+			if o != nil {
+				o.constant = out[i]
+			}
+		}
+		folded++
+	}
+	return folded, nil
+}
+
+// replaceUses makes every reader of old read new instead.
+func (g *graph) replaceUses(old, new *value) {
+	for _, n := range g.nodes {
+		for i, v := range n.in {
+			if v == old {
+				n.in[i] = new
+			}
+		}
+	}
+	for i, v := range g.outputs {
+		if v == old {
+			g.outputs[i] = new
+		}
+	}
+}
+
+// consumers returns the nodes that read v.
+func (g *graph) consumers(v *value) []*node {
+	var out []*node
+	for _, n := range g.nodes {
+		for _, x := range n.in {
+			if x == v {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// removeNodes drops the marked nodes.
+func (g *graph) removeNodes(drop map[*node]bool) {
+	kept := g.nodes[:0]
+	for _, n := range g.nodes {
+		if !drop[n] {
+			kept = append(kept, n)
+		}
+	}
+	g.nodes = kept
+}
+
+// removeIdentity bypasses Identity and inference-mode Dropout nodes.
+func removeIdentity(g *graph, _ *Options) (int, error) {
+	drop := map[*node]bool{}
+	for _, n := range g.nodes {
+		if n.op != "Identity" && n.op != "Dropout" {
+			continue
+		}
+		if n.op == "Dropout" && len(n.out) > 1 && n.out[1] != nil && len(g.consumers(n.out[1])) > 0 || n.op == "Dropout" && len(n.out) > 1 && n.out[1] != nil && n.out[1].output {
+			continue // the mask is used
+		}
+		out := n.out[0]
+		if out.output {
+			continue // keep the graph output's producer
+		}
+		g.replaceUses(out, n.in[0])
+		drop[n] = true
+	}
+	g.removeNodes(drop)
+	return len(drop), nil
+}
+
+// foldBatchNorm merges an inference BatchNormalization into the Conv or
+// Gemm that produces its input: w' = w*s/sqrt(v+eps), b' = (b-m)*s/sqrt(v+eps)+beta.
+func foldBatchNorm(g *graph, _ *Options) (int, error) {
+	drop := map[*node]bool{}
+	for _, bn := range g.nodes {
+		if bn.op != "BatchNormalization" || len(bn.out) > 1 && countUsed(g, bn.out[1:]) > 0 {
+			continue
+		}
+		x := bn.in[0]
+		p := x.producer
+		if p == nil || (p.op != "Conv" && p.op != "Gemm") || x.output || p.act.on || len(g.consumers(x)) != 1 {
+			continue
+		}
+		if !bn.in[1].isConst() || !bn.in[2].isConst() || !bn.in[3].isConst() || !bn.in[4].isConst() {
+			continue
+		}
+		w := p.input(1)
+		if !w.isConst() || p.input(2) != nil && !p.input(2).isConst() {
+			continue
+		}
+		var cout, per int
+		switch p.op {
+		case "Conv":
+			cout = w.shape[0]
+			per = w.numel() / max(cout, 1)
+		case "Gemm":
+			gp := p.params.(*gemmParams)
+			if gp.transA || len(x.shape) != 2 {
+				continue
+			}
+			cout = x.shape[1]
+			per = w.numel() / max(cout, 1)
+			if p.input(2) != nil && p.input(2).numel() != cout && p.input(2).numel() != 1 {
+				continue
+			}
+		}
+		if len(x.shape) < 2 || x.shape[1] != cout || bn.in[1].numel() != cout {
+			continue
+		}
+		eps := bn.params.(*bnParams).eps
+		scale, bias, mean, vr := bn.in[1].constant.F, bn.in[2].constant.F, bn.in[3].constant.F, bn.in[4].constant.F
+		nw := &Tensor{DType: Float32, Shape: append([]int(nil), w.shape...), F: make([]float32, w.numel())}
+		nb := &Tensor{DType: Float32, Shape: []int{cout}, F: make([]float32, cout)}
+		var oldB []float32
+		if b := p.input(2); b != nil {
+			oldB = b.constant.F
+		}
+		for c := 0; c < cout; c++ {
+			f := scale[c] / float32(math.Sqrt(float64(vr[c]+eps)))
+			switch p.op {
+			case "Conv":
+				for k := 0; k < per; k++ {
+					nw.F[c*per+k] = w.constant.F[c*per+k] * f
+				}
+			case "Gemm":
+				gp := p.params.(*gemmParams)
+				k := w.numel() / cout
+				for j := 0; j < k; j++ {
+					idx := j*cout + c // B is [K, N]
+					if gp.transB {
+						idx = c*k + j // B is [N, K]
+					}
+					nw.F[idx] = w.constant.F[idx] * f * gp.alpha
+				}
+			}
+			b0 := float32(0)
+			if oldB != nil {
+				if len(oldB) == 1 {
+					b0 = oldB[0]
+				} else {
+					b0 = oldB[c]
+				}
+				if p.op == "Gemm" {
+					b0 *= p.params.(*gemmParams).beta
+				}
+			}
+			nb.F[c] = (b0-mean[c])*f + bias[c]
+		}
+		if p.op == "Gemm" {
+			gp := *p.params.(*gemmParams)
+			gp.alpha, gp.beta = 1, 1
+			p.params = &gp
+		}
+		p.in = append(p.in[:1], &value{name: w.name + "_bnfolded", dtype: Float32, shape: nw.Shape, constant: nw},
+			&value{name: bn.name + "_bias", dtype: Float32, shape: nb.Shape, constant: nb})
+		// The producer now yields the BatchNormalization's output.
+		out := bn.out[0]
+		out.producer = p
+		p.out[0] = out
+		drop[bn] = true
+	}
+	g.removeNodes(drop)
+	return len(drop), nil
+}
+
+func countUsed(g *graph, vs []*value) int {
+	c := 0
+	for _, v := range vs {
+		if v != nil && (v.output || len(g.consumers(v)) > 0) {
+			c++
+		}
+	}
+	return c
+}
+
+// fusable lists the ops whose kernels apply a clamp epilogue.
+var fusable = map[string]bool{"Conv": true, "Gemm": true, "MatMul": true}
+
+// fuseActivation moves Relu and constant Clip nodes into the epilogue of the
+// Conv, Gemm or MatMul that produces their input.
+func fuseActivation(g *graph, _ *Options) (int, error) {
+	drop := map[*node]bool{}
+	for _, a := range g.nodes {
+		var lo, hi float32
+		switch a.op {
+		case "Relu":
+			lo, hi = 0, float32(math.Inf(1))
+		case "Clip":
+			cp := a.params.(*clipParams)
+			if !cp.known {
+				continue
+			}
+			lo, hi = cp.lo, cp.hi
+		default:
+			continue
+		}
+		x := a.in[0]
+		p := x.producer
+		if p == nil || !fusable[p.op] || x.output || len(g.consumers(x)) != 1 || !x.dtype.IsFloat() {
+			continue
+		}
+		if p.act.on {
+			lo, hi = max(lo, p.act.lo), min(hi, p.act.hi)
+		}
+		p.act = activation{on: true, lo: lo, hi: hi, from: joinName(p.act.from, a.name)}
+		out := a.out[0]
+		out.producer = p
+		p.out[0] = out
+		drop[a] = true
+	}
+	g.removeNodes(drop)
+	return len(drop), nil
+}
+
+func joinName(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "+" + b
+}
+
+// removeDead drops nodes none of whose outputs is used, and nodes whose
+// outputs were all folded to constants.
+func removeDead(g *graph, _ *Options) (int, error) {
+	removed := 0
+	for {
+		used := map[*value]bool{}
+		for _, v := range g.outputs {
+			used[v] = true
+		}
+		for _, n := range g.nodes {
+			for _, v := range n.in {
+				used[v] = true
+			}
+		}
+		drop := map[*node]bool{}
+		for _, n := range g.nodes {
+			live, allConst := false, true
+			for _, o := range n.out {
+				if o != nil && used[o] {
+					live = true
+				}
+				if o != nil && o.constant == nil {
+					allConst = false
+				}
+			}
+			if !live || allConst {
+				drop[n] = true
+			}
+		}
+		if len(drop) == 0 {
+			return removed, nil
+		}
+		g.removeNodes(drop)
+		removed += len(drop)
+	}
+}
+
+func (p pass) String() string { return fmt.Sprintf("pass %s", p.name) }

@@ -1,0 +1,109 @@
+// Command kagen runs pre-trained neural networks with flexible precision:
+// an ONNX inference engine with per-layer approximation knobs, a profiler and
+// tuner, run-time controllers and a terminal workbench.
+//
+// Run without arguments to open the workbench on the built-in demo, or
+// `kagen help` for the list of commands.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// command is one sub-command of the CLI.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists the sub-commands; each is implemented in cmd_NAME.go.
+func commands() map[string]command {
+	return map[string]command{
+		"inspect":     {"list a model's nodes, shapes, MACs and front-end", cmdInspect},
+		"bench":       {"time inference of a model", cmdBench},
+		"conformance": {"run ONNX backend test directories", cmdConformance},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) == 0 {
+		args = []string{"help"}
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "--help" {
+		usage(stdout, cmds)
+		return 0
+	}
+	c, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(stderr, "kagen: unknown command %q\n", name)
+		usage(stderr, cmds)
+		return 2
+	}
+	if err := c.run(args[1:], stdout, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "kagen %s: %v\n", name, err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "kagen %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+// usageError marks errors in the command line itself (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: kagen [COMMAND] [ARGS]")
+	fmt.Fprintln(w, "\nWithout a command kagen opens the workbench on the built-in demo.")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-12s %s\n", n, cmds[n].summary)
+	}
+}
+
+// newFlags returns a flag set for a sub-command that reports errors instead
+// of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("kagen "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args allowing flags after positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
