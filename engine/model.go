@@ -96,12 +96,17 @@ func loadBytes(data []byte, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(data)
+	return loadDecoded(pm, hex.EncodeToString(sum[:]), opts)
+}
+
+// loadDecoded runs the pipeline on a decoded model.
+func loadDecoded(pm *onnx.Model, sha string, opts Options) (*Model, error) {
 	g, err := buildGraph(pm, &opts)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	m := &Model{g: g, opts: opts, sha256: hex.EncodeToString(sum[:]), metadata: pm.Metadata, opset: g.opset, producer: pm.ProducerName}
+	m := &Model{g: g, opts: opts, sha256: sha, metadata: pm.Metadata, opset: g.opset, producer: pm.ProducerName}
 	for _, p := range pipeline {
 		n, err := p.run(g, &opts)
 		if err != nil {
