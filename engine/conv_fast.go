@@ -52,7 +52,7 @@ func compileConv(n *node, c *compiler) (Kernel, error) {
 		k.packed = append(k.packed, gemm.PackA(buf, p.mg, k.kdim, wg, k.kdim, false))
 	}
 	args := gemm.Args{M: p.mg, N: k.cols, K: k.kdim, PackedA: k.packed[0], LDB: k.cols}
-	k.gemmSize = gemm.ScratchSize(&args)
+	k.gemmSize = c.gemmScratch(args)
 	return k, nil
 }
 
@@ -86,6 +86,7 @@ func (k *convKernel) Run(x *Exec, in, out []*Tensor) {
 			if k.act.on {
 				args.Clamp, args.Lo, args.Hi = true, k.act.lo, k.act.hi
 			}
+			x.gemmArgs(&args)
 			gemm.Sgemm(&args)
 		}
 	}

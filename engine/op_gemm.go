@@ -131,7 +131,7 @@ type denseKernel struct {
 	scratch  int
 }
 
-func compileGemm(n *node, _ *compiler) (Kernel, error) {
+func compileGemm(n *node, c *compiler) (Kernel, error) {
 	p := n.params.(*gemmParams)
 	b := n.in[1]
 	if b.constant == nil {
@@ -173,7 +173,7 @@ func compileGemm(n *node, _ *compiler) (Kernel, error) {
 			return nil, nil // a full C matrix: the reference kernel
 		}
 	}
-	k.scratch = gemm.ScratchSize(&gemm.Args{M: p.m, N: p.n, K: p.k, PackedB: k.packed, TransA: p.transA})
+	k.scratch = c.gemmScratch(gemm.Args{M: p.m, N: p.n, K: p.k, PackedB: k.packed, TransA: p.transA})
 	return k, nil
 }
 
@@ -201,6 +201,7 @@ func (k *denseKernel) Run(x *Exec, in, out []*Tensor) {
 	if k.act.on {
 		args.Clamp, args.Lo, args.Hi = true, k.act.lo, k.act.hi
 	}
+	x.gemmArgs(&args)
 	gemm.Sgemm(&args)
 }
 
@@ -285,7 +286,7 @@ var matMulOp = opDef{
 	compile: compileMatMul,
 }
 
-func compileMatMul(n *node, _ *compiler) (Kernel, error) {
+func compileMatMul(n *node, c *compiler) (Kernel, error) {
 	p := n.params.(*matMulParams)
 	b := n.in[1]
 	if b.constant == nil || len(p.bBatch) != 0 {
@@ -294,6 +295,6 @@ func compileMatMul(n *node, _ *compiler) (Kernel, error) {
 	m := numel(p.aBatch) * p.m // all batch rows of A against one B
 	k := &denseKernel{m: m, n: p.n, k: p.k, act: n.act}
 	k.packed = gemm.PackB(make([]float32, gemm.PackedBSize(p.k, p.n)), p.k, p.n, b.constant.F, p.n, false)
-	k.scratch = gemm.ScratchSize(&gemm.Args{M: m, N: p.n, K: p.k, PackedB: k.packed})
+	k.scratch = c.gemmScratch(gemm.Args{M: m, N: p.n, K: p.k, PackedB: k.packed})
 	return k, nil
 }

@@ -57,7 +57,7 @@ func poolDef(isMax bool) opDef {
 			if p.indices {
 				idx = out[1]
 			}
-			pool(p, in[0], out[0], idx)
+			poolRef(p, in[0], out[0], idx)
 		},
 	}
 }
@@ -67,8 +67,8 @@ var (
 	avgPoolOp = poolDef(false)
 )
 
-// pool is the reference pooling loop.
-func pool(p *poolParams, x, y, idx *Tensor) {
+// poolRef is the reference pooling loop.
+func poolRef(p *poolParams, x, y, idx *Tensor) {
 	w := p.window
 	isInt := x.DType.IsInt()
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow

@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/kagen-ai/kagen/engine/gemm"
+
 // maxOpset is the newest ai.onnx opset whose semantics the engine follows.
 const maxOpset = 21
 
@@ -66,6 +68,8 @@ type scratchUser interface {
 type Exec struct {
 	scratch []float32
 	threads int
+	pool    *pool
+	par     gemm.Parallel // pool.run, bound once; nil with one thread
 }
 
 // Scratch returns the session's work buffer, at least as large as the
@@ -74,6 +78,25 @@ func (x *Exec) Scratch() []float32 { return x.scratch }
 
 // Threads returns the number of threads the session may use.
 func (x *Exec) Threads() int { return x.threads }
+
+// Parallel runs fn(0), ..., fn(tasks-1) on the session's threads and waits
+// for them; with one thread it runs them in turn.
+func (x *Exec) Parallel(tasks int, fn func(task int)) {
+	if x.pool == nil {
+		for i := 0; i < tasks; i++ {
+			fn(i)
+		}
+		return
+	}
+	x.pool.run(tasks, fn)
+}
+
+// gemmArgs sets the threading fields of a GEMM call.
+func (x *Exec) gemmArgs(a *gemm.Args) {
+	if x.par != nil {
+		a.Parallel, a.Tasks = x.par, x.threads
+	}
+}
 
 // evalKernel runs an op's reference implementation.
 type evalKernel struct{ n *node }

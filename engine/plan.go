@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/kagen-ai/kagen/engine/gemm"
 	"sort"
 )
 
@@ -42,6 +43,15 @@ type memPlan struct {
 // compiler is what op compile functions may use.
 type compiler struct {
 	opts *Options
+}
+
+// gemmScratch returns the scratch a GEMM call needs with the session's
+// thread count.
+func (c *compiler) gemmScratch(a gemm.Args) int {
+	if t := c.opts.Threads; t > 1 {
+		a.Parallel, a.Tasks = func(int, func(int)) {}, t
+	}
+	return gemm.ScratchSize(&a)
 }
 
 const arenaAlign = 16 // float32 elements (64 bytes)

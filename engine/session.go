@@ -29,6 +29,10 @@ func (m *Model) NewSession() *Session {
 	p := &m.plan
 	s := &Session{m: m, arena: make([]float32, p.arenaSize)}
 	s.x = Exec{scratch: make([]float32, m.scratch), threads: max(1, m.opts.Threads)}
+	if s.x.threads > 1 {
+		s.x.pool = newPool(s.x.threads)
+		s.x.par = s.x.pool.run
+	}
 	s.tensors = make([]*Tensor, len(p.slots))
 	for i, sl := range p.slots {
 		v := sl.v
@@ -65,6 +69,14 @@ func (m *Model) NewSession() *Session {
 	s.inputs = pick(p.inputs)
 	s.results = pick(p.outputs)
 	return s
+}
+
+// Close stops the session's worker goroutines (sessions with more than one
+// thread). The session must not be used afterwards.
+func (s *Session) Close() {
+	if s.x.pool != nil {
+		s.x.pool.close()
+	}
 }
 
 // Model returns the model the session runs.

@@ -49,3 +49,15 @@ func avx2Call(m, kc int, a, b *float32, ldb int, c *float32, ldc int, flags uint
 		panic("gemm: bad tile height")
 	}
 }
+
+// packRows copies kc rows of kern.nr floats, row k at src[k*ld:], to
+// dst[k*nr:], if kern has an assembly routine for it.
+func packRows(kern *kernel, dst, src []float32, ld, kc int) bool {
+	if kern.id != kernelAVX2 {
+		return false
+	}
+	_ = dst[kc*16-1]
+	_ = src[(kc-1)*ld+15]
+	packB16(kc, &src[0], ld, &dst[0])
+	return true
+}

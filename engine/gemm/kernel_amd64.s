@@ -1187,3 +1187,58 @@ kernel1x16_store:
 	VMOVUPS Y1, 32(AX)
 	VZEROUPPER
 	RET
+
+// func packB16(kc int, src *float32, ldb int, dst *float32)
+// Requires: AVX
+TEXT ·packB16(SB), NOSPLIT, $0-32
+	MOVQ  kc+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  ldb+16(FP), DX
+	MOVQ  dst+24(FP), BX
+	SHLQ  $0x02, DX
+	LEAQ  (DX)(DX*2), SI
+	MOVQ  AX, DI
+	SHRQ  $0x02, DI
+	ANDQ  $0x03, AX
+	TESTQ DI, DI
+	JZ    packB16_tail
+
+packB16_loop:
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS (CX)(DX*1), Y2
+	VMOVUPS 32(CX)(DX*1), Y3
+	VMOVUPS (CX)(DX*2), Y4
+	VMOVUPS 32(CX)(DX*2), Y5
+	VMOVUPS (CX)(SI*1), Y6
+	VMOVUPS 32(CX)(SI*1), Y7
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VMOVUPS Y4, 128(BX)
+	VMOVUPS Y5, 160(BX)
+	VMOVUPS Y6, 192(BX)
+	VMOVUPS Y7, 224(BX)
+	LEAQ    (CX)(DX*4), CX
+	ADDQ    $0x00000100, BX
+	DECQ    DI
+	JNZ     packB16_loop
+
+packB16_tail:
+	TESTQ AX, AX
+	JZ    packB16_done
+
+packB16_tailloop:
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	ADDQ    DX, CX
+	ADDQ    $0x00000040, BX
+	DECQ    AX
+	JNZ     packB16_tailloop
+
+packB16_done:
+	VZEROUPPER
+	RET

@@ -33,3 +33,8 @@ func kernel2x16(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, fl
 //
 //go:noescape
 func kernel1x16(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// packB16 copies kc rows of 16 floats, row k starting at src[k*ldb], to dst[16*k:16*k+16].
+//
+//go:noescape
+func packB16(kc int, src *float32, ldb int, dst *float32)

@@ -9,3 +9,6 @@ func archKernels() []*kernel { return nil }
 func archTile(id kernelID, m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
 	panic("gemm: no assembly kernels in this build")
 }
+
+// packRows has no assembly routine to use.
+func packRows(kern *kernel, dst, src []float32, ld, kc int) bool { return false }

@@ -195,8 +195,40 @@ func packA6(d, a []float32, off, lda, kc int) {
 // dst as micro-panels of kern.nr columns, zero-padding the last one.
 func packBBlock(kern *kernel, dst []float32, p *Args, j0, nc, pc, kc int) {
 	nr := kern.nr
+	if !p.TransB {
+		// Whole panels: copy chunks of rows across all panels, so that the
+		// rows of B are read sequentially.
+		full := nc / nr * nr
+		for k0 := 0; k0 < kc && full > 0; k0 += packChunk {
+			ch := min(packChunk, kc-k0)
+			for jr := 0; jr < full; jr += nr {
+				src := p.B[(pc+k0)*p.LDB+j0+jr:]
+				if !packRows(kern, dst[jr*kc+k0*nr:], src, p.LDB, ch) {
+					packRowsGo(dst[jr*kc+k0*nr:], src, p.LDB, ch, nr)
+				}
+			}
+		}
+		if full < nc {
+			packBPanel(kern, dst[full*kc:full*kc+kc*nr], p, j0+full, nc-full, pc, kc)
+		}
+		return
+	}
 	for jr := 0; jr < nc; jr += nr {
 		packBPanel(kern, dst[jr*kc:jr*kc+kc*nr], p, j0+jr, min(nr, nc-jr), pc, kc)
+	}
+}
+
+// packChunk is the number of rows of B packed across all panels at a time.
+const packChunk = 8
+
+// packRowsGo copies kc rows of nr floats, row k at src[k*ld:], to dst[k*nr:].
+func packRowsGo(dst, src []float32, ld, kc, nr int) {
+	for k := 0; k < kc; k++ {
+		s := src[k*ld : k*ld+nr]
+		d := dst[k*nr : k*nr+nr]
+		for j, v := range s {
+			d[j] = v
+		}
 	}
 }
 
@@ -223,10 +255,7 @@ func packBPanel(kern *kernel, d []float32, p *Args, j, n, pc, kc int) {
 	}
 	// op(B)(k,j) = B[k*ldb+j]: n contiguous elements per k.
 	base := pc*ldb + j
-	if n == nr && nr == 16 {
-		for kk := 0; kk < kc; kk++ {
-			*(*[16]float32)(d[kk*16:]) = *(*[16]float32)(p.B[base+kk*ldb:])
-		}
+	if n == nr && packRows(kern, d, p.B[base:], ldb, kc) {
 		return
 	}
 	for kk := 0; kk < kc; kk++ {

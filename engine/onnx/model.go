@@ -142,7 +142,8 @@ type ValueInfo struct {
 
 // Dim is one dimension of a ValueInfo shape.
 type Dim struct {
-	// Value is the dimension size when Known.
+	// Value is the dimension size when Known, as written in the file (not
+	// validated: a malformed file may hold a negative value).
 	Value int64
 	// Param is the symbolic name of an unknown dimension, if any.
 	Param string
@@ -314,7 +315,7 @@ func decodeGraph(m msg, lim Limits) (*Graph, error) {
 // reporting errors; it only serves to label the paths of later errors.
 func (m msg) peek(name, kind protowire.Number) (string, string) {
 	var a, b string
-	m.each(func(f field) error {
+	_ = m.each(func(f field) error {
 		if f.typ == protowire.BytesType {
 			switch f.num {
 			case name:

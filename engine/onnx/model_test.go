@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"math"
 	"reflect"
 	"strings"
@@ -133,7 +135,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"not protobuf", []byte("hello world"), "onnx: model: "},
 		{"varint 11 bytes", append(pb{}.int(1, 1)[:1], bytes.Repeat([]byte{0xff}, 10)...), "model: field 1 (wire type 0) at byte 0: variable length integer overflow"},
 		{"field number 0", []byte{0x00, 0x01}, "model: bad field tag at byte 0"},
-		{"length past end", pb{}.bytes(7, []byte("abc"))[:4], "model: field 7 (wire type 2) at byte 0: unexpected EOF"},
+		{"length past end", pb{}.bytes(7, []byte("abc"))[:4], "model: truncated field 7 at byte 0: length 3, only 2 bytes left: unexpected EOF"},
 		{"huge length", append(pb{0x3a}, protowire.AppendVarint(nil, 1<<62)...), "unexpected EOF"},
 		{"graph wire type", pb{}.int(7, 1), "model: field 7 (graph) has wrong wire type 0 at byte 1"},
 		{"ir_version wire type", pb{}.str(1, "x"), "model: field 1 (ir_version) has wrong wire type 2"},
@@ -185,6 +187,9 @@ func TestTruncatedModel(t *testing.T) {
 		} else if !strings.HasPrefix(err.Error(), "onnx: ") {
 			t.Fatalf("prefix of %d bytes: error %q lacks the onnx: prefix", i, err)
 		}
+	}
+	if _, err := Decode(data[:len(data)-1], Limits{}); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("error %v does not wrap io.ErrUnexpectedEOF", err)
 	}
 }
 

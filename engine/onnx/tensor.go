@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -125,7 +126,7 @@ func numElements(dims []int64) (int64, error) {
 	zero := false
 	for i, d := range dims {
 		if d < 0 {
-			return 0, fmt.Errorf("negative dimension %d at axis %d of %v", d, i, dims)
+			return 0, fmt.Errorf("negative dimension %d at axis %d of %v", d, i, dimsString(dims))
 		}
 		zero = zero || d == 0
 	}
@@ -135,11 +136,20 @@ func numElements(dims []int64) (int64, error) {
 	n := int64(1)
 	for _, d := range dims {
 		if n > math.MaxInt64/d {
-			return 0, fmt.Errorf("element count of dims %v overflows int64", dims)
+			return 0, fmt.Errorf("element count of dims %v overflows int64", dimsString(dims))
 		}
 		n *= d
 	}
 	return n, nil
+}
+
+// dimsString formats dims for error messages, eliding the middle of
+// absurdly long ones.
+func dimsString(dims []int64) string {
+	if len(dims) > 16 {
+		return fmt.Sprintf("%v ... %v (rank %d)", dims[:8], dims[len(dims)-8:], len(dims))
+	}
+	return fmt.Sprint(dims)
 }
 
 // DecodeTensor decodes a serialized TensorProto, such as the input_*.pb and
@@ -218,10 +228,10 @@ func decodeTensor(m msg, prefix string, lim Limits) (*Tensor, error) {
 	}
 	n, err := numElements(t.Dims)
 	if err != nil {
-		return nil, m.errf("%v", err)
+		return nil, m.errf("%w", err)
 	}
 	if n > lim.maxBytes()/dt.mem {
-		return nil, m.errf("%d %s elements (dims %v) exceed the limit of %d bytes", n, dt.name, t.Dims, lim.maxBytes())
+		return nil, m.errf("%d %s elements (dims %v) exceed the limit of %d bytes", n, dt.name, dimsString(t.Dims), lim.maxBytes())
 	}
 	for num, c := range entries {
 		if num != dt.field && c > 0 {
@@ -240,12 +250,9 @@ func decodeTensor(m msg, prefix string, lim Limits) (*Tensor, error) {
 			return nil, m.errf("raw_data length %d is not a multiple of the %s size %d", len(raw), dt.name, dt.raw)
 		}
 		if got := int64(len(raw) / dt.raw); got != n {
-			return nil, m.errf("raw_data holds %d elements, dims %v need %d", got, t.Dims, n)
+			return nil, m.errf("raw_data holds %d elements, dims %v need %d", got, dimsString(t.Dims), n)
 		}
-		t.alloc(int(n))
-		for p := 0; p < len(raw); p += dt.raw {
-			t.put(leUint(raw[p : p+dt.raw]))
-		}
+		t.decodeRaw(raw, int(n))
 		return t, nil
 	}
 
@@ -273,9 +280,68 @@ func decodeTensor(m msg, prefix string, lim Limits) (*Tensor, error) {
 		return nil, err
 	}
 	if got != n {
-		return nil, m.errf("%s holds %d elements, dims %v need %d", tf.name, got, t.Dims, n)
+		return nil, m.errf("%s holds %d elements, dims %v need %d", tf.name, got, dimsString(t.Dims), n)
 	}
 	return t, nil
+}
+
+// decodeRaw decodes the n little-endian elements in raw, whose length has
+// been checked.
+func (t *Tensor) decodeRaw(raw []byte, n int) {
+	le := binary.LittleEndian
+	switch t.DataType {
+	case dtFloat, dtFloat16, dtBfloat16:
+		t.Floats = make([]float32, n)
+		for i := range t.Floats {
+			switch t.DataType {
+			case dtFloat:
+				t.Floats[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+			case dtFloat16:
+				t.Floats[i] = float16(le.Uint16(raw[2*i:]))
+			default:
+				t.Floats[i] = math.Float32frombits(uint32(le.Uint16(raw[2*i:])) << 16)
+			}
+		}
+	case dtDouble:
+		t.Doubles = make([]float64, n)
+		for i := range t.Doubles {
+			t.Doubles[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
+		}
+	case dtUint64:
+		t.Uint64s = make([]uint64, n)
+		for i := range t.Uint64s {
+			t.Uint64s[i] = le.Uint64(raw[8*i:])
+		}
+	default:
+		t.Ints = make([]int64, n)
+		for i := range t.Ints {
+			var v int64
+			switch t.DataType {
+			case dtInt8:
+				v = int64(int8(raw[i]))
+			case dtUint8:
+				v = int64(raw[i])
+			case dtBool:
+				if raw[i] != 0 {
+					v = 1
+				}
+			case dtInt16:
+				v = int64(int16(le.Uint16(raw[2*i:])))
+			case dtUint16:
+				v = int64(le.Uint16(raw[2*i:]))
+			case dtInt32:
+				v = int64(int32(le.Uint32(raw[4*i:])))
+			case dtUint32:
+				v = int64(le.Uint32(raw[4*i:]))
+			case dtInt64:
+				v = int64(le.Uint64(raw[8*i:]))
+			}
+			t.Ints[i] = v
+		}
+	}
+	if n == 0 { // keep empty tensors' slices nil, as the typed path does
+		t.Floats, t.Doubles, t.Uint64s, t.Ints = nil, nil, nil, nil
+	}
 }
 
 // alloc reserves room for n decoded elements in the slice used by t.DataType.
@@ -297,8 +363,7 @@ func (t *Tensor) alloc(n int) {
 	}
 }
 
-// put appends one element given as its little-endian bits (raw_data) or as
-// its typed-field value; both convert the same way.
+// put appends one element given as its typed-field value.
 func (t *Tensor) put(v uint64) {
 	switch t.DataType {
 	case dtFloat:

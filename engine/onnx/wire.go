@@ -85,6 +85,10 @@ func (m msg) each(fn func(f field) error) error {
 			n = protowire.ConsumeFieldValue(num, typ, b[pos:])
 		}
 		if n < 0 {
+			if l, ln := protowire.ConsumeVarint(b[pos:]); typ == protowire.BytesType && ln > 0 {
+				return fmt.Errorf("%s: truncated field %d at byte %d: length %d, only %d bytes left: %w",
+					m.path, num, tagOff, l, len(b)-pos-ln, newParseError(n))
+			}
 			return fmt.Errorf("%s: field %d (wire type %d) at byte %d: %w", m.path, num, typ, tagOff, newParseError(n))
 		}
 		pos += n
