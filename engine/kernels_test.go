@@ -243,3 +243,31 @@ func TestRunAllocatesNothing(t *testing.T) {
 	}
 	checkAgainstReference(t, m, x, 1e-5)
 }
+
+func TestPoolFastMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	type pc struct {
+		op    string
+		shape []int
+		attrs []*onnx.Attribute
+	}
+	cases := []pc{
+		{"MaxPool", []int{1, 64, 82, 33}, []*onnx.Attribute{attrInts("kernel_shape", 1, 3), attrInts("strides", 1, 3)}},
+		{"MaxPool", []int{2, 3, 9, 10}, []*onnx.Attribute{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 1, 1, 1, 1)}},
+		{"MaxPool", []int{1, 3, 9, 10}, []*onnx.Attribute{attrInts("kernel_shape", 3, 2), attrInts("dilations", 2, 3), attrInt("ceil_mode", 1)}},
+		{"MaxPool", []int{1, 5, 31}, []*onnx.Attribute{attrInts("kernel_shape", 2), attrInts("strides", 2)}},
+		{"AveragePool", []int{1, 4, 9, 10}, []*onnx.Attribute{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 1, 1, 1, 1)}},
+		{"AveragePool", []int{1, 4, 9, 10}, []*onnx.Attribute{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 1, 1, 1, 1), attrInt("count_include_pad", 1)}},
+		{"AveragePool", []int{1, 4, 10, 11}, []*onnx.Attribute{attrInts("kernel_shape", 3, 4), attrInts("strides", 2, 3), attrInts("pads", 0, 1, 2, 2), attrInt("count_include_pad", 1), attrInt("ceil_mode", 1)}},
+		{"AveragePool", []int{1, 7, 25}, []*onnx.Attribute{attrInts("kernel_shape", 4), attrInts("strides", 3), attrInts("pads", 1, 2), attrInt("ceil_mode", 1)}},
+	}
+	for i, c := range cases {
+		t.Run(fmt.Sprintf("%s%d", c.op, i), func(t *testing.T) {
+			m := newBuilder(19).input("x", c.shape...).node(c.op, []string{"x"}, []string{"y"}, c.attrs...).output("y").load(t, Options{})
+			if _, ok := m.steps[0].kernel.(poolKernel); !ok {
+				t.Fatalf("fast kernel not used: %T", m.steps[0].kernel)
+			}
+			checkAgainstReference(t, m, []*Tensor{NewFloat(randFloats(rng, numel(c.shape)), c.shape...)}, 1e-6)
+		})
+	}
+}

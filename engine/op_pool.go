@@ -59,6 +59,7 @@ func poolDef(isMax bool) opDef {
 			}
 			poolRef(p, in[0], out[0], idx)
 		},
+		compile: compilePool,
 	}
 }
 
