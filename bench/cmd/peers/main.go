@@ -1,0 +1,432 @@
+// Command peers compares kagen against ONNX Runtime (via cgo) and the pure-Go
+// GoMLX (simplego backend) on the same ONNX models, with the same thread
+// count, the same seeded input, and runs interleaved so that machine noise
+// hits every engine alike. Run it through bench/peers.sh.
+//
+//	peers [--runs N] [--threads T] [--json-only] [--sgemm] MODEL...
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+type config struct {
+	runs, warmup, threads int
+	budget                time.Duration
+	jsonOnly, sgemm       bool
+	rewarm                bool
+	seed                  uint64
+	rtol, atol            float64
+	ortLib                string
+	engines               []string
+}
+
+// engineNames in the order they run within each interleaved round.
+var engineNames = []string{"kagen", "ort", "gomlx"}
+
+var factories = map[string]engineFactory{
+	"kagen": newKagen,
+	"ort":   newORT,
+	"gomlx": newGoMLX,
+}
+
+func main() {
+	var cfg config
+	var engines string
+	gomaxprocs := 0
+	flag.IntVar(&cfg.runs, "runs", 200, "timed runs per engine (interleaved)")
+	flag.IntVar(&cfg.warmup, "warmup", 20, "untimed warm-up runs per engine (interleaved)")
+	flag.DurationVar(&cfg.budget, "budget", 20*time.Second, "time budget per engine and model: a slower engine does fewer runs (at least 5)")
+	flag.BoolVar(&cfg.rewarm, "rewarm", true, "precede each timed run by an untimed run of the same engine (see README)")
+	flag.IntVar(&cfg.threads, "threads", 1, "threads per engine (ORT intra-op threads, kagen Options.Threads, GoMLX parallelism)")
+	flag.IntVar(&gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS for the Go engines (0: same as --threads)")
+	flag.BoolVar(&cfg.jsonOnly, "json-only", false, "print only the JSON lines on stdout")
+	flag.BoolVar(&cfg.sgemm, "sgemm", false, "also compare SGEMM GFLOP/s: ORT MatMul against kagen's gemm package")
+	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the random inputs")
+	flag.Float64Var(&cfg.rtol, "rtol", 1e-3, "relative tolerance of the output check")
+	flag.Float64Var(&cfg.atol, "atol", 1e-4, "absolute tolerance of the output check")
+	flag.StringVar(&cfg.ortLib, "ort-lib", os.Getenv("ORT_LIB"), "path of libonnxruntime.so.1 (default $ORT_LIB)")
+	flag.StringVar(&gomlxConfig, "gomlx-config", "", "GoMLX simplego backend config (default \"parallelism=T\", plus \",ops_sequential\" when T is 1)")
+	ortOpt := flag.String("ort-opt", "all", "ORT graph optimisation level: all, extended, basic or none")
+	flag.StringVar(&engines, "engines", strings.Join(engineNames, ","), "engines to run, comma-separated")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: peers [flags] MODEL.onnx...\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 0 && !cfg.sgemm {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if cfg.runs < 1 || cfg.threads < 1 {
+		fail(errors.New("--runs and --threads must be at least 1"))
+	}
+	for _, e := range strings.Split(engines, ",") {
+		if _, ok := factories[e]; !ok {
+			fail(fmt.Errorf("unknown engine %q (have %s)", e, strings.Join(engineNames, ",")))
+		}
+		cfg.engines = append(cfg.engines, e)
+	}
+	if err := parseORTOpt(*ortOpt); err != nil {
+		fail(err)
+	}
+	if gomaxprocs == 0 {
+		gomaxprocs = cfg.threads
+	}
+	runtime.GOMAXPROCS(gomaxprocs)
+
+	if err := initORT(cfg.ortLib); err != nil {
+		fail(err)
+	}
+	if !cfg.jsonOnly {
+		fmt.Printf("ONNX Runtime %s (onnxruntime_go v1.27.0), GoMLX v0.26.0 simplego + onnx-gomlx v0.3.4, kagen %s\n",
+			ortInit.version, map[bool]string{true: "engine", false: "NOT BUILT (-tags nokagen)"}[kagenAvailable])
+		fmt.Printf("threads %d, GOMAXPROCS %d, %d warm-up + %d timed runs per engine (rewarm %v, budget %v), interleaved %s, %s/%s\n\n",
+			cfg.threads, gomaxprocs, cfg.warmup, cfg.runs, cfg.rewarm, cfg.budget, strings.Join(cfg.engines, ","), runtime.GOOS, runtime.GOARCH)
+	}
+
+	failed := false
+	for _, path := range flag.Args() {
+		if err := benchModel(cfg, path); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
+			failed = true
+		}
+	}
+	if cfg.sgemm {
+		if err := benchSgemm(cfg); err != nil {
+			fmt.Fprintf(os.Stderr, "sgemm: %v\n", err)
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "peers:", err)
+	os.Exit(1)
+}
+
+// result of one engine on one model.
+type result struct {
+	name    string
+	err     error // load or run error: no timings
+	times   []time.Duration
+	diff    float64 // max abs diff of the output against ORT's
+	agree   bool
+	checked bool
+}
+
+func benchModel(cfg config, path string) error {
+	model, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	ins, outs, err := ortModelIO(model)
+	if err != nil {
+		return fmt.Errorf("reading the model's inputs with ORT: %w", err)
+	}
+	if len(ins) != 1 || len(outs) < 1 {
+		return fmt.Errorf("the bench needs one input and at least one output, model has %d and %d", len(ins), len(outs))
+	}
+	in := inputSpec{Name: ins[0].Name, Shape: staticShape(ins[0].Dimensions)}
+	data := randomInput(cfg.seed, filepath.Base(path), numel(in.Shape))
+
+	// Load every engine; one that fails is reported and left out.
+	res := make([]*result, len(cfg.engines))
+	eng := make([]Engine, len(cfg.engines))
+	for i, name := range cfg.engines {
+		res[i] = &result{name: name}
+		e, err := factories[name](model, in, data, cfg.threads)
+		if err != nil {
+			res[i].err = fmt.Errorf("load: %w", err)
+			continue
+		}
+		eng[i] = e
+		defer e.Close()
+	}
+
+	// One run each, then check every output against ORT's.
+	var ref []float32
+	for i, e := range eng {
+		if e == nil {
+			continue
+		}
+		if err := e.Run(); err != nil {
+			res[i].err, eng[i] = fmt.Errorf("run: %w", err), nil
+			continue
+		}
+		if res[i].name == "ort" {
+			ref = append([]float32(nil), e.Output()...)
+		}
+	}
+	for i, e := range eng {
+		if e == nil || ref == nil || res[i].name == "ort" {
+			continue
+		}
+		res[i].checked = true
+		res[i].diff, res[i].agree = compare(e.Output(), ref, cfg.rtol, cfg.atol)
+		if !res[i].agree {
+			fmt.Fprintf(os.Stderr, "%s: %s output disagrees with ORT (max abs diff %.3g, rtol %g, atol %g)\n",
+				path, res[i].name, res[i].diff, cfg.rtol, cfg.atol)
+		}
+	}
+
+	// Warm-up, then timed runs, interleaved: e0, e1, e2, e0, e1, e2, ...
+	// With --rewarm (the default) each timed run is preceded by an untimed
+	// run of the same engine: the first run of an engine after another
+	// engine ran for milliseconds is much slower (measured here: ORT on
+	// small.onnx 15 µs back to back, ~100-150 µs right after 2 ms of any
+	// other work, even a Go spin loop; kagen 20 -> 60 µs), which would make
+	// the fastest engine pay most for the slowest one in the rotation.
+	// Engines whose runs take over rewarmBelow skip it (the effect is
+	// negligible there).
+	//
+	// An engine slower than the budget allows leaves the rotation early: it
+	// stops warming up after budget/10 and stops timed runs after budget
+	// (once it has minRuns samples); the others go on interleaved.
+	const minRuns = 5
+	const rewarmBelow = 50 * time.Millisecond
+	warmSpent := make([]time.Duration, len(eng))
+	timedSpent := make([]time.Duration, len(eng))
+	for i := range res {
+		res[i].times = make([]time.Duration, 0, cfg.runs)
+	}
+	for round := 0; round < cfg.warmup; round++ {
+		for i, e := range eng {
+			if e == nil || warmSpent[i] > cfg.budget/10 {
+				continue
+			}
+			t0 := time.Now()
+			if err := e.Run(); err != nil {
+				res[i].err, eng[i] = fmt.Errorf("run: %w", err), nil
+				continue
+			}
+			warmSpent[i] += time.Since(t0)
+		}
+	}
+	for more := true; more; {
+		more = false
+		for i, e := range eng {
+			r := res[i]
+			if e == nil || len(r.times) >= cfg.runs || (timedSpent[i] > cfg.budget && len(r.times) >= minRuns) {
+				continue
+			}
+			more = true
+			if cfg.rewarm && (len(r.times) == 0 || r.times[len(r.times)-1] < rewarmBelow) {
+				if err := e.Run(); err != nil {
+					r.err, eng[i] = fmt.Errorf("run: %w", err), nil
+					continue
+				}
+			}
+			t0 := time.Now()
+			err := e.Run()
+			dt := time.Since(t0)
+			if err != nil {
+				r.err, eng[i] = fmt.Errorf("run: %w", err), nil
+				continue
+			}
+			r.times = append(r.times, dt)
+			timedSpent[i] += dt
+		}
+	}
+
+	// Check again after all the runs: an engine that keeps state across
+	// runs (reused buffers) must still give the same output.
+	for i, e := range eng {
+		r := res[i]
+		if e == nil || ref == nil {
+			continue
+		}
+		d, ok := compare(e.Output(), ref, cfg.rtol, cfg.atol)
+		if r.name == "ort" {
+			d, ok = compare(e.Output(), ref, 0, 0)
+		}
+		if !ok {
+			fmt.Fprintf(os.Stderr, "%s: %s output after %d runs differs from the checked one (max abs diff vs ORT %.3g)\n",
+				path, r.name, len(r.times), d)
+			r.checked, r.agree = true, false
+		}
+		r.diff = max(r.diff, d)
+	}
+
+	report(cfg, filepath.Base(path), in, res)
+	for _, r := range res {
+		if r.name == "kagen" && !kagenAvailable {
+			continue // built with -tags nokagen: expected
+		}
+		if r.err != nil || (r.checked && !r.agree) {
+			return errors.New("not every engine ran and agreed with ORT")
+		}
+	}
+	return nil
+}
+
+// randomInput is the seeded input of a model: standard normal values, from a
+// stream that depends on the seed and the model's file name only.
+func randomInput(seed uint64, name string, n int) []float32 {
+	h := fnv.New64a()
+	io.WriteString(h, name)
+	rng := rand.New(rand.NewPCG(seed, h.Sum64()))
+	data := make([]float32, n)
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	return data
+}
+
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// compare returns the max abs difference of got against want and whether
+// every element has |got-want| <= atol + rtol*|want| (NaNs disagree).
+func compare(got, want []float32, rtol, atol float64) (maxDiff float64, ok bool) {
+	if len(got) != len(want) {
+		return math.Inf(1), false
+	}
+	ok = true
+	for i := range got {
+		g, w := float64(got[i]), float64(want[i])
+		d := math.Abs(g - w)
+		if math.IsNaN(d) {
+			d = math.Inf(1)
+		}
+		maxDiff = max(maxDiff, d)
+		if !(d <= atol+rtol*math.Abs(w)) {
+			ok = false
+		}
+	}
+	return maxDiff, ok
+}
+
+type stats struct{ min, median, p90 float64 } // µs
+
+func summarise(ts []time.Duration) stats {
+	us := make([]float64, len(ts))
+	for i, t := range ts {
+		us[i] = float64(t.Nanoseconds()) / 1e3
+	}
+	sort.Float64s(us)
+	n := len(us)
+	med := us[n/2]
+	if n%2 == 0 {
+		med = (us[n/2-1] + us[n/2]) / 2
+	}
+	return stats{min: us[0], median: med, p90: us[int(math.Ceil(0.9*float64(n)))-1]}
+}
+
+func report(cfg config, model string, in inputSpec, res []*result) {
+	st := map[string]*stats{}
+	for _, r := range res {
+		if r.err == nil && len(r.times) > 0 {
+			s := summarise(r.times)
+			st[r.name] = &s
+		}
+	}
+	if !cfg.jsonOnly {
+		fmt.Printf("%s  input %s %v\n", model, in.Name, in.Shape)
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "engine\truns\tmin µs\tmedian µs\tp90 µs\tmedian/ORT\tmax|Δ| vs ORT\tcheck\t")
+		for _, r := range res {
+			s := st[r.name]
+			if s == nil {
+				fmt.Fprintf(tw, "%s\t0\t-\t-\t-\t-\t-\t%s\t\n", r.name, "n/a")
+				continue
+			}
+			ratio := "-"
+			if o := st["ort"]; o != nil {
+				ratio = fmt.Sprintf("%.2fx", s.median/o.median)
+			}
+			diff, check := "(ref)", "ref"
+			if r.name != "ort" {
+				diff, check = "-", "-"
+				if r.checked {
+					diff = fmt.Sprintf("%.2g", r.diff)
+					check = map[bool]string{true: "ok", false: "MISMATCH"}[r.agree]
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t\n", r.name, len(r.times), s.min, s.median, s.p90, ratio, diff, check)
+		}
+		tw.Flush()
+		for _, r := range res {
+			if r.err != nil {
+				fmt.Printf("  %s: %v\n", r.name, r.err)
+			}
+		}
+	}
+
+	// One JSON line: medians (null for an engine that did not run), the
+	// required ratios, and a few extras.
+	med := func(name string) *float64 {
+		if s := st[name]; s != nil {
+			v := math.Round(s.median*10) / 10
+			return &v
+		}
+		return nil
+	}
+	ratio := func(a, b string) *float64 {
+		if st[a] == nil || st[b] == nil {
+			return nil
+		}
+		v := math.Round(st[a].median/st[b].median*1000) / 1000
+		return &v
+	}
+	line := struct {
+		Model          string         `json:"model"`
+		KagenMedianUs  *float64       `json:"kagen_median_us"`
+		OrtMedianUs    *float64       `json:"ort_median_us"`
+		GomlxMedianUs  *float64       `json:"gomlx_median_us"`
+		Ratio          *float64       `json:"ratio"`
+		GomlxRatio     *float64       `json:"gomlx_ratio"`
+		GomlxOrtRatio  *float64       `json:"gomlx_ort_ratio"`
+		KagenMaxAbsDif *float64       `json:"kagen_max_abs_diff"`
+		GomlxMaxAbsDif *float64       `json:"gomlx_max_abs_diff"`
+		Threads        int            `json:"threads"`
+		Runs           map[string]int `json:"runs"`
+	}{
+		Model:         model,
+		KagenMedianUs: med("kagen"), OrtMedianUs: med("ort"), GomlxMedianUs: med("gomlx"),
+		Ratio: ratio("kagen", "ort"), GomlxRatio: ratio("gomlx", "kagen"), GomlxOrtRatio: ratio("gomlx", "ort"),
+		Threads: cfg.threads, Runs: map[string]int{},
+	}
+	for _, r := range res {
+		line.Runs[r.name] = len(r.times)
+	}
+	for _, r := range res {
+		if !r.checked {
+			continue
+		}
+		d := r.diff
+		switch r.name {
+		case "kagen":
+			line.KagenMaxAbsDif = &d
+		case "gomlx":
+			line.GomlxMaxAbsDif = &d
+		}
+	}
+	b, _ := json.Marshal(line)
+	fmt.Println(string(b))
+	if !cfg.jsonOnly {
+		fmt.Println()
+	}
+}
