@@ -264,7 +264,7 @@ func TestPoolFastMatchesReference(t *testing.T) {
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("%s%d", c.op, i), func(t *testing.T) {
 			m := newBuilder(19).input("x", c.shape...).node(c.op, []string{"x"}, []string{"y"}, c.attrs...).output("y").load(t, Options{})
-			if _, ok := m.steps[0].kernel.(poolKernel); !ok {
+			if _, ok := m.steps[0].kernel.(*poolKernel); !ok {
 				t.Fatalf("fast kernel not used: %T", m.steps[0].kernel)
 			}
 			checkAgainstReference(t, m, []*Tensor{NewFloat(randFloats(rng, numel(c.shape)), c.shape...)}, 1e-6)

@@ -2,20 +2,52 @@ package engine
 
 import "math"
 
-// poolKernel is the float32 fast path of MaxPool and AveragePool: window
-// bounds are clipped once per output instead of tested per tap.
-type poolKernel struct{ p *poolParams }
+// poolKernel is the float32 fast path of MaxPool and AveragePool: the
+// valid taps of every output row and column are computed once at load.
+type poolKernel struct {
+	p *poolParams
+	// rows[oy] and cols[ox] are the first and last+1 valid taps; div[i] is
+	// the divisor of output i for AveragePool.
+	rows, cols [][2]int
+	div        []float32
+}
 
 func compilePool(n *node, _ *compiler) (Kernel, error) {
 	p := n.params.(*poolParams)
 	if p.indices || !n.in[0].dtype.IsFloat() {
 		return nil, nil
 	}
-	return poolKernel{p}, nil
+	w := p.window
+	k := &poolKernel{p: p, rows: make([][2]int, w.oh), cols: make([][2]int, w.ow)}
+	for oy := range k.rows {
+		lo, hi := tapRange(oy*w.sh-w.padT, w.dh, w.kh, w.ih)
+		k.rows[oy] = [2]int{lo, hi}
+	}
+	for ox := range k.cols {
+		lo, hi := tapRange(ox*w.sw-w.padL, w.dw, w.kw, w.iw)
+		k.cols[ox] = [2]int{lo, hi}
+	}
+	if !p.max {
+		k.div = make([]float32, w.oh*w.ow)
+		for oy := 0; oy < w.oh; oy++ {
+			for ox := 0; ox < w.ow; ox++ {
+				cnt := (k.rows[oy][1] - k.rows[oy][0]) * (k.cols[ox][1] - k.cols[ox][0])
+				if w.countIncludePad {
+					y0, y1 := padTapRange(oy*w.sh-w.padT, w.dh, w.kh, w.ih+w.padB, -w.padT)
+					x0, x1 := padTapRange(ox*w.sw-w.padL, w.dw, w.kw, w.iw+w.padR, -w.padL)
+					cnt = (y1 - y0) * (x1 - x0)
+				}
+				if cnt > 0 {
+					k.div[oy*w.ow+ox] = 1 / float32(cnt)
+				}
+			}
+		}
+	}
+	return k, nil
 }
 
 // Run implements Kernel.
-func (k poolKernel) Run(_ *Exec, in, out []*Tensor) {
+func (k *poolKernel) Run(_ *Exec, in, out []*Tensor) {
 	p := k.p
 	w := p.window
 	x, y := in[0].F, out[0].F
@@ -26,10 +58,19 @@ func (k poolKernel) Run(_ *Exec, in, out []*Tensor) {
 		dst := y[b*planeOut : (b+1)*planeOut]
 		for oy := 0; oy < w.oh; oy++ {
 			y0 := oy*w.sh - w.padT
-			ky0, ky1 := tapRange(y0, w.dh, w.kh, w.ih)
+			ky0, ky1 := k.rows[oy][0], k.rows[oy][1]
 			for ox := 0; ox < w.ow; ox++ {
 				x0 := ox*w.sw - w.padL
-				kx0, kx1 := tapRange(x0, w.dw, w.kw, w.iw)
+				kx0, kx1 := k.cols[ox][0], k.cols[ox][1]
+				if p.max && w.dw == 1 && ky1-ky0 == 1 {
+					row := src[(y0+ky0*w.dh)*w.iw+x0+kx0 : (y0+ky0*w.dh)*w.iw+x0+kx1]
+					m := negInf
+					for _, v := range row {
+						m = max(m, v)
+					}
+					dst[oy*w.ow+ox] = m
+					continue
+				}
 				var r float32
 				if p.max {
 					m := negInf
@@ -50,15 +91,7 @@ func (k poolKernel) Run(_ *Exec, in, out []*Tensor) {
 							s += row[x0+kx*w.dw]
 						}
 					}
-					cnt := (ky1 - ky0) * (kx1 - kx0)
-					if w.countIncludePad {
-						cy0, cy1 := padTapRange(y0, w.dh, w.kh, w.ih+w.padB, -w.padT)
-						cx0, cx1 := padTapRange(x0, w.dw, w.kw, w.iw+w.padR, -w.padL)
-						cnt = (cy1 - cy0) * (cx1 - cx0)
-					}
-					if cnt > 0 {
-						r = s / float32(cnt)
-					}
+					r = s * k.div[oy*w.ow+ox]
 				}
 				dst[oy*w.ow+ox] = r
 			}

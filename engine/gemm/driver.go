@@ -15,7 +15,13 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	scratch = alignFloats(scratch)
 	var aScratch, bScratch, edge []float32
 	kcMax := min(k.kc, p.K)
-	if p.PackedA == nil {
+	// A row-major A is read in place by kernels that can.
+	rawA := p.PackedA == nil && !p.TransA && k.rawA
+	lda := 0
+	if rawA {
+		lda = p.LDA
+	}
+	if p.PackedA == nil && !rawA {
 		n := roundUp(roundUp(min(k.mc, p.M), k.mr)*kcMax, 16)
 		aScratch, scratch = scratch[:n], scratch[n:]
 	}
@@ -57,9 +63,14 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 			for ic := i0; ic < i1; ic += k.mc {
 				mc := min(k.mc, i1-ic)
 				var aBlock []float32
-				if p.PackedA != nil {
+				aStride := kc * k.mr // elements between row micro-panels
+				switch {
+				case p.PackedA != nil:
 					aBlock = p.PackedA.data[pc*mPad+ic*kc:]
-				} else {
+				case rawA:
+					aBlock = p.A[ic*lda+pc:]
+					aStride = lda * k.mr
+				default:
 					packABlock(k, aScratch, p, ic, mc, pc, kc)
 					aBlock = aScratch
 				}
@@ -87,7 +98,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 						case flags&flagColBias != 0:
 							bias = p.Bias[jc+jr:]
 						}
-						k.tile(m, n, kc, aBlock[ir*kc:], bPanel, ldb,
+						k.tile(m, n, kc, aBlock[ir/k.mr*aStride:], lda, bPanel, ldb,
 							p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 					}
 				}

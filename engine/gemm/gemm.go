@@ -26,7 +26,7 @@
 // initialization; KernelName reports it.
 package gemm
 
-//go:generate go run ../../tools/asm/gemm_amd64 -out kernel_amd64.s -stubs kernel_amd64_stubs.go -pkg gemm
+//go:generate go run ../../tools/asm/gemm_amd64 -out kernel_amd64.s -stubs kernel_stubs_amd64.go -pkg gemm
 
 import (
 	"fmt"
@@ -138,7 +138,7 @@ func Sgemm(args *Args) {
 
 // ScratchSize returns the number of float32 elements Sgemm needs in
 // args.Scratch for this call. It depends only on M, N, K, whether A and B are
-// prepacked, TransB, and Tasks (when Parallel is set).
+// prepacked, TransA, and Tasks (when Parallel is set).
 func ScratchSize(args *Args) int {
 	return scratchSize(kernelFor(args), args)
 }
@@ -183,7 +183,7 @@ func taskCount(k *kernel, args *Args) int {
 func scratchPerTask(k *kernel, args *Args) int {
 	kc := min(k.kc, args.K)
 	n := 16
-	if args.PackedA == nil {
+	if args.PackedA == nil && (args.TransA || !k.rawA) {
 		n += roundUp(roundUp(min(k.mc, args.M), k.mr)*kc, 16)
 	}
 	if args.PackedB == nil {

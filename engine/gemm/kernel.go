@@ -14,11 +14,12 @@ const (
 type kernel struct {
 	name string
 	id   kernelID
-	mr   int // rows of a tile (A micro-panel height)
-	nr   int // columns of a tile (B micro-panel width)
-	mc   int // rows of a packed A block (multiple of mr)
-	kc   int // k steps of a packed block
-	nc   int // columns of a packed B block (multiple of nr)
+	mr   int  // rows of a tile (A micro-panel height)
+	nr   int  // columns of a tile (B micro-panel width)
+	mc   int  // rows of a packed A block (multiple of mr)
+	kc   int  // k steps of a packed block
+	nc   int  // columns of a packed B block (multiple of nr)
+	rawA bool // can read a row-major A in place (lda > 0 in tile)
 }
 
 // goKernel is the portable kernel, always available.
@@ -42,16 +43,18 @@ func allKernels() []*kernel {
 }
 
 // tile computes an m x n tile of C (m <= k.mr, n <= k.nr) from kc k steps of
-// the packed A micro-panel a and the B micro-panel b (row kk at b[kk*ldb:]),
-// then applies flags' epilogue with bias relative to the tile (row i0 or
+// A and the B micro-panel b (row kk at b[kk*ldb:]). With lda == 0, a is a
+// packed micro-panel; with lda > 0 (only if k.rawA), element (i, kk) is
+// a[i*lda+kk]. Then it
+// applies flags' epilogue with bias relative to the tile (row i0 or
 // column j0) and stores it at c (row stride ldc). When n < k.nr, b is a
 // packed, zero-padded panel (ldb == k.nr).
-func (k *kernel) tile(m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+func (k *kernel) tile(m, n, kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
 	if k.id == kernelGo {
 		goTile(m, n, kc, a, b, ldb, c, ldc, flags, bias, lo, hi)
 		return
 	}
-	archTile(k.id, m, n, kc, a, b, ldb, c, ldc, flags, bias, lo, hi)
+	archTile(k.id, m, n, kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
 }
 
 // mergeTile stores the m x n top-left part of the computed tile t (row

@@ -4,7 +4,7 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-var avx2Kernel = &kernel{name: "avx2-fma-6x16", id: kernelAVX2, mr: 6, nr: 16, mc: 144, kc: 256, nc: 4080}
+var avx2Kernel = &kernel{name: "avx2-fma-6x16", id: kernelAVX2, mr: 6, nr: 16, mc: 144, kc: 256, nc: 4080, rawA: true}
 
 // archKernels returns the assembly kernels this CPU supports, best first.
 func archKernels() []*kernel {
@@ -15,38 +15,53 @@ func archKernels() []*kernel {
 }
 
 // archTile is kernel.tile for the assembly kernels.
-func archTile(id kernelID, m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+func archTile(id kernelID, m, n, kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
 	if n == 16 {
 		var bp *float32
 		if flags&(flagRowBias|flagColBias) != 0 {
 			bp = &bias[0]
 		}
-		avx2Call(m, kc, &a[0], &b[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		avx2Call(m, kc, &a[0], lda, &b[0], ldb, &c[0], ldc, flags, bp, lo, hi)
 		return
 	}
 	// Partial tile: compute the whole tile into t, store the valid part.
 	var t [6 * 16]float32
-	avx2Call(m, kc, &a[0], &b[0], ldb, &t[0], 16, 0, nil, 0, 0)
+	avx2Call(m, kc, &a[0], lda, &b[0], ldb, &t[0], 16, 0, nil, 0, 0)
 	mergeTile(t[:], 16, m, n, c, ldc, flags, bias, lo, hi)
 }
 
-// avx2Call runs the m-row AVX2 kernel.
-func avx2Call(m, kc int, a, b *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32) {
+// avx2Call runs the m-row AVX2 kernel, reading A in place if lda > 0.
+func avx2Call(m, kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32) {
+	if lda > 0 {
+		switch m {
+		case 6:
+			kernel6x16rawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 5:
+			kernel5x16rawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 4:
+			kernel4x16rawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 3:
+			kernel3x16rawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 2:
+			kernel2x16rawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 1:
+			kernel1x16rawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		}
+		return
+	}
 	switch m {
 	case 6:
-		kernel6x16(kc, a, b, ldb, c, ldc, flags, bias, lo, hi)
+		kernel6x16(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
 	case 5:
-		kernel5x16(kc, a, b, ldb, c, ldc, flags, bias, lo, hi)
+		kernel5x16(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
 	case 4:
-		kernel4x16(kc, a, b, ldb, c, ldc, flags, bias, lo, hi)
+		kernel4x16(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
 	case 3:
-		kernel3x16(kc, a, b, ldb, c, ldc, flags, bias, lo, hi)
+		kernel3x16(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
 	case 2:
-		kernel2x16(kc, a, b, ldb, c, ldc, flags, bias, lo, hi)
+		kernel2x16(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
 	case 1:
-		kernel1x16(kc, a, b, ldb, c, ldc, flags, bias, lo, hi)
-	default:
-		panic("gemm: bad tile height")
+		kernel1x16(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
 	}
 }
 

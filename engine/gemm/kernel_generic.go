@@ -6,7 +6,7 @@ package gemm
 func archKernels() []*kernel { return nil }
 
 // archTile is never called without assembly kernels.
-func archTile(id kernelID, m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+func archTile(id kernelID, m, n, kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
 	panic("gemm: no assembly kernels in this build")
 }
 

@@ -1,0 +1,154 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// The Go assembler has no by-element FMLA and no vector FADD/FMAX/FMIN, so
+// these are encoded by hand (Arm ARM: "FMLA (by element)" and the
+// three-same FADD/FMAX/FMIN, single precision, Q=1). Arguments are register
+// numbers: FMLAE(d, n, m, i) is FMLA Vd.4S, Vn.4S, Vm.S[i].
+#define FMLAE(d, n, m, i) WORD $(0x4F801000 | (((i)&1)<<21) | (((m)&16)<<16) | (((m)&15)<<16) | (((i)>>1)<<11) | ((n)<<5) | (d))
+#define FADDV(d, n, m) WORD $(0x4E20D400 | ((m)<<16) | ((n)<<5) | (d))
+#define FMAXV(d, n, m) WORD $(0x4E20F400 | ((m)<<16) | ((n)<<5) | (d))
+#define FMINV(d, n, m) WORD $(0x4EA0F400 | ((m)<<16) | ((n)<<5) | (d))
+
+// STEP accumulates one k step: row i of the tile (V16+2i, V17+2i) +=
+// a[i] * b[0:8], with a[0:4] in V(A0), a[4:8] in V(A1), b[0:4] in V(B0) and
+// b[4:8] in V(B1).
+#define STEP(A0, A1, B0, B1) \
+	FMLAE(16, B0, A0, 0); FMLAE(17, B1, A0, 0); \
+	FMLAE(18, B0, A0, 1); FMLAE(19, B1, A0, 1); \
+	FMLAE(20, B0, A0, 2); FMLAE(21, B1, A0, 2); \
+	FMLAE(22, B0, A0, 3); FMLAE(23, B1, A0, 3); \
+	FMLAE(24, B0, A1, 0); FMLAE(25, B1, A1, 0); \
+	FMLAE(26, B0, A1, 1); FMLAE(27, B1, A1, 1); \
+	FMLAE(28, B0, A1, 2); FMLAE(29, B1, A1, 2); \
+	FMLAE(30, B0, A1, 3); FMLAE(31, B1, A1, 3)
+
+// ROWS2 applies OP(d, d, x, y) to every row: OP on the left half with x and
+// on the right half with y.
+#define ROWS2(OP, X, Y) \
+	OP(16, 16, X); OP(17, 17, Y); OP(18, 18, X); OP(19, 19, Y); \
+	OP(20, 20, X); OP(21, 21, Y); OP(22, 22, X); OP(23, 23, Y); \
+	OP(24, 24, X); OP(25, 25, Y); OP(26, 26, X); OP(27, 27, Y); \
+	OP(28, 28, X); OP(29, 29, Y); OP(30, 30, X); OP(31, 31, Y)
+
+// func kernel8x8(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+TEXT ·kernel8x8(SB), NOSPLIT, $0-72
+	MOVD kc+0(FP), R0
+	MOVD a+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD ldb+24(FP), R3
+	LSL  $2, R3
+
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	VEOR V26.B16, V26.B16, V26.B16
+	VEOR V27.B16, V27.B16, V27.B16
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+	// Two k steps per iteration.
+	LSR $1, R0, R8
+	AND $1, R0, R0
+	CBZ R8, tail
+
+loop:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	VLD1.P (R2)(R3), [V2.S4, V3.S4]
+	VLD1.P 32(R1), [V4.S4, V5.S4]
+	VLD1.P (R2)(R3), [V6.S4, V7.S4]
+	STEP(0, 1, 2, 3)
+	STEP(4, 5, 6, 7)
+	SUBS $1, R8, R8
+	BNE  loop
+
+tail:
+	CBZ R0, epilogue
+	VLD1 (R1), [V0.S4, V1.S4]
+	VLD1 (R2), [V2.S4, V3.S4]
+	STEP(0, 1, 2, 3)
+
+epilogue:
+	MOVD c+32(FP), R4
+	MOVD ldc+40(FP), R5
+	LSL  $2, R5
+	MOVD flags+48(FP), R6
+	MOVD bias+56(FP), R7
+
+	// Accumulate into C.
+	TBZ  $0, R6, rowbias
+	MOVD R4, R9
+	VLD1.P (R9)(R5), [V0.S4, V1.S4]
+	FADDV(16, 16, 0); FADDV(17, 17, 1)
+	VLD1.P (R9)(R5), [V0.S4, V1.S4]
+	FADDV(18, 18, 0); FADDV(19, 19, 1)
+	VLD1.P (R9)(R5), [V0.S4, V1.S4]
+	FADDV(20, 20, 0); FADDV(21, 21, 1)
+	VLD1.P (R9)(R5), [V0.S4, V1.S4]
+	FADDV(22, 22, 0); FADDV(23, 23, 1)
+	VLD1.P (R9)(R5), [V0.S4, V1.S4]
+	FADDV(24, 24, 0); FADDV(25, 25, 1)
+	VLD1.P (R9)(R5), [V0.S4, V1.S4]
+	FADDV(26, 26, 0); FADDV(27, 27, 1)
+	VLD1.P (R9)(R5), [V0.S4, V1.S4]
+	FADDV(28, 28, 0); FADDV(29, 29, 1)
+	VLD1 (R9), [V0.S4, V1.S4]
+	FADDV(30, 30, 0); FADDV(31, 31, 1)
+
+rowbias:
+	// Add bias[i] to row i.
+	TBZ  $1, R6, colbias
+	MOVD R7, R9
+	VLD1R.P 4(R9), [V0.S4]
+	FADDV(16, 16, 0); FADDV(17, 17, 0)
+	VLD1R.P 4(R9), [V0.S4]
+	FADDV(18, 18, 0); FADDV(19, 19, 0)
+	VLD1R.P 4(R9), [V0.S4]
+	FADDV(20, 20, 0); FADDV(21, 21, 0)
+	VLD1R.P 4(R9), [V0.S4]
+	FADDV(22, 22, 0); FADDV(23, 23, 0)
+	VLD1R.P 4(R9), [V0.S4]
+	FADDV(24, 24, 0); FADDV(25, 25, 0)
+	VLD1R.P 4(R9), [V0.S4]
+	FADDV(26, 26, 0); FADDV(27, 27, 0)
+	VLD1R.P 4(R9), [V0.S4]
+	FADDV(28, 28, 0); FADDV(29, 29, 0)
+	VLD1R (R9), [V0.S4]
+	FADDV(30, 30, 0); FADDV(31, 31, 0)
+
+colbias:
+	// Add bias[j] to column j.
+	TBZ $2, R6, clamp
+	VLD1 (R7), [V0.S4, V1.S4]
+	ROWS2(FADDV, 0, 1)
+
+clamp:
+	// Clamp to [lo, hi]; FMAX and FMIN propagate NaN.
+	TBZ  $3, R6, store
+	MOVD $lo+64(FP), R9
+	VLD1R (R9), [V0.S4]
+	MOVD $hi+68(FP), R9
+	VLD1R (R9), [V1.S4]
+	ROWS2(FMAXV, 0, 0)
+	ROWS2(FMINV, 1, 1)
+
+store:
+	VST1.P [V16.S4, V17.S4], (R4)(R5)
+	VST1.P [V18.S4, V19.S4], (R4)(R5)
+	VST1.P [V20.S4, V21.S4], (R4)(R5)
+	VST1.P [V22.S4, V23.S4], (R4)(R5)
+	VST1.P [V24.S4, V25.S4], (R4)(R5)
+	VST1.P [V26.S4, V27.S4], (R4)(R5)
+	VST1.P [V28.S4, V29.S4], (R4)(R5)
+	VST1   [V30.S4, V31.S4], (R4)
+	RET
