@@ -2456,3 +2456,67 @@ packB16_tailloop:
 packB16_done:
 	VZEROUPPER
 	RET
+
+// func gemv4(n int, b *float32, ldb int, y *float32, x0 float32, x1 float32, x2 float32, x3 float32)
+// Requires: AVX, FMA3
+TEXT ·gemv4(SB), NOSPLIT, $0-48
+	MOVQ         n+0(FP), AX
+	MOVQ         b+8(FP), CX
+	MOVQ         ldb+16(FP), DX
+	MOVQ         y+24(FP), BX
+	SHLQ         $0x02, DX
+	LEAQ         (DX)(DX*2), SI
+	VBROADCASTSS x0+32(FP), Y12
+	VBROADCASTSS x1+36(FP), Y13
+	VBROADCASTSS x2+40(FP), Y14
+	VBROADCASTSS x3+44(FP), Y15
+
+gemv4_loop32:
+	CMPQ        AX, $0x00000020
+	JL          gemv4_loop8
+	VMOVUPS     (BX), Y0
+	VMOVUPS     32(BX), Y1
+	VMOVUPS     64(BX), Y2
+	VMOVUPS     96(BX), Y3
+	VFMADD231PS (CX), Y12, Y0
+	VFMADD231PS 32(CX), Y12, Y1
+	VFMADD231PS 64(CX), Y12, Y2
+	VFMADD231PS 96(CX), Y12, Y3
+	VFMADD231PS (CX)(DX*1), Y13, Y0
+	VFMADD231PS 32(CX)(DX*1), Y13, Y1
+	VFMADD231PS 64(CX)(DX*1), Y13, Y2
+	VFMADD231PS 96(CX)(DX*1), Y13, Y3
+	VFMADD231PS (CX)(DX*2), Y14, Y0
+	VFMADD231PS 32(CX)(DX*2), Y14, Y1
+	VFMADD231PS 64(CX)(DX*2), Y14, Y2
+	VFMADD231PS 96(CX)(DX*2), Y14, Y3
+	VFMADD231PS (CX)(SI*1), Y15, Y0
+	VFMADD231PS 32(CX)(SI*1), Y15, Y1
+	VFMADD231PS 64(CX)(SI*1), Y15, Y2
+	VFMADD231PS 96(CX)(SI*1), Y15, Y3
+	VMOVUPS     Y0, (BX)
+	VMOVUPS     Y1, 32(BX)
+	VMOVUPS     Y2, 64(BX)
+	VMOVUPS     Y3, 96(BX)
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, BX
+	SUBQ        $0x00000020, AX
+	JMP         gemv4_loop32
+
+gemv4_loop8:
+	CMPQ        AX, $0x00000008
+	JL          gemv4_done
+	VMOVUPS     (BX), Y0
+	VFMADD231PS (CX), Y12, Y0
+	VFMADD231PS (CX)(DX*1), Y13, Y0
+	VFMADD231PS (CX)(DX*2), Y14, Y0
+	VFMADD231PS (CX)(SI*1), Y15, Y0
+	VMOVUPS     Y0, (BX)
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000008, AX
+	JMP         gemv4_loop8
+
+gemv4_done:
+	VZEROUPPER
+	RET

@@ -68,3 +68,8 @@ func kernel1x16rawA(kc int, a *float32, lda int, b *float32, ldb int, c *float32
 //
 //go:noescape
 func packB16(kc int, src *float32, ldb int, dst *float32)
+
+// gemv4 adds x0*B[0,j] + x1*B[1,j] + x2*B[2,j] + x3*B[3,j] to y[j] for j < n (a multiple of 8), row r of B starting at b[r*ldb].
+//
+//go:noescape
+func gemv4(n int, b *float32, ldb int, y *float32, x0 float32, x1 float32, x2 float32, x3 float32)
