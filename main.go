@@ -27,6 +27,8 @@ func commands() map[string]command {
 		"inspect":     {"list a model's nodes, shapes, MACs and front-end", cmdInspect},
 		"bench":       {"time inference of a model", cmdBench},
 		"conformance": {"run ONNX backend test directories", cmdConformance},
+		"features":    {"write front-end features and labels of traces for training", cmdFeatures},
+		"eval":        {"measure a model's accuracy over labelled traces", cmdEval},
 	}
 }
 

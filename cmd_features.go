@@ -1,0 +1,154 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"github.com/kagen-ai/kagen/engine"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kagen-ai/kagen/replay"
+)
+
+// cmdFeatures implements `kagen features`: run a front-end over traces and
+// write X.npy, y.npy, g.npy and meta.json for the training scripts.
+func cmdFeatures(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("features", stderr)
+	specPath := fs.String("spec", "", "front-end spec: a JSON `file` (model files once the engine can read them)")
+	var data pathList
+	fs.Var(&data, "data", "trace `path`: IMU CSV file or directory, WAV file (+ NAME.labels.csv), or clip directory; repeatable")
+	out := fs.String("o", "", "output `dir`ectory")
+	onePerClip := fs.Bool("one-per-clip", false, "one centred window per audio clip (evaluation) instead of a stream")
+	hop := fs.Int("hop", 0, "window hop in `samples` at the spec's rate (0: the spec's hop)")
+	gap := fs.Float64("gap", 1, "`seconds` of silence or noise before each clip when a clip directory is streamed")
+	var snr optFloat
+	fs.Var(&snr, "noise-snr", "fill gaps and clips with white noise at this SNR in `dB` below each clip's level")
+	seed := fs.Uint64("seed", 1, "seed for noise and shuffling")
+	shuffle := fs.Bool("shuffle", false, "stream the clips of a directory in random (seeded) order")
+	match := fs.String("match", "", "`pattern` for file names in directories (default *.csv for har, *.wav for kws)")
+	strict := fs.Bool("strict", false, "fail on windows whose label is not a class instead of skipping them")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kagen features --spec SPEC_JSON_FILE --data PATH [--data PATH...] -o DIR [options]")
+		fmt.Fprintln(stderr, "\nWrites the Go front-end's features for training: X.npy, y.npy, g.npy, meta.json.")
+		fmt.Fprintln(stderr, "\noptions:")
+		fs.PrintDefaults()
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	data = append(data, pos...) // trailing arguments are data paths too
+	switch {
+	case *specPath == "":
+		return usageError{"--spec is required"}
+	case len(data) == 0:
+		return usageError{"at least one --data path is required"}
+	case *out == "":
+		return usageError{"-o DIR is required"}
+	case *hop < 0:
+		return usageError{fmt.Sprintf("--hop %d: expected samples >= 0", *hop)}
+	}
+	spec, err := specFromFile(*specPath)
+	if err != nil {
+		return err
+	}
+	opts := replay.Options{
+		Hop: *hop, OnePerClip: *onePerClip, Gap: *gap, Noise: snr.set, SNR: snr.v,
+		Seed: *seed, Shuffle: *shuffle, Match: *match, StrictLabels: *strict,
+	}
+	sum, err := replay.WriteFeatures(spec, data, *out, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d windows, X %v, to %s (%s, %s, %s, %s)\n", sum.Windows, sum.Shape, *out,
+		replay.FeaturesXFile, replay.FeaturesYFile, replay.FeaturesGFile, replay.FeaturesMetaFile)
+	fmt.Fprintf(stdout, "per class: %s\n", counts(spec.Classes, sum.PerClass))
+	fmt.Fprintf(stdout, "groups: %s\n", strings.Join(sum.Groups, " "))
+	if len(sum.Skipped) > 0 {
+		keys := make([]string, 0, len(sum.Skipped))
+		for k := range sum.Skipped {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			if k == "" {
+				k = `"" (unlabelled)`
+			}
+			keys[i] = fmt.Sprintf("%s=%d", k, sum.Skipped[keys[i]])
+		}
+		fmt.Fprintf(stderr, "skipped windows whose label is not a class: %s\n", strings.Join(keys, " "))
+	}
+	return nil
+}
+
+func counts(classes []string, m map[string]int) string {
+	parts := make([]string, len(classes))
+	for i, c := range classes {
+		parts[i] = fmt.Sprintf("%s=%d", c, m[c])
+	}
+	return strings.Join(parts, " ")
+}
+
+// specFromFile reads a front-end spec from a .json file or from a model's
+// metadata_props (any other file is loaded as an ONNX model).
+func specFromFile(path string) (*replay.Spec, error) {
+	if !strings.EqualFold(filepath.Ext(path), ".json") {
+		m, err := engine.LoadFile(path, engine.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("front-end spec: %w", err)
+		}
+		s, err := replay.SpecFromModel(m)
+		if err != nil {
+			return nil, fmt.Errorf("front-end spec of %s: %w", path, err)
+		}
+		return s, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("front-end spec: %w", err)
+	}
+	s, err := replay.ParseSpec(data)
+	if err != nil {
+		return nil, fmt.Errorf("front-end spec %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// pathList is a repeatable string flag.
+type pathList []string
+
+func (p *pathList) String() string { return strings.Join(*p, ",") }
+
+func (p *pathList) Set(s string) error {
+	if s == "" {
+		return errors.New("empty path")
+	}
+	*p = append(*p, s)
+	return nil
+}
+
+// optFloat is a float flag that records whether it was given.
+type optFloat struct {
+	v   float64
+	set bool
+}
+
+func (o *optFloat) String() string {
+	if !o.set {
+		return ""
+	}
+	return strconv.FormatFloat(o.v, 'g', -1, 64)
+}
+
+func (o *optFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("expected a number of dB: %w", err)
+	}
+	o.v, o.set = v, true
+	return nil
+}

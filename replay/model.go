@@ -1,0 +1,49 @@
+package replay
+
+import (
+	"fmt"
+
+	"github.com/kagen-ai/kagen/engine"
+)
+
+// SpecFromModel reads the front-end spec stored in a model's metadata_props
+// under SpecKey and checks it against the model's input and output shapes.
+func SpecFromModel(m *engine.Model) (*Spec, error) {
+	raw, ok := m.Metadata(SpecKey)
+	if !ok {
+		return nil, fmt.Errorf("model has no front-end spec (metadata_props key %q); write one with the training scripts or give --spec", SpecKey)
+	}
+	s, err := ParseSpec([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("model metadata %q: %w", SpecKey, err)
+	}
+	if err := CheckModel(s, m); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// CheckModel checks that a model takes the spec's input shape and has one
+// output per class.
+func CheckModel(s *Spec, m *engine.Model) error {
+	ins, outs := m.Inputs(), m.Outputs()
+	if len(ins) != 1 {
+		return fmt.Errorf("model has %d inputs; a front-end feeds exactly one", len(ins))
+	}
+	want := s.InputShape()
+	if fmt.Sprint(ins[0].Shape) != fmt.Sprint(want) {
+		return fmt.Errorf("model input %q has shape %v, the front-end produces %v", ins[0].Name, ins[0].Shape, want)
+	}
+	if len(outs) == 0 || outs[0].Shape[len(outs[0].Shape)-1] != len(s.Classes) || numel(outs[0].Shape) != len(s.Classes) {
+		return fmt.Errorf("model output %v does not have one score per class (%d classes)", outs[0].Shape, len(s.Classes))
+	}
+	return nil
+}
+
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
