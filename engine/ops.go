@@ -67,6 +67,8 @@ type scratchUser interface {
 // Exec is the per-session execution context handed to kernels.
 type Exec struct {
 	scratch []float32
+	bytes   []byte
+	ints    []int32
 	threads int
 	pool    *pool
 	par     gemm.Parallel // pool.run, bound once; nil with one thread

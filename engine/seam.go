@@ -1,0 +1,132 @@
+package engine
+
+import "github.com/kagen-ai/kagen/engine/gemm"
+
+// This file is the seam through which the approximation knobs (package
+// approx) build their own kernels for planned nodes: the geometry, weights
+// and fused activation of convolutions and dense layers, and scratch memory
+// that grows on first use.
+
+// Activation is the clamp a node applies to its output (a fused Relu is
+// [0, +Inf)); On is false when nothing was fused.
+type Activation struct {
+	On     bool
+	Lo, Hi float32
+}
+
+// Apply clamps x.
+func (a Activation) Apply(x float32) float32 {
+	return activation{on: a.On, lo: a.Lo, hi: a.Hi}.apply(x)
+}
+
+// ConvSpec describes a planned 1-D or 2-D convolution. 1-D convolutions
+// have H = OH = KH = SH = DH = 1 and no top or bottom padding.
+type ConvSpec struct {
+	OneD                   bool
+	Batch, C, H, W         int // input
+	M, OH, OW              int // output channels and size
+	KH, KW, SH, SW, DH, DW int
+	PadT, PadL, PadB, PadR int
+	Group                  int
+	// Weights are [M, C/Group, KH, KW] (BatchNorm already folded in).
+	Weights []float32
+	// Bias has M elements, or is nil.
+	Bias []float32
+	Act  Activation
+}
+
+// Conv returns the convolution planned at step, if that step is a Conv with
+// constant weights.
+func (m *Model) Conv(step int) (*ConvSpec, bool) {
+	if step < 0 || step >= len(m.steps) {
+		return nil, false
+	}
+	n := m.steps[step].n
+	p, ok := n.params.(*convParams)
+	if !ok || !n.in[1].isConst() || n.input(2) != nil && !n.input(2).isConst() {
+		return nil, false
+	}
+	w := p.window
+	cs := &ConvSpec{OneD: w.nd == 1, Batch: w.batch, C: w.c, H: w.ih, W: w.iw, M: p.m, OH: w.oh, OW: w.ow,
+		KH: w.kh, KW: w.kw, SH: w.sh, SW: w.sw, DH: w.dh, DW: w.dw, PadT: w.padT, PadL: w.padL, PadB: w.padB, PadR: w.padR,
+		Group: p.group, Weights: n.in[1].constant.F, Act: Activation{n.act.on, n.act.lo, n.act.hi}}
+	if b := n.input(2); b != nil {
+		cs.Bias = b.constant.F
+	}
+	return cs, true
+}
+
+// DenseSpec describes a planned dense layer Y[M x N] = X[M x K] W[K x N]
+// (+ bias), from a Gemm or a MatMul with constant weights.
+type DenseSpec struct {
+	M, N, K int
+	// TransA is true when the input X is stored K x M (Gemm transA).
+	TransA bool
+	// Weights are K x N, row-major, with Gemm's alpha folded in.
+	Weights []float32
+	// Bias has N elements (per column) or M (per row, BiasPerRow), or is
+	// nil; Gemm's beta is folded in.
+	Bias       []float32
+	BiasPerRow bool
+	Act        Activation
+}
+
+// Dense returns the dense layer planned at step, if that step runs the fast
+// dense kernel (a Gemm or MatMul with constant weights).
+func (m *Model) Dense(step int) (*DenseSpec, bool) {
+	if step < 0 || step >= len(m.steps) {
+		return nil, false
+	}
+	st := m.steps[step]
+	k, ok := st.kernel.(*denseKernel)
+	if !ok {
+		return nil, false
+	}
+	n := st.n
+	ds := &DenseSpec{M: k.m, N: k.n, K: k.k, TransA: k.transA, Bias: k.bias, BiasPerRow: k.biasMode == gemm.BiasPerRow, Act: Activation{n.act.on, n.act.lo, n.act.hi}}
+	w := n.in[1].constant.F
+	switch p := n.params.(type) {
+	case *gemmParams:
+		ds.Weights = make([]float32, p.k*p.n)
+		for kk := 0; kk < p.k; kk++ {
+			for j := 0; j < p.n; j++ {
+				v := w[kk*p.n+j]
+				if p.transB {
+					v = w[j*p.k+kk]
+				}
+				ds.Weights[kk*p.n+j] = v * p.alpha
+			}
+		}
+	default:
+		ds.Weights = w
+	}
+	return ds, true
+}
+
+// Floats returns n float32 elements of the session's scratch memory,
+// growing it on first use. Its contents are undefined; kernels must not
+// keep it across calls.
+func (x *Exec) Floats(n int) []float32 {
+	if len(x.scratch) < n {
+		x.scratch = make([]float32, n)
+	}
+	return x.scratch[:n]
+}
+
+// Bytes returns n bytes of scratch memory separate from Floats, growing it
+// on first use.
+func (x *Exec) Bytes(n int) []byte {
+	if len(x.bytes) < n {
+		x.bytes = make([]byte, n)
+	}
+	return x.bytes[:n]
+}
+
+// Ints returns n int32 elements of scratch memory separate from Floats and
+// Bytes, growing it on first use.
+func (x *Exec) Ints(n int) []int32 {
+	if len(x.ints) < n {
+		x.ints = make([]int32, n)
+	}
+	return x.ints[:n]
+}
