@@ -1,0 +1,280 @@
+package approx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/kagen-ai/kagen/engine"
+)
+
+// Approximator prepares and caches the approximate kernels of one model.
+// Kernels (packed, sampled or quantised weights, gather tables) are built
+// once per (node, knob), eagerly with Prepare or on first use, and shared by
+// all sessions. It is safe for concurrent use.
+type Approximator struct {
+	m     *engine.Model
+	nodes []engine.NodeInfo
+	byKey map[string]int // node name -> step
+
+	mu      sync.Mutex
+	kernels map[kernelKey]engine.Kernel
+}
+
+type kernelKey struct {
+	step int
+	knob Knob
+}
+
+// New returns the approximator of a model.
+func New(m *engine.Model) *Approximator {
+	a := &Approximator{m: m, nodes: m.Nodes(), byKey: map[string]int{}, kernels: map[kernelKey]engine.Kernel{}}
+	for _, n := range a.nodes {
+		a.byKey[n.Name] = n.Step
+	}
+	return a
+}
+
+// Model returns the model.
+func (a *Approximator) Model() *engine.Model { return a.m }
+
+// Nodes describes the model's steps.
+func (a *Approximator) Nodes() []engine.NodeInfo { return a.nodes }
+
+// Applicable lists the knobs of the node at step.
+func (a *Approximator) Applicable(step int) []Knob { return Applicable(a.m, step) }
+
+// Kernel returns the kernel of knob k at step, building it on first use;
+// nil for the exact knob.
+func (a *Approximator) Kernel(step int, k Knob) (engine.Kernel, error) {
+	if k.IsExact() {
+		return nil, nil
+	}
+	if err := checkApplicable(a.m, step, k); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	key := kernelKey{step, k}
+	if kr, ok := a.kernels[key]; ok {
+		return kr, nil
+	}
+	var kr engine.Kernel
+	if cs, ok := a.m.Conv(step); ok {
+		kr = newConvKernelPrec(cs, k)
+	} else if ds, ok := a.m.Dense(step); ok {
+		kr = newDenseKernelPrec(ds, k)
+	}
+	if kr == nil {
+		return nil, fmt.Errorf("node %q: no kernel for knob %s", a.nodes[step].Name, k)
+	}
+	a.kernels[key] = kr
+	return kr, nil
+}
+
+func newConvKernelPrec(cs *engine.ConvSpec, k Knob) engine.Kernel {
+	switch k.Prec {
+	case FP32:
+		return newConvKernel(cs, k)
+	}
+	return nil
+}
+
+func newDenseKernelPrec(ds *engine.DenseSpec, k Knob) engine.Kernel {
+	switch {
+	case k.Prec == FP32 && k.Shape == Red:
+		return newDenseKernel(ds, k)
+	}
+	return nil
+}
+
+// Config assigns a knob to every step of a model; the zero knob is exact.
+type Config struct {
+	knobs []Knob
+}
+
+// NewConfig returns the exact configuration of a model with n steps.
+func (a *Approximator) NewConfig() Config { return Config{knobs: make([]Knob, len(a.nodes))} }
+
+// Knob returns the knob of step i.
+func (c Config) Knob(i int) Knob { return c.knobs[i] }
+
+// With returns a copy of c with step i set to k.
+func (c Config) With(i int, k Knob) Config {
+	n := Config{knobs: append([]Knob(nil), c.knobs...)}
+	n.knobs[i] = k
+	return n
+}
+
+// Len returns the number of steps.
+func (c Config) Len() int { return len(c.knobs) }
+
+// IsExact reports whether every knob is exact.
+func (c Config) IsExact() bool {
+	for _, k := range c.knobs {
+		if !k.IsExact() {
+			return false
+		}
+	}
+	return true
+}
+
+// Equal reports whether two configurations set the same knobs.
+func (c Config) Equal(d Config) bool {
+	if len(c.knobs) != len(d.knobs) {
+		return false
+	}
+	for i := range c.knobs {
+		if c.knobs[i] != d.knobs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Text returns the canonical text form: NODE=KNOB for every non-exact step,
+// in step order, or "exact".
+func (a *Approximator) Text(c Config) string {
+	var parts []string
+	for i, k := range c.knobs {
+		if !k.IsExact() {
+			parts = append(parts, a.nodes[i].Name+"="+k.String())
+		}
+	}
+	if len(parts) == 0 {
+		return "exact"
+	}
+	return strings.Join(parts, ",")
+}
+
+// Parse reads a configuration: "exact", or comma-separated SELECTOR=KNOB
+// where SELECTOR is a node name, an op type ("Conv") or "*", later entries
+// overriding earlier ones. A node-name selector must name a node the knob
+// applies to; op-type and "*" selectors set every node the knob applies to
+// and must match at least one. The text may also be a JSON object
+// {"nodes": {"NAME": "KNOB", ...}} or the path of a file holding either
+// form.
+func (a *Approximator) Parse(text string) (Config, error) {
+	c := a.NewConfig()
+	text = strings.TrimSpace(text)
+	if text == "" || text == "exact" || text == "fp32" {
+		return c, nil
+	}
+	if !strings.Contains(text, "=") && !strings.HasPrefix(text, "{") {
+		data, err := os.ReadFile(text)
+		if err != nil {
+			return c, fmt.Errorf("configuration %q is neither SELECTOR=KNOB pairs nor a readable file: %w", text, err)
+		}
+		text = strings.TrimSpace(string(data))
+		if text == "" || text == "exact" {
+			return c, nil
+		}
+	}
+	if strings.HasPrefix(text, "{") {
+		var j struct {
+			Nodes map[string]string `json:"nodes"`
+		}
+		dec := json.NewDecoder(strings.NewReader(text))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&j); err != nil {
+			return c, fmt.Errorf("configuration JSON: %w", err)
+		}
+		names := make([]string, 0, len(j.Nodes))
+		for n := range j.Nodes {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var parts []string
+		for _, n := range names {
+			parts = append(parts, n+"="+j.Nodes[n])
+		}
+		text = strings.Join(parts, ",")
+	}
+	for _, entry := range strings.Split(text, ",") {
+		sel, ks, ok := strings.Cut(strings.TrimSpace(entry), "=")
+		if !ok {
+			return c, fmt.Errorf("configuration entry %q: expected SELECTOR=KNOB", entry)
+		}
+		k, err := ParseKnob(ks)
+		if err != nil {
+			return c, err
+		}
+		if step, ok := a.byKey[sel]; ok {
+			if err := checkApplicable(a.m, step, k); err != nil {
+				return c, err
+			}
+			c.knobs[step] = k
+			continue
+		}
+		matched, opSeen := 0, false
+		for i, n := range a.nodes {
+			if sel != "*" && n.Op != sel {
+				continue
+			}
+			opSeen = true
+			if checkApplicable(a.m, i, k) == nil {
+				c.knobs[i] = k
+				matched++
+			}
+		}
+		if matched == 0 {
+			if !opSeen && sel != "*" {
+				return c, fmt.Errorf("selector %q is neither a node nor an op type of the model; nodes: %s", sel, a.nodeList())
+			}
+			return c, fmt.Errorf("knob %s applies to no node selected by %q", k, sel)
+		}
+	}
+	return c, nil
+}
+
+func (a *Approximator) nodeList() string {
+	var s []string
+	for _, n := range a.nodes {
+		if !n.View {
+			s = append(s, n.Name+" ("+n.Op+")")
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// JSON returns the configuration's JSON form.
+func (a *Approximator) JSON(c Config) ([]byte, error) {
+	m := map[string]string{}
+	for i, k := range c.knobs {
+		if !k.IsExact() {
+			m[a.nodes[i].Name] = k.String()
+		}
+	}
+	return json.Marshal(struct {
+		Nodes map[string]string `json:"nodes"`
+	}{m})
+}
+
+// Selector is a prepared configuration: it hands the engine the kernel of
+// each step. Switching between prepared selectors costs nothing.
+type Selector struct {
+	kernels []engine.Kernel
+}
+
+// Kernel implements engine.Selector.
+func (s *Selector) Kernel(step int) engine.Kernel { return s.kernels[step] }
+
+// Prepare builds (or finds) the kernels of a configuration.
+func (a *Approximator) Prepare(c Config) (*Selector, error) {
+	if len(c.knobs) != len(a.nodes) {
+		return nil, errors.New("configuration belongs to another model")
+	}
+	s := &Selector{kernels: make([]engine.Kernel, len(c.knobs))}
+	for i, k := range c.knobs {
+		kr, err := a.Kernel(i, k)
+		if err != nil {
+			return nil, err
+		}
+		s.kernels[i] = kr
+	}
+	return s, nil
+}
