@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -18,8 +19,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&data, "data", "trace file or folder (repeatable)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	hop := fs.Int("hop", 0, "window hop in samples (default: the model's)")
+	cfgText := fs.String("config", "", "approximation configuration (SELECTOR=KNOB,... or a JSON file)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen eval MODEL --data PATH [--data PATH...] [--json]\n\nRuns the model's front-end and the engine over IMU CSV files or folders,\nWAV files with NAME.labels.csv, or folders of labelled clips (one window per clip).")
+		fmt.Fprintln(stderr, "usage: kagen eval MODEL --data PATH [--data PATH...] [--config CFG] [--json]\n\nRuns the model's front-end and the engine over IMU CSV files or folders,\nWAV files with NAME.labels.csv, or folders of labelled clips (one window per clip).")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -38,7 +40,19 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
-	r, err := replay.Evaluate(m, spec, data, replay.EvalOptions{Options: replay.Options{Hop: *hop}})
+	eo := replay.EvalOptions{Options: replay.Options{Hop: *hop}}
+	if *cfgText != "" {
+		a := approx.New(m)
+		cfg, err := a.Parse(*cfgText)
+		if err != nil {
+			return err
+		}
+		if eo.Selector, err = a.Prepare(cfg); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "config %s\n", a.Text(cfg))
+	}
+	r, err := replay.Evaluate(m, spec, data, eo)
 	if err != nil {
 		return err
 	}

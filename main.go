@@ -29,6 +29,7 @@ func commands() map[string]command {
 		"conformance": {"run ONNX backend test directories", cmdConformance},
 		"features":    {"write front-end features and labels of traces for training", cmdFeatures},
 		"eval":        {"measure a model's accuracy over labelled traces", cmdEval},
+		"knobs":       {"list the knob catalog, or the knobs of a model's nodes", cmdKnobs},
 	}
 }
 

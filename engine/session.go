@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"time"
 )
 
 // Session runs a Model. It owns the activation buffers, so a Session must
@@ -106,6 +107,37 @@ func (s *Session) RunWith(inputs []*Tensor, sel Selector) ([]*Tensor, error) {
 	}
 	return s.results, nil
 }
+
+// RunTimed is RunWith that also records each step's wall time in
+// nanoseconds into stepNanos (one entry per step; views record 0). It
+// allocates nothing.
+func (s *Session) RunTimed(inputs []*Tensor, sel Selector, stepNanos []int64) ([]*Tensor, error) {
+	if len(stepNanos) < len(s.m.steps) {
+		return nil, fmt.Errorf("stepNanos has %d entries for %d steps", len(stepNanos), len(s.m.steps))
+	}
+	if err := s.bind(inputs); err != nil {
+		return nil, err
+	}
+	for i := range s.m.steps {
+		k := s.m.steps[i].kernel
+		if sel != nil {
+			if o := sel.Kernel(i); o != nil {
+				k = o
+			}
+		}
+		if k == nil {
+			stepNanos[i] = 0
+			continue
+		}
+		t0 := time.Now()
+		k.Run(&s.x, s.ins[i], s.outs[i])
+		stepNanos[i] = int64(time.Since(t0))
+	}
+	return s.results, nil
+}
+
+// Steps returns the number of planned steps (the length RunTimed needs).
+func (m *Model) Steps() int { return len(m.steps) }
 
 func (s *Session) bind(inputs []*Tensor) error {
 	if len(inputs) != len(s.inputs) {
