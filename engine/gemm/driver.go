@@ -12,6 +12,10 @@ import "sync"
 // k.mc rows, whose packed A block (mc x kc) stays in L2 while each B
 // micro-panel (kc x nr) stays in L1 across the row micro-panels.
 func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
+	if i1-i0 == 1 && p.PackedA == nil && p.PackedB == nil && !p.TransB && hasGemv4(k) {
+		gemvRange(p, i0, j0, j1)
+		return
+	}
 	scratch = alignFloats(scratch)
 	var aScratch, bScratch, edge []float32
 	kcMax := min(k.kc, p.K)
@@ -30,9 +34,10 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 		bScratch, scratch = scratch[:n], scratch[n:]
 		edge = scratch[:kcMax*k.nr]
 	}
-	// With a single row micro-panel each element of B is used once: read B
-	// in place rather than packing it (edge panels are still packed).
-	direct := p.PackedB == nil && !p.TransB && i1-i0 <= k.mr
+	// With few row micro-panels each element of B is used a few times, from
+	// L1: read B in place rather than packing it (edge panels are still
+	// packed).
+	direct := p.PackedB == nil && !p.TransB && i1-i0 <= 4*k.mr
 
 	final := epilogueFlags(p)
 	mPad := roundUp(p.M, k.mr)
@@ -156,5 +161,54 @@ func (j *job) do(t int) {
 		gemmRange(j.k, &j.p, 0, j.p.M, lo*j.k.nr, min(hi*j.k.nr, j.p.N), scratch)
 	} else {
 		gemmRange(j.k, &j.p, lo*j.k.mr, min(hi*j.k.mr, j.p.M), 0, j.p.N, scratch)
+	}
+}
+
+// gemvBlock is the number of columns of y kept in L1 by gemvRange.
+const gemvBlock = 2048
+
+// gemvRange computes C[i, j0:j1] for a single row i with a row-major B, by
+// streaming the rows of B four at a time (see gemv4), which reads B
+// sequentially instead of in column panels.
+func gemvRange(p *Args, i, j0, j1 int) {
+	y := p.C[i*p.LDC+j0 : i*p.LDC+j1]
+	x := func(k int) float32 {
+		if p.TransA {
+			return p.A[k*p.LDA+i]
+		}
+		return p.A[i*p.LDA+k]
+	}
+	if !p.Accumulate {
+		clear(y)
+	}
+	ldb := p.LDB
+	n8 := len(y) &^ 7
+	for jb := 0; jb < n8; jb += gemvBlock {
+		w := min(gemvBlock, n8-jb)
+		yb := y[jb : jb+w]
+		k := 0
+		for ; k+4 <= p.K; k += 4 {
+			b := p.B[k*ldb+j0+jb : (k+3)*ldb+j0+jb+w]
+			callGemv4(w, b, ldb, yb, x(k), x(k+1), x(k+2), x(k+3))
+		}
+		for ; k < p.K; k++ {
+			xk := x(k)
+			b := p.B[k*ldb+j0+jb : k*ldb+j0+jb+w]
+			for j, v := range b {
+				yb[j] += xk * v
+			}
+		}
+	}
+	for j := n8; j < len(y); j++ {
+		var s float32
+		for k := 0; k < p.K; k++ {
+			s += x(k) * p.B[k*ldb+j0+j]
+		}
+		y[j] += s
+	}
+	if flags := epilogueFlags(p); flags != 0 {
+		for j, v := range y {
+			y[j] = finish(v, i, j0+j, flags, p.Bias, p.Lo, p.Hi)
+		}
 	}
 }

@@ -303,6 +303,10 @@ func TestBlocking(t *testing.T) {
 				{kern.mc*2 + 3, 3, kern.kc + 5},
 				{3, kern.nc + kern.nr + 5, 4},
 				{kern.mr + 2, kern.nc + 1, kern.kc + 3},
+				{1, 2*gemvBlock + 13, 9},
+				{1, gemvBlock + 8, kern.kc + 2},
+				{4 * kern.mr, 3*kern.nr + 1, kern.kc + 1},
+				{4*kern.mr + 1, 3*kern.nr + 1, 3},
 			}
 			for i, s := range shapes {
 				c := config{m: s[0], n: s[1], k: s[2], acc: true, bias: BiasMode(1 + i%2), clamp: true}

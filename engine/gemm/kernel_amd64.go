@@ -76,3 +76,15 @@ func packRows(kern *kernel, dst, src []float32, ld, kc int) bool {
 	packB16(kc, &src[0], ld, &dst[0])
 	return true
 }
+
+// hasGemv4 reports whether kern has the gemv4 routine for single-row
+// products with a row-major B.
+func hasGemv4(kern *kernel) bool { return kern.id == kernelAVX2 }
+
+// callGemv4 runs gemv4 on len(y) (a multiple of 8) columns; b holds the
+// four rows, starting at b[0], b[ldb], b[2*ldb] and b[3*ldb].
+func callGemv4(n int, b []float32, ldb int, y []float32, x0, x1, x2, x3 float32) {
+	_ = b[3*ldb+n-1]
+	_ = y[n-1]
+	gemv4(n, &b[0], ldb, &y[0], x0, x1, x2, x3)
+}

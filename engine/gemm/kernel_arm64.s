@@ -152,3 +152,122 @@ store:
 	VST1.P [V28.S4, V29.S4], (R4)(R5)
 	VST1   [V30.S4, V31.S4], (R4)
 	RET
+
+// func gemv4(n int, b *float32, ldb int, y *float32, x0 float32, x1 float32, x2 float32, x3 float32)
+TEXT ·gemv4(SB), NOSPLIT, $0-48
+	MOVD n+0(FP), R0
+	MOVD b+8(FP), R1
+	MOVD ldb+16(FP), R2
+	MOVD y+24(FP), R3
+	LSL  $2, R2
+	ADD  R2, R1, R6
+	ADD  R2, R6, R7
+	ADD  R2, R7, R8
+	// x0..x3 are adjacent in the argument frame.
+	MOVD $x0+32(FP), R5
+	VLD1 (R5), [V0.S4]
+
+gemv4loop:
+	VLD1   (R3), [V4.S4, V5.S4]
+	VLD1.P 32(R1), [V16.S4, V17.S4]
+	VLD1.P 32(R6), [V18.S4, V19.S4]
+	VLD1.P 32(R7), [V20.S4, V21.S4]
+	VLD1.P 32(R8), [V22.S4, V23.S4]
+	FMLAE(4, 16, 0, 0); FMLAE(5, 17, 0, 0)
+	FMLAE(4, 18, 0, 1); FMLAE(5, 19, 0, 1)
+	FMLAE(4, 20, 0, 2); FMLAE(5, 21, 0, 2)
+	FMLAE(4, 22, 0, 3); FMLAE(5, 23, 0, 3)
+	VST1.P [V4.S4, V5.S4], 32(R3)
+	SUBS $8, R0, R0
+	BGT  gemv4loop
+	RET
+
+// func kernel1x8(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+TEXT ·kernel1x8(SB), NOSPLIT, $0-72
+	MOVD kc+0(FP), R0
+	MOVD a+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD ldb+24(FP), R3
+	LSL  $2, R3
+	MOVD $32, R9 // packed A: 8 floats per k step
+
+	// Four accumulator pairs, one per k step of an iteration.
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+
+	LSR $2, R0, R8
+	AND $3, R0, R0
+	CBZ R8, tail1
+
+loop1:
+	VLD1R.P (R1)(R9), [V0.S4]
+	VLD1.P  (R2)(R3), [V4.S4, V5.S4]
+	VLD1R.P (R1)(R9), [V1.S4]
+	VLD1.P  (R2)(R3), [V6.S4, V7.S4]
+	VLD1R.P (R1)(R9), [V2.S4]
+	VLD1.P  (R2)(R3), [V24.S4, V25.S4]
+	VLD1R.P (R1)(R9), [V3.S4]
+	VLD1.P  (R2)(R3), [V26.S4, V27.S4]
+	VFMLA   V0.S4, V4.S4, V16.S4
+	VFMLA   V0.S4, V5.S4, V17.S4
+	VFMLA   V1.S4, V6.S4, V18.S4
+	VFMLA   V1.S4, V7.S4, V19.S4
+	VFMLA   V2.S4, V24.S4, V20.S4
+	VFMLA   V2.S4, V25.S4, V21.S4
+	VFMLA   V3.S4, V26.S4, V22.S4
+	VFMLA   V3.S4, V27.S4, V23.S4
+	SUBS    $1, R8, R8
+	BNE     loop1
+
+tail1:
+	CBZ R0, reduce1
+
+tailloop1:
+	VLD1R.P (R1)(R9), [V0.S4]
+	VLD1.P  (R2)(R3), [V4.S4, V5.S4]
+	VFMLA   V0.S4, V4.S4, V16.S4
+	VFMLA   V0.S4, V5.S4, V17.S4
+	SUBS    $1, R0, R0
+	BNE     tailloop1
+
+reduce1:
+	FADDV(16, 16, 18); FADDV(17, 17, 19)
+	FADDV(20, 20, 22); FADDV(21, 21, 23)
+	FADDV(16, 16, 20); FADDV(17, 17, 21)
+
+	MOVD c+32(FP), R4
+	MOVD flags+48(FP), R6
+	MOVD bias+56(FP), R7
+
+	TBZ  $0, R6, rowbias1
+	VLD1 (R4), [V0.S4, V1.S4]
+	FADDV(16, 16, 0); FADDV(17, 17, 1)
+
+rowbias1:
+	TBZ   $1, R6, colbias1
+	VLD1R (R7), [V0.S4]
+	FADDV(16, 16, 0); FADDV(17, 17, 0)
+
+colbias1:
+	TBZ  $2, R6, clamp1
+	VLD1 (R7), [V0.S4, V1.S4]
+	FADDV(16, 16, 0); FADDV(17, 17, 1)
+
+clamp1:
+	TBZ   $3, R6, store1
+	MOVD  $lo+64(FP), R9
+	VLD1R (R9), [V0.S4]
+	MOVD  $hi+68(FP), R9
+	VLD1R (R9), [V1.S4]
+	FMAXV(16, 16, 0); FMAXV(17, 17, 0)
+	FMINV(16, 16, 1); FMINV(17, 17, 1)
+
+store1:
+	VST1 [V16.S4, V17.S4], (R4)
+	RET

@@ -12,3 +12,11 @@ func archTile(id kernelID, m, n, kc int, a []float32, lda int, b []float32, ldb 
 
 // packRows has no assembly routine to use.
 func packRows(kern *kernel, dst, src []float32, ld, kc int) bool { return false }
+
+// hasGemv4 reports that there is no gemv4 routine.
+func hasGemv4(kern *kernel) bool { return false }
+
+// callGemv4 is never called without gemv4.
+func callGemv4(n int, b []float32, ldb int, y []float32, x0, x1, x2, x3 float32) {
+	panic("gemm: no gemv4 in this build")
+}

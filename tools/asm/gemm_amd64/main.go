@@ -3,7 +3,7 @@
 //
 // It is run by go generate in engine/gemm:
 //
-//	go run ../../tools/asm/gemm_amd64 -out kernel_amd64.s -stubs kernel_amd64_stubs.go -pkg gemm
+//	go run ../../tools/asm/gemm_amd64 -out kernel_amd64.s -stubs kernel_stubs_amd64.go -pkg gemm
 //
 // Each kernel kernelMx16 (M = 1..6) computes an M x 16 tile of C from a
 // packed A micro-panel (6 floats per k step, of which the first M are used)
@@ -31,15 +31,23 @@ const (
 	unroll = 4  // k steps per main-loop iteration
 )
 
-const signature = "func(kc int, a, b *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32)"
+const signature = "func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32)"
+
+// advanceA emits the advance of the A pointers by the given bytes.
+var advanceA func(bytes int)
 
 var ymm = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
 
 func main() {
 	ConstraintExpr("!purego")
 	for m := mr; m >= 1; m-- {
-		kernel(m)
+		kernel(m, false)
 	}
+	for m := mr; m >= 1; m-- {
+		kernel(m, true)
+	}
+	packB16()
+	gemv4()
 	Generate()
 }
 
@@ -56,11 +64,19 @@ func sets(m int) int {
 	return 1
 }
 
-func kernel(m int) {
+// kernel generates the m-row kernel. With rawA, A is read in place (row i,
+// step k at a[i*lda+k]); otherwise A is a packed micro-panel (a[k*mr+i])
+// and lda is ignored.
+func kernel(m int, rawA bool) {
 	name := fmt.Sprintf("kernel%dx%d", m, nr)
+	form := "a packed A micro-panel (a[k*6+i])"
+	if rawA {
+		name += "rawA"
+		form = "A in place (a[i*lda+k])"
+	}
 	TEXT(name, NOSPLIT, signature)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes a %dx%d tile of C = A*B from kc k steps, then applies the epilogue selected by flags.", name, m, nr))
+	Doc(fmt.Sprintf("%s computes a %dx%d tile of C = A*B from kc k steps of %s, then applies the epilogue selected by flags.", name, m, nr, form))
 
 	ns := sets(m)
 	// acc[s][i][h]: set s, row i, half h (columns 8h..8h+7).
@@ -106,6 +122,30 @@ func kernel(m int) {
 
 	kc := Load(Param("kc"), GP64())
 	a := Load(Param("a"), GP64())
+	// aElem returns element (i, k0+s) of A, k0 being the current step.
+	var aElem func(i, s int) Mem
+	aStep := mr * 4 // bytes per k step
+	if rawA {
+		lda := Load(Param("lda"), GP64())
+		SHLQ(U8(2), lda)
+		a3 := GP64()
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, a3)
+		ADDQ(a, a3)
+		rowsA := []Mem{{Base: a}, {Base: a, Index: lda, Scale: 1}, {Base: a, Index: lda, Scale: 2},
+			{Base: a3}, {Base: a3, Index: lda, Scale: 1}, {Base: a3, Index: lda, Scale: 2}}
+		aElem = func(i, s int) Mem { return rowsA[i].Offset(4 * s) }
+		aStep = 4
+		advance := func(bytes int) {
+			ADDQ(U32(bytes), a)
+			if m > 3 {
+				ADDQ(U32(bytes), a3)
+			}
+		}
+		advanceA = advance
+	} else {
+		aElem = func(i, s int) Mem { return Mem{Base: a, Disp: s*mr*4 + 4*i} }
+		advanceA = func(bytes int) { ADDQ(U32(bytes), a) }
+	}
 	b := Load(Param("b"), GP64())
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(U8(2), ldb)
@@ -117,12 +157,12 @@ func kernel(m int) {
 	ANDQ(U8(unroll-1), kc)
 
 	bRow := []Mem{{Base: b}, {Base: b, Index: ldb, Scale: 1}, {Base: b, Index: ldb, Scale: 2}, {Base: b, Index: ldb3, Scale: 1}}
-	step := func(set int, brow Mem, aoff int) {
+	step := func(set int, brow Mem, s int) {
 		VMOVUPS(brow, b0)
 		VMOVUPS(brow.Offset(32), b1)
 		for i := 0; i < m; i++ {
 			x := bc[i%2]
-			VBROADCASTSS(Mem{Base: a, Disp: aoff + 4*i}, x)
+			VBROADCASTSS(aElem(i, s), x)
 			VFMADD231PS(b0, x, acc[set][i][0])
 			VFMADD231PS(b1, x, acc[set][i][1])
 		}
@@ -133,9 +173,9 @@ func kernel(m int) {
 	JZ(LabelRef(name + "_tail"))
 	Label(name + "_loop")
 	for u := 0; u < unroll; u++ {
-		step(u%ns, bRow[u], u*mr*4)
+		step(u%ns, bRow[u], u)
 	}
-	ADDQ(U32(unroll*mr*4), a)
+	advanceA(unroll * aStep)
 	LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
 	DECQ(n)
 	JNZ(LabelRef(name + "_loop"))
@@ -145,7 +185,7 @@ func kernel(m int) {
 	JZ(LabelRef(name + "_reduce"))
 	Label(name + "_tailloop")
 	step(0, bRow[0], 0)
-	ADDQ(U32(mr*4), a)
+	advanceA(aStep)
 	ADDQ(ldb, b)
 	DECQ(kc)
 	JNZ(LabelRef(name + "_tailloop"))
@@ -210,6 +250,111 @@ func kernel(m int) {
 		VMOVUPS(res[i][0], rows[i])
 		VMOVUPS(res[i][1], rows[i].Offset(32))
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// packB16 generates the copy of a B micro-panel: kc rows of 16 floats, row
+// k read at src + k*ldb, written contiguously to dst.
+func packB16() {
+	TEXT("packB16", NOSPLIT, "func(kc int, src *float32, ldb int, dst *float32)")
+	Pragma("noescape")
+	Doc("packB16 copies kc rows of 16 floats, row k starting at src[k*ldb], to dst[16*k:16*k+16].")
+	kc := Load(Param("kc"), GP64())
+	src := Load(Param("src"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	dst := Load(Param("dst"), GP64())
+	SHLQ(U8(2), ldb)
+	ldb3 := GP64()
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	n := GP64()
+	MOVQ(kc, n)
+	SHRQ(U8(2), n)
+	ANDQ(U8(3), kc)
+	rows := []Mem{{Base: src}, {Base: src, Index: ldb, Scale: 1}, {Base: src, Index: ldb, Scale: 2}, {Base: src, Index: ldb3, Scale: 1}}
+
+	TESTQ(n, n)
+	JZ(LabelRef("packB16_tail"))
+	Label("packB16_loop")
+	for r := 0; r < 4; r++ {
+		VMOVUPS(rows[r], ymm[2*r])
+		VMOVUPS(rows[r].Offset(32), ymm[2*r+1])
+	}
+	for r := 0; r < 4; r++ {
+		VMOVUPS(ymm[2*r], Mem{Base: dst, Disp: 64 * r})
+		VMOVUPS(ymm[2*r+1], Mem{Base: dst, Disp: 64*r + 32})
+	}
+	LEAQ(Mem{Base: src, Index: ldb, Scale: 4}, src)
+	ADDQ(U32(256), dst)
+	DECQ(n)
+	JNZ(LabelRef("packB16_loop"))
+
+	Label("packB16_tail")
+	TESTQ(kc, kc)
+	JZ(LabelRef("packB16_done"))
+	Label("packB16_tailloop")
+	VMOVUPS(rows[0], Y0)
+	VMOVUPS(rows[0].Offset(32), Y1)
+	VMOVUPS(Y0, Mem{Base: dst})
+	VMOVUPS(Y1, Mem{Base: dst, Disp: 32})
+	ADDQ(ldb, src)
+	ADDQ(U32(64), dst)
+	DECQ(kc)
+	JNZ(LabelRef("packB16_tailloop"))
+
+	Label("packB16_done")
+	VZEROUPPER()
+	RET()
+}
+
+// gemv4 generates the row-major matrix-vector step: n (a multiple of 8)
+// elements of y += x0*b[0:n] + x1*b[ldb:ldb+n] + x2*b[2ldb:] + x3*b[3ldb:].
+func gemv4() {
+	TEXT("gemv4", NOSPLIT, "func(n int, b *float32, ldb int, y *float32, x0, x1, x2, x3 float32)")
+	Pragma("noescape")
+	Doc("gemv4 adds x0*B[0,j] + x1*B[1,j] + x2*B[2,j] + x3*B[3,j] to y[j] for j < n (a multiple of 8), row r of B starting at b[r*ldb].")
+	n := Load(Param("n"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	y := Load(Param("y"), GP64())
+	SHLQ(U8(2), ldb)
+	ldb3 := GP64()
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	x := []VecPhysical{Y12, Y13, Y14, Y15}
+	for r, name := range []string{"x0", "x1", "x2", "x3"} {
+		VBROADCASTSS(paramAddr(name), x[r])
+	}
+	rows := []Mem{{Base: b}, {Base: b, Index: ldb, Scale: 1}, {Base: b, Index: ldb, Scale: 2}, {Base: b, Index: ldb3, Scale: 1}}
+
+	// body handles w vectors of 8 columns.
+	body := func(w int) {
+		for v := 0; v < w; v++ {
+			VMOVUPS(Mem{Base: y, Disp: 32 * v}, ymm[v])
+		}
+		for r := 0; r < 4; r++ {
+			for v := 0; v < w; v++ {
+				VFMADD231PS(rows[r].Offset(32*v), x[r], ymm[v])
+			}
+		}
+		for v := 0; v < w; v++ {
+			VMOVUPS(ymm[v], Mem{Base: y, Disp: 32 * v})
+		}
+		ADDQ(U32(32*w), b)
+		ADDQ(U32(32*w), y)
+	}
+	Label("gemv4_loop32")
+	CMPQ(n, U32(32))
+	JL(LabelRef("gemv4_loop8"))
+	body(4)
+	SUBQ(U32(32), n)
+	JMP(LabelRef("gemv4_loop32"))
+	Label("gemv4_loop8")
+	CMPQ(n, U32(8))
+	JL(LabelRef("gemv4_done"))
+	body(1)
+	SUBQ(U32(8), n)
+	JMP(LabelRef("gemv4_loop8"))
+	Label("gemv4_done")
 	VZEROUPPER()
 	RET()
 }
