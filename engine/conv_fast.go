@@ -11,10 +11,14 @@ type convKernel struct {
 	packed   []*gemm.PackedA
 	bias     []float32
 	act      activation
-	kdim     int // rows of the im2col matrix: cg*kh*kw
-	cols     int // columns: oh*ow
-	direct   bool
-	colSize  int
+	kdim     int  // rows of the im2col matrix: cg*kh*kw
+	cols     int  // columns: oh*ow
+	direct   bool // a 1x1 convolution reads its input as the matrix
+	padded   bool // the input is copied into a zero-bordered buffer
+	padSize  int
+	pos      []int32
+	kbase    []int32
+	runs     [][]run
 	gemmSize int
 }
 
@@ -43,21 +47,26 @@ func compileConv(n *node, c *compiler) (Kernel, error) {
 	w := p.window
 	k := &convKernel{p: p, bias: bias, act: n.act, kdim: p.cg * w.kh * w.kw, cols: w.oh * w.ow}
 	k.direct = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && w.padT == 0 && w.padL == 0 && w.padB == 0 && w.padR == 0
-	if !k.direct {
-		k.colSize = k.kdim * k.cols
-	}
 	for g := 0; g < p.group; g++ {
 		wg := wv.constant.F[g*p.mg*k.kdim : (g+1)*p.mg*k.kdim]
 		buf := make([]float32, gemm.PackedASize(p.mg, k.kdim))
 		k.packed = append(k.packed, gemm.PackA(buf, p.mg, k.kdim, wg, k.kdim, false))
 	}
 	args := gemm.Args{M: p.mg, N: k.cols, K: k.kdim, PackedA: k.packed[0], LDB: k.cols}
+	if !k.direct {
+		args.BSource = &im2colSource{}
+		k.pos, k.kbase = gatherTables(w, p.cg)
+		k.runs = panelRuns(k.pos)
+		if k.padded = w.padT+w.padB+w.padL+w.padR > 0; k.padded {
+			k.padSize = p.cg * (w.ih + w.padT + w.padB) * (w.iw + w.padL + w.padR)
+		}
+	}
 	k.gemmSize = c.gemmScratch(args)
 	return k, nil
 }
 
 // ScratchSize implements scratchUser.
-func (k *convKernel) ScratchSize() int { return k.colSize + k.gemmSize }
+func (k *convKernel) ScratchSize() int { return k.padSize + k.gemmSize }
 
 // Run implements Kernel.
 func (k *convKernel) Run(x *Exec, in, out []*Tensor) {
@@ -68,17 +77,21 @@ func (k *convKernel) Run(x *Exec, in, out []*Tensor) {
 	for b := 0; b < w.batch; b++ {
 		for g := 0; g < p.group; g++ {
 			xg := src[(b*w.c+g*p.cg)*planeIn : (b*w.c+(g+1)*p.cg)*planeIn]
-			col := xg
-			if !k.direct {
-				col = scratch[:k.colSize]
-				im2col(w, xg, p.cg, col)
-			}
 			args := gemm.Args{
 				M: p.mg, N: k.cols, K: k.kdim,
 				PackedA: k.packed[g],
-				B:       col, LDB: k.cols,
 				C:       dst[(b*p.m+g*p.mg)*planeOut : (b*p.m+(g+1)*p.mg)*planeOut],
-				Scratch: scratch[k.colSize:],
+				Scratch: scratch[k.padSize:],
+			}
+			if k.direct {
+				args.B, args.LDB = xg, k.cols
+			} else {
+				if k.padded {
+					padInput(w, xg, p.cg, scratch[:k.padSize])
+					xg = scratch[:k.padSize]
+				}
+				x.im2col = im2colSource{x: xg, pos: k.pos, kbase: k.kbase, runs: k.runs}
+				args.BSource = &x.im2col
 			}
 			if k.bias != nil {
 				args.Bias, args.BiasMode = k.bias[g*p.mg:(g+1)*p.mg], gemm.BiasPerRow
@@ -88,6 +101,121 @@ func (k *convKernel) Run(x *Exec, in, out []*Tensor) {
 			}
 			x.gemmArgs(&args)
 			gemm.Sgemm(&args)
+		}
+	}
+}
+
+// im2colSource packs blocks of a convolution's im2col matrix (one row per
+// input channel and kernel tap, one column per output position) straight
+// into the GEMM's panel layout, without materialising the matrix. The input
+// is first copied into a zero-bordered buffer when the convolution pads, so
+// that every element is a plain gather: row k starts at kbase[k] and column
+// j adds pos[j], both computed once at load.
+type im2colSource struct {
+	x     []float32 // the group's input channels, padded
+	pos   []int32
+	kbase []int32
+	runs  [][]run // pos cut into the runs of each 16-wide panel
+}
+
+// PackB implements gemm.BSource.
+func (s *im2colSource) PackB(dst []float32, k0, kc, j0, n, nr int) {
+	kbase := s.kbase[k0 : k0+kc]
+	x := s.x
+	if nr == 16 && s.runs != nil && j0%16 == 0 {
+		// Panels of the AVX2 kernel: positions that are consecutive in
+		// the input (stride 1 along a row) are copied as runs.
+		for jr := 0; jr < n; jr += 16 {
+			panel := dst[jr*kc : (jr+16)*kc]
+			runs := s.runs[(j0+jr)/16]
+			for k, b := range kbase {
+				d := panel[k*16 : k*16+16]
+				src := x[b:]
+				for _, r := range runs {
+					switch r.n {
+					case 16:
+						*(*[16]float32)(d) = *(*[16]float32)(src[r.pos : r.pos+16])
+					case 8:
+						*(*[8]float32)(d[r.t:]) = *(*[8]float32)(src[r.pos : r.pos+8])
+					default:
+						copy(d[r.t:int(r.t)+int(r.n)], src[r.pos:r.pos+int32(r.n)])
+					}
+				}
+				if c := min(16, n-jr); c < 16 {
+					clear(d[c:])
+				}
+			}
+		}
+		return
+	}
+	for jr := 0; jr < n; jr += nr {
+		cnt := min(nr, n-jr)
+		pos := s.pos[j0+jr : j0+jr+cnt]
+		panel := dst[jr*kc : (jr+nr)*kc]
+		for k, b := range kbase {
+			d := panel[k*nr : (k+1)*nr]
+			src := x[b:]
+			for t, p := range pos {
+				d[t] = src[p]
+			}
+			clear(d[cnt:])
+		}
+	}
+}
+
+// run is a stretch of a 16-wide panel whose positions are consecutive in
+// the input: panel columns [t, t+n) read pos, pos+1, ...
+type run struct {
+	t, n uint8
+	pos  int32
+}
+
+// panelRuns splits positions into 16-wide panels of runs.
+func panelRuns(pos []int32) [][]run {
+	var out [][]run
+	for j0 := 0; j0 < len(pos); j0 += 16 {
+		var rs []run
+		for t := 0; t < 16 && j0+t < len(pos); {
+			r := run{t: uint8(t), n: 1, pos: pos[j0+t]}
+			for t+int(r.n) < 16 && j0+t+int(r.n) < len(pos) && pos[j0+t+int(r.n)] == r.pos+int32(r.n) {
+				r.n++
+			}
+			rs = append(rs, r)
+			t += int(r.n)
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+// gatherTables returns the im2col gather offsets of a window over an input
+// padded to (ih+padT+padB) x (iw+padL+padR).
+func gatherTables(w *window, cg int) (pos, kbase []int32) {
+	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
+	pos = make([]int32, w.oh*w.ow)
+	for oy := 0; oy < w.oh; oy++ {
+		for ox := 0; ox < w.ow; ox++ {
+			pos[oy*w.ow+ox] = int32(oy*w.sh*wp + ox*w.sw)
+		}
+	}
+	kbase = make([]int32, 0, cg*w.kh*w.kw)
+	for c := 0; c < cg; c++ {
+		for ky := 0; ky < w.kh; ky++ {
+			for kx := 0; kx < w.kw; kx++ {
+				kbase = append(kbase, int32(c*hp*wp+ky*w.dh*wp+kx*w.dw))
+			}
+		}
+	}
+	return pos, kbase
+}
+
+// padInput copies cg channels into a zero-bordered buffer.
+func padInput(w *window, x []float32, cg int, dst []float32) {
+	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
+	clear(dst)
+	for c := 0; c < cg; c++ {
+		for y := 0; y < w.ih; y++ {
+			copy(dst[c*hp*wp+(y+w.padT)*wp+w.padL:], x[(c*w.ih+y)*w.iw:(c*w.ih+y+1)*w.iw])
 		}
 	}
 }

@@ -72,6 +72,7 @@ type Exec struct {
 	threads int
 	pool    *pool
 	par     gemm.Parallel // pool.run, bound once; nil with one thread
+	im2col  im2colSource  // the convolution kernels' per-session BSource
 }
 
 // Scratch returns the session's work buffer, at least as large as the

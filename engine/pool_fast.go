@@ -64,9 +64,11 @@ func (k *poolKernel) Run(_ *Exec, in, out []*Tensor) {
 				kx0, kx1 := k.cols[ox][0], k.cols[ox][1]
 				if p.max && w.dw == 1 && ky1-ky0 == 1 {
 					row := src[(y0+ky0*w.dh)*w.iw+x0+kx0 : (y0+ky0*w.dh)*w.iw+x0+kx1]
-					m := negInf
-					for _, v := range row {
-						m = max(m, v)
+					m := row[0]
+					for _, v := range row[1:] {
+						if v > m {
+							m = v
+						}
 					}
 					dst[oy*w.ow+ox] = m
 					continue

@@ -12,7 +12,7 @@ import "sync"
 // k.mc rows, whose packed A block (mc x kc) stays in L2 while each B
 // micro-panel (kc x nr) stays in L1 across the row micro-panels.
 func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
-	if i1-i0 == 1 && p.PackedA == nil && p.PackedB == nil && !p.TransB && hasGemv4(k) {
+	if i1-i0 == 1 && p.PackedA == nil && p.PackedB == nil && p.BSource == nil && !p.TransB && hasGemv4(k) {
 		gemvRange(p, i0, j0, j1)
 		return
 	}
@@ -37,7 +37,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	// With few row micro-panels each element of B is used a few times, from
 	// L1: read B in place rather than packing it (edge panels are still
 	// packed).
-	direct := p.PackedB == nil && !p.TransB && i1-i0 <= 4*k.mr
+	direct := p.PackedB == nil && p.BSource == nil && !p.TransB && i1-i0 <= 4*k.mr
 
 	final := epilogueFlags(p)
 	mPad := roundUp(p.M, k.mr)
@@ -58,6 +58,9 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 			switch {
 			case p.PackedB != nil:
 				bBlock = p.PackedB.data[pc*nPad+jc*kc:]
+			case p.BSource != nil:
+				p.BSource.PackB(bScratch, pc, kc, jc, nc, k.nr)
+				bBlock = bScratch
 			case direct:
 				bBlock = p.B[pc*p.LDB+jc:]
 			default:

@@ -91,6 +91,11 @@ type Args struct {
 	// PackedB, if not nil, replaces B, LDB and TransB. Its dimensions must
 	// be K x N.
 	PackedB *PackedB
+	// BSource, if not nil (and PackedB is nil), replaces B, LDB and TransB:
+	// Sgemm asks it to pack each block of B directly, so an operand that
+	// is never materialised (a convolution's im2col matrix) is gathered
+	// once, straight into the kernel's layout.
+	BSource BSource
 
 	// C is the MxN result, element (i,j) at C[i*LDC+j]. LDC 0 means N.
 	// Elements between the end of a row and the next row's start are left
@@ -122,6 +127,15 @@ type Args struct {
 	// for Tasks.
 	Parallel Parallel
 	Tasks    int
+}
+
+// BSource packs blocks of a K x N right operand on demand.
+type BSource interface {
+	// PackB writes rows [k0, k0+kc) and columns [j0, j0+n) of B into dst
+	// as micro-panels of nr columns: element (k, j) goes to
+	// dst[(j-j0)/nr*kc*nr + (k-k0)*nr + (j-j0)%nr]. Columns of the last
+	// panel past j0+n must be zero. j0 is a multiple of nr.
+	PackB(dst []float32, k0, kc, j0, n, nr int)
 }
 
 // Epilogue flags, shared with the assembly kernels.
@@ -265,6 +279,8 @@ func normalize(args *Args) Args {
 		if p.PackedB.k != p.K || p.PackedB.n != p.N {
 			panic(fmt.Sprintf("gemm: PackedB is %dx%d, want %dx%d", p.PackedB.k, p.PackedB.n, p.K, p.N))
 		}
+	} else if p.BSource != nil {
+		// packed on demand
 	} else if p.TransB {
 		if p.LDB == 0 {
 			p.LDB = p.K
