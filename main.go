@@ -30,6 +30,8 @@ func commands() map[string]command {
 		"features":    {"write front-end features and labels of traces for training", cmdFeatures},
 		"eval":        {"measure a model's accuracy over labelled traces", cmdEval},
 		"knobs":       {"list the knob catalog, or the knobs of a model's nodes", cmdKnobs},
+		"profile":     {"measure every (node, knob) pair of a model on this device", cmdProfile},
+		"tune":        {"find the Pareto-optimal approximation configurations", cmdTune},
 	}
 }
 

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/profile"
+	"github.com/kagen-ai/kagen/replay"
+)
+
+// loadForTuning loads a model, its front-end and labelled windows.
+func loadForTuning(path string, data []string) (*approx.Approximator, *replay.Spec, *profile.Dataset, error) {
+	m, err := engine.LoadFile(path, engine.Options{})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	spec, err := replay.SpecFromModel(m)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	d, err := profile.LoadDataset(spec, data, 0)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return approx.New(m), spec, d, nil
+}
+
+// progressPrinter reports progress as a line redrawn on a terminal, or as
+// JSON lines.
+type progressPrinter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	json  bool
+	tty   bool
+	start time.Time
+}
+
+func newProgress(w io.Writer, asJSON bool) *progressPrinter {
+	p := &progressPrinter{w: w, json: asJSON, start: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progressPrinter) report(phase string, done, total int, what string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		json.NewEncoder(p.w).Encode(map[string]any{"phase": phase, "done": done, "total": total, "item": what, "elapsed_s": time.Since(p.start).Seconds()})
+		return
+	}
+	if !p.tty {
+		return
+	}
+	const width = 30
+	fill := 0
+	if total > 0 {
+		fill = done * width / total
+	}
+	if len(what) > 36 {
+		what = what[:36]
+	}
+	fmt.Fprintf(p.w, "\r%-9s [%s%s] %d/%d %-36s", phase, strings.Repeat("#", fill), strings.Repeat(".", width-fill), done, total, what)
+}
+
+func (p *progressPrinter) done() {
+	if p.tty && !p.json {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// cmdProfile measures every (node, knob) pair of a model on this device.
+func cmdProfile(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("profile", stderr)
+	var data pathList
+	fs.Var(&data, "data", "labelled trace file or folder (repeatable)")
+	out := fs.String("o", "profile.json", "output file")
+	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON summary")
+	windows := fs.Int("windows", 160, "windows used for the QoS predictors")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [-o profile.json] [--json]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || len(data) == 0 {
+		fs.Usage()
+		return usageError{"expected one model and at least one --data"}
+	}
+	a, _, d, err := loadForTuning(pos[0], data)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pr := newProgress(stderr, *asJSON)
+	if *asJSON {
+		pr.w = stdout
+	}
+	p, err := profile.Run(ctx, a, d, profile.Options{Windows: *windows, Progress: func(done, total int, what string) { pr.report("profile", done, total, what) }})
+	pr.done()
+	if err != nil {
+		return err
+	}
+	if err := p.Write(*out); err != nil {
+		return err
+	}
+	kept := 0
+	for _, pp := range p.Pairs {
+		if !pp.Pruned {
+			kept++
+		}
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{"profile": *out, "pairs": len(p.Pairs), "kept": kept, "exact_us": p.ExactUS, "exact_accuracy": p.ExactAccuracy, "seconds": p.ProfileTime})
+	}
+	fmt.Fprintf(stdout, "profiled %d (node, knob) pairs in %.1f s (%d save time on this device); exact %.1f us, accuracy %.2f%% on %d windows\nwrote %s\n",
+		len(p.Pairs), p.ProfileTime, kept, p.ExactUS, 100*p.ExactAccuracy, p.Windows, *out)
+	return nil
+}
+
+// paretoLevel and paretoFile are the documented pareto.json format
+// (docs/policy.md), which the policy package reads.
+type paretoLevel struct {
+	Level           int     `json:"level"`
+	Config          string  `json:"config"`
+	Speedup         float64 `json:"speedup"`
+	QoSLossPP       float64 `json:"qos_loss_pp"`
+	Accuracy        float64 `json:"accuracy"`
+	PredictedLossPP float64 `json:"predicted_loss_pp"`
+	TimeUS          float64 `json:"time_us"`
+	EnergyJ         float64 `json:"energy_j"`
+	Confidence      struct {
+		CorrectMean []float64 `json:"correct_mean"`
+		WrongMean   []float64 `json:"wrong_mean"`
+		CorrectN    []int     `json:"correct_n"`
+		WrongN      []int     `json:"wrong_n"`
+	} `json:"confidence"`
+}
+
+type paretoFile struct {
+	Version       int                 `json:"version"`
+	ModelSHA256   string              `json:"model_sha256"`
+	Device        profile.Fingerprint `json:"device"`
+	Meter         string              `json:"meter"`
+	Objective     string              `json:"objective"`
+	ExactAccuracy float64             `json:"exact_accuracy"`
+	Classes       []string            `json:"classes"`
+	MaxLossPP     float64             `json:"max_loss_pp"`
+	PredictorMAE  float64             `json:"predictor_mae_pp"`
+	TuneSeconds   float64             `json:"tune_seconds"`
+	Note          string              `json:"note,omitempty"`
+	Configs       []paretoLevel       `json:"configs"`
+	Validated     []profile.Candidate `json:"validated"`
+}
+
+// cmdTune profiles a model and finds its Pareto-optimal configurations.
+func cmdTune(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("tune", stderr)
+	var data pathList
+	fs.Var(&data, "data", "labelled trace file or folder (repeatable)")
+	out := fs.String("o", "pareto.json", "output file")
+	maxLoss := fs.Float64("max-loss", 1, "accuracy loss threshold in percentage points")
+	budget := fs.Duration("budget", 10*time.Second, "search time (profiling and validation come on top)")
+	objective := fs.String("objective", "time", "time or energy")
+	devName := fs.String("device-profile", "phone-big", "device profile for energy figures")
+	predictor := fs.String("predictor", "p1", "QoS predictor: p1 (output deltas) or p2 (accuracy deltas)")
+	seed := fs.Uint64("seed", 1, "search seed")
+	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON result")
+	resume := fs.Bool("resume", false, "reuse OUT.profile.json and the configurations validated by an interrupted run")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [-o pareto.json] [--json] [--resume]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || len(data) == 0 || *maxLoss < 0 || (*objective != "time" && *objective != "energy") || (*predictor != "p1" && *predictor != "p2") {
+		fs.Usage()
+		return usageError{"expected one model, --data, --max-loss >= 0, --objective time|energy and --predictor p1|p2"}
+	}
+	dev, err := profile.LookupDevice(*devName)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	a, spec, d, err := loadForTuning(pos[0], data)
+	if err != nil {
+		return err
+	}
+	tune, calib := d.Split()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pr := newProgress(stderr, *asJSON)
+	if *asJSON {
+		pr.w = stdout
+	}
+	profPath, partialPath := *out+".profile.json", *out+".partial.json"
+	var p *profile.Profile
+	if *resume {
+		if p, err = profile.ReadProfile(profPath, a.Model().SHA256(), false); err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+	} else {
+		p, err = profile.Run(ctx, a, tune, profile.Options{Progress: func(done, total int, what string) { pr.report("profile", done, total, what) }})
+		if err != nil {
+			pr.done()
+			return err
+		}
+		if err := p.Write(profPath); err != nil {
+			return err
+		}
+	}
+	var known []profile.Candidate
+	if *resume {
+		if b, err := os.ReadFile(partialPath); err == nil {
+			json.Unmarshal(b, &known)
+		}
+	}
+	var mu sync.Mutex
+	saved := append([]profile.Candidate(nil), known...)
+	res, err := profile.Tune(ctx, a, p, tune, calib, profile.TuneOptions{
+		MaxLossPP: *maxLoss, Budget: *budget, Predictor: profile.Predictor(*predictor), Objective: *objective,
+		Device: dev, Seed: *seed, Known: known,
+		Progress: func(phase string, done, total int) { pr.report(phase, done, total, "") },
+		Validated: func(c profile.Candidate) {
+			mu.Lock()
+			defer mu.Unlock()
+			saved = append(saved, c)
+			if b, err := json.Marshal(saved); err == nil {
+				profile.WriteFileAtomic(partialPath, b)
+			}
+		},
+	})
+	pr.done()
+	if err != nil {
+		return err
+	}
+	f := paretoFile{Version: 1, ModelSHA256: a.Model().SHA256(), Device: profile.ThisDevice(), Meter: dev.Name + " (modelled)",
+		Objective: *objective, ExactAccuracy: res.ExactAccuracy, Classes: spec.Classes, MaxLossPP: *maxLoss,
+		PredictorMAE: res.PredictorMAE, TuneSeconds: time.Since(start).Seconds(), Note: res.Note, Validated: res.Validated}
+	if *objective == "energy" {
+		// energy is inference energy from time: the same order as time.
+		f.Meter = dev.Name + " (modelled: active power x busy time)"
+	}
+	for i, l := range res.Levels {
+		pl := paretoLevel{Level: i, Config: l.Config, Speedup: l.Speedup, QoSLossPP: l.LossPP, Accuracy: l.Accuracy,
+			PredictedLossPP: l.PredictedLossPP, TimeUS: l.TimeUS, EnergyJ: l.EnergyJ}
+		pl.Confidence.CorrectMean, pl.Confidence.WrongMean, pl.Confidence.CorrectN, pl.Confidence.WrongN = l.CorrectMean, l.WrongMean, l.CorrectN, l.WrongN
+		f.Configs = append(f.Configs, pl)
+	}
+	b, err := json.MarshalIndent(f, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := profile.WriteFileAtomic(*out, b); err != nil {
+		return err
+	}
+	if ctx.Err() == nil {
+		os.Remove(partialPath)
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{"pareto": *out, "levels": len(f.Configs), "validated": len(res.Validated),
+			"predictor_mae_pp": res.PredictorMAE, "tune_seconds": f.TuneSeconds, "note": res.Note})
+	}
+	fmt.Fprintf(stdout, "%s", res)
+	if res.Note != "" {
+		fmt.Fprintln(stdout, res.Note)
+	}
+	fmt.Fprintf(stdout, "tuned in %.1f s; wrote %s\n", f.TuneSeconds, *out)
+	if ctx.Err() != nil {
+		fmt.Fprintf(stdout, "interrupted: kept what was validated; run again with --resume to continue\n")
+	}
+	return nil
+}

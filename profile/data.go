@@ -1,0 +1,197 @@
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/replay"
+)
+
+// Dataset is a set of labelled feature windows held in memory.
+type Dataset struct {
+	Shape []int       // model input shape
+	X     [][]float32 // one feature tensor per window
+	Y     []int       // class index per window
+	Files []string    // source file per window
+}
+
+// Len returns the number of windows.
+func (d *Dataset) Len() int { return len(d.Y) }
+
+// LoadDataset runs the model's front-end over traces (files or folders;
+// audio clip folders give one window per clip) and keeps the windows whose
+// label is one of the classes, at most limit of them (0: all).
+func LoadDataset(spec *replay.Spec, paths []string, limit int) (*Dataset, error) {
+	d := &Dataset{Shape: spec.InputShape()}
+	size := spec.InputSize()
+	for _, p := range paths {
+		o := replay.Options{}
+		if spec.Task == replay.TaskKWS {
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				o.OnePerClip = true
+			}
+		}
+		src, err := replay.Open(p, spec, o)
+		if err != nil {
+			return nil, err
+		}
+		for limit <= 0 || d.Len() < limit {
+			x := make([]float32, size)
+			w, err := src.Next(x)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				src.Close()
+				return nil, err
+			}
+			c := spec.ClassIndex(w.Label)
+			if c < 0 {
+				continue
+			}
+			d.X = append(d.X, x)
+			d.Y = append(d.Y, c)
+			d.Files = append(d.Files, w.File)
+		}
+		src.Close()
+	}
+	if d.Len() == 0 {
+		return nil, fmt.Errorf("no labelled windows of the model's classes in %v", paths)
+	}
+	return d, nil
+}
+
+// Split cuts the dataset in two halves by source file (alternate files),
+// or by alternate windows when there is one file: the tune split and the
+// calibration split.
+func (d *Dataset) Split() (a, b *Dataset) {
+	a, b = &Dataset{Shape: d.Shape}, &Dataset{Shape: d.Shape}
+	files := map[string]int{}
+	for _, f := range d.Files {
+		if _, ok := files[f]; !ok {
+			files[f] = len(files)
+		}
+	}
+	for i := range d.Y {
+		side := i % 2
+		if len(files) > 1 {
+			side = files[d.Files[i]] % 2
+		}
+		dst := a
+		if side == 1 {
+			dst = b
+		}
+		dst.X = append(dst.X, d.X[i])
+		dst.Y = append(dst.Y, d.Y[i])
+		dst.Files = append(dst.Files, d.Files[i])
+	}
+	return a, b
+}
+
+// Subset returns every step-th window, at most n of them.
+func (d *Dataset) Subset(n int) *Dataset {
+	if n <= 0 || n >= d.Len() {
+		return d
+	}
+	out := &Dataset{Shape: d.Shape}
+	step := float64(d.Len()) / float64(n)
+	for i := 0; i < n; i++ {
+		j := int(float64(i) * step)
+		out.X = append(out.X, d.X[j])
+		out.Y = append(out.Y, d.Y[j])
+		out.Files = append(out.Files, d.Files[j])
+	}
+	return out
+}
+
+// Runner runs a model over datasets on several goroutines, one session
+// each.
+type Runner struct {
+	m        *engine.Model
+	sessions []*engine.Session
+	ins      [][]*engine.Tensor
+	classes  int
+}
+
+// NewRunner returns a runner using workers goroutines (0: every core).
+func NewRunner(m *engine.Model, workers int) *Runner {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	r := &Runner{m: m, classes: numel(m.Outputs()[0].Shape)}
+	for i := 0; i < workers; i++ {
+		r.sessions = append(r.sessions, m.NewSession())
+		r.ins = append(r.ins, []*engine.Tensor{{DType: engine.Float32, Shape: m.Inputs()[0].Shape}})
+	}
+	return r
+}
+
+// Classes returns the number of model outputs per window.
+func (r *Runner) Classes() int { return r.classes }
+
+// Outputs runs every window with the kernels of sel (nil: exact) and
+// writes the model's outputs, Classes() per window, into dst.
+func (r *Runner) Outputs(d *Dataset, sel engine.Selector, dst []float32) error {
+	n := d.Len()
+	var wg sync.WaitGroup
+	errs := make([]error, len(r.sessions))
+	for w := range r.sessions {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			s, in := r.sessions[w], r.ins[w]
+			for i := w; i < n; i += len(r.sessions) {
+				in[0].F = d.X[i]
+				out, err := s.RunWith(in, sel)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				copy(dst[i*r.classes:(i+1)*r.classes], out[0].F)
+			}
+		}(w)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Close releases the sessions.
+func (r *Runner) Close() {
+	for _, s := range r.sessions {
+		s.Close()
+	}
+}
+
+// Accuracy scores outputs ([n x classes]) against labels.
+func Accuracy(outs []float32, y []int, classes int) float64 {
+	correct := 0
+	for i, c := range y {
+		if argmax(outs[i*classes:(i+1)*classes]) == c {
+			correct++
+		}
+	}
+	return float64(correct) / float64(len(y))
+}
+
+func argmax(v []float32) int {
+	b := 0
+	for i, x := range v {
+		if x > v[b] {
+			b = i
+		}
+	}
+	return b
+}
+
+func numel(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}

@@ -1,0 +1,528 @@
+package profile
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/replay"
+)
+
+// Predictor names a QoS predictor.
+type Predictor string
+
+// The QoS predictors of the reference: P1 adds the profiled output deltas
+// of the chosen pairs to the exact outputs and scores the result; P2 adds
+// the profiled accuracy losses.
+const (
+	P1 Predictor = "p1"
+	P2 Predictor = "p2"
+)
+
+// TuneOptions control the search.
+type TuneOptions struct {
+	MaxLossPP float64       // accuracy loss threshold in percentage points
+	Budget    time.Duration // search time (default 10 s)
+	Predictor Predictor     // default P1
+	Objective string        // "time" (default) or "energy"
+	Device    *Device       // energy model for the energy objective and energy_j
+	Seed      uint64
+	Workers   int
+	// Candidates bounds the configurations validated (default 24).
+	Candidates int
+	// Progress, if set, reports each phase's progress.
+	Progress func(phase string, done, total int)
+	// Validated, if set, is called with each validated configuration, so
+	// that a caller can save partial work.
+	Validated func(Candidate)
+	// Known holds configurations validated by an earlier run (resume).
+	Known []Candidate
+}
+
+// Candidate is one configuration the tuner validated.
+type Candidate struct {
+	Config          string    `json:"config"`
+	PredictedLossPP float64   `json:"predicted_loss_pp"`
+	PredictedUS     float64   `json:"predicted_us"`
+	TuneLossPP      float64   `json:"tune_loss_pp"`
+	Accuracy        float64   `json:"accuracy"` // calibration split
+	LossPP          float64   `json:"qos_loss_pp"`
+	TimeUS          float64   `json:"time_us"`
+	ExactTimeUS     float64   `json:"exact_time_us"`
+	Speedup         float64   `json:"speedup"`
+	EnergyJ         float64   `json:"energy_j"`
+	CorrectMean     []float64 `json:"correct_mean"`
+	WrongMean       []float64 `json:"wrong_mean"`
+	CorrectN        []int     `json:"correct_n"`
+	WrongN          []int     `json:"wrong_n"`
+	Kept            bool      `json:"kept"`
+}
+
+// TuneResult is the outcome of a tune.
+type TuneResult struct {
+	ExactAccuracy float64     // calibration split
+	Levels        []Candidate // thinned Pareto levels, level 0 exact
+	Validated     []Candidate // every validated configuration
+	PredictorMAE  float64     // mean |predicted - measured| loss on the tune split, pp
+	Evaluated     int         // configurations scored by the predictor
+	SearchTime    time.Duration
+	Note          string // e.g. why only the exact configuration was kept
+}
+
+// choice is a searchable (node, knob) pair with its profiled effects.
+type choice struct {
+	knob    approx.Knob
+	saveUS  float64 // exact node time minus knob node time
+	lossPP  float64
+	delta   []float32
+	display string
+}
+
+// space is the search space: per searchable node, its choices.
+type space struct {
+	steps   []int
+	choices [][]choice // choices[i][0] is exact
+	p       *Profile
+}
+
+func newSpace(p *Profile) *space {
+	s := &space{p: p}
+	byStep := map[int][]choice{}
+	for _, pp := range p.Pairs {
+		if pp.Pruned {
+			continue
+		}
+		k, err := approx.ParseKnob(pp.Knob)
+		if err != nil {
+			continue
+		}
+		byStep[pp.Step] = append(byStep[pp.Step], choice{knob: k, saveUS: pp.ExactNodeUS - pp.NodeUS, lossPP: pp.LossPP, delta: pp.Delta, display: pp.Knob})
+	}
+	for step, cs := range byStep {
+		s.steps = append(s.steps, step)
+		_ = cs
+	}
+	sort.Ints(s.steps)
+	for _, step := range s.steps {
+		s.choices = append(s.choices, append([]choice{{knob: approx.Exact}}, byStep[step]...))
+	}
+	return s
+}
+
+// genome holds a choice index per searchable node.
+type genome []uint8
+
+func (g genome) key() string { return string(g) }
+
+// predict returns a genome's predicted loss (pp) and time (us).
+func (s *space) predict(g genome, pred Predictor, scratch []float32) (lossPP, us float64) {
+	us = s.p.ExactUS
+	for i, c := range g {
+		us -= s.choices[i][c].saveUS
+	}
+	us = math.Max(us, 1)
+	if pred == P2 {
+		for i, c := range g {
+			lossPP += s.choices[i][c].lossPP
+		}
+		return lossPP, us
+	}
+	copy(scratch, s.p.ExactOutputs)
+	for i, c := range g {
+		if c != 0 {
+			for j, d := range s.choices[i][c].delta {
+				scratch[j] += d
+			}
+		}
+	}
+	acc := Accuracy(scratch, s.p.Labels, s.p.Classes)
+	return 100 * (s.p.ExactAccuracy - acc), us
+}
+
+// text returns the configuration's text form.
+func (s *space) text(a *approx.Approximator, g genome) string {
+	c := a.NewConfig()
+	for i, ch := range g {
+		c = c.With(s.steps[i], s.choices[i][ch].knob)
+	}
+	return a.Text(c)
+}
+
+type point struct {
+	g          genome
+	loss, cost float64
+}
+
+// search explores the space with a seeded evolutionary search whose three
+// mutation operators are picked by a UCB1 bandit (rewarded when the child
+// enters the archive), keeping an archive of the configurations that are
+// not dominated in (predicted loss, predicted cost) with loss up to limit.
+func (s *space) search(ctx context.Context, opts *TuneOptions, limit float64) ([]point, int) {
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x6b6167656e))
+	scratch := make([]float32, len(s.p.ExactOutputs))
+	seen := map[string]bool{}
+	var archive []point
+	evaluated := 0
+	consider := func(g genome) bool {
+		if seen[g.key()] {
+			return false
+		}
+		seen[g.key()] = true
+		loss, us := s.predict(g, opts.Predictor, scratch)
+		evaluated++
+		if loss > limit {
+			return false
+		}
+		p := point{append(genome(nil), g...), loss, us}
+		for _, q := range archive {
+			if q.loss <= p.loss && q.cost <= p.cost {
+				return false
+			}
+		}
+		kept := archive[:0]
+		for _, q := range archive {
+			if !(p.loss <= q.loss && p.cost <= q.cost) {
+				kept = append(kept, q)
+			}
+		}
+		archive = append(kept, p)
+		return true
+	}
+	n := len(s.steps)
+	base := make(genome, n)
+	consider(base)
+	for i := range s.choices { // every single pair
+		for c := 1; c < len(s.choices[i]); c++ {
+			g := make(genome, n)
+			g[i] = uint8(c)
+			consider(g)
+		}
+	}
+	if n == 0 {
+		return archive, evaluated
+	}
+	ops := []func(genome) genome{
+		func(g genome) genome { // change one node
+			i := rng.IntN(n)
+			g[i] = uint8(rng.IntN(len(s.choices[i])))
+			return g
+		},
+		func(g genome) genome { // change two nodes
+			for t := 0; t < 2; t++ {
+				i := rng.IntN(n)
+				g[i] = uint8(rng.IntN(len(s.choices[i])))
+			}
+			return g
+		},
+		func(g genome) genome { // uniform crossover with another archive point
+			o := archive[rng.IntN(len(archive))].g
+			for i := range g {
+				if rng.IntN(2) == 0 {
+					g[i] = o[i]
+				}
+			}
+			return g
+		},
+	}
+	pulls := make([]float64, len(ops))
+	wins := make([]float64, len(ops))
+	deadline := time.Now().Add(opts.Budget)
+	for it := 0; ; it++ {
+		if it%256 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
+			break
+		}
+		if it > 200000 {
+			break
+		}
+		// UCB1 over the operators
+		op, best := 0, math.Inf(-1)
+		total := 1.0
+		for _, p := range pulls {
+			total += p
+		}
+		for i := range ops {
+			v := math.Inf(1)
+			if pulls[i] > 0 {
+				v = wins[i]/pulls[i] + math.Sqrt(2*math.Log(total)/pulls[i])
+			}
+			if v > best {
+				op, best = i, v
+			}
+		}
+		parent := archive[rng.IntN(len(archive))].g
+		child := ops[op](append(genome(nil), parent...))
+		pulls[op]++
+		if consider(child) {
+			wins[op]++
+		}
+	}
+	sort.Slice(archive, func(i, j int) bool {
+		return archive[i].loss < archive[j].loss || archive[i].loss == archive[j].loss && archive[i].cost < archive[j].cost
+	})
+	return archive, evaluated
+}
+
+// Tune searches the configurations of a profiled model, validates the most
+// promising on the tune split, calibrates them on the calibration split,
+// and returns the thinned Pareto levels over (accuracy loss, cost).
+func Tune(ctx context.Context, a *approx.Approximator, p *Profile, tune, calib *Dataset, opts TuneOptions) (*TuneResult, error) {
+	if opts.Budget <= 0 {
+		opts.Budget = 10 * time.Second
+	}
+	if opts.Predictor == "" {
+		opts.Predictor = P1
+	}
+	if opts.Candidates <= 0 {
+		opts.Candidates = 24
+	}
+	if tune.Len() == 0 || calib.Len() == 0 {
+		return nil, fmt.Errorf("empty split: %d tune and %d calibration windows", tune.Len(), calib.Len())
+	}
+	res := &TuneResult{}
+	t0 := time.Now()
+	sp := newSpace(p)
+	archive, evaluated := sp.search(ctx, &opts, opts.MaxLossPP*1.5+0.5)
+	res.Evaluated, res.SearchTime = evaluated, time.Since(t0)
+	// Pick candidates spread along the predicted front.
+	var cands []point
+	for _, pt := range archive {
+		if pt.loss <= opts.MaxLossPP*1.25+0.25 {
+			cands = append(cands, pt)
+		}
+	}
+	if len(cands) > opts.Candidates {
+		pick := make([]point, 0, opts.Candidates)
+		for i := 0; i < opts.Candidates; i++ {
+			pick = append(pick, cands[i*(len(cands)-1)/(opts.Candidates-1)])
+		}
+		cands = pick
+	}
+	r := NewRunner(a.Model(), opts.Workers)
+	defer r.Close()
+	classes := r.Classes()
+	outs := make([]float32, max(tune.Len(), calib.Len())*classes)
+	// Exact accuracy on both splits.
+	if err := r.Outputs(tune, nil, outs); err != nil {
+		return nil, err
+	}
+	exactTune := Accuracy(outs[:tune.Len()*classes], tune.Y, classes)
+	if err := r.Outputs(calib, nil, outs); err != nil {
+		return nil, err
+	}
+	res.ExactAccuracy = Accuracy(outs[:calib.Len()*classes], calib.Y, classes)
+	exact := Candidate{Config: "exact", Accuracy: res.ExactAccuracy, Speedup: 1, Kept: true}
+	confidenceStats(&exact, outs[:calib.Len()*classes], calib.Y, classes)
+	known := map[string]Candidate{}
+	for _, k := range opts.Known {
+		known[k.Config] = k
+	}
+	timer := newTimer(a.Model(), tune)
+	defer timer.close()
+	exact.TimeUS = timer.exactUS()
+	exact.ExactTimeUS = exact.TimeUS
+	var validated []Candidate
+	var absErr float64
+	nPred := 0
+	for i, pt := range cands {
+		if err := ctx.Err(); err != nil {
+			break
+		}
+		text := sp.text(a, pt.g)
+		if opts.Progress != nil {
+			opts.Progress("validate", i, len(cands))
+		}
+		if text == "exact" {
+			continue
+		}
+		c, ok := known[text]
+		if !ok {
+			cfg, err := a.Parse(text)
+			if err != nil {
+				return nil, err
+			}
+			sel, err := a.Prepare(cfg)
+			if err != nil {
+				return nil, err
+			}
+			c = Candidate{Config: text, PredictedLossPP: pt.loss, PredictedUS: pt.cost}
+			if err := r.Outputs(tune, sel, outs); err != nil {
+				return nil, err
+			}
+			c.TuneLossPP = 100 * (exactTune - Accuracy(outs[:tune.Len()*classes], tune.Y, classes))
+			if err := r.Outputs(calib, sel, outs); err != nil {
+				return nil, err
+			}
+			c.Accuracy = Accuracy(outs[:calib.Len()*classes], calib.Y, classes)
+			c.LossPP = 100 * (res.ExactAccuracy - c.Accuracy)
+			confidenceStats(&c, outs[:calib.Len()*classes], calib.Y, classes)
+			c.TimeUS, c.ExactTimeUS = timer.measure(sel)
+			c.Speedup = c.ExactTimeUS / c.TimeUS
+			if opts.Validated != nil {
+				opts.Validated(c)
+			}
+		}
+		absErr += math.Abs(c.PredictedLossPP - c.TuneLossPP)
+		nPred++
+		validated = append(validated, c)
+	}
+	if nPred > 0 {
+		res.PredictorMAE = absErr / float64(nPred)
+	}
+	if opts.Progress != nil {
+		opts.Progress("validate", len(cands), len(cands))
+	}
+	// Keep what meets the threshold on both splits, Pareto over (loss, cost).
+	var ok []Candidate
+	for _, c := range validated {
+		if c.TuneLossPP <= opts.MaxLossPP && c.LossPP <= opts.MaxLossPP && c.Speedup > 1 {
+			ok = append(ok, c)
+		}
+	}
+	levels := thin(append([]Candidate{exact}, paretoSet(ok)...))
+	for i := range levels {
+		levels[i].Kept = true
+		if opts.Device != nil {
+			levels[i].EnergyJ = opts.Device.InferenceEnergy(time.Duration(levels[i].TimeUS * 1e3))
+		}
+	}
+	for i := range validated {
+		for _, l := range levels {
+			if l.Config == validated[i].Config {
+				validated[i].Kept = true
+			}
+		}
+	}
+	if len(levels) == 1 {
+		res.Note = fmt.Sprintf("no configuration met %.2f pp on both splits with a measured speedup; only the exact configuration is kept", opts.MaxLossPP)
+	}
+	res.Levels, res.Validated = levels, validated
+	return res, nil
+}
+
+// paretoSet keeps the candidates no other beats in both loss and speed.
+func paretoSet(cs []Candidate) []Candidate {
+	var out []Candidate
+	for i, c := range cs {
+		dominated := false
+		for j, d := range cs {
+			if i != j && d.LossPP <= c.LossPP && d.Speedup >= c.Speedup && (d.LossPP < c.LossPP || d.Speedup > c.Speedup) {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LossPP < out[j].LossPP })
+	return out
+}
+
+// thin applies the reference's rule to levels sorted by loss (exact first):
+// a configuration becomes a new level only if it is at least 0.01 faster and
+// 0.1 pp lossier than the last kept one. One at least 0.01 faster but less
+// than 0.1 pp lossier replaces the last level (never the exact one, after
+// which it is a level of its own). Unlike a literal reading of the
+// reference, one less than 0.01 faster is dropped rather than replacing a
+// level it barely beats at a higher loss.
+func thin(cs []Candidate) []Candidate {
+	out := []Candidate{cs[0]}
+	for _, c := range cs[1:] {
+		last := &out[len(out)-1]
+		switch {
+		case c.Speedup < last.Speedup+0.01:
+			// not worth a level
+		case c.LossPP >= last.LossPP+0.1 || len(out) == 1:
+			out = append(out, c)
+		default:
+			*last = c
+		}
+	}
+	return out
+}
+
+// confidenceStats records per class the mean softmax confidence of correct
+// and of wrong predictions.
+func confidenceStats(c *Candidate, outs []float32, y []int, classes int) {
+	c.CorrectMean, c.WrongMean = make([]float64, classes), make([]float64, classes)
+	c.CorrectN, c.WrongN = make([]int, classes), make([]int, classes)
+	for i := range y {
+		pr := replay.Predict(outs[i*classes : (i+1)*classes])
+		if pr.Class == y[i] {
+			c.CorrectMean[pr.Class] += float64(pr.Confidence)
+			c.CorrectN[pr.Class]++
+		} else {
+			c.WrongMean[pr.Class] += float64(pr.Confidence)
+			c.WrongN[pr.Class]++
+		}
+	}
+	for k := 0; k < classes; k++ {
+		if c.CorrectN[k] > 0 {
+			c.CorrectMean[k] /= float64(c.CorrectN[k])
+		}
+		if c.WrongN[k] > 0 {
+			c.WrongMean[k] /= float64(c.WrongN[k])
+		}
+	}
+}
+
+// timer measures configurations against exact, interleaved, single thread.
+type timer struct {
+	s    *engine.Session
+	ins  [][]*engine.Tensor
+	runs int
+}
+
+func newTimer(m *engine.Model, d *Dataset) *timer {
+	t := &timer{s: m.NewSession(), runs: 15}
+	for i := 0; i < min(8, d.Len()); i++ {
+		t.ins = append(t.ins, []*engine.Tensor{{DType: engine.Float32, Shape: d.Shape, F: d.X[i*d.Len()/min(8, d.Len())]}})
+	}
+	return t
+}
+
+func (t *timer) close() { t.s.Close() }
+
+func (t *timer) once(sel engine.Selector, i int) float64 {
+	t0 := time.Now()
+	t.s.RunWith(t.ins[i%len(t.ins)], sel)
+	return float64(time.Since(t0).Nanoseconds()) / 1e3
+}
+
+func (t *timer) exactUS() float64 {
+	var v []float64
+	for i := 0; i < 3*t.runs; i++ {
+		v = append(v, t.once(nil, i))
+	}
+	return median(v)
+}
+
+// measure returns the median time of sel and of exact, run alternately.
+func (t *timer) measure(sel engine.Selector) (us, exactUS float64) {
+	for i := 0; i < 3; i++ {
+		t.once(sel, i)
+	}
+	var a, e []float64
+	for i := 0; i < t.runs; i++ {
+		e = append(e, t.once(nil, i))
+		a = append(a, t.once(sel, i))
+	}
+	return median(a), median(e)
+}
+
+// String summarises a result.
+func (r *TuneResult) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "exact accuracy %.2f%%; %d configurations scored, %d validated, predictor MAE %.2f pp\n",
+		100*r.ExactAccuracy, r.Evaluated, len(r.Validated), r.PredictorMAE)
+	for i, l := range r.Levels {
+		fmt.Fprintf(&b, "level %d: speedup %.2fx loss %.2f pp (predicted %.2f) %s\n", i, l.Speedup, l.LossPP, l.PredictedLossPP, l.Config)
+	}
+	return b.String()
+}

@@ -1,0 +1,192 @@
+package profile
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/replay"
+)
+
+func TestThinning(t *testing.T) {
+	cs := []Candidate{
+		{Config: "exact", Speedup: 1, LossPP: 0},
+		{Config: "a", Speedup: 1.2, LossPP: 0.05}, // faster at < 0.1 pp: the first level
+		{Config: "b", Speedup: 1.25, LossPP: 0.08}, // not 0.1 pp lossier than a but faster: replaces a
+		{Config: "c", Speedup: 1.255, LossPP: 0.5}, // not 0.01 faster than b: dropped
+		{Config: "d", Speedup: 1.6, LossPP: 0.6},
+	}
+	got := thin(cs)
+	var names []string
+	for _, c := range got {
+		names = append(names, c.Config)
+	}
+	if strings.Join(names, ",") != "exact,b,d" {
+		t.Fatalf("levels %v, want exact,b,d", names)
+	}
+}
+
+func TestParetoSet(t *testing.T) {
+	cs := []Candidate{{Config: "a", Speedup: 1.5, LossPP: 0.5}, {Config: "b", Speedup: 1.4, LossPP: 0.6}, {Config: "c", Speedup: 2, LossPP: 0.9}}
+	got := paretoSet(cs)
+	if len(got) != 2 || got[0].Config != "a" || got[1].Config != "c" {
+		t.Fatalf("pareto set %+v", got)
+	}
+}
+
+// syntheticProfile builds a profile of 3 nodes with known additive effects.
+func syntheticProfile() *Profile {
+	rng := rand.New(rand.NewPCG(1, 1))
+	p := &Profile{ExactUS: 1000, Windows: 50, Classes: 3}
+	for i := 0; i < p.Windows; i++ {
+		p.Labels = append(p.Labels, i%3)
+		for c := 0; c < 3; c++ {
+			v := float32(rng.Float64())
+			if c == i%3 {
+				v += 1.5
+			}
+			p.ExactOutputs = append(p.ExactOutputs, v)
+		}
+	}
+	p.ExactAccuracy = Accuracy(p.ExactOutputs, p.Labels, 3)
+	for step := 0; step < 3; step++ {
+		for j, k := range []string{"perf-row:2:0", "samp:2:0", "samp:3:0"} {
+			d := make([]float32, len(p.ExactOutputs))
+			for i := range d {
+				d[i] = float32(rng.NormFloat64()) * 0.2 * float32(j+1)
+				if i%3 == p.Labels[i/3] {
+					d[i] = -float32(math.Abs(float64(d[i]))) * 2 // hurts the true class
+				}
+			}
+			pp := PairProfile{Step: step, Node: "n" + strconv.Itoa(step), Knob: k, ExactNodeUS: 300, NodeUS: 300 / (2 - 0.3*float64(j)), Delta: d}
+			acc := Accuracy(addTo(p.ExactOutputs, d), p.Labels, 3)
+			pp.LossPP = 100 * (p.ExactAccuracy - acc)
+			pp.NodeSpeedup = pp.ExactNodeUS / pp.NodeUS
+			p.Pairs = append(p.Pairs, pp)
+		}
+	}
+	return p
+}
+
+func addTo(a, d []float32) []float32 {
+	out := append([]float32(nil), a...)
+	for i := range d {
+		out[i] += d[i]
+	}
+	return out
+}
+
+func TestSearchIsReproducibleAndFindsTheFront(t *testing.T) {
+	p := syntheticProfile()
+	sp := newSpace(p)
+	opts := &TuneOptions{Budget: 200 * time.Millisecond, Predictor: P1, Seed: 7}
+	a1, n1 := sp.search(context.Background(), opts, 100)
+	a2, _ := sp.search(context.Background(), opts, 100)
+	if len(a1) < 3 || n1 < 20 {
+		t.Fatalf("archive %d points after %d evaluations", len(a1), n1)
+	}
+	// The space has 4^3 = 64 configurations: the archive must be their
+	// exact Pareto front, found whatever the timing.
+	if len(a1) != len(a2) {
+		t.Fatalf("two searches with one seed found %d and %d points", len(a1), len(a2))
+	}
+	scratch := make([]float32, len(p.ExactOutputs))
+	var all []point
+	for a := 0; a < 4; a++ {
+		for b := 0; b < 4; b++ {
+			for c := 0; c < 4; c++ {
+				g := genome{uint8(a), uint8(b), uint8(c)}
+				l, us := sp.predict(g, P1, scratch)
+				all = append(all, point{g, l, us})
+			}
+		}
+	}
+	for _, q := range all {
+		for _, pt := range a1 {
+			if q.loss < pt.loss && q.cost < pt.cost {
+				t.Fatalf("archive point %v (loss %.2f, %.0f us) is dominated by %v (%.2f, %.0f)", pt.g, pt.loss, pt.cost, q.g, q.loss, q.cost)
+			}
+		}
+	}
+	// P2 is additive in the pairs' losses.
+	l, _ := sp.predict(genome{1, 2, 0}, P2, scratch)
+	if want := sp.choices[0][1].lossPP + sp.choices[1][2].lossPP; math.Abs(l-want) > 1e-9 {
+		t.Fatalf("P2 loss %v, want %v", l, want)
+	}
+	// Predicted time subtracts each pair's saving.
+	_, us := sp.predict(genome{1, 1, 1}, P1, scratch)
+	if want := 1000 - 3*(300-150.0); math.Abs(us-want) > 1e-9 {
+		t.Fatalf("predicted %v us, want %v", us, want)
+	}
+}
+
+// TestProfileAndTuneEndToEnd runs the profiler and the tuner on a small
+// model and a synthetic IMU trace.
+func TestProfileAndTuneEndToEnd(t *testing.T) {
+	m, err := engine.LoadFile("../replay/testdata/tiny_har.onnx", engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := replay.SpecFromModel(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for f := 0; f < 2; f++ {
+		var b strings.Builder
+		b.WriteString("x_acc,y_acc,z_acc,x_gyro,y_gyro,z_gyro,timestamp,label\n")
+		labels := spec.Classes
+		for i := 0; i < 3000; i++ {
+			ph := float64(i) / 100
+			b.WriteString(strconv.FormatFloat(math.Sin(ph*float64(3+f)), 'f', 4, 64) + "," + strconv.FormatFloat(9.8+math.Cos(ph*2), 'f', 4, 64) + ",0.1,0.01,0.02," +
+				strconv.FormatFloat(0.3*math.Sin(ph), 'f', 4, 64) + "," + strconv.Itoa(1700000000000+i*10) + "," + labels[(i/600)%len(labels)] + "\n")
+		}
+		os.WriteFile(filepath.Join(dir, "t"+strconv.Itoa(f)+".csv"), []byte(b.String()), 0o644)
+	}
+	d, err := LoadDataset(spec, []string{dir}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := approx.New(m)
+	tune, calib := d.Split()
+	p, err := Run(context.Background(), a, tune, Options{Repeats: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Pairs) == 0 || p.ExactUS <= 0 || len(p.ExactOutputs) != p.Windows*p.Classes {
+		t.Fatalf("profile: %d pairs, exact %v us, %d outputs", len(p.Pairs), p.ExactUS, len(p.ExactOutputs))
+	}
+	path := filepath.Join(dir, "profile.json")
+	if err := p.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadProfile(path, m.SHA256(), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadProfile(path, "0000", false); err == nil || !strings.Contains(err.Error(), "0000") {
+		t.Fatalf("a profile of another model was accepted: %v", err)
+	}
+	res, err := Tune(context.Background(), a, p, tune, calib, TuneOptions{MaxLossPP: 100, Budget: 100 * time.Millisecond, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Levels[0].Config != "exact" || res.Levels[0].Speedup != 1 {
+		t.Fatalf("level 0 is %+v", res.Levels[0])
+	}
+	for i := 1; i < len(res.Levels); i++ {
+		if res.Levels[i].Speedup < res.Levels[i-1].Speedup+0.01 {
+			t.Fatalf("levels not thinned: %+v", res.Levels)
+		}
+	}
+	if _, err := Tune(context.Background(), a, p, tune, &Dataset{}, TuneOptions{}); err == nil {
+		t.Fatal("an empty calibration split was accepted")
+	}
+}
