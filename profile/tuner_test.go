@@ -19,7 +19,7 @@ import (
 func TestThinning(t *testing.T) {
 	cs := []Candidate{
 		{Config: "exact", Speedup: 1, LossPP: 0},
-		{Config: "a", Speedup: 1.2, LossPP: 0.05}, // faster at < 0.1 pp: the first level
+		{Config: "a", Speedup: 1.2, LossPP: 0.05},  // faster at < 0.1 pp: the first level
 		{Config: "b", Speedup: 1.25, LossPP: 0.08}, // not 0.1 pp lossier than a but faster: replaces a
 		{Config: "c", Speedup: 1.255, LossPP: 0.5}, // not 0.01 faster than b: dropped
 		{Config: "d", Speedup: 1.6, LossPP: 0.6},
