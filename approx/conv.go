@@ -1,6 +1,8 @@
 package approx
 
 import (
+	"math"
+
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
 )
@@ -68,66 +70,24 @@ func (g *convGeom) weights(grp int) []float32 {
 	return out
 }
 
-// im2col writes the kept taps of channels x[0:cg] at the computed output
-// positions: one row per tap, one column per position.
-func (g *convGeom) im2col(x []float32, col []float32) {
-	cs := g.cs
-	n := g.npos
-	plane := cs.H * cs.W
-	for r, t := range g.taps {
-		src := x[t.c*plane : (t.c+1)*plane]
-		dst := col[r*n : (r+1)*n]
-		d := 0
-		for _, oy := range g.ys {
-			iy := oy*cs.SH - cs.PadT + t.ky*cs.DH
-			row := dst[d : d+len(g.xs)]
-			d += len(g.xs)
-			if iy < 0 || iy >= cs.H {
-				clear(row)
-				continue
-			}
-			srow := src[iy*cs.W : (iy+1)*cs.W]
-			off := t.kx*cs.DW - cs.PadL
-			if g.fullX && cs.SW == 1 {
-				// contiguous: zeros, a copy, zeros
-				lo, hi := max(0, -off), min(cs.OW, cs.W-off)
-				if lo >= hi {
-					clear(row)
-					continue
-				}
-				clear(row[:lo])
-				copy(row[lo:hi], srow[lo+off:hi+off])
-				clear(row[hi:])
-				continue
-			}
-			for j, ox := range g.xs {
-				ix := ox*cs.SW + off
-				if ix < 0 || ix >= cs.W {
-					row[j] = 0
-				} else {
-					row[j] = srow[ix]
-				}
-			}
-		}
-	}
-}
-
 // scatter places the computed positions of one output channel (src, npos
-// values) into its full plane and rebuilds the skipped outputs.
-func (g *convGeom) scatter(src, plane []float32) {
+// values, bias already added) into its full plane, rebuilds the skipped
+// outputs from their neighbours, and applies the activation, in one pass.
+func (g *convGeom) scatter(src, plane []float32, act engine.Activation) {
 	cs := g.cs
 	ow := cs.OW
 	if g.perfY {
 		for j, oy := range g.ys {
-			copy(plane[oy*ow:(oy+1)*ow], src[j*ow:(j+1)*ow])
+			clampCopy(plane[oy*ow:(oy+1)*ow], src[j*ow:(j+1)*ow], act)
 		}
 		for _, r := range g.rebuild {
 			dst := plane[r[0]*ow : (r[0]+1)*ow]
-			a := plane[g.ys[r[1]]*ow : (g.ys[r[1]]+1)*ow]
-			b := plane[g.ys[r[2]]*ow : (g.ys[r[2]]+1)*ow]
+			a := src[r[1]*ow : (r[1]+1)*ow]
+			b := src[r[2]*ow : (r[2]+1)*ow]
 			for i := range dst {
 				dst[i] = (a[i] + b[i]) * 0.5
 			}
+			clampCopy(dst, dst, act)
 		}
 		return
 	}
@@ -139,32 +99,36 @@ func (g *convGeom) scatter(src, plane []float32) {
 			row[ox] = s[j]
 		}
 		for _, r := range g.rebuild {
-			row[r[0]] = (row[g.xs[r[1]]] + row[g.xs[r[2]]]) * 0.5
+			row[r[0]] = (s[r[1]] + s[r[2]]) * 0.5
+		}
+		clampCopy(row, row, act)
+	}
+}
+
+// clampCopy copies src to dst applying the activation. A Relu clears the
+// sign bit's negatives without branches.
+func clampCopy(dst, src []float32, act engine.Activation) {
+	src = src[:len(dst)]
+	switch {
+	case !act.On:
+		copy(dst, src)
+	case act.Lo == 0 && math.IsInf(float64(act.Hi), 1):
+		for i, v := range src {
+			b := math.Float32bits(v)
+			b &^= uint32(int32(b) >> 31)
+			dst[i] = math.Float32frombits(b)
+		}
+	default:
+		for i, v := range src {
+			dst[i] = min(max(v, act.Lo), act.Hi)
 		}
 	}
 }
 
-// finish adds the bias and applies the activation to one output channel.
-func finish(plane []float32, bias float32, act engine.Activation) {
-	if !act.On {
-		if bias != 0 {
-			for i := range plane {
-				plane[i] += bias
-			}
-		}
-		return
-	}
-	for i, v := range plane {
-		v += bias
-		if v < act.Lo {
-			v = act.Lo
-		}
-		if v > act.Hi {
-			v = act.Hi
-		}
-		plane[i] = v
-	}
-}
+// dummySource stands for an im2col source when sizing GEMM scratch.
+type dummySource struct{}
+
+func (dummySource) PackB([]float32, int, int, int, int, int) {}
 
 // convKernel is an fp32 approximate convolution: im2col over the kept taps
 // and positions, one smaller GEMM per group against weights packed once,
@@ -172,7 +136,8 @@ func finish(plane []float32, bias float32, act engine.Activation) {
 type convKernel struct {
 	g       *convGeom
 	packed  []*gemm.PackedA
-	colSize int
+	im2col  *engine.Im2col
+	padSize int
 	tmpSize int
 	gemmScr int
 }
@@ -182,7 +147,12 @@ func newConvKernel(cs *engine.ConvSpec, k Knob) engine.Kernel {
 	if g.cg == 1 && g.mg == 1 {
 		return &depthwiseKernel{g: g, w: g.weights0()}
 	}
-	ck := &convKernel{g: g, colSize: len(g.taps) * g.npos}
+	taps := make([]engine.Tap, len(g.taps))
+	for i, t := range g.taps {
+		taps[i] = engine.Tap{C: t.c, KY: t.ky, KX: t.kx}
+	}
+	ck := &convKernel{g: g, im2col: engine.NewIm2col(cs, taps, g.ys, g.xs)}
+	ck.padSize = ck.im2col.PaddedSize()
 	for grp := 0; grp < cs.Group; grp++ {
 		w := g.weights(grp)
 		ck.packed = append(ck.packed, gemm.PackA(nil, g.mg, len(g.taps), w, len(g.taps), false))
@@ -190,7 +160,7 @@ func newConvKernel(cs *engine.ConvSpec, k Knob) engine.Kernel {
 	if g.perforatedOutput() {
 		ck.tmpSize = g.mg * g.npos
 	}
-	ck.gemmScr = gemm.ScratchSize(&gemm.Args{M: g.mg, N: g.npos, K: len(g.taps), PackedA: ck.packed[0], LDB: g.npos})
+	ck.gemmScr = gemm.ScratchSize(&gemm.Args{M: g.mg, N: g.npos, K: len(g.taps), PackedA: ck.packed[0], BSource: dummySource{}})
 	return ck
 }
 
@@ -198,18 +168,17 @@ func newConvKernel(cs *engine.ConvSpec, k Knob) engine.Kernel {
 func (k *convKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 	g := k.g
 	cs := g.cs
-	scratch := x.Floats(k.colSize + k.tmpSize + k.gemmScr)
-	col := scratch[:k.colSize]
-	tmp := scratch[k.colSize : k.colSize+k.tmpSize]
-	gs := scratch[k.colSize+k.tmpSize:]
+	scratch := x.Floats(k.padSize + k.tmpSize + k.gemmScr)
+	pad := scratch[:k.padSize]
+	tmp := scratch[k.padSize : k.padSize+k.tmpSize]
+	gs := scratch[k.padSize+k.tmpSize:]
 	planeIn, planeOut := cs.H*cs.W, cs.OH*cs.OW
 	src, dst := in[0].F, out[0].F
 	for b := 0; b < cs.Batch; b++ {
 		for grp := 0; grp < cs.Group; grp++ {
 			xg := src[(b*cs.C+grp*g.cg)*planeIn : (b*cs.C+(grp+1)*g.cg)*planeIn]
-			g.im2col(xg, col)
 			yg := dst[(b*cs.M+grp*g.mg)*planeOut : (b*cs.M+(grp+1)*g.mg)*planeOut]
-			args := gemm.Args{M: g.mg, N: g.npos, K: len(g.taps), PackedA: k.packed[grp], B: col, LDB: g.npos, Scratch: gs}
+			args := gemm.Args{M: g.mg, N: g.npos, K: len(g.taps), PackedA: k.packed[grp], BSource: k.im2col.Source(x, xg, pad), Scratch: gs}
 			if !g.perforatedOutput() {
 				args.C = yg
 				if cs.Bias != nil {
@@ -221,16 +190,15 @@ func (k *convKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 				gemm.Sgemm(&args)
 				continue
 			}
+			// The bias commutes with the averaging of neighbours, so the
+			// GEMM adds it; the activation comes after reconstruction.
 			args.C = tmp
+			if cs.Bias != nil {
+				args.Bias, args.BiasMode = cs.Bias[grp*g.mg:(grp+1)*g.mg], gemm.BiasPerRow
+			}
 			gemm.Sgemm(&args)
 			for o := 0; o < g.mg; o++ {
-				plane := yg[o*planeOut : (o+1)*planeOut]
-				g.scatter(tmp[o*g.npos:(o+1)*g.npos], plane)
-				bias := float32(0)
-				if cs.Bias != nil {
-					bias = cs.Bias[grp*g.mg+o]
-				}
-				finish(plane, bias, cs.Act)
+				g.scatter(tmp[o*g.npos:(o+1)*g.npos], yg[o*planeOut:(o+1)*planeOut], cs.Act)
 			}
 		}
 	}
@@ -265,6 +233,10 @@ func (k *depthwiseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 			src := in[0].F[(b*cs.C+c)*planeIn : (b*cs.C+c+1)*planeIn]
 			plane := out[0].F[(b*cs.M+c)*planeOut : (b*cs.M+c+1)*planeOut]
 			w := k.w[c*nt : (c+1)*nt]
+			bias := float32(0)
+			if cs.Bias != nil {
+				bias = cs.Bias[c]
+			}
 			d := tmp
 			if !g.perforatedOutput() {
 				d = plane
@@ -272,7 +244,7 @@ func (k *depthwiseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 			i := 0
 			for _, oy := range g.ys {
 				for _, ox := range g.xs {
-					var s float32
+					s := bias
 					for j, t := range g.taps {
 						iy := oy*cs.SH - cs.PadT + t.ky*cs.DH
 						ix := ox*cs.SW - cs.PadL + t.kx*cs.DW
@@ -285,13 +257,10 @@ func (k *depthwiseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 				}
 			}
 			if g.perforatedOutput() {
-				g.scatter(tmp, plane)
+				g.scatter(tmp, plane, cs.Act)
+			} else {
+				clampCopy(plane, plane, cs.Act)
 			}
-			bias := float32(0)
-			if cs.Bias != nil {
-				bias = cs.Bias[c]
-			}
-			finish(plane, bias, cs.Act)
 		}
 	}
 }

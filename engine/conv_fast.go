@@ -14,11 +14,8 @@ type convKernel struct {
 	kdim     int  // rows of the im2col matrix: cg*kh*kw
 	cols     int  // columns: oh*ow
 	direct   bool // a 1x1 convolution reads its input as the matrix
-	padded   bool // the input is copied into a zero-bordered buffer
+	im2col   *Im2col
 	padSize  int
-	pos      []int32
-	kbase    []int32
-	runs     [][]run
 	gemmSize int
 }
 
@@ -55,11 +52,9 @@ func compileConv(n *node, c *compiler) (Kernel, error) {
 	args := gemm.Args{M: p.mg, N: k.cols, K: k.kdim, PackedA: k.packed[0], LDB: k.cols}
 	if !k.direct {
 		args.BSource = &im2colSource{}
-		k.pos, k.kbase = gatherTables(w, p.cg)
-		k.runs = panelRuns(k.pos)
-		if k.padded = w.padT+w.padB+w.padL+w.padR > 0; k.padded {
-			k.padSize = p.cg * (w.ih + w.padT + w.padB) * (w.iw + w.padL + w.padR)
-		}
+		cs, _ := convSpecOf(n)
+		k.im2col = NewIm2col(cs, nil, nil, nil)
+		k.padSize = k.im2col.PaddedSize()
 	}
 	k.gemmSize = c.gemmScratch(args)
 	return k, nil
@@ -86,12 +81,7 @@ func (k *convKernel) Run(x *Exec, in, out []*Tensor) {
 			if k.direct {
 				args.B, args.LDB = xg, k.cols
 			} else {
-				if k.padded {
-					padInput(w, xg, p.cg, scratch[:k.padSize])
-					xg = scratch[:k.padSize]
-				}
-				x.im2col = im2colSource{x: xg, pos: k.pos, kbase: k.kbase, runs: k.runs}
-				args.BSource = &x.im2col
+				args.BSource = k.im2col.Source(x, xg, scratch[:k.padSize])
 			}
 			if k.bias != nil {
 				args.Bias, args.BiasMode = k.bias[g*p.mg:(g+1)*p.mg], gemm.BiasPerRow
@@ -128,6 +118,18 @@ func (s *im2colSource) PackB(dst []float32, k0, kc, j0, n, nr int) {
 		for jr := 0; jr < n; jr += 16 {
 			panel := dst[jr*kc : (jr+16)*kc]
 			runs := s.runs[(j0+jr)/16]
+			if runs == nil {
+				pos := s.pos[j0+jr : j0+jr+min(16, n-jr)]
+				for k, b := range kbase {
+					d := panel[k*16 : k*16+16]
+					src := x[b:]
+					for t, p := range pos {
+						d[t] = src[p]
+					}
+					clear(d[len(pos):])
+				}
+				continue
+			}
 			for k, b := range kbase {
 				d := panel[k*16 : k*16+16]
 				src := x[b:]
@@ -183,41 +185,102 @@ func panelRuns(pos []int32) [][]run {
 			rs = append(rs, r)
 			t += int(r.n)
 		}
+		if len(rs) > 4 {
+			rs = nil // scattered positions: gather element by element
+		}
 		out = append(out, rs)
 	}
 	return out
 }
 
-// gatherTables returns the im2col gather offsets of a window over an input
-// padded to (ih+padT+padB) x (iw+padL+padR).
-func gatherTables(w *window, cg int) (pos, kbase []int32) {
-	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
-	pos = make([]int32, w.oh*w.ow)
-	for oy := 0; oy < w.oh; oy++ {
-		for ox := 0; ox < w.ow; ox++ {
-			pos[oy*w.ow+ox] = int32(oy*w.sh*wp + ox*w.sw)
-		}
-	}
-	kbase = make([]int32, 0, cg*w.kh*w.kw)
-	for c := 0; c < cg; c++ {
-		for ky := 0; ky < w.kh; ky++ {
-			for kx := 0; kx < w.kw; kx++ {
-				kbase = append(kbase, int32(c*hp*wp+ky*w.dh*wp+kx*w.dw))
+// Im2col is the im2col matrix of a convolution restricted to chosen filter
+// taps (rows) and output positions (columns), packed straight into GEMM
+// panels by gathering from a zero-bordered copy of the input. Its tables
+// are built once; the exact and the approximate convolutions share it.
+type Im2col struct {
+	hp, wp, cg int // padded input plane and channels per group
+	h, w       int
+	padT, padL int
+	padded     bool
+	pos, kbase []int32
+	runs       [][]run
+}
+
+// Tap is a filter element: input channel within the group, kernel row and
+// column.
+type Tap struct{ C, KY, KX int }
+
+// NewIm2col builds the gather tables of cs for the given taps (nil: every
+// tap in im2col order) at output rows ys and columns xs (nil: all).
+func NewIm2col(cs *ConvSpec, taps []Tap, ys, xs []int) *Im2col {
+	g := &Im2col{h: cs.H, w: cs.W, cg: cs.C / cs.Group, padT: cs.PadT, padL: cs.PadL}
+	g.hp, g.wp = cs.H+cs.PadT+cs.PadB, cs.W+cs.PadL+cs.PadR
+	g.padded = g.hp != cs.H || g.wp != cs.W
+	if taps == nil {
+		for c := 0; c < g.cg; c++ {
+			for ky := 0; ky < cs.KH; ky++ {
+				for kx := 0; kx < cs.KW; kx++ {
+					taps = append(taps, Tap{c, ky, kx})
+				}
 			}
 		}
 	}
-	return pos, kbase
-}
-
-// padInput copies cg channels into a zero-bordered buffer.
-func padInput(w *window, x []float32, cg int, dst []float32) {
-	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
-	clear(dst)
-	for c := 0; c < cg; c++ {
-		for y := 0; y < w.ih; y++ {
-			copy(dst[c*hp*wp+(y+w.padT)*wp+w.padL:], x[(c*w.ih+y)*w.iw:(c*w.ih+y+1)*w.iw])
+	if ys == nil {
+		ys = seq(cs.OH)
+	}
+	if xs == nil {
+		xs = seq(cs.OW)
+	}
+	for _, oy := range ys {
+		for _, ox := range xs {
+			g.pos = append(g.pos, int32(oy*cs.SH*g.wp+ox*cs.SW))
 		}
 	}
+	for _, t := range taps {
+		g.kbase = append(g.kbase, int32(t.C*g.hp*g.wp+t.KY*cs.DH*g.wp+t.KX*cs.DW))
+	}
+	g.runs = panelRuns(g.pos)
+	return g
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+// Rows and Cols are the matrix's dimensions (K and N of the GEMM).
+func (g *Im2col) Rows() int { return len(g.kbase) }
+
+// Cols is the number of output positions.
+func (g *Im2col) Cols() int { return len(g.pos) }
+
+// PaddedSize is the scratch (in floats) Source needs for the padded input;
+// 0 when the convolution does not pad.
+func (g *Im2col) PaddedSize() int {
+	if !g.padded {
+		return 0
+	}
+	return g.cg * g.hp * g.wp
+}
+
+// Source returns the session's GEMM source of this matrix over x, the
+// group's input channels. pad is PaddedSize() floats of scratch. The source
+// is owned by x and valid until the next call.
+func (g *Im2col) Source(x *Exec, in, pad []float32) gemm.BSource {
+	if g.padded {
+		clear(pad)
+		for c := 0; c < g.cg; c++ {
+			for y := 0; y < g.h; y++ {
+				copy(pad[c*g.hp*g.wp+(y+g.padT)*g.wp+g.padL:], in[(c*g.h+y)*g.w:(c*g.h+y+1)*g.w])
+			}
+		}
+		in = pad
+	}
+	x.im2col = im2colSource{x: in, pos: g.pos, kbase: g.kbase, runs: g.runs}
+	return &x.im2col
 }
 
 // im2col lays out the receptive fields of channels x[0:cg] as a matrix with

@@ -5,10 +5,11 @@ import "testing"
 // BenchmarkIm2colPackB times the direct im2col packing of the keyword
 // CNN's second convolution (64x82x11 input, 10x4 kernel) per float packed.
 func BenchmarkIm2colPackB(b *testing.B) {
-	w := &window{nd: 2, batch: 1, c: 64, ih: 82, iw: 11, oh: 73, ow: 8, kh: 10, kw: 4, sh: 1, sw: 1, dh: 1, dw: 1}
-	pos, kbase := gatherTables(w, 64)
+	cs := &ConvSpec{Batch: 1, C: 64, H: 82, W: 11, M: 64, OH: 73, OW: 8, KH: 10, KW: 4, SH: 1, SW: 1, DH: 1, DW: 1, Group: 1}
+	g := NewIm2col(cs, nil, nil, nil)
 	x := make([]float32, 64*82*11)
-	s := &im2colSource{x: x, pos: pos, kbase: kbase, runs: panelRuns(pos)}
+	s := &im2colSource{x: x, pos: g.pos, kbase: g.kbase, runs: g.runs}
+	kbase := g.kbase
 	const kc = 256
 	n := 73 * 8
 	dst := make([]float32, kc*((n+15)/16*16))
@@ -22,10 +23,11 @@ func BenchmarkIm2colPackB(b *testing.B) {
 }
 
 func BenchmarkIm2colGather(b *testing.B) {
-	w := &window{nd: 2, batch: 1, c: 64, ih: 82, iw: 11, oh: 73, ow: 8, kh: 10, kw: 4, sh: 1, sw: 1, dh: 1, dw: 1}
-	pos, kbase := gatherTables(w, 64)
+	cs := &ConvSpec{Batch: 1, C: 64, H: 82, W: 11, M: 64, OH: 73, OW: 8, KH: 10, KW: 4, SH: 1, SW: 1, DH: 1, DW: 1, Group: 1}
+	g := NewIm2col(cs, nil, nil, nil)
 	x := make([]float32, 64*82*11)
-	s := &im2colSource{x: x, pos: pos, kbase: kbase} // no runs: the gather path
+	s := &im2colSource{x: x, pos: g.pos, kbase: g.kbase} // no runs: the gather path
+	kbase := g.kbase
 	const kc = 256
 	n := 73 * 8
 	dst := make([]float32, kc*((n+15)/16*16))

@@ -41,7 +41,11 @@ func (m *Model) Conv(step int) (*ConvSpec, bool) {
 	if step < 0 || step >= len(m.steps) {
 		return nil, false
 	}
-	n := m.steps[step].n
+	return convSpecOf(m.steps[step].n)
+}
+
+// convSpecOf describes a Conv node with constant weights.
+func convSpecOf(n *node) (*ConvSpec, bool) {
 	p, ok := n.params.(*convParams)
 	if !ok || !n.in[1].isConst() || n.input(2) != nil && !n.input(2).isConst() {
 		return nil, false

@@ -1,0 +1,149 @@
+//go:build !purego
+
+package qgemm
+
+import "golang.org/x/sys/cpu"
+
+var avx2Kernel = &kernel{name: "avx2-u8s8-5x16", id: kernelAVX2, mr: 5}
+
+// archKernels returns the assembly kernels this CPU supports, best first.
+func archKernels() []*kernel {
+	if cpu.X86.HasAVX2 {
+		return []*kernel{avx2Kernel}
+	}
+	return nil
+}
+
+// archTile runs the assembly kernel for an m x 16 tile with the given
+// flags (flagRaw: store int32 accumulators to c, ignoring e). The caller
+// has checked the bounds.
+func archTile(id kernelID, dense bool, m, kg int, a []byte, lda int, b []byte, c []float32, ldc int, e *epi, flags uint64) {
+	var wsum *int32
+	var wscale, bias *float32
+	if flags&flagRaw == 0 {
+		wsum, wscale = &e.wsum[0], &e.wscale[0]
+		if flags&(flagRowBias|flagColBias) != 0 {
+			bias = &e.bias[0]
+		}
+	}
+	// Direct calls, so that escape analysis sees the noescape pragmas.
+	ap, bp, cp, zp, xs, lo, hi := &a[0], &b[0], &c[0], e.zp, e.xscale, e.lo, e.hi
+	if dense {
+		switch m {
+		case 5:
+			denseKernel5x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+		case 4:
+			denseKernel4x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+		case 3:
+			denseKernel3x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+		case 2:
+			denseKernel2x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+		case 1:
+			denseKernel1x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+		}
+		return
+	}
+	switch m {
+	case 5:
+		convKernel5x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+	case 4:
+		convKernel4x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+	case 3:
+		convKernel3x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+	case 2:
+		convKernel2x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+	case 1:
+		convKernel1x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+	}
+}
+
+// quantizeRow stores the codes of src into dst (same length).
+func quantizeRow(dst []uint8, src []float32, inv, lo, hi float32, zp int32) {
+	n := 0
+	if cpu.X86.HasAVX2 {
+		n = len(src) &^ 31
+		if n > 0 {
+			_ = dst[n-1]
+			quantRow(n, &src[0], &dst[0], inv, lo, hi, zp)
+		}
+	}
+	quantizeRowGo(dst[n:], src[n:], inv, lo, hi, zp)
+}
+
+// packBlock quantizes columns [j0, j0+ncols) of the K x N float matrix x
+// into B panels at dst (see packBlockGo): whole groups of whole panels with
+// quantBlock, a last partial panel with quantPanelMasked, a last partial
+// group in Go.
+func packBlock(kern *kernel, dst []byte, x []float32, ldx, k, j0, ncols int, inv, lo, hi float32, zp int32) {
+	if kern.id != kernelAVX2 {
+		packBlockGo(dst, x, ldx, k, j0, ncols, inv, lo, hi, zp)
+		return
+	}
+	ps := ceilDiv(k, group) * 64
+	full, nf, rem := k/group, ncols/nr, ncols%nr
+	if full > 0 {
+		last := (full*group - 1) * ldx // the last row read
+		if nf > 0 {
+			_ = x[last+j0+nf*nr-1]
+			_ = dst[(nf-1)*ps+full*64-1]
+			quantBlock(full, nf, &x[j0], ldx, &dst[0], ps, inv, lo, hi, zp)
+		}
+		if rem > 0 {
+			var mask [nr]int32
+			for j := 0; j < rem; j++ {
+				mask[j] = -1
+			}
+			_ = x[last+j0+ncols-1]
+			_ = dst[nf*ps+full*64-1]
+			quantPanelMasked(full, &x[j0+nf*nr], ldx, &dst[nf*ps], &mask[0], inv, lo, hi, zp)
+		}
+	}
+	if full*group < k {
+		for p := 0; p*nr < ncols; p++ {
+			packPanelGo(dst[p*ps:(p+1)*ps], x, ldx, k, j0+p*nr, min(nr, ncols-p*nr), full, inv, lo, hi, zp)
+		}
+	}
+}
+
+// packBlockCodes packs columns [j0, j0+ncols) of the K x N code matrix x
+// into B panels at dst: whole groups of whole panels with codesBlock, the
+// rest in Go.
+func packBlockCodes(kern *kernel, dst []byte, x []uint8, ldx, k, j0, ncols int) {
+	if kern.id != kernelAVX2 {
+		packBlockCodesGo(dst, x, ldx, k, j0, ncols)
+		return
+	}
+	ps := ceilDiv(k, group) * 64
+	full, nf := k/group, ncols/nr
+	if full > 0 && nf > 0 {
+		_ = x[(full*group-1)*ldx+j0+nf*nr-1]
+		_ = dst[(nf-1)*ps+full*64-1]
+		codesBlock(full, nf, &x[j0], ldx, &dst[0], ps)
+		if full*group < k {
+			for p := 0; p < nf; p++ {
+				packPanelCodes(dst[p*ps:(p+1)*ps], x, ldx, k, j0+p*nr, nr, full)
+			}
+		}
+	} else {
+		nf = 0
+	}
+	for p := nf; p*nr < ncols; p++ {
+		packPanelCodes(dst[p*ps:(p+1)*ps], x, ldx, k, j0+p*nr, min(nr, ncols-p*nr), 0)
+	}
+}
+
+// absMaxBulk is AbsMax over len(src), a multiple of 8.
+func absMaxBulk(src []float32) float32 {
+	if !cpu.X86.HasAVX2 {
+		return absMaxGo(src)
+	}
+	return finiteAbsMax(len(src), &src[0])
+}
+
+// minMaxBulk is MinMax over len(src), a multiple of 8.
+func minMaxBulk(src []float32) (lo, hi float32) {
+	if !cpu.X86.HasAVX2 {
+		return minMaxGo(src)
+	}
+	return finiteMinMax(len(src), &src[0])
+}
