@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"knobs":       {"list the knob catalog, or the knobs of a model's nodes", cmdKnobs},
 		"profile":     {"measure every (node, knob) pair of a model on this device", cmdProfile},
 		"tune":        {"find the Pareto-optimal approximation configurations", cmdTune},
+		"report":      {"regenerate docs/EVALUATION.md and its figures", cmdReport},
 	}
 }
 

@@ -1,0 +1,56 @@
+package report
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestGenerateTiny checks that the report code writes the document and its
+// figures from a tiny model and trace.
+func TestGenerateTiny(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x_acc,y_acc,z_acc,x_gyro,y_gyro,z_gyro,timestamp,label\n")
+	labels := []string{"SEATED", "STANDING_UP", "WALKING", "TURNING", "SITTING_DOWN"}
+	for i := 0; i < 2400; i++ {
+		ph := float64(i) / 100
+		b.WriteString(strconv.FormatFloat(math.Sin(ph*3), 'f', 4, 64) + "," + strconv.FormatFloat(9.8+math.Cos(ph*2), 'f', 4, 64) + ",0.1,0.01,0.02," +
+			strconv.FormatFloat(0.3*math.Sin(ph), 'f', 4, 64) + "," + strconv.Itoa(1700000000000+i*10) + "," + labels[(i/480)%5] + "\n")
+	}
+	trace := filepath.Join(dir, "t.csv")
+	os.WriteFile(trace, []byte(b.String()), 0o644)
+	peers := filepath.Join(dir, "peers.jsonl")
+	os.WriteFile(peers, []byte(`{"model":"tiny_har.onnx","kagen_median_us":10,"ort_median_us":8,"ratio":1.25}
+{"sgemm":"256x256x256","m":256,"n":256,"k":256,"kagen_gflops":70,"ort_gflops":68}
+`), 0o644)
+	out := filepath.Join(dir, "docs")
+	if d := os.Getenv("REPORT_OUT"); d != "" {
+		out = d
+	}
+	err := Generate(context.Background(), Options{Out: out, Quick: true, Budget: 50 * time.Millisecond, MaxLossPP: 100, PeersJSON: peers,
+		Models: []Model{{Name: "tiny HAR", Path: "../replay/testdata/tiny_har.onnx", Data: []string{trace}, Held: "synthetic"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(out, "EVALUATION.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Setup", "## Engine", "| tiny HAR |", "1.25", "256x256x256", "## Knobs", "## Tuning", "## Run time", "## Limits", "figures/pareto_speedup.png"} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("the document lacks %q", want)
+		}
+	}
+	for _, f := range []string{"pareto_speedup.png", "pareto_energy.png", "predicted_vs_measured.png"} {
+		st, err := os.Stat(filepath.Join(out, "figures", f))
+		if err != nil || st.Size() < 1000 {
+			t.Errorf("figure %s: %v", f, err)
+		}
+	}
+}
