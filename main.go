@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"profile":     {"measure every (node, knob) pair of a model on this device", cmdProfile},
 		"tune":        {"find the Pareto-optimal approximation configurations", cmdTune},
 		"report":      {"regenerate docs/EVALUATION.md and its figures", cmdReport},
+		"sessions":    {"list saved workbench sessions, or delete one (rm NAME)", cmdSessions},
 	}
 }
 
