@@ -12,6 +12,10 @@ import "sync"
 // k.mc rows, whose packed A block (mc x kc) stays in L2 while each B
 // micro-panel (kc x nr) stays in L1 across the row micro-panels.
 func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
+	if isHalf(p) {
+		gemmRange16(k, p, i0, i1, j0, j1, scratch)
+		return
+	}
 	if i1-i0 == 1 && p.PackedA == nil && p.PackedB == nil && p.BSource == nil && !p.TransB && hasGemv4(k) {
 		gemvRange(p, i0, j0, j1)
 		return

@@ -33,6 +33,39 @@
 // error bound (about K * 2^-24 * sum |a_ik*b_kj|); the summation order
 // depends on the kernel and the shape, so results may differ in the last
 // bits between machines, but a call is deterministic.
+//
+// # Half precision
+//
+// Operands may be held in half precision (IEEE binary16, rounded to nearest
+// even), halving their memory and memory traffic: weights packed once with
+// PackA16 or PackB16 (Args.PackedA16, Args.PackedB16), and the operand that
+// is packed per call (activations: a raw A or B, or a BSource's panels)
+// when Args.Half is set. The result is then the product of the
+// half-precision-rounded operands, computed as HalfInfo reports:
+//
+//   - amd64 with F16C ("f16c"): half-precision B panels are widened with
+//     VCVTPH2PS inside the micro-kernel for products of up to 12 rows, and
+//     otherwise once per panel into an L1 buffer shared by all row panels;
+//     a half-precision A block is widened once into scratch (the kernel
+//     broadcasts A elements, which F16C cannot do from memory), and a
+//     per-call A with Half is rounded but kept in float32. Arithmetic is
+//     float32, so the float32 error bound holds for the rounded operands.
+//     Halves save memory traffic, not arithmetic: they pay off where the
+//     weights stream from memory (a batch-1 dense layer) and cost a widening
+//     pass where a weight block is reused by few columns.
+//   - arm64 with FP16 arithmetic, HasFPHP and HasASIMDHP ("neon-fp16"):
+//     when both operands are half precision and M >= 4, an FMLA .8H kernel
+//     computes the products and the partial sums of runs of up to 32
+//     consecutive k steps in half precision (unit roundoff 2^-11), widened
+//     and added to float32 accumulators: the error bound becomes about
+//     32 * 2^-11 * sum |a_ik*b_kj| plus the float32 one, and half-precision
+//     partial sums overflow past 65504. It issues twice the multiply-adds
+//     per instruction of the float32 kernel. Other calls are as below.
+//   - arm64 otherwise ("neon-fcvtl"): halves are widened with FCVTL in the
+//     kernel (B) or once per block (A); float32 arithmetic.
+//   - elsewhere, on amd64 without F16C, or with the purego tag ("go"):
+//     halves are widened to float32 in Go, panel by panel, before the
+//     float32 kernel; this only saves memory and is slower than float32.
 package gemm
 
 //go:generate go run ../../tools/asm/gemm_amd64 -out kernel_amd64.s -stubs kernel_stubs_amd64.go -pkg gemm
@@ -96,6 +129,20 @@ type Args struct {
 	// is never materialised (a convolution's im2col matrix) is gathered
 	// once, straight into the kernel's layout.
 	BSource BSource
+
+	// PackedA16, if not nil, replaces A, LDA and TransA (PackedA must then
+	// be nil): op(A) held in half precision. Its dimensions must be M x K.
+	PackedA16 *PackedA16
+	// PackedB16, if not nil, replaces B, LDB, TransB and BSource (PackedB
+	// must then be nil): op(B) held in half precision. Its dimensions must
+	// be K x N.
+	PackedB16 *PackedB16
+	// Half rounds the operands that Sgemm packs per call (a raw A or B, or
+	// the panels of BSource; not PackedA or PackedB) to half precision, as
+	// if they had been given to PackA16 or PackB16: B panels are then
+	// stored as halves in Scratch, halving their memory traffic. See the
+	// package documentation for what each machine does.
+	Half bool
 
 	// C is the MxN result, element (i,j) at C[i*LDC+j]. LDC 0 means N.
 	// Elements between the end of a row and the next row's start are left
@@ -183,7 +230,43 @@ func kernelFor(args *Args) *kernel {
 		}
 		k = args.PackedB.kern
 	}
+	if args.PackedA16 != nil || args.PackedB16 != nil {
+		return kernelFor16(k, args)
+	}
 	return k
+}
+
+// kernelFor16 is kernelFor with half-precision packed operands; k is the
+// kernel of the float32 ones, if any.
+func kernelFor16(k *kernel, args *Args) *kernel {
+	var found *kernel
+	if args.PackedA != nil || args.PackedB != nil {
+		found = k
+	}
+	for _, o := range [2]*kernel{packedKernA16(args.PackedA16), packedKernB16(args.PackedB16)} {
+		switch {
+		case o == nil:
+		case found == nil:
+			found = o
+		case o != found:
+			panic("gemm: packed operands were packed for different kernels")
+		}
+	}
+	return found
+}
+
+func packedKernA16(p *PackedA16) *kernel {
+	if p == nil {
+		return nil
+	}
+	return p.kern
+}
+
+func packedKernB16(p *PackedB16) *kernel {
+	if p == nil {
+		return nil
+	}
+	return p.kern
 }
 
 // taskCount returns the number of parallel tasks a call is split into.
@@ -204,6 +287,9 @@ func taskCount(k *kernel, args *Args) int {
 // the buffer to a cache line, a packed block of A, a packed block of B and
 // one packed edge panel of B.
 func scratchPerTask(k *kernel, args *Args) int {
+	if isHalf(args) {
+		return scratchPerTask16(k, args)
+	}
 	kc := min(k.kc, args.K)
 	n := 16
 	if args.PackedA == nil && (args.TransA || !k.rawA) {
@@ -260,7 +346,17 @@ func normalize(args *Args) Args {
 	if p.M < 0 || p.N < 0 || p.K < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension M=%d N=%d K=%d", p.M, p.N, p.K))
 	}
-	if p.PackedA != nil {
+	if p.PackedA != nil && p.PackedA16 != nil {
+		panic("gemm: both PackedA and PackedA16 are set")
+	}
+	if p.PackedB != nil && p.PackedB16 != nil {
+		panic("gemm: both PackedB and PackedB16 are set")
+	}
+	if p.PackedA16 != nil {
+		if p.PackedA16.m != p.M || p.PackedA16.k != p.K {
+			panic(fmt.Sprintf("gemm: PackedA16 is %dx%d, want %dx%d", p.PackedA16.m, p.PackedA16.k, p.M, p.K))
+		}
+	} else if p.PackedA != nil {
 		if p.PackedA.m != p.M || p.PackedA.k != p.K {
 			panic(fmt.Sprintf("gemm: PackedA is %dx%d, want %dx%d", p.PackedA.m, p.PackedA.k, p.M, p.K))
 		}
@@ -275,7 +371,12 @@ func normalize(args *Args) Args {
 		}
 		checkMatrix("A", p.M, p.K, p.LDA, len(p.A))
 	}
-	if p.PackedB != nil {
+	if p.PackedB16 != nil {
+		if p.PackedB16.k != p.K || p.PackedB16.n != p.N {
+			panic(fmt.Sprintf("gemm: PackedB16 is %dx%d, want %dx%d", p.PackedB16.k, p.PackedB16.n, p.K, p.N))
+		}
+		p.BSource = nil
+	} else if p.PackedB != nil {
 		if p.PackedB.k != p.K || p.PackedB.n != p.N {
 			panic(fmt.Sprintf("gemm: PackedB is %dx%d, want %dx%d", p.PackedB.k, p.PackedB.n, p.K, p.N))
 		}

@@ -23,6 +23,11 @@ type config struct {
 	relu           bool // with clamp: lo = 0, hi = +Inf
 	tasks          int  // > 1: run through a Parallel
 	parallel       Parallel
+
+	packA16, packB16 bool // half-precision packed operands
+	half             bool // Args.Half: per-call operands rounded to half
+	bsrc             bool // B given through a BSource
+	grid             bool // values on a grid (multiples of 1/8) that half-precision arithmetic sums exactly
 }
 
 func (c config) String() string {
@@ -36,6 +41,11 @@ func (c config) String() string {
 	flag(c.transB, "transB")
 	flag(c.packA, "packA")
 	flag(c.packB, "packB")
+	flag(c.packA16, "packA16")
+	flag(c.packB16, "packB16")
+	flag(c.half, "half")
+	flag(c.bsrc, "bsource")
+	flag(c.grid, "grid")
 	flag(c.acc, "acc")
 	flag(c.bias == BiasPerRow, "rowbias")
 	flag(c.bias == BiasPerCol, "colbias")
@@ -160,7 +170,20 @@ func runCase(t *testing.T, kern *kernel, c config, rng *rand.Rand) {
 			lo, hi = 0, float32(math.Inf(1))
 		}
 	}
-	want, tol := reference(c, a, lda, b, ldb, cs, ldc, bias, lo, hi)
+	if c.grid {
+		onGrid(a)
+		onGrid(b)
+	}
+	// The reference multiplies the operands as the call holds them: the
+	// half-precision ones rounded.
+	ra, rb := a, b
+	if c.packA16 || c.half && !c.packA {
+		ra = roundedCopy(a)
+	}
+	if c.packB16 || c.half && !c.packB {
+		rb = roundedCopy(b)
+	}
+	want, tol := reference(c, ra, lda, rb, ldb, cs, ldc, bias, lo, hi)
 
 	args := Args{
 		M: c.m, N: c.n, K: c.k,
@@ -179,6 +202,29 @@ func runCase(t *testing.T, kern *kernel, c config, rng *rand.Rand) {
 	if c.packB {
 		args.PackedB = packB(kern, nil, c.k, c.n, b[c.offB:], ldb, c.transB)
 		args.B = nil
+	}
+	if c.packA16 {
+		args.PackedA16 = packAHalf(kern, nil, c.m, c.k, a[c.offA:], lda, c.transA)
+		args.A = nil
+	}
+	if c.packB16 {
+		args.PackedB16 = packBHalf(kern, nil, c.k, c.n, b[c.offB:], ldb, c.transB)
+		args.B = nil
+	}
+	if c.bsrc {
+		args.BSource = &rawSource{b: b[c.offB:], ldb: ldb, trans: c.transB}
+		args.B = nil
+	}
+	args.Half = c.half
+	if c.k > 0 && isHalf(&args) && planHalf(kern, &args).math16 && !c.grid {
+		// Half-precision arithmetic: products and partial sums of up to
+		// halfChunk steps are rounded with unit roundoff 2^-11 (twice the
+		// worst-case bound, as above), plus the absolute error of
+		// half-precision subnormals.
+		scale := float64(halfChunk+4) * (1 << 13) / float64(c.k+4)
+		for i := range tol {
+			tol[i] += tol[i]*scale + float64(c.k)/(1<<24)
+		}
 	}
 	args.Scratch = make([]float32, scratchSize(kern, &args))
 	sgemm(kern, &args)

@@ -20,6 +20,9 @@ type kernel struct {
 	kc   int  // k steps of a packed block
 	nc   int  // columns of a packed B block (multiple of nr)
 	rawA bool // can read a row-major A in place (lda > 0 in tile)
+
+	halfB    bool // tileH reads half-precision B panels (F16C, NEON FCVTL)
+	halfMath bool // tileHH computes in half precision (arm64 FP16)
 }
 
 // goKernel is the portable kernel, always available.
@@ -55,6 +58,38 @@ func (k *kernel) tile(m, n, kc int, a []float32, lda int, b []float32, ldb int, 
 		return
 	}
 	archTile(k.id, m, n, kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+}
+
+// tileH is tile with a half-precision B micro-panel b (ldb counts halves);
+// only for kernels with halfB. Arithmetic is float32.
+func (k *kernel) tileH(m, n, kc int, a []float32, lda int, b []uint16, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	archTileH(k.id, m, n, kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+}
+
+// tileHH is tile with half-precision packed micro-panels of A and B
+// (ldb == k.nr) and half-precision arithmetic; only for kernels with
+// halfMath. Products and the sums of up to halfChunk consecutive k steps
+// are rounded to half precision, then added in float32.
+func (k *kernel) tileHH(m, n, kc int, a, b []uint16, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	archTileHH(k.id, m, n, kc, a, b, c, ldc, flags, bias, lo, hi)
+}
+
+// withoutHalf returns a copy of k (same layouts) that uses neither
+// half-precision loads nor half-precision arithmetic, for tests of the Go
+// fallback.
+func withoutHalf(k *kernel) *kernel {
+	c := *k
+	c.name += "/go-half"
+	c.halfB, c.halfMath = false, false
+	return &c
+}
+
+// withoutHalfMath returns a copy of k without half-precision arithmetic.
+func withoutHalfMath(k *kernel) *kernel {
+	c := *k
+	c.name += "/no-fp16-math"
+	c.halfMath = false
+	return &c
 }
 
 // mergeTile stores the m x n top-left part of the computed tile t (row

@@ -4,7 +4,7 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-var avx2Kernel = &kernel{name: "avx2-fma-6x16", id: kernelAVX2, mr: 6, nr: 16, mc: 144, kc: 256, nc: 4080, rawA: true}
+var avx2Kernel = &kernel{name: "avx2-fma-6x16", id: kernelAVX2, mr: 6, nr: 16, mc: 144, kc: 256, nc: 4080, rawA: true, halfB: hasF16C}
 
 // archKernels returns the assembly kernels this CPU supports, best first.
 func archKernels() []*kernel {
@@ -87,4 +87,73 @@ func callGemv4(n int, b []float32, ldb int, y []float32, x0, x1, x2, x3 float32)
 	_ = b[3*ldb+n-1]
 	_ = y[n-1]
 	gemv4(n, &b[0], ldb, &y[0], x0, x1, x2, x3)
+}
+
+// archTileH is kernel.tileH for the assembly kernels (F16C).
+func archTileH(id kernelID, m, n, kc int, a []float32, lda int, b []uint16, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	if n == 16 {
+		var bp *float32
+		if flags&(flagRowBias|flagColBias) != 0 {
+			bp = &bias[0]
+		}
+		avx2CallH(m, kc, &a[0], lda, &b[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		return
+	}
+	var t [6 * 16]float32
+	avx2CallH(m, kc, &a[0], lda, &b[0], ldb, &t[0], 16, 0, nil, 0, 0)
+	mergeTile(t[:], 16, m, n, c, ldc, flags, bias, lo, hi)
+}
+
+// avx2CallH runs the m-row AVX2 kernel with a half-precision B, reading A
+// in place if lda > 0.
+func avx2CallH(m, kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32) {
+	if lda > 0 {
+		switch m {
+		case 6:
+			kernel6x16rawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 5:
+			kernel5x16rawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 4:
+			kernel4x16rawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 3:
+			kernel3x16rawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 2:
+			kernel2x16rawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 1:
+			kernel1x16rawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		}
+		return
+	}
+	switch m {
+	case 6:
+		kernel6x16h(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 5:
+		kernel5x16h(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 4:
+		kernel4x16h(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 3:
+		kernel3x16h(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 2:
+		kernel2x16h(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 1:
+		kernel1x16h(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	}
+}
+
+// archTileHH is never called: no amd64 kernel has half-precision
+// arithmetic (F16C only converts).
+func archTileHH(id kernelID, m, n, kc int, a, b []uint16, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	panic("gemm: no half-precision arithmetic on amd64")
+}
+
+// packRowsHalf rounds kc rows of kern.nr floats, row k at src[k*ld:], to
+// halves at dst[k*nr:], if kern has an assembly routine for it.
+func packRowsHalf(kern *kernel, dst []uint16, src []float32, ld, kc int) bool {
+	if kern.id != kernelAVX2 || !kern.halfB {
+		return false
+	}
+	_ = dst[kc*16-1]
+	_ = src[(kc-1)*ld+15]
+	packB16Half(kc, &src[0], ld, &dst[0])
+	return true
 }

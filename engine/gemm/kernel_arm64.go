@@ -4,7 +4,8 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-var neonKernel = &kernel{name: "neon-8x8", id: kernelNEON, mr: 8, nr: 8, mc: 128, kc: 256, nc: 2048}
+var neonKernel = &kernel{name: "neon-8x8", id: kernelNEON, mr: 8, nr: 8, mc: 128, kc: 256, nc: 2048,
+	halfB: true, halfMath: cpu.ARM64.HasFPHP && cpu.ARM64.HasASIMDHP}
 
 // kernel8x8 computes an 8x8 tile of C = A*B from kc k steps, then applies
 // the epilogue selected by flags (see the flag* constants). A is a packed

@@ -73,3 +73,83 @@ func packB16(kc int, src *float32, ldb int, dst *float32)
 //
 //go:noescape
 func gemv4(n int, b *float32, ldb int, y *float32, x0 float32, x1 float32, x2 float32, x3 float32)
+
+// kernel6x16h computes a 6x16 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*6+i]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel6x16h(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel5x16h computes a 5x16 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*6+i]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel5x16h(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel4x16h computes a 4x16 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*6+i]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel4x16h(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel3x16h computes a 3x16 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*6+i]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel3x16h(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel2x16h computes a 2x16 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*6+i]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel2x16h(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel1x16h computes a 1x16 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*6+i]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel1x16h(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel6x16rawAh computes a 6x16 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel6x16rawAh(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel5x16rawAh computes a 5x16 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel5x16rawAh(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel4x16rawAh computes a 4x16 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel4x16rawAh(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel3x16rawAh computes a 3x16 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel3x16rawAh(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel2x16rawAh computes a 2x16 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel2x16rawAh(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel1x16rawAh computes a 1x16 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and a half-precision B, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel1x16rawAh(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// cvtHalfToFloat widens the n (a multiple of 8) half-precision values at src to float32 at dst.
+//
+//go:noescape
+func cvtHalfToFloat(n int, src *uint16, dst *float32)
+
+// cvtFloatToHalf rounds the n (a multiple of 8) floats at src to half precision at dst, to nearest even.
+//
+//go:noescape
+func cvtFloatToHalf(n int, src *float32, dst *uint16)
+
+// roundFloatHalf rounds the n (a multiple of 8) floats at src to the nearest half-precision values (ties to even), stored as floats at dst, which may be src.
+//
+//go:noescape
+func roundFloatHalf(n int, src *float32, dst *float32)
+
+// packB16Half rounds kc rows of 16 floats, row k starting at src[k*ldb], to half precision at dst[16*k:16*k+16].
+//
+//go:noescape
+func packB16Half(kc int, src *float32, ldb int, dst *uint16)

@@ -15,6 +15,13 @@
 //	bit 1 (2): add bias[i] to row i
 //	bit 2 (4): add bias[j] to column j
 //	bit 3 (8): clamp to [lo, hi]
+//
+// The half-precision variants kernelMx16h (and kernelMx16rawAh) read the B
+// micro-panel as IEEE binary16 values (16 halves per k step, row k at
+// b + k*ldb halves) and widen them with F16C's VCVTPH2PS; products and sums
+// stay in single precision. The F16C routines cvtHalfToFloat,
+// cvtFloatToHalf, roundFloatHalf and packB16Half convert buffers, round them
+// and pack B panels to half precision (rounding to nearest even).
 package main
 
 import (
@@ -33,6 +40,9 @@ const (
 
 const signature = "func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32)"
 
+// signatureHalf is the signature of the kernels reading a half-precision B.
+const signatureHalf = "func(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32)"
+
 // advanceA emits the advance of the A pointers by the given bytes.
 var advanceA func(bytes int)
 
@@ -41,13 +51,23 @@ var ymm = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y
 func main() {
 	ConstraintExpr("!purego")
 	for m := mr; m >= 1; m-- {
-		kernel(m, false)
+		kernel(m, false, false)
 	}
 	for m := mr; m >= 1; m-- {
-		kernel(m, true)
+		kernel(m, true, false)
 	}
 	packB16()
 	gemv4()
+	for m := mr; m >= 1; m-- {
+		kernel(m, false, true)
+	}
+	for m := mr; m >= 1; m-- {
+		kernel(m, true, true)
+	}
+	cvtHalfToFloat()
+	cvtFloatToHalf()
+	roundFloatHalf()
+	packB16Half()
 	Generate()
 }
 
@@ -66,15 +86,22 @@ func sets(m int) int {
 
 // kernel generates the m-row kernel. With rawA, A is read in place (row i,
 // step k at a[i*lda+k]); otherwise A is a packed micro-panel (a[k*mr+i])
-// and lda is ignored.
-func kernel(m int, rawA bool) {
+// and lda is ignored. With halfB, B holds half-precision values, widened
+// with VCVTPH2PS as they are loaded (ldb counts halves).
+func kernel(m int, rawA, halfB bool) {
 	name := fmt.Sprintf("kernel%dx%d", m, nr)
 	form := "a packed A micro-panel (a[k*6+i])"
 	if rawA {
 		name += "rawA"
 		form = "A in place (a[i*lda+k])"
 	}
-	TEXT(name, NOSPLIT, signature)
+	sig := signature
+	if halfB {
+		name += "h"
+		form += " and a half-precision B"
+		sig = signatureHalf
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %dx%d tile of C = A*B from kc k steps of %s, then applies the epilogue selected by flags.", name, m, nr, form))
 
@@ -148,7 +175,11 @@ func kernel(m int, rawA bool) {
 	}
 	b := Load(Param("b"), GP64())
 	ldb := Load(Param("ldb"), GP64())
-	SHLQ(U8(2), ldb)
+	if halfB {
+		SHLQ(U8(1), ldb)
+	} else {
+		SHLQ(U8(2), ldb)
+	}
 	ldb3 := GP64()
 	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
 	n := GP64()
@@ -158,8 +189,13 @@ func kernel(m int, rawA bool) {
 
 	bRow := []Mem{{Base: b}, {Base: b, Index: ldb, Scale: 1}, {Base: b, Index: ldb, Scale: 2}, {Base: b, Index: ldb3, Scale: 1}}
 	step := func(set int, brow Mem, s int) {
-		VMOVUPS(brow, b0)
-		VMOVUPS(brow.Offset(32), b1)
+		if halfB {
+			VCVTPH2PS(brow, b0)
+			VCVTPH2PS(brow.Offset(16), b1)
+		} else {
+			VMOVUPS(brow, b0)
+			VMOVUPS(brow.Offset(32), b1)
+		}
 		for i := 0; i < m; i++ {
 			x := bc[i%2]
 			VBROADCASTSS(aElem(i, s), x)
@@ -355,6 +391,171 @@ func gemv4() {
 	SUBQ(U32(8), n)
 	JMP(LabelRef("gemv4_loop8"))
 	Label("gemv4_done")
+	VZEROUPPER()
+	RET()
+}
+
+// cvtHalfToFloat generates the widening of n (a multiple of 8) halves to
+// floats.
+func cvtHalfToFloat() {
+	TEXT("cvtHalfToFloat", NOSPLIT, "func(n int, src *uint16, dst *float32)")
+	Pragma("noescape")
+	Doc("cvtHalfToFloat widens the n (a multiple of 8) half-precision values at src to float32 at dst.")
+	n := Load(Param("n"), GP64())
+	src := Load(Param("src"), GP64())
+	dst := Load(Param("dst"), GP64())
+	Label("cvtHalfToFloat_loop32")
+	CMPQ(n, U32(32))
+	JL(LabelRef("cvtHalfToFloat_loop8"))
+	for v := 0; v < 4; v++ {
+		VCVTPH2PS(Mem{Base: src, Disp: 16 * v}, ymm[v])
+	}
+	for v := 0; v < 4; v++ {
+		VMOVUPS(ymm[v], Mem{Base: dst, Disp: 32 * v})
+	}
+	ADDQ(U32(64), src)
+	ADDQ(U32(128), dst)
+	SUBQ(U32(32), n)
+	JMP(LabelRef("cvtHalfToFloat_loop32"))
+	Label("cvtHalfToFloat_loop8")
+	CMPQ(n, U32(8))
+	JL(LabelRef("cvtHalfToFloat_done"))
+	VCVTPH2PS(Mem{Base: src}, Y0)
+	VMOVUPS(Y0, Mem{Base: dst})
+	ADDQ(U32(16), src)
+	ADDQ(U32(32), dst)
+	SUBQ(U32(8), n)
+	JMP(LabelRef("cvtHalfToFloat_loop8"))
+	Label("cvtHalfToFloat_done")
+	VZEROUPPER()
+	RET()
+}
+
+// cvtFloatToHalf generates the rounding of n (a multiple of 8) floats to
+// halves, to nearest even (immediate 0 of VCVTPS2PH).
+func cvtFloatToHalf() {
+	TEXT("cvtFloatToHalf", NOSPLIT, "func(n int, src *float32, dst *uint16)")
+	Pragma("noescape")
+	Doc("cvtFloatToHalf rounds the n (a multiple of 8) floats at src to half precision at dst, to nearest even.")
+	n := Load(Param("n"), GP64())
+	src := Load(Param("src"), GP64())
+	dst := Load(Param("dst"), GP64())
+	Label("cvtFloatToHalf_loop32")
+	CMPQ(n, U32(32))
+	JL(LabelRef("cvtFloatToHalf_loop8"))
+	for v := 0; v < 4; v++ {
+		VMOVUPS(Mem{Base: src, Disp: 32 * v}, ymm[v])
+	}
+	for v := 0; v < 4; v++ {
+		VCVTPS2PH(U8(0), ymm[v], Mem{Base: dst, Disp: 16 * v})
+	}
+	ADDQ(U32(128), src)
+	ADDQ(U32(64), dst)
+	SUBQ(U32(32), n)
+	JMP(LabelRef("cvtFloatToHalf_loop32"))
+	Label("cvtFloatToHalf_loop8")
+	CMPQ(n, U32(8))
+	JL(LabelRef("cvtFloatToHalf_done"))
+	VMOVUPS(Mem{Base: src}, Y0)
+	VCVTPS2PH(U8(0), Y0, Mem{Base: dst})
+	ADDQ(U32(32), src)
+	ADDQ(U32(16), dst)
+	SUBQ(U32(8), n)
+	JMP(LabelRef("cvtFloatToHalf_loop8"))
+	Label("cvtFloatToHalf_done")
+	VZEROUPPER()
+	RET()
+}
+
+// roundFloatHalf generates the rounding of n (a multiple of 8) floats to
+// the nearest half-precision values, kept as floats (src may be dst).
+func roundFloatHalf() {
+	TEXT("roundFloatHalf", NOSPLIT, "func(n int, src *float32, dst *float32)")
+	Pragma("noescape")
+	Doc("roundFloatHalf rounds the n (a multiple of 8) floats at src to the nearest half-precision values (ties to even), stored as floats at dst, which may be src.")
+	n := Load(Param("n"), GP64())
+	src := Load(Param("src"), GP64())
+	dst := Load(Param("dst"), GP64())
+	xmm := []VecPhysical{X0, X1, X2, X3}
+	Label("roundFloatHalf_loop32")
+	CMPQ(n, U32(32))
+	JL(LabelRef("roundFloatHalf_loop8"))
+	for v := 0; v < 4; v++ {
+		VMOVUPS(Mem{Base: src, Disp: 32 * v}, ymm[v])
+		VCVTPS2PH(U8(0), ymm[v], xmm[v])
+		VCVTPH2PS(xmm[v], ymm[v])
+		VMOVUPS(ymm[v], Mem{Base: dst, Disp: 32 * v})
+	}
+	ADDQ(U32(128), src)
+	ADDQ(U32(128), dst)
+	SUBQ(U32(32), n)
+	JMP(LabelRef("roundFloatHalf_loop32"))
+	Label("roundFloatHalf_loop8")
+	CMPQ(n, U32(8))
+	JL(LabelRef("roundFloatHalf_done"))
+	VMOVUPS(Mem{Base: src}, Y0)
+	VCVTPS2PH(U8(0), Y0, X0)
+	VCVTPH2PS(X0, Y0)
+	VMOVUPS(Y0, Mem{Base: dst})
+	ADDQ(U32(32), src)
+	ADDQ(U32(32), dst)
+	SUBQ(U32(8), n)
+	JMP(LabelRef("roundFloatHalf_loop8"))
+	Label("roundFloatHalf_done")
+	VZEROUPPER()
+	RET()
+}
+
+// packB16Half generates the packing of a B micro-panel to half precision:
+// kc rows of 16 floats, row k read at src + k*ldb, rounded and written
+// contiguously to dst.
+func packB16Half() {
+	TEXT("packB16Half", NOSPLIT, "func(kc int, src *float32, ldb int, dst *uint16)")
+	Pragma("noescape")
+	Doc("packB16Half rounds kc rows of 16 floats, row k starting at src[k*ldb], to half precision at dst[16*k:16*k+16].")
+	kc := Load(Param("kc"), GP64())
+	src := Load(Param("src"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	dst := Load(Param("dst"), GP64())
+	SHLQ(U8(2), ldb)
+	ldb3 := GP64()
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	n := GP64()
+	MOVQ(kc, n)
+	SHRQ(U8(2), n)
+	ANDQ(U8(3), kc)
+	rows := []Mem{{Base: src}, {Base: src, Index: ldb, Scale: 1}, {Base: src, Index: ldb, Scale: 2}, {Base: src, Index: ldb3, Scale: 1}}
+
+	TESTQ(n, n)
+	JZ(LabelRef("packB16Half_tail"))
+	Label("packB16Half_loop")
+	for r := 0; r < 4; r++ {
+		VMOVUPS(rows[r], ymm[2*r])
+		VMOVUPS(rows[r].Offset(32), ymm[2*r+1])
+	}
+	for r := 0; r < 4; r++ {
+		VCVTPS2PH(U8(0), ymm[2*r], Mem{Base: dst, Disp: 32 * r})
+		VCVTPS2PH(U8(0), ymm[2*r+1], Mem{Base: dst, Disp: 32*r + 16})
+	}
+	LEAQ(Mem{Base: src, Index: ldb, Scale: 4}, src)
+	ADDQ(U32(128), dst)
+	DECQ(n)
+	JNZ(LabelRef("packB16Half_loop"))
+
+	Label("packB16Half_tail")
+	TESTQ(kc, kc)
+	JZ(LabelRef("packB16Half_done"))
+	Label("packB16Half_tailloop")
+	VMOVUPS(rows[0], Y0)
+	VMOVUPS(rows[0].Offset(32), Y1)
+	VCVTPS2PH(U8(0), Y0, Mem{Base: dst})
+	VCVTPS2PH(U8(0), Y1, Mem{Base: dst, Disp: 16})
+	ADDQ(ldb, src)
+	ADDQ(U32(32), dst)
+	DECQ(kc)
+	JNZ(LabelRef("packB16Half_tailloop"))
+
+	Label("packB16Half_done")
 	VZEROUPPER()
 	RET()
 }
