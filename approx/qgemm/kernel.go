@@ -18,7 +18,14 @@ type kernel struct {
 	name string
 	id   kernelID
 	mr   int
+	// rowsB: dense weights with at most gemvMax columns are packed
+	// transposed, for the dot-product kernels.
+	rowsB bool
 }
+
+// gemvMax is the largest N of the transposed (dot-product) layout of dense
+// weights.
+const gemvMax = 12
 
 // maxMR bounds mr over all kernels (the size of temporary tiles).
 const maxMR = 8
@@ -48,6 +55,7 @@ const (
 	flagRowBias             // add bias[i] to row i
 	flagColBias             // add bias[j] to column j
 	flagClamp               // clamp to [lo, hi]
+	flagLoad                // start from the int32 partial sums in c
 )
 
 // epi holds the epilogue terms of a tile. wsum and wscale are indexed by
@@ -61,13 +69,20 @@ type epi struct {
 	xscale float32
 	lo, hi float32
 	flags  uint64
+	// pf, if not nil, is where the kernels prefetch from, 64 bytes per
+	// two k groups, advancing by pfstride bytes: the activations packed
+	// next.
+	pf       *byte
+	pfstride int
 }
 
 // tile computes the m x n tile (m <= k.mr, n <= nr) of C at c (row stride
 // ldc) from kg groups of A (row i at a[i*lda:]) and the B panel b, then
 // applies the epilogue. dense selects the family: A holds activation codes
 // and B weights (channel = column), or A weights and B codes (channel =
-// row).
+// row). With flagLoad in e.flags the sums start from the int32 partial
+// sums stored in c; with flagRaw they are stored back to c as int32
+// instead of the epilogue (c then holds int32 bits).
 func (k *kernel) tile(dense bool, m, n, kg int, a []byte, lda int, b []byte, c []float32, ldc int, e *epi) {
 	if kg > 0 {
 		_ = a[(m-1)*lda+4*kg-1] // the rows of A the kernel reads
@@ -89,7 +104,67 @@ func (k *kernel) tile(dense bool, m, n, kg int, a []byte, lda int, b []byte, c [
 	} else {
 		archTile(k.id, dense, m, kg, a, lda, b, int32sAsFloats(t[:]), nr, e, flagRaw)
 	}
+	if e.flags&(flagLoad|flagRaw) != 0 {
+		ci := floatsAsInt32s(c[:(m-1)*ldc+n])
+		for i := 0; i < m; i++ {
+			row := ci[i*ldc : i*ldc+n]
+			tr := t[i*nr : i*nr+n]
+			for j := range row {
+				if e.flags&flagLoad != 0 {
+					tr[j] += row[j]
+				}
+				if e.flags&flagRaw != 0 {
+					row[j] = tr[j]
+				}
+			}
+		}
+		if e.flags&flagRaw != 0 {
+			return
+		}
+	}
 	finishTile(&t, m, n, dense, c, ldc, e)
+}
+
+// floatsAsInt32s reinterprets part of C as the int32 partial sums stored
+// there between blocks of K.
+func floatsAsInt32s(c []float32) []int32 {
+	if len(c) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(&c[0])), len(c))
+}
+
+// tiles computes count full tiles of k.mr x 16, the first at rows
+// [0, k.mr) of a and c, the others below it, with the epilogue terms of e
+// relative to the first (per-row terms and a row bias advance with the
+// rows).
+func (k *kernel) tiles(dense bool, count, kg int, a []byte, lda int, b []byte, c []float32, ldc int, e *epi) {
+	rows := count * k.mr
+	if hasTiles(k) && kg > 0 {
+		_ = a[(rows-1)*lda+4*kg-1]
+		_ = b[kg*64-1]
+		_ = c[(rows-1)*ldc+nr-1]
+		if e.flags&flagRaw == 0 {
+			_ = e.wsum[nrOr(dense, rows)-1]
+			_ = e.wscale[nrOr(dense, rows)-1]
+			if e.flags&(flagRowBias|flagColBias) != 0 {
+				_ = e.bias[nrOr(e.flags&flagColBias != 0, rows)-1]
+			}
+		}
+		callTiles(k, dense, count, kg, a, lda, b, c, ldc, e)
+		return
+	}
+	f := *e
+	for t := 0; t < count; t++ {
+		i0 := t * k.mr
+		if !dense {
+			f.wsum, f.wscale = e.wsum[i0:], e.wscale[i0:]
+		}
+		if e.flags&flagRowBias != 0 {
+			f.bias = e.bias[i0:]
+		}
+		k.tile(dense, k.mr, nr, kg, a[i0*lda:], lda, b, c[i0*ldc:], ldc, &f)
+	}
 }
 
 // nrOr returns nr if cond, else m: the number of per-channel or bias
@@ -146,6 +221,20 @@ func requant(acc int32, ch, i, j int, e *epi) float32 {
 		}
 	}
 	return v
+}
+
+// gemvRowsGo stores to acc[j], j < n, the dot product of the codes
+// x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+func gemvRowsGo(n, k32 int, x, w []byte, ldw int, acc *[gemvMax]int32) {
+	x = x[:32*k32]
+	for j := 0; j < n; j++ {
+		row := w[j*ldw : j*ldw+32*k32]
+		var s int32
+		for k, v := range x {
+			s += int32(v) * int32(int8(row[k]))
+		}
+		acc[j] = s
+	}
 }
 
 // goTile is the portable kernel: the m x 16 int32 tile of A * B into t.

@@ -4,7 +4,7 @@ package qgemm
 
 import "golang.org/x/sys/cpu"
 
-var avx2Kernel = &kernel{name: "avx2-u8s8-5x16", id: kernelAVX2, mr: 5}
+var avx2Kernel = &kernel{name: "avx2-u8s8-5x16", id: kernelAVX2, mr: 5, rowsB: true}
 
 // archKernels returns the assembly kernels this CPU supports, best first.
 func archKernels() []*kernel {
@@ -26,35 +26,99 @@ func archTile(id kernelID, dense bool, m, kg int, a []byte, lda int, b []byte, c
 			bias = &e.bias[0]
 		}
 	}
+	archTiles(dense, m, 1, kg, a, lda, b, c, ldc, wsum, wscale, bias, e, flags)
+}
+
+// archTiles runs count tiles of m rows with the m-row kernel; the per-row
+// terms and bias pointers are those of the first.
+func archTiles(dense bool, m, count, kg int, a []byte, lda int, b []byte, c []float32, ldc int, wsum *int32, wscale, bias *float32, e *epi, flags uint64) {
+	pf := &b[0]
+	if e.pf != nil {
+		pf = e.pf
+	}
 	// Direct calls, so that escape analysis sees the noescape pragmas.
 	ap, bp, cp, zp, xs, lo, hi := &a[0], &b[0], &c[0], e.zp, e.xscale, e.lo, e.hi
 	if dense {
 		switch m {
 		case 5:
-			denseKernel5x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+			denseKernel5x16(count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
 		case 4:
-			denseKernel4x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+			denseKernel4x16(count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
 		case 3:
-			denseKernel3x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+			denseKernel3x16(count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
 		case 2:
-			denseKernel2x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+			denseKernel2x16(count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
 		case 1:
-			denseKernel1x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+			denseKernel1x16(count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
 		}
 		return
 	}
 	switch m {
 	case 5:
-		convKernel5x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+		convKernel5x16(count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
 	case 4:
-		convKernel4x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+		convKernel4x16(count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
 	case 3:
-		convKernel3x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+		convKernel3x16(count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
 	case 2:
-		convKernel2x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+		convKernel2x16(count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
 	case 1:
-		convKernel1x16(kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags)
+		convKernel1x16(count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
 	}
+}
+
+// gemvRows stores to acc[j], j < n, the dot products of the codes
+// x[:32*k32] with the weight rows w[j*ldw:] (see gemvRowsGo).
+func gemvRows(kern *kernel, n, k32 int, x, w []byte, ldw int, acc *[gemvMax]int32) {
+	if kern.id != kernelAVX2 || k32 == 0 {
+		gemvRowsGo(n, k32, x, w, ldw, acc)
+		return
+	}
+	_ = x[32*k32-1]
+	_ = w[(n-1)*ldw+32*k32-1]
+	xp, wp, o := &x[0], &w[0], &acc[0]
+	switch n {
+	case 1:
+		gemvRows1(k32, xp, wp, ldw, o)
+	case 2:
+		gemvRows2(k32, xp, wp, ldw, o)
+	case 3:
+		gemvRows3(k32, xp, wp, ldw, o)
+	case 4:
+		gemvRows4(k32, xp, wp, ldw, o)
+	case 5:
+		gemvRows5(k32, xp, wp, ldw, o)
+	case 6:
+		gemvRows6(k32, xp, wp, ldw, o)
+	case 7:
+		gemvRows7(k32, xp, wp, ldw, o)
+	case 8:
+		gemvRows8(k32, xp, wp, ldw, o)
+	case 9:
+		gemvRows9(k32, xp, wp, ldw, o)
+	case 10:
+		gemvRows10(k32, xp, wp, ldw, o)
+	case 11:
+		gemvRows11(k32, xp, wp, ldw, o)
+	case 12:
+		gemvRows12(k32, xp, wp, ldw, o)
+	}
+}
+
+// hasTiles reports whether kern runs several row tiles per call.
+func hasTiles(kern *kernel) bool { return kern.id == kernelAVX2 }
+
+// callTiles runs count full tiles of kern.mr x 16 (see kernel.tiles).
+func callTiles(kern *kernel, dense bool, count, kg int, a []byte, lda int, b []byte, c []float32, ldc int, e *epi) {
+	var wsum *int32
+	var wscale, bias *float32
+	if e.flags&flagRaw == 0 {
+		wsum, wscale = &e.wsum[0], &e.wscale[0]
+		if e.flags&(flagRowBias|flagColBias) != 0 {
+			bias = &e.bias[0]
+		}
+	}
+	archTiles(dense, kern.mr, count, kg, a, lda, b, c, ldc, wsum, wscale, bias, e, e.flags)
 }
 
 // quantizeRow stores the codes of src into dst (same length).

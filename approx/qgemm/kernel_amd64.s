@@ -4,40 +4,72 @@
 
 #include "textflag.h"
 
-// func convKernel5x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
-// Requires: AVX, AVX2
-TEXT ·convKernel5x16(SB), NOSPLIT, $0-96
-	MOVQ kg+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ b+24(FP), BX
-	LEAQ (DX)(DX*2), SI
-	ADDQ CX, SI
+// func convKernel5x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·convKernel5x16(SB), NOSPLIT, $0-120
+	MOVQ tiles+0(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ lda+24(FP), DX
+	MOVQ c+40(FP), BX
+	MOVQ ldc+48(FP), SI
+	SHLQ $0x02, SI
+	MOVQ flags+96(FP), DI
+	XORQ R8, R8
+	MOVQ pf+104(FP), R9
+	MOVQ pfstride+112(FP), R10
 
-	// int16 ones for VPMADDWD; zero the accumulators.
+convKernel5x16_tile:
+	MOVQ kg+8(FP), R11
+	MOVQ b+32(FP), R12
+	LEAQ (DX)(DX*2), R13
+	ADDQ CX, R13
+	LEAQ (SI)(SI*2), R14
+	ADDQ BX, R14
+
+	// int16 ones for VPMADDWD; the accumulators start at 0 or, with flag 16, at the int32 partial sums in c.
 	VPCMPEQW Y15, Y15, Y15
 	VPSRLW   $0x0f, Y15, Y15
-	VPXOR    Y0, Y0, Y0
-	VPXOR    Y1, Y1, Y1
-	VPXOR    Y2, Y2, Y2
-	VPXOR    Y3, Y3, Y3
-	VPXOR    Y4, Y4, Y4
-	VPXOR    Y5, Y5, Y5
-	VPXOR    Y6, Y6, Y6
-	VPXOR    Y7, Y7, Y7
-	VPXOR    Y8, Y8, Y8
-	VPXOR    Y9, Y9, Y9
-	MOVQ     AX, DI
-	SHRQ     $0x01, DI
-	ANDQ     $0x01, AX
+	TESTQ    $0x00000010, DI
+	JZ       convKernel5x16_zero
+	VMOVDQU  (BX), Y0
+	VMOVDQU  32(BX), Y1
+	VMOVDQU  (BX)(SI*1), Y2
+	VMOVDQU  32(BX)(SI*1), Y3
+	VMOVDQU  (BX)(SI*2), Y4
+	VMOVDQU  32(BX)(SI*2), Y5
+	VMOVDQU  (R14), Y6
+	VMOVDQU  32(R14), Y7
+	VMOVDQU  (R14)(SI*1), Y8
+	VMOVDQU  32(R14)(SI*1), Y9
+	JMP      convKernel5x16_start
+
+convKernel5x16_zero:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+
+convKernel5x16_start:
+	MOVQ R11, R15
+	SHRQ $0x01, R15
+	ANDQ $0x01, R11
 
 	// Main loop: 2 k groups per iteration.
-	TESTQ DI, DI
+	TESTQ R15, R15
 	JZ    convKernel5x16_tail
 
 convKernel5x16_loop:
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	PREFETCHT0   (R9)
+	PREFETCHT0   63(R9)
+	ADDQ         R10, R9
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -59,22 +91,22 @@ convKernel5x16_loop:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD (SI), Y12
+	VPBROADCASTD (R13), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
-	VPBROADCASTD (SI)(DX*1), Y12
+	VPBROADCASTD (R13)(DX*1), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y8, Y8
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y9, Y9
-	VMOVDQU      64(BX), Y10
-	VMOVDQU      96(BX), Y11
+	VMOVDQU      64(R12), Y10
+	VMOVDQU      96(R12), Y11
 	VPBROADCASTD 4(CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -96,14 +128,14 @@ convKernel5x16_loop:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD 4(SI), Y12
+	VPBROADCASTD 4(R13), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
-	VPBROADCASTD 4(SI)(DX*1), Y12
+	VPBROADCASTD 4(R13)(DX*1), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y8, Y8
@@ -111,16 +143,16 @@ convKernel5x16_loop:
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y9, Y9
 	ADDQ         $0x00000008, CX
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000080, BX
-	DECQ         DI
+	ADDQ         $0x00000008, R13
+	ADDQ         $0x00000080, R12
+	DECQ         R15
 	JNZ          convKernel5x16_loop
 
 convKernel5x16_tail:
-	TESTQ        AX, AX
+	TESTQ        R11, R11
 	JZ           convKernel5x16_epilogue
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -142,56 +174,51 @@ convKernel5x16_tail:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD (SI), Y12
+	VPBROADCASTD (R13), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
-	VPBROADCASTD (SI)(DX*1), Y12
+	VPBROADCASTD (R13)(DX*1), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y8, Y8
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y9, Y9
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, R13
+	ADDQ         $0x00000040, R12
 
 convKernel5x16_epilogue:
-	MOVQ c+32(FP), AX
-	MOVQ ldc+40(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (CX)(CX*2), DX
-	ADDQ AX, DX
-	MOVQ flags+88(FP), BX
-
 	// Raw int32 tile.
-	TESTQ   $0x00000001, BX
+	TESTQ   $0x00000001, DI
 	JZ      convKernel5x16_requant
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
-	VMOVDQU Y6, (DX)
-	VMOVDQU Y7, 32(DX)
-	VMOVDQU Y8, (DX)(CX*1)
-	VMOVDQU Y9, 32(DX)(CX*1)
-	VZEROUPPER
-	RET
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	VMOVDQU Y2, (BX)(SI*1)
+	VMOVDQU Y3, 32(BX)(SI*1)
+	VMOVDQU Y4, (BX)(SI*2)
+	VMOVDQU Y5, 32(BX)(SI*2)
+	VMOVDQU Y6, (R14)
+	VMOVDQU Y7, 32(R14)
+	VMOVDQU Y8, (R14)(SI*1)
+	VMOVDQU Y9, 32(R14)(SI*1)
+	JMP     convKernel5x16_next
 
 convKernel5x16_requant:
 	// acc -= zp*wsum; y = float32(acc) * (wscale*xscale).
-	MOVL         zp+72(FP), SI
-	VMOVD        SI, X15
+	MOVL         zp+80(FP), R11
+	VMOVD        R11, X15
 	VPBROADCASTD X15, Y15
-	VBROADCASTSS xscale+76(FP), Y14
-	MOVQ         wsum+48(FP), SI
-	MOVQ         wscale+56(FP), DI
-	VPBROADCASTD (SI), Y12
+	VBROADCASTSS xscale+84(FP), Y14
+	MOVQ         wsum+56(FP), R11
+	MOVQ         wscale+64(FP), R12
+	VPBROADCASTD (R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS (DI), Y13
+	VBROADCASTSS (R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
@@ -199,9 +226,9 @@ convKernel5x16_requant:
 	VPSUBD       Y12, Y1, Y1
 	VCVTDQ2PS    Y1, Y1
 	VMULPS       Y13, Y1, Y1
-	VPBROADCASTD 4(SI), Y12
+	VPBROADCASTD 4(R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS 4(DI), Y13
+	VBROADCASTSS 4(R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y2, Y2
 	VCVTDQ2PS    Y2, Y2
@@ -209,9 +236,9 @@ convKernel5x16_requant:
 	VPSUBD       Y12, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
 	VMULPS       Y13, Y3, Y3
-	VPBROADCASTD 8(SI), Y12
+	VPBROADCASTD 8(R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS 8(DI), Y13
+	VBROADCASTSS 8(R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
@@ -219,9 +246,9 @@ convKernel5x16_requant:
 	VPSUBD       Y12, Y5, Y5
 	VCVTDQ2PS    Y5, Y5
 	VMULPS       Y13, Y5, Y5
-	VPBROADCASTD 12(SI), Y12
+	VPBROADCASTD 12(R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS 12(DI), Y13
+	VBROADCASTSS 12(R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y6, Y6
 	VCVTDQ2PS    Y6, Y6
@@ -229,9 +256,9 @@ convKernel5x16_requant:
 	VPSUBD       Y12, Y7, Y7
 	VCVTDQ2PS    Y7, Y7
 	VMULPS       Y13, Y7, Y7
-	VPBROADCASTD 16(SI), Y12
+	VPBROADCASTD 16(R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS 16(DI), Y13
+	VBROADCASTSS 16(R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y8, Y8
 	VCVTDQ2PS    Y8, Y8
@@ -239,31 +266,31 @@ convKernel5x16_requant:
 	VPSUBD       Y12, Y9, Y9
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y13, Y9, Y9
-	TESTQ        $0x00000002, BX
+	TESTQ        $0x00000002, DI
 	JZ           convKernel5x16_colbias
-	MOVQ         bias+64(FP), SI
-	VBROADCASTSS (SI), Y12
+	MOVQ         bias+72(FP), R11
+	VBROADCASTSS (R11)(R8*1), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
-	VBROADCASTSS 4(SI), Y12
+	VBROADCASTSS 4(R11)(R8*1), Y12
 	VADDPS       Y12, Y2, Y2
 	VADDPS       Y12, Y3, Y3
-	VBROADCASTSS 8(SI), Y12
+	VBROADCASTSS 8(R11)(R8*1), Y12
 	VADDPS       Y12, Y4, Y4
 	VADDPS       Y12, Y5, Y5
-	VBROADCASTSS 12(SI), Y12
+	VBROADCASTSS 12(R11)(R8*1), Y12
 	VADDPS       Y12, Y6, Y6
 	VADDPS       Y12, Y7, Y7
-	VBROADCASTSS 16(SI), Y12
+	VBROADCASTSS 16(R11)(R8*1), Y12
 	VADDPS       Y12, Y8, Y8
 	VADDPS       Y12, Y9, Y9
 
 convKernel5x16_colbias:
-	TESTQ   $0x00000004, BX
+	TESTQ   $0x00000004, DI
 	JZ      convKernel5x16_clamp
-	MOVQ    bias+64(FP), SI
-	VMOVUPS (SI), Y12
-	VMOVUPS 32(SI), Y13
+	MOVQ    bias+72(FP), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
 	VADDPS  Y12, Y0, Y0
 	VADDPS  Y13, Y1, Y1
 	VADDPS  Y12, Y2, Y2
@@ -276,10 +303,10 @@ convKernel5x16_colbias:
 	VADDPS  Y13, Y9, Y9
 
 convKernel5x16_clamp:
-	TESTQ        $0x00000008, BX
+	TESTQ        $0x00000008, DI
 	JZ           convKernel5x16_store
-	VBROADCASTSS lo+80(FP), Y12
-	VBROADCASTSS hi+84(FP), Y13
+	VBROADCASTSS lo+88(FP), Y12
+	VBROADCASTSS hi+92(FP), Y13
 	VMAXPS       Y0, Y12, Y0
 	VMINPS       Y0, Y13, Y0
 	VMAXPS       Y1, Y12, Y1
@@ -302,51 +329,94 @@ convKernel5x16_clamp:
 	VMINPS       Y9, Y13, Y9
 
 convKernel5x16_store:
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
-	VMOVDQU Y6, (DX)
-	VMOVDQU Y7, 32(DX)
-	VMOVDQU Y8, (DX)(CX*1)
-	VMOVDQU Y9, 32(DX)(CX*1)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(SI*1)
+	VMOVUPS Y3, 32(BX)(SI*1)
+	VMOVUPS Y4, (BX)(SI*2)
+	VMOVUPS Y5, 32(BX)(SI*2)
+	VMOVUPS Y6, (R14)
+	VMOVUPS Y7, 32(R14)
+	VMOVUPS Y8, (R14)(SI*1)
+	VMOVUPS Y9, 32(R14)(SI*1)
+
+convKernel5x16_next:
+	// Next tile: A back by the k groups and down m rows, C down m rows.
+	MOVQ   kg+8(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, CX
+	IMUL3Q $0x00000005, DX, R11
+	ADDQ   R11, CX
+	IMUL3Q $0x00000005, SI, R11
+	ADDQ   R11, BX
+	ADDQ   $0x00000014, R8
+	DECQ   AX
+	JNZ    convKernel5x16_tile
 	VZEROUPPER
 	RET
 
-// func convKernel4x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
-// Requires: AVX, AVX2
-TEXT ·convKernel4x16(SB), NOSPLIT, $0-96
-	MOVQ kg+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ b+24(FP), BX
-	LEAQ (DX)(DX*2), SI
-	ADDQ CX, SI
+// func convKernel4x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·convKernel4x16(SB), NOSPLIT, $0-120
+	MOVQ tiles+0(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ lda+24(FP), DX
+	MOVQ c+40(FP), BX
+	MOVQ ldc+48(FP), SI
+	SHLQ $0x02, SI
+	MOVQ flags+96(FP), DI
+	XORQ R8, R8
+	MOVQ pf+104(FP), R9
+	MOVQ pfstride+112(FP), R10
 
-	// int16 ones for VPMADDWD; zero the accumulators.
+convKernel4x16_tile:
+	MOVQ kg+8(FP), R11
+	MOVQ b+32(FP), R12
+	LEAQ (DX)(DX*2), R13
+	ADDQ CX, R13
+	LEAQ (SI)(SI*2), R14
+	ADDQ BX, R14
+
+	// int16 ones for VPMADDWD; the accumulators start at 0 or, with flag 16, at the int32 partial sums in c.
 	VPCMPEQW Y15, Y15, Y15
 	VPSRLW   $0x0f, Y15, Y15
-	VPXOR    Y0, Y0, Y0
-	VPXOR    Y1, Y1, Y1
-	VPXOR    Y2, Y2, Y2
-	VPXOR    Y3, Y3, Y3
-	VPXOR    Y4, Y4, Y4
-	VPXOR    Y5, Y5, Y5
-	VPXOR    Y6, Y6, Y6
-	VPXOR    Y7, Y7, Y7
-	MOVQ     AX, DI
-	SHRQ     $0x01, DI
-	ANDQ     $0x01, AX
+	TESTQ    $0x00000010, DI
+	JZ       convKernel4x16_zero
+	VMOVDQU  (BX), Y0
+	VMOVDQU  32(BX), Y1
+	VMOVDQU  (BX)(SI*1), Y2
+	VMOVDQU  32(BX)(SI*1), Y3
+	VMOVDQU  (BX)(SI*2), Y4
+	VMOVDQU  32(BX)(SI*2), Y5
+	VMOVDQU  (R14), Y6
+	VMOVDQU  32(R14), Y7
+	JMP      convKernel4x16_start
+
+convKernel4x16_zero:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+
+convKernel4x16_start:
+	MOVQ R11, R15
+	SHRQ $0x01, R15
+	ANDQ $0x01, R11
 
 	// Main loop: 2 k groups per iteration.
-	TESTQ DI, DI
+	TESTQ R15, R15
 	JZ    convKernel4x16_tail
 
 convKernel4x16_loop:
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	PREFETCHT0   (R9)
+	PREFETCHT0   63(R9)
+	ADDQ         R10, R9
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -368,15 +438,15 @@ convKernel4x16_loop:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD (SI), Y12
+	VPBROADCASTD (R13), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
-	VMOVDQU      64(BX), Y10
-	VMOVDQU      96(BX), Y11
+	VMOVDQU      64(R12), Y10
+	VMOVDQU      96(R12), Y11
 	VPBROADCASTD 4(CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -398,7 +468,7 @@ convKernel4x16_loop:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD 4(SI), Y12
+	VPBROADCASTD 4(R13), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
@@ -406,16 +476,16 @@ convKernel4x16_loop:
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
 	ADDQ         $0x00000008, CX
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000080, BX
-	DECQ         DI
+	ADDQ         $0x00000008, R13
+	ADDQ         $0x00000080, R12
+	DECQ         R15
 	JNZ          convKernel4x16_loop
 
 convKernel4x16_tail:
-	TESTQ        AX, AX
+	TESTQ        R11, R11
 	JZ           convKernel4x16_epilogue
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -437,47 +507,42 @@ convKernel4x16_tail:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD (SI), Y12
+	VPBROADCASTD (R13), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, R13
+	ADDQ         $0x00000040, R12
 
 convKernel4x16_epilogue:
-	MOVQ c+32(FP), AX
-	MOVQ ldc+40(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (CX)(CX*2), DX
-	ADDQ AX, DX
-	MOVQ flags+88(FP), BX
-
 	// Raw int32 tile.
-	TESTQ   $0x00000001, BX
+	TESTQ   $0x00000001, DI
 	JZ      convKernel4x16_requant
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
-	VMOVDQU Y6, (DX)
-	VMOVDQU Y7, 32(DX)
-	VZEROUPPER
-	RET
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	VMOVDQU Y2, (BX)(SI*1)
+	VMOVDQU Y3, 32(BX)(SI*1)
+	VMOVDQU Y4, (BX)(SI*2)
+	VMOVDQU Y5, 32(BX)(SI*2)
+	VMOVDQU Y6, (R14)
+	VMOVDQU Y7, 32(R14)
+	JMP     convKernel4x16_next
 
 convKernel4x16_requant:
 	// acc -= zp*wsum; y = float32(acc) * (wscale*xscale).
-	MOVL         zp+72(FP), SI
-	VMOVD        SI, X15
+	MOVL         zp+80(FP), R11
+	VMOVD        R11, X15
 	VPBROADCASTD X15, Y15
-	VBROADCASTSS xscale+76(FP), Y14
-	MOVQ         wsum+48(FP), SI
-	MOVQ         wscale+56(FP), DI
-	VPBROADCASTD (SI), Y12
+	VBROADCASTSS xscale+84(FP), Y14
+	MOVQ         wsum+56(FP), R11
+	MOVQ         wscale+64(FP), R12
+	VPBROADCASTD (R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS (DI), Y13
+	VBROADCASTSS (R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
@@ -485,9 +550,9 @@ convKernel4x16_requant:
 	VPSUBD       Y12, Y1, Y1
 	VCVTDQ2PS    Y1, Y1
 	VMULPS       Y13, Y1, Y1
-	VPBROADCASTD 4(SI), Y12
+	VPBROADCASTD 4(R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS 4(DI), Y13
+	VBROADCASTSS 4(R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y2, Y2
 	VCVTDQ2PS    Y2, Y2
@@ -495,9 +560,9 @@ convKernel4x16_requant:
 	VPSUBD       Y12, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
 	VMULPS       Y13, Y3, Y3
-	VPBROADCASTD 8(SI), Y12
+	VPBROADCASTD 8(R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS 8(DI), Y13
+	VBROADCASTSS 8(R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
@@ -505,9 +570,9 @@ convKernel4x16_requant:
 	VPSUBD       Y12, Y5, Y5
 	VCVTDQ2PS    Y5, Y5
 	VMULPS       Y13, Y5, Y5
-	VPBROADCASTD 12(SI), Y12
+	VPBROADCASTD 12(R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS 12(DI), Y13
+	VBROADCASTSS 12(R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y6, Y6
 	VCVTDQ2PS    Y6, Y6
@@ -515,28 +580,28 @@ convKernel4x16_requant:
 	VPSUBD       Y12, Y7, Y7
 	VCVTDQ2PS    Y7, Y7
 	VMULPS       Y13, Y7, Y7
-	TESTQ        $0x00000002, BX
+	TESTQ        $0x00000002, DI
 	JZ           convKernel4x16_colbias
-	MOVQ         bias+64(FP), SI
-	VBROADCASTSS (SI), Y12
+	MOVQ         bias+72(FP), R11
+	VBROADCASTSS (R11)(R8*1), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
-	VBROADCASTSS 4(SI), Y12
+	VBROADCASTSS 4(R11)(R8*1), Y12
 	VADDPS       Y12, Y2, Y2
 	VADDPS       Y12, Y3, Y3
-	VBROADCASTSS 8(SI), Y12
+	VBROADCASTSS 8(R11)(R8*1), Y12
 	VADDPS       Y12, Y4, Y4
 	VADDPS       Y12, Y5, Y5
-	VBROADCASTSS 12(SI), Y12
+	VBROADCASTSS 12(R11)(R8*1), Y12
 	VADDPS       Y12, Y6, Y6
 	VADDPS       Y12, Y7, Y7
 
 convKernel4x16_colbias:
-	TESTQ   $0x00000004, BX
+	TESTQ   $0x00000004, DI
 	JZ      convKernel4x16_clamp
-	MOVQ    bias+64(FP), SI
-	VMOVUPS (SI), Y12
-	VMOVUPS 32(SI), Y13
+	MOVQ    bias+72(FP), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
 	VADDPS  Y12, Y0, Y0
 	VADDPS  Y13, Y1, Y1
 	VADDPS  Y12, Y2, Y2
@@ -547,10 +612,10 @@ convKernel4x16_colbias:
 	VADDPS  Y13, Y7, Y7
 
 convKernel4x16_clamp:
-	TESTQ        $0x00000008, BX
+	TESTQ        $0x00000008, DI
 	JZ           convKernel4x16_store
-	VBROADCASTSS lo+80(FP), Y12
-	VBROADCASTSS hi+84(FP), Y13
+	VBROADCASTSS lo+88(FP), Y12
+	VBROADCASTSS hi+92(FP), Y13
 	VMAXPS       Y0, Y12, Y0
 	VMINPS       Y0, Y13, Y0
 	VMAXPS       Y1, Y12, Y1
@@ -569,47 +634,88 @@ convKernel4x16_clamp:
 	VMINPS       Y7, Y13, Y7
 
 convKernel4x16_store:
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
-	VMOVDQU Y6, (DX)
-	VMOVDQU Y7, 32(DX)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(SI*1)
+	VMOVUPS Y3, 32(BX)(SI*1)
+	VMOVUPS Y4, (BX)(SI*2)
+	VMOVUPS Y5, 32(BX)(SI*2)
+	VMOVUPS Y6, (R14)
+	VMOVUPS Y7, 32(R14)
+
+convKernel4x16_next:
+	// Next tile: A back by the k groups and down m rows, C down m rows.
+	MOVQ   kg+8(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, CX
+	IMUL3Q $0x00000004, DX, R11
+	ADDQ   R11, CX
+	IMUL3Q $0x00000004, SI, R11
+	ADDQ   R11, BX
+	ADDQ   $0x00000010, R8
+	DECQ   AX
+	JNZ    convKernel4x16_tile
 	VZEROUPPER
 	RET
 
-// func convKernel3x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
-// Requires: AVX, AVX2
-TEXT ·convKernel3x16(SB), NOSPLIT, $0-96
-	MOVQ kg+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ b+24(FP), BX
-	LEAQ (DX)(DX*2), SI
-	ADDQ CX, SI
+// func convKernel3x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·convKernel3x16(SB), NOSPLIT, $0-120
+	MOVQ tiles+0(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ lda+24(FP), DX
+	MOVQ c+40(FP), BX
+	MOVQ ldc+48(FP), SI
+	SHLQ $0x02, SI
+	MOVQ flags+96(FP), DI
+	XORQ R8, R8
+	MOVQ pf+104(FP), R9
+	MOVQ pfstride+112(FP), R10
 
-	// int16 ones for VPMADDWD; zero the accumulators.
+convKernel3x16_tile:
+	MOVQ kg+8(FP), R11
+	MOVQ b+32(FP), R12
+	LEAQ (DX)(DX*2), R13
+	ADDQ CX, R13
+	LEAQ (SI)(SI*2), R13
+	ADDQ BX, R13
+
+	// int16 ones for VPMADDWD; the accumulators start at 0 or, with flag 16, at the int32 partial sums in c.
 	VPCMPEQW Y15, Y15, Y15
 	VPSRLW   $0x0f, Y15, Y15
-	VPXOR    Y0, Y0, Y0
-	VPXOR    Y1, Y1, Y1
-	VPXOR    Y2, Y2, Y2
-	VPXOR    Y3, Y3, Y3
-	VPXOR    Y4, Y4, Y4
-	VPXOR    Y5, Y5, Y5
-	MOVQ     AX, SI
-	SHRQ     $0x01, SI
-	ANDQ     $0x01, AX
+	TESTQ    $0x00000010, DI
+	JZ       convKernel3x16_zero
+	VMOVDQU  (BX), Y0
+	VMOVDQU  32(BX), Y1
+	VMOVDQU  (BX)(SI*1), Y2
+	VMOVDQU  32(BX)(SI*1), Y3
+	VMOVDQU  (BX)(SI*2), Y4
+	VMOVDQU  32(BX)(SI*2), Y5
+	JMP      convKernel3x16_start
+
+convKernel3x16_zero:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+
+convKernel3x16_start:
+	MOVQ R11, R13
+	SHRQ $0x01, R13
+	ANDQ $0x01, R11
 
 	// Main loop: 2 k groups per iteration.
-	TESTQ SI, SI
+	TESTQ R13, R13
 	JZ    convKernel3x16_tail
 
 convKernel3x16_loop:
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	PREFETCHT0   (R9)
+	PREFETCHT0   63(R9)
+	ADDQ         R10, R9
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -631,8 +737,8 @@ convKernel3x16_loop:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VMOVDQU      64(BX), Y10
-	VMOVDQU      96(BX), Y11
+	VMOVDQU      64(R12), Y10
+	VMOVDQU      96(R12), Y11
 	VPBROADCASTD 4(CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -655,15 +761,15 @@ convKernel3x16_loop:
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
 	ADDQ         $0x00000008, CX
-	ADDQ         $0x00000080, BX
-	DECQ         SI
+	ADDQ         $0x00000080, R12
+	DECQ         R13
 	JNZ          convKernel3x16_loop
 
 convKernel3x16_tail:
-	TESTQ        AX, AX
+	TESTQ        R11, R11
 	JZ           convKernel3x16_epilogue
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -685,38 +791,32 @@ convKernel3x16_tail:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, R12
 
 convKernel3x16_epilogue:
-	MOVQ c+32(FP), AX
-	MOVQ ldc+40(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (CX)(CX*2), DX
-	ADDQ AX, DX
-	MOVQ flags+88(FP), DX
-
 	// Raw int32 tile.
-	TESTQ   $0x00000001, DX
+	TESTQ   $0x00000001, DI
 	JZ      convKernel3x16_requant
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
-	VZEROUPPER
-	RET
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	VMOVDQU Y2, (BX)(SI*1)
+	VMOVDQU Y3, 32(BX)(SI*1)
+	VMOVDQU Y4, (BX)(SI*2)
+	VMOVDQU Y5, 32(BX)(SI*2)
+	JMP     convKernel3x16_next
 
 convKernel3x16_requant:
 	// acc -= zp*wsum; y = float32(acc) * (wscale*xscale).
-	MOVL         zp+72(FP), BX
-	VMOVD        BX, X15
+	MOVL         zp+80(FP), R11
+	VMOVD        R11, X15
 	VPBROADCASTD X15, Y15
-	VBROADCASTSS xscale+76(FP), Y14
-	MOVQ         wsum+48(FP), BX
-	MOVQ         wscale+56(FP), SI
-	VPBROADCASTD (BX), Y12
+	VBROADCASTSS xscale+84(FP), Y14
+	MOVQ         wsum+56(FP), R11
+	MOVQ         wscale+64(FP), R12
+	VPBROADCASTD (R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS (SI), Y13
+	VBROADCASTSS (R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
@@ -724,9 +824,9 @@ convKernel3x16_requant:
 	VPSUBD       Y12, Y1, Y1
 	VCVTDQ2PS    Y1, Y1
 	VMULPS       Y13, Y1, Y1
-	VPBROADCASTD 4(BX), Y12
+	VPBROADCASTD 4(R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS 4(SI), Y13
+	VBROADCASTSS 4(R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y2, Y2
 	VCVTDQ2PS    Y2, Y2
@@ -734,9 +834,9 @@ convKernel3x16_requant:
 	VPSUBD       Y12, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
 	VMULPS       Y13, Y3, Y3
-	VPBROADCASTD 8(BX), Y12
+	VPBROADCASTD 8(R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS 8(SI), Y13
+	VBROADCASTSS 8(R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
@@ -744,25 +844,25 @@ convKernel3x16_requant:
 	VPSUBD       Y12, Y5, Y5
 	VCVTDQ2PS    Y5, Y5
 	VMULPS       Y13, Y5, Y5
-	TESTQ        $0x00000002, DX
+	TESTQ        $0x00000002, DI
 	JZ           convKernel3x16_colbias
-	MOVQ         bias+64(FP), BX
-	VBROADCASTSS (BX), Y12
+	MOVQ         bias+72(FP), R11
+	VBROADCASTSS (R11)(R8*1), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
-	VBROADCASTSS 4(BX), Y12
+	VBROADCASTSS 4(R11)(R8*1), Y12
 	VADDPS       Y12, Y2, Y2
 	VADDPS       Y12, Y3, Y3
-	VBROADCASTSS 8(BX), Y12
+	VBROADCASTSS 8(R11)(R8*1), Y12
 	VADDPS       Y12, Y4, Y4
 	VADDPS       Y12, Y5, Y5
 
 convKernel3x16_colbias:
-	TESTQ   $0x00000004, DX
+	TESTQ   $0x00000004, DI
 	JZ      convKernel3x16_clamp
-	MOVQ    bias+64(FP), BX
-	VMOVUPS (BX), Y12
-	VMOVUPS 32(BX), Y13
+	MOVQ    bias+72(FP), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
 	VADDPS  Y12, Y0, Y0
 	VADDPS  Y13, Y1, Y1
 	VADDPS  Y12, Y2, Y2
@@ -771,10 +871,10 @@ convKernel3x16_colbias:
 	VADDPS  Y13, Y5, Y5
 
 convKernel3x16_clamp:
-	TESTQ        $0x00000008, DX
+	TESTQ        $0x00000008, DI
 	JZ           convKernel3x16_store
-	VBROADCASTSS lo+80(FP), Y12
-	VBROADCASTSS hi+84(FP), Y13
+	VBROADCASTSS lo+88(FP), Y12
+	VBROADCASTSS hi+92(FP), Y13
 	VMAXPS       Y0, Y12, Y0
 	VMINPS       Y0, Y13, Y0
 	VMAXPS       Y1, Y12, Y1
@@ -789,43 +889,82 @@ convKernel3x16_clamp:
 	VMINPS       Y5, Y13, Y5
 
 convKernel3x16_store:
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(SI*1)
+	VMOVUPS Y3, 32(BX)(SI*1)
+	VMOVUPS Y4, (BX)(SI*2)
+	VMOVUPS Y5, 32(BX)(SI*2)
+
+convKernel3x16_next:
+	// Next tile: A back by the k groups and down m rows, C down m rows.
+	MOVQ   kg+8(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, CX
+	IMUL3Q $0x00000003, DX, R11
+	ADDQ   R11, CX
+	IMUL3Q $0x00000003, SI, R11
+	ADDQ   R11, BX
+	ADDQ   $0x0000000c, R8
+	DECQ   AX
+	JNZ    convKernel3x16_tile
 	VZEROUPPER
 	RET
 
-// func convKernel2x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
-// Requires: AVX, AVX2
-TEXT ·convKernel2x16(SB), NOSPLIT, $0-96
-	MOVQ kg+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ b+24(FP), BX
-	LEAQ (DX)(DX*2), SI
-	ADDQ CX, SI
+// func convKernel2x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·convKernel2x16(SB), NOSPLIT, $0-120
+	MOVQ tiles+0(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ lda+24(FP), DX
+	MOVQ c+40(FP), BX
+	MOVQ ldc+48(FP), SI
+	SHLQ $0x02, SI
+	MOVQ flags+96(FP), DI
+	XORQ R8, R8
+	MOVQ pf+104(FP), R9
+	MOVQ pfstride+112(FP), R10
 
-	// int16 ones for VPMADDWD; zero the accumulators.
+convKernel2x16_tile:
+	MOVQ kg+8(FP), R11
+	MOVQ b+32(FP), R12
+	LEAQ (DX)(DX*2), R13
+	ADDQ CX, R13
+	LEAQ (SI)(SI*2), R13
+	ADDQ BX, R13
+
+	// int16 ones for VPMADDWD; the accumulators start at 0 or, with flag 16, at the int32 partial sums in c.
 	VPCMPEQW Y15, Y15, Y15
 	VPSRLW   $0x0f, Y15, Y15
-	VPXOR    Y0, Y0, Y0
-	VPXOR    Y1, Y1, Y1
-	VPXOR    Y2, Y2, Y2
-	VPXOR    Y3, Y3, Y3
-	MOVQ     AX, SI
-	SHRQ     $0x01, SI
-	ANDQ     $0x01, AX
+	TESTQ    $0x00000010, DI
+	JZ       convKernel2x16_zero
+	VMOVDQU  (BX), Y0
+	VMOVDQU  32(BX), Y1
+	VMOVDQU  (BX)(SI*1), Y2
+	VMOVDQU  32(BX)(SI*1), Y3
+	JMP      convKernel2x16_start
+
+convKernel2x16_zero:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+convKernel2x16_start:
+	MOVQ R11, R13
+	SHRQ $0x01, R13
+	ANDQ $0x01, R11
 
 	// Main loop: 2 k groups per iteration.
-	TESTQ SI, SI
+	TESTQ R13, R13
 	JZ    convKernel2x16_tail
 
 convKernel2x16_loop:
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	PREFETCHT0   (R9)
+	PREFETCHT0   63(R9)
+	ADDQ         R10, R9
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -840,8 +979,8 @@ convKernel2x16_loop:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y3, Y3
-	VMOVDQU      64(BX), Y10
-	VMOVDQU      96(BX), Y11
+	VMOVDQU      64(R12), Y10
+	VMOVDQU      96(R12), Y11
 	VPBROADCASTD 4(CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -857,15 +996,15 @@ convKernel2x16_loop:
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y3, Y3
 	ADDQ         $0x00000008, CX
-	ADDQ         $0x00000080, BX
-	DECQ         SI
+	ADDQ         $0x00000080, R12
+	DECQ         R13
 	JNZ          convKernel2x16_loop
 
 convKernel2x16_tail:
-	TESTQ        AX, AX
+	TESTQ        R11, R11
 	JZ           convKernel2x16_epilogue
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -880,36 +1019,30 @@ convKernel2x16_tail:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y3, Y3
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, R12
 
 convKernel2x16_epilogue:
-	MOVQ c+32(FP), AX
-	MOVQ ldc+40(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (CX)(CX*2), DX
-	ADDQ AX, DX
-	MOVQ flags+88(FP), DX
-
 	// Raw int32 tile.
-	TESTQ   $0x00000001, DX
+	TESTQ   $0x00000001, DI
 	JZ      convKernel2x16_requant
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VZEROUPPER
-	RET
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	VMOVDQU Y2, (BX)(SI*1)
+	VMOVDQU Y3, 32(BX)(SI*1)
+	JMP     convKernel2x16_next
 
 convKernel2x16_requant:
 	// acc -= zp*wsum; y = float32(acc) * (wscale*xscale).
-	MOVL         zp+72(FP), BX
-	VMOVD        BX, X15
+	MOVL         zp+80(FP), R11
+	VMOVD        R11, X15
 	VPBROADCASTD X15, Y15
-	VBROADCASTSS xscale+76(FP), Y14
-	MOVQ         wsum+48(FP), BX
-	MOVQ         wscale+56(FP), SI
-	VPBROADCASTD (BX), Y12
+	VBROADCASTSS xscale+84(FP), Y14
+	MOVQ         wsum+56(FP), R11
+	MOVQ         wscale+64(FP), R12
+	VPBROADCASTD (R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS (SI), Y13
+	VBROADCASTSS (R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
@@ -917,9 +1050,9 @@ convKernel2x16_requant:
 	VPSUBD       Y12, Y1, Y1
 	VCVTDQ2PS    Y1, Y1
 	VMULPS       Y13, Y1, Y1
-	VPBROADCASTD 4(BX), Y12
+	VPBROADCASTD 4(R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS 4(SI), Y13
+	VBROADCASTSS 4(R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y2, Y2
 	VCVTDQ2PS    Y2, Y2
@@ -927,32 +1060,32 @@ convKernel2x16_requant:
 	VPSUBD       Y12, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
 	VMULPS       Y13, Y3, Y3
-	TESTQ        $0x00000002, DX
+	TESTQ        $0x00000002, DI
 	JZ           convKernel2x16_colbias
-	MOVQ         bias+64(FP), BX
-	VBROADCASTSS (BX), Y12
+	MOVQ         bias+72(FP), R11
+	VBROADCASTSS (R11)(R8*1), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
-	VBROADCASTSS 4(BX), Y12
+	VBROADCASTSS 4(R11)(R8*1), Y12
 	VADDPS       Y12, Y2, Y2
 	VADDPS       Y12, Y3, Y3
 
 convKernel2x16_colbias:
-	TESTQ   $0x00000004, DX
+	TESTQ   $0x00000004, DI
 	JZ      convKernel2x16_clamp
-	MOVQ    bias+64(FP), BX
-	VMOVUPS (BX), Y12
-	VMOVUPS 32(BX), Y13
+	MOVQ    bias+72(FP), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
 	VADDPS  Y12, Y0, Y0
 	VADDPS  Y13, Y1, Y1
 	VADDPS  Y12, Y2, Y2
 	VADDPS  Y13, Y3, Y3
 
 convKernel2x16_clamp:
-	TESTQ        $0x00000008, DX
+	TESTQ        $0x00000008, DI
 	JZ           convKernel2x16_store
-	VBROADCASTSS lo+80(FP), Y12
-	VBROADCASTSS hi+84(FP), Y13
+	VBROADCASTSS lo+88(FP), Y12
+	VBROADCASTSS hi+92(FP), Y13
 	VMAXPS       Y0, Y12, Y0
 	VMINPS       Y0, Y13, Y0
 	VMAXPS       Y1, Y12, Y1
@@ -963,39 +1096,76 @@ convKernel2x16_clamp:
 	VMINPS       Y3, Y13, Y3
 
 convKernel2x16_store:
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(SI*1)
+	VMOVUPS Y3, 32(BX)(SI*1)
+
+convKernel2x16_next:
+	// Next tile: A back by the k groups and down m rows, C down m rows.
+	MOVQ   kg+8(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, CX
+	IMUL3Q $0x00000002, DX, R11
+	ADDQ   R11, CX
+	IMUL3Q $0x00000002, SI, R11
+	ADDQ   R11, BX
+	ADDQ   $0x00000008, R8
+	DECQ   AX
+	JNZ    convKernel2x16_tile
 	VZEROUPPER
 	RET
 
-// func convKernel1x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
-// Requires: AVX, AVX2
-TEXT ·convKernel1x16(SB), NOSPLIT, $0-96
-	MOVQ kg+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ b+24(FP), BX
-	LEAQ (DX)(DX*2), DX
-	ADDQ CX, DX
+// func convKernel1x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·convKernel1x16(SB), NOSPLIT, $0-120
+	MOVQ tiles+0(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ lda+24(FP), DX
+	MOVQ c+40(FP), BX
+	MOVQ ldc+48(FP), SI
+	SHLQ $0x02, SI
+	MOVQ flags+96(FP), DI
+	XORQ R8, R8
+	MOVQ pf+104(FP), R9
+	MOVQ pfstride+112(FP), R10
 
-	// int16 ones for VPMADDWD; zero the accumulators.
+convKernel1x16_tile:
+	MOVQ kg+8(FP), R11
+	MOVQ b+32(FP), R12
+	LEAQ (DX)(DX*2), R13
+	ADDQ CX, R13
+	LEAQ (SI)(SI*2), R13
+	ADDQ BX, R13
+
+	// int16 ones for VPMADDWD; the accumulators start at 0 or, with flag 16, at the int32 partial sums in c.
 	VPCMPEQW Y15, Y15, Y15
 	VPSRLW   $0x0f, Y15, Y15
-	VPXOR    Y0, Y0, Y0
-	VPXOR    Y1, Y1, Y1
-	MOVQ     AX, DX
-	SHRQ     $0x01, DX
-	ANDQ     $0x01, AX
+	TESTQ    $0x00000010, DI
+	JZ       convKernel1x16_zero
+	VMOVDQU  (BX), Y0
+	VMOVDQU  32(BX), Y1
+	JMP      convKernel1x16_start
+
+convKernel1x16_zero:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+
+convKernel1x16_start:
+	MOVQ R11, R13
+	SHRQ $0x01, R13
+	ANDQ $0x01, R11
 
 	// Main loop: 2 k groups per iteration.
-	TESTQ DX, DX
+	TESTQ R13, R13
 	JZ    convKernel1x16_tail
 
 convKernel1x16_loop:
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	PREFETCHT0   (R9)
+	PREFETCHT0   63(R9)
+	ADDQ         R10, R9
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1003,8 +1173,8 @@ convKernel1x16_loop:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y1, Y1
-	VMOVDQU      64(BX), Y10
-	VMOVDQU      96(BX), Y11
+	VMOVDQU      64(R12), Y10
+	VMOVDQU      96(R12), Y11
 	VPBROADCASTD 4(CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1013,15 +1183,15 @@ convKernel1x16_loop:
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y1, Y1
 	ADDQ         $0x00000008, CX
-	ADDQ         $0x00000080, BX
-	DECQ         DX
+	ADDQ         $0x00000080, R12
+	DECQ         R13
 	JNZ          convKernel1x16_loop
 
 convKernel1x16_tail:
-	TESTQ        AX, AX
+	TESTQ        R11, R11
 	JZ           convKernel1x16_epilogue
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y12, Y10, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1029,34 +1199,28 @@ convKernel1x16_tail:
 	VPMADDUBSW   Y12, Y11, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y1, Y1
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, R12
 
 convKernel1x16_epilogue:
-	MOVQ c+32(FP), AX
-	MOVQ ldc+40(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (CX)(CX*2), CX
-	ADDQ AX, CX
-	MOVQ flags+88(FP), CX
-
 	// Raw int32 tile.
-	TESTQ   $0x00000001, CX
+	TESTQ   $0x00000001, DI
 	JZ      convKernel1x16_requant
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VZEROUPPER
-	RET
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	JMP     convKernel1x16_next
 
 convKernel1x16_requant:
 	// acc -= zp*wsum; y = float32(acc) * (wscale*xscale).
-	MOVL         zp+72(FP), DX
-	VMOVD        DX, X15
+	MOVL         zp+80(FP), R11
+	VMOVD        R11, X15
 	VPBROADCASTD X15, Y15
-	VBROADCASTSS xscale+76(FP), Y14
-	MOVQ         wsum+48(FP), DX
-	MOVQ         wscale+56(FP), BX
-	VPBROADCASTD (DX), Y12
+	VBROADCASTSS xscale+84(FP), Y14
+	MOVQ         wsum+56(FP), R11
+	MOVQ         wscale+64(FP), R12
+	VPBROADCASTD (R11)(R8*1), Y12
 	VPMULLD      Y15, Y12, Y12
-	VBROADCASTSS (BX), Y13
+	VBROADCASTSS (R12)(R8*1), Y13
 	VMULPS       Y14, Y13, Y13
 	VPSUBD       Y12, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
@@ -1064,72 +1228,117 @@ convKernel1x16_requant:
 	VPSUBD       Y12, Y1, Y1
 	VCVTDQ2PS    Y1, Y1
 	VMULPS       Y13, Y1, Y1
-	TESTQ        $0x00000002, CX
+	TESTQ        $0x00000002, DI
 	JZ           convKernel1x16_colbias
-	MOVQ         bias+64(FP), DX
-	VBROADCASTSS (DX), Y12
+	MOVQ         bias+72(FP), R11
+	VBROADCASTSS (R11)(R8*1), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
 
 convKernel1x16_colbias:
-	TESTQ   $0x00000004, CX
+	TESTQ   $0x00000004, DI
 	JZ      convKernel1x16_clamp
-	MOVQ    bias+64(FP), DX
-	VMOVUPS (DX), Y12
-	VMOVUPS 32(DX), Y13
+	MOVQ    bias+72(FP), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
 	VADDPS  Y12, Y0, Y0
 	VADDPS  Y13, Y1, Y1
 
 convKernel1x16_clamp:
-	TESTQ        $0x00000008, CX
+	TESTQ        $0x00000008, DI
 	JZ           convKernel1x16_store
-	VBROADCASTSS lo+80(FP), Y12
-	VBROADCASTSS hi+84(FP), Y13
+	VBROADCASTSS lo+88(FP), Y12
+	VBROADCASTSS hi+92(FP), Y13
 	VMAXPS       Y0, Y12, Y0
 	VMINPS       Y0, Y13, Y0
 	VMAXPS       Y1, Y12, Y1
 	VMINPS       Y1, Y13, Y1
 
 convKernel1x16_store:
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+
+convKernel1x16_next:
+	// Next tile: A back by the k groups and down m rows, C down m rows.
+	MOVQ   kg+8(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, CX
+	IMUL3Q $0x00000001, DX, R11
+	ADDQ   R11, CX
+	IMUL3Q $0x00000001, SI, R11
+	ADDQ   R11, BX
+	ADDQ   $0x00000004, R8
+	DECQ   AX
+	JNZ    convKernel1x16_tile
 	VZEROUPPER
 	RET
 
-// func denseKernel5x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
-// Requires: AVX, AVX2
-TEXT ·denseKernel5x16(SB), NOSPLIT, $0-96
-	MOVQ kg+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ b+24(FP), BX
-	LEAQ (DX)(DX*2), SI
-	ADDQ CX, SI
+// func denseKernel5x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·denseKernel5x16(SB), NOSPLIT, $0-120
+	MOVQ tiles+0(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ lda+24(FP), DX
+	MOVQ c+40(FP), BX
+	MOVQ ldc+48(FP), SI
+	SHLQ $0x02, SI
+	MOVQ flags+96(FP), DI
+	XORQ R8, R8
+	MOVQ pf+104(FP), R9
+	MOVQ pfstride+112(FP), R10
 
-	// int16 ones for VPMADDWD; zero the accumulators.
+denseKernel5x16_tile:
+	MOVQ kg+8(FP), R11
+	MOVQ b+32(FP), R12
+	LEAQ (DX)(DX*2), R13
+	ADDQ CX, R13
+	LEAQ (SI)(SI*2), R14
+	ADDQ BX, R14
+
+	// int16 ones for VPMADDWD; the accumulators start at 0 or, with flag 16, at the int32 partial sums in c.
 	VPCMPEQW Y15, Y15, Y15
 	VPSRLW   $0x0f, Y15, Y15
-	VPXOR    Y0, Y0, Y0
-	VPXOR    Y1, Y1, Y1
-	VPXOR    Y2, Y2, Y2
-	VPXOR    Y3, Y3, Y3
-	VPXOR    Y4, Y4, Y4
-	VPXOR    Y5, Y5, Y5
-	VPXOR    Y6, Y6, Y6
-	VPXOR    Y7, Y7, Y7
-	VPXOR    Y8, Y8, Y8
-	VPXOR    Y9, Y9, Y9
-	MOVQ     AX, DI
-	SHRQ     $0x01, DI
-	ANDQ     $0x01, AX
+	TESTQ    $0x00000010, DI
+	JZ       denseKernel5x16_zero
+	VMOVDQU  (BX), Y0
+	VMOVDQU  32(BX), Y1
+	VMOVDQU  (BX)(SI*1), Y2
+	VMOVDQU  32(BX)(SI*1), Y3
+	VMOVDQU  (BX)(SI*2), Y4
+	VMOVDQU  32(BX)(SI*2), Y5
+	VMOVDQU  (R14), Y6
+	VMOVDQU  32(R14), Y7
+	VMOVDQU  (R14)(SI*1), Y8
+	VMOVDQU  32(R14)(SI*1), Y9
+	JMP      denseKernel5x16_start
+
+denseKernel5x16_zero:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+
+denseKernel5x16_start:
+	MOVQ R11, R15
+	SHRQ $0x01, R15
+	ANDQ $0x01, R11
 
 	// Main loop: 2 k groups per iteration.
-	TESTQ DI, DI
+	TESTQ R15, R15
 	JZ    denseKernel5x16_tail
 
 denseKernel5x16_loop:
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	PREFETCHT0   (R9)
+	PREFETCHT0   63(R9)
+	ADDQ         R10, R9
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1151,22 +1360,22 @@ denseKernel5x16_loop:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD (SI), Y12
+	VPBROADCASTD (R13), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
-	VPBROADCASTD (SI)(DX*1), Y12
+	VPBROADCASTD (R13)(DX*1), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y8, Y8
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y9, Y9
-	VMOVDQU      64(BX), Y10
-	VMOVDQU      96(BX), Y11
+	VMOVDQU      64(R12), Y10
+	VMOVDQU      96(R12), Y11
 	VPBROADCASTD 4(CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1188,14 +1397,14 @@ denseKernel5x16_loop:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD 4(SI), Y12
+	VPBROADCASTD 4(R13), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
-	VPBROADCASTD 4(SI)(DX*1), Y12
+	VPBROADCASTD 4(R13)(DX*1), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y8, Y8
@@ -1203,16 +1412,16 @@ denseKernel5x16_loop:
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y9, Y9
 	ADDQ         $0x00000008, CX
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000080, BX
-	DECQ         DI
+	ADDQ         $0x00000008, R13
+	ADDQ         $0x00000080, R12
+	DECQ         R15
 	JNZ          denseKernel5x16_loop
 
 denseKernel5x16_tail:
-	TESTQ        AX, AX
+	TESTQ        R11, R11
 	JZ           denseKernel5x16_epilogue
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1234,57 +1443,52 @@ denseKernel5x16_tail:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD (SI), Y12
+	VPBROADCASTD (R13), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
-	VPBROADCASTD (SI)(DX*1), Y12
+	VPBROADCASTD (R13)(DX*1), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y8, Y8
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y9, Y9
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, R13
+	ADDQ         $0x00000040, R12
 
 denseKernel5x16_epilogue:
-	MOVQ c+32(FP), AX
-	MOVQ ldc+40(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (CX)(CX*2), DX
-	ADDQ AX, DX
-	MOVQ flags+88(FP), BX
-
 	// Raw int32 tile.
-	TESTQ   $0x00000001, BX
+	TESTQ   $0x00000001, DI
 	JZ      denseKernel5x16_requant
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
-	VMOVDQU Y6, (DX)
-	VMOVDQU Y7, 32(DX)
-	VMOVDQU Y8, (DX)(CX*1)
-	VMOVDQU Y9, 32(DX)(CX*1)
-	VZEROUPPER
-	RET
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	VMOVDQU Y2, (BX)(SI*1)
+	VMOVDQU Y3, 32(BX)(SI*1)
+	VMOVDQU Y4, (BX)(SI*2)
+	VMOVDQU Y5, 32(BX)(SI*2)
+	VMOVDQU Y6, (R14)
+	VMOVDQU Y7, 32(R14)
+	VMOVDQU Y8, (R14)(SI*1)
+	VMOVDQU Y9, 32(R14)(SI*1)
+	JMP     denseKernel5x16_next
 
 denseKernel5x16_requant:
 	// acc -= zp*wsum; y = float32(acc) * (wscale*xscale).
-	MOVL         zp+72(FP), SI
-	VMOVD        SI, X15
+	MOVL         zp+80(FP), R11
+	VMOVD        R11, X15
 	VPBROADCASTD X15, Y15
-	VBROADCASTSS xscale+76(FP), Y14
-	MOVQ         wsum+48(FP), SI
-	MOVQ         wscale+56(FP), DI
-	VPMULLD      (SI), Y15, Y10
-	VMULPS       (DI), Y14, Y12
-	VPMULLD      32(SI), Y15, Y11
-	VMULPS       32(DI), Y14, Y13
+	VBROADCASTSS xscale+84(FP), Y14
+	MOVQ         wsum+56(FP), R11
+	MOVQ         wscale+64(FP), R12
+	VPMULLD      (R11), Y15, Y10
+	VMULPS       (R12), Y14, Y12
+	VPMULLD      32(R11), Y15, Y11
+	VMULPS       32(R12), Y14, Y13
 	VPSUBD       Y10, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y12, Y0, Y0
@@ -1315,31 +1519,31 @@ denseKernel5x16_requant:
 	VPSUBD       Y11, Y9, Y9
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y13, Y9, Y9
-	TESTQ        $0x00000002, BX
+	TESTQ        $0x00000002, DI
 	JZ           denseKernel5x16_colbias
-	MOVQ         bias+64(FP), SI
-	VBROADCASTSS (SI), Y12
+	MOVQ         bias+72(FP), R11
+	VBROADCASTSS (R11)(R8*1), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
-	VBROADCASTSS 4(SI), Y12
+	VBROADCASTSS 4(R11)(R8*1), Y12
 	VADDPS       Y12, Y2, Y2
 	VADDPS       Y12, Y3, Y3
-	VBROADCASTSS 8(SI), Y12
+	VBROADCASTSS 8(R11)(R8*1), Y12
 	VADDPS       Y12, Y4, Y4
 	VADDPS       Y12, Y5, Y5
-	VBROADCASTSS 12(SI), Y12
+	VBROADCASTSS 12(R11)(R8*1), Y12
 	VADDPS       Y12, Y6, Y6
 	VADDPS       Y12, Y7, Y7
-	VBROADCASTSS 16(SI), Y12
+	VBROADCASTSS 16(R11)(R8*1), Y12
 	VADDPS       Y12, Y8, Y8
 	VADDPS       Y12, Y9, Y9
 
 denseKernel5x16_colbias:
-	TESTQ   $0x00000004, BX
+	TESTQ   $0x00000004, DI
 	JZ      denseKernel5x16_clamp
-	MOVQ    bias+64(FP), SI
-	VMOVUPS (SI), Y12
-	VMOVUPS 32(SI), Y13
+	MOVQ    bias+72(FP), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
 	VADDPS  Y12, Y0, Y0
 	VADDPS  Y13, Y1, Y1
 	VADDPS  Y12, Y2, Y2
@@ -1352,10 +1556,10 @@ denseKernel5x16_colbias:
 	VADDPS  Y13, Y9, Y9
 
 denseKernel5x16_clamp:
-	TESTQ        $0x00000008, BX
+	TESTQ        $0x00000008, DI
 	JZ           denseKernel5x16_store
-	VBROADCASTSS lo+80(FP), Y12
-	VBROADCASTSS hi+84(FP), Y13
+	VBROADCASTSS lo+88(FP), Y12
+	VBROADCASTSS hi+92(FP), Y13
 	VMAXPS       Y0, Y12, Y0
 	VMINPS       Y0, Y13, Y0
 	VMAXPS       Y1, Y12, Y1
@@ -1378,51 +1582,94 @@ denseKernel5x16_clamp:
 	VMINPS       Y9, Y13, Y9
 
 denseKernel5x16_store:
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
-	VMOVDQU Y6, (DX)
-	VMOVDQU Y7, 32(DX)
-	VMOVDQU Y8, (DX)(CX*1)
-	VMOVDQU Y9, 32(DX)(CX*1)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(SI*1)
+	VMOVUPS Y3, 32(BX)(SI*1)
+	VMOVUPS Y4, (BX)(SI*2)
+	VMOVUPS Y5, 32(BX)(SI*2)
+	VMOVUPS Y6, (R14)
+	VMOVUPS Y7, 32(R14)
+	VMOVUPS Y8, (R14)(SI*1)
+	VMOVUPS Y9, 32(R14)(SI*1)
+
+denseKernel5x16_next:
+	// Next tile: A back by the k groups and down m rows, C down m rows.
+	MOVQ   kg+8(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, CX
+	IMUL3Q $0x00000005, DX, R11
+	ADDQ   R11, CX
+	IMUL3Q $0x00000005, SI, R11
+	ADDQ   R11, BX
+	ADDQ   $0x00000014, R8
+	DECQ   AX
+	JNZ    denseKernel5x16_tile
 	VZEROUPPER
 	RET
 
-// func denseKernel4x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
-// Requires: AVX, AVX2
-TEXT ·denseKernel4x16(SB), NOSPLIT, $0-96
-	MOVQ kg+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ b+24(FP), BX
-	LEAQ (DX)(DX*2), SI
-	ADDQ CX, SI
+// func denseKernel4x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·denseKernel4x16(SB), NOSPLIT, $0-120
+	MOVQ tiles+0(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ lda+24(FP), DX
+	MOVQ c+40(FP), BX
+	MOVQ ldc+48(FP), SI
+	SHLQ $0x02, SI
+	MOVQ flags+96(FP), DI
+	XORQ R8, R8
+	MOVQ pf+104(FP), R9
+	MOVQ pfstride+112(FP), R10
 
-	// int16 ones for VPMADDWD; zero the accumulators.
+denseKernel4x16_tile:
+	MOVQ kg+8(FP), R11
+	MOVQ b+32(FP), R12
+	LEAQ (DX)(DX*2), R13
+	ADDQ CX, R13
+	LEAQ (SI)(SI*2), R14
+	ADDQ BX, R14
+
+	// int16 ones for VPMADDWD; the accumulators start at 0 or, with flag 16, at the int32 partial sums in c.
 	VPCMPEQW Y15, Y15, Y15
 	VPSRLW   $0x0f, Y15, Y15
-	VPXOR    Y0, Y0, Y0
-	VPXOR    Y1, Y1, Y1
-	VPXOR    Y2, Y2, Y2
-	VPXOR    Y3, Y3, Y3
-	VPXOR    Y4, Y4, Y4
-	VPXOR    Y5, Y5, Y5
-	VPXOR    Y6, Y6, Y6
-	VPXOR    Y7, Y7, Y7
-	MOVQ     AX, DI
-	SHRQ     $0x01, DI
-	ANDQ     $0x01, AX
+	TESTQ    $0x00000010, DI
+	JZ       denseKernel4x16_zero
+	VMOVDQU  (BX), Y0
+	VMOVDQU  32(BX), Y1
+	VMOVDQU  (BX)(SI*1), Y2
+	VMOVDQU  32(BX)(SI*1), Y3
+	VMOVDQU  (BX)(SI*2), Y4
+	VMOVDQU  32(BX)(SI*2), Y5
+	VMOVDQU  (R14), Y6
+	VMOVDQU  32(R14), Y7
+	JMP      denseKernel4x16_start
+
+denseKernel4x16_zero:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+
+denseKernel4x16_start:
+	MOVQ R11, R15
+	SHRQ $0x01, R15
+	ANDQ $0x01, R11
 
 	// Main loop: 2 k groups per iteration.
-	TESTQ DI, DI
+	TESTQ R15, R15
 	JZ    denseKernel4x16_tail
 
 denseKernel4x16_loop:
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	PREFETCHT0   (R9)
+	PREFETCHT0   63(R9)
+	ADDQ         R10, R9
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1444,15 +1691,15 @@ denseKernel4x16_loop:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD (SI), Y12
+	VPBROADCASTD (R13), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
-	VMOVDQU      64(BX), Y10
-	VMOVDQU      96(BX), Y11
+	VMOVDQU      64(R12), Y10
+	VMOVDQU      96(R12), Y11
 	VPBROADCASTD 4(CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1474,7 +1721,7 @@ denseKernel4x16_loop:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD 4(SI), Y12
+	VPBROADCASTD 4(R13), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
@@ -1482,16 +1729,16 @@ denseKernel4x16_loop:
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
 	ADDQ         $0x00000008, CX
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000080, BX
-	DECQ         DI
+	ADDQ         $0x00000008, R13
+	ADDQ         $0x00000080, R12
+	DECQ         R15
 	JNZ          denseKernel4x16_loop
 
 denseKernel4x16_tail:
-	TESTQ        AX, AX
+	TESTQ        R11, R11
 	JZ           denseKernel4x16_epilogue
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1513,48 +1760,43 @@ denseKernel4x16_tail:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VPBROADCASTD (SI), Y12
+	VPBROADCASTD (R13), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y6, Y6
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y7, Y7
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, R13
+	ADDQ         $0x00000040, R12
 
 denseKernel4x16_epilogue:
-	MOVQ c+32(FP), AX
-	MOVQ ldc+40(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (CX)(CX*2), DX
-	ADDQ AX, DX
-	MOVQ flags+88(FP), BX
-
 	// Raw int32 tile.
-	TESTQ   $0x00000001, BX
+	TESTQ   $0x00000001, DI
 	JZ      denseKernel4x16_requant
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
-	VMOVDQU Y6, (DX)
-	VMOVDQU Y7, 32(DX)
-	VZEROUPPER
-	RET
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	VMOVDQU Y2, (BX)(SI*1)
+	VMOVDQU Y3, 32(BX)(SI*1)
+	VMOVDQU Y4, (BX)(SI*2)
+	VMOVDQU Y5, 32(BX)(SI*2)
+	VMOVDQU Y6, (R14)
+	VMOVDQU Y7, 32(R14)
+	JMP     denseKernel4x16_next
 
 denseKernel4x16_requant:
 	// acc -= zp*wsum; y = float32(acc) * (wscale*xscale).
-	MOVL         zp+72(FP), SI
-	VMOVD        SI, X15
+	MOVL         zp+80(FP), R11
+	VMOVD        R11, X15
 	VPBROADCASTD X15, Y15
-	VBROADCASTSS xscale+76(FP), Y14
-	MOVQ         wsum+48(FP), SI
-	MOVQ         wscale+56(FP), DI
-	VPMULLD      (SI), Y15, Y10
-	VMULPS       (DI), Y14, Y12
-	VPMULLD      32(SI), Y15, Y11
-	VMULPS       32(DI), Y14, Y13
+	VBROADCASTSS xscale+84(FP), Y14
+	MOVQ         wsum+56(FP), R11
+	MOVQ         wscale+64(FP), R12
+	VPMULLD      (R11), Y15, Y10
+	VMULPS       (R12), Y14, Y12
+	VPMULLD      32(R11), Y15, Y11
+	VMULPS       32(R12), Y14, Y13
 	VPSUBD       Y10, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y12, Y0, Y0
@@ -1579,28 +1821,28 @@ denseKernel4x16_requant:
 	VPSUBD       Y11, Y7, Y7
 	VCVTDQ2PS    Y7, Y7
 	VMULPS       Y13, Y7, Y7
-	TESTQ        $0x00000002, BX
+	TESTQ        $0x00000002, DI
 	JZ           denseKernel4x16_colbias
-	MOVQ         bias+64(FP), SI
-	VBROADCASTSS (SI), Y12
+	MOVQ         bias+72(FP), R11
+	VBROADCASTSS (R11)(R8*1), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
-	VBROADCASTSS 4(SI), Y12
+	VBROADCASTSS 4(R11)(R8*1), Y12
 	VADDPS       Y12, Y2, Y2
 	VADDPS       Y12, Y3, Y3
-	VBROADCASTSS 8(SI), Y12
+	VBROADCASTSS 8(R11)(R8*1), Y12
 	VADDPS       Y12, Y4, Y4
 	VADDPS       Y12, Y5, Y5
-	VBROADCASTSS 12(SI), Y12
+	VBROADCASTSS 12(R11)(R8*1), Y12
 	VADDPS       Y12, Y6, Y6
 	VADDPS       Y12, Y7, Y7
 
 denseKernel4x16_colbias:
-	TESTQ   $0x00000004, BX
+	TESTQ   $0x00000004, DI
 	JZ      denseKernel4x16_clamp
-	MOVQ    bias+64(FP), SI
-	VMOVUPS (SI), Y12
-	VMOVUPS 32(SI), Y13
+	MOVQ    bias+72(FP), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
 	VADDPS  Y12, Y0, Y0
 	VADDPS  Y13, Y1, Y1
 	VADDPS  Y12, Y2, Y2
@@ -1611,10 +1853,10 @@ denseKernel4x16_colbias:
 	VADDPS  Y13, Y7, Y7
 
 denseKernel4x16_clamp:
-	TESTQ        $0x00000008, BX
+	TESTQ        $0x00000008, DI
 	JZ           denseKernel4x16_store
-	VBROADCASTSS lo+80(FP), Y12
-	VBROADCASTSS hi+84(FP), Y13
+	VBROADCASTSS lo+88(FP), Y12
+	VBROADCASTSS hi+92(FP), Y13
 	VMAXPS       Y0, Y12, Y0
 	VMINPS       Y0, Y13, Y0
 	VMAXPS       Y1, Y12, Y1
@@ -1633,47 +1875,88 @@ denseKernel4x16_clamp:
 	VMINPS       Y7, Y13, Y7
 
 denseKernel4x16_store:
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
-	VMOVDQU Y6, (DX)
-	VMOVDQU Y7, 32(DX)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(SI*1)
+	VMOVUPS Y3, 32(BX)(SI*1)
+	VMOVUPS Y4, (BX)(SI*2)
+	VMOVUPS Y5, 32(BX)(SI*2)
+	VMOVUPS Y6, (R14)
+	VMOVUPS Y7, 32(R14)
+
+denseKernel4x16_next:
+	// Next tile: A back by the k groups and down m rows, C down m rows.
+	MOVQ   kg+8(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, CX
+	IMUL3Q $0x00000004, DX, R11
+	ADDQ   R11, CX
+	IMUL3Q $0x00000004, SI, R11
+	ADDQ   R11, BX
+	ADDQ   $0x00000010, R8
+	DECQ   AX
+	JNZ    denseKernel4x16_tile
 	VZEROUPPER
 	RET
 
-// func denseKernel3x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
-// Requires: AVX, AVX2
-TEXT ·denseKernel3x16(SB), NOSPLIT, $0-96
-	MOVQ kg+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ b+24(FP), BX
-	LEAQ (DX)(DX*2), SI
-	ADDQ CX, SI
+// func denseKernel3x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·denseKernel3x16(SB), NOSPLIT, $0-120
+	MOVQ tiles+0(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ lda+24(FP), DX
+	MOVQ c+40(FP), BX
+	MOVQ ldc+48(FP), SI
+	SHLQ $0x02, SI
+	MOVQ flags+96(FP), DI
+	XORQ R8, R8
+	MOVQ pf+104(FP), R9
+	MOVQ pfstride+112(FP), R10
 
-	// int16 ones for VPMADDWD; zero the accumulators.
+denseKernel3x16_tile:
+	MOVQ kg+8(FP), R11
+	MOVQ b+32(FP), R12
+	LEAQ (DX)(DX*2), R13
+	ADDQ CX, R13
+	LEAQ (SI)(SI*2), R13
+	ADDQ BX, R13
+
+	// int16 ones for VPMADDWD; the accumulators start at 0 or, with flag 16, at the int32 partial sums in c.
 	VPCMPEQW Y15, Y15, Y15
 	VPSRLW   $0x0f, Y15, Y15
-	VPXOR    Y0, Y0, Y0
-	VPXOR    Y1, Y1, Y1
-	VPXOR    Y2, Y2, Y2
-	VPXOR    Y3, Y3, Y3
-	VPXOR    Y4, Y4, Y4
-	VPXOR    Y5, Y5, Y5
-	MOVQ     AX, SI
-	SHRQ     $0x01, SI
-	ANDQ     $0x01, AX
+	TESTQ    $0x00000010, DI
+	JZ       denseKernel3x16_zero
+	VMOVDQU  (BX), Y0
+	VMOVDQU  32(BX), Y1
+	VMOVDQU  (BX)(SI*1), Y2
+	VMOVDQU  32(BX)(SI*1), Y3
+	VMOVDQU  (BX)(SI*2), Y4
+	VMOVDQU  32(BX)(SI*2), Y5
+	JMP      denseKernel3x16_start
+
+denseKernel3x16_zero:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+
+denseKernel3x16_start:
+	MOVQ R11, R13
+	SHRQ $0x01, R13
+	ANDQ $0x01, R11
 
 	// Main loop: 2 k groups per iteration.
-	TESTQ SI, SI
+	TESTQ R13, R13
 	JZ    denseKernel3x16_tail
 
 denseKernel3x16_loop:
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	PREFETCHT0   (R9)
+	PREFETCHT0   63(R9)
+	ADDQ         R10, R9
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1695,8 +1978,8 @@ denseKernel3x16_loop:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
-	VMOVDQU      64(BX), Y10
-	VMOVDQU      96(BX), Y11
+	VMOVDQU      64(R12), Y10
+	VMOVDQU      96(R12), Y11
 	VPBROADCASTD 4(CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1719,15 +2002,15 @@ denseKernel3x16_loop:
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
 	ADDQ         $0x00000008, CX
-	ADDQ         $0x00000080, BX
-	DECQ         SI
+	ADDQ         $0x00000080, R12
+	DECQ         R13
 	JNZ          denseKernel3x16_loop
 
 denseKernel3x16_tail:
-	TESTQ        AX, AX
+	TESTQ        R11, R11
 	JZ           denseKernel3x16_epilogue
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1749,39 +2032,33 @@ denseKernel3x16_tail:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y5, Y5
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, R12
 
 denseKernel3x16_epilogue:
-	MOVQ c+32(FP), AX
-	MOVQ ldc+40(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (CX)(CX*2), DX
-	ADDQ AX, DX
-	MOVQ flags+88(FP), DX
-
 	// Raw int32 tile.
-	TESTQ   $0x00000001, DX
+	TESTQ   $0x00000001, DI
 	JZ      denseKernel3x16_requant
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
-	VZEROUPPER
-	RET
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	VMOVDQU Y2, (BX)(SI*1)
+	VMOVDQU Y3, 32(BX)(SI*1)
+	VMOVDQU Y4, (BX)(SI*2)
+	VMOVDQU Y5, 32(BX)(SI*2)
+	JMP     denseKernel3x16_next
 
 denseKernel3x16_requant:
 	// acc -= zp*wsum; y = float32(acc) * (wscale*xscale).
-	MOVL         zp+72(FP), BX
-	VMOVD        BX, X15
+	MOVL         zp+80(FP), R11
+	VMOVD        R11, X15
 	VPBROADCASTD X15, Y15
-	VBROADCASTSS xscale+76(FP), Y14
-	MOVQ         wsum+48(FP), BX
-	MOVQ         wscale+56(FP), SI
-	VPMULLD      (BX), Y15, Y10
-	VMULPS       (SI), Y14, Y12
-	VPMULLD      32(BX), Y15, Y11
-	VMULPS       32(SI), Y14, Y13
+	VBROADCASTSS xscale+84(FP), Y14
+	MOVQ         wsum+56(FP), R11
+	MOVQ         wscale+64(FP), R12
+	VPMULLD      (R11), Y15, Y10
+	VMULPS       (R12), Y14, Y12
+	VPMULLD      32(R11), Y15, Y11
+	VMULPS       32(R12), Y14, Y13
 	VPSUBD       Y10, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y12, Y0, Y0
@@ -1800,25 +2077,25 @@ denseKernel3x16_requant:
 	VPSUBD       Y11, Y5, Y5
 	VCVTDQ2PS    Y5, Y5
 	VMULPS       Y13, Y5, Y5
-	TESTQ        $0x00000002, DX
+	TESTQ        $0x00000002, DI
 	JZ           denseKernel3x16_colbias
-	MOVQ         bias+64(FP), BX
-	VBROADCASTSS (BX), Y12
+	MOVQ         bias+72(FP), R11
+	VBROADCASTSS (R11)(R8*1), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
-	VBROADCASTSS 4(BX), Y12
+	VBROADCASTSS 4(R11)(R8*1), Y12
 	VADDPS       Y12, Y2, Y2
 	VADDPS       Y12, Y3, Y3
-	VBROADCASTSS 8(BX), Y12
+	VBROADCASTSS 8(R11)(R8*1), Y12
 	VADDPS       Y12, Y4, Y4
 	VADDPS       Y12, Y5, Y5
 
 denseKernel3x16_colbias:
-	TESTQ   $0x00000004, DX
+	TESTQ   $0x00000004, DI
 	JZ      denseKernel3x16_clamp
-	MOVQ    bias+64(FP), BX
-	VMOVUPS (BX), Y12
-	VMOVUPS 32(BX), Y13
+	MOVQ    bias+72(FP), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
 	VADDPS  Y12, Y0, Y0
 	VADDPS  Y13, Y1, Y1
 	VADDPS  Y12, Y2, Y2
@@ -1827,10 +2104,10 @@ denseKernel3x16_colbias:
 	VADDPS  Y13, Y5, Y5
 
 denseKernel3x16_clamp:
-	TESTQ        $0x00000008, DX
+	TESTQ        $0x00000008, DI
 	JZ           denseKernel3x16_store
-	VBROADCASTSS lo+80(FP), Y12
-	VBROADCASTSS hi+84(FP), Y13
+	VBROADCASTSS lo+88(FP), Y12
+	VBROADCASTSS hi+92(FP), Y13
 	VMAXPS       Y0, Y12, Y0
 	VMINPS       Y0, Y13, Y0
 	VMAXPS       Y1, Y12, Y1
@@ -1845,43 +2122,82 @@ denseKernel3x16_clamp:
 	VMINPS       Y5, Y13, Y5
 
 denseKernel3x16_store:
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VMOVDQU Y4, (AX)(CX*2)
-	VMOVDQU Y5, 32(AX)(CX*2)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(SI*1)
+	VMOVUPS Y3, 32(BX)(SI*1)
+	VMOVUPS Y4, (BX)(SI*2)
+	VMOVUPS Y5, 32(BX)(SI*2)
+
+denseKernel3x16_next:
+	// Next tile: A back by the k groups and down m rows, C down m rows.
+	MOVQ   kg+8(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, CX
+	IMUL3Q $0x00000003, DX, R11
+	ADDQ   R11, CX
+	IMUL3Q $0x00000003, SI, R11
+	ADDQ   R11, BX
+	ADDQ   $0x0000000c, R8
+	DECQ   AX
+	JNZ    denseKernel3x16_tile
 	VZEROUPPER
 	RET
 
-// func denseKernel2x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
-// Requires: AVX, AVX2
-TEXT ·denseKernel2x16(SB), NOSPLIT, $0-96
-	MOVQ kg+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ b+24(FP), BX
-	LEAQ (DX)(DX*2), SI
-	ADDQ CX, SI
+// func denseKernel2x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·denseKernel2x16(SB), NOSPLIT, $0-120
+	MOVQ tiles+0(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ lda+24(FP), DX
+	MOVQ c+40(FP), BX
+	MOVQ ldc+48(FP), SI
+	SHLQ $0x02, SI
+	MOVQ flags+96(FP), DI
+	XORQ R8, R8
+	MOVQ pf+104(FP), R9
+	MOVQ pfstride+112(FP), R10
 
-	// int16 ones for VPMADDWD; zero the accumulators.
+denseKernel2x16_tile:
+	MOVQ kg+8(FP), R11
+	MOVQ b+32(FP), R12
+	LEAQ (DX)(DX*2), R13
+	ADDQ CX, R13
+	LEAQ (SI)(SI*2), R13
+	ADDQ BX, R13
+
+	// int16 ones for VPMADDWD; the accumulators start at 0 or, with flag 16, at the int32 partial sums in c.
 	VPCMPEQW Y15, Y15, Y15
 	VPSRLW   $0x0f, Y15, Y15
-	VPXOR    Y0, Y0, Y0
-	VPXOR    Y1, Y1, Y1
-	VPXOR    Y2, Y2, Y2
-	VPXOR    Y3, Y3, Y3
-	MOVQ     AX, SI
-	SHRQ     $0x01, SI
-	ANDQ     $0x01, AX
+	TESTQ    $0x00000010, DI
+	JZ       denseKernel2x16_zero
+	VMOVDQU  (BX), Y0
+	VMOVDQU  32(BX), Y1
+	VMOVDQU  (BX)(SI*1), Y2
+	VMOVDQU  32(BX)(SI*1), Y3
+	JMP      denseKernel2x16_start
+
+denseKernel2x16_zero:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+denseKernel2x16_start:
+	MOVQ R11, R13
+	SHRQ $0x01, R13
+	ANDQ $0x01, R11
 
 	// Main loop: 2 k groups per iteration.
-	TESTQ SI, SI
+	TESTQ R13, R13
 	JZ    denseKernel2x16_tail
 
 denseKernel2x16_loop:
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	PREFETCHT0   (R9)
+	PREFETCHT0   63(R9)
+	ADDQ         R10, R9
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1896,8 +2212,8 @@ denseKernel2x16_loop:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y3, Y3
-	VMOVDQU      64(BX), Y10
-	VMOVDQU      96(BX), Y11
+	VMOVDQU      64(R12), Y10
+	VMOVDQU      96(R12), Y11
 	VPBROADCASTD 4(CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1913,15 +2229,15 @@ denseKernel2x16_loop:
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y3, Y3
 	ADDQ         $0x00000008, CX
-	ADDQ         $0x00000080, BX
-	DECQ         SI
+	ADDQ         $0x00000080, R12
+	DECQ         R13
 	JNZ          denseKernel2x16_loop
 
 denseKernel2x16_tail:
-	TESTQ        AX, AX
+	TESTQ        R11, R11
 	JZ           denseKernel2x16_epilogue
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -1936,37 +2252,31 @@ denseKernel2x16_tail:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y3, Y3
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, R12
 
 denseKernel2x16_epilogue:
-	MOVQ c+32(FP), AX
-	MOVQ ldc+40(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (CX)(CX*2), DX
-	ADDQ AX, DX
-	MOVQ flags+88(FP), DX
-
 	// Raw int32 tile.
-	TESTQ   $0x00000001, DX
+	TESTQ   $0x00000001, DI
 	JZ      denseKernel2x16_requant
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
-	VZEROUPPER
-	RET
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	VMOVDQU Y2, (BX)(SI*1)
+	VMOVDQU Y3, 32(BX)(SI*1)
+	JMP     denseKernel2x16_next
 
 denseKernel2x16_requant:
 	// acc -= zp*wsum; y = float32(acc) * (wscale*xscale).
-	MOVL         zp+72(FP), BX
-	VMOVD        BX, X15
+	MOVL         zp+80(FP), R11
+	VMOVD        R11, X15
 	VPBROADCASTD X15, Y15
-	VBROADCASTSS xscale+76(FP), Y14
-	MOVQ         wsum+48(FP), BX
-	MOVQ         wscale+56(FP), SI
-	VPMULLD      (BX), Y15, Y10
-	VMULPS       (SI), Y14, Y12
-	VPMULLD      32(BX), Y15, Y11
-	VMULPS       32(SI), Y14, Y13
+	VBROADCASTSS xscale+84(FP), Y14
+	MOVQ         wsum+56(FP), R11
+	MOVQ         wscale+64(FP), R12
+	VPMULLD      (R11), Y15, Y10
+	VMULPS       (R12), Y14, Y12
+	VPMULLD      32(R11), Y15, Y11
+	VMULPS       32(R12), Y14, Y13
 	VPSUBD       Y10, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y12, Y0, Y0
@@ -1979,32 +2289,32 @@ denseKernel2x16_requant:
 	VPSUBD       Y11, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
 	VMULPS       Y13, Y3, Y3
-	TESTQ        $0x00000002, DX
+	TESTQ        $0x00000002, DI
 	JZ           denseKernel2x16_colbias
-	MOVQ         bias+64(FP), BX
-	VBROADCASTSS (BX), Y12
+	MOVQ         bias+72(FP), R11
+	VBROADCASTSS (R11)(R8*1), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
-	VBROADCASTSS 4(BX), Y12
+	VBROADCASTSS 4(R11)(R8*1), Y12
 	VADDPS       Y12, Y2, Y2
 	VADDPS       Y12, Y3, Y3
 
 denseKernel2x16_colbias:
-	TESTQ   $0x00000004, DX
+	TESTQ   $0x00000004, DI
 	JZ      denseKernel2x16_clamp
-	MOVQ    bias+64(FP), BX
-	VMOVUPS (BX), Y12
-	VMOVUPS 32(BX), Y13
+	MOVQ    bias+72(FP), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
 	VADDPS  Y12, Y0, Y0
 	VADDPS  Y13, Y1, Y1
 	VADDPS  Y12, Y2, Y2
 	VADDPS  Y13, Y3, Y3
 
 denseKernel2x16_clamp:
-	TESTQ        $0x00000008, DX
+	TESTQ        $0x00000008, DI
 	JZ           denseKernel2x16_store
-	VBROADCASTSS lo+80(FP), Y12
-	VBROADCASTSS hi+84(FP), Y13
+	VBROADCASTSS lo+88(FP), Y12
+	VBROADCASTSS hi+92(FP), Y13
 	VMAXPS       Y0, Y12, Y0
 	VMINPS       Y0, Y13, Y0
 	VMAXPS       Y1, Y12, Y1
@@ -2015,39 +2325,76 @@ denseKernel2x16_clamp:
 	VMINPS       Y3, Y13, Y3
 
 denseKernel2x16_store:
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VMOVDQU Y2, (AX)(CX*1)
-	VMOVDQU Y3, 32(AX)(CX*1)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(SI*1)
+	VMOVUPS Y3, 32(BX)(SI*1)
+
+denseKernel2x16_next:
+	// Next tile: A back by the k groups and down m rows, C down m rows.
+	MOVQ   kg+8(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, CX
+	IMUL3Q $0x00000002, DX, R11
+	ADDQ   R11, CX
+	IMUL3Q $0x00000002, SI, R11
+	ADDQ   R11, BX
+	ADDQ   $0x00000008, R8
+	DECQ   AX
+	JNZ    denseKernel2x16_tile
 	VZEROUPPER
 	RET
 
-// func denseKernel1x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
-// Requires: AVX, AVX2
-TEXT ·denseKernel1x16(SB), NOSPLIT, $0-96
-	MOVQ kg+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ b+24(FP), BX
-	LEAQ (DX)(DX*2), DX
-	ADDQ CX, DX
+// func denseKernel1x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·denseKernel1x16(SB), NOSPLIT, $0-120
+	MOVQ tiles+0(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ lda+24(FP), DX
+	MOVQ c+40(FP), BX
+	MOVQ ldc+48(FP), SI
+	SHLQ $0x02, SI
+	MOVQ flags+96(FP), DI
+	XORQ R8, R8
+	MOVQ pf+104(FP), R9
+	MOVQ pfstride+112(FP), R10
 
-	// int16 ones for VPMADDWD; zero the accumulators.
+denseKernel1x16_tile:
+	MOVQ kg+8(FP), R11
+	MOVQ b+32(FP), R12
+	LEAQ (DX)(DX*2), R13
+	ADDQ CX, R13
+	LEAQ (SI)(SI*2), R13
+	ADDQ BX, R13
+
+	// int16 ones for VPMADDWD; the accumulators start at 0 or, with flag 16, at the int32 partial sums in c.
 	VPCMPEQW Y15, Y15, Y15
 	VPSRLW   $0x0f, Y15, Y15
-	VPXOR    Y0, Y0, Y0
-	VPXOR    Y1, Y1, Y1
-	MOVQ     AX, DX
-	SHRQ     $0x01, DX
-	ANDQ     $0x01, AX
+	TESTQ    $0x00000010, DI
+	JZ       denseKernel1x16_zero
+	VMOVDQU  (BX), Y0
+	VMOVDQU  32(BX), Y1
+	JMP      denseKernel1x16_start
+
+denseKernel1x16_zero:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+
+denseKernel1x16_start:
+	MOVQ R11, R13
+	SHRQ $0x01, R13
+	ANDQ $0x01, R11
 
 	// Main loop: 2 k groups per iteration.
-	TESTQ DX, DX
+	TESTQ R13, R13
 	JZ    denseKernel1x16_tail
 
 denseKernel1x16_loop:
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	PREFETCHT0   (R9)
+	PREFETCHT0   63(R9)
+	ADDQ         R10, R9
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -2055,8 +2402,8 @@ denseKernel1x16_loop:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y1, Y1
-	VMOVDQU      64(BX), Y10
-	VMOVDQU      96(BX), Y11
+	VMOVDQU      64(R12), Y10
+	VMOVDQU      96(R12), Y11
 	VPBROADCASTD 4(CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -2065,15 +2412,15 @@ denseKernel1x16_loop:
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y1, Y1
 	ADDQ         $0x00000008, CX
-	ADDQ         $0x00000080, BX
-	DECQ         DX
+	ADDQ         $0x00000080, R12
+	DECQ         R13
 	JNZ          denseKernel1x16_loop
 
 denseKernel1x16_tail:
-	TESTQ        AX, AX
+	TESTQ        R11, R11
 	JZ           denseKernel1x16_epilogue
-	VMOVDQU      (BX), Y10
-	VMOVDQU      32(BX), Y11
+	VMOVDQU      (R12), Y10
+	VMOVDQU      32(R12), Y11
 	VPBROADCASTD (CX), Y12
 	VPMADDUBSW   Y10, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
@@ -2081,70 +2428,1277 @@ denseKernel1x16_tail:
 	VPMADDUBSW   Y11, Y12, Y13
 	VPMADDWD     Y15, Y13, Y13
 	VPADDD       Y13, Y1, Y1
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, R12
 
 denseKernel1x16_epilogue:
-	MOVQ c+32(FP), AX
-	MOVQ ldc+40(FP), CX
-	SHLQ $0x02, CX
-	LEAQ (CX)(CX*2), CX
-	ADDQ AX, CX
-	MOVQ flags+88(FP), CX
-
 	// Raw int32 tile.
-	TESTQ   $0x00000001, CX
+	TESTQ   $0x00000001, DI
 	JZ      denseKernel1x16_requant
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
-	VZEROUPPER
-	RET
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	JMP     denseKernel1x16_next
 
 denseKernel1x16_requant:
 	// acc -= zp*wsum; y = float32(acc) * (wscale*xscale).
-	MOVL         zp+72(FP), DX
-	VMOVD        DX, X15
+	MOVL         zp+80(FP), R11
+	VMOVD        R11, X15
 	VPBROADCASTD X15, Y15
-	VBROADCASTSS xscale+76(FP), Y14
-	MOVQ         wsum+48(FP), DX
-	MOVQ         wscale+56(FP), BX
-	VPMULLD      (DX), Y15, Y10
-	VMULPS       (BX), Y14, Y12
-	VPMULLD      32(DX), Y15, Y11
-	VMULPS       32(BX), Y14, Y13
+	VBROADCASTSS xscale+84(FP), Y14
+	MOVQ         wsum+56(FP), R11
+	MOVQ         wscale+64(FP), R12
+	VPMULLD      (R11), Y15, Y10
+	VMULPS       (R12), Y14, Y12
+	VPMULLD      32(R11), Y15, Y11
+	VMULPS       32(R12), Y14, Y13
 	VPSUBD       Y10, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y12, Y0, Y0
 	VPSUBD       Y11, Y1, Y1
 	VCVTDQ2PS    Y1, Y1
 	VMULPS       Y13, Y1, Y1
-	TESTQ        $0x00000002, CX
+	TESTQ        $0x00000002, DI
 	JZ           denseKernel1x16_colbias
-	MOVQ         bias+64(FP), DX
-	VBROADCASTSS (DX), Y12
+	MOVQ         bias+72(FP), R11
+	VBROADCASTSS (R11)(R8*1), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
 
 denseKernel1x16_colbias:
-	TESTQ   $0x00000004, CX
+	TESTQ   $0x00000004, DI
 	JZ      denseKernel1x16_clamp
-	MOVQ    bias+64(FP), DX
-	VMOVUPS (DX), Y12
-	VMOVUPS 32(DX), Y13
+	MOVQ    bias+72(FP), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
 	VADDPS  Y12, Y0, Y0
 	VADDPS  Y13, Y1, Y1
 
 denseKernel1x16_clamp:
-	TESTQ        $0x00000008, CX
+	TESTQ        $0x00000008, DI
 	JZ           denseKernel1x16_store
-	VBROADCASTSS lo+80(FP), Y12
-	VBROADCASTSS hi+84(FP), Y13
+	VBROADCASTSS lo+88(FP), Y12
+	VBROADCASTSS hi+92(FP), Y13
 	VMAXPS       Y0, Y12, Y0
 	VMINPS       Y0, Y13, Y0
 	VMAXPS       Y1, Y12, Y1
 	VMINPS       Y1, Y13, Y1
 
 denseKernel1x16_store:
-	VMOVDQU Y0, (AX)
-	VMOVDQU Y1, 32(AX)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+
+denseKernel1x16_next:
+	// Next tile: A back by the k groups and down m rows, C down m rows.
+	MOVQ   kg+8(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, CX
+	IMUL3Q $0x00000001, DX, R11
+	ADDQ   R11, CX
+	IMUL3Q $0x00000001, SI, R11
+	ADDQ   R11, BX
+	ADDQ   $0x00000004, R8
+	DECQ   AX
+	JNZ    denseKernel1x16_tile
+	VZEROUPPER
+	RET
+
+// func gemvRows1(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows1(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	TESTQ    AX, AX
+	JZ       gemvRows1_reduce
+
+gemvRows1_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	DECQ       AX
+	JNZ        gemvRows1_loop
+
+gemvRows1_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows2(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows2(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	TESTQ    AX, AX
+	JZ       gemvRows2_reduce
+
+gemvRows2_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	DECQ       AX
+	JNZ        gemvRows2_loop
+
+gemvRows2_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows3(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows3(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	TESTQ    AX, AX
+	JZ       gemvRows3_reduce
+
+gemvRows3_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	VPMADDUBSW (DX)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y2, Y2
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	DECQ       AX
+	JNZ        gemvRows3_loop
+
+gemvRows3_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VEXTRACTI128 $0x01, Y2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0x4e, X2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0xb1, X2, X14
+	VPADDD       X14, X2, X2
+	VMOVD        X2, 8(AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows4(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows4(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	LEAQ     (DX)(BX*2), SI
+	ADDQ     BX, SI
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	TESTQ    AX, AX
+	JZ       gemvRows4_reduce
+
+gemvRows4_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	VPMADDUBSW (DX)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y2, Y2
+	VPMADDUBSW (SI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y3, Y3
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, SI
+	DECQ       AX
+	JNZ        gemvRows4_loop
+
+gemvRows4_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VEXTRACTI128 $0x01, Y2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0x4e, X2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0xb1, X2, X14
+	VPADDD       X14, X2, X2
+	VMOVD        X2, 8(AX)
+	VEXTRACTI128 $0x01, Y3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0x4e, X3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0xb1, X3, X14
+	VPADDD       X14, X3, X3
+	VMOVD        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows5(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows5(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	LEAQ     (DX)(BX*2), SI
+	ADDQ     BX, SI
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	VPXOR    Y4, Y4, Y4
+	TESTQ    AX, AX
+	JZ       gemvRows5_reduce
+
+gemvRows5_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	VPMADDUBSW (DX)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y2, Y2
+	VPMADDUBSW (SI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y3, Y3
+	VPMADDUBSW (SI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y4, Y4
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, SI
+	DECQ       AX
+	JNZ        gemvRows5_loop
+
+gemvRows5_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VEXTRACTI128 $0x01, Y2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0x4e, X2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0xb1, X2, X14
+	VPADDD       X14, X2, X2
+	VMOVD        X2, 8(AX)
+	VEXTRACTI128 $0x01, Y3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0x4e, X3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0xb1, X3, X14
+	VPADDD       X14, X3, X3
+	VMOVD        X3, 12(AX)
+	VEXTRACTI128 $0x01, Y4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0x4e, X4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0xb1, X4, X14
+	VPADDD       X14, X4, X4
+	VMOVD        X4, 16(AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows6(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows6(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	LEAQ     (DX)(BX*2), SI
+	ADDQ     BX, SI
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	VPXOR    Y4, Y4, Y4
+	VPXOR    Y5, Y5, Y5
+	TESTQ    AX, AX
+	JZ       gemvRows6_reduce
+
+gemvRows6_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	VPMADDUBSW (DX)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y2, Y2
+	VPMADDUBSW (SI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y3, Y3
+	VPMADDUBSW (SI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y4, Y4
+	VPMADDUBSW (SI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y5, Y5
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, SI
+	DECQ       AX
+	JNZ        gemvRows6_loop
+
+gemvRows6_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VEXTRACTI128 $0x01, Y2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0x4e, X2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0xb1, X2, X14
+	VPADDD       X14, X2, X2
+	VMOVD        X2, 8(AX)
+	VEXTRACTI128 $0x01, Y3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0x4e, X3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0xb1, X3, X14
+	VPADDD       X14, X3, X3
+	VMOVD        X3, 12(AX)
+	VEXTRACTI128 $0x01, Y4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0x4e, X4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0xb1, X4, X14
+	VPADDD       X14, X4, X4
+	VMOVD        X4, 16(AX)
+	VEXTRACTI128 $0x01, Y5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0x4e, X5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0xb1, X5, X14
+	VPADDD       X14, X5, X5
+	VMOVD        X5, 20(AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows7(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows7(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	LEAQ     (DX)(BX*2), SI
+	ADDQ     BX, SI
+	LEAQ     (SI)(BX*2), DI
+	ADDQ     BX, DI
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	VPXOR    Y4, Y4, Y4
+	VPXOR    Y5, Y5, Y5
+	VPXOR    Y6, Y6, Y6
+	TESTQ    AX, AX
+	JZ       gemvRows7_reduce
+
+gemvRows7_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	VPMADDUBSW (DX)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y2, Y2
+	VPMADDUBSW (SI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y3, Y3
+	VPMADDUBSW (SI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y4, Y4
+	VPMADDUBSW (SI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y5, Y5
+	VPMADDUBSW (DI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y6, Y6
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, DI
+	DECQ       AX
+	JNZ        gemvRows7_loop
+
+gemvRows7_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VEXTRACTI128 $0x01, Y2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0x4e, X2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0xb1, X2, X14
+	VPADDD       X14, X2, X2
+	VMOVD        X2, 8(AX)
+	VEXTRACTI128 $0x01, Y3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0x4e, X3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0xb1, X3, X14
+	VPADDD       X14, X3, X3
+	VMOVD        X3, 12(AX)
+	VEXTRACTI128 $0x01, Y4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0x4e, X4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0xb1, X4, X14
+	VPADDD       X14, X4, X4
+	VMOVD        X4, 16(AX)
+	VEXTRACTI128 $0x01, Y5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0x4e, X5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0xb1, X5, X14
+	VPADDD       X14, X5, X5
+	VMOVD        X5, 20(AX)
+	VEXTRACTI128 $0x01, Y6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0x4e, X6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0xb1, X6, X14
+	VPADDD       X14, X6, X6
+	VMOVD        X6, 24(AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows8(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows8(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	LEAQ     (DX)(BX*2), SI
+	ADDQ     BX, SI
+	LEAQ     (SI)(BX*2), DI
+	ADDQ     BX, DI
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	VPXOR    Y4, Y4, Y4
+	VPXOR    Y5, Y5, Y5
+	VPXOR    Y6, Y6, Y6
+	VPXOR    Y7, Y7, Y7
+	TESTQ    AX, AX
+	JZ       gemvRows8_reduce
+
+gemvRows8_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	VPMADDUBSW (DX)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y2, Y2
+	VPMADDUBSW (SI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y3, Y3
+	VPMADDUBSW (SI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y4, Y4
+	VPMADDUBSW (SI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y5, Y5
+	VPMADDUBSW (DI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y6, Y6
+	VPMADDUBSW (DI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y7, Y7
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, DI
+	DECQ       AX
+	JNZ        gemvRows8_loop
+
+gemvRows8_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VEXTRACTI128 $0x01, Y2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0x4e, X2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0xb1, X2, X14
+	VPADDD       X14, X2, X2
+	VMOVD        X2, 8(AX)
+	VEXTRACTI128 $0x01, Y3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0x4e, X3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0xb1, X3, X14
+	VPADDD       X14, X3, X3
+	VMOVD        X3, 12(AX)
+	VEXTRACTI128 $0x01, Y4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0x4e, X4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0xb1, X4, X14
+	VPADDD       X14, X4, X4
+	VMOVD        X4, 16(AX)
+	VEXTRACTI128 $0x01, Y5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0x4e, X5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0xb1, X5, X14
+	VPADDD       X14, X5, X5
+	VMOVD        X5, 20(AX)
+	VEXTRACTI128 $0x01, Y6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0x4e, X6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0xb1, X6, X14
+	VPADDD       X14, X6, X6
+	VMOVD        X6, 24(AX)
+	VEXTRACTI128 $0x01, Y7, X14
+	VPADDD       X14, X7, X7
+	VPSHUFD      $0x4e, X7, X14
+	VPADDD       X14, X7, X7
+	VPSHUFD      $0xb1, X7, X14
+	VPADDD       X14, X7, X7
+	VMOVD        X7, 28(AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows9(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows9(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	LEAQ     (DX)(BX*2), SI
+	ADDQ     BX, SI
+	LEAQ     (SI)(BX*2), DI
+	ADDQ     BX, DI
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	VPXOR    Y4, Y4, Y4
+	VPXOR    Y5, Y5, Y5
+	VPXOR    Y6, Y6, Y6
+	VPXOR    Y7, Y7, Y7
+	VPXOR    Y8, Y8, Y8
+	TESTQ    AX, AX
+	JZ       gemvRows9_reduce
+
+gemvRows9_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	VPMADDUBSW (DX)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y2, Y2
+	VPMADDUBSW (SI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y3, Y3
+	VPMADDUBSW (SI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y4, Y4
+	VPMADDUBSW (SI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y5, Y5
+	VPMADDUBSW (DI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y6, Y6
+	VPMADDUBSW (DI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y7, Y7
+	VPMADDUBSW (DI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y8, Y8
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, DI
+	DECQ       AX
+	JNZ        gemvRows9_loop
+
+gemvRows9_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VEXTRACTI128 $0x01, Y2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0x4e, X2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0xb1, X2, X14
+	VPADDD       X14, X2, X2
+	VMOVD        X2, 8(AX)
+	VEXTRACTI128 $0x01, Y3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0x4e, X3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0xb1, X3, X14
+	VPADDD       X14, X3, X3
+	VMOVD        X3, 12(AX)
+	VEXTRACTI128 $0x01, Y4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0x4e, X4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0xb1, X4, X14
+	VPADDD       X14, X4, X4
+	VMOVD        X4, 16(AX)
+	VEXTRACTI128 $0x01, Y5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0x4e, X5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0xb1, X5, X14
+	VPADDD       X14, X5, X5
+	VMOVD        X5, 20(AX)
+	VEXTRACTI128 $0x01, Y6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0x4e, X6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0xb1, X6, X14
+	VPADDD       X14, X6, X6
+	VMOVD        X6, 24(AX)
+	VEXTRACTI128 $0x01, Y7, X14
+	VPADDD       X14, X7, X7
+	VPSHUFD      $0x4e, X7, X14
+	VPADDD       X14, X7, X7
+	VPSHUFD      $0xb1, X7, X14
+	VPADDD       X14, X7, X7
+	VMOVD        X7, 28(AX)
+	VEXTRACTI128 $0x01, Y8, X14
+	VPADDD       X14, X8, X8
+	VPSHUFD      $0x4e, X8, X14
+	VPADDD       X14, X8, X8
+	VPSHUFD      $0xb1, X8, X14
+	VPADDD       X14, X8, X8
+	VMOVD        X8, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows10(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows10(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	LEAQ     (DX)(BX*2), SI
+	ADDQ     BX, SI
+	LEAQ     (SI)(BX*2), DI
+	ADDQ     BX, DI
+	LEAQ     (DI)(BX*2), R8
+	ADDQ     BX, R8
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	VPXOR    Y4, Y4, Y4
+	VPXOR    Y5, Y5, Y5
+	VPXOR    Y6, Y6, Y6
+	VPXOR    Y7, Y7, Y7
+	VPXOR    Y8, Y8, Y8
+	VPXOR    Y9, Y9, Y9
+	TESTQ    AX, AX
+	JZ       gemvRows10_reduce
+
+gemvRows10_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	VPMADDUBSW (DX)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y2, Y2
+	VPMADDUBSW (SI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y3, Y3
+	VPMADDUBSW (SI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y4, Y4
+	VPMADDUBSW (SI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y5, Y5
+	VPMADDUBSW (DI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y6, Y6
+	VPMADDUBSW (DI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y7, Y7
+	VPMADDUBSW (DI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y8, Y8
+	VPMADDUBSW (R8), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y9, Y9
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	DECQ       AX
+	JNZ        gemvRows10_loop
+
+gemvRows10_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VEXTRACTI128 $0x01, Y2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0x4e, X2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0xb1, X2, X14
+	VPADDD       X14, X2, X2
+	VMOVD        X2, 8(AX)
+	VEXTRACTI128 $0x01, Y3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0x4e, X3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0xb1, X3, X14
+	VPADDD       X14, X3, X3
+	VMOVD        X3, 12(AX)
+	VEXTRACTI128 $0x01, Y4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0x4e, X4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0xb1, X4, X14
+	VPADDD       X14, X4, X4
+	VMOVD        X4, 16(AX)
+	VEXTRACTI128 $0x01, Y5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0x4e, X5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0xb1, X5, X14
+	VPADDD       X14, X5, X5
+	VMOVD        X5, 20(AX)
+	VEXTRACTI128 $0x01, Y6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0x4e, X6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0xb1, X6, X14
+	VPADDD       X14, X6, X6
+	VMOVD        X6, 24(AX)
+	VEXTRACTI128 $0x01, Y7, X14
+	VPADDD       X14, X7, X7
+	VPSHUFD      $0x4e, X7, X14
+	VPADDD       X14, X7, X7
+	VPSHUFD      $0xb1, X7, X14
+	VPADDD       X14, X7, X7
+	VMOVD        X7, 28(AX)
+	VEXTRACTI128 $0x01, Y8, X14
+	VPADDD       X14, X8, X8
+	VPSHUFD      $0x4e, X8, X14
+	VPADDD       X14, X8, X8
+	VPSHUFD      $0xb1, X8, X14
+	VPADDD       X14, X8, X8
+	VMOVD        X8, 32(AX)
+	VEXTRACTI128 $0x01, Y9, X14
+	VPADDD       X14, X9, X9
+	VPSHUFD      $0x4e, X9, X14
+	VPADDD       X14, X9, X9
+	VPSHUFD      $0xb1, X9, X14
+	VPADDD       X14, X9, X9
+	VMOVD        X9, 36(AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows11(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows11(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	LEAQ     (DX)(BX*2), SI
+	ADDQ     BX, SI
+	LEAQ     (SI)(BX*2), DI
+	ADDQ     BX, DI
+	LEAQ     (DI)(BX*2), R8
+	ADDQ     BX, R8
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	VPXOR    Y4, Y4, Y4
+	VPXOR    Y5, Y5, Y5
+	VPXOR    Y6, Y6, Y6
+	VPXOR    Y7, Y7, Y7
+	VPXOR    Y8, Y8, Y8
+	VPXOR    Y9, Y9, Y9
+	VPXOR    Y10, Y10, Y10
+	TESTQ    AX, AX
+	JZ       gemvRows11_reduce
+
+gemvRows11_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	VPMADDUBSW (DX)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y2, Y2
+	VPMADDUBSW (SI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y3, Y3
+	VPMADDUBSW (SI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y4, Y4
+	VPMADDUBSW (SI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y5, Y5
+	VPMADDUBSW (DI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y6, Y6
+	VPMADDUBSW (DI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y7, Y7
+	VPMADDUBSW (DI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y8, Y8
+	VPMADDUBSW (R8), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y9, Y9
+	VPMADDUBSW (R8)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y10, Y10
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	DECQ       AX
+	JNZ        gemvRows11_loop
+
+gemvRows11_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VEXTRACTI128 $0x01, Y2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0x4e, X2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0xb1, X2, X14
+	VPADDD       X14, X2, X2
+	VMOVD        X2, 8(AX)
+	VEXTRACTI128 $0x01, Y3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0x4e, X3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0xb1, X3, X14
+	VPADDD       X14, X3, X3
+	VMOVD        X3, 12(AX)
+	VEXTRACTI128 $0x01, Y4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0x4e, X4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0xb1, X4, X14
+	VPADDD       X14, X4, X4
+	VMOVD        X4, 16(AX)
+	VEXTRACTI128 $0x01, Y5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0x4e, X5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0xb1, X5, X14
+	VPADDD       X14, X5, X5
+	VMOVD        X5, 20(AX)
+	VEXTRACTI128 $0x01, Y6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0x4e, X6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0xb1, X6, X14
+	VPADDD       X14, X6, X6
+	VMOVD        X6, 24(AX)
+	VEXTRACTI128 $0x01, Y7, X14
+	VPADDD       X14, X7, X7
+	VPSHUFD      $0x4e, X7, X14
+	VPADDD       X14, X7, X7
+	VPSHUFD      $0xb1, X7, X14
+	VPADDD       X14, X7, X7
+	VMOVD        X7, 28(AX)
+	VEXTRACTI128 $0x01, Y8, X14
+	VPADDD       X14, X8, X8
+	VPSHUFD      $0x4e, X8, X14
+	VPADDD       X14, X8, X8
+	VPSHUFD      $0xb1, X8, X14
+	VPADDD       X14, X8, X8
+	VMOVD        X8, 32(AX)
+	VEXTRACTI128 $0x01, Y9, X14
+	VPADDD       X14, X9, X9
+	VPSHUFD      $0x4e, X9, X14
+	VPADDD       X14, X9, X9
+	VPSHUFD      $0xb1, X9, X14
+	VPADDD       X14, X9, X9
+	VMOVD        X9, 36(AX)
+	VEXTRACTI128 $0x01, Y10, X14
+	VPADDD       X14, X10, X10
+	VPSHUFD      $0x4e, X10, X14
+	VPADDD       X14, X10, X10
+	VPSHUFD      $0xb1, X10, X14
+	VPADDD       X14, X10, X10
+	VMOVD        X10, 40(AX)
+	VZEROUPPER
+	RET
+
+// func gemvRows12(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·gemvRows12(SB), NOSPLIT, $0-40
+	MOVQ     k32+0(FP), AX
+	MOVQ     x+8(FP), CX
+	MOVQ     w+16(FP), DX
+	MOVQ     ldw+24(FP), BX
+	LEAQ     (DX)(BX*2), SI
+	ADDQ     BX, SI
+	LEAQ     (SI)(BX*2), DI
+	ADDQ     BX, DI
+	LEAQ     (DI)(BX*2), R8
+	ADDQ     BX, R8
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	VPXOR    Y4, Y4, Y4
+	VPXOR    Y5, Y5, Y5
+	VPXOR    Y6, Y6, Y6
+	VPXOR    Y7, Y7, Y7
+	VPXOR    Y8, Y8, Y8
+	VPXOR    Y9, Y9, Y9
+	VPXOR    Y10, Y10, Y10
+	VPXOR    Y11, Y11, Y11
+	TESTQ    AX, AX
+	JZ       gemvRows12_reduce
+
+gemvRows12_loop:
+	VMOVDQU    (CX), Y12
+	VPMADDUBSW (DX), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y0, Y0
+	VPMADDUBSW (DX)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y1, Y1
+	VPMADDUBSW (DX)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y2, Y2
+	VPMADDUBSW (SI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y3, Y3
+	VPMADDUBSW (SI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y4, Y4
+	VPMADDUBSW (SI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y5, Y5
+	VPMADDUBSW (DI), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y6, Y6
+	VPMADDUBSW (DI)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y7, Y7
+	VPMADDUBSW (DI)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y8, Y8
+	VPMADDUBSW (R8), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y9, Y9
+	VPMADDUBSW (R8)(BX*1), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y10, Y10
+	VPMADDUBSW (R8)(BX*2), Y12, Y14
+	VPMADDWD   Y13, Y14, Y14
+	VPADDD     Y14, Y11, Y11
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	DECQ       AX
+	JNZ        gemvRows12_loop
+
+gemvRows12_reduce:
+	MOVQ         out+32(FP), AX
+	VEXTRACTI128 $0x01, Y0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0x4e, X0, X14
+	VPADDD       X14, X0, X0
+	VPSHUFD      $0xb1, X0, X14
+	VPADDD       X14, X0, X0
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $0x01, Y1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0x4e, X1, X14
+	VPADDD       X14, X1, X1
+	VPSHUFD      $0xb1, X1, X14
+	VPADDD       X14, X1, X1
+	VMOVD        X1, 4(AX)
+	VEXTRACTI128 $0x01, Y2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0x4e, X2, X14
+	VPADDD       X14, X2, X2
+	VPSHUFD      $0xb1, X2, X14
+	VPADDD       X14, X2, X2
+	VMOVD        X2, 8(AX)
+	VEXTRACTI128 $0x01, Y3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0x4e, X3, X14
+	VPADDD       X14, X3, X3
+	VPSHUFD      $0xb1, X3, X14
+	VPADDD       X14, X3, X3
+	VMOVD        X3, 12(AX)
+	VEXTRACTI128 $0x01, Y4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0x4e, X4, X14
+	VPADDD       X14, X4, X4
+	VPSHUFD      $0xb1, X4, X14
+	VPADDD       X14, X4, X4
+	VMOVD        X4, 16(AX)
+	VEXTRACTI128 $0x01, Y5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0x4e, X5, X14
+	VPADDD       X14, X5, X5
+	VPSHUFD      $0xb1, X5, X14
+	VPADDD       X14, X5, X5
+	VMOVD        X5, 20(AX)
+	VEXTRACTI128 $0x01, Y6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0x4e, X6, X14
+	VPADDD       X14, X6, X6
+	VPSHUFD      $0xb1, X6, X14
+	VPADDD       X14, X6, X6
+	VMOVD        X6, 24(AX)
+	VEXTRACTI128 $0x01, Y7, X14
+	VPADDD       X14, X7, X7
+	VPSHUFD      $0x4e, X7, X14
+	VPADDD       X14, X7, X7
+	VPSHUFD      $0xb1, X7, X14
+	VPADDD       X14, X7, X7
+	VMOVD        X7, 28(AX)
+	VEXTRACTI128 $0x01, Y8, X14
+	VPADDD       X14, X8, X8
+	VPSHUFD      $0x4e, X8, X14
+	VPADDD       X14, X8, X8
+	VPSHUFD      $0xb1, X8, X14
+	VPADDD       X14, X8, X8
+	VMOVD        X8, 32(AX)
+	VEXTRACTI128 $0x01, Y9, X14
+	VPADDD       X14, X9, X9
+	VPSHUFD      $0x4e, X9, X14
+	VPADDD       X14, X9, X9
+	VPSHUFD      $0xb1, X9, X14
+	VPADDD       X14, X9, X9
+	VMOVD        X9, 36(AX)
+	VEXTRACTI128 $0x01, Y10, X14
+	VPADDD       X14, X10, X10
+	VPSHUFD      $0x4e, X10, X14
+	VPADDD       X14, X10, X10
+	VPSHUFD      $0xb1, X10, X14
+	VPADDD       X14, X10, X10
+	VMOVD        X10, 40(AX)
+	VEXTRACTI128 $0x01, Y11, X14
+	VPADDD       X14, X11, X11
+	VPSHUFD      $0x4e, X11, X14
+	VPADDD       X14, X11, X11
+	VPSHUFD      $0xb1, X11, X14
+	VPADDD       X14, X11, X11
+	VMOVD        X11, 44(AX)
 	VZEROUPPER
 	RET
 

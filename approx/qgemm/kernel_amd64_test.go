@@ -27,9 +27,9 @@ func BenchmarkKernel(b *testing.B) {
 			cpu0 := threadCPUTime()
 			for i := 0; i < b.N; i++ {
 				if dense {
-					denseKernel5x16(kg, &a[0], 4*kg, &p[0], &c[0], 16, &ws[0], &sc[0], nil, 0, 1, 0, 0, 0)
+					denseKernel5x16(1, kg, &a[0], 4*kg, &p[0], &c[0], 16, &ws[0], &sc[0], nil, 0, 1, 0, 0, 0, &p[0], 0)
 				} else {
-					convKernel5x16(kg, &a[0], 4*kg, &p[0], &c[0], 16, &ws[0], &sc[0], nil, 0, 1, 0, 0, 0)
+					convKernel5x16(1, kg, &a[0], 4*kg, &p[0], &c[0], 16, &ws[0], &sc[0], nil, 0, 1, 0, 0, 0, &p[0], 0)
 				}
 			}
 			ops := 2 * 5 * 16 * 4 * kg * float64(b.N)

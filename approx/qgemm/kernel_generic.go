@@ -1,4 +1,4 @@
-//go:build purego || !amd64
+//go:build purego || !(amd64 || arm64)
 
 package qgemm
 
@@ -8,6 +8,20 @@ func archKernels() []*kernel { return nil }
 // archTile is never called without assembly kernels.
 func archTile(id kernelID, dense bool, m, kg int, a []byte, lda int, b []byte, c []float32, ldc int, e *epi, flags uint64) {
 	panic("qgemm: no assembly kernels in this build")
+}
+
+// gemvRows stores to acc[j], j < n, the dot products of the codes
+// x[:32*k32] with the weight rows w[j*ldw:] (see gemvRowsGo).
+func gemvRows(kern *kernel, n, k32 int, x, w []byte, ldw int, acc *[gemvMax]int32) {
+	gemvRowsGo(n, k32, x, w, ldw, acc)
+}
+
+// hasTiles reports whether kern runs several row tiles per call.
+func hasTiles(kern *kernel) bool { return false }
+
+// callTiles is never called (hasTiles is false).
+func callTiles(kern *kernel, dense bool, count, kg int, a []byte, lda int, b []byte, c []float32, ldc int, e *epi) {
+	panic("qgemm: no multi-tile kernels in this build")
 }
 
 // quantizeRow stores the codes of src into dst (same length).

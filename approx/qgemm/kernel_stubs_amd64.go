@@ -4,55 +4,115 @@
 
 package qgemm
 
-// convKernel5x16 computes a 5x16 int32 tile from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, then applies the epilogue selected by flags; A holds int8 weights (channel = row), B activation codes.
+// convKernel5x16 computes tiles consecutive 5x16 tiles (rows 5*t..) of C from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, each with the epilogue selected by flags; A holds int8 weights (channel = row), B activation codes.
 //
 //go:noescape
-func convKernel5x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
+func convKernel5x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
 
-// convKernel4x16 computes a 4x16 int32 tile from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, then applies the epilogue selected by flags; A holds int8 weights (channel = row), B activation codes.
+// convKernel4x16 computes tiles consecutive 4x16 tiles (rows 4*t..) of C from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, each with the epilogue selected by flags; A holds int8 weights (channel = row), B activation codes.
 //
 //go:noescape
-func convKernel4x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
+func convKernel4x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
 
-// convKernel3x16 computes a 3x16 int32 tile from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, then applies the epilogue selected by flags; A holds int8 weights (channel = row), B activation codes.
+// convKernel3x16 computes tiles consecutive 3x16 tiles (rows 3*t..) of C from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, each with the epilogue selected by flags; A holds int8 weights (channel = row), B activation codes.
 //
 //go:noescape
-func convKernel3x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
+func convKernel3x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
 
-// convKernel2x16 computes a 2x16 int32 tile from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, then applies the epilogue selected by flags; A holds int8 weights (channel = row), B activation codes.
+// convKernel2x16 computes tiles consecutive 2x16 tiles (rows 2*t..) of C from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, each with the epilogue selected by flags; A holds int8 weights (channel = row), B activation codes.
 //
 //go:noescape
-func convKernel2x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
+func convKernel2x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
 
-// convKernel1x16 computes a 1x16 int32 tile from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, then applies the epilogue selected by flags; A holds int8 weights (channel = row), B activation codes.
+// convKernel1x16 computes tiles consecutive 1x16 tiles (rows 1*t..) of C from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, each with the epilogue selected by flags; A holds int8 weights (channel = row), B activation codes.
 //
 //go:noescape
-func convKernel1x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
+func convKernel1x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
 
-// denseKernel5x16 computes a 5x16 int32 tile from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, then applies the epilogue selected by flags; A holds activation codes, B int8 weights (channel = column).
+// denseKernel5x16 computes tiles consecutive 5x16 tiles (rows 5*t..) of C from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, each with the epilogue selected by flags; A holds activation codes, B int8 weights (channel = column).
 //
 //go:noescape
-func denseKernel5x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
+func denseKernel5x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
 
-// denseKernel4x16 computes a 4x16 int32 tile from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, then applies the epilogue selected by flags; A holds activation codes, B int8 weights (channel = column).
+// denseKernel4x16 computes tiles consecutive 4x16 tiles (rows 4*t..) of C from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, each with the epilogue selected by flags; A holds activation codes, B int8 weights (channel = column).
 //
 //go:noescape
-func denseKernel4x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
+func denseKernel4x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
 
-// denseKernel3x16 computes a 3x16 int32 tile from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, then applies the epilogue selected by flags; A holds activation codes, B int8 weights (channel = column).
+// denseKernel3x16 computes tiles consecutive 3x16 tiles (rows 3*t..) of C from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, each with the epilogue selected by flags; A holds activation codes, B int8 weights (channel = column).
 //
 //go:noescape
-func denseKernel3x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
+func denseKernel3x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
 
-// denseKernel2x16 computes a 2x16 int32 tile from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, then applies the epilogue selected by flags; A holds activation codes, B int8 weights (channel = column).
+// denseKernel2x16 computes tiles consecutive 2x16 tiles (rows 2*t..) of C from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, each with the epilogue selected by flags; A holds activation codes, B int8 weights (channel = column).
 //
 //go:noescape
-func denseKernel2x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
+func denseKernel2x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
 
-// denseKernel1x16 computes a 1x16 int32 tile from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, then applies the epilogue selected by flags; A holds activation codes, B int8 weights (channel = column).
+// denseKernel1x16 computes tiles consecutive 1x16 tiles (rows 1*t..) of C from kg k groups of A in place (row i at a[i*lda:]) and a packed B panel, each with the epilogue selected by flags; A holds activation codes, B int8 weights (channel = column).
 //
 //go:noescape
-func denseKernel1x16(kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64)
+func denseKernel1x16(tiles int, kg int, a *uint8, lda int, b *uint8, c *float32, ldc int, wsum *int32, wscale *float32, bias *float32, zp int32, xscale float32, lo float32, hi float32, flags uint64, pf *uint8, pfstride int)
+
+// gemvRows1 stores to out[j], j < 1, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows1(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows2 stores to out[j], j < 2, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows2(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows3 stores to out[j], j < 3, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows3(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows4 stores to out[j], j < 4, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows4(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows5 stores to out[j], j < 5, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows5(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows6 stores to out[j], j < 6, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows6(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows7 stores to out[j], j < 7, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows7(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows8 stores to out[j], j < 8, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows8(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows9 stores to out[j], j < 9, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows9(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows10 stores to out[j], j < 10, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows10(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows11 stores to out[j], j < 11, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows11(k32 int, x *uint8, w *uint8, ldw int, out *int32)
+
+// gemvRows12 stores to out[j], j < 12, the int32 dot product of the codes x[:32*k32] with the int8 weights w[j*ldw:j*ldw+32*k32].
+//
+//go:noescape
+func gemvRows12(k32 int, x *uint8, w *uint8, ldw int, out *int32)
 
 // quantBlock quantizes kg groups of 4 rows x 16*np columns of a float32 matrix (row r at src[r*ldx:]) into np packed panels pstride bytes apart: dst[p*pstride+64*g+4*j+t] is the code of row 4g+t, column 16p+j.
 //

@@ -8,13 +8,17 @@ import (
 // Packed layouts, shared by every kernel:
 //
 // A (the left operand: convolution weights, or the per-call activation codes
-// of a dense layer) is row major with rows of lda = roundUp(K, 16) bytes,
-// the bytes past K zero.
+// of a dense layer) is row major with rows of lda = roundUp(K, 16) bytes
+// (32 for activations), the bytes past K zero.
 //
 // B (the right operand: the per-call activation codes of a convolution, or
 // dense weights) is cut into panels of nr = 16 columns; a panel holds
 // kg = ceil(K/4) groups of 64 bytes, byte 4j+t of group g being element
 // (4g+t, j0+j). Steps past K and columns past N are zero.
+//
+// Dense weights with at most gemvMax columns are stored transposed instead
+// on kernels with dot-product routines (AVX2): N rows of ldw =
+// roundUp(K, 32) bytes, so that a GEMV reads no padding columns.
 
 const (
 	nr    = 16 // columns of a B panel and of a tile
@@ -40,7 +44,9 @@ type PackedA struct {
 type PackedB struct {
 	k, n  int
 	kg    int
-	data  []byte    // ceil(N/16) panels of kg*64 bytes (int8)
+	rows  bool      // transposed: N rows of ldw bytes (few outputs)
+	ldw   int       // with rows
+	data  []byte    // ceil(N/16) panels of kg*64 bytes (int8), or N rows
 	sum   []int32   // sum of each column's codes, padded to whole panels
 	scale []float32 // per column, padded to whole panels
 }
@@ -93,11 +99,33 @@ func PackA(q []int8, scales []float32, m, k int) *PackedA {
 // returns it) with its per-column scales as the right operand of Gemm. The
 // codes must lie in [-127, 127] (it panics on -128).
 func PackB(q []int8, scales []float32, k, n int) *PackedB {
+	return packB(q, scales, k, n, active.rowsB && n <= gemvMax)
+}
+
+// packB packs q as PackB does, transposed (for the dot-product kernels) if
+// rows.
+func packB(q []int8, scales []float32, k, n int, rows bool) *PackedB {
 	if k < 0 || n < 0 || len(q) < k*n || len(scales) < n {
 		panic(fmt.Sprintf("qgemm: PackB of %dx%d from %d codes and %d scales", k, n, len(q), len(scales)))
 	}
 	kg := ceilDiv(k, group)
 	np := ceilDiv(n, nr)
+	if rows {
+		ldw := roundUp(k, 32)
+		p := &PackedB{k: k, n: n, kg: kg, rows: true, ldw: ldw,
+			data:  alignedBytes(n * ldw),
+			sum:   make([]int32, n),
+			scale: append([]float32(nil), scales[:n]...),
+		}
+		for kk := 0; kk < k; kk++ {
+			for j, v := range q[kk*n : kk*n+n] {
+				checkCode(v)
+				p.data[j*ldw+kk] = byte(v)
+				p.sum[j] += int32(v)
+			}
+		}
+		return p
+	}
 	p := &PackedB{k: k, n: n, kg: kg,
 		data:  alignedBytes(np * kg * 64),
 		sum:   make([]int32, np*nr),
@@ -136,13 +164,32 @@ func checkCode(v int8) {
 	}
 }
 
-// blockBytes bounds the packed B block of a convolution call: the panels
-// packed together, which the row tiles then reuse from L2.
-const blockBytes = 128 << 10
+// Cache blocking of a convolution call. B (the packed X) is built one
+// block at a time: a range of K groups across (ideally) all the columns of
+// the task, so that the rows of X are read in full, as one linear scan;
+// the block (at most blockBytes) stays in L2 while the row tiles run over
+// its panels, each panel (at most maxBlockGroups*64 = 16 KiB) in L1. The
+// int32 partial sums of a K block are kept in C itself until the last one.
+const (
+	minBlockGroups = 64
+	maxBlockGroups = 256
+	blockBytes     = 192 << 10
+)
 
-// blockPanels returns the number of B panels packed together for K and N.
-func blockPanels(k, n int) int {
-	return max(1, min(ceilDiv(n, nr), blockBytes/(max(1, ceilDiv(k, group))*64)))
+// convBlocking returns the number of K blocks, the groups per K block and
+// the panels per column block of a convolution call with K x N activations
+// split into tasks column ranges.
+func convBlocking(k, n, tasks int) (kblocks, kcg, panels int) {
+	kg := max(1, ceilDiv(k, group))
+	np := max(1, ceilDiv(ceilDiv(n, nr), tasks))
+	kcg = kg
+	if kg > maxBlockGroups {
+		// Long sums are split, into blocks as wide as the columns allow.
+		kcg = min(max(blockBytes/(np*64), minBlockGroups), maxBlockGroups)
+	}
+	kblocks = ceilDiv(kg, kcg)
+	kcg = ceilDiv(kg, kblocks)
+	return kblocks, kcg, max(1, min(np, blockBytes/(kcg*64)))
 }
 
 // packBlockGo quantizes columns [j0, j0+ncols) of the K x N float matrix x

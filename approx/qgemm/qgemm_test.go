@@ -21,6 +21,7 @@ type config struct {
 	relu    bool // with clamp: Lo 0, Hi +Inf
 	tasks   int  // > 1: run through a Parallel
 	data    string
+	layout  int // dense weights: 0 as PackB chooses, 1 panels, 2 transposed rows (N <= gemvMax)
 }
 
 func (c config) String() string {
@@ -46,6 +47,9 @@ func (c config) String() string {
 	}
 	if c.data != "" {
 		s += " data=" + c.data
+	}
+	if c.layout != 0 {
+		s += fmt.Sprintf(" layout=%d", c.layout)
 	}
 	return s
 }
@@ -276,9 +280,12 @@ func runCase(t *testing.T, kern *kernel, c config, rng *rand.Rand) {
 	if c.tasks > 1 {
 		args.Parallel = goParallel
 	}
-	if c.dense {
+	switch {
+	case c.dense && c.layout == 0:
 		args.PackedB = PackB(o.wq, o.ws, c.k, c.n)
-	} else {
+	case c.dense:
+		args.PackedB = packB(o.wq, o.ws, c.k, c.n, c.layout == 2)
+	default:
 		args.PackedA = PackA(o.wq, o.ws, c.m, c.k)
 	}
 	args.Scratch = make([]byte, scratchSize(kern, &args))
@@ -370,6 +377,10 @@ func TestShapes(t *testing.T) {
 				for _, n := range dims {
 					for _, k := range []int{1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 67} {
 						runCase(t, kern, config{m: m, n: n, k: k, dense: dense}, rng)
+						if dense && n <= gemvMax {
+							runCase(t, kern, config{m: m, n: n, k: k, dense: true, layout: 1}, rng)
+							runCase(t, kern, config{m: m, n: n, k: k, dense: true, layout: 2}, rng)
+						}
 					}
 				}
 			}
@@ -391,6 +402,10 @@ func TestVariants(t *testing.T) {
 									c := config{m: shape[0], n: shape[1], k: shape[2], dense: dense, codes: codes, dynamic: dyn && !codes,
 										bias: bias, clamp: cl > 0, relu: cl == 2, padX: pad, padC: 2 * pad}
 									runCase(t, kern, c, rng)
+									if dense && c.n <= gemvMax {
+										c.layout = 1 + pad%2 // the other layouts
+										runCase(t, kern, c, rng)
+									}
 								}
 							}
 						}
@@ -410,7 +425,12 @@ func TestExtremes(t *testing.T) {
 		for _, dense := range []bool{false, true} {
 			for _, shape := range [][3]int{{5, 16, 64}, {6, 33, 1001}, {1, 11, 4099}, {9, 17, 2}} {
 				for _, codes := range []bool{false, true} {
-					runCase(t, kern, config{m: shape[0], n: shape[1], k: shape[2], dense: dense, codes: codes, data: "extreme"}, rng)
+					for layout := 0; layout < 3; layout++ {
+						if layout > 0 && (!dense || shape[1] > gemvMax) {
+							continue
+						}
+						runCase(t, kern, config{m: shape[0], n: shape[1], k: shape[2], dense: dense, codes: codes, data: "extreme", layout: layout}, rng)
+					}
 				}
 			}
 		}
@@ -464,7 +484,11 @@ func TestLargeK(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, kern := range allKernels() {
 		runCase(t, kern, config{m: 1, n: 11, k: 37376, dense: true, bias: BiasPerCol}, rng)
+		runCase(t, kern, config{m: 2, n: 11, k: 37376, dense: true, bias: BiasPerCol, layout: 1, data: "extreme"}, rng)
+		runCase(t, kern, config{m: 2, n: 11, k: 37376, dense: true, bias: BiasPerCol, layout: 2, data: "extreme"}, rng)
 		runCase(t, kern, config{m: 7, n: 19, k: 5003, data: "extreme"}, rng)
+		runCase(t, kern, config{m: 12, n: 35, k: 3001, dense: true, bias: BiasPerRow, clamp: true}, rng)
+		runCase(t, kern, config{m: 12, n: 20, k: 2049, dense: true, data: "extreme", tasks: 3}, rng)
 	}
 }
 
@@ -472,9 +496,14 @@ func TestParallel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, kern := range allKernels() {
 		for _, dense := range []bool{false, true} {
-			for _, shape := range [][3]int{{64, 100, 50}, {3, 200, 20}, {40, 5, 33}, {1, 11, 64}} {
+			for _, shape := range [][3]int{{64, 100, 50}, {3, 200, 20}, {40, 5, 33}, {1, 11, 64}, {23, 11, 40}} {
 				for _, tasks := range []int{2, 3, 7} {
-					runCase(t, kern, config{m: shape[0], n: shape[1], k: shape[2], dense: dense, tasks: tasks, bias: BiasPerCol}, rng)
+					for layout := 0; layout < 3; layout++ {
+						if layout > 0 && (!dense || shape[1] > gemvMax) {
+							continue
+						}
+						runCase(t, kern, config{m: shape[0], n: shape[1], k: shape[2], dense: dense, tasks: tasks, bias: BiasPerCol, layout: layout}, rng)
+					}
 				}
 			}
 		}

@@ -6,11 +6,13 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	fp32 "github.com/kagen-ai/kagen/engine/gemm"
 )
 
 // benchShapes are the products of the issue: three convolutions (C = W*X,
 // W[M x K] constant) and a dense GEMV (C = x*W, W[K x N] constant).
-var tmpShapes = []struct {
+var benchShapes = []struct {
 	m, k, n int
 	dense   bool
 }{
@@ -32,8 +34,8 @@ var tmpShapes = []struct {
 //
 // Each reports GOPS = 2*M*N*K per second of wall time and cpuGOPS per
 // second of thread CPU time (robust to a shared machine).
-func BenchmarkTmpGemm(b *testing.B) {
-	for _, s := range tmpShapes {
+func BenchmarkGemm(b *testing.B) {
+	for _, s := range benchShapes {
 		name := fmt.Sprintf("%dx%dx%d", s.m, s.k, s.n)
 		forms := []string{"fp32", "int8", "int8-dyn", "int8-codes"}
 		if s.dense {
@@ -61,6 +63,18 @@ func benchShape(b *testing.B, m, k, n int, dense bool, form string) {
 	bias := randFloats(rng, max(m, n))
 	var run func()
 	switch form {
+	case "fp32", "fp32-raw":
+		args := fp32.Args{M: m, N: n, K: k, C: c, Bias: bias, BiasMode: fp32.BiasPerRow, Clamp: true, Lo: 0, Hi: float32(math.Inf(1))}
+		if dense {
+			args.A, args.B, args.BiasMode = x, w, fp32.BiasPerCol
+			if form == "fp32" {
+				args.PackedB, args.B = fp32.PackB(nil, k, n, w, n, false), nil
+			}
+		} else {
+			args.PackedA, args.B = fp32.PackA(nil, m, k, w, k, false), x
+		}
+		args.Scratch = make([]float32, fp32.ScratchSize(&args))
+		run = func() { fp32.Sgemm(&args) }
 	default:
 		args := Args{M: m, N: n, K: k, X: x, XQuant: QuantFor(MinMax(x)), C: c,
 			Bias: bias, BiasMode: BiasPerRow, Clamp: true, Lo: 0, Hi: float32(math.Inf(1))}
@@ -98,7 +112,7 @@ func benchShape(b *testing.B, m, k, n int, dense bool, form string) {
 }
 
 // BenchmarkGemmGo measures the portable kernel on the first conv shape.
-func BenchmarkTmpGemmGo(b *testing.B) {
+func BenchmarkGemmGo(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	m, k, n := 64, 2560, 584
 	x := randFloats(rng, k*n)
@@ -112,7 +126,7 @@ func BenchmarkTmpGemmGo(b *testing.B) {
 }
 
 // BenchmarkQuantize measures QuantizeActivations and MinMax.
-func BenchmarkTmpQuantize(b *testing.B) {
+func BenchmarkQuantize(b *testing.B) {
 	x := randFloats(rand.New(rand.NewPCG(1, 1)), 1<<16)
 	dst := make([]uint8, len(x))
 	q := QuantFor(MinMax(x))
