@@ -194,3 +194,52 @@ func TestKnobText(t *testing.T) {
 		}
 	}
 }
+
+// TestLowPrecisionKnobs compares fp16 and int8 convolutions and dense
+// layers (alone and composed with perforation, sampling and reduction)
+// with the fp32 definition of the same structural knob. Tolerances, as a
+// fraction of the largest output: fp16 2e-3 (inputs and weights rounded to
+// 11 bits), int8 6e-2 (7-bit activations, 8-bit weights; the integer sums
+// themselves are bit-exact, tested in package qgemm).
+func TestLowPrecisionKnobs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	specs := []*engine.ConvSpec{
+		convSpec(rng, false, 3, 9, 8, 5, 3, 3, 1, 1, 1, 1, true, true),
+		convSpec(rng, false, 8, 12, 10, 16, 3, 3, 1, 1, 1, 2, true, false),
+		convSpec(rng, true, 6, 1, 64, 16, 1, 5, 1, 2, 1, 1, true, true),
+		convSpec(rng, false, 6, 10, 10, 6, 3, 3, 1, 1, 1, 6, true, true), // depthwise
+	}
+	tol := map[Precision]float64{FP16: 2e-3, INT8: 6e-2}
+	for si, cs := range specs {
+		x := randFloats(rng, cs.C*cs.H*cs.W)
+		for _, shape := range []Knob{{}, {Shape: PerfRow, Stride: 2, Offset: 0}, {Shape: Samp, Stride: 3, Offset: 1}} {
+			for _, p := range []Precision{FP16, INT8} {
+				k := shape
+				k.Prec = p
+				t.Run(fmt.Sprintf("spec%d/%s", si, k), func(t *testing.T) {
+					want := ReferenceConv(cs, shape, x)
+					got := run(newConvKernel(cs, k), x, len(want), 1, cs.C, cs.H, cs.W)
+					if d := maxRelDiff(got, want); d > tol[p] {
+						t.Fatalf("max relative difference %g > %g", d, tol[p])
+					}
+				})
+			}
+		}
+	}
+	ds := &engine.DenseSpec{M: 1, N: 11, K: 3000, Weights: randFloats(rng, 3000*11), Bias: randFloats(rng, 11)}
+	x := randFloats(rng, 3000)
+	for _, keep := range []int{0, 50, 75} {
+		for _, p := range []Precision{FP16, INT8} {
+			k := Knob{Prec: p}
+			if keep > 0 {
+				k.Shape, k.Keep = Red, keep
+			}
+			want := ReferenceDense(ds, Knob{Shape: k.Shape, Keep: keep}, x)
+			out := engine.NewFloat(make([]float32, 11), 1, 11)
+			newDenseKernel(ds, k).Run(&engine.Exec{}, []*engine.Tensor{engine.NewFloat(x, 1, 3000)}, []*engine.Tensor{out})
+			if d := maxRelDiff(out.F, want); d > tol[p] {
+				t.Errorf("dense %s: max relative difference %g > %g", k, d, tol[p])
+			}
+		}
+	}
+}

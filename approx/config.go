@@ -77,19 +77,14 @@ func (a *Approximator) Kernel(step int, k Knob) (engine.Kernel, error) {
 }
 
 func newConvKernelPrec(cs *engine.ConvSpec, k Knob) engine.Kernel {
-	switch k.Prec {
-	case FP32:
-		return newConvKernel(cs, k)
-	}
-	return nil
+	return newConvKernel(cs, k)
 }
 
 func newDenseKernelPrec(ds *engine.DenseSpec, k Knob) engine.Kernel {
-	switch {
-	case k.Prec == FP32 && k.Shape == Red:
-		return newDenseKernel(ds, k)
+	if k.Shape != Red && k.Prec == FP32 {
+		return nil
 	}
-	return nil
+	return newDenseKernel(ds, k)
 }
 
 // Config assigns a knob to every step of a model; the zero knob is exact.

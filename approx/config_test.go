@@ -94,7 +94,10 @@ func TestExactConfigIsBitExact(t *testing.T) {
 func TestSwitchingAllocatesNothing(t *testing.T) {
 	a, in := loadModel(t, "../bench/testdata/conv1d.onnx")
 	c1, _ := a.Parse("Conv=perf-row:2:0")
-	c2, _ := a.Parse("Conv=samp:2:1,Gemm=red:0.5")
+	c2, err := a.Parse("Conv=samp:2:1+int8,Gemm=red:0.5+fp16,/features/features.8/Conv=perf-row:2:0+fp16")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s1, err := a.Prepare(c1)
 	if err != nil {
 		t.Fatal(err)

@@ -3,12 +3,13 @@ package approx
 import (
 	"math"
 
+	"github.com/kagen-ai/kagen/approx/qgemm"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
 )
 
 // supportedPrecision lists the precisions whose kernels this build has.
-var supportedPrecision = map[Precision]bool{FP32: true}
+var supportedPrecision = map[Precision]bool{FP32: true, FP16: true, INT8: true}
 
 // convGeom is the part of a knob's plan shared by every precision: which
 // filter taps and which output positions are computed, and how skipped
@@ -135,32 +136,53 @@ func (dummySource) PackB([]float32, int, int, int, int, int) {}
 // then reconstruction of perforated outputs.
 type convKernel struct {
 	g       *convGeom
-	packed  []*gemm.PackedA
+	prec    Precision
+	packed  []*gemm.PackedA   // fp32 weights
+	packed6 []*gemm.PackedA16 // fp16 weights
+	packed8 []*qgemm.PackedA  // int8 weights, per output channel scales
 	im2col  *engine.Im2col
 	padSize int
+	colSize int // the materialised im2col matrix (int8)
 	tmpSize int
 	gemmScr int
+	int8Scr int
 }
 
 func newConvKernel(cs *engine.ConvSpec, k Knob) engine.Kernel {
 	g := newConvGeom(cs, k)
-	if g.cg == 1 && g.mg == 1 {
+	if g.cg == 1 && g.mg == 1 && k.Prec == FP32 {
 		return &depthwiseKernel{g: g, w: g.weights0()}
 	}
 	taps := make([]engine.Tap, len(g.taps))
 	for i, t := range g.taps {
 		taps[i] = engine.Tap{C: t.c, KY: t.ky, KX: t.kx}
 	}
-	ck := &convKernel{g: g, im2col: engine.NewIm2col(cs, taps, g.ys, g.xs)}
+	ck := &convKernel{g: g, prec: k.Prec, im2col: engine.NewIm2col(cs, taps, g.ys, g.xs)}
 	ck.padSize = ck.im2col.PaddedSize()
+	kk := len(g.taps)
+	args := gemm.Args{M: g.mg, N: g.npos, K: kk, BSource: dummySource{}}
 	for grp := 0; grp < cs.Group; grp++ {
 		w := g.weights(grp)
-		ck.packed = append(ck.packed, gemm.PackA(nil, g.mg, len(g.taps), w, len(g.taps), false))
+		switch k.Prec {
+		case FP32:
+			ck.packed = append(ck.packed, gemm.PackA(nil, g.mg, kk, w, kk, false))
+			args.PackedA = ck.packed[0]
+		case FP16:
+			ck.packed6 = append(ck.packed6, gemm.PackA16(nil, g.mg, kk, w, kk, false))
+			args.PackedA16, args.Half = ck.packed6[0], true
+		case INT8:
+			ck.packed8 = append(ck.packed8, qgemm.PackWeightsA(w, g.mg, kk))
+		}
 	}
 	if g.perforatedOutput() {
 		ck.tmpSize = g.mg * g.npos
 	}
-	ck.gemmScr = gemm.ScratchSize(&gemm.Args{M: g.mg, N: g.npos, K: len(g.taps), PackedA: ck.packed[0], BSource: dummySource{}})
+	if k.Prec == INT8 {
+		ck.colSize = kk * g.npos
+		ck.int8Scr = qgemm.ScratchSize(&qgemm.Args{M: g.mg, N: g.npos, K: kk, PackedA: ck.packed8[0], X: make([]float32, kk*g.npos), C: make([]float32, g.mg*g.npos)})
+	} else {
+		ck.gemmScr = gemm.ScratchSize(&args)
+	}
 	return ck
 }
 
@@ -168,35 +190,57 @@ func newConvKernel(cs *engine.ConvSpec, k Knob) engine.Kernel {
 func (k *convKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 	g := k.g
 	cs := g.cs
-	scratch := x.Floats(k.padSize + k.tmpSize + k.gemmScr)
+	scratch := x.Floats(k.padSize + k.tmpSize + k.colSize + k.gemmScr)
 	pad := scratch[:k.padSize]
 	tmp := scratch[k.padSize : k.padSize+k.tmpSize]
-	gs := scratch[k.padSize+k.tmpSize:]
+	col := scratch[k.padSize+k.tmpSize : k.padSize+k.tmpSize+k.colSize]
+	gs := scratch[k.padSize+k.tmpSize+k.colSize:]
+	var bs []byte
+	if k.prec == INT8 {
+		bs = x.Bytes(k.int8Scr)
+	}
 	planeIn, planeOut := cs.H*cs.W, cs.OH*cs.OW
 	src, dst := in[0].F, out[0].F
 	for b := 0; b < cs.Batch; b++ {
 		for grp := 0; grp < cs.Group; grp++ {
 			xg := src[(b*cs.C+grp*g.cg)*planeIn : (b*cs.C+(grp+1)*g.cg)*planeIn]
 			yg := dst[(b*cs.M+grp*g.mg)*planeOut : (b*cs.M+(grp+1)*g.mg)*planeOut]
-			args := gemm.Args{M: g.mg, N: g.npos, K: len(g.taps), PackedA: k.packed[grp], BSource: k.im2col.Source(x, xg, pad), Scratch: gs}
-			if !g.perforatedOutput() {
-				args.C = yg
-				if cs.Bias != nil {
-					args.Bias, args.BiasMode = cs.Bias[grp*g.mg:(grp+1)*g.mg], gemm.BiasPerRow
+			// Without perforation the GEMM writes the output with bias and
+			// activation; with it, the GEMM adds the bias (it commutes with
+			// the averaging of neighbours) and the activation comes after
+			// reconstruction.
+			c, act := yg, cs.Act
+			if g.perforatedOutput() {
+				c, act = tmp, engine.Activation{}
+			}
+			var bias []float32
+			if cs.Bias != nil {
+				bias = cs.Bias[grp*g.mg : (grp+1)*g.mg]
+			}
+			if k.prec == INT8 {
+				k.im2col.Matrix(xg, pad, col)
+				qa := qgemm.Args{M: g.mg, N: g.npos, K: len(g.taps), PackedA: k.packed8[grp], X: col, C: c, Scratch: bs,
+					Bias: bias, Clamp: act.On, Lo: act.Lo, Hi: act.Hi}
+				if bias != nil {
+					qa.BiasMode = qgemm.BiasPerRow
 				}
-				if cs.Act.On {
-					args.Clamp, args.Lo, args.Hi = true, cs.Act.Lo, cs.Act.Hi
+				qgemm.Gemm(&qa)
+			} else {
+				args := gemm.Args{M: g.mg, N: g.npos, K: len(g.taps), BSource: k.im2col.Source(x, xg, pad), Scratch: gs, C: c,
+					Bias: bias, Clamp: act.On, Lo: act.Lo, Hi: act.Hi}
+				if bias != nil {
+					args.BiasMode = gemm.BiasPerRow
+				}
+				if k.prec == FP16 {
+					args.PackedA16, args.Half = k.packed6[grp], true
+				} else {
+					args.PackedA = k.packed[grp]
 				}
 				gemm.Sgemm(&args)
+			}
+			if !g.perforatedOutput() {
 				continue
 			}
-			// The bias commutes with the averaging of neighbours, so the
-			// GEMM adds it; the activation comes after reconstruction.
-			args.C = tmp
-			if cs.Bias != nil {
-				args.Bias, args.BiasMode = cs.Bias[grp*g.mg:(grp+1)*g.mg], gemm.BiasPerRow
-			}
-			gemm.Sgemm(&args)
 			for o := 0; o < g.mg; o++ {
 				g.scatter(tmp[o*g.npos:(o+1)*g.npos], yg[o*planeOut:(o+1)*planeOut], cs.Act)
 			}

@@ -1,6 +1,7 @@
 package approx
 
 import (
+	"github.com/kagen-ai/kagen/approx/qgemm"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
 )
@@ -33,10 +34,13 @@ func keptTerms(k int, keep int) ([]int, float32) {
 // terms of the input are gathered and multiplied by the matching rows of
 // the weights, packed (and rescaled) once.
 type denseKernel struct {
-	ds     *engine.DenseSpec
-	kept   []int
-	packed *gemm.PackedB
-	scr    int
+	ds      *engine.DenseSpec
+	prec    Precision
+	kept    []int // nil: every term, read in place
+	packed  *gemm.PackedB
+	packed6 *gemm.PackedB16
+	packed8 *qgemm.PackedB
+	scr     int
 }
 
 func newDenseKernel(ds *engine.DenseSpec, k Knob) engine.Kernel {
@@ -47,20 +51,45 @@ func newDenseKernel(ds *engine.DenseSpec, k Knob) engine.Kernel {
 			w[r*ds.N+j] = ds.Weights[kk*ds.N+j] * scale
 		}
 	}
-	dk := &denseKernel{ds: ds, kept: kept}
-	dk.packed = gemm.PackB(nil, len(kept), ds.N, w, ds.N, false)
-	dk.scr = gemm.ScratchSize(&gemm.Args{M: ds.M, N: ds.N, K: len(kept), PackedB: dk.packed})
+	dk := &denseKernel{ds: ds, prec: k.Prec}
+	if k.Shape == Red || ds.TransA {
+		dk.kept = kept
+	}
+	kk := len(kept)
+	switch k.Prec {
+	case FP32:
+		dk.packed = gemm.PackB(nil, kk, ds.N, w, ds.N, false)
+		dk.scr = gemm.ScratchSize(&gemm.Args{M: ds.M, N: ds.N, K: kk, PackedB: dk.packed})
+	case FP16:
+		// Weights in half precision; the activation row stays fp32 (rounding
+		// it would cost time and save no traffic for a vector).
+		dk.packed6 = gemm.PackB16(nil, kk, ds.N, w, ds.N, false)
+		dk.scr = gemm.ScratchSize(&gemm.Args{M: ds.M, N: ds.N, K: kk, PackedB16: dk.packed6})
+	case INT8:
+		dk.packed8 = qgemm.PackWeightsB(w, kk, ds.N)
+		dk.scr = qgemm.ScratchSize(&qgemm.Args{M: ds.M, N: ds.N, K: kk, PackedB: dk.packed8, X: make([]float32, ds.M*kk), C: make([]float32, ds.M*ds.N)})
+	}
 	return dk
 }
 
 // Run implements engine.Kernel.
 func (k *denseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 	ds := k.ds
-	kk := len(k.kept)
-	buf := x.Floats(ds.M*kk + k.scr)
-	a, scr := buf[:ds.M*kk], buf[ds.M*kk:]
 	src := in[0].F
-	for i := 0; i < ds.M; i++ {
+	kk := ds.K
+	fscr := k.scr
+	if k.prec == INT8 {
+		fscr = 0
+	}
+	var a, scr []float32
+	if k.kept == nil {
+		a, scr = src, x.Floats(fscr)
+	} else {
+		kk = len(k.kept)
+		buf := x.Floats(ds.M*kk + fscr)
+		a, scr = buf[:ds.M*kk], buf[ds.M*kk:]
+	}
+	for i := 0; k.kept != nil && i < ds.M; i++ {
 		row := a[i*kk : (i+1)*kk]
 		if ds.TransA {
 			for r, c := range k.kept {
@@ -73,7 +102,19 @@ func (k *denseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 			row[r] = s[c]
 		}
 	}
-	args := gemm.Args{M: ds.M, N: ds.N, K: kk, A: a, PackedB: k.packed, C: out[0].F, Scratch: scr}
+	if k.prec == INT8 {
+		qa := qgemm.Args{M: ds.M, N: ds.N, K: kk, PackedB: k.packed8, X: a, C: out[0].F, Scratch: x.Bytes(k.scr),
+			Bias: ds.Bias, Clamp: ds.Act.On, Lo: ds.Act.Lo, Hi: ds.Act.Hi}
+		if ds.Bias != nil {
+			qa.BiasMode = qgemm.BiasPerCol
+			if ds.BiasPerRow {
+				qa.BiasMode = qgemm.BiasPerRow
+			}
+		}
+		qgemm.Gemm(&qa)
+		return
+	}
+	args := gemm.Args{M: ds.M, N: ds.N, K: kk, A: a, PackedB: k.packed, PackedB16: k.packed6, C: out[0].F, Scratch: scr}
 	if ds.Bias != nil {
 		args.Bias, args.BiasMode = ds.Bias, gemm.BiasPerCol
 		if ds.BiasPerRow {

@@ -399,3 +399,26 @@ func (k *depthwiseKernel) Run(_ *Exec, in, out []*Tensor) {
 		}
 	}
 }
+
+// Matrix writes the im2col matrix row-major ([Rows() x Cols()]) into dst,
+// gathering from the group's input channels in (pad: PaddedSize() floats of
+// scratch), for kernels that need it materialised (int8).
+func (g *Im2col) Matrix(in, pad, dst []float32) {
+	if g.padded {
+		clear(pad)
+		for c := 0; c < g.cg; c++ {
+			for y := 0; y < g.h; y++ {
+				copy(pad[c*g.hp*g.wp+(y+g.padT)*g.wp+g.padL:], in[(c*g.h+y)*g.w:(c*g.h+y+1)*g.w])
+			}
+		}
+		in = pad
+	}
+	n := len(g.pos)
+	for k, b := range g.kbase {
+		row := dst[k*n : (k+1)*n]
+		src := in[b:]
+		for j, p := range g.pos {
+			row[j] = src[p]
+		}
+	}
+}
