@@ -33,6 +33,10 @@ func commands() map[string]command {
 		"profile":     {"measure every (node, knob) pair of a model on this device", cmdProfile},
 		"tune":        {"find the Pareto-optimal approximation configurations", cmdTune},
 		"report":      {"regenerate docs/EVALUATION.md and its figures", cmdReport},
+		"open":        {"open the terminal workbench on a model and traces (no arguments: the demo)", cmdOpen},
+		"policy":      {"write (new) or check (validate) a policy file for the run-time controllers", cmdPolicy},
+		"replay":      {"stream traces through a policy's controller beside an exact run; accuracy and energy", cmdReplay},
+		"run":         {"classify a live stream on stdin with a policy, one JSON line per window", cmdRun},
 		"sessions":    {"list saved workbench sessions, or delete one (rm NAME)", cmdSessions},
 	}
 }
@@ -44,7 +48,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	cmds := commands()
 	if len(args) == 0 {
-		args = []string{"help"}
+		args = []string{"open"}
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/charmbracelet/x/term"
+
+	"github.com/kagen-ai/kagen/sessions"
+	"github.com/kagen-ai/kagen/tui"
+)
+
+// cmdOpen opens the terminal workbench: on the built-in demo without
+// arguments, on a model and its traces, or on a saved session.
+func cmdOpen(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("open", stderr)
+	session := fs.String("session", "", "save the work in the session NAME (autosave), or resume it when no model is given")
+	dataDir := fs.String("data-dir", "", "directory of the session store (default $XDG_DATA_HOME/kagen)")
+	demoName := fs.String("demo", "", "the built-in demo to open without a model (har, or kws when built in)")
+	device := fs.String("device-profile", "phone-big", "device energy profile for the energy figures (a built-in name or a JSON file)")
+	pareto := fs.String("pareto", "", "start from a pareto.json written by kagen tune")
+	out := fs.String("o", "policy.json", "where the workbench saves the policy")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kagen open [MODEL TRACE...] [--session NAME] [--pareto pareto.json] [--device-profile NAME] [-o policy.json]\n"+
+			"       kagen open --session NAME [--data-dir DIR]\n\n"+
+			"Opens the workbench: without a model on the built-in demo; with one on the model and its traces\n"+
+			"(IMU CSV files or folders, WAV files or clip folders), replayed one after the other. With --session\n"+
+			"every change is saved in the session store; --session alone resumes a saved session.")
+		fs.PrintDefaults()
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 1 {
+		fs.Usage()
+		return usageError{"expected a model and at least one trace"}
+	}
+	if !isTerminal(os.Stdin) || !isTerminal(stdout) {
+		return errors.New("the workbench needs a terminal on standard input and output; see kagen help for the other commands")
+	}
+	opts := tui.Options{Device: *device, ParetoPath: *pareto, PolicyPath: *out}
+	var src tui.Source
+	switch {
+	case len(pos) == 0 && *session == "":
+		src, err = tui.DemoSource(*demoName)
+	case len(pos) == 0:
+		src, err = tui.DemoSource(*demoName) // replaced by the session's source below
+	default:
+		src = tui.FileSource(pos[0], pos[1:])
+	}
+	if err != nil {
+		return err
+	}
+	if *session != "" {
+		done, err := openSession(*session, *dataDir, len(pos) == 0, &src, &opts)
+		if err != nil {
+			return err
+		}
+		defer done()
+	}
+	return tui.Run(src, opts)
+}
+
+// openSession opens the session store and the session called name: it
+// takes the session's lease and autosaves through it, or opens it
+// read-only when another workbench holds it. With resume the session must
+// exist and gives the model and traces; without, a session of that name
+// is created (or continued, when it is of the same model).
+func openSession(name, dir string, resume bool, src *tui.Source, opts *tui.Options) (func(), error) {
+	if err := sessions.ValidateName(name); err != nil {
+		return nil, fmt.Errorf("--session: %w", err)
+	}
+	store, err := sessions.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := store.Load(name)
+	switch {
+	case errors.Is(err, sessions.ErrNotFound) && resume:
+		store.Close()
+		return nil, fmt.Errorf("no session %q in %s; start one with kagen open MODEL TRACE... --session %s", name, store.File(), name)
+	case err != nil && !errors.Is(err, sessions.ErrNotFound):
+		store.Close()
+		return nil, err
+	}
+	notes := ""
+	if ss != nil {
+		s, snap, err := tui.SessionSource(ss)
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		if resume {
+			*src = s
+			opts.Resume = snap
+		} else if newSHA, err := sessions.FileSHA256(src.ModelPath); err == nil && newSHA == snap.ModelSHA256 {
+			snap.Traces = nil // the traces given now replace the session's
+			opts.Resume = snap
+		}
+		notes = ss.Notes
+	}
+	lease, err := store.Acquire(name)
+	if errors.Is(err, sessions.ErrLocked) {
+		opts.Warnings = append(opts.Warnings, fmt.Sprintf("read-only: %v; changes are not saved in the session", err))
+		return func() { store.Close() }, nil
+	}
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	opts.Store = tui.NewSessionStore(lease, notes)
+	return func() {
+		lease.Release()
+		store.Close()
+	}, nil
+}
+
+// isTerminal reports whether v is a terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}

@@ -1,0 +1,419 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Options configure the workbench. The zero value is the interactive
+// default.
+type Options struct {
+	// Device is the energy profile's name or a JSON file ("phone-big").
+	Device string
+	// ParetoPath is a pareto.json (from `kagen tune`) to start from.
+	ParetoPath string
+	// PolicyPath is where the policy is saved (default policy.json).
+	PolicyPath string
+	// Store keeps the work between runs; Resume is the state to resume.
+	Store  Store
+	Resume *Snapshot
+	// Clock, Latency and Tuner replace the wall clock, the measured step
+	// times and the real tuner (tests).
+	Clock   Clock
+	Latency Latency
+	Tuner   Tuner
+	// Batch bounds the windows of one live batch and BatchBudget its
+	// duration (defaults 32 and 8 ms); KnobsPeriod is the pause between
+	// two batches of the Knobs replay (default 30 ms).
+	Batch       int
+	BatchBudget time.Duration
+	KnobsPeriod time.Duration
+	// Start is the screen shown first.
+	Start ScreenID
+	// Warnings are shown in the error panel at start (a session opened
+	// read-only, say).
+	Warnings []string
+
+	// observe, if set, sees every message after it was handled (tests).
+	observe func(tea.Msg)
+}
+
+// App is the workbench's root model: a thin router over the screens.
+type App struct {
+	ctx     *Context
+	screens []Screen
+	active  ScreenID
+	w, h    int
+	help    help.Model
+	keys    globalKeys
+	showAll bool
+	errs    []string
+	notice  string
+	quiting bool
+	tabs    [][2]int // x range of each tab in the tab bar
+
+	waiters []chan string
+	saveMu  sync.Mutex
+}
+
+// New builds the workbench on a source. Errors loading the model, the
+// Pareto file or the session are shown in the error panel; the workbench
+// opens regardless.
+func New(src Source, opts Options) *App {
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
+	}
+	if opts.Tuner == nil {
+		opts.Tuner = profileTuner{}
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 32
+	}
+	if opts.BatchBudget == 0 {
+		opts.BatchBudget = 8 * time.Millisecond
+	}
+	if opts.KnobsPeriod == 0 {
+		opts.KnobsPeriod = 30 * time.Millisecond
+	}
+	b := loadBench(src, opts.Device)
+	a := &App{help: help.New(), keys: newGlobalKeys(), active: opts.Start}
+	a.ctx = &Context{Bench: b, Styles: newStyles(), Clock: opts.Clock, Latency: opts.Latency, Tuner: opts.Tuner, Store: opts.Store, Opts: opts}
+	a.help.Styles = a.ctx.Styles.Help
+	if b.LoadErr != nil {
+		a.errs = append(a.errs, b.LoadErr.Error())
+	}
+	a.errs = append(a.errs, opts.Warnings...)
+	if opts.PolicyPath != "" {
+		b.PolicyPath = opts.PolicyPath
+	}
+	if b.Ready() {
+		if opts.Resume != nil {
+			if err := b.restore(*opts.Resume); err != nil {
+				a.errs = append(a.errs, "session: "+err.Error())
+			}
+		}
+		if opts.ParetoPath != "" {
+			if p, err := readPareto(opts.ParetoPath, b); err != nil {
+				a.errs = append(a.errs, err.Error())
+			} else {
+				b.Pareto, b.Validated = p, nil
+			}
+		}
+	}
+	a.screens = []Screen{newModelScreen(a.ctx), newKnobsScreen(a.ctx), newReplayScreen(a.ctx), newParetoScreen(a.ctx), newPolicyScreen(a.ctx)}
+	return a
+}
+
+// Run opens the workbench in the terminal and returns when it quits.
+func Run(src Source, opts Options, progOpts ...tea.ProgramOption) error {
+	_, err := tea.NewProgram(New(src, opts), progOpts...).Run()
+	return err
+}
+
+// Init implements tea.Model.
+func (a *App) Init() tea.Cmd {
+	var cmds []tea.Cmd
+	for _, s := range a.screens {
+		cmds = append(cmds, s.Init())
+	}
+	cmds = append(cmds, a.screens[a.active].Focus(), a.autosave())
+	return tea.Batch(cmds...)
+}
+
+// barrierMsg is answered with the rendered view once no job or fired
+// tick is waiting to be handled, or at once with now set (tests).
+type barrierMsg struct {
+	reply chan string
+	now   bool
+}
+
+// rootMsg is a result for the router itself.
+type saveDoneMsg struct{ err error }
+
+// Update implements tea.Model.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := a.update(msg)
+	if a.ctx.Opts.observe != nil {
+		a.ctx.Opts.observe(msg)
+	}
+	return a, cmd
+}
+
+func (a *App) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.w, a.h = msg.Width, msg.Height
+		a.layout()
+		return nil
+	case addressed:
+		var cmd tea.Cmd
+		if msg.to >= 0 && msg.to < numScreens {
+			cmd = a.screens[msg.to].Update(msg.msg)
+		} else {
+			cmd = a.update(msg.msg)
+		}
+		if msg.counted && a.ctx.inflight.Add(-1) == 0 {
+			a.release()
+		}
+		return cmd
+	case barrierMsg:
+		if msg.now {
+			msg.reply <- a.render()
+			return nil
+		}
+		a.waiters = append(a.waiters, msg.reply)
+		if a.ctx.inflight.Load() == 0 {
+			a.release()
+		}
+		return nil
+	case benchChangedMsg:
+		var cmds []tea.Cmd
+		for _, s := range a.screens {
+			cmds = append(cmds, s.Update(msg))
+		}
+		cmds = append(cmds, a.autosave())
+		return tea.Batch(cmds...)
+	case switchMsg:
+		return a.activate(msg.to)
+	case errMsg:
+		a.addError(msg.err.Error())
+		return nil
+	case noticeMsg:
+		a.notice = msg.text
+		return nil
+	case saveDoneMsg:
+		if msg.err != nil {
+			a.addError("session autosave: " + msg.err.Error())
+		}
+		return nil
+	case tea.KeyPressMsg:
+		return a.key(msg)
+	case tea.MouseClickMsg:
+		if msg.Y == 0 {
+			for i, r := range a.tabs {
+				if msg.X >= r[0] && msg.X < r[1] {
+					return a.activate(ScreenID(i))
+				}
+			}
+			return nil
+		}
+		m := msg
+		m.Y--
+		return a.screens[a.active].Update(m)
+	case tea.MouseWheelMsg:
+		m := msg
+		m.Y--
+		return a.screens[a.active].Update(m)
+	}
+	return a.screens[a.active].Update(msg)
+}
+
+// release answers the barrier waiters.
+func (a *App) release() {
+	if len(a.waiters) == 0 {
+		return
+	}
+	v := a.render()
+	for _, w := range a.waiters {
+		w <- v
+	}
+	a.waiters = nil
+}
+
+func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
+	if a.quiting {
+		switch msg.String() {
+		case "y", "Y", "q", "ctrl+c":
+			return tea.Quit
+		default:
+			a.quiting = false
+			return nil
+		}
+	}
+	s := a.screens[a.active]
+	if s.Capturing() && msg.String() != "ctrl+c" {
+		return s.Update(msg)
+	}
+	k := a.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		if a.ctx.Bench.Dirty {
+			a.quiting = true
+			return nil
+		}
+		return tea.Quit
+	case key.Matches(msg, k.Next):
+		return a.activate((a.active + 1) % numScreens)
+	case key.Matches(msg, k.Prev):
+		return a.activate((a.active + numScreens - 1) % numScreens)
+	case key.Matches(msg, k.Jump):
+		return a.activate(ScreenID(msg.String()[0] - '1'))
+	case key.Matches(msg, k.Help):
+		a.showAll = !a.showAll
+		a.layout()
+		return nil
+	case key.Matches(msg, k.Dismiss) && len(a.errs) > 0:
+		a.errs = nil
+		a.layout()
+		return nil
+	}
+	return s.Update(msg)
+}
+
+func (a *App) activate(id ScreenID) tea.Cmd {
+	if id < 0 || id >= numScreens || id == a.active {
+		return nil
+	}
+	a.screens[a.active].Blur()
+	a.active = id
+	a.notice = ""
+	a.layout()
+	return a.screens[id].Focus()
+}
+
+func (a *App) addError(e string) {
+	for _, x := range a.errs {
+		if x == e {
+			return
+		}
+	}
+	a.errs = append(a.errs, e)
+	if len(a.errs) > 3 {
+		a.errs = a.errs[len(a.errs)-3:]
+	}
+	a.layout()
+}
+
+// autosave writes the session in a job when there is a store.
+func (a *App) autosave() tea.Cmd {
+	if a.ctx.Store == nil {
+		return nil
+	}
+	snap, store := a.ctx.Bench.snapshot(), a.ctx.Store
+	return a.ctx.Job(rootID, func() tea.Msg {
+		a.saveMu.Lock()
+		defer a.saveMu.Unlock()
+		return saveDoneMsg{store.Save(snap)}
+	})
+}
+
+// bottom renders the error panel and the help bar.
+func (a *App) bottom() []string {
+	st := a.ctx.Styles
+	var lines []string
+	for _, e := range a.errs {
+		for i, l := range wrapText(e, a.w-4) {
+			if i == 2 {
+				break
+			}
+			prefix := "✗ "
+			if i > 0 {
+				prefix = "  "
+			}
+			lines = append(lines, st.ErrorBox.Render(prefix+l))
+		}
+	}
+	if len(a.errs) > 0 {
+		lines = append(lines, st.Dim.Render("  esc dismisses the errors; the workbench keeps running"))
+	}
+	if a.quiting {
+		lines = append(lines, st.Warn.Render("Unsaved work (not in a saved policy file). Quit anyway? y/n"))
+		return lines
+	}
+	a.help.SetWidth(a.w)
+	s := a.screens[a.active]
+	if a.showAll {
+		k := a.keys
+		groups := append(s.Keys().FullHelp(), []key.Binding{k.Next, k.Prev, k.Jump, k.Help, k.Quit})
+		lines = append(lines, strings.Split(a.help.FullHelpView(groups), "\n")...)
+	} else {
+		k := a.keys
+		short := append(s.Keys().ShortHelp(), k.Next, k.Help, k.Quit)
+		lines = append(lines, a.help.ShortHelpView(short))
+	}
+	return lines
+}
+
+// layout gives every screen the body size.
+func (a *App) layout() {
+	h := a.h - 1 - len(a.bottom())
+	for _, s := range a.screens {
+		s.SetSize(a.w, max(1, h))
+	}
+}
+
+func (a *App) tabBar() string {
+	st := a.ctx.Styles
+	title := st.Title.Render("kagen")
+	x := lipgloss.Width(title) + 1
+	parts := []string{title}
+	a.tabs = a.tabs[:0]
+	for i, s := range a.screens {
+		label := fmt.Sprintf("%d %s", i+1, s.Title())
+		w := len(label)
+		if ScreenID(i) == a.active {
+			label = st.ActiveTab.Render(label)
+		} else {
+			label = st.Tab.Render(label)
+		}
+		parts = append(parts, label)
+		a.tabs = append(a.tabs, [2]int{x, x + w})
+		x += w + 2
+	}
+	bar := strings.Join(parts[:1], "") + " " + strings.Join(parts[1:], "  ")
+	b := a.ctx.Bench
+	right := b.Source.Name
+	if b.Source.Demo != "" {
+		right += " (demo)"
+	}
+	if b.Dirty {
+		right += " •"
+	}
+	if a.notice != "" {
+		right = a.notice + " · " + right
+	}
+	if free := a.w - lipgloss.Width(bar) - 2; free > 3 {
+		right = cut(right, free)
+		bar += strings.Repeat(" ", a.w-lipgloss.Width(bar)-ansi.StringWidth(right)) + st.Dim.Render(right)
+	}
+	return bar
+}
+
+// render draws the whole screen.
+func (a *App) render() string {
+	if a.w <= 0 || a.h <= 0 {
+		return ""
+	}
+	bottom := a.bottom()
+	h := max(1, a.h-1-len(bottom))
+	// screens render exactly their size (fit); the bars are built to the
+	// width, so the parts are joined as they are
+	body := a.screens[a.active].View()
+	out := fit(a.tabBar(), a.w, 1) + "\n" + body + "\n" + fit(strings.Join(bottom, "\n"), a.w, a.h-1-h)
+	return out
+}
+
+// View implements tea.Model.
+func (a *App) View() tea.View {
+	v := tea.NewView(a.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "kagen · " + a.ctx.Bench.Source.Name
+	return v
+}
+
+// wrapText breaks s into lines of at most w cells.
+func wrapText(s string, w int) []string {
+	if w < 10 {
+		w = 10
+	}
+	return strings.Split(lipgloss.Wrap(s, w, " "), "\n")
+}

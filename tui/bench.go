@@ -1,0 +1,260 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"sync"
+
+	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/demo"
+	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/profile"
+	"github.com/kagen-ai/kagen/replay"
+)
+
+// Source says where the workbench's model and traces come from.
+type Source struct {
+	// Name is the model's display name ("har.onnx").
+	Name string
+	// ModelPath is the model file; ModelBytes, if set, is the model itself
+	// (the embedded demo) and ModelPath is then empty.
+	ModelPath  string
+	ModelBytes []byte
+	// Demo names the demo task when the source is the built-in demo.
+	Demo string
+	// Traces are the recorded traces, replayed one after the other.
+	Traces []TraceRef
+}
+
+// TraceRef is one trace: a file or folder on disk, or in FS.
+type TraceRef struct {
+	// Name is shown to the user.
+	Name string
+	// FS, if not nil, holds Path (the embedded demo); else Path is a path
+	// on disk.
+	FS   fs.FS
+	Path string
+}
+
+// Open opens the trace through spec's front-end.
+func (t TraceRef) Open(spec *replay.Spec) (replay.Source, error) {
+	if t.FS != nil {
+		return replay.OpenFS(t.FS, t.Path, spec, replay.Options{})
+	}
+	return replay.Open(t.Path, spec, replay.Options{})
+}
+
+// DemoSource returns the built-in demo task of that name ("" for the
+// first).
+func DemoSource(name string) (Source, error) {
+	tasks := demo.Tasks()
+	if len(tasks) == 0 {
+		return Source{}, errors.New("this build has no embedded demo")
+	}
+	var names []string
+	for _, t := range tasks {
+		names = append(names, t.Name)
+		if name == "" || t.Name == name {
+			return Source{Name: t.ModelName, ModelBytes: t.Model, Demo: t.Name,
+				Traces: []TraceRef{{Name: t.Trace, FS: t.Traces, Path: t.Trace}}}, nil
+		}
+	}
+	return Source{}, fmt.Errorf("no demo %q (have %v)", name, names)
+}
+
+// FileSource returns the source of a model file and trace paths.
+func FileSource(model string, traces []string) Source {
+	s := Source{Name: filepath.Base(model), ModelPath: model}
+	for _, t := range traces {
+		s.Traces = append(s.Traces, TraceRef{Name: t, Path: t})
+	}
+	return s
+}
+
+// Bench is the workbench state the screens share: the model, its
+// front-end and traces, the current configuration, the tuned Pareto set
+// and the policy being built. Its fields are changed only on the UI
+// goroutine; jobs read the immutable parts (Model, Approx, Spec, Traces)
+// and use the methods marked safe for concurrent use.
+type Bench struct {
+	Source Source
+	// Model, Approx and Spec are nil when the model could not be loaded
+	// (LoadErr says why).
+	Model   *engine.Model
+	Approx  *approx.Approximator
+	Spec    *replay.Spec
+	Nodes   []engine.NodeInfo
+	LoadErr error
+
+	// Device is the energy profile used for every energy figure.
+	Device *profile.Device
+
+	// Config is the configuration the Knobs screen edits.
+	Config approx.Config
+
+	// Pareto is the tuned set (nil before a tune or a loaded pareto.json);
+	// Validated every configuration the tune validated (the scatter).
+	Pareto    *policy.Pareto
+	Validated []profile.Candidate
+	// Selected is the configuration text of the point chosen on the
+	// Pareto screen ("" if none).
+	Selected string
+
+	// Controller is the controller of the policy being built.
+	Controller policy.Params
+	// PolicyPath is where the policy is saved; SavedPath the file last
+	// written and SavedCommand the command that runs it.
+	PolicyPath   string
+	SavedPath    string
+	SavedCommand string
+
+	// Dirty is set by any change not yet in a saved policy file.
+	Dirty bool
+
+	selMu sync.Mutex
+	sels  map[string]*approx.Selector
+
+	dataMu sync.Mutex
+	data   *profile.Dataset
+}
+
+// Ready reports whether a model is loaded.
+func (b *Bench) Ready() bool { return b.Model != nil }
+
+// loadBench loads the model of src. A model that fails to load gives a
+// Bench with LoadErr set, so that the workbench still opens and shows it.
+func loadBench(src Source, device string) *Bench {
+	b := &Bench{Source: src, sels: map[string]*approx.Selector{}, PolicyPath: "policy.json"}
+	b.Controller = policy.Params{Name: policy.State}
+	if c, err := b.Controller.WithDefaults(); err == nil {
+		b.Controller = c
+	}
+	if device == "" {
+		device = "phone-big"
+	}
+	dev, err := profile.LookupDevice(device)
+	if err != nil {
+		b.LoadErr = err
+		devs := profile.Devices()
+		dev = &devs[0]
+	}
+	b.Device = dev
+	if b.LoadErr != nil {
+		return b
+	}
+	var m *engine.Model
+	if src.ModelBytes != nil {
+		m, err = engine.LoadBytes(src.ModelBytes, engine.Options{Name: src.Name})
+	} else {
+		m, err = engine.LoadFile(src.ModelPath, engine.Options{})
+	}
+	if err != nil {
+		b.LoadErr = err
+		return b
+	}
+	spec, err := replay.SpecFromModel(m)
+	if err != nil {
+		b.LoadErr = fmt.Errorf("%s: %w", src.Name, err)
+		return b
+	}
+	if len(src.Traces) == 0 {
+		b.LoadErr = fmt.Errorf("no traces given: kagen open %s TRACE...", src.Name)
+	}
+	b.Model, b.Spec, b.Nodes = m, spec, m.Nodes()
+	b.Approx = approx.New(m)
+	b.Config = b.Approx.NewConfig()
+	return b
+}
+
+// Selector returns the prepared selector of cfg; nil for the exact
+// configuration (the engine then runs its own kernels). It is safe for
+// concurrent use and caches by configuration.
+func (b *Bench) Selector(cfg approx.Config) (engine.Selector, error) {
+	if cfg.IsExact() {
+		return nil, nil
+	}
+	key := b.Approx.Text(cfg)
+	b.selMu.Lock()
+	defer b.selMu.Unlock()
+	if s, ok := b.sels[key]; ok {
+		return s, nil
+	}
+	s, err := b.Approx.Prepare(cfg)
+	if err != nil {
+		return nil, err
+	}
+	b.sels[key] = s
+	return s, nil
+}
+
+// Dataset returns every labelled window of the traces, loading them on
+// first use. It is safe for concurrent use; call it from a job.
+func (b *Bench) Dataset() (*profile.Dataset, error) {
+	b.dataMu.Lock()
+	defer b.dataMu.Unlock()
+	if b.data != nil {
+		return b.data, nil
+	}
+	d := &profile.Dataset{Shape: b.Spec.InputShape()}
+	for _, t := range b.Source.Traces {
+		src, err := t.Open(b.Spec)
+		if err != nil {
+			return nil, err
+		}
+		for {
+			x := make([]float32, b.Spec.InputSize())
+			w, err := src.Next(x)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				src.Close()
+				return nil, err
+			}
+			if y := b.Spec.ClassIndex(w.Label); y >= 0 {
+				d.X, d.Y, d.Files = append(d.X, x), append(d.Y, y), append(d.Files, w.File)
+			}
+		}
+		src.Close()
+	}
+	if d.Len() == 0 {
+		return nil, fmt.Errorf("the traces hold no window labelled with one of the model's classes %v", b.Spec.Classes)
+	}
+	b.data = d
+	return d, nil
+}
+
+// Hop returns the seconds between window starts: the real-time period of
+// one inference.
+func (b *Bench) Hop() float64 {
+	if b.Spec == nil || b.Spec.SampleRate <= 0 {
+		return 1
+	}
+	return float64(b.Spec.Hop) / float64(b.Spec.SampleRate)
+}
+
+// ConfigText is the current configuration's text form.
+func (b *Bench) ConfigText() string {
+	if b.Approx == nil {
+		return "-"
+	}
+	return b.Approx.Text(b.Config)
+}
+
+// Levels returns the levels controllers move between: the tuned Pareto
+// levels, or before a tune the exact level and the Knobs configuration
+// (untuned: speedup 1 and no calibrated statistics).
+func (b *Bench) Levels() (levels []policy.Level, tuned bool) {
+	if b.Pareto != nil {
+		return b.Pareto.Configs, true
+	}
+	levels = []policy.Level{{Level: 0, Config: "exact", Speedup: 1}}
+	if b.Approx != nil && !b.Config.IsExact() {
+		levels = append(levels, policy.Level{Level: 1, Config: b.Approx.Text(b.Config), Speedup: 1})
+	}
+	return levels, false
+}

@@ -1,0 +1,103 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+func nsDuration(ns int64) time.Duration { return time.Duration(ns) }
+
+// fmtEnergy formats joules with an SI prefix: "5.74 µJ".
+func fmtEnergy(j float64) string {
+	a := math.Abs(j)
+	switch {
+	case j == 0:
+		return "0 J"
+	case a >= 1:
+		return fmt.Sprintf("%.3g J", j)
+	case a >= 1e-3:
+		return fmt.Sprintf("%.3g mJ", j*1e3)
+	case a >= 1e-6:
+		return fmt.Sprintf("%.3g µJ", j*1e6)
+	default:
+		return fmt.Sprintf("%.3g nJ", j*1e9)
+	}
+}
+
+// fmtTime formats nanoseconds: "1.91 µs".
+func fmtTime(ns float64) string {
+	switch {
+	case ns >= 1e9:
+		return fmt.Sprintf("%.3g s", ns/1e9)
+	case ns >= 1e6:
+		return fmt.Sprintf("%.3g ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.3g µs", ns/1e3)
+	default:
+		return fmt.Sprintf("%.0f ns", ns)
+	}
+}
+
+// fmtMACs formats a count: "9.2k".
+func fmtCount(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.1fG", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 1e4:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	default:
+		return fmt.Sprint(n)
+	}
+}
+
+// pct formats a fraction as a percentage, "-" when not a number.
+func pct(f float64) string {
+	if math.IsNaN(f) {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*f)
+}
+
+// signedPP formats a difference of fractions in percentage points.
+func signedPP(d float64) string {
+	if math.IsNaN(d) {
+		return "-"
+	}
+	return fmt.Sprintf("%+.1f pp", 100*d)
+}
+
+// relChange formats b relative to a: "-24.6%".
+func relChange(a, b float64) string {
+	if !(a > 0) || math.IsNaN(b) {
+		return "-"
+	}
+	return fmt.Sprintf("%+.1f%%", 100*(b-a)/a)
+}
+
+func fmtShape(s []int) string {
+	p := make([]string, len(s))
+	for i, d := range s {
+		p[i] = fmt.Sprint(d)
+	}
+	return "[" + strings.Join(p, " ") + "]"
+}
+
+// fmtSeconds formats a trace time: "76.8 s".
+func fmtSeconds(s float64) string {
+	if s < 10 {
+		return trimFloat(math.Round(s*100)/100) + " s"
+	}
+	return fmt.Sprintf("%.1f s", s)
+}
+
+// plural formats a count and a noun: "1 level", "3 levels".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -1,0 +1,261 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/profile"
+)
+
+// fakeClock is a manual clock: Tick commands wait until Advance moves the
+// time past them. A fired tick counts as work in flight until the router
+// has handled it, so that a barrier after Advance waits for it.
+type fakeClock struct {
+	mu       sync.Mutex
+	now      time.Time
+	timers   []*fakeTimer
+	inflight *atomic.Int64
+}
+
+type fakeTimer struct {
+	at time.Time
+	ch chan struct{}
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func (c *fakeClock) counts() bool { return true }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Tick registers the timer when it is called (in Update), not when the
+// command runs, so that an Advance right after a barrier sees it.
+func (c *fakeClock) Tick(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
+	c.mu.Lock()
+	t := &fakeTimer{at: c.now.Add(d), ch: make(chan struct{})}
+	c.timers = append(c.timers, t)
+	c.mu.Unlock()
+	return func() tea.Msg {
+		<-t.ch
+		return fn(t.at)
+	}
+}
+
+// Advance moves the time by d and fires the timers due.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	keep := c.timers[:0]
+	for _, t := range c.timers {
+		if t.at.After(c.now) {
+			keep = append(keep, t)
+			continue
+		}
+		c.inflight.Add(1)
+		close(t.ch)
+	}
+	c.timers = keep
+}
+
+// modelLatency replaces measured step times by a model of them: 200 ns
+// plus 1 ns per MAC, divided by the knob's ideal speedup; views cost
+// nothing.
+type modelLatency struct{ a *approx.Approximator }
+
+func (m modelLatency) Adjust(cfg approx.Config, steps []int64) {
+	for _, n := range m.a.Nodes() {
+		if n.View {
+			steps[n.Step] = 0
+			continue
+		}
+		t := 200 + float64(n.MACs)
+		t /= cfg.Knob(n.Step).IdealSpeedup()
+		steps[n.Step] = int64(math.Round(t))
+	}
+}
+
+// fakeTuner returns a fixed Pareto set of the fixture model, reporting
+// progress on the way.
+type fakeTuner struct{}
+
+func (fakeTuner) Tune(ctx context.Context, b *Bench, s TuneSettings, progress func(TuneProgress)) (*TuneOutcome, error) {
+	for i := 0; i <= 4; i++ {
+		progress(TuneProgress{Phase: "profile", Done: i, Total: 4})
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e := func(us float64) float64 { return s.Device.InferenceEnergy(time.Duration(us * 1e3)) }
+	stats := func(c, w float64) policy.ConfidenceStats {
+		n := len(b.Spec.Classes)
+		cs := policy.ConfidenceStats{}
+		for k := 0; k < n; k++ {
+			cs.CorrectMean = append(cs.CorrectMean, c)
+			cs.WrongMean = append(cs.WrongMean, w)
+			cs.CorrectN = append(cs.CorrectN, 10)
+			cs.WrongN = append(cs.WrongN, 5)
+		}
+		return cs
+	}
+	par := &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: b.Model.SHA256(),
+		Device: policy.Fingerprint{GOOS: "linux", GOARCH: "amd64", CPU: "test", Features: []string{}, Kagen: profile.Version},
+		Meter:  s.Device.Name + " (modelled)", Objective: s.Objective, ExactAccuracy: 0.8, Classes: b.Spec.Classes, MaxLossPP: s.MaxLossPP,
+		Configs: []policy.Level{
+			{Level: 0, Config: "exact", Speedup: 1, Accuracy: 0.8, TimeUS: 9.5, EnergyJ: e(9.5), Confidence: stats(0.8, 0.5)},
+			{Level: 1, Config: "Conv_0=samp:2:1", Speedup: 1.6, QoSLossPP: 0.5, PredictedLossPP: 0.4, Accuracy: 0.795, TimeUS: 5.9, EnergyJ: e(5.9), Confidence: stats(0.75, 0.5)},
+			{Level: 2, Config: "Conv_0=samp:2:1,Gemm_4=red:0.5", Speedup: 1.9, QoSLossPP: 2, PredictedLossPP: 1.5, Accuracy: 0.78, TimeUS: 5, EnergyJ: e(5), Confidence: stats(0.7, 0.5)},
+		}}
+	validated := []profile.Candidate{
+		{Config: "Conv_0=perf-row:2:0", Speedup: 1.3, LossPP: 3, Accuracy: 0.77, TimeUS: 7.3, EnergyJ: e(7.3)},
+		{Config: "Conv_0=samp:3:0", Speedup: 1.4, LossPP: 1.2, Accuracy: 0.788, TimeUS: 6.8, EnergyJ: e(6.8)},
+		{Config: "Conv_0=samp:2:1", Speedup: 1.6, LossPP: 0.5, Accuracy: 0.795, TimeUS: 5.9, EnergyJ: e(5.9)},
+	}
+	return &TuneOutcome{Pareto: par, Validated: validated}, nil
+}
+
+// fixture is the source of the golden tests: a copy of the placeholder
+// demo model and one trace, so that the goldens do not follow the demo.
+func fixture() Source {
+	return FileSource("testdata/har.onnx", []string{"testdata/har/s18_02_sp.csv"})
+}
+
+// harness runs the workbench under teatest with a fake clock, modelled
+// latencies and the fake tuner.
+type harness struct {
+	t     *testing.T
+	tm    *teatest.TestModel
+	app   *App
+	clock *fakeClock
+}
+
+func newHarness(t *testing.T, src Source, w, h int, opts Options) *harness {
+	t.Helper()
+	clk := newFakeClock()
+	if opts.Clock == nil {
+		opts.Clock = clk
+	}
+	if opts.Tuner == nil {
+		opts.Tuner = fakeTuner{}
+	}
+	if opts.Batch == 0 {
+		opts.Batch = 8
+	}
+	if opts.PolicyPath == "" {
+		opts.PolicyPath = "policy.json"
+	}
+	app := New(src, opts)
+	if app.ctx.Latency == nil && app.ctx.Bench.Ready() {
+		app.ctx.Latency = modelLatency{app.ctx.Bench.Approx}
+	}
+	clk.inflight = &app.ctx.inflight
+	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(w, h))
+	hs := &harness{t: t, tm: tm, app: app, clock: clk}
+	t.Cleanup(func() {
+		tm.Quit()
+		tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	})
+	return hs
+}
+
+// press sends keys (names as tea prints them: "right", "space", "q"),
+// settling after each so that the session is the same on every run.
+func (h *harness) press(keys ...string) string {
+	h.t.Helper()
+	var v string
+	for _, k := range keys {
+		h.tm.Send(keyMsg(k))
+		v = h.settle()
+	}
+	return v
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	}
+	r := []rune(k)
+	if len(r) != 1 {
+		panic("key " + k)
+	}
+	return tea.KeyPressMsg{Code: r[0], Text: k}
+}
+
+// settle waits until every job and fired tick has been handled and
+// returns the screen as plain text.
+func (h *harness) settle() string {
+	h.t.Helper()
+	return h.settleWithin(20 * time.Second)
+}
+
+func (h *harness) settleWithin(d time.Duration) string {
+	h.t.Helper()
+	reply := make(chan string, 1)
+	h.tm.Send(barrierMsg{reply: reply})
+	select {
+	case v := <-reply:
+		return ansi.Strip(v)
+	case <-time.After(d):
+		h.t.Fatalf("the workbench did not settle within %s", d)
+		return ""
+	}
+}
+
+// advance moves the fake clock and settles, n times.
+func (h *harness) advance(d time.Duration, n int) string {
+	var v string
+	for i := 0; i < n; i++ {
+		h.clock.Advance(d)
+		v = h.settle()
+	}
+	return v
+}
+
+// checkSize fails when the screen is not exactly w x h cells.
+func checkSize(t *testing.T, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Errorf("view has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if n := ansi.StringWidth(l); n > w {
+			t.Errorf("line %d is %d cells wide, more than %d: %q", i, n, w, l)
+		}
+	}
+}
+
+func sizeName(w, h int) string { return fmt.Sprintf("%dx%d", w, h) }

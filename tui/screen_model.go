@@ -1,0 +1,297 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// modelScreen shows the layer table (op, output shape, MACs, measured
+// time share, current knob) and the model's front-end.
+type modelScreen struct {
+	ctx  *Context
+	w, h int
+	keys modelKeys
+
+	cur, top int
+	rowY0    int
+
+	// measured time share per step, of the configuration measured
+	share     []float64
+	perInfNS  float64
+	measured  string // configuration text measured ("" before)
+	windows   int
+	busy      bool
+	stale     bool
+	focused   bool
+	player    *player
+	measureN  int
+	measuring string
+}
+
+type modelKeys struct {
+	Up, Down, Open, Measure key.Binding
+}
+
+func newModelScreen(ctx *Context) *modelScreen {
+	return &modelScreen{ctx: ctx, stale: true, measureN: 64, keys: modelKeys{
+		Up:      bind("↑/k", "up", "up", "k"),
+		Down:    bind("↓/j", "down", "down", "j"),
+		Open:    bind("enter", "knobs of layer", "enter"),
+		Measure: bind("r", "measure again", "r"),
+	}}
+}
+
+func (s *modelScreen) ID() ScreenID     { return ModelScreen }
+func (s *modelScreen) Title() string    { return "Model" }
+func (s *modelScreen) Init() tea.Cmd    { return nil }
+func (s *modelScreen) Capturing() bool  { return false }
+func (s *modelScreen) SetSize(w, h int) { s.w, s.h = w, h }
+func (s *modelScreen) Blur()            { s.focused = false }
+
+func (s *modelScreen) Keys() help.KeyMap {
+	k := s.keys
+	return keyMap{short: []key.Binding{k.Up, k.Down, k.Open, k.Measure}, full: [][]key.Binding{{k.Up, k.Down, k.Open, k.Measure}}}
+}
+
+func (s *modelScreen) Focus() tea.Cmd {
+	s.focused = true
+	if s.stale {
+		return s.measure()
+	}
+	return nil
+}
+
+// timingMsg is the result of a timing run.
+type timingMsg struct {
+	config  string
+	stepNS  []float64
+	windows int
+	err     error
+}
+
+// measure times the current configuration over a few windows, in a job.
+func (s *modelScreen) measure() tea.Cmd {
+	b := s.ctx.Bench
+	if s.busy || !b.Ready() || len(b.Source.Traces) == 0 {
+		return nil
+	}
+	if s.player == nil {
+		s.player = newPlayer(b, s.ctx.Latency)
+	}
+	s.busy, s.stale = true, false
+	p, cfg, n := s.player, b.Config, s.measureN
+	s.measuring = b.ConfigText()
+	text := s.measuring
+	return s.ctx.Job(ModelScreen, func() tea.Msg {
+		res := timingMsg{config: text, stepNS: make([]float64, b.Model.Steps())}
+		sel, err := b.Selector(cfg)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		for i := 0; i < n; i++ {
+			if _, err := p.next(); err != nil {
+				res.err = err
+				return res
+			}
+			if _, _, err := p.infer(cfg, sel); err != nil {
+				res.err = err
+				return res
+			}
+			if i == 0 {
+				continue // warm-up
+			}
+			for j, ns := range p.steps {
+				res.stepNS[j] += float64(ns)
+			}
+			res.windows++
+		}
+		return res
+	})
+}
+
+// selectLayerMsg asks the Knobs screen to select the layer at step.
+type selectLayerMsg struct{ step int }
+
+func (s *modelScreen) Update(msg tea.Msg) tea.Cmd {
+	n := len(s.ctx.Bench.Nodes)
+	switch msg := msg.(type) {
+	case timingMsg:
+		s.busy = false
+		if msg.err != nil {
+			return s.ctx.ShowError(fmt.Errorf("timing: %w", msg.err))
+		}
+		var total float64
+		for _, v := range msg.stepNS {
+			total += v
+		}
+		s.share = make([]float64, len(msg.stepNS))
+		for i, v := range msg.stepNS {
+			if total > 0 {
+				s.share[i] = v / total
+			}
+		}
+		s.measured, s.windows = msg.config, msg.windows
+		s.perInfNS = 0
+		if msg.windows > 0 {
+			s.perInfNS = total / float64(msg.windows)
+		}
+		if s.measured != s.ctx.Bench.ConfigText() && s.focused {
+			return s.measure()
+		}
+	case benchChangedMsg:
+		if msg.what == "config" {
+			s.stale = true
+			if s.focused {
+				return s.measure()
+			}
+		}
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, s.keys.Up):
+			s.cur = max(0, s.cur-1)
+		case key.Matches(msg, s.keys.Down):
+			s.cur = min(max(0, n-1), s.cur+1)
+		case key.Matches(msg, s.keys.Measure):
+			s.stale = true
+			return s.measure()
+		case key.Matches(msg, s.keys.Open):
+			if s.cur < n {
+				return tea.Batch(s.ctx.Send(KnobsScreen, selectLayerMsg{s.ctx.Bench.Nodes[s.cur].Step}), s.ctx.SwitchTo(KnobsScreen))
+			}
+		}
+	case tea.MouseClickMsg:
+		if i := msg.Y - s.rowY0 + s.top; msg.Y >= s.rowY0 && i >= 0 && i < n && i-s.top < s.tableRows() {
+			s.cur = i
+		}
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			s.cur = max(0, s.cur-1)
+		case tea.MouseWheelDown:
+			s.cur = min(max(0, n-1), s.cur+1)
+		}
+	}
+	return nil
+}
+
+// specLines describes the front-end and the model.
+func (s *modelScreen) specLines() []string {
+	st := s.ctx.Styles
+	b := s.ctx.Bench
+	sp := b.Spec
+	sr := float64(sp.SampleRate)
+	var lines []string
+	add := func(label, text string) {
+		for i, l := range wrapText(text, s.w-10) {
+			if i == 0 {
+				lines = append(lines, label+l)
+			} else {
+				lines = append(lines, strings.Repeat(" ", 10)+l)
+			}
+		}
+	}
+	add(st.Header.Render("Front-end "), fmt.Sprintf("%s · %s · %d Hz · window %d (%s) · hop %d (%s) · input %s",
+		sp.Task, sp.Features.Type, sp.SampleRate, sp.Window, fmtSeconds(float64(sp.Window)/sr), sp.Hop, fmtSeconds(float64(sp.Hop)/sr), fmtShape(sp.InputShape())))
+	if len(sp.Channels) > 0 {
+		add(st.Dim.Render("channels  "), strings.Join(sp.Channels, " "))
+	}
+	add(st.Dim.Render("classes   "), strings.Join(sp.Classes, " "))
+	m := b.Model
+	add(st.Dim.Render("model     "), fmt.Sprintf("%s · sha256 %s… · opset %d · %s params · %s MACs/inference",
+		b.Source.Name, m.SHA256()[:12], m.Opset(), fmtCount(int64(m.Params())), fmtCount(m.MACs())))
+	var traces []string
+	for _, t := range b.Source.Traces {
+		traces = append(traces, t.Name)
+	}
+	add(st.Dim.Render("traces    "), strings.Join(traces, " "))
+	var time string
+	switch {
+	case s.measured == "" && s.busy:
+		time = "measuring…"
+	case s.measured == "":
+		time = "not measured yet"
+	default:
+		time = fmt.Sprintf("%s per inference over %d windows (this machine) · config %s", fmtTime(s.perInfNS), s.windows, s.measured)
+		if s.busy {
+			time += " · measuring again…"
+		}
+	}
+	add(st.Dim.Render("time      "), time)
+	return lines
+}
+
+func (s *modelScreen) tableRows() int {
+	return max(1, s.h-len(s.specLines())-2)
+}
+
+func (s *modelScreen) View() string {
+	st := s.ctx.Styles
+	b := s.ctx.Bench
+	if !b.Ready() {
+		return fit(st.Dim.Render("No model loaded (see the error panel). Run kagen open MODEL TRACE..."), s.w, s.h)
+	}
+	spec := s.specLines()
+	rows := s.tableRows()
+	if s.cur < s.top {
+		s.top = s.cur
+	}
+	if s.cur >= s.top+rows {
+		s.top = s.cur - rows + 1
+	}
+	// columns: # node op shape MACs share knob
+	knobW := max(8, s.w-(3+1+16+1+16+1+11+1+7+1+14+1))
+	hdr := fmt.Sprintf("%3s %s %s %s %s %s %s", "#", pad("node", 16), pad("op", 16), pad("output", 11), padLeft("MACs", 7), pad("  time share", 14), "knob")
+	lines := []string{st.Header.Render(cut(hdr, s.w))}
+	s.rowY0 = 1
+	for i := s.top; i < len(b.Nodes) && i < s.top+rows; i++ {
+		n := b.Nodes[i]
+		op := n.Op
+		if n.Fused != "" {
+			op += "+" + n.Fused
+		}
+		if n.View {
+			op += " (view)"
+		}
+		macs := ""
+		if n.MACs > 0 {
+			macs = fmtCount(n.MACs)
+		}
+		share := ""
+		if s.share != nil && n.Step < len(s.share) && !n.View {
+			share = fmt.Sprintf("%5.1f%% %s", 100*s.share[n.Step], bar(s.share[n.Step], 6))
+		}
+		k := b.Config.Knob(n.Step)
+		knob := "-"
+		if len(b.Approx.Applicable(n.Step)) > 1 {
+			knob = k.String()
+		}
+		row := fmt.Sprintf("%3d %s %s %s %s %s ", n.Step, pad(n.Name, 16), pad(op, 16), pad(fmtShape(n.Shape), 11), padLeft(macs, 7), pad(" "+share, 14))
+		knob = cut(knob, knobW)
+		switch {
+		case i == s.cur:
+			row = st.Selected.Render(pad(row+knob, s.w))
+		case knob == "-":
+			row += st.Dim.Render(knob)
+		case !k.IsExact():
+			row += st.Accent.Render(knob)
+		default:
+			row += knob
+		}
+		lines = append(lines, row)
+	}
+	lines = append(lines, "")
+	lines = append(lines, spec...)
+	return fit(strings.Join(lines, "\n"), s.w, s.h)
+}
+
+// bar draws a fraction as w cells.
+func bar(f float64, w int) string {
+	n := int(f*float64(w) + 0.5)
+	n = clampInt(n, 0, w)
+	return strings.Repeat("█", n) + strings.Repeat("░", w-n)
+}

@@ -1,0 +1,426 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/profile"
+)
+
+// policyScreen edits the controller, the accuracy floor, the energy
+// budget and the device profile, and saves the policy file.
+type policyScreen struct {
+	ctx  *Context
+	w, h int
+	keys policyKeys
+
+	field   int
+	editing bool
+	path    textinput.Model
+	saving  bool
+	saved   string // message after the last save
+	rowY0   int
+}
+
+type policyKeys struct {
+	Up, Down, Left, Right, Edit, Save, Cancel key.Binding
+}
+
+func newPolicyScreen(ctx *Context) *policyScreen {
+	s := &policyScreen{ctx: ctx}
+	s.keys = policyKeys{
+		Up:     bind("↑/k", "field up", "up", "k"),
+		Down:   bind("↓/j", "field down", "down", "j"),
+		Left:   bind("←/h", "change", "left", "h"),
+		Right:  bind("→/l", "change", "right", "l"),
+		Edit:   bind("enter", "edit file name", "enter"),
+		Save:   bind("s", "save policy", "s", "ctrl+s"),
+		Cancel: bind("esc", "stop editing", "esc"),
+	}
+	s.path = textinput.New()
+	s.path.Prompt = ""
+	s.path.CharLimit = 4096
+	s.path.SetValue(ctx.Bench.PolicyPath)
+	return s
+}
+
+func (s *policyScreen) ID() ScreenID    { return PolicyScreen }
+func (s *policyScreen) Title() string   { return "Policy" }
+func (s *policyScreen) Init() tea.Cmd   { return nil }
+func (s *policyScreen) Capturing() bool { return s.editing }
+func (s *policyScreen) Focus() tea.Cmd  { return nil }
+func (s *policyScreen) Blur() {
+	if s.editing {
+		s.commitPath()
+	}
+}
+
+func (s *policyScreen) SetSize(w, h int) {
+	s.w, s.h = w, h
+	s.path.SetWidth(max(10, w-24))
+}
+
+func (s *policyScreen) Keys() help.KeyMap {
+	k := s.keys
+	if s.editing {
+		return keyMap{short: []key.Binding{bind("enter", "done", "enter"), k.Cancel}, full: [][]key.Binding{{k.Cancel}}}
+	}
+	return keyMap{short: []key.Binding{k.Up, k.Down, k.Left, k.Right, k.Edit, k.Save},
+		full: [][]key.Binding{{k.Up, k.Down, k.Left, k.Right}, {k.Edit, k.Save}}}
+}
+
+// field kinds
+const (
+	fieldController = "controller"
+	fieldDevice     = "device"
+	fieldFile       = "file"
+)
+
+// fields lists the rows of the form: the controller, its parameters, the
+// device and the file.
+func (s *policyScreen) fields() []string {
+	out := []string{fieldController}
+	levels, _ := s.ctx.Bench.Levels()
+	for _, p := range editableParams(s.ctx.Bench.Controller, len(levels)) {
+		out = append(out, "param:"+p.name)
+	}
+	return append(out, fieldDevice, fieldFile)
+}
+
+type policySavedMsg struct {
+	path, checksum, model string
+	err                   error
+}
+
+func (s *policyScreen) Update(msg tea.Msg) tea.Cmd {
+	b := s.ctx.Bench
+	switch msg := msg.(type) {
+	case policySavedMsg:
+		s.saving = false
+		if msg.err != nil {
+			s.saved = ""
+			return s.ctx.ShowError(fmt.Errorf("save policy: %w", msg.err))
+		}
+		b.SavedPath = msg.path
+		b.Dirty = false
+		b.SavedCommand = runCommand(b, msg.path, msg.model)
+		s.saved = fmt.Sprintf("wrote %s (%s)", msg.path, shortSum(msg.checksum))
+		if msg.model != "" {
+			s.saved += fmt.Sprintf(" and the demo model %s", msg.model)
+		}
+		return tea.Batch(s.ctx.Notice("policy saved"), s.ctx.Changed("saved"))
+	case benchChangedMsg:
+		s.field = clampInt(s.field, 0, len(s.fields())-1)
+	case tea.KeyPressMsg:
+		if s.editing {
+			switch msg.String() {
+			case "enter":
+				s.commitPath()
+				return nil
+			case "esc":
+				s.editing = false
+				s.path.SetValue(b.PolicyPath)
+				s.path.Blur()
+				return nil
+			}
+			var cmd tea.Cmd
+			s.path, cmd = s.path.Update(msg)
+			return cmd
+		}
+		return s.key(msg)
+	case tea.MouseClickMsg:
+		if i := msg.Y - s.rowY0; i >= 0 && i < len(s.fields()) {
+			s.field = i
+		}
+	default:
+		if s.editing {
+			var cmd tea.Cmd
+			s.path, cmd = s.path.Update(msg)
+			return cmd
+		}
+	}
+	return nil
+}
+
+func (s *policyScreen) commitPath() {
+	b := s.ctx.Bench
+	s.editing = false
+	s.path.Blur()
+	v := strings.TrimSpace(s.path.Value())
+	if v == "" {
+		v = "policy.json"
+	}
+	if v != b.PolicyPath {
+		b.PolicyPath = v
+		b.Dirty = true
+	}
+	s.path.SetValue(v)
+}
+
+func (s *policyScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := s.keys
+	fs := s.fields()
+	switch {
+	case key.Matches(msg, k.Up):
+		s.field = max(0, s.field-1)
+	case key.Matches(msg, k.Down):
+		s.field = min(len(fs)-1, s.field+1)
+	case key.Matches(msg, k.Left), key.Matches(msg, k.Right):
+		d := 1
+		if key.Matches(msg, k.Left) {
+			d = -1
+		}
+		return s.change(fs[s.field], d)
+	case key.Matches(msg, k.Edit):
+		if fs[s.field] == fieldFile {
+			s.editing = true
+			s.path.CursorEnd()
+			return s.path.Focus()
+		}
+		return s.change(fs[s.field], 1)
+	case key.Matches(msg, k.Save):
+		return s.save()
+	}
+	return nil
+}
+
+// change moves a field by one notch.
+func (s *policyScreen) change(field string, d int) tea.Cmd {
+	b := s.ctx.Bench
+	levels, _ := b.Levels()
+	switch {
+	case field == fieldController:
+		names := controllerNames()
+		i := 0
+		for j, n := range names {
+			if n == b.Controller.Name {
+				i = j
+			}
+		}
+		b.Controller = withController(b.Controller, names[(i+d+len(names))%len(names)], b)
+		b.Dirty = true
+		return s.ctx.Changed("controller")
+	case field == fieldDevice:
+		devs := profile.Devices()
+		i := 0
+		for j, dv := range devs {
+			if dv.Name == b.Device.Name {
+				i = j
+			}
+		}
+		dv := devs[(i+d+len(devs))%len(devs)]
+		b.Device = &dv
+		b.Dirty = true
+		return s.ctx.Changed("device")
+	case field == fieldFile:
+		s.editing = true
+		return s.path.Focus()
+	case strings.HasPrefix(field, "param:"):
+		name := strings.TrimPrefix(field, "param:")
+		for _, p := range editableParams(b.Controller, len(levels)) {
+			if p.name == name {
+				q := b.Controller
+				p.step(&q, d)
+				b.Controller = q
+				b.Dirty = true
+				return s.ctx.Changed("controller")
+			}
+		}
+	}
+	return nil
+}
+
+// save writes the policy in a job.
+func (s *policyScreen) save() tea.Cmd {
+	b := s.ctx.Bench
+	if s.saving || !b.Ready() {
+		return nil
+	}
+	if b.Pareto == nil {
+		return s.ctx.ShowError(errUntuned)
+	}
+	pol, _, err := buildPolicy(b)
+	if err != nil {
+		return s.ctx.ShowError(fmt.Errorf("policy: %w", err))
+	}
+	s.saving = true
+	path := b.PolicyPath
+	demoBytes, demoName := b.Source.ModelBytes, b.Source.Name
+	return s.ctx.Job(PolicyScreen, func() tea.Msg {
+		abs, sum, err := savePolicy(b, pol, path)
+		if err != nil {
+			return policySavedMsg{err: err}
+		}
+		res := policySavedMsg{path: abs, checksum: sum}
+		if demoBytes != nil {
+			// the embedded demo model has no file: put it beside the
+			// policy so that the command shown runs as it is
+			mp := filepath.Join(filepath.Dir(abs), demoName)
+			if old, err := os.ReadFile(mp); err == nil {
+				if string(old) == string(demoBytes) {
+					res.model = mp
+				}
+			} else if profile.WriteFileAtomic(mp, demoBytes) == nil && os.Chmod(mp, 0o644) == nil {
+				res.model = mp
+			}
+		}
+		return res
+	})
+}
+
+// runCommand is the command line that runs a saved policy on a device.
+func runCommand(b *Bench, policyPath, demoModel string) string {
+	model := b.Source.ModelPath
+	if demoModel != "" {
+		model = demoModel
+	}
+	if model == "" {
+		model = b.Source.Name
+	}
+	input := "TRACE"
+	if b.Spec != nil && b.Spec.Task == "kws" {
+		input = "AUDIO.raw"
+	} else {
+		input = "TRACE.csv"
+	}
+	return fmt.Sprintf("kagen run --model %s --policy %s --input %s", shellQuote(model), shellQuote(policyPath), input)
+}
+
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t'\"$`\\!*?[]{}()<>|&;#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func shortSum(sum string) string {
+	if len(sum) > 19 {
+		return sum[:19] + "…"
+	}
+	return sum
+}
+
+func (s *policyScreen) View() string {
+	st := s.ctx.Styles
+	b := s.ctx.Bench
+	if !b.Ready() {
+		return fit(st.Dim.Render("No model loaded (see the error panel)."), s.w, s.h)
+	}
+	levels, tuned := b.Levels()
+	var lines []string
+	src := "untuned: tune on the Pareto screen first"
+	if tuned {
+		src = fmt.Sprintf("%s from the Pareto set (%s, objective %s)", plural(len(levels), "level"), b.Pareto.Meter, b.Pareto.Objective)
+	}
+	lines = append(lines, st.Header.Render("Policy ")+st.Dim.Render(src))
+	s.rowY0 = len(lines)
+	ps := editableParams(b.Controller, len(levels))
+	row := func(i int, name, value, note string) string {
+		marker := "  "
+		if i == s.field {
+			marker = "▸ "
+			value = st.Selected.Render(value)
+		}
+		return marker + pad(name, 18) + value + " " + st.Dim.Render(note)
+	}
+	i := 0
+	lines = append(lines, row(i, "controller", "◀ "+b.Controller.Name+" ▶", controllerNote(b.Controller.Name)))
+	i++
+	for _, p := range ps {
+		note := ""
+		switch p.name {
+		case "floor":
+			if b.Controller.Floor != nil {
+				note = fmt.Sprintf("never above level %d; exact after a hard input", floorLevel(levels, b.Controller))
+			} else {
+				note = "no accuracy floor"
+			}
+		case "energy":
+			if e := levels[0].EnergyJ; e > 0 && b.Controller.Budget != nil {
+				note = fmt.Sprintf("mean per inference, %.0f%% of exact", 100*b.Controller.Budget.EnergyJ/e)
+			}
+		case "level":
+			if b.Controller.Static != nil && b.Controller.Static.Level < len(levels) {
+				note = cut(levels[b.Controller.Static.Level].Config, max(10, s.w-40))
+			}
+		}
+		lines = append(lines, row(i, "  "+p.name, p.value, note))
+		i++
+	}
+	lines = append(lines, row(i, "device profile", "◀ "+b.Device.Name+" ▶", cut(b.Device.Description, max(10, s.w-44))))
+	i++
+	file := s.path.View()
+	if !s.editing {
+		file = b.PolicyPath
+	}
+	fileNote := "enter to edit"
+	if s.editing {
+		fileNote = "enter to keep, esc to cancel"
+	}
+	lines = append(lines, row(i, "file", file, fileNote))
+	lines = append(lines, "")
+
+	// levels
+	lines = append(lines, st.Header.Render("Levels")+st.Dim.Render(fmt.Sprintf("  (%s)", map[bool]string{true: "calibrated", false: "untuned"}[tuned])))
+	fl := floorLevel(levels, b.Controller)
+	maxLv := max(1, s.h-len(lines)-5)
+	for j, l := range levels {
+		if j >= maxLv {
+			lines = append(lines, st.Dim.Render(fmt.Sprintf("  … %d more", len(levels)-j)))
+			break
+		}
+		mark := " "
+		if j > fl {
+			mark = st.Dim.Render("×")
+		}
+		lines = append(lines, fmt.Sprintf("%s %2d %6.2fx %+6.2f pp %7s  %s", mark, j, l.Speedup, l.QoSLossPP, pct(l.Accuracy), cut(l.Config, max(10, s.w-34))))
+	}
+	lines = append(lines, "")
+	switch {
+	case s.saving:
+		lines = append(lines, st.Dim.Render("saving…"))
+	case s.saved != "" && !b.Dirty:
+		lines = append(lines, st.Notice.Render(cut("✓ "+s.saved, s.w)))
+		for i, l := range wrapText(b.SavedCommand, s.w-8) {
+			label := "run it: "
+			if i > 0 {
+				label = "        "
+			}
+			lines = append(lines, st.Dim.Render(label)+l)
+		}
+	case s.saved != "":
+		lines = append(lines, st.Warn.Render(cut("changed since: "+s.saved, s.w)))
+		lines = append(lines, st.Dim.Render("s saves again"))
+	case !tuned:
+		lines = append(lines, st.Warn.Render(cut(errUntuned.Error(), s.w)))
+	default:
+		lines = append(lines, st.Dim.Render(fmt.Sprintf("s validates and writes %s atomically", b.PolicyPath)))
+	}
+	return fit(strings.Join(lines, "\n"), s.w, s.h)
+}
+
+func controllerNote(name string) string {
+	switch name {
+	case policy.Static:
+		return "one fixed level"
+	case policy.Naive:
+		return "class changed: less; unchanged: more"
+	case policy.State:
+		return "last N predictions vote"
+	case policy.Kalman:
+		return "Kalman filter on class stability"
+	case policy.Confidence:
+		return "calibrated confidence thresholds"
+	case policy.Budget:
+		return "PI control of mean energy per inference"
+	}
+	return ""
+}

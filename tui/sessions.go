@@ -1,0 +1,123 @@
+package tui
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/profile"
+	"github.com/kagen-ai/kagen/sessions"
+)
+
+// demoPrefix marks the model path of a session on the built-in demo.
+const demoPrefix = "demo:"
+
+// SessionStore autosaves the workbench into a saved session through the
+// session's lease, so that no other workbench edits it meanwhile.
+type SessionStore struct {
+	lease *sessions.Lease
+	notes string
+}
+
+// NewSessionStore saves through lease; notes are kept as they are (the
+// workbench has no notes editor yet).
+func NewSessionStore(lease *sessions.Lease, notes string) *SessionStore {
+	return &SessionStore{lease: lease, notes: notes}
+}
+
+// Save implements Store.
+func (s *SessionStore) Save(snap Snapshot) error {
+	ss, err := toSession(s.lease.Name(), snap)
+	if err != nil {
+		return err
+	}
+	ss.Notes = s.notes
+	return s.lease.Save(ss)
+}
+
+// workbenchBlob is what the workbench keeps in a session's policy blob:
+// the controller being built and the choices around it. (The Pareto blob
+// holds the Pareto set in the pareto.json format.)
+type workbenchBlob struct {
+	Controller policy.Params       `json:"controller"`
+	Device     string              `json:"device"`
+	PolicyPath string              `json:"policy_path"`
+	SavedPath  string              `json:"saved_path,omitempty"`
+	Selected   string              `json:"selected,omitempty"`
+	Validated  []profile.Candidate `json:"validated,omitempty"`
+}
+
+// toSession converts a snapshot into a session; paths are made absolute
+// so that the session resumes from any directory.
+func toSession(name string, snap Snapshot) (*sessions.Session, error) {
+	ss := &sessions.Session{Name: name, ModelSHA256: snap.ModelSHA256, Config: snap.Config, Notes: snap.Notes}
+	if ss.Config == "exact" {
+		ss.Config = ""
+	}
+	if snap.Demo != "" {
+		ss.ModelPath = demoPrefix + snap.Demo
+		ss.Traces = snap.Traces
+	} else {
+		ss.ModelPath = absPath(snap.Model)
+		for _, t := range snap.Traces {
+			ss.Traces = append(ss.Traces, absPath(t))
+		}
+	}
+	var err error
+	if snap.Pareto != nil {
+		if ss.Pareto, err = json.Marshal(snap.Pareto); err != nil {
+			return nil, err
+		}
+	}
+	wb := workbenchBlob{Controller: snap.Controller, Device: snap.Device, PolicyPath: absPath(snap.PolicyPath),
+		SavedPath: snap.SavedPath, Selected: snap.Selected, Validated: snap.Validated}
+	if ss.Policy, err = json.Marshal(wb); err != nil {
+		return nil, err
+	}
+	return ss, nil
+}
+
+func absPath(p string) string {
+	if p == "" {
+		return p
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// SessionSource returns the source of a saved session and the state to
+// resume (Options.Resume).
+func SessionSource(ss *sessions.Session) (Source, *Snapshot, error) {
+	snap := &Snapshot{ModelSHA256: ss.ModelSHA256, Traces: ss.Traces, Config: ss.Config, Notes: ss.Notes}
+	var src Source
+	if demo, ok := strings.CutPrefix(ss.ModelPath, demoPrefix); ok {
+		var err error
+		if src, err = DemoSource(demo); err != nil {
+			return Source{}, nil, fmt.Errorf("session %s: %w", ss.Name, err)
+		}
+		snap.Demo = demo
+	} else {
+		src = FileSource(ss.ModelPath, ss.Traces)
+		snap.Model = ss.ModelPath
+	}
+	if len(ss.Pareto) > 0 {
+		var p policy.Pareto
+		if err := json.Unmarshal(ss.Pareto, &p); err != nil {
+			return Source{}, nil, fmt.Errorf("session %s: Pareto set: %w", ss.Name, err)
+		}
+		snap.Pareto = &p
+	}
+	if len(ss.Policy) > 0 {
+		var wb workbenchBlob
+		if err := json.Unmarshal(ss.Policy, &wb); err != nil {
+			return Source{}, nil, fmt.Errorf("session %s: workbench state: %w", ss.Name, err)
+		}
+		snap.Controller, snap.Device, snap.PolicyPath = wb.Controller, wb.Device, wb.PolicyPath
+		snap.SavedPath, snap.Selected, snap.Validated = wb.SavedPath, wb.Selected, wb.Validated
+	}
+	return src, snap, nil
+}
