@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,6 +18,7 @@ import (
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/profile"
+	"github.com/kagen-ai/kagen/profile/dist"
 	"github.com/kagen-ai/kagen/replay"
 )
 
@@ -81,6 +86,114 @@ func (p *progressPrinter) done() {
 	}
 }
 
+// distFlags are the flags of kagen profile and kagen tune that say where
+// trials run (docs/distributed.md).
+type distFlags struct {
+	url         *string
+	workers     *int
+	deviceClass *string
+	shard       *int
+	ackWait     *time.Duration
+}
+
+func addDistFlags(fs *flag.FlagSet) *distFlags {
+	return &distFlags{
+		url:         fs.String("nats", "", "run trials on the workers of this NATS cluster (URL) instead of an embedded server"),
+		workers:     fs.Int("workers", -1, "in-process workers (default 2 with the embedded server, 0 with --nats; 0 without --nats: no NATS at all)"),
+		deviceClass: fs.String("device-class", "", "device class whose workers measure latency (default this machine's)"),
+		shard:       fs.Int("shard-windows", 64, "windows per data shard, the unit of a QoS trial"),
+		ackWait:     fs.Duration("ack-wait", 30*time.Second, "redeliver a trial whose worker shows no sign of life for this long"),
+	}
+}
+
+// distPool runs trials on NATS JetStream: an embedded server with
+// in-process workers by default, or the workers of --nats. It is nil when
+// the trials run in-process without NATS (--workers 0 without --nats).
+type distPool struct {
+	*dist.Pool
+}
+
+// start starts the pool for the model file at path, whose loaded form a
+// holds.
+func (d *distFlags) start(ctx context.Context, path string, a *approx.Approximator, stderr io.Writer) (*distPool, error) {
+	workers := *d.workers
+	if workers < 0 {
+		workers = 2
+		if *d.url != "" {
+			workers = 0
+		}
+	}
+	if workers == 0 && *d.url == "" {
+		return nil, nil
+	}
+	if *d.url == "" && *d.deviceClass != "" && *d.deviceClass != profile.DeviceClass(profile.ThisDevice()) {
+		return nil, usageError{"--device-class names another device: it needs --nats and workers of that class"}
+	}
+	if *d.shard < 1 {
+		return nil, usageError{"--shard-windows must be at least 1"}
+	}
+	model, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if h := sha256.Sum256(model); hex.EncodeToString(h[:]) != a.Model().SHA256() {
+		return nil, fmt.Errorf("%s changed while it was loaded", path)
+	}
+	cfg := dist.Config{URL: *d.url, AckWait: *d.ackWait, Name: "kagen coordinator"}
+	if *d.url != "" {
+		logger := log.New(stderr, "", log.LstdFlags)
+		cfg.Logf = logger.Printf
+	}
+	p, err := dist.NewPool(ctx, cfg, model, workers, dist.WorkerOptions{Name: "local"}, dist.CoordinatorOptions{ShardWindows: *d.shard, DeviceClass: *d.deviceClass})
+	if err != nil {
+		return nil, err
+	}
+	if *d.url != "" {
+		ws, err := p.Cluster.Workers(ctx)
+		if err == nil {
+			n := 0
+			for _, w := range ws {
+				if w.Class == p.DeviceClass() {
+					n++
+				}
+			}
+			fmt.Fprintf(stderr, "coordinating on %s: %d workers alive, %d of device class %s\n", *d.url, len(ws), n, p.DeviceClass())
+		}
+	}
+	return &distPool{p}, nil
+}
+
+// profile profiles on the pool, or locally when there is none.
+func (p *distPool) profile(ctx context.Context, a *approx.Approximator, d *profile.Dataset, opts profile.Options) (*profile.Profile, error) {
+	if p == nil {
+		return profile.Run(ctx, a, d, opts)
+	}
+	return p.Profile(ctx, a, d, opts)
+}
+
+// tune tunes on the pool, or locally when there is none.
+func (p *distPool) tune(ctx context.Context, a *approx.Approximator, pr *profile.Profile, tune, calib *profile.Dataset, opts profile.TuneOptions) (*profile.TuneResult, error) {
+	if p == nil {
+		return profile.Tune(ctx, a, pr, tune, calib, opts)
+	}
+	return p.Tune(ctx, a, pr, tune, calib, opts)
+}
+
+// stats summarises the trials for JSON output (nil without NATS).
+func (p *distPool) stats() map[string]any {
+	if p == nil {
+		return nil
+	}
+	st := p.Stats()
+	return map[string]any{"queued": st.Queued, "reused": st.Reused, "received": st.Received, "ignored": st.Ignored, "already_queued": st.Queuing}
+}
+
+func (p *distPool) close() {
+	if p != nil {
+		p.Close()
+	}
+}
+
 // cmdProfile measures every (node, knob) pair of a model on this device.
 func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("profile", stderr)
@@ -88,9 +201,10 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&data, "data", "labelled trace file or folder (repeatable)")
 	out := fs.String("o", "profile.json", "output file")
 	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON summary")
-	windows := fs.Int("windows", 160, "windows used for the QoS predictors")
+	windows := fs.Int("windows", 600, "windows used for the QoS predictors")
+	df := addDistFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [-o profile.json] [--json]")
+		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [-o profile.json] [--json] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -107,11 +221,16 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	pool, err := df.start(ctx, pos[0], a, stderr)
+	if err != nil {
+		return err
+	}
+	defer pool.close()
 	pr := newProgress(stderr, *asJSON)
 	if *asJSON {
 		pr.w = stdout
 	}
-	p, err := profile.Run(ctx, a, d, profile.Options{Windows: *windows, Progress: func(done, total int, what string) { pr.report("profile", done, total, what) }})
+	p, err := pool.profile(ctx, a, d, profile.Options{Windows: *windows, Progress: func(done, total int, what string) { pr.report("profile", done, total, what) }})
 	pr.done()
 	if err != nil {
 		return err
@@ -126,7 +245,7 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]any{"profile": *out, "pairs": len(p.Pairs), "kept": kept, "exact_us": p.ExactUS, "exact_accuracy": p.ExactAccuracy, "seconds": p.ProfileTime})
+		return json.NewEncoder(stdout).Encode(map[string]any{"profile": *out, "pairs": len(p.Pairs), "kept": kept, "exact_us": p.ExactUS, "exact_accuracy": p.ExactAccuracy, "seconds": p.ProfileTime, "trials": pool.stats()})
 	}
 	fmt.Fprintf(stdout, "profiled %d (node, knob) pairs in %.1f s (%d save time on this device); exact %.1f us, accuracy %.2f%% on %d windows\nwrote %s\n",
 		len(p.Pairs), p.ProfileTime, kept, p.ExactUS, 100*p.ExactAccuracy, p.Windows, *out)
@@ -182,8 +301,9 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "search seed")
 	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON result")
 	resume := fs.Bool("resume", false, "reuse OUT.profile.json and the configurations validated by an interrupted run")
+	df := addDistFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [-o pareto.json] [--json] [--resume]")
+		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -206,6 +326,11 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	tune, calib := d.Split()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	pool, err := df.start(ctx, pos[0], a, stderr)
+	if err != nil {
+		return err
+	}
+	defer pool.close()
 	pr := newProgress(stderr, *asJSON)
 	if *asJSON {
 		pr.w = stdout
@@ -217,7 +342,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--resume: %w", err)
 		}
 	} else {
-		p, err = profile.Run(ctx, a, tune, profile.Options{Progress: func(done, total int, what string) { pr.report("profile", done, total, what) }})
+		p, err = pool.profile(ctx, a, tune, profile.Options{Progress: func(done, total int, what string) { pr.report("profile", done, total, what) }})
 		if err != nil {
 			pr.done()
 			return err
@@ -234,7 +359,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	}
 	var mu sync.Mutex
 	saved := append([]profile.Candidate(nil), known...)
-	res, err := profile.Tune(ctx, a, p, tune, calib, profile.TuneOptions{
+	res, err := pool.tune(ctx, a, p, tune, calib, profile.TuneOptions{
 		MaxLossPP: *maxLoss, Budget: *budget, Predictor: profile.Predictor(*predictor), Objective: *objective,
 		Device: dev, Seed: *seed, Known: known,
 		Progress: func(phase string, done, total int) { pr.report(phase, done, total, "") },
@@ -251,7 +376,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f := paretoFile{Version: 1, ModelSHA256: a.Model().SHA256(), Device: profile.ThisDevice(), Meter: dev.Name + " (modelled)",
+	f := paretoFile{Version: 1, ModelSHA256: a.Model().SHA256(), Device: p.Device, Meter: dev.Name + " (modelled)",
 		Objective: *objective, ExactAccuracy: res.ExactAccuracy, Classes: spec.Classes, MaxLossPP: *maxLoss,
 		PredictorMAE: res.PredictorMAE, TuneSeconds: time.Since(start).Seconds(), Note: res.Note, Validated: res.Validated}
 	if *objective == "energy" {
@@ -276,7 +401,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{"pareto": *out, "levels": len(f.Configs), "validated": len(res.Validated),
-			"predictor_mae_pp": res.PredictorMAE, "tune_seconds": f.TuneSeconds, "note": res.Note})
+			"predictor_mae_pp": res.PredictorMAE, "tune_seconds": f.TuneSeconds, "note": res.Note, "trials": pool.stats()})
 	}
 	fmt.Fprintf(stdout, "%s", res)
 	if res.Note != "" {

@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"profile":     {"measure every (node, knob) pair of a model on this device", cmdProfile},
 		"tune":        {"find the Pareto-optimal approximation configurations", cmdTune},
 		"report":      {"regenerate docs/EVALUATION.md and its figures", cmdReport},
+		"worker":      {"join a NATS cluster as a worker of distributed profiling and tuning", cmdWorker},
 		"open":        {"open the terminal workbench on a model and traces (no arguments: the demo)", cmdOpen},
 		"policy":      {"write (new) or check (validate) a policy file for the run-time controllers", cmdPolicy},
 		"replay":      {"stream traces through a policy's controller beside an exact run; accuracy and energy", cmdReplay},

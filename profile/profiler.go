@@ -133,7 +133,9 @@ type Profile struct {
 
 // Options control profiling.
 type Options struct {
-	// Windows bounds the windows used for the QoS predictors (default 160).
+	// Windows bounds the windows used for the QoS predictors (default 600;
+	// the tuner validates on the whole tune split, so the predictors see as
+	// much of it as is affordable).
 	Windows int
 	// Repeats is the number of timed runs per pair (default 9).
 	Repeats int
@@ -147,7 +149,7 @@ type Options struct {
 
 func (o *Options) defaults() {
 	if o.Windows <= 0 {
-		o.Windows = 160
+		o.Windows = 600
 	}
 	if o.Repeats <= 0 {
 		o.Repeats = 9
@@ -162,119 +164,9 @@ func (o *Options) defaults() {
 // exact runs, after warm-up), the change of the model output on the profile
 // windows (P1) and the accuracy with only that pair approximated (P2).
 func Run(ctx context.Context, a *approx.Approximator, data *Dataset, opts Options) (*Profile, error) {
-	opts.defaults()
-	start := time.Now()
-	m := a.Model()
-	sub := data.Subset(opts.Windows)
-	p := &Profile{Version: SchemaVersion, ModelSHA256: m.SHA256(), Device: ThisDevice(), Created: time.Now().UTC(), Windows: sub.Len(), Labels: sub.Y}
-	type pair struct {
-		step int
-		knob approx.Knob
-	}
-	var pairs []pair
-	for _, n := range a.Nodes() {
-		if n.View {
-			continue
-		}
-		p.Nodes = append(p.Nodes, NodeProfile{Step: n.Step, Name: n.Name, Op: n.Op, MACs: n.MACs})
-		for _, k := range a.Applicable(n.Step) {
-			if !k.IsExact() {
-				pairs = append(pairs, pair{n.Step, k})
-			}
-		}
-	}
-	total := len(pairs)*2 + 2
-	done := 0
-	progress := func(what string) {
-		done++
-		if opts.Progress != nil {
-			opts.Progress(done, total, what)
-		}
-	}
-	// Latency: one session, one input, exact and knob runs interleaved.
-	s := m.NewSession()
-	defer s.Close()
-	in := []*engine.Tensor{{DType: engine.Float32, Shape: sub.Shape, F: sub.X[0]}}
-	steps := m.Steps()
-	tE, tK := make([]int64, steps), make([]int64, steps)
-	exactNode := make([][]float64, steps)
-	var exactModel []float64
-	for i := 0; i < 5; i++ {
-		s.RunTimed(in, nil, tE)
-	}
-	for i := 0; i < 3*opts.Repeats; i++ {
-		t0 := time.Now()
-		s.RunTimed(in, nil, tE)
-		exactModel = append(exactModel, float64(time.Since(t0).Nanoseconds())/1e3)
-		for j := range tE {
-			exactNode[j] = append(exactNode[j], float64(tE[j])/1e3)
-		}
-	}
-	p.ExactUS = median(exactModel)
-	for i := range p.Nodes {
-		p.Nodes[i].ExactUS = median(exactNode[p.Nodes[i].Step])
-	}
-	progress("exact latency")
-	for _, pr := range pairs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		kr, err := a.Kernel(pr.step, pr.knob)
-		if err != nil {
-			return nil, err
-		}
-		sel := single{pr.step, kr}
-		var en, kn []float64
-		for i := 0; i < 2; i++ {
-			s.RunTimed(in, sel, tK)
-		}
-		for i := 0; i < opts.Repeats; i++ {
-			s.RunTimed(in, nil, tE)
-			s.RunTimed(in, sel, tK)
-			en = append(en, float64(tE[pr.step])/1e3)
-			kn = append(kn, float64(tK[pr.step])/1e3)
-		}
-		pp := PairProfile{Step: pr.step, Node: a.Nodes()[pr.step].Name, Knob: pr.knob.String(), NodeUS: median(kn), ExactNodeUS: median(en)}
-		pp.NodeSpeedup = pp.ExactNodeUS / pp.NodeUS
-		pp.Pruned = pp.NodeSpeedup < opts.MinSpeedup
-		p.Pairs = append(p.Pairs, pp)
-		progress("latency " + pp.Node + " " + pp.Knob)
-	}
-	// QoS: exact outputs, then each kept pair alone.
-	r := NewRunner(m, opts.Workers)
-	defer r.Close()
-	p.Classes = r.Classes()
-	p.ExactOutputs = make([]float32, sub.Len()*p.Classes)
-	if err := r.Outputs(sub, nil, p.ExactOutputs); err != nil {
-		return nil, err
-	}
-	p.ExactAccuracy = Accuracy(p.ExactOutputs, sub.Y, p.Classes)
-	progress("exact outputs")
-	out := make([]float32, len(p.ExactOutputs))
-	for i := range p.Pairs {
-		pp := &p.Pairs[i]
-		if pp.Pruned {
-			progress("skip " + pp.Node + " " + pp.Knob)
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		k, _ := approx.ParseKnob(pp.Knob)
-		kr, _ := a.Kernel(pp.Step, k)
-		if err := r.Outputs(sub, single{pp.Step, kr}, out); err != nil {
-			return nil, err
-		}
-		pp.Delta = make([]float32, len(out))
-		for j := range out {
-			pp.Delta[j] = out[j] - p.ExactOutputs[j]
-		}
-		pp.Accuracy = Accuracy(out, sub.Y, p.Classes)
-		pp.LossPP = 100 * (p.ExactAccuracy - pp.Accuracy)
-		progress("qos " + pp.Node + " " + pp.Knob)
-	}
-	p.ProfileTime = time.Since(start).Seconds()
-	return p, nil
+	ex := NewLocalExecutor(a, opts.Workers)
+	defer ex.Close()
+	return RunWith(ctx, a, data, opts, ex)
 }
 
 // single is a selector that approximates one step.

@@ -272,112 +272,16 @@ func (s *space) search(ctx context.Context, opts *TuneOptions, limit float64) ([
 // promising on the tune split, calibrates them on the calibration split,
 // and returns the thinned Pareto levels over (accuracy loss, cost).
 func Tune(ctx context.Context, a *approx.Approximator, p *Profile, tune, calib *Dataset, opts TuneOptions) (*TuneResult, error) {
-	if opts.Budget <= 0 {
-		opts.Budget = 10 * time.Second
-	}
-	if opts.Predictor == "" {
-		opts.Predictor = P1
-	}
-	if opts.Candidates <= 0 {
-		opts.Candidates = 24
-	}
-	if tune.Len() == 0 || calib.Len() == 0 {
-		return nil, fmt.Errorf("empty split: %d tune and %d calibration windows", tune.Len(), calib.Len())
-	}
-	res := &TuneResult{}
-	t0 := time.Now()
-	sp := newSpace(p)
-	archive, evaluated := sp.search(ctx, &opts, opts.MaxLossPP*1.5+0.5)
-	res.Evaluated, res.SearchTime = evaluated, time.Since(t0)
-	// Pick candidates spread along the predicted front.
-	var cands []point
-	for _, pt := range archive {
-		if pt.loss <= opts.MaxLossPP*1.25+0.25 {
-			cands = append(cands, pt)
-		}
-	}
-	if len(cands) > opts.Candidates {
-		pick := make([]point, 0, opts.Candidates)
-		for i := 0; i < opts.Candidates; i++ {
-			pick = append(pick, cands[i*(len(cands)-1)/(opts.Candidates-1)])
-		}
-		cands = pick
-	}
-	r := NewRunner(a.Model(), opts.Workers)
-	defer r.Close()
-	classes := r.Classes()
-	outs := make([]float32, max(tune.Len(), calib.Len())*classes)
-	// Exact accuracy on both splits.
-	if err := r.Outputs(tune, nil, outs); err != nil {
-		return nil, err
-	}
-	exactTune := Accuracy(outs[:tune.Len()*classes], tune.Y, classes)
-	if err := r.Outputs(calib, nil, outs); err != nil {
-		return nil, err
-	}
-	res.ExactAccuracy = Accuracy(outs[:calib.Len()*classes], calib.Y, classes)
-	exact := Candidate{Config: "exact", Accuracy: res.ExactAccuracy, Speedup: 1, Kept: true}
-	confidenceStats(&exact, outs[:calib.Len()*classes], calib.Y, classes)
-	known := map[string]Candidate{}
-	for _, k := range opts.Known {
-		known[k.Config] = k
-	}
-	timer := newTimer(a.Model(), tune)
-	defer timer.close()
-	exact.TimeUS = timer.exactUS()
-	exact.ExactTimeUS = exact.TimeUS
-	var validated []Candidate
-	var absErr float64
-	nPred := 0
-	for i, pt := range cands {
-		if err := ctx.Err(); err != nil {
-			break
-		}
-		text := sp.text(a, pt.g)
-		if opts.Progress != nil {
-			opts.Progress("validate", i, len(cands))
-		}
-		if text == "exact" {
-			continue
-		}
-		c, ok := known[text]
-		if !ok {
-			cfg, err := a.Parse(text)
-			if err != nil {
-				return nil, err
-			}
-			sel, err := a.Prepare(cfg)
-			if err != nil {
-				return nil, err
-			}
-			c = Candidate{Config: text, PredictedLossPP: pt.loss, PredictedUS: pt.cost}
-			if err := r.Outputs(tune, sel, outs); err != nil {
-				return nil, err
-			}
-			c.TuneLossPP = 100 * (exactTune - Accuracy(outs[:tune.Len()*classes], tune.Y, classes))
-			if err := r.Outputs(calib, sel, outs); err != nil {
-				return nil, err
-			}
-			c.Accuracy = Accuracy(outs[:calib.Len()*classes], calib.Y, classes)
-			c.LossPP = 100 * (res.ExactAccuracy - c.Accuracy)
-			confidenceStats(&c, outs[:calib.Len()*classes], calib.Y, classes)
-			c.TimeUS, c.ExactTimeUS = timer.measure(sel)
-			c.Speedup = c.ExactTimeUS / c.TimeUS
-			if opts.Validated != nil {
-				opts.Validated(c)
-			}
-		}
-		absErr += math.Abs(c.PredictedLossPP - c.TuneLossPP)
-		nPred++
-		validated = append(validated, c)
-	}
-	if nPred > 0 {
-		res.PredictorMAE = absErr / float64(nPred)
-	}
-	if opts.Progress != nil {
-		opts.Progress("validate", len(cands), len(cands))
-	}
-	// Keep what meets the threshold on both splits, Pareto over (loss, cost).
+	ex := NewLocalExecutor(a, opts.Workers)
+	defer ex.Close()
+	return TuneWith(ctx, a, p, tune, calib, opts, ex)
+}
+
+// assembleLevels keeps the validated configurations that meet the
+// threshold on both splits with a measured speedup, takes their Pareto set
+// over (loss, speedup), thins it into levels after exact, and marks what
+// was kept.
+func assembleLevels(res *TuneResult, exact Candidate, validated []Candidate, opts *TuneOptions) {
 	var ok []Candidate
 	for _, c := range validated {
 		if c.TuneLossPP <= opts.MaxLossPP && c.LossPP <= opts.MaxLossPP && c.Speedup > 1 {
@@ -402,7 +306,6 @@ func Tune(ctx context.Context, a *approx.Approximator, p *Profile, tune, calib *
 		res.Note = fmt.Sprintf("no configuration met %.2f pp on both splits with a measured speedup; only the exact configuration is kept", opts.MaxLossPP)
 	}
 	res.Levels, res.Validated = levels, validated
-	return res, nil
 }
 
 // paretoSet keeps the candidates no other beats in both loss and speed.

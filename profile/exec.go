@@ -1,0 +1,549 @@
+package profile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/kagen-ai/kagen/approx"
+)
+
+// Executor runs batches of trials. LocalExecutor runs them in this
+// process, in order; package profile/dist runs them on the workers of a
+// NATS JetStream cluster. RunWith and TuneWith plan the trials and
+// assemble their results the same way whatever the executor.
+type Executor interface {
+	// Execute runs every trial of b and calls done once per trial index
+	// with its result, from one goroutine at a time, in any order. It
+	// returns when every trial is done, when done returns an error (that
+	// error), or when ctx is cancelled (ctx's error).
+	Execute(ctx context.Context, b *Batch, done func(i int, r *TrialResult) error) error
+}
+
+// ShardSizer is implemented by executors that want datasets cut into
+// shards of at most ShardWindows windows (0: one shard per dataset).
+type ShardSizer interface {
+	ShardWindows() int
+}
+
+// DeviceTargeter is implemented by executors that run latency trials on
+// another device class than this machine's.
+type DeviceTargeter interface {
+	DeviceClass() string
+}
+
+// Shard is a data shard of a batch: its windows and their encoding.
+type Shard struct {
+	Data *Dataset
+	Blob []byte
+}
+
+// Batch is a set of trials and the data shards they name, by key.
+type Batch struct {
+	Trials []Trial
+	Shards map[string]*Shard
+}
+
+// AddShard adds a dataset as one shard and returns its key.
+func (b *Batch) AddShard(d *Dataset) string {
+	blob := EncodeShard(d)
+	key := ShardKey(blob)
+	if b.Shards == nil {
+		b.Shards = map[string]*Shard{}
+	}
+	b.Shards[key] = &Shard{Data: d, Blob: blob}
+	return key
+}
+
+// AddShards cuts a dataset into consecutive shards of at most size windows
+// (0: one shard) and returns their keys in order.
+func (b *Batch) AddShards(d *Dataset, size int) []string {
+	if size <= 0 || size >= d.Len() {
+		return []string{b.AddShard(d)}
+	}
+	var keys []string
+	for lo := 0; lo < d.Len(); lo += size {
+		hi := min(lo+size, d.Len())
+		keys = append(keys, b.AddShard(&Dataset{Shape: d.Shape, X: d.X[lo:hi], Y: d.Y[lo:hi], Files: d.Files[lo:hi]}))
+	}
+	return keys
+}
+
+func shardWindows(ex Executor) int {
+	if s, ok := ex.(ShardSizer); ok {
+		return s.ShardWindows()
+	}
+	return 0
+}
+
+func deviceClassOf(ex Executor) string {
+	if d, ok := ex.(DeviceTargeter); ok && d.DeviceClass() != "" {
+		return d.DeviceClass()
+	}
+	return DeviceClass(ThisDevice())
+}
+
+// LocalExecutor runs trials in this process, one after the other, with one
+// TrialRunner: the local profiler and tuner.
+type LocalExecutor struct {
+	Runner *TrialRunner
+}
+
+// NewLocalExecutor returns an executor for a's model whose output trials
+// use workers goroutines (0: every core).
+func NewLocalExecutor(a *approx.Approximator, workers int) *LocalExecutor {
+	return &LocalExecutor{Runner: NewTrialRunner(a, workers)}
+}
+
+// Close releases the runner's sessions.
+func (e *LocalExecutor) Close() { e.Runner.Close() }
+
+// Execute implements Executor.
+func (e *LocalExecutor) Execute(ctx context.Context, b *Batch, done func(int, *TrialResult) error) error {
+	for i := range b.Trials {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t := &b.Trials[i]
+		var d *Dataset
+		if s := b.Shards[t.Shard]; s != nil {
+			d = s.Data
+		}
+		r, err := e.Runner.Run(ctx, t, d)
+		if err != nil {
+			return err
+		}
+		if err := done(i, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// trialFailed turns a result's error into an error.
+func trialFailed(t *Trial, r *TrialResult) error {
+	if r.Error == "" {
+		return nil
+	}
+	what := string(t.Kind)
+	if t.Node != "" {
+		what += " " + t.Node + " " + t.Knob
+	} else if t.Config != "" {
+		what += " " + t.Config
+	}
+	if r.Worker != "" {
+		return fmt.Errorf("trial %s (%s) failed on worker %s: %s", t.ID(), what, r.Worker, r.Error)
+	}
+	return fmt.Errorf("trial %s (%s) failed: %s", t.ID(), what, r.Error)
+}
+
+// checkOutputs checks the size of an output trial's result.
+func checkOutputs(t *Trial, r *TrialResult, windows, classes int) error {
+	if r.Classes != classes || len(r.Outputs) != windows*classes {
+		return fmt.Errorf("trial %s: %d outputs of %d classes for %d windows of %d classes", t.ID(), len(r.Outputs), r.Classes, windows, classes)
+	}
+	return nil
+}
+
+// RunWith is Run with the trials run by ex: it profiles every applicable
+// (node, knob) pair of a model. The first batch holds the latency trials
+// (the exact model, then every pair, on the device class of ex) and the
+// exact outputs on the profile windows; the second the outputs of every
+// pair that saves time. The profile is assembled as Run's.
+func RunWith(ctx context.Context, a *approx.Approximator, data *Dataset, opts Options, ex Executor) (*Profile, error) {
+	opts.defaults()
+	start := time.Now()
+	m := a.Model()
+	sha := m.SHA256()
+	sub := data.Subset(opts.Windows)
+	p := &Profile{Version: SchemaVersion, ModelSHA256: sha, Device: ThisDevice(), Created: time.Now().UTC(), Windows: sub.Len(), Labels: sub.Y}
+	type pair struct {
+		step int
+		knob approx.Knob
+	}
+	var pairs []pair
+	for _, n := range a.Nodes() {
+		if n.View {
+			continue
+		}
+		p.Nodes = append(p.Nodes, NodeProfile{Step: n.Step, Name: n.Name, Op: n.Op, MACs: n.MACs})
+		for _, k := range a.Applicable(n.Step) {
+			if !k.IsExact() {
+				pairs = append(pairs, pair{n.Step, k})
+			}
+		}
+	}
+	total := len(pairs)*2 + 2
+	done := 0
+	progress := func(what string) {
+		done++
+		if opts.Progress != nil {
+			opts.Progress(done, total, what)
+		}
+	}
+	classes := numel(m.Outputs()[0].Shape)
+	dev := deviceClassOf(ex)
+	size := shardWindows(ex)
+
+	// Batch 1: latency, and the exact outputs.
+	var b1 Batch
+	in := b1.AddShard(&Dataset{Shape: sub.Shape, X: sub.X[:1], Y: sub.Y[:1], Files: sub.Files[:1]})
+	b1.Trials = append(b1.Trials, Trial{Kind: TrialExactLatency, Model: sha, Shard: in, Repeats: opts.Repeats, Device: dev})
+	for _, pr := range pairs {
+		b1.Trials = append(b1.Trials, Trial{Kind: TrialPairLatency, Model: sha, Shard: in, Step: pr.step, Node: a.Nodes()[pr.step].Name, Knob: pr.knob.String(), Repeats: opts.Repeats, Device: dev})
+	}
+	subKeys := b1.AddShards(sub, size)
+	firstOut := len(b1.Trials)
+	for _, k := range subKeys {
+		b1.Trials = append(b1.Trials, Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"})
+	}
+	p.Pairs = make([]PairProfile, len(pairs))
+	shardOuts := make([][]float32, len(subKeys))
+	outsLeft := len(subKeys)
+	err := ex.Execute(ctx, &b1, func(i int, r *TrialResult) error {
+		t := &b1.Trials[i]
+		if err := trialFailed(t, r); err != nil {
+			return err
+		}
+		switch {
+		case i == 0:
+			if len(r.StepUS) < m.Steps() {
+				return fmt.Errorf("trial %s: %d step times for %d steps", t.ID(), len(r.StepUS), m.Steps())
+			}
+			p.ExactUS = r.ModelUS
+			for j := range p.Nodes {
+				p.Nodes[j].ExactUS = r.StepUS[p.Nodes[j].Step]
+			}
+			if r.Device != nil {
+				p.Device = *r.Device
+			}
+			progress("exact latency")
+		case i < firstOut:
+			pp := PairProfile{Step: t.Step, Node: t.Node, Knob: t.Knob, NodeUS: r.NodeUS, ExactNodeUS: r.ExactNodeUS}
+			pp.NodeSpeedup = pp.ExactNodeUS / pp.NodeUS
+			pp.Pruned = pp.NodeSpeedup < opts.MinSpeedup
+			p.Pairs[i-1] = pp
+			progress("latency " + pp.Node + " " + pp.Knob)
+		default:
+			j := i - firstOut
+			if err := checkOutputs(t, r, b1.Shards[t.Shard].Data.Len(), classes); err != nil {
+				return err
+			}
+			shardOuts[j] = r.Outputs
+			if outsLeft--; outsLeft == 0 {
+				progress("exact outputs")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Classes = classes
+	p.ExactOutputs = concat(shardOuts)
+	p.ExactAccuracy = Accuracy(p.ExactOutputs, sub.Y, p.Classes)
+
+	// Batch 2: the outputs of every pair kept.
+	b2 := Batch{Shards: b1.Shards}
+	type slot struct{ pair, shard int }
+	var slots []slot
+	pairOuts := make([][][]float32, len(p.Pairs))
+	left := make([]int, len(p.Pairs))
+	for i := range p.Pairs {
+		pp := &p.Pairs[i]
+		if pp.Pruned {
+			progress("skip " + pp.Node + " " + pp.Knob)
+			continue
+		}
+		pairOuts[i] = make([][]float32, len(subKeys))
+		left[i] = len(subKeys)
+		for j, k := range subKeys {
+			b2.Trials = append(b2.Trials, Trial{Kind: TrialOutputs, Model: sha, Shard: k, Step: pp.Step, Node: pp.Node, Knob: pp.Knob})
+			slots = append(slots, slot{i, j})
+		}
+	}
+	finish := func(i int) {
+		pp := &p.Pairs[i]
+		out := concat(pairOuts[i])
+		pp.Delta = make([]float32, len(out))
+		for j := range out {
+			pp.Delta[j] = out[j] - p.ExactOutputs[j]
+		}
+		pp.Accuracy = Accuracy(out, sub.Y, p.Classes)
+		pp.LossPP = 100 * (p.ExactAccuracy - pp.Accuracy)
+		progress("qos " + pp.Node + " " + pp.Knob)
+	}
+	err = ex.Execute(ctx, &b2, func(i int, r *TrialResult) error {
+		t := &b2.Trials[i]
+		if err := trialFailed(t, r); err != nil {
+			return err
+		}
+		if err := checkOutputs(t, r, b2.Shards[t.Shard].Data.Len(), classes); err != nil {
+			return err
+		}
+		s := slots[i]
+		pairOuts[s.pair][s.shard] = r.Outputs
+		if left[s.pair]--; left[s.pair] == 0 {
+			finish(s.pair)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.ProfileTime = time.Since(start).Seconds()
+	return p, nil
+}
+
+func concat(parts [][]float32) []float32 {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]float32, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// timingWindows returns the windows the tuner times configurations on:
+// up to 8 spread over the tune split.
+func timingWindows(d *Dataset) *Dataset {
+	n := min(8, d.Len())
+	out := &Dataset{Shape: d.Shape}
+	for i := 0; i < n; i++ {
+		j := i * d.Len() / n
+		out.X = append(out.X, d.X[j])
+		out.Y = append(out.Y, d.Y[j])
+		out.Files = append(out.Files, d.Files[j])
+	}
+	return out
+}
+
+// timerRuns is the number of timed runs of a configuration (and of exact).
+const timerRuns = 15
+
+// TuneWith is Tune with the validation trials run by ex. The search is
+// Tune's; then one batch holds the exact outputs on both splits, the exact
+// time, and for every candidate not known already its outputs on every
+// shard of both splits and its time. Candidates are validated as their
+// trials complete (opts.Validated is called then); the levels are
+// assembled as Tune's. When ctx is cancelled after the exact figures are
+// in, the result holds what was validated so far, as Tune's does.
+func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, calib *Dataset, opts TuneOptions, ex Executor) (*TuneResult, error) {
+	if opts.Budget <= 0 {
+		opts.Budget = 10 * time.Second
+	}
+	if opts.Predictor == "" {
+		opts.Predictor = P1
+	}
+	if opts.Candidates <= 0 {
+		opts.Candidates = 24
+	}
+	if tune.Len() == 0 || calib.Len() == 0 {
+		return nil, fmt.Errorf("empty split: %d tune and %d calibration windows", tune.Len(), calib.Len())
+	}
+	res := &TuneResult{}
+	t0 := time.Now()
+	sp := newSpace(p)
+	archive, evaluated := sp.search(ctx, &opts, opts.MaxLossPP*1.5+0.5)
+	res.Evaluated, res.SearchTime = evaluated, time.Since(t0)
+	// Pick candidates spread along the predicted front.
+	var cands []point
+	for _, pt := range archive {
+		if pt.loss <= opts.MaxLossPP*1.25+0.25 {
+			cands = append(cands, pt)
+		}
+	}
+	if len(cands) > opts.Candidates {
+		pick := make([]point, 0, opts.Candidates)
+		for i := 0; i < opts.Candidates; i++ {
+			pick = append(pick, cands[i*(len(cands)-1)/(opts.Candidates-1)])
+		}
+		cands = pick
+	}
+	m := a.Model()
+	sha := m.SHA256()
+	classes := numel(m.Outputs()[0].Shape)
+	dev := deviceClassOf(ex)
+	size := shardWindows(ex)
+	known := map[string]Candidate{}
+	for _, k := range opts.Known {
+		known[k.Config] = k
+	}
+
+	// What each trial of the batch is for.
+	const (
+		roleExactTune = iota
+		roleExactCalib
+		roleExactTime
+		roleTune
+		roleCalib
+		roleTime
+	)
+	type slot struct{ role, cand, shard int }
+	var b Batch
+	var slots []slot
+	add := func(t Trial, s slot) {
+		b.Trials = append(b.Trials, t)
+		slots = append(slots, s)
+	}
+	tuneKeys, calibKeys := b.AddShards(tune, size), b.AddShards(calib, size)
+	timing := b.AddShard(timingWindows(tune))
+	for j, k := range tuneKeys {
+		add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"}, slot{roleExactTune, -1, j})
+	}
+	for j, k := range calibKeys {
+		add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"}, slot{roleExactCalib, -1, j})
+	}
+	add(Trial{Kind: TrialExactTime, Model: sha, Shard: timing, Repeats: timerRuns, Device: dev}, slot{roleExactTime, -1, 0})
+	texts := make([]string, len(cands))
+	pending := make([]bool, len(cands)) // validated by this batch
+	for i, pt := range cands {
+		texts[i] = sp.text(a, pt.g)
+		if _, ok := known[texts[i]]; ok || texts[i] == "exact" {
+			continue
+		}
+		pending[i] = true
+		for j, k := range tuneKeys {
+			add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: texts[i]}, slot{roleTune, i, j})
+		}
+		for j, k := range calibKeys {
+			add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: texts[i]}, slot{roleCalib, i, j})
+		}
+		add(Trial{Kind: TrialConfigTime, Model: sha, Shard: timing, Config: texts[i], Repeats: timerRuns, Device: dev}, slot{roleTime, i, 0})
+	}
+
+	// Results as they come.
+	type partial struct {
+		tune, calib [][]float32
+		timed       bool
+		us, exactUS float64
+		left        int
+	}
+	newPartial := func() *partial {
+		return &partial{tune: make([][]float32, len(tuneKeys)), calib: make([][]float32, len(calibKeys)), left: len(tuneKeys) + len(calibKeys) + 1}
+	}
+	exactPart := newPartial()
+	parts := make([]*partial, len(cands))
+	for i := range cands {
+		if pending[i] {
+			parts[i] = newPartial()
+		}
+	}
+	finished := make([]*Candidate, len(cands))
+	var exact Candidate
+	var exactTune float64
+	exactReady := false
+	nDone := 0
+	report := func() {
+		if opts.Progress != nil {
+			opts.Progress("validate", nDone, len(cands))
+		}
+	}
+	for i := range cands {
+		if !pending[i] {
+			nDone++
+		}
+	}
+	report()
+	finish := func(i int) {
+		pt, pa := cands[i], parts[i]
+		c := Candidate{Config: texts[i], PredictedLossPP: pt.loss, PredictedUS: pt.cost}
+		outs := concat(pa.tune)
+		c.TuneLossPP = 100 * (exactTune - Accuracy(outs, tune.Y, classes))
+		outs = concat(pa.calib)
+		c.Accuracy = Accuracy(outs, calib.Y, classes)
+		c.LossPP = 100 * (res.ExactAccuracy - c.Accuracy)
+		confidenceStats(&c, outs, calib.Y, classes)
+		c.TimeUS, c.ExactTimeUS = pa.us, pa.exactUS
+		c.Speedup = c.ExactTimeUS / c.TimeUS
+		finished[i] = &c
+		if opts.Validated != nil {
+			opts.Validated(c)
+		}
+		nDone++
+		report()
+	}
+	err := ex.Execute(ctx, &b, func(i int, r *TrialResult) error {
+		t, s := &b.Trials[i], slots[i]
+		if err := trialFailed(t, r); err != nil {
+			return err
+		}
+		pa := exactPart
+		if s.cand >= 0 {
+			pa = parts[s.cand]
+		}
+		switch s.role {
+		case roleExactTune, roleTune, roleExactCalib, roleCalib:
+			if err := checkOutputs(t, r, b.Shards[t.Shard].Data.Len(), classes); err != nil {
+				return err
+			}
+			if s.role == roleExactTune || s.role == roleTune {
+				pa.tune[s.shard] = r.Outputs
+			} else {
+				pa.calib[s.shard] = r.Outputs
+			}
+		case roleExactTime, roleTime:
+			pa.us, pa.exactUS = r.TimeUS, r.ExactTimeUS
+		}
+		if pa.left--; pa.left > 0 {
+			return nil
+		}
+		if s.cand >= 0 {
+			if exactReady {
+				finish(s.cand)
+			}
+			return nil
+		}
+		// The exact figures are in: score exact, then every candidate
+		// that was waiting for them.
+		exactTune = Accuracy(concat(pa.tune), tune.Y, classes)
+		outs := concat(pa.calib)
+		res.ExactAccuracy = Accuracy(outs, calib.Y, classes)
+		exact = Candidate{Config: "exact", Accuracy: res.ExactAccuracy, Speedup: 1, Kept: true}
+		confidenceStats(&exact, outs, calib.Y, classes)
+		exact.TimeUS = pa.us
+		exact.ExactTimeUS = exact.TimeUS
+		exactReady = true
+		for j := range cands {
+			if parts[j] != nil && parts[j].left == 0 {
+				finish(j)
+			}
+		}
+		return nil
+	})
+	if err != nil && !(exactReady && ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		return nil, err
+	}
+	var validated []Candidate
+	var absErr float64
+	nPred := 0
+	for i := range cands {
+		var c Candidate
+		if texts[i] == "exact" {
+			continue
+		}
+		if k, ok := known[texts[i]]; ok && !pending[i] {
+			c = k
+		} else if finished[i] != nil {
+			c = *finished[i]
+		} else {
+			continue // not validated before cancellation
+		}
+		absErr += math.Abs(c.PredictedLossPP - c.TuneLossPP)
+		nPred++
+		validated = append(validated, c)
+	}
+	if nPred > 0 {
+		res.PredictorMAE = absErr / float64(nPred)
+	}
+	if opts.Progress != nil {
+		opts.Progress("validate", len(cands), len(cands))
+	}
+	assembleLevels(res, exact, validated, &opts)
+	return res, nil
+}

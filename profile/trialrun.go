@@ -1,0 +1,262 @@
+package profile
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/engine"
+)
+
+// deviceMu keeps a process's latency trials apart from its other trials:
+// a latency trial holds it exclusively, any other trial shares it, so
+// timings are not disturbed by work of the same process (other workers'
+// goroutines, for example).
+var deviceMu sync.RWMutex
+
+// LatencyFunc, when set on a TrialRunner, answers the trials that measure
+// time instead of timing them; when it returns no result and no error the
+// trial is timed as usual. It is a seam for tests and simulations that need
+// reproducible latencies; it is called with the device lock held.
+type LatencyFunc func(t *Trial) (*TrialResult, error)
+
+// TrialRunner runs the trials of one model on this device, keeping what
+// successive trials share: the sessions of the QoS runs, the latency
+// session (warmed up once, as the local profiler does) and the timers of
+// the tuner. It is not safe for concurrent use; give each goroutine its
+// own (they may share the Approximator).
+type TrialRunner struct {
+	a       *approx.Approximator
+	workers int
+	runner  *Runner
+	benches map[string]*latencyBench
+	timers  map[string]*timer
+
+	// Latency, if set, replaces the timing of latency and time trials.
+	Latency LatencyFunc
+}
+
+// NewTrialRunner returns a runner for a's model whose output trials use
+// workers goroutines (0: every core).
+func NewTrialRunner(a *approx.Approximator, workers int) *TrialRunner {
+	return &TrialRunner{a: a, workers: workers, benches: map[string]*latencyBench{}, timers: map[string]*timer{}}
+}
+
+// Close releases the sessions.
+func (r *TrialRunner) Close() {
+	if r.runner != nil {
+		r.runner.Close()
+	}
+	for _, b := range r.benches {
+		b.s.Close()
+	}
+	for _, t := range r.timers {
+		t.close()
+	}
+}
+
+// Run runs one trial on shard (the decoded data its Shard names; nil for
+// a no-op trial). A trial that cannot run on this model (a step it does not
+// have, a knob that does not apply, a shard of the wrong shape) is an
+// error, and so is a panic in the engine: Run never panics.
+func (r *TrialRunner) Run(ctx context.Context, t *Trial, shard *Dataset) (res *TrialResult, err error) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, fmt.Errorf("trial %s %s panicked: %v\n%s", t.Kind, t.ID(), p, debug.Stack())
+		}
+	}()
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	if t.Kind == TrialNoop {
+		return &TrialResult{ID: t.ID()}, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m := r.a.Model()
+	if t.Model != m.SHA256() {
+		return nil, fmt.Errorf("trial for model %s run on model %s", t.Model, m.SHA256())
+	}
+	if err := r.checkShard(shard); err != nil {
+		return nil, err
+	}
+	if t.Kind.NeedsDevice() {
+		deviceMu.Lock()
+		defer deviceMu.Unlock()
+	} else {
+		deviceMu.RLock()
+		defer deviceMu.RUnlock()
+	}
+	if t.Kind.NeedsDevice() && r.Latency != nil {
+		res, err = r.Latency(t)
+	}
+	if res == nil && err == nil {
+		res, err = r.run(t, shard)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("trial %s %s: %w", t.Kind, t.ID(), err)
+	}
+	res.ID = t.ID()
+	res.Seconds = time.Since(start).Seconds()
+	if t.Kind.NeedsDevice() {
+		dev := ThisDevice()
+		res.Device = &dev
+	}
+	return res, nil
+}
+
+// checkShard checks that a shard's windows fit the model's input.
+func (r *TrialRunner) checkShard(d *Dataset) error {
+	if d == nil || d.Len() == 0 {
+		return fmt.Errorf("trial has no data windows")
+	}
+	want := numel(r.a.Model().Inputs()[0].Shape)
+	if numel(d.Shape) != want {
+		return fmt.Errorf("shard windows of shape %v do not fit the model input %v", d.Shape, r.a.Model().Inputs()[0].Shape)
+	}
+	for i, x := range d.X {
+		if len(x) != want {
+			return fmt.Errorf("shard window %d has %d values, the model takes %d", i, len(x), want)
+		}
+	}
+	return nil
+}
+
+// selector returns the kernels a trial runs: one pair, or a configuration.
+func (r *TrialRunner) selector(t *Trial) (engine.Selector, error) {
+	if t.Knob != "" {
+		if t.Step >= len(r.a.Nodes()) || t.Step >= r.a.Model().Steps() {
+			return nil, fmt.Errorf("step %d: the model has %d steps", t.Step, len(r.a.Nodes()))
+		}
+		k, err := approx.ParseKnob(t.Knob)
+		if err != nil {
+			return nil, err
+		}
+		kr, err := r.a.Kernel(t.Step, k)
+		if err != nil {
+			return nil, err
+		}
+		return single{t.Step, kr}, nil
+	}
+	if t.Config == "exact" {
+		return nil, nil
+	}
+	cfg, err := r.a.Parse(t.Config)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := r.a.Prepare(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sel, nil
+}
+
+func (r *TrialRunner) run(t *Trial, shard *Dataset) (*TrialResult, error) {
+	m := r.a.Model()
+	switch t.Kind {
+	case TrialExactLatency, TrialPairLatency:
+		b := r.benches[t.Shard]
+		if b == nil {
+			b = newLatencyBench(m, shard)
+			r.benches[t.Shard] = b
+		}
+		if t.Kind == TrialExactLatency {
+			us, steps := b.exact(t.Repeats)
+			return &TrialResult{ModelUS: us, StepUS: steps}, nil
+		}
+		sel, err := r.selector(t)
+		if err != nil {
+			return nil, err
+		}
+		nodeUS, exactUS := b.pair(sel.(single), t.Repeats)
+		return &TrialResult{NodeUS: nodeUS, ExactNodeUS: exactUS}, nil
+	case TrialExactTime, TrialConfigTime:
+		tm := r.timers[t.Shard]
+		if tm == nil {
+			tm = newTimer(m, shard)
+			r.timers[t.Shard] = tm
+		}
+		tm.runs = t.Repeats
+		if t.Kind == TrialExactTime {
+			return &TrialResult{TimeUS: tm.exactUS()}, nil
+		}
+		sel, err := r.selector(t)
+		if err != nil {
+			return nil, err
+		}
+		us, exactUS := tm.measure(sel)
+		return &TrialResult{TimeUS: us, ExactTimeUS: exactUS}, nil
+	case TrialOutputs:
+		sel, err := r.selector(t)
+		if err != nil {
+			return nil, err
+		}
+		if r.runner == nil {
+			r.runner = NewRunner(m, r.workers)
+		}
+		out := make([]float32, shard.Len()*r.runner.Classes())
+		if err := r.runner.Outputs(shard, sel, out); err != nil {
+			return nil, err
+		}
+		return &TrialResult{Outputs: out, Classes: r.runner.Classes()}, nil
+	}
+	return nil, fmt.Errorf("trial kind %s has no runner", t.Kind)
+}
+
+// latencyBench times nodes on one input with one session, warmed up once.
+type latencyBench struct {
+	s      *engine.Session
+	in     []*engine.Tensor
+	tE, tK []int64
+}
+
+func newLatencyBench(m *engine.Model, d *Dataset) *latencyBench {
+	b := &latencyBench{s: m.NewSession(), in: []*engine.Tensor{{DType: engine.Float32, Shape: d.Shape, F: d.X[0]}}}
+	b.tE, b.tK = make([]int64, m.Steps()), make([]int64, m.Steps())
+	for i := 0; i < 5; i++ {
+		b.s.RunTimed(b.in, nil, b.tE)
+	}
+	return b
+}
+
+// exact returns the median time of the exact model and of each step over
+// 3*repeats runs.
+func (b *latencyBench) exact(repeats int) (float64, []float64) {
+	exactNode := make([][]float64, len(b.tE))
+	var exactModel []float64
+	for i := 0; i < 3*repeats; i++ {
+		t0 := time.Now()
+		b.s.RunTimed(b.in, nil, b.tE)
+		exactModel = append(exactModel, float64(time.Since(t0).Nanoseconds())/1e3)
+		for j := range b.tE {
+			exactNode[j] = append(exactNode[j], float64(b.tE[j])/1e3)
+		}
+	}
+	steps := make([]float64, len(exactNode))
+	for j := range exactNode {
+		steps[j] = median(exactNode[j])
+	}
+	return median(exactModel), steps
+}
+
+// pair returns the median time of one step with its knob and exact,
+// interleaved, after two warm-up runs of the knob.
+func (b *latencyBench) pair(sel single, repeats int) (nodeUS, exactNodeUS float64) {
+	var en, kn []float64
+	for i := 0; i < 2; i++ {
+		b.s.RunTimed(b.in, sel, b.tK)
+	}
+	for i := 0; i < repeats; i++ {
+		b.s.RunTimed(b.in, nil, b.tE)
+		b.s.RunTimed(b.in, sel, b.tK)
+		en = append(en, float64(b.tE[sel.step])/1e3)
+		kn = append(kn, float64(b.tK[sel.step])/1e3)
+	}
+	return median(kn), median(en)
+}
