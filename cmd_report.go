@@ -37,11 +37,17 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 			ms = append(ms, report.Model{Name: name, Path: p, Data: data, Held: held})
 		}
 	}
-	theo, err := theoClips(fsdd)
+	theo, err := linkFiles("kagen-theo-", filepath.Join(fsdd, "*_theo_*.wav"))
 	if err != nil {
 		return err
 	}
-	add("har", "har.onnx", []string{filepath.Join(har, "s17"), filepath.Join(har, "s18"), filepath.Join(har, "s19")}, "subjects s17, s18, s19 (smartphone)")
+	// The HAR model reads the smartphone streams; the folders also hold the
+	// smartwatch's.
+	phone, err := linkFiles("kagen-har-", filepath.Join(har, "s1[789]", "*_sp.csv"))
+	if err != nil {
+		return err
+	}
+	add("har", "har.onnx", []string{phone}, "subjects s17, s18, s19 (smartphone, 30 executions)")
 	add("kws", "kws.onnx", []string{theo}, "speaker theo (500 clips)")
 	add("kws-ds", "kws-ds.onnx", []string{theo}, "speaker theo (500 clips)")
 	if len(ms) == 0 {
@@ -52,14 +58,14 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	return report.Generate(ctx, report.Options{Out: *out, Models: ms, PeersJSON: *peers, MaxLossPP: *maxLoss, Budget: *budget, Log: stderr})
 }
 
-// theoClips links the held-out speaker's clips into a temporary folder (a
-// clip folder is one trace).
-func theoClips(fsdd string) (string, error) {
-	dir, err := os.MkdirTemp("", "kagen-theo-")
+// linkFiles links the files matching pattern into a temporary folder, which
+// then reads as one set of traces (a clip folder, or IMU executions).
+func linkFiles(prefix, pattern string) (string, error) {
+	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		return "", err
 	}
-	clips, _ := filepath.Glob(filepath.Join(fsdd, "*_theo_*.wav"))
+	clips, _ := filepath.Glob(pattern)
 	for _, c := range clips {
 		abs, _ := filepath.Abs(c)
 		if err := os.Symlink(abs, filepath.Join(dir, filepath.Base(c))); err != nil {
