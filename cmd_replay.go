@@ -48,7 +48,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	snr := fs.Float64("snr", 20, "signal-to-noise ratio in dB with --noise")
 	seed := fs.Uint64("trace-seed", 0, "seed of the noise and shuffle of clip folders")
 	shuffle := fs.Bool("shuffle", false, "play a clip folder in a seeded random order")
-	cf := newControllerFlags(fs, "budget: mean energy per inference as a fraction of exact inference's, measured here (median over the first windows of the first trace) (with --cost pareto: the policy's time_us of level 0)")
+	cf := newControllerFlags(fs, "budget: mean energy per inference as a fraction of exact inference's, measured here (median over the first windows of the first trace, paced with --realtime) (with --cost pareto: the policy's time_us of level 0)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kagen replay --model MODEL --policy FILE --trace PATH... [--controller NAME|all] [--device-profile NAME] [--realtime] [--json] [--log decisions.jsonl]\n\n"+
 			"Streams traces through the model's front-end and the engine, choosing each window's level with the\n"+
@@ -92,7 +92,11 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		if *cost == costPareto {
 			return f * dev.InferenceEnergy(time.Duration(pol.Levels[0].TimeUS*1e3)), nil
 		}
-		busy, err := calibrateExact(m, spec, sels[0], traces[0], opts)
+		pace := time.Duration(0)
+		if *realtime {
+			pace = time.Duration(float64(hopSamples(spec, *hop)) / float64(spec.SampleRate) * float64(time.Second))
+		}
+		busy, err := calibrateExact(m, spec, sels[0], traces[0], opts, pace)
 		if err != nil {
 			return 0, fmt.Errorf("--budget-frac: %w", err)
 		}
@@ -101,10 +105,6 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	runs, err := replayControllers(pol, cf, *ctrlName, budgetFrac)
 	if err != nil {
 		return err
-	}
-	hopSamples := spec.Hop
-	if *hop > 0 {
-		hopSamples = *hop
 	}
 	var logw *policy.LogWriter
 	var logFile *os.File
@@ -122,12 +122,15 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		runs[0].log = logw
 	}
 	rp := &replayer{m: m, spec: spec, pol: pol, sels: sels, dev: dev, cost: *cost, realtime: *realtime,
-		hopS: float64(hopSamples) / float64(spec.SampleRate), runs: runs, filter: newBusyFilter(len(pol.Levels))}
+		hopS: float64(hopSamples(spec, *hop)) / float64(spec.SampleRate), runs: runs, filter: newBusyFilter(len(pol.Levels))}
 	if err := rp.run(traces, opts); err != nil {
 		return err
 	}
 	if logw != nil {
 		err := logw.Flush()
+		if err == nil {
+			err = logFile.Chmod(0o644)
+		}
 		if err == nil {
 			err = logFile.Sync()
 		}
@@ -335,12 +338,29 @@ func (f *busyFilter) filter(level int, d time.Duration) time.Duration {
 	return d
 }
 
-// calibrateWindows is the number of windows calibrateExact times.
-const calibrateWindows = 64
+// hopSamples is the window hop in samples: the option's, or the spec's.
+func hopSamples(spec *replay.Spec, hop int) int {
+	if hop > 0 {
+		return hop
+	}
+	return spec.Hop
+}
+
+// Windows calibrateExact times: as fast as possible, or paced.
+const (
+	calibrateWindows      = 64
+	calibratePacedWindows = 16
+)
 
 // calibrateExact returns the median busy time of exact inference over the
-// first windows of a trace, for a budget given as a fraction of it.
-func calibrateExact(m *engine.Model, spec *replay.Spec, exact engine.Selector, trace string, opts replay.Options) (time.Duration, error) {
+// first windows of a trace, for a budget given as a fraction of it. With
+// pace > 0 it waits that long between windows, as a real-time replay
+// does (idle time leaves the caches cold, which makes inference slower).
+func calibrateExact(m *engine.Model, spec *replay.Spec, exact engine.Selector, trace string, opts replay.Options, pace time.Duration) (time.Duration, error) {
+	n := calibrateWindows
+	if pace > 0 {
+		n = calibratePacedWindows
+	}
 	src, err := replay.Open(trace, spec, opts)
 	if err != nil {
 		return 0, err
@@ -351,7 +371,10 @@ func calibrateExact(m *engine.Model, spec *replay.Spec, exact engine.Selector, t
 	x := engine.NewFloat(make([]float32, spec.InputSize()), spec.InputShape()...)
 	in := []*engine.Tensor{x}
 	var times []time.Duration
-	for len(times) < calibrateWindows {
+	for len(times) < n {
+		if len(times) > 0 {
+			time.Sleep(pace)
+		}
 		if _, err := src.Next(x.F); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/profile/dist"
 	"github.com/kagen-ai/kagen/replay"
@@ -252,41 +253,6 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// paretoLevel and paretoFile are the documented pareto.json format
-// (docs/policy.md), which the policy package reads.
-type paretoLevel struct {
-	Level           int     `json:"level"`
-	Config          string  `json:"config"`
-	Speedup         float64 `json:"speedup"`
-	QoSLossPP       float64 `json:"qos_loss_pp"`
-	Accuracy        float64 `json:"accuracy"`
-	PredictedLossPP float64 `json:"predicted_loss_pp"`
-	TimeUS          float64 `json:"time_us"`
-	EnergyJ         float64 `json:"energy_j"`
-	Confidence      struct {
-		CorrectMean []float64 `json:"correct_mean"`
-		WrongMean   []float64 `json:"wrong_mean"`
-		CorrectN    []int     `json:"correct_n"`
-		WrongN      []int     `json:"wrong_n"`
-	} `json:"confidence"`
-}
-
-type paretoFile struct {
-	Version       int                 `json:"version"`
-	ModelSHA256   string              `json:"model_sha256"`
-	Device        profile.Fingerprint `json:"device"`
-	Meter         string              `json:"meter"`
-	Objective     string              `json:"objective"`
-	ExactAccuracy float64             `json:"exact_accuracy"`
-	Classes       []string            `json:"classes"`
-	MaxLossPP     float64             `json:"max_loss_pp"`
-	PredictorMAE  float64             `json:"predictor_mae_pp"`
-	TuneSeconds   float64             `json:"tune_seconds"`
-	Note          string              `json:"note,omitempty"`
-	Configs       []paretoLevel       `json:"configs"`
-	Validated     []profile.Candidate `json:"validated"`
-}
-
 // cmdTune profiles a model and finds its Pareto-optimal configurations.
 func cmdTune(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tune", stderr)
@@ -376,18 +342,21 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f := paretoFile{Version: 1, ModelSHA256: a.Model().SHA256(), Device: p.Device, Meter: dev.Name + " (modelled)",
-		Objective: *objective, ExactAccuracy: res.ExactAccuracy, Classes: spec.Classes, MaxLossPP: *maxLoss,
-		PredictorMAE: res.PredictorMAE, TuneSeconds: time.Since(start).Seconds(), Note: res.Note, Validated: res.Validated}
+	validated, err := json.Marshal(res.Validated)
+	if err != nil {
+		return err
+	}
+	f := policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: a.Model().SHA256(), Device: policy.Fingerprint(p.Device),
+		Meter: dev.Name + " (modelled)", Objective: *objective, ExactAccuracy: res.ExactAccuracy, Classes: spec.Classes,
+		MaxLossPP: *maxLoss, PredictorMAEPP: res.PredictorMAE, TuneSeconds: time.Since(start).Seconds(), Note: res.Note, Validated: validated}
 	if *objective == "energy" {
 		// energy is inference energy from time: the same order as time.
 		f.Meter = dev.Name + " (modelled: active power x busy time)"
 	}
 	for i, l := range res.Levels {
-		pl := paretoLevel{Level: i, Config: l.Config, Speedup: l.Speedup, QoSLossPP: l.LossPP, Accuracy: l.Accuracy,
-			PredictedLossPP: l.PredictedLossPP, TimeUS: l.TimeUS, EnergyJ: l.EnergyJ}
-		pl.Confidence.CorrectMean, pl.Confidence.WrongMean, pl.Confidence.CorrectN, pl.Confidence.WrongN = l.CorrectMean, l.WrongMean, l.CorrectN, l.WrongN
-		f.Configs = append(f.Configs, pl)
+		f.Configs = append(f.Configs, policy.Level{Level: i, Config: l.Config, Speedup: l.Speedup, QoSLossPP: l.LossPP, Accuracy: l.Accuracy,
+			PredictedLossPP: l.PredictedLossPP, TimeUS: l.TimeUS, EnergyJ: l.EnergyJ,
+			Confidence: policy.ConfidenceStats{CorrectMean: l.CorrectMean, WrongMean: l.WrongMean, CorrectN: l.CorrectN, WrongN: l.WrongN}})
 	}
 	b, err := json.MarshalIndent(f, "", " ")
 	if err != nil {
