@@ -270,15 +270,7 @@ func (g *Im2col) PaddedSize() int {
 // group's input channels. pad is PaddedSize() floats of scratch. The source
 // is owned by x and valid until the next call.
 func (g *Im2col) Source(x *Exec, in, pad []float32) gemm.BSource {
-	if g.padded {
-		clear(pad)
-		for c := 0; c < g.cg; c++ {
-			for y := 0; y < g.h; y++ {
-				copy(pad[c*g.hp*g.wp+(y+g.padT)*g.wp+g.padL:], in[(c*g.h+y)*g.w:(c*g.h+y+1)*g.w])
-			}
-		}
-		in = pad
-	}
+	in = g.pad(in, pad)
 	x.im2col = im2colSource{x: in, pos: g.pos, kbase: g.kbase, runs: g.runs}
 	return &x.im2col
 }
@@ -400,19 +392,26 @@ func (k *depthwiseKernel) Run(_ *Exec, in, out []*Tensor) {
 	}
 }
 
+// pad returns in, or its copy into a zero-bordered buffer when the
+// convolution pads.
+func (g *Im2col) pad(in, pad []float32) []float32 {
+	if !g.padded {
+		return in
+	}
+	clear(pad)
+	for c := 0; c < g.cg; c++ {
+		for y := 0; y < g.h; y++ {
+			copy(pad[c*g.hp*g.wp+(y+g.padT)*g.wp+g.padL:], in[(c*g.h+y)*g.w:(c*g.h+y+1)*g.w])
+		}
+	}
+	return pad
+}
+
 // Matrix writes the im2col matrix row-major ([Rows() x Cols()]) into dst,
 // gathering from the group's input channels in (pad: PaddedSize() floats of
 // scratch), for kernels that need it materialised (int8).
 func (g *Im2col) Matrix(in, pad, dst []float32) {
-	if g.padded {
-		clear(pad)
-		for c := 0; c < g.cg; c++ {
-			for y := 0; y < g.h; y++ {
-				copy(pad[c*g.hp*g.wp+(y+g.padT)*g.wp+g.padL:], in[(c*g.h+y)*g.w:(c*g.h+y+1)*g.w])
-			}
-		}
-		in = pad
-	}
+	in = g.pad(in, pad)
 	n := len(g.pos)
 	for k, b := range g.kbase {
 		row := dst[k*n : (k+1)*n]
