@@ -105,55 +105,32 @@ type im2colSource struct {
 	x     []float32 // the group's input channels, padded
 	pos   []int32
 	kbase []int32
-	runs  [][]run // pos cut into the runs of each 16-wide panel
+	plans *panelPlans
+	need  int // floats of x the moves read: max(kbase) + plans.limit
 }
 
 // PackB implements gemm.BSource.
 func (s *im2colSource) PackB(dst []float32, k0, kc, j0, n, nr int) {
 	kbase := s.kbase[k0 : k0+kc]
 	x := s.x
-	if nr == 16 && s.runs != nil && j0%16 == 0 {
-		// Panels of the AVX2 kernel: positions that are consecutive in
-		// the input (stride 1 along a row) are copied as runs.
-		for jr := 0; jr < n; jr += 16 {
-			panel := dst[jr*kc : (jr+16)*kc]
-			runs := s.runs[(j0+jr)/16]
-			if runs == nil {
-				pos := s.pos[j0+jr : j0+jr+min(16, n-jr)]
-				for k, b := range kbase {
-					d := panel[k*16 : k*16+16]
-					src := x[b:]
-					for t, p := range pos {
-						d[t] = src[p]
-					}
-					clear(d[len(pos):])
-				}
-				continue
-			}
-			for k, b := range kbase {
-				d := panel[k*16 : k*16+16]
-				src := x[b:]
-				for _, r := range runs {
-					switch r.n {
-					case 16:
-						*(*[16]float32)(d) = *(*[16]float32)(src[r.pos : r.pos+16])
-					case 8:
-						*(*[8]float32)(d[r.t:]) = *(*[8]float32)(src[r.pos : r.pos+8])
-					default:
-						copy(d[r.t:int(r.t)+int(r.n)], src[r.pos:r.pos+int32(r.n)])
-					}
-				}
-				if c := min(16, n-jr); c < 16 {
-					clear(d[c:])
-				}
-			}
-		}
-		return
+	var plans []panelPlan
+	switch {
+	case s.plans == nil:
+	case nr == 16:
+		plans = s.plans.p16
+	case nr == 8:
+		plans = s.plans.p8
 	}
 	for jr := 0; jr < n; jr += nr {
 		cnt := min(nr, n-jr)
-		pos := s.pos[j0+jr : j0+jr+cnt]
 		panel := dst[jr*kc : (jr+nr)*kc]
+		if plans != nil && j0%nr == 0 && len(x) >= s.need && len(x) > 0 {
+			if pl := &plans[(j0+jr)/nr]; pl.ok {
+				gatherPanel(panel, x, kbase, nr, pl, cnt)
+				continue
+			}
+		}
+		pos := s.pos[j0+jr : j0+jr+cnt]
 		for k, b := range kbase {
 			d := panel[k*nr : (k+1)*nr]
 			src := x[b:]
@@ -163,34 +140,6 @@ func (s *im2colSource) PackB(dst []float32, k0, kc, j0, n, nr int) {
 			clear(d[cnt:])
 		}
 	}
-}
-
-// run is a stretch of a 16-wide panel whose positions are consecutive in
-// the input: panel columns [t, t+n) read pos, pos+1, ...
-type run struct {
-	t, n uint8
-	pos  int32
-}
-
-// panelRuns splits positions into 16-wide panels of runs.
-func panelRuns(pos []int32) [][]run {
-	var out [][]run
-	for j0 := 0; j0 < len(pos); j0 += 16 {
-		var rs []run
-		for t := 0; t < 16 && j0+t < len(pos); {
-			r := run{t: uint8(t), n: 1, pos: pos[j0+t]}
-			for t+int(r.n) < 16 && j0+t+int(r.n) < len(pos) && pos[j0+t+int(r.n)] == r.pos+int32(r.n) {
-				r.n++
-			}
-			rs = append(rs, r)
-			t += int(r.n)
-		}
-		if len(rs) > 4 {
-			rs = nil // scattered positions: gather element by element
-		}
-		out = append(out, rs)
-	}
-	return out
 }
 
 // Im2col is the im2col matrix of a convolution restricted to chosen filter
@@ -203,7 +152,8 @@ type Im2col struct {
 	padT, padL int
 	padded     bool
 	pos, kbase []int32
-	runs       [][]run
+	plans      *panelPlans
+	need       int
 }
 
 // Tap is a filter element: input channel within the group, kernel row and
@@ -239,7 +189,10 @@ func NewIm2col(cs *ConvSpec, taps []Tap, ys, xs []int) *Im2col {
 	for _, t := range taps {
 		g.kbase = append(g.kbase, int32(t.C*g.hp*g.wp+t.KY*cs.DH*g.wp+t.KX*cs.DW))
 	}
-	g.runs = panelRuns(g.pos)
+	g.plans = newPanelPlans(g.pos)
+	for _, b := range g.kbase {
+		g.need = max(g.need, int(b)+int(g.plans.limit))
+	}
 	return g
 }
 
@@ -271,7 +224,7 @@ func (g *Im2col) PaddedSize() int {
 // is owned by x and valid until the next call.
 func (g *Im2col) Source(x *Exec, in, pad []float32) gemm.BSource {
 	in = g.pad(in, pad)
-	x.im2col = im2colSource{x: in, pos: g.pos, kbase: g.kbase, runs: g.runs}
+	x.im2col = im2colSource{x: in, pos: g.pos, kbase: g.kbase, plans: g.plans, need: g.need}
 	return &x.im2col
 }
 

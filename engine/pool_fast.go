@@ -10,6 +10,61 @@ type poolKernel struct {
 	// the divisor of output i for AveragePool.
 	rows, cols [][2]int
 	div        []float32
+	// inner is the range of output columns whose window lies inside the
+	// input row (every column tap valid).
+	inner [2]int
+}
+
+// maxPlane is MaxPool without dilation over one plane: the columns whose
+// window is inside the row take a branch-free running maximum over each
+// tap row; the border columns (padding) take the general path. NaN
+// inputs propagate (the reference skips them): ONNX leaves NaN unspecified.
+func (k *poolKernel) maxPlane(src, dst []float32) {
+	w := k.p.window
+	negInf := float32(math.Inf(-1))
+	x0, x1 := k.inner[0], k.inner[1]
+	for oy := 0; oy < w.oh; oy++ {
+		d := dst[oy*w.ow : (oy+1)*w.ow]
+		ky0, ky1 := k.rows[oy][0], k.rows[oy][1]
+		y0 := oy*w.sh - w.padT
+		for ox := range d {
+			d[ox] = negInf
+		}
+		for ky := ky0; ky < ky1; ky++ {
+			row := src[(y0+ky)*w.iw : (y0+ky+1)*w.iw]
+			for ox := 0; ox < x0; ox++ {
+				k.maxBorder(row, d, ox)
+			}
+			if w.kw == 3 {
+				for ox := x0; ox < x1; ox++ {
+					c := ox*w.sw - w.padL
+					t := row[c : c+3 : c+3]
+					d[ox] = max(d[ox], t[0], t[1], t[2])
+				}
+			} else {
+				for ox := x0; ox < x1; ox++ {
+					c := ox*w.sw - w.padL
+					m := d[ox]
+					for _, v := range row[c : c+w.kw] {
+						m = max(m, v)
+					}
+					d[ox] = m
+				}
+			}
+			for ox := x1; ox < w.ow; ox++ {
+				k.maxBorder(row, d, ox)
+			}
+		}
+	}
+}
+
+// maxBorder folds the valid taps of row into output column ox.
+func (k *poolKernel) maxBorder(row, d []float32, ox int) {
+	w := k.p.window
+	x0 := ox*w.sw - w.padL
+	for kx := k.cols[ox][0]; kx < k.cols[ox][1]; kx++ {
+		d[ox] = max(d[ox], row[x0+kx])
+	}
 }
 
 func compilePool(n *node, _ *compiler) (Kernel, error) {
@@ -26,6 +81,22 @@ func compilePool(n *node, _ *compiler) (Kernel, error) {
 	for ox := range k.cols {
 		lo, hi := tapRange(ox*w.sw-w.padL, w.dw, w.kw, w.iw)
 		k.cols[ox] = [2]int{lo, hi}
+	}
+	k.inner = [2]int{w.ow, w.ow}
+	for ox := range k.cols {
+		if k.cols[ox] == [2]int{0, w.kw} {
+			k.inner[0] = min(k.inner[0], ox)
+			k.inner[1] = ox + 1
+		}
+	}
+	if k.inner[0] >= k.inner[1] {
+		k.inner = [2]int{}
+	}
+	for ox := k.inner[0]; ox < k.inner[1]; ox++ {
+		if k.cols[ox] != [2]int{0, w.kw} {
+			k.inner = [2]int{} // not one contiguous range: general path
+			break
+		}
 	}
 	if !p.max {
 		k.div = make([]float32, w.oh*w.ow)
@@ -53,6 +124,12 @@ func (k *poolKernel) Run(_ *Exec, in, out []*Tensor) {
 	x, y := in[0].F, out[0].F
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 	negInf := float32(math.Inf(-1))
+	if p.max && w.dh == 1 && w.dw == 1 && k.inner[0] < k.inner[1] {
+		for b := 0; b < w.batch*w.c; b++ {
+			k.maxPlane(x[b*planeIn:(b+1)*planeIn], y[b*planeOut:(b+1)*planeOut])
+		}
+		return
+	}
 	for b := 0; b < w.batch*w.c; b++ {
 		src := x[b*planeIn : (b+1)*planeIn]
 		dst := y[b*planeOut : (b+1)*planeOut]

@@ -1,0 +1,21 @@
+//go:build !purego
+
+package engine
+
+import "golang.org/x/sys/cpu"
+
+// gatherArch runs gatherMoves where the CPU has AVX.
+func gatherArch(panel, x []float32, kbase []int32, nr int, pl *panelPlan) bool {
+	if !cpu.X86.HasAVX {
+		return false
+	}
+	var m8, m1 *int32
+	if len(pl.m8) > 0 {
+		m8 = &pl.m8[0]
+	}
+	if len(pl.m1) > 0 {
+		m1 = &pl.m1[0]
+	}
+	gatherMoves(&panel[0], &x[0], &kbase[0], len(kbase), nr*4, m8, len(pl.m8)/2, m1, len(pl.m1)/2)
+	return true
+}

@@ -1,0 +1,103 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestIm2colPackMatchesGather packs random convolutions' im2col matrices
+// (strides, dilations, padding, tap and position subsets as the
+// approximate kernels choose them) through the move plans, in assembly and
+// in Go, and element by element, for both panel widths and K blocks at
+// any offset, and compares the panels.
+func TestIm2colPackMatchesGather(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	specs := []ConvSpec{
+		packBenchConvs[0].cs,
+		packBenchConvs[1].cs,
+	}
+	for range 30 {
+		c := ConvSpec{Batch: 1, C: 1 + rng.IntN(4), H: 3 + rng.IntN(20), W: 3 + rng.IntN(40), KH: 1 + rng.IntN(4), KW: 1 + rng.IntN(9),
+			SH: 1 + rng.IntN(2), SW: 1 + rng.IntN(3)*rng.IntN(2), DH: 1 + rng.IntN(2), DW: 1 + rng.IntN(2)*rng.IntN(2), Group: 1,
+			PadT: rng.IntN(3), PadB: rng.IntN(3), PadL: rng.IntN(4), PadR: rng.IntN(4)}
+		c.SW = max(c.SW, 1)
+		c.DW = max(c.DW, 1)
+		c.OH = (c.H+c.PadT+c.PadB-(c.KH-1)*c.DH-1)/c.SH + 1
+		c.OW = (c.W+c.PadL+c.PadR-(c.KW-1)*c.DW-1)/c.SW + 1
+		if c.OH < 1 || c.OW < 1 {
+			continue
+		}
+		c.M = 1
+		specs = append(specs, c)
+	}
+	for i, c := range specs {
+		var taps []Tap
+		var ys []int
+		if i%3 == 2 { // a subset of taps and output rows, as approx does
+			for ch := 0; ch < c.C; ch++ {
+				for ky := 0; ky < c.KH; ky++ {
+					for kx := 0; kx < c.KW; kx++ {
+						if rng.IntN(3) > 0 {
+							taps = append(taps, Tap{ch, ky, kx})
+						}
+					}
+				}
+			}
+			for y := 0; y < c.OH; y += 2 {
+				ys = append(ys, y)
+			}
+			if len(taps) == 0 {
+				taps = []Tap{{0, 0, 0}}
+			}
+		}
+		g := NewIm2col(&c, taps, ys, nil)
+		in := randFloats(rng, c.C*c.H*c.W)
+		x := g.pad(in, make([]float32, g.PaddedSize()))
+		for _, nr := range []int{16, 8} {
+			t.Run(fmt.Sprintf("%d/%+v/nr%d", i, c, nr), func(t *testing.T) {
+				k, n := g.Rows(), g.Cols()
+				k0 := rng.IntN(k)
+				kc := 1 + rng.IntN(k-k0)
+				j0 := nr * rng.IntN((n+nr-1)/nr)
+				cnt := n - j0
+				size := kc * ((cnt + nr - 1) / nr) * nr
+				want := make([]float32, size)
+				(&im2colSource{x: x, pos: g.pos, kbase: g.kbase}).PackB(want, k0, kc, j0, cnt, nr)
+				// Reference: element (k, j) of the matrix.
+				for kk := 0; kk < kc; kk++ {
+					for j := 0; j < cnt; j++ {
+						v := x[g.kbase[k0+kk]+g.pos[j0+j]]
+						if got := want[j/nr*kc*nr+kk*nr+j%nr]; got != v {
+							t.Fatalf("gather (%d,%d) = %v, want %v", k0+kk, j0+j, got, v)
+						}
+					}
+				}
+				got := slices.Repeat([]float32{-1}, size)
+				(&im2colSource{x: x, pos: g.pos, kbase: g.kbase, plans: g.plans, need: g.need}).PackB(got, k0, kc, j0, cnt, nr)
+				if !slices.Equal(got, want) {
+					t.Fatal("moves differ from the element gather")
+				}
+				plans := g.plans.p16
+				if nr == 8 {
+					plans = g.plans.p8
+				}
+				for p := j0 / nr; p*nr < n; p++ {
+					if !plans[p].ok {
+						continue
+					}
+					a := make([]float32, kc*nr)
+					b := make([]float32, kc*nr)
+					gatherGo(a, x, g.kbase[k0:k0+kc], nr, &plans[p])
+					if !gatherArch(b, x, g.kbase[k0:k0+kc], nr, &plans[p]) {
+						continue
+					}
+					if !slices.Equal(a, b) {
+						t.Fatalf("panel %d: assembly and Go gathers differ", p)
+					}
+				}
+			})
+		}
+	}
+}

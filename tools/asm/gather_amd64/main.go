@@ -1,0 +1,95 @@
+// Command gather_amd64 generates the AVX2 im2col panel gather of package
+// github.com/kagen-ai/kagen/engine with avo.
+//
+// It is run by go generate in engine:
+//
+//	go run ../tools/asm/gather_amd64 -out gather_amd64.s -stubs gather_stubs_amd64.go -pkg engine
+//
+// gatherMoves fills kn rows of a GEMM B panel: for row k it reads the
+// input from x + 4*kbase[k] and performs the panel's moves, each a pair of
+// int32 (t, pos): n8 moves of eight floats (x[kbase[k]+pos : +8] to
+// dst[t : t+8]), then n1 moves of one float. Rows of the panel are stride
+// bytes apart. Every index was checked by the caller.
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("!purego")
+	TEXT("gatherMoves", NOSPLIT, "func(dst *float32, x *float32, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)")
+	Pragma("noescape")
+	Doc("gatherMoves performs the moves of an im2col panel for kn rows (see the generator's documentation).")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	kbase := Load(Param("kbase"), GP64())
+	kn := Load(Param("kn"), GP64())
+	stride := Load(Param("stride"), GP64())
+	m8 := Load(Param("m8"), GP64())
+	n8 := Load(Param("n8"), GP64())
+	m1 := Load(Param("m1"), GP64())
+	n1 := Load(Param("n1"), GP64())
+
+	row, p, c, t, u := GP64(), GP64(), GP64(), GP64(), GP64()
+	TESTQ(kn, kn)
+	JZ(LabelRef("done"))
+
+	Label("row")
+	MOVLQSX(Mem{Base: kbase}, row)
+	LEAQ(Mem{Base: x, Index: row, Scale: 4}, row)
+
+	// Moves of eight floats, two per iteration while there are two.
+	MOVQ(m8, p)
+	MOVQ(n8, c)
+	CMPQ(c, U8(2))
+	JB(LabelRef("eight1"))
+	Label("eight2")
+	MOVLQSX(Mem{Base: p, Disp: 4}, t)
+	MOVLQSX(Mem{Base: p, Disp: 12}, u)
+	VMOVUPS(Mem{Base: row, Index: t, Scale: 4}, Y0)
+	VMOVUPS(Mem{Base: row, Index: u, Scale: 4}, Y1)
+	MOVLQSX(Mem{Base: p}, t)
+	MOVLQSX(Mem{Base: p, Disp: 8}, u)
+	VMOVUPS(Y0, Mem{Base: dst, Index: t, Scale: 4})
+	VMOVUPS(Y1, Mem{Base: dst, Index: u, Scale: 4})
+	ADDQ(U8(16), p)
+	SUBQ(U8(2), c)
+	CMPQ(c, U8(2))
+	JAE(LabelRef("eight2"))
+	Label("eight1")
+	TESTQ(c, c)
+	JZ(LabelRef("ones"))
+	MOVLQSX(Mem{Base: p, Disp: 4}, t)
+	VMOVUPS(Mem{Base: row, Index: t, Scale: 4}, Y0)
+	MOVLQSX(Mem{Base: p}, t)
+	VMOVUPS(Y0, Mem{Base: dst, Index: t, Scale: 4})
+
+	// Moves of one float.
+	Label("ones")
+	MOVQ(m1, p)
+	MOVQ(n1, c)
+	TESTQ(c, c)
+	JZ(LabelRef("next"))
+	Label("one")
+	MOVLQSX(Mem{Base: p, Disp: 4}, t)
+	VMOVSS(Mem{Base: row, Index: t, Scale: 4}, X2)
+	MOVLQSX(Mem{Base: p}, t)
+	VMOVSS(X2, Mem{Base: dst, Index: t, Scale: 4})
+	ADDQ(U8(8), p)
+	DECQ(c)
+	JNZ(LabelRef("one"))
+
+	Label("next")
+	ADDQ(U8(4), kbase)
+	ADDQ(stride, dst)
+	DECQ(kn)
+	JNZ(LabelRef("row"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+	Generate()
+}
