@@ -2,7 +2,7 @@ package engine
 
 import "unsafe"
 
-//go:generate go run ../tools/asm/gather_amd64 -out gather_amd64.s -stubs gather_stubs_amd64.go -pkg engine
+//go:generate go run ../tools/asm/engine_amd64 -out asm_amd64.s -stubs asm_stubs_amd64.go -pkg engine
 
 // panelPlan is how one nr-wide panel of an im2col matrix is gathered: the
 // same moves for every row k, each copying input floats

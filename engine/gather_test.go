@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -98,6 +99,43 @@ func TestIm2colPackMatchesGather(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestMaxRowMatchesGo compares the assembly pooling row with the Go one
+// (which follows the reference: NaN taps are skipped) over tap counts,
+// strides and NaNs.
+func TestMaxRowMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, kw := range []int{1, 2, 3, 4, 7} {
+		for _, sw := range []int{1, 2, 3, 5} {
+			for _, n := range []int{0, 1, 2, 3, 8, 33} {
+				src := randFloats(rng, max(0, (n-1)*sw+kw)+rng.IntN(3))
+				for i := range src {
+					if rng.IntN(7) == 0 {
+						src[i] = float32(math.NaN())
+					}
+				}
+				init := randFloats(rng, n)
+				if n > 0 {
+					init[0] = float32(math.Inf(-1))
+				}
+				want := slices.Clone(init)
+				maxRowGo(want, src, kw, sw)
+				got := slices.Clone(init)
+				maxRow(got, src, kw, sw)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("kw %d sw %d n %d: output %d = %v, want %v", kw, sw, n, i, got[i], want[i])
+					}
+				}
+				for i, v := range want {
+					if math.IsNaN(float64(v)) {
+						t.Fatalf("kw %d sw %d n %d: output %d is NaN", kw, sw, n, i)
+					}
+				}
+			}
 		}
 	}
 }

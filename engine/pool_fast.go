@@ -15,14 +15,16 @@ type poolKernel struct {
 	inner [2]int
 }
 
-// maxPlane is MaxPool without dilation over one plane: the columns whose
-// window is inside the row take a branch-free running maximum over each
-// tap row; the border columns (padding) take the general path. NaN
-// inputs propagate (the reference skips them): ONNX leaves NaN unspecified.
+// maxPlane is MaxPool without dilation over one plane: each tap row is
+// folded into the output row, the columns whose window is inside the row
+// by maxRow (assembly where there is a routine), the border columns
+// (padding) by maxBorder. NaN inputs are skipped, as the reference does.
 func (k *poolKernel) maxPlane(src, dst []float32) {
 	w := k.p.window
 	negInf := float32(math.Inf(-1))
 	x0, x1 := k.inner[0], k.inner[1]
+	c0 := x0*w.sw - w.padL
+	span := (x1-1-x0)*w.sw + w.kw // input columns the inner outputs read
 	for oy := 0; oy < w.oh; oy++ {
 		d := dst[oy*w.ow : (oy+1)*w.ow]
 		ky0, ky1 := k.rows[oy][0], k.rows[oy][1]
@@ -35,26 +37,24 @@ func (k *poolKernel) maxPlane(src, dst []float32) {
 			for ox := 0; ox < x0; ox++ {
 				k.maxBorder(row, d, ox)
 			}
-			if w.kw == 3 {
-				for ox := x0; ox < x1; ox++ {
-					c := ox*w.sw - w.padL
-					t := row[c : c+3 : c+3]
-					d[ox] = max(d[ox], t[0], t[1], t[2])
-				}
-			} else {
-				for ox := x0; ox < x1; ox++ {
-					c := ox*w.sw - w.padL
-					m := d[ox]
-					for _, v := range row[c : c+w.kw] {
-						m = max(m, v)
-					}
-					d[ox] = m
-				}
-			}
+			maxRow(d[x0:x1], row[c0:c0+span], w.kw, w.sw)
 			for ox := x1; ox < w.ow; ox++ {
 				k.maxBorder(row, d, ox)
 			}
 		}
+	}
+}
+
+// maxRowGo folds the kw taps at src[i*sw:] into d[i], skipping NaNs.
+func maxRowGo(d, src []float32, kw, sw int) {
+	for i := range d {
+		m := d[i]
+		for _, v := range src[i*sw : i*sw+kw] {
+			if v > m {
+				m = v
+			}
+		}
+		d[i] = m
 	}
 }
 
@@ -63,7 +63,9 @@ func (k *poolKernel) maxBorder(row, d []float32, ox int) {
 	w := k.p.window
 	x0 := ox*w.sw - w.padL
 	for kx := k.cols[ox][0]; kx < k.cols[ox][1]; kx++ {
-		d[ox] = max(d[ox], row[x0+kx])
+		if v := row[x0+kx]; v > d[ox] {
+			d[ox] = v
+		}
 	}
 }
 

@@ -1,15 +1,20 @@
-// Command gather_amd64 generates the AVX2 im2col panel gather of package
+// Command engine_amd64 generates the AVX routines of package
 // github.com/kagen-ai/kagen/engine with avo.
 //
 // It is run by go generate in engine:
 //
-//	go run ../tools/asm/gather_amd64 -out gather_amd64.s -stubs gather_stubs_amd64.go -pkg engine
+//	go run ../tools/asm/engine_amd64 -out asm_amd64.s -stubs asm_stubs_amd64.go -pkg engine
 //
 // gatherMoves fills kn rows of a GEMM B panel: for row k it reads the
 // input from x + 4*kbase[k] and performs the panel's moves, each a pair of
 // int32 (t, pos): n8 moves of eight floats (x[kbase[k]+pos : +8] to
 // dst[t : t+8]), then n1 moves of one float. Rows of the panel are stride
 // bytes apart. Every index was checked by the caller.
+//
+// maxPoolRow folds n outputs of a max-pooling row: dst[i] becomes
+// (v > dst[i] ? v : dst[i]) for each v of src[i*sw : i*sw+kw], in order,
+// so that NaN inputs are skipped exactly as the reference kernel skips them
+// (VMAXSS returns its second source when either is NaN).
 package main
 
 import (
@@ -20,6 +25,87 @@ import (
 
 func main() {
 	ConstraintExpr("!purego")
+	gatherMoves()
+	maxPoolRow()
+	Generate()
+}
+
+func maxPoolRow() {
+	TEXT("maxPoolRow", NOSPLIT, "func(dst *float32, src *float32, n int, kw int, sw int)")
+	Pragma("noescape")
+	Doc("maxPoolRow folds the kw taps at src[i*sw:] into dst[i] for i < n, skipping NaNs (see the generator's documentation).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	kw := Load(Param("kw"), GP64())
+	sw := Load(Param("sw"), GP64())
+	SHLQ(U8(2), sw)
+	TESTQ(n, n)
+	JZ(LabelRef("mp_done"))
+	CMPQ(kw, U8(3))
+	JNE(LabelRef("mp_any"))
+
+	// Three taps, two outputs per iteration for independent chains.
+	p := GP64()
+	MOVQ(src, p)
+	Label("mp3_2")
+	CMPQ(n, U8(2))
+	JB(LabelRef("mp3_1"))
+	q := GP64()
+	LEAQ(Mem{Base: p, Index: sw, Scale: 1}, q)
+	VMOVSS(Mem{Base: dst}, X0)
+	VMOVSS(Mem{Base: dst, Disp: 4}, X1)
+	// VMAXSS m, v, m: (v > m ? v : m), m when v is NaN.
+	for t := 0; t < 3; t++ {
+		VMOVSS(Mem{Base: p, Disp: 4 * t}, X2)
+		VMOVSS(Mem{Base: q, Disp: 4 * t}, X3)
+		VMAXSS(X0, X2, X0)
+		VMAXSS(X1, X3, X1)
+	}
+	VMOVSS(X0, Mem{Base: dst})
+	VMOVSS(X1, Mem{Base: dst, Disp: 4})
+	LEAQ(Mem{Base: q, Index: sw, Scale: 1}, p)
+	ADDQ(U8(8), dst)
+	SUBQ(U8(2), n)
+	JMP(LabelRef("mp3_2"))
+	Label("mp3_1")
+	TESTQ(n, n)
+	JZ(LabelRef("mp_done"))
+	VMOVSS(Mem{Base: dst}, X0)
+	for t := 0; t < 3; t++ {
+		VMOVSS(Mem{Base: p, Disp: 4 * t}, X2)
+		VMAXSS(X0, X2, X0)
+	}
+	VMOVSS(X0, Mem{Base: dst})
+	JMP(LabelRef("mp_done"))
+
+	// Any number of taps.
+	Label("mp_any")
+	r, c := GP64(), GP64()
+	Label("mp_out")
+	VMOVSS(Mem{Base: dst}, X0)
+	MOVQ(src, r)
+	MOVQ(kw, c)
+	TESTQ(c, c)
+	JZ(LabelRef("mp_store"))
+	Label("mp_tap")
+	VMOVSS(Mem{Base: r}, X2)
+	VMAXSS(X0, X2, X0)
+	ADDQ(U8(4), r)
+	DECQ(c)
+	JNZ(LabelRef("mp_tap"))
+	Label("mp_store")
+	VMOVSS(X0, Mem{Base: dst})
+	ADDQ(sw, src)
+	ADDQ(U8(4), dst)
+	DECQ(n)
+	JNZ(LabelRef("mp_out"))
+
+	Label("mp_done")
+	RET()
+}
+
+func gatherMoves() {
 	TEXT("gatherMoves", NOSPLIT, "func(dst *float32, x *float32, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)")
 	Pragma("noescape")
 	Doc("gatherMoves performs the moves of an im2col panel for kn rows (see the generator's documentation).")
@@ -91,5 +177,4 @@ func main() {
 	Label("done")
 	VZEROUPPER()
 	RET()
-	Generate()
 }

@@ -19,3 +19,13 @@ func gatherArch(panel, x []float32, kbase []int32, nr int, pl *panelPlan) bool {
 	gatherMoves(&panel[0], &x[0], &kbase[0], len(kbase), nr*4, m8, len(pl.m8)/2, m1, len(pl.m1)/2)
 	return true
 }
+
+// maxRow folds the kw taps at src[i*sw:] into d[i] for every i, skipping
+// NaNs; src must hold (len(d)-1)*sw+kw floats.
+func maxRow(d, src []float32, kw, sw int) {
+	if !cpu.X86.HasAVX || len(d) == 0 || len(src) < (len(d)-1)*sw+kw {
+		maxRowGo(d, src, kw, sw)
+		return
+	}
+	maxPoolRow(&d[0], &src[0], len(d), kw, sw)
+}
