@@ -167,7 +167,7 @@ func (s *space) search(ctx context.Context, opts *TuneOptions, limit float64) ([
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x6b6167656e))
 	scratch := make([]float32, len(s.p.ExactOutputs))
 	seen := map[string]bool{}
-	var archive []point
+	var archive, within []point
 	evaluated := 0
 	consider := func(g genome) bool {
 		if seen[g.key()] {
@@ -180,6 +180,7 @@ func (s *space) search(ctx context.Context, opts *TuneOptions, limit float64) ([
 			return false
 		}
 		p := point{append(genome(nil), g...), loss, us}
+		within = append(within, p)
 		for _, q := range archive {
 			if q.loss <= p.loss && q.cost <= p.cost {
 				return false
@@ -262,10 +263,38 @@ func (s *space) search(ctx context.Context, opts *TuneOptions, limit float64) ([
 			wins[op]++
 		}
 	}
-	sort.Slice(archive, func(i, j int) bool {
-		return archive[i].loss < archive[j].loss || archive[i].loss == archive[j].loss && archive[i].cost < archive[j].cost
+	return fronts(within, opts.Candidates), evaluated
+}
+
+// fronts returns the successive non-dominated fronts of pts over
+// (predicted loss, predicted cost), best first, each in order of loss,
+// until at least want points are taken (every point if fewer; the first
+// front alone when want <= 0). The first
+// front alone is often a handful of configurations; the next ones are
+// worth validating too, since the prediction that ranked them is not
+// exact.
+func fronts(pts []point, want int) []point {
+	rest := append([]point(nil), pts...)
+	sort.Slice(rest, func(i, j int) bool {
+		return rest[i].loss < rest[j].loss || rest[i].loss == rest[j].loss && rest[i].cost < rest[j].cost
 	})
-	return archive, evaluated
+	var out []point
+	for len(rest) > 0 && (len(out) < want || len(out) == 0) {
+		var front, next []point
+		best := math.Inf(1)
+		for _, p := range rest {
+			if p.cost < best {
+				front = append(front, p)
+				best = p.cost
+			} else {
+				next = append(next, p)
+			}
+		}
+		out = append(out, front...)
+		rest = next
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].loss < out[j].loss })
+	return out
 }
 
 // Tune searches the configurations of a profiled model, validates the most

@@ -190,3 +190,22 @@ func TestProfileAndTuneEndToEnd(t *testing.T) {
 		t.Fatal("an empty calibration split was accepted")
 	}
 }
+
+func TestFrontsTakeWholeFrontsInOrder(t *testing.T) {
+	pts := []point{
+		{loss: 0, cost: 10}, {loss: 1, cost: 5}, {loss: 2, cost: 1}, // front 1
+		{loss: 0.5, cost: 10}, {loss: 1.5, cost: 6}, // front 2
+		{loss: 3, cost: 9}, // front 3
+	}
+	for _, c := range []struct{ want, n int }{{0, 3}, {1, 3}, {3, 3}, {4, 5}, {5, 5}, {6, 6}, {10, 6}} {
+		got := fronts(pts, c.want)
+		if len(got) != c.n {
+			t.Fatalf("want %d: got %d points, expected %d", c.want, len(got), c.n)
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i].loss < got[i-1].loss {
+				t.Fatalf("want %d: not in order of loss: %v", c.want, got)
+			}
+		}
+	}
+}
