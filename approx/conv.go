@@ -93,16 +93,36 @@ func (g *convGeom) scatter(src, plane []float32, act engine.Activation) {
 		return
 	}
 	nx := len(g.xs)
+	relu := act.On && act.Lo == 0 && math.IsInf(float64(act.Hi), 1)
 	for y := range g.ys {
 		row := plane[y*ow : (y+1)*ow]
 		s := src[y*nx : (y+1)*nx]
-		for j, ox := range g.xs {
-			row[ox] = s[j]
+		// One pass per kind of output, the activation applied as each
+		// is written (a second pass over the row cost as much as the
+		// placement itself on small layers).
+		switch {
+		case relu:
+			for j, ox := range g.xs {
+				row[ox] = max(s[j], 0)
+			}
+			for _, r := range g.rebuild {
+				row[r[0]] = max((s[r[1]]+s[r[2]])*0.5, 0)
+			}
+		case act.On:
+			for j, ox := range g.xs {
+				row[ox] = min(max(s[j], act.Lo), act.Hi)
+			}
+			for _, r := range g.rebuild {
+				row[r[0]] = min(max((s[r[1]]+s[r[2]])*0.5, act.Lo), act.Hi)
+			}
+		default:
+			for j, ox := range g.xs {
+				row[ox] = s[j]
+			}
+			for _, r := range g.rebuild {
+				row[r[0]] = (s[r[1]] + s[r[2]]) * 0.5
+			}
 		}
-		for _, r := range g.rebuild {
-			row[r[0]] = (s[r[1]] + s[r[2]]) * 0.5
-		}
-		clampCopy(row, row, act)
 	}
 }
 
