@@ -6,6 +6,7 @@ import (
 	"github.com/kagen-ai/kagen/approx/qgemm"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
+	"github.com/kagen-ai/kagen/internal/vec"
 )
 
 // supportedPrecision lists the precisions whose kernels this build has.
@@ -78,17 +79,20 @@ func (g *convGeom) scatter(src, plane []float32, act engine.Activation) {
 	cs := g.cs
 	ow := cs.OW
 	if g.perfY {
+		lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+		if act.On {
+			lo, hi = act.Lo, act.Hi
+		}
 		for j, oy := range g.ys {
-			clampCopy(plane[oy*ow:(oy+1)*ow], src[j*ow:(j+1)*ow], act)
+			dst := plane[oy*ow : (oy+1)*ow]
+			if act.On {
+				vec.Clamp(dst, src[j*ow:(j+1)*ow], lo, hi)
+			} else {
+				copy(dst, src[j*ow:(j+1)*ow])
+			}
 		}
 		for _, r := range g.rebuild {
-			dst := plane[r[0]*ow : (r[0]+1)*ow]
-			a := src[r[1]*ow : (r[1]+1)*ow]
-			b := src[r[2]*ow : (r[2]+1)*ow]
-			for i := range dst {
-				dst[i] = (a[i] + b[i]) * 0.5
-			}
-			clampCopy(dst, dst, act)
+			vec.AvgClamp(plane[r[0]*ow:(r[0]+1)*ow], src[r[1]*ow:(r[1]+1)*ow], src[r[2]*ow:(r[2]+1)*ow], lo, hi)
 		}
 		return
 	}
@@ -126,24 +130,13 @@ func (g *convGeom) scatter(src, plane []float32, act engine.Activation) {
 	}
 }
 
-// clampCopy copies src to dst applying the activation. A Relu clears the
-// sign bit's negatives without branches.
+// clampCopy copies src to dst applying the activation.
 func clampCopy(dst, src []float32, act engine.Activation) {
-	src = src[:len(dst)]
-	switch {
-	case !act.On:
+	if !act.On {
 		copy(dst, src)
-	case act.Lo == 0 && math.IsInf(float64(act.Hi), 1):
-		for i, v := range src {
-			b := math.Float32bits(v)
-			b &^= uint32(int32(b) >> 31)
-			dst[i] = math.Float32frombits(b)
-		}
-	default:
-		for i, v := range src {
-			dst[i] = min(max(v, act.Lo), act.Hi)
-		}
+		return
 	}
+	vec.Clamp(dst, src, act.Lo, act.Hi)
 }
 
 // dummySource stands for an im2col source when sizing GEMM scratch.
@@ -155,17 +148,18 @@ func (dummySource) PackB([]float32, int, int, int, int, int) {}
 // and positions, one smaller GEMM per group against weights packed once,
 // then reconstruction of perforated outputs.
 type convKernel struct {
-	g       *convGeom
-	prec    Precision
-	packed  []*gemm.PackedA   // fp32 weights
-	packed6 []*gemm.PackedA16 // fp16 weights
-	packed8 []*qgemm.PackedA  // int8 weights, per output channel scales
-	im2col  *engine.Im2col
-	padSize int
-	colSize int // the materialised im2col matrix (int8)
-	tmpSize int
-	gemmScr int
-	int8Scr int
+	g        *convGeom
+	prec     Precision
+	packed   []*gemm.PackedA   // fp32 weights
+	packed6  []*gemm.PackedA16 // fp16 weights
+	packed8  []*qgemm.PackedA  // int8 weights, per output channel scales
+	im2col   *engine.Im2col
+	padSize  int
+	colSize  int // bytes of the materialised im2col matrix of codes (int8)
+	codeSize int // bytes of the group's (padded) input codes (int8)
+	tmpSize  int
+	gemmScr  int
+	int8Scr  int
 }
 
 func newConvKernel(cs *engine.ConvSpec, k Knob) engine.Kernel {
@@ -198,8 +192,14 @@ func newConvKernel(cs *engine.ConvSpec, k Knob) engine.Kernel {
 		ck.tmpSize = g.mg * g.npos
 	}
 	if k.Prec == INT8 {
+		// Bytes: the input's codes, the im2col matrix of codes, then the
+		// GEMM's scratch.
+		ck.codeSize = cs.C / cs.Group * cs.H * cs.W
+		if ck.padSize > 0 {
+			ck.codeSize = ck.padSize
+		}
 		ck.colSize = kk * g.npos
-		ck.int8Scr = qgemm.ScratchSize(&qgemm.Args{M: g.mg, N: g.npos, K: kk, PackedA: ck.packed8[0], X: make([]float32, kk*g.npos), C: make([]float32, g.mg*g.npos)})
+		ck.int8Scr = qgemm.ScratchSize(&qgemm.Args{M: g.mg, N: g.npos, K: kk, PackedA: ck.packed8[0], XCodes: make([]uint8, kk*g.npos), XQuant: qgemm.Quant{Scale: 1}, C: make([]float32, g.mg*g.npos)})
 	} else {
 		ck.gemmScr = gemm.ScratchSize(&args)
 	}
@@ -210,14 +210,14 @@ func newConvKernel(cs *engine.ConvSpec, k Knob) engine.Kernel {
 func (k *convKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 	g := k.g
 	cs := g.cs
-	scratch := x.Floats(k.padSize + k.tmpSize + k.colSize + k.gemmScr)
+	scratch := x.Floats(k.padSize + k.tmpSize + k.gemmScr)
 	pad := scratch[:k.padSize]
 	tmp := scratch[k.padSize : k.padSize+k.tmpSize]
-	col := scratch[k.padSize+k.tmpSize : k.padSize+k.tmpSize+k.colSize]
-	gs := scratch[k.padSize+k.tmpSize+k.colSize:]
-	var bs []byte
+	gs := scratch[k.padSize+k.tmpSize:]
+	var codes, col, bs []byte
 	if k.prec == INT8 {
-		bs = x.Bytes(k.int8Scr)
+		b := x.Bytes(k.codeSize + k.colSize + k.int8Scr)
+		codes, col, bs = b[:k.codeSize], b[k.codeSize:k.codeSize+k.colSize], b[k.codeSize+k.colSize:]
 	}
 	planeIn, planeOut := cs.H*cs.W, cs.OH*cs.OW
 	src, dst := in[0].F, out[0].F
@@ -238,8 +238,14 @@ func (k *convKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 				bias = cs.Bias[grp*g.mg : (grp+1)*g.mg]
 			}
 			if k.prec == INT8 {
-				k.im2col.Matrix(xg, pad, col)
-				qa := qgemm.Args{M: g.mg, N: g.npos, K: len(g.taps), PackedA: k.packed8[grp], X: col, C: c, Scratch: bs,
+				// Quantize the input once (its range covers every
+				// element of the im2col matrix, and 0 for the border),
+				// then gather the matrix as bytes.
+				xp := k.im2col.Padded(xg, pad)
+				q := qgemm.QuantFor(qgemm.MinMax(xp))
+				qgemm.QuantizeActivations(codes, xp, q)
+				k.im2col.MatrixCodes(codes, col)
+				qa := qgemm.Args{M: g.mg, N: g.npos, K: len(g.taps), PackedA: k.packed8[grp], XCodes: col, XQuant: q, C: c, Scratch: bs,
 					Bias: bias, Clamp: act.On, Lo: act.Lo, Hi: act.Hi}
 				if bias != nil {
 					qa.BiasMode = qgemm.BiasPerRow

@@ -29,3 +29,16 @@ func maxRow(d, src []float32, kw, sw int) {
 	}
 	maxPoolRow(&d[0], &src[0], len(d), kw, sw)
 }
+
+// gatherBytesArch runs gatherBytes (plain 64-bit moves: any amd64).
+func gatherBytesArch(dst, codes []uint8, kbase []int32, stride int, pl *panelPlan) bool {
+	var m8, m1 *int32
+	if len(pl.m8) > 0 {
+		m8 = &pl.m8[0]
+	}
+	if len(pl.m1) > 0 {
+		m1 = &pl.m1[0]
+	}
+	gatherBytes(&dst[0], &codes[0], &kbase[0], len(kbase), stride, m8, len(pl.m8)/2, m1, len(pl.m1)/2)
+	return true
+}

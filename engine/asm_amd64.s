@@ -74,6 +74,61 @@ done:
 	VZEROUPPER
 	RET
 
+// func gatherBytes(dst *uint8, x *uint8, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)
+TEXT ·gatherBytes(SB), NOSPLIT, $0-72
+	MOVQ  dst+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  kbase+16(FP), DX
+	MOVQ  kn+24(FP), BX
+	MOVQ  stride+32(FP), SI
+	MOVQ  m8+40(FP), DI
+	MOVQ  n8+48(FP), R8
+	MOVQ  m1+56(FP), R9
+	MOVQ  n1+64(FP), R10
+	TESTQ BX, BX
+	JZ    gb_done
+
+gb_row:
+	MOVLQSX (DX), R11
+	ADDQ    CX, R11
+	MOVQ    DI, R12
+	MOVQ    R8, R13
+	TESTQ   R13, R13
+	JZ      gb_ones
+
+gb_eight:
+	MOVLQSX 4(R12), R14
+	MOVQ    (R11)(R14*1), R15
+	MOVLQSX (R12), R14
+	MOVQ    R15, (AX)(R14*1)
+	ADDQ    $0x08, R12
+	DECQ    R13
+	JNZ     gb_eight
+
+gb_ones:
+	MOVQ  R9, R12
+	MOVQ  R10, R13
+	TESTQ R13, R13
+	JZ    gb_next
+
+gb_one:
+	MOVLQSX 4(R12), R14
+	MOVBQZX (R11)(R14*1), R15
+	MOVLQSX (R12), R14
+	MOVB    R15, (AX)(R14*1)
+	ADDQ    $0x08, R12
+	DECQ    R13
+	JNZ     gb_one
+
+gb_next:
+	ADDQ $0x04, DX
+	ADDQ SI, AX
+	DECQ BX
+	JNZ  gb_row
+
+gb_done:
+	RET
+
 // func maxPoolRow(dst *float32, src *float32, n int, kw int, sw int)
 // Requires: AVX
 TEXT ·maxPoolRow(SB), NOSPLIT, $0-40

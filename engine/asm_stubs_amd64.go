@@ -9,6 +9,11 @@ package engine
 //go:noescape
 func gatherMoves(dst *float32, x *float32, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)
 
+// gatherBytes performs the moves of an im2col panel of byte codes for kn rows (see the generator's documentation).
+//
+//go:noescape
+func gatherBytes(dst *uint8, x *uint8, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)
+
 // maxPoolRow folds the kw taps at src[i*sw:] into dst[i] for i < n, skipping NaNs (see the generator's documentation).
 //
 //go:noescape

@@ -360,6 +360,35 @@ func (g *Im2col) pad(in, pad []float32) []float32 {
 	return pad
 }
 
+// Padded returns the group's input channels in as the matrix gathers them:
+// in itself, or its copy into pad (PaddedSize() floats) with a zero border
+// when the convolution pads. Element (k, j) of the matrix is then
+// Padded[Base(k) + Pos(j)] (see MatrixCodes).
+func (g *Im2col) Padded(in, pad []float32) []float32 { return g.pad(in, pad) }
+
+// MatrixCodes writes the im2col matrix of byte codes row-major ([Rows() x
+// Cols()]) into dst, gathering from codes, the padded input's codes (one
+// per element of Padded's result, at the same index): the int8 kernels
+// quantize a convolution's input once and gather bytes, a quarter of the
+// float traffic. It panics if codes or dst is too short.
+func (g *Im2col) MatrixCodes(codes, dst []uint8) {
+	n := len(g.pos)
+	kn := len(g.kbase)
+	if kn == 0 || n == 0 {
+		return
+	}
+	_ = dst[kn*n-1]
+	if len(codes) < g.need {
+		panic("engine: MatrixCodes: codes shorter than the padded input")
+	}
+	for p := range g.plans.p16 {
+		pl := &g.plans.p16[p]
+		if !gatherBytesArch(dst[16*p:], codes, g.kbase, n, pl) {
+			gatherBytesGo(dst[16*p:], codes, g.kbase, n, pl)
+		}
+	}
+}
+
 // Matrix writes the im2col matrix row-major ([Rows() x Cols()]) into dst,
 // gathering from the group's input channels in (pad: PaddedSize() floats of
 // scratch), for kernels that need it materialised (int8).

@@ -105,3 +105,21 @@ func gatherGo(panel, x []float32, kbase []int32, nr int, pl *panelPlan) {
 		dp = unsafe.Add(dp, uintptr(nr)*4)
 	}
 }
+
+// gatherBytesGo is the portable byte gather: for every row k of the
+// matrix (stride bytes apart in dst), the plan's moves from
+// codes[kbase[k]:]. The caller checked the bounds.
+func gatherBytesGo(dst, codes []uint8, kbase []int32, stride int, pl *panelPlan) {
+	dp := unsafe.Pointer(unsafe.SliceData(dst))
+	xp := unsafe.Pointer(unsafe.SliceData(codes))
+	for _, b := range kbase {
+		sp := unsafe.Add(xp, uintptr(b))
+		for i := 0; i < len(pl.m8); i += 2 {
+			*(*uint64)(unsafe.Add(dp, uintptr(pl.m8[i]))) = *(*uint64)(unsafe.Add(sp, uintptr(pl.m8[i+1])))
+		}
+		for i := 0; i < len(pl.m1); i += 2 {
+			*(*uint8)(unsafe.Add(dp, uintptr(pl.m1[i]))) = *(*uint8)(unsafe.Add(sp, uintptr(pl.m1[i+1])))
+		}
+		dp = unsafe.Add(dp, uintptr(stride))
+	}
+}

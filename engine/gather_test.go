@@ -25,6 +25,9 @@ func TestIm2colPackMatchesGather(t *testing.T) {
 			PadT: rng.IntN(3), PadB: rng.IntN(3), PadL: rng.IntN(4), PadR: rng.IntN(4)}
 		c.SW = max(c.SW, 1)
 		c.DW = max(c.DW, 1)
+		if c.H+c.PadT+c.PadB < (c.KH-1)*c.DH+1 || c.W+c.PadL+c.PadR < (c.KW-1)*c.DW+1 {
+			continue // the window does not fit
+		}
 		c.OH = (c.H+c.PadT+c.PadB-(c.KH-1)*c.DH-1)/c.SH + 1
 		c.OW = (c.W+c.PadL+c.PadR-(c.KW-1)*c.DW-1)/c.SW + 1
 		if c.OH < 1 || c.OW < 1 {
@@ -56,6 +59,27 @@ func TestIm2colPackMatchesGather(t *testing.T) {
 		g := NewIm2col(&c, taps, ys, nil)
 		in := randFloats(rng, c.C*c.H*c.W)
 		x := g.pad(in, make([]float32, g.PaddedSize()))
+		t.Run(fmt.Sprintf("%d/%+v/codes", i, c), func(t *testing.T) {
+			codes := make([]uint8, len(x))
+			for j := range codes {
+				codes[j] = uint8(rng.IntN(256))
+			}
+			k, n := g.Rows(), g.Cols()
+			got := make([]uint8, k*n)
+			g.MatrixCodes(codes, got)
+			goPath := make([]uint8, k*n)
+			for p := range g.plans.p16 {
+				gatherBytesGo(goPath[16*p:], codes, g.kbase, n, &g.plans.p16[p])
+			}
+			for kk := 0; kk < k; kk++ {
+				for j := 0; j < n; j++ {
+					want := codes[g.kbase[kk]+g.pos[j]]
+					if got[kk*n+j] != want || goPath[kk*n+j] != want {
+						t.Fatalf("codes (%d,%d) = %d (Go %d), want %d", kk, j, got[kk*n+j], goPath[kk*n+j], want)
+					}
+				}
+			}
+		})
 		for _, nr := range []int{16, 8} {
 			t.Run(fmt.Sprintf("%d/%+v/nr%d", i, c, nr), func(t *testing.T) {
 				k, n := g.Rows(), g.Cols()

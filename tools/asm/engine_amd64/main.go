@@ -11,6 +11,10 @@
 // dst[t : t+8]), then n1 moves of one float. Rows of the panel are stride
 // bytes apart. Every index was checked by the caller.
 //
+// gatherBytes is gatherMoves over bytes (an im2col matrix of quantized
+// activation codes): moves of eight bytes and of one byte, with the same
+// (t, pos) pairs in elements.
+//
 // maxPoolRow folds n outputs of a max-pooling row: dst[i] becomes
 // (v > dst[i] ? v : dst[i]) for each v of src[i*sw : i*sw+kw], in order,
 // so that NaN inputs are skipped exactly as the reference kernel skips them
@@ -26,6 +30,7 @@ import (
 func main() {
 	ConstraintExpr("!purego")
 	gatherMoves()
+	gatherBytes()
 	maxPoolRow()
 	Generate()
 }
@@ -102,6 +107,59 @@ func maxPoolRow() {
 	JNZ(LabelRef("mp_out"))
 
 	Label("mp_done")
+	RET()
+}
+
+func gatherBytes() {
+	TEXT("gatherBytes", NOSPLIT, "func(dst *uint8, x *uint8, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)")
+	Pragma("noescape")
+	Doc("gatherBytes performs the moves of an im2col panel of byte codes for kn rows (see the generator's documentation).")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	kbase := Load(Param("kbase"), GP64())
+	kn := Load(Param("kn"), GP64())
+	stride := Load(Param("stride"), GP64())
+	m8 := Load(Param("m8"), GP64())
+	n8 := Load(Param("n8"), GP64())
+	m1 := Load(Param("m1"), GP64())
+	n1 := Load(Param("n1"), GP64())
+	row, p, c, t, v := GP64(), GP64(), GP64(), GP64(), GP64()
+	TESTQ(kn, kn)
+	JZ(LabelRef("gb_done"))
+	Label("gb_row")
+	MOVLQSX(Mem{Base: kbase}, row)
+	ADDQ(x, row)
+	MOVQ(m8, p)
+	MOVQ(n8, c)
+	TESTQ(c, c)
+	JZ(LabelRef("gb_ones"))
+	Label("gb_eight")
+	MOVLQSX(Mem{Base: p, Disp: 4}, t)
+	MOVQ(Mem{Base: row, Index: t, Scale: 1}, v)
+	MOVLQSX(Mem{Base: p}, t)
+	MOVQ(v, Mem{Base: dst, Index: t, Scale: 1})
+	ADDQ(U8(8), p)
+	DECQ(c)
+	JNZ(LabelRef("gb_eight"))
+	Label("gb_ones")
+	MOVQ(m1, p)
+	MOVQ(n1, c)
+	TESTQ(c, c)
+	JZ(LabelRef("gb_next"))
+	Label("gb_one")
+	MOVLQSX(Mem{Base: p, Disp: 4}, t)
+	MOVBQZX(Mem{Base: row, Index: t, Scale: 1}, v)
+	MOVLQSX(Mem{Base: p}, t)
+	MOVB(v.As8(), Mem{Base: dst, Index: t, Scale: 1})
+	ADDQ(U8(8), p)
+	DECQ(c)
+	JNZ(LabelRef("gb_one"))
+	Label("gb_next")
+	ADDQ(U8(4), kbase)
+	ADDQ(stride, dst)
+	DECQ(kn)
+	JNZ(LabelRef("gb_row"))
+	Label("gb_done")
 	RET()
 }
 

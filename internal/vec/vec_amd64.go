@@ -1,0 +1,7 @@
+//go:build !purego
+
+package vec
+
+import "golang.org/x/sys/cpu"
+
+var hasAVX = cpu.X86.HasAVX
