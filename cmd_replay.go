@@ -188,6 +188,9 @@ type controlledRun struct {
 	rules    map[string]int
 	energyJ  float64 // sum of the observations' EnergyJ
 	log      *policy.LogWriter
+	// record, if set, sees every observation and the decision taken on
+	// it (the report's trace figure).
+	record func(policy.Observation, policy.Decision)
 }
 
 // replayControllers builds the controllers to run: the policy's, another
@@ -491,10 +494,14 @@ func (rp *replayer) controlled(r *controlledRun, s *engine.Session, in []*engine
 	r.windows[r.level]++
 	e := rp.dev.InferenceEnergy(busy)
 	r.energyJ += e
-	d := r.ctrl.Decide(policy.Observation{
+	obs := policy.Observation{
 		Index: int64(rp.windows), Time: float64(rp.windows+1) * rp.hopS, Level: r.level,
 		Class: pred.Class, Confidence: pred.Confidence, TimeUS: float64(busy) / 1e3, EnergyJ: e,
-	})
+	}
+	d := r.ctrl.Decide(obs)
+	if r.record != nil {
+		r.record(obs, d)
+	}
 	r.rules[d.Rule]++
 	if r.log != nil {
 		if err := r.log.Write(d); err != nil {

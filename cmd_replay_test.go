@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kagen-ai/kagen/report"
 )
 
 // writeIMUTrace writes an IMU CSV trace of rows samples at 50 Hz: seated,
@@ -222,5 +225,33 @@ func TestReplayErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "l")); !os.IsNotExist(err) {
 		t.Fatal("log written")
+	}
+}
+
+// TestReportReplay runs the report's run-time section on the tiny model:
+// one row per controller (the budget one included), the exact accuracy
+// shared, time fractions summing to one, and the confidence controller's
+// trace with one point per window.
+func TestReportReplay(t *testing.T) {
+	dir := t.TempDir()
+	trace := writeIMUTrace(t, dir, "s99_01_sp.csv", 1200)
+	rows, tr, err := reportReplay(false, 1)(context.Background(), report.Model{Name: "tiny", Path: tinyHAR, Data: []string{trace}}, writeTinyPareto(t, dir), "phone-big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 6 {
+		t.Fatalf("%d rows, expected the six controllers", len(rows))
+	}
+	for _, r := range rows {
+		sum := 0.0
+		for _, f := range r.TimeAtLevel {
+			sum += f
+		}
+		if math.Abs(sum-1) > 1e-9 || r.ExactAcc != rows[0].ExactAcc || !strings.Contains(r.Controller, "floor 1pp") || r.SystemSaving["phone-little"] == 0 && r.InferenceSaving != 0 {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if tr == nil || len(tr.Level) == 0 || len(tr.Level) != len(tr.Confidence) || len(tr.Level) != len(tr.EnergyMJ) || !strings.Contains(tr.Controller, "confidence") {
+		t.Fatalf("trace %+v", tr)
 	}
 }
