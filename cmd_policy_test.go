@@ -99,7 +99,7 @@ func TestPolicyNewValidate(t *testing.T) {
 			return nil
 		}},
 		{"state", []string{"--controller", "state", "--n", "4", "--floor", "1"}, func(p *policy.Policy) error {
-			if p.Controller.State.N != 4 || p.Controller.State.Votes != 2 || p.Controller.Floor.LossPP != 1 || p.Controller.Floor.HardFrac != 0.5 {
+			if p.Controller.State.N != 4 || p.Controller.State.Votes != 2 || p.Controller.Floor.LossPP != 1 || p.Controller.Floor.HardFrac != policy.DefaultHardFrac {
 				return fmt.Errorf("%+v %+v", p.Controller.State, p.Controller.Floor)
 			}
 			return nil

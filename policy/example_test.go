@@ -34,7 +34,7 @@ func pareto() *policy.Pareto {
 func ExampleNewController() {
 	// The naive controller under a 1 pp accuracy floor: level 2 loses
 	// 1.5 pp, so only levels 0 and 1 may run.
-	pol, err := policy.FromPareto(pareto(), policy.Params{Name: policy.Naive, Floor: &policy.FloorParams{LossPP: 1, HardFrac: policy.DefaultHardFrac}})
+	pol, err := policy.FromPareto(pareto(), policy.Params{Name: policy.Naive, Floor: &policy.FloorParams{LossPP: 1, HardFrac: 0.5}}) // a strict guard, to show its rule
 	if err != nil {
 		log.Fatal(err)
 	}
