@@ -381,10 +381,17 @@ func (g *Im2col) MatrixCodes(codes, dst []uint8) {
 	if len(codes) < g.need {
 		panic("engine: MatrixCodes: codes shorter than the padded input")
 	}
-	for p := range g.plans.p16 {
-		pl := &g.plans.p16[p]
-		if !gatherBytesArch(dst[16*p:], codes, g.kbase, n, pl) {
-			gatherBytesGo(dst[16*p:], codes, g.kbase, n, pl)
+	// Blocks of rows, so that the rows being written stay in L1 while
+	// every panel's moves fill them.
+	const rows = 32
+	for k0 := 0; k0 < kn; k0 += rows {
+		kb := g.kbase[k0:min(k0+rows, kn)]
+		d := dst[k0*n:]
+		for p := range g.plans.p16 {
+			pl := &g.plans.p16[p]
+			if !gatherBytesArch(d[16*p:], codes, kb, n, pl) {
+				gatherBytesGo(d[16*p:], codes, kb, n, pl)
+			}
 		}
 	}
 }
