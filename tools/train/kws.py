@@ -461,8 +461,8 @@ def main():
     ap.add_argument("--results", default=os.path.join(C.HERE, "results"))
     args = ap.parse_args()
     trad = args.arch == "trad"
-    defaults = {"dropout": 0.3 if trad else 0.4, "epochs": 8 if trad else 10, "epoch_size": 2560 if trad else 2560,
-                "lr": 2e-3 if trad else 3e-3}
+    defaults = {"dropout": 0.3 if trad else 0.1, "epochs": 8 if trad else 24, "epoch_size": 2560,
+                "lr": 2e-3 if trad else 5e-3}
     for k, v in defaults.items():
         if getattr(args, k) is None:
             setattr(args, k, v)
