@@ -2,6 +2,7 @@ package engine
 
 import (
 	"github.com/kagen-ai/kagen/engine/gemm"
+	"github.com/kagen-ai/kagen/internal/vec"
 )
 
 // convKernel runs a convolution as im2col plus a GEMM against weights that
@@ -26,6 +27,7 @@ type depthwiseKernel struct {
 	w    []float32
 	bias []float32
 	act  activation
+	offs []int32 // stride 1: each tap's offset in the zero-bordered plane
 }
 
 func compileConv(n *node, c *compiler) (Kernel, error) {
@@ -39,7 +41,16 @@ func compileConv(n *node, c *compiler) (Kernel, error) {
 		bias = b.constant.F
 	}
 	if p.cg == 1 && p.mg == 1 {
-		return &depthwiseKernel{p: p, w: wv.constant.F, bias: bias, act: n.act}, nil
+		k := &depthwiseKernel{p: p, w: wv.constant.F, bias: bias, act: n.act}
+		if w := p.window; w.sh == 1 && w.sw == 1 {
+			wp := w.iw + w.padL + w.padR
+			for ky := 0; ky < w.kh; ky++ {
+				for kx := 0; kx < w.kw; kx++ {
+					k.offs = append(k.offs, int32(ky*w.dh*wp+kx*w.dw))
+				}
+			}
+		}
+		return k, nil
 	}
 	w := p.window
 	k := &convKernel{p: p, bias: bias, act: n.act, kdim: p.cg * w.kh * w.kw, cols: w.oh * w.ow}
@@ -289,9 +300,67 @@ func validRange(outs, stride, off, size int) (lo, hi int) {
 	return lo, hi
 }
 
-// Run implements Kernel.
-func (k *depthwiseKernel) Run(_ *Exec, in, out []*Tensor) {
+// ScratchSize implements scratchUser: a stride-1 depthwise convolution
+// keeps a zero-bordered input plane and a full-width output plane.
+func (k *depthwiseKernel) ScratchSize() int {
+	w := k.p.window
+	if w.sh != 1 || w.sw != 1 {
+		return 0
+	}
+	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
+	return hp*wp + w.oh*wp
+}
+
+// runStride1 computes a stride-1 depthwise convolution plane by plane:
+// on a zero-bordered copy of the input (hp x wp), output (oy, ox) reads
+// (oy+ky*dh, ox+kx*dw), so the (oh-1)*wp+ow consecutive elements of a
+// full-width output plane (oh x wp) are each the same sum of taps at fixed
+// offsets (vec.TapSum, eight outputs per vector, every tap accumulated in
+// registers); the first ow columns of each row are the result.
+func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 	p, w := k.p, k.p.window
+	src, dst := in[0].F, out[0].F
+	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
+	pad := x.scratch[:hp*wp]
+	full := x.scratch[hp*wp : hp*wp+w.oh*wp]
+	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
+	kk := w.kh * w.kw
+	span := (w.oh-1)*wp + w.ow
+	lo, hi := k.act.lo, k.act.hi
+	clear(pad)
+	for b := 0; b < w.batch; b++ {
+		for c := 0; c < p.m; c++ {
+			plane := src[(b*w.c+c)*planeIn : (b*w.c+c+1)*planeIn]
+			for y := 0; y < w.ih; y++ {
+				copy(pad[(y+w.padT)*wp+w.padL:], plane[y*w.iw:(y+1)*w.iw])
+			}
+			bias := float32(0)
+			if k.bias != nil {
+				bias = k.bias[c]
+			}
+			vec.TapSum(full[:span], pad, k.offs, k.w[c*kk:(c+1)*kk], bias)
+			o := dst[(b*p.m+c)*planeOut : (b*p.m+c+1)*planeOut]
+			if k.act.on {
+				vec.Clamp(full[:span], full[:span], lo, hi)
+			}
+			if wp == w.ow {
+				copy(o, full[:planeOut])
+				continue
+			}
+			for oy := 0; oy < w.oh; oy++ {
+				copy(o[oy*w.ow:(oy+1)*w.ow], full[oy*wp:oy*wp+w.ow])
+			}
+		}
+	}
+}
+
+// Run implements Kernel.
+func (k *depthwiseKernel) Run(x *Exec, in, out []*Tensor) {
+	p, w := k.p, k.p.window
+	if w.sh == 1 && w.sw == 1 {
+		k.runStride1(x, in, out)
+		return
+	}
 	src, dst := in[0].F, out[0].F
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 	kk := w.kh * w.kw

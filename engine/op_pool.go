@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/kagen-ai/kagen/internal/vec"
+)
 
 // poolParams describe MaxPool and AveragePool.
 type poolParams struct {
@@ -176,6 +180,31 @@ func globalPoolDef(isMax bool) opDef {
 }
 
 var (
-	globalAvgPoolOp = globalPoolDef(false)
+	globalAvgPoolOp = withCompile(globalPoolDef(false), compileGlobalAvg)
 	globalMaxPoolOp = globalPoolDef(true)
 )
+
+func withCompile(d opDef, c func(*node, *compiler) (Kernel, error)) opDef {
+	d.compile = c
+	return d
+}
+
+// globalAvgKernel is GlobalAveragePool over float32 planes with vector
+// partial sums (the reference adds in order: results differ in the last
+// bits).
+type globalAvgKernel struct{ size int }
+
+func compileGlobalAvg(n *node, _ *compiler) (Kernel, error) {
+	if n.in[0].dtype != Float32 {
+		return nil, nil
+	}
+	return &globalAvgKernel{size: numel(n.in[0].shape[2:])}, nil
+}
+
+// Run implements Kernel.
+func (k *globalAvgKernel) Run(_ *Exec, in, out []*Tensor) {
+	x, y := in[0].F, out[0].F
+	for p := range y {
+		y[p] = vec.Sum(x[p*k.size:(p+1)*k.size]) / float32(k.size)
+	}
+}

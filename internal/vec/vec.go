@@ -44,3 +44,66 @@ func clamp1(v, lo, hi float32) float32 {
 	}
 	return v
 }
+
+// Axpy adds a*x[i] to y[i] for every i of y (x must be as long). The
+// assembly path fuses each multiply-add (one rounding), the Go path rounds
+// the product first: results may differ in the last bit.
+func Axpy(y, x []float32, a float32) {
+	x = x[:len(y)]
+	n := 0
+	if hasFMA && len(y) >= 8 {
+		n = len(y) &^ 7
+		axpyAVX(&y[0], &x[0], n, a)
+	}
+	for i := n; i < len(y); i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// Sum returns the sum of x, in an order that depends on the path (four
+// vector partial sums in assembly, eight scalar ones in Go): results may
+// differ in the last bits between machines, never between runs.
+func Sum(x []float32) float32 {
+	n := 0
+	var s float32
+	if hasAVX && len(x) >= 32 {
+		n = len(x) &^ 31
+		s = sumAVX(&x[0], n)
+	}
+	var p [8]float32
+	i := n
+	for ; i+8 <= len(x); i += 8 {
+		for j := range p {
+			p[j] += x[i+j]
+		}
+	}
+	for ; i < len(x); i++ {
+		p[0] += x[i]
+	}
+	return s + (((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7])))
+}
+
+// TapSum stores bias + sum over t of w[t]*src[offs[t]+i] into dst[i] for
+// every i of dst, the taps added in order (a depthwise convolution's
+// filter taps over a zero-bordered plane). Every offs[t]+len(dst) must be
+// at most len(src). The assembly path fuses each multiply-add.
+func TapSum(dst, src []float32, offs []int32, w []float32, bias float32) {
+	w = w[:len(offs)]
+	for _, o := range offs {
+		if o < 0 || int(o)+len(dst) > len(src) {
+			panic("vec: TapSum offset out of range")
+		}
+	}
+	n := 0
+	if hasFMA && len(dst) >= 8 && len(offs) > 0 {
+		n = len(dst) &^ 7
+		tapSumAVX(&dst[0], &src[0], n, &offs[0], &w[0], len(offs), bias)
+	}
+	for i := n; i < len(dst); i++ {
+		s := bias
+		for t, o := range offs {
+			s += w[t] * src[int(o)+i]
+		}
+		dst[i] = s
+	}
+}

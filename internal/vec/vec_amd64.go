@@ -4,4 +4,7 @@ package vec
 
 import "golang.org/x/sys/cpu"
 
-var hasAVX = cpu.X86.HasAVX
+var (
+	hasAVX = cpu.X86.HasAVX
+	hasFMA = cpu.X86.HasAVX && cpu.X86.HasFMA
+)
