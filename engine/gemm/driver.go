@@ -40,8 +40,11 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	}
 	// With few row micro-panels each element of B is used a few times, from
 	// L1: read B in place rather than packing it (edge panels are still
-	// packed).
-	direct := p.PackedB == nil && p.BSource == nil && !p.TransB && i1-i0 <= 4*k.mr
+	// packed). So too when K is small (a 1x1 convolution over few
+	// channels): a panel of B in place is then a few KB, which stays in L1
+	// across the row micro-panels, and packing it cost as much as a tenth
+	// of the product.
+	direct := p.PackedB == nil && p.BSource == nil && !p.TransB && (i1-i0 <= 4*k.mr || p.K <= 128)
 
 	final := epilogueFlags(p)
 	mPad := roundUp(p.M, k.mr)
