@@ -301,54 +301,41 @@ func validRange(outs, stride, off, size int) (lo, hi int) {
 }
 
 // ScratchSize implements scratchUser: a stride-1 depthwise convolution
-// keeps a zero-bordered input plane and a full-width output plane.
+// keeps a zero-bordered input plane.
 func (k *depthwiseKernel) ScratchSize() int {
 	w := k.p.window
 	if w.sh != 1 || w.sw != 1 {
 		return 0
 	}
-	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
-	return hp*wp + w.oh*wp
+	return (w.ih + w.padT + w.padB) * (w.iw + w.padL + w.padR)
 }
 
 // runStride1 computes a stride-1 depthwise convolution plane by plane:
-// on a zero-bordered copy of the input (hp x wp), output (oy, ox) reads
-// (oy+ky*dh, ox+kx*dw), so the (oh-1)*wp+ow consecutive elements of a
-// full-width output plane (oh x wp) are each the same sum of taps at fixed
-// offsets (vec.TapSum, eight outputs per vector, every tap accumulated in
-// registers); the first ow columns of each row are the result.
+// the plane is copied into a zero-bordered one (hp x wp), where output
+// (oy, ox) reads (oy+ky*dh, ox+kx*dw); every output row is then the same
+// sum of taps at fixed offsets from its row of the bordered plane
+// (vec.TapSumRows: eight outputs per vector, every tap accumulated in
+// registers, one call per plane).
 func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 	p, w := k.p, k.p.window
 	src, dst := in[0].F, out[0].F
 	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
 	pad := x.scratch[:hp*wp]
-	full := x.scratch[hp*wp : hp*wp+w.oh*wp]
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 	kk := w.kh * w.kw
-	span := (w.oh-1)*wp + w.ow
-	lo, hi := k.act.lo, k.act.hi
 	clear(pad)
 	for b := 0; b < w.batch; b++ {
 		for c := 0; c < p.m; c++ {
 			plane := src[(b*w.c+c)*planeIn : (b*w.c+c+1)*planeIn]
-			for y := 0; y < w.ih; y++ {
-				copy(pad[(y+w.padT)*wp+w.padL:], plane[y*w.iw:(y+1)*w.iw])
-			}
+			vec.CopyRows(pad[w.padT*wp+w.padL:], wp, plane, w.iw, w.ih, w.iw)
 			bias := float32(0)
 			if k.bias != nil {
 				bias = k.bias[c]
 			}
-			vec.TapSum(full[:span], pad, k.offs, k.w[c*kk:(c+1)*kk], bias)
 			o := dst[(b*p.m+c)*planeOut : (b*p.m+c+1)*planeOut]
+			vec.TapSumRows(o, w.ow, pad, wp, w.oh, w.ow, k.offs, k.w[c*kk:(c+1)*kk], bias)
 			if k.act.on {
-				vec.Clamp(full[:span], full[:span], lo, hi)
-			}
-			if wp == w.ow {
-				copy(o, full[:planeOut])
-				continue
-			}
-			for oy := 0; oy < w.oh; oy++ {
-				copy(o[oy*w.ow:(oy+1)*w.ow], full[oy*wp:oy*wp+w.ow])
+				vec.Clamp(o, o, k.act.lo, k.act.hi)
 			}
 		}
 	}

@@ -107,3 +107,46 @@ func TapSum(dst, src []float32, offs []int32, w []float32, bias float32) {
 		dst[i] = s
 	}
 }
+
+// TapSumRows is TapSum over rows: for r < rows, the n outputs at
+// dst[r*dstStride:] are the tap sums of src[r*srcStride:]. It panics if a
+// row or a tap reaches past dst or src.
+func TapSumRows(dst []float32, dstStride int, src []float32, srcStride int, rows, n int, offs []int32, w []float32, bias float32) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	w = w[:len(offs)]
+	if (rows-1)*dstStride+n > len(dst) {
+		panic("vec: TapSumRows rows reach past dst")
+	}
+	for _, o := range offs {
+		if o < 0 || (rows-1)*srcStride+int(o)+n > len(src) {
+			panic("vec: TapSumRows offset out of range")
+		}
+	}
+	if hasFMA && n >= 8 && len(offs) > 0 {
+		tapSumRowsAVX(&dst[0], dstStride, &src[0], srcStride, rows, n, &offs[0], &w[0], len(offs), bias)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		TapSum(dst[r*dstStride:r*dstStride+n], src[r*srcStride:], offs, w, bias)
+	}
+}
+
+// CopyRows copies rows of n floats from src (row stride srcStride) to dst
+// (row stride dstStride). It panics if a row reaches past either.
+func CopyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if (rows-1)*dstStride+n > len(dst) || (rows-1)*srcStride+n > len(src) {
+		panic("vec: CopyRows rows reach past a slice")
+	}
+	if hasAVX && n >= 8 {
+		copyRowsAVX(&dst[0], dstStride, &src[0], srcStride, rows, n)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		copy(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n])
+	}
+}

@@ -195,3 +195,130 @@ ts_store:
 ts_done:
 	VZEROUPPER
 	RET
+
+// func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int, offs *int32, w *float32, taps int, bias float32)
+// Requires: AVX, CMOV, FMA3
+TEXT ·tapSumRowsAVX(SB), NOSPLIT, $0-76
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+16(FP), CX
+	MOVQ         rows+32(FP), DX
+	MOVQ         n+40(FP), BX
+	VBROADCASTSS bias+72(FP), Y15
+	SUBQ         $0x08, BX
+	SHLQ         $0x02, BX
+	TESTQ        DX, DX
+	JZ           tr_done
+
+tr_row:
+	XORQ R10, R10
+
+tr_block:
+	LEAQ    32(BX), SI
+	CMPQ    R10, SI
+	JAE     tr_next
+	LEAQ    (R10), SI
+	CMPQ    SI, BX
+	CMOVQHI BX, SI
+	LEAQ    (CX)(SI*1), R11
+	VMOVAPS Y15, Y0
+	LEAQ    32(R10), SI
+	CMPQ    SI, BX
+	CMOVQHI BX, SI
+	LEAQ    (CX)(SI*1), R12
+	VMOVAPS Y15, Y1
+	LEAQ    64(R10), SI
+	CMPQ    SI, BX
+	CMOVQHI BX, SI
+	LEAQ    (CX)(SI*1), R13
+	VMOVAPS Y15, Y2
+	LEAQ    96(R10), SI
+	CMPQ    SI, BX
+	CMOVQHI BX, SI
+	LEAQ    (CX)(SI*1), R14
+	VMOVAPS Y15, Y3
+	MOVQ    offs+48(FP), R8
+	MOVQ    w+56(FP), R9
+	MOVQ    taps+64(FP), DI
+	TESTQ   DI, DI
+	JZ      tr_store
+
+tr_tap:
+	MOVLQSX      (R8), SI
+	VBROADCASTSS (R9), Y4
+	VFMADD231PS  (R11)(SI*4), Y4, Y0
+	VFMADD231PS  (R12)(SI*4), Y4, Y1
+	VFMADD231PS  (R13)(SI*4), Y4, Y2
+	VFMADD231PS  (R14)(SI*4), Y4, Y3
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          tr_tap
+
+tr_store:
+	MOVQ    R11, SI
+	SUBQ    CX, SI
+	VMOVUPS Y0, (AX)(SI*1)
+	MOVQ    R12, SI
+	SUBQ    CX, SI
+	VMOVUPS Y1, (AX)(SI*1)
+	MOVQ    R13, SI
+	SUBQ    CX, SI
+	VMOVUPS Y2, (AX)(SI*1)
+	MOVQ    R14, SI
+	SUBQ    CX, SI
+	VMOVUPS Y3, (AX)(SI*1)
+	ADDQ    $0x00000080, R10
+	JMP     tr_block
+
+tr_next:
+	MOVQ dstStride+8(FP), SI
+	SHLQ $0x02, SI
+	ADDQ SI, AX
+	MOVQ srcStride+24(FP), SI
+	SHLQ $0x02, SI
+	ADDQ SI, CX
+	DECQ DX
+	JNZ  tr_row
+
+tr_done:
+	VZEROUPPER
+	RET
+
+// func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int)
+// Requires: AVX
+TEXT ·copyRowsAVX(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), AX
+	MOVQ  dstStride+8(FP), CX
+	MOVQ  src+16(FP), DX
+	MOVQ  srcStride+24(FP), BX
+	MOVQ  rows+32(FP), SI
+	MOVQ  n+40(FP), DI
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, BX
+	LEAQ  -8(DI), DI
+	SHLQ  $0x02, DI
+	TESTQ SI, SI
+	JZ    cr_done
+
+cr_row:
+	XORQ R8, R8
+
+cr_vec:
+	CMPQ    R8, DI
+	JAE     cr_tail
+	VMOVUPS (DX)(R8*1), Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	ADDQ    $0x20, R8
+	JMP     cr_vec
+
+cr_tail:
+	VMOVUPS (DX)(DI*1), Y0
+	VMOVUPS Y0, (AX)(DI*1)
+	ADDQ    CX, AX
+	ADDQ    BX, DX
+	DECQ    SI
+	JNZ     cr_row
+
+cr_done:
+	VZEROUPPER
+	RET

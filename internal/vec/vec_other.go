@@ -14,3 +14,9 @@ func sumAVX(x *float32, n int) float32                      { panic("vec: no ass
 func tapSumAVX(dst, src *float32, n int, offs *int32, w *float32, taps int, bias float32) {
 	panic("vec: no assembly")
 }
+func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, n int, offs *int32, w *float32, taps int, bias float32) {
+	panic("vec: no assembly")
+}
+func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, n int) {
+	panic("vec: no assembly")
+}

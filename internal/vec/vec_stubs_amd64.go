@@ -28,3 +28,13 @@ func sumAVX(x *float32, n int) float32
 //
 //go:noescape
 func tapSumAVX(dst *float32, src *float32, n int, offs *int32, w *float32, taps int, bias float32)
+
+// tapSumRowsAVX runs the tap sum over rows of n >= 8 outputs (see the generator's documentation).
+//
+//go:noescape
+func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int, offs *int32, w *float32, taps int, bias float32)
+
+// copyRowsAVX copies rows of n >= 8 floats between strided planes (see the generator's documentation).
+//
+//go:noescape
+func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int)

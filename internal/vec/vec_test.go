@@ -114,3 +114,40 @@ func TestTapSum(t *testing.T) {
 	}()
 	TapSum(make([]float32, 8), make([]float32, 10), []int32{3}, []float32{1}, 0)
 }
+
+// TestRows compares TapSumRows and CopyRows with TapSum and copy row by
+// row, over widths around the vector width and strides with gaps.
+func TestRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 7, 8, 9, 16, 20, 23, 33} {
+		for _, rows := range []int{0, 1, 3, 6} {
+			ss, ds := n+rng.IntN(5), n+rng.IntN(5)
+			src := make([]float32, rows*ss+40)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64())
+			}
+			offs := []int32{0, 1, 2, int32(ss), int32(ss + 2), 3}
+			w := []float32{0.5, -1, 2, 0.25, 1.5, -0.75}
+			got := make([]float32, rows*ds+3)
+			want := make([]float32, len(got))
+			TapSumRows(got, ds, src, ss, rows, n, offs, w, 0.125)
+			for r := 0; r < rows; r++ {
+				TapSum(want[r*ds:r*ds+n], src[r*ss:], offs, w, 0.125)
+			}
+			for i := range got {
+				if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+					t.Fatalf("n %d rows %d: TapSumRows[%d] = %v, want %v", n, rows, i, got[i], want[i])
+				}
+			}
+			clear(got)
+			clear(want)
+			CopyRows(got, ds, src, ss, rows, n)
+			for r := 0; r < rows; r++ {
+				copy(want[r*ds:r*ds+n], src[r*ss:r*ss+n])
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("n %d rows %d: CopyRows differs", n, rows)
+			}
+		}
+	}
+}

@@ -29,6 +29,8 @@ func main() {
 	axpy()
 	sum()
 	tapSum()
+	tapSumRows()
+	copyRows()
 	Generate()
 }
 
@@ -223,6 +225,121 @@ func tapSum() {
 	DECQ(n)
 	JMP(LabelRef("ts_one"))
 	Label("ts_done")
+	VZEROUPPER()
+	RET()
+}
+
+// tapSumRows is tapSum over rows: row r of dst (dst + r*dstStride floats,
+// n >= 8 outputs) is the tap sum of src + r*srcStride. A row whose n is
+// not a multiple of 8 ends with a vector overlapping the previous one
+// (those outputs are computed twice, identically).
+func tapSumRows() {
+	TEXT("tapSumRowsAVX", NOSPLIT, "func(dst *float32, dstStride int, src *float32, srcStride int, rows, n int, offs *int32, w *float32, taps int, bias float32)")
+	Pragma("noescape")
+	Doc("tapSumRowsAVX runs the tap sum over rows of n >= 8 outputs (see the generator's documentation).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	rows := Load(Param("rows"), GP64())
+	last := Load(Param("n"), GP64())
+	VBROADCASTSS(NewParamAddr("bias", 72), Y15)
+	// last: byte offset of the row's final vector, (n-8)*4.
+	SUBQ(U8(8), last)
+	SHLQ(U8(2), last)
+	o, c, q, p, bs := GP64(), GP64(), GP64(), GP64(), GP64()
+	sk := []GPVirtual{GP64(), GP64(), GP64(), GP64()}
+	acc := []VecPhysical{Y0, Y1, Y2, Y3}
+	TESTQ(rows, rows)
+	JZ(LabelRef("tr_done"))
+	Label("tr_row")
+	XORQ(bs, bs) // byte offset of the block of four vectors
+	Label("tr_block")
+	LEAQ(Mem{Base: last, Disp: 32}, o) // the row's end, in bytes
+	CMPQ(bs, o)
+	JAE(LabelRef("tr_next"))
+	// Vector k of the block starts at min(bs + 32k, last): four chains,
+	// the last ones repeating the row's final vector when fewer remain.
+	for k := range sk {
+		LEAQ(Mem{Base: bs, Disp: 32 * k}, o)
+		CMPQ(o, last)
+		CMOVQHI(last, o)
+		LEAQ(Mem{Base: src, Index: o, Scale: 1}, sk[k])
+		VMOVAPS(Y15, acc[k])
+	}
+	Load(Param("offs"), q)
+	Load(Param("w"), p)
+	Load(Param("taps"), c)
+	TESTQ(c, c)
+	JZ(LabelRef("tr_store"))
+	Label("tr_tap")
+	MOVLQSX(Mem{Base: q}, o)
+	VBROADCASTSS(Mem{Base: p}, Y4)
+	for k := range sk {
+		VFMADD231PS(Mem{Base: sk[k], Index: o, Scale: 4}, Y4, acc[k])
+	}
+	ADDQ(U8(4), q)
+	ADDQ(U8(4), p)
+	DECQ(c)
+	JNZ(LabelRef("tr_tap"))
+	Label("tr_store")
+	for k := range sk {
+		// dst + (sk - src)
+		MOVQ(sk[k], o)
+		SUBQ(src, o)
+		VMOVUPS(acc[k], Mem{Base: dst, Index: o, Scale: 1})
+	}
+	ADDQ(U32(128), bs)
+	JMP(LabelRef("tr_block"))
+	Label("tr_next")
+	Load(Param("dstStride"), o)
+	SHLQ(U8(2), o)
+	ADDQ(o, dst)
+	Load(Param("srcStride"), o)
+	SHLQ(U8(2), o)
+	ADDQ(o, src)
+	DECQ(rows)
+	JNZ(LabelRef("tr_row"))
+	Label("tr_done")
+	VZEROUPPER()
+	RET()
+}
+
+// copyRows copies rows of n >= 8 floats: row r from src + r*srcStride to
+// dst + r*dstStride, eight at a time with an overlapping last vector.
+func copyRows() {
+	TEXT("copyRowsAVX", NOSPLIT, "func(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)")
+	Pragma("noescape")
+	Doc("copyRowsAVX copies rows of n >= 8 floats between strided planes (see the generator's documentation).")
+	dst := Load(Param("dst"), GP64())
+	dstStride := Load(Param("dstStride"), GP64())
+	src := Load(Param("src"), GP64())
+	srcStride := Load(Param("srcStride"), GP64())
+	rows := Load(Param("rows"), GP64())
+	n := Load(Param("n"), GP64())
+	SHLQ(U8(2), dstStride)
+	SHLQ(U8(2), srcStride)
+	last := GP64()
+	LEAQ(Mem{Base: n, Disp: -8}, last)
+	SHLQ(U8(2), last)
+	i := GP64()
+	TESTQ(rows, rows)
+	JZ(LabelRef("cr_done"))
+	Label("cr_row")
+	XORQ(i, i)
+	Label("cr_vec")
+	CMPQ(i, last)
+	JAE(LabelRef("cr_tail"))
+	VMOVUPS(Mem{Base: src, Index: i, Scale: 1}, Y0)
+	VMOVUPS(Y0, Mem{Base: dst, Index: i, Scale: 1})
+	ADDQ(U8(32), i)
+	JMP(LabelRef("cr_vec"))
+	Label("cr_tail")
+	VMOVUPS(Mem{Base: src, Index: last, Scale: 1}, Y0)
+	VMOVUPS(Y0, Mem{Base: dst, Index: last, Scale: 1})
+	ADDQ(dstStride, dst)
+	ADDQ(srcStride, src)
+	DECQ(rows)
+	JNZ(LabelRef("cr_row"))
+	Label("cr_done")
 	VZEROUPPER()
 	RET()
 }
