@@ -165,7 +165,7 @@ type convKernel struct {
 func newConvKernel(cs *engine.ConvSpec, k Knob) engine.Kernel {
 	g := newConvGeom(cs, k)
 	if g.cg == 1 && g.mg == 1 && k.Prec == FP32 {
-		return &depthwiseKernel{g: g, w: g.weights0()}
+		return newDepthwiseKernel(g)
 	}
 	taps := make([]engine.Tap, len(g.taps))
 	for i, t := range g.taps {
@@ -289,10 +289,98 @@ func (g *convGeom) weights0() []float32 {
 type depthwiseKernel struct {
 	g *convGeom
 	w []float32
+	// The stride-1 path (every column computed): the kept taps' offsets
+	// in a zero-bordered plane, and the computed rows as progressions.
+	fast bool
+	offs []int32
+	runs []rowRun
+}
+
+// rowRun is n computed output rows y0, y0+step, ...
+type rowRun struct{ y0, n, step int }
+
+func inf(sign int) float32 { return float32(math.Inf(sign)) }
+
+func newDepthwiseKernel(g *convGeom) *depthwiseKernel {
+	k := &depthwiseKernel{g: g, w: g.weights0()}
+	cs := g.cs
+	if cs.SH != 1 || cs.SW != 1 || !g.fullX {
+		return k
+	}
+	k.fast = true
+	wp := cs.W + cs.PadL + cs.PadR
+	for _, t := range g.taps {
+		k.offs = append(k.offs, int32(t.ky*cs.DH*wp+t.kx*cs.DW))
+	}
+	// One progression if the rows are evenly spaced (perf-row:2), else
+	// runs of consecutive rows.
+	ys := g.ys
+	even := len(ys) > 1
+	for i := 2; i < len(ys); i++ {
+		even = even && ys[i]-ys[i-1] == ys[1]-ys[0]
+	}
+	if even || len(ys) == 1 {
+		step := 1
+		if len(ys) > 1 {
+			step = ys[1] - ys[0]
+		}
+		k.runs = []rowRun{{ys[0], len(ys), step}}
+		return k
+	}
+	for j := 0; j < len(ys); {
+		n := 1
+		for j+n < len(ys) && ys[j+n] == ys[j]+n {
+			n++
+		}
+		k.runs = append(k.runs, rowRun{ys[j], n, 1})
+		j += n
+	}
+	return k
+}
+
+// runFast computes the kept taps at the kept rows (every column) over a
+// zero-bordered copy of each plane, as the engine's exact depthwise
+// kernel does, then rebuilds the skipped rows.
+func (k *depthwiseKernel) runFast(x *engine.Exec, in, out []*engine.Tensor) {
+	g := k.g
+	cs := g.cs
+	nt := len(g.taps)
+	hp, wp := cs.H+cs.PadT+cs.PadB, cs.W+cs.PadL+cs.PadR
+	pad := x.Floats(hp * wp)
+	clear(pad)
+	planeIn, planeOut := cs.H*cs.W, cs.OH*cs.OW
+	for b := 0; b < cs.Batch; b++ {
+		for c := 0; c < cs.M; c++ {
+			src := in[0].F[(b*cs.C+c)*planeIn : (b*cs.C+c+1)*planeIn]
+			plane := out[0].F[(b*cs.M+c)*planeOut : (b*cs.M+c+1)*planeOut]
+			vec.CopyRows(pad[cs.PadT*wp+cs.PadL:], wp, src, cs.W, cs.H, cs.W)
+			w := k.w[c*nt : (c+1)*nt]
+			bias := float32(0)
+			if cs.Bias != nil {
+				bias = cs.Bias[c]
+			}
+			// Computed rows go straight to their place in the plane;
+			// skipped ones are then rebuilt from them (bias included,
+			// before the activation), and the plane is activated once.
+			ow := cs.OW
+			for _, r := range k.runs {
+				vec.TapSumRows(plane[r.y0*ow:], r.step*ow, pad[r.y0*wp:], r.step*wp, r.n, ow, k.offs, w, bias)
+			}
+			for _, r := range g.rebuild {
+				a, b := g.ys[r[1]], g.ys[r[2]]
+				vec.AvgClamp(plane[r[0]*ow:(r[0]+1)*ow], plane[a*ow:(a+1)*ow], plane[b*ow:(b+1)*ow], inf(-1), inf(1))
+			}
+			clampCopy(plane, plane, cs.Act)
+		}
+	}
 }
 
 // Run implements engine.Kernel.
 func (k *depthwiseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
+	if k.fast {
+		k.runFast(x, in, out)
+		return
+	}
 	g := k.g
 	cs := g.cs
 	nt := len(g.taps)
