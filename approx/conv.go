@@ -130,6 +130,24 @@ func (g *convGeom) scatter(src, plane []float32, act engine.Activation) {
 	}
 }
 
+// scatterRows is scatter along rows for all mg output channels at once:
+// each computed or rebuilt row is placed in every channel's plane by one
+// strided call (tmp holds npos values per channel, yg the mg planes).
+func (g *convGeom) scatterRows(tmp, yg []float32, act engine.Activation) {
+	cs := g.cs
+	ow, po := cs.OW, cs.OH*cs.OW
+	lo, hi := inf(-1), inf(1)
+	if act.On {
+		lo, hi = act.Lo, act.Hi
+	}
+	for j, oy := range g.ys {
+		vec.ClampRows(yg[oy*ow:], po, tmp[j*ow:], g.npos, g.mg, ow, lo, hi)
+	}
+	for _, r := range g.rebuild {
+		vec.AvgClampRows(yg[r[0]*ow:], po, tmp[r[1]*ow:], g.npos, tmp[r[2]*ow:], g.npos, g.mg, ow, lo, hi)
+	}
+}
+
 // clampCopy copies src to dst applying the activation.
 func clampCopy(dst, src []float32, act engine.Activation) {
 	if !act.On {
@@ -265,6 +283,10 @@ func (k *convKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 				gemm.Sgemm(&args)
 			}
 			if !g.perforatedOutput() {
+				continue
+			}
+			if g.perfY {
+				g.scatterRows(tmp, yg, cs.Act)
 				continue
 			}
 			for o := 0; o < g.mg; o++ {

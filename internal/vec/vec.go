@@ -150,3 +150,42 @@ func CopyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, 
 		copy(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n])
 	}
 }
+
+// ClampRows stores the clamp of src's rows to [lo, hi] into dst's: for r <
+// rows, n floats from src[r*srcStride:] to dst[r*dstStride:]. dst and src
+// may be the same slice with the same stride (in place) but must not
+// otherwise overlap. It panics if a row reaches past either.
+func ClampRows(dst []float32, dstStride int, src []float32, srcStride int, rows, n int, lo, hi float32) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if (rows-1)*dstStride+n > len(dst) || (rows-1)*srcStride+n > len(src) {
+		panic("vec: ClampRows rows reach past a slice")
+	}
+	if hasAVX && n >= 8 {
+		clampRowsAVX(&dst[0], dstStride, &src[0], srcStride, &src[0], 0, rows, n, 0, lo, hi)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		Clamp(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n], lo, hi)
+	}
+}
+
+// AvgClampRows stores the clamp of the average of a's and b's rows to [lo,
+// hi] into dst's rows (strides as ClampRows). dst must not overlap a or b.
+// It panics if a row reaches past a slice.
+func AvgClampRows(dst []float32, dstStride int, a []float32, aStride int, b []float32, bStride int, rows, n int, lo, hi float32) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if (rows-1)*dstStride+n > len(dst) || (rows-1)*aStride+n > len(a) || (rows-1)*bStride+n > len(b) {
+		panic("vec: AvgClampRows rows reach past a slice")
+	}
+	if hasAVX && n >= 8 {
+		clampRowsAVX(&dst[0], dstStride, &a[0], aStride, &b[0], bStride, rows, n, 1, lo, hi)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		AvgClamp(dst[r*dstStride:r*dstStride+n], a[r*aStride:r*aStride+n], b[r*bStride:r*bStride+n], lo, hi)
+	}
+}

@@ -322,3 +322,64 @@ cr_tail:
 cr_done:
 	VZEROUPPER
 	RET
+
+// func clampRowsAVX(dst *float32, dstStride int, a *float32, aStride int, b *float32, bStride int, rows int, n int, avg int, lo float32, hi float32)
+// Requires: AVX, AVX2
+TEXT ·clampRowsAVX(SB), NOSPLIT, $0-80
+	MOVQ         dst+0(FP), AX
+	MOVQ         a+16(FP), CX
+	MOVQ         b+32(FP), DX
+	MOVQ         rows+48(FP), BX
+	MOVQ         n+56(FP), SI
+	MOVQ         avg+64(FP), DI
+	VBROADCASTSS lo+72(FP), Y14
+	VBROADCASTSS hi+76(FP), Y15
+	MOVL         $0x3f000000, R8
+	VMOVD        R8, X13
+	VBROADCASTSS X13, Y13
+	SUBQ         $0x08, SI
+	SHLQ         $0x02, SI
+	TESTQ        BX, BX
+	JZ           cl_done
+
+cl_row:
+	XORQ R8, R8
+
+cl_vec:
+	CMPQ R8, SI
+	JBE  cl_go
+	LEAQ 32(SI), R9
+	CMPQ R8, R9
+	JAE  cl_next
+	MOVQ SI, R8
+
+cl_go:
+	VMOVUPS (CX)(R8*1), Y0
+	TESTQ   DI, DI
+	JZ      cl_clamp
+	VADDPS  (DX)(R8*1), Y0, Y0
+	VMULPS  Y13, Y0, Y0
+
+cl_clamp:
+	VMAXPS  Y0, Y14, Y0
+	VMINPS  Y0, Y15, Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	ADDQ    $0x20, R8
+	JMP     cl_vec
+
+cl_next:
+	MOVQ dstStride+8(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, AX
+	MOVQ aStride+24(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, CX
+	MOVQ bStride+40(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, DX
+	DECQ BX
+	JNZ  cl_row
+
+cl_done:
+	VZEROUPPER
+	RET

@@ -20,3 +20,6 @@ func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, row
 func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, n int) {
 	panic("vec: no assembly")
 }
+func clampRowsAVX(dst *float32, dstStride int, a *float32, aStride int, b *float32, bStride int, rows, n int, avg int, lo, hi float32) {
+	panic("vec: no assembly")
+}

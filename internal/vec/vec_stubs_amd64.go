@@ -38,3 +38,8 @@ func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, row
 //
 //go:noescape
 func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int)
+
+// clampRowsAVX clamps rows, or the averages of two rows, between strided planes (see the generator's documentation).
+//
+//go:noescape
+func clampRowsAVX(dst *float32, dstStride int, a *float32, aStride int, b *float32, bStride int, rows int, n int, avg int, lo float32, hi float32)

@@ -151,3 +151,50 @@ func TestRows(t *testing.T) {
 		}
 	}
 }
+
+// TestClampRows compares ClampRows and AvgClampRows with Clamp and
+// AvgClamp row by row, in place too, NaN included.
+func TestClampRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{1, 7, 8, 13, 20, 33} {
+		for _, rows := range []int{0, 1, 4} {
+			as, bs, ds := n+rng.IntN(4), n+rng.IntN(4), n+rng.IntN(4)
+			a, b := make([]float32, rows*as+2), make([]float32, rows*bs+2)
+			for i := range a {
+				a[i] = float32(rng.NormFloat64())
+			}
+			for i := range b {
+				b[i] = float32(rng.NormFloat64())
+			}
+			if len(a) > 3 {
+				a[3] = float32(math.NaN())
+			}
+			got, want := make([]float32, rows*ds+2), make([]float32, rows*ds+2)
+			ClampRows(got, ds, a, as, rows, n, 0, 1)
+			for r := 0; r < rows; r++ {
+				Clamp(want[r*ds:r*ds+n], a[r*as:r*as+n], 0, 1)
+			}
+			same := func(what string) {
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n %d rows %d: %s[%d] = %v, want %v", n, rows, what, i, got[i], want[i])
+					}
+				}
+			}
+			same("ClampRows")
+			AvgClampRows(got, ds, a, as, b, bs, rows, n, -0.5, 0.5)
+			for r := 0; r < rows; r++ {
+				AvgClamp(want[r*ds:r*ds+n], a[r*as:r*as+n], b[r*bs:r*bs+n], -0.5, 0.5)
+			}
+			same("AvgClampRows")
+			in := slices.Clone(a)
+			ClampRows(in, as, in, as, rows, n, 0, 1)
+			for r := 0; r < rows; r++ {
+				Clamp(a[r*as:r*as+n], a[r*as:r*as+n], 0, 1)
+			}
+			if !slices.EqualFunc(in, a, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }) {
+				t.Fatalf("n %d rows %d: in-place ClampRows differs", n, rows)
+			}
+		}
+	}
+}
