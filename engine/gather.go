@@ -87,9 +87,12 @@ func gatherPanel(panel, x []float32, kbase []int32, nr int, pl *panelPlan, cnt i
 
 // gatherGo is the portable gatherPanel.
 func gatherGo(panel, x []float32, kbase []int32, nr int, pl *panelPlan) {
-	dp := unsafe.Pointer(unsafe.SliceData(panel))
+	base := unsafe.Pointer(unsafe.SliceData(panel))
 	xp := unsafe.Pointer(unsafe.SliceData(x))
-	for _, b := range kbase {
+	for k, b := range kbase {
+		// Each row's pointer from the base: advancing one past the last
+		// row would leave the allocation (checkptr refuses it).
+		dp := unsafe.Add(base, uintptr(k*nr)*4)
 		sp := unsafe.Add(xp, uintptr(b)*4)
 		for i := 0; i < len(pl.m8); i += 2 {
 			// Four 8-byte loads, then four stores: a plain array
@@ -102,7 +105,6 @@ func gatherGo(panel, x []float32, kbase []int32, nr int, pl *panelPlan) {
 		for i := 0; i < len(pl.m1); i += 2 {
 			*(*float32)(unsafe.Add(dp, uintptr(pl.m1[i])*4)) = *(*float32)(unsafe.Add(sp, uintptr(pl.m1[i+1])*4))
 		}
-		dp = unsafe.Add(dp, uintptr(nr)*4)
 	}
 }
 
@@ -110,9 +112,10 @@ func gatherGo(panel, x []float32, kbase []int32, nr int, pl *panelPlan) {
 // matrix (stride bytes apart in dst), the plan's moves from
 // codes[kbase[k]:]. The caller checked the bounds.
 func gatherBytesGo(dst, codes []uint8, kbase []int32, stride int, pl *panelPlan) {
-	dp := unsafe.Pointer(unsafe.SliceData(dst))
+	base := unsafe.Pointer(unsafe.SliceData(dst))
 	xp := unsafe.Pointer(unsafe.SliceData(codes))
-	for _, b := range kbase {
+	for k, b := range kbase {
+		dp := unsafe.Add(base, uintptr(k*stride))
 		sp := unsafe.Add(xp, uintptr(b))
 		for i := 0; i < len(pl.m8); i += 2 {
 			*(*uint64)(unsafe.Add(dp, uintptr(pl.m8[i]))) = *(*uint64)(unsafe.Add(sp, uintptr(pl.m8[i+1])))
@@ -120,6 +123,5 @@ func gatherBytesGo(dst, codes []uint8, kbase []int32, stride int, pl *panelPlan)
 		for i := 0; i < len(pl.m1); i += 2 {
 			*(*uint8)(unsafe.Add(dp, uintptr(pl.m1[i]))) = *(*uint8)(unsafe.Add(sp, uintptr(pl.m1[i+1])))
 		}
-		dp = unsafe.Add(dp, uintptr(stride))
 	}
 }
