@@ -42,12 +42,14 @@ model). AdamW, one-cycle cosine schedule, label smoothing, early stopping on
             replay) plus --extras, reports theo, exports ONNX (opset 13, static
             [1,1,98,40], metadata_props "kagen.frontend" with the norm).
 
-Usage (the Makefile runs exactly these):
+Usage (the Makefile runs exactly these for the shipped models):
   /usr/bin/python3 tools/train/kws_data.py
-  /usr/bin/python3 tools/train/kws.py --arch trad --cv
-  /usr/bin/python3 tools/train/kws.py --arch trad --final --out models/kws.onnx
-  /usr/bin/python3 tools/train/kws.py --arch ds --cv
-  /usr/bin/python3 tools/train/kws.py --arch ds --final --out models/kws-ds.onnx
+  /usr/bin/python3 tools/train/kws.py --arch trad --cv --extras allison,espeak,flite \
+      --eq-db 6 --extra-weight 0.5 --epochs 10 --tag ext05_eq6_e10
+  /usr/bin/python3 tools/train/kws.py --arch trad --final --extras allison,espeak,flite \
+      --eq-db 6 --extra-weight 0.5 --epochs 10 --out models/kws.onnx
+  /usr/bin/python3 tools/train/kws.py --arch ds --cv --extras "" --tag none
+  /usr/bin/python3 tools/train/kws.py --arch ds --final --extras "" --out models/kws-ds.onnx
 """
 
 import argparse
