@@ -21,6 +21,7 @@ import (
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
+	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -238,7 +239,7 @@ func Generate(ctx context.Context, o Options) error {
 	} else {
 		for _, t := range ts {
 			pareto := filepath.Join(o.Out, "figures", strings.ReplaceAll(t.l.Name, " ", "_")+".pareto.json")
-			if err := writeLevels(pareto, t.l.m, t.res); err != nil {
+			if err := writeLevels(pareto, t.l.m, t.l.spec.Classes, o.MaxLossPP, t.res); err != nil {
 				return err
 			}
 			rows, tr, err := o.Controllers(ctx, t.l.Model, pareto, "phone-big")
@@ -285,23 +286,18 @@ func Generate(ctx context.Context, o Options) error {
 	return profile.WriteFileAtomic(filepath.Join(o.Out, "EVALUATION.md"), []byte(out))
 }
 
-// writeLevels stores the tuned levels as a pareto.json for the replay.
-func writeLevels(path string, m *engine.Model, res *profile.TuneResult) error {
-	type level struct {
-		Level      int     `json:"level"`
-		Config     string  `json:"config"`
-		Speedup    float64 `json:"speedup"`
-		LossPP     float64 `json:"qos_loss_pp"`
-		Accuracy   float64 `json:"accuracy"`
-		TimeUS     float64 `json:"time_us"`
-		EnergyJ    float64 `json:"energy_j"`
-		Confidence any     `json:"confidence"`
-	}
-	var ls []level
+// writeLevels stores the tuned levels as the pareto.json `kagen tune`
+// writes (the policy package's Pareto), for the replay.
+func writeLevels(path string, m *engine.Model, classes []string, maxLoss float64, res *profile.TuneResult) error {
+	f := policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: m.SHA256(), Device: policy.Fingerprint(profile.ThisDevice()),
+		Meter: "phone-big (modelled)", Objective: "time", ExactAccuracy: res.ExactAccuracy, Classes: classes,
+		MaxLossPP: maxLoss, PredictorMAEPP: res.PredictorMAE, Note: res.Note}
 	for i, l := range res.Levels {
-		ls = append(ls, level{i, l.Config, l.Speedup, l.LossPP, l.Accuracy, l.TimeUS, l.EnergyJ, map[string]any{"correct_mean": l.CorrectMean, "wrong_mean": l.WrongMean, "correct_n": l.CorrectN, "wrong_n": l.WrongN}})
+		f.Configs = append(f.Configs, policy.Level{Level: i, Config: l.Config, Speedup: l.Speedup, QoSLossPP: l.LossPP, Accuracy: l.Accuracy,
+			PredictedLossPP: l.PredictedLossPP, TimeUS: l.TimeUS, EnergyJ: l.EnergyJ,
+			Confidence: policy.ConfidenceStats{CorrectMean: l.CorrectMean, WrongMean: l.WrongMean, CorrectN: l.CorrectN, WrongN: l.WrongN}})
 	}
-	b, err := json.Marshal(map[string]any{"version": 1, "model_sha256": m.SHA256(), "device": profile.ThisDevice(), "meter": "phone-big (modelled)", "objective": "time", "exact_accuracy": res.ExactAccuracy, "configs": ls})
+	b, err := json.MarshalIndent(f, "", " ")
 	if err != nil {
 		return err
 	}
