@@ -1,7 +1,11 @@
-// Package vec holds small element-wise float32 routines that the engine's
-// approximate kernels run over whole rows: AVX assembly on amd64, Go
-// elsewhere. Every path gives the same bits: a clamp keeps NaN (it is
-// neither below lo nor above hi) and keeps -0 when lo is 0.
+// Package vec holds the small float32 row routines of the engine's exact
+// and approximate kernels (clamps, copies, row averages, tap sums, sums):
+// AVX assembly on amd64, Go elsewhere (and with the purego tag). Clamps,
+// averages and copies give the same bits on every path: a clamp keeps NaN
+// (it is neither below lo nor above hi) and keeps -0 when lo is 0. Sums
+// and multiply-adds may differ in the last bits between paths (the
+// assembly fuses multiply-adds and sums in vector partial sums), never
+// between runs on one machine.
 package vec
 
 //go:generate go run ../../tools/asm/vec_amd64 -out vec_amd64.s -stubs vec_stubs_amd64.go -pkg vec
