@@ -451,18 +451,3 @@ func (g *Im2col) MatrixCodes(codes, dst []uint8) {
 		}
 	}
 }
-
-// Matrix writes the im2col matrix row-major ([Rows() x Cols()]) into dst,
-// gathering from the group's input channels in (pad: PaddedSize() floats of
-// scratch), for kernels that need it materialised (int8).
-func (g *Im2col) Matrix(in, pad, dst []float32) {
-	in = g.pad(in, pad)
-	n := len(g.pos)
-	for k, b := range g.kbase {
-		row := dst[k*n : (k+1)*n]
-		src := in[b:]
-		for j, p := range g.pos {
-			row[j] = src[p]
-		}
-	}
-}

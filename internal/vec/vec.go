@@ -49,21 +49,6 @@ func clamp1(v, lo, hi float32) float32 {
 	return v
 }
 
-// Axpy adds a*x[i] to y[i] for every i of y (x must be as long). The
-// assembly path fuses each multiply-add (one rounding), the Go path rounds
-// the product first: results may differ in the last bit.
-func Axpy(y, x []float32, a float32) {
-	x = x[:len(y)]
-	n := 0
-	if hasFMA && len(y) >= 8 {
-		n = len(y) &^ 7
-		axpyAVX(&y[0], &x[0], n, a)
-	}
-	for i := n; i < len(y); i++ {
-		y[i] += a * x[i]
-	}
-}
-
 // Sum returns the sum of x, in an order that depends on the path (four
 // vector partial sums in assembly, eight scalar ones in Go): results may
 // differ in the last bits between machines, never between runs.
@@ -90,7 +75,8 @@ func Sum(x []float32) float32 {
 // TapSum stores bias + sum over t of w[t]*src[offs[t]+i] into dst[i] for
 // every i of dst, the taps added in order (a depthwise convolution's
 // filter taps over a zero-bordered plane). Every offs[t]+len(dst) must be
-// at most len(src). The assembly path fuses each multiply-add.
+// at most len(src). It is the plain Go definition TapSumRows is checked
+// against, and its fallback.
 func TapSum(dst, src []float32, offs []int32, w []float32, bias float32) {
 	w = w[:len(offs)]
 	for _, o := range offs {
@@ -98,12 +84,7 @@ func TapSum(dst, src []float32, offs []int32, w []float32, bias float32) {
 			panic("vec: TapSum offset out of range")
 		}
 	}
-	n := 0
-	if hasFMA && len(dst) >= 8 && len(offs) > 0 {
-		n = len(dst) &^ 7
-		tapSumAVX(&dst[0], &src[0], n, &offs[0], &w[0], len(offs), bias)
-	}
-	for i := n; i < len(dst); i++ {
+	for i := range dst {
 		s := bias
 		for t, o := range offs {
 			s += w[t] * src[int(o)+i]
@@ -113,8 +94,9 @@ func TapSum(dst, src []float32, offs []int32, w []float32, bias float32) {
 }
 
 // TapSumRows is TapSum over rows: for r < rows, the n outputs at
-// dst[r*dstStride:] are the tap sums of src[r*srcStride:]. It panics if a
-// row or a tap reaches past dst or src.
+// dst[r*dstStride:] are the tap sums of src[r*srcStride:]. The assembly
+// path fuses each multiply-add (results may differ from TapSum in the last
+// bits). It panics if a row or a tap reaches past dst or src.
 func TapSumRows(dst []float32, dstStride int, src []float32, srcStride int, rows, n int, offs []int32, w []float32, bias float32) {
 	if rows <= 0 || n <= 0 {
 		return

@@ -61,29 +61,6 @@ av_done:
 	VZEROUPPER
 	RET
 
-// func axpyAVX(y *float32, x *float32, n int, a float32)
-// Requires: AVX, FMA3
-TEXT ·axpyAVX(SB), NOSPLIT, $0-28
-	MOVQ         y+0(FP), AX
-	MOVQ         x+8(FP), CX
-	MOVQ         n+16(FP), DX
-	VBROADCASTSS a+24(FP), Y15
-	SHRQ         $0x03, DX
-	JZ           ax_done
-
-ax_loop:
-	VMOVUPS     (AX), Y0
-	VFMADD231PS (CX), Y15, Y0
-	VMOVUPS     Y0, (AX)
-	ADDQ        $0x20, CX
-	ADDQ        $0x20, AX
-	DECQ        DX
-	JNZ         ax_loop
-
-ax_done:
-	VZEROUPPER
-	RET
-
 // func sumAVX(x *float32, n int) float32
 // Requires: AVX, SSE
 TEXT ·sumAVX(SB), NOSPLIT, $0-20
@@ -117,83 +94,6 @@ su_reduce:
 	VADDPS       X1, X0, X0
 	VZEROUPPER
 	MOVSS        X0, ret+16(FP)
-	RET
-
-// func tapSumAVX(dst *float32, src *float32, n int, offs *int32, w *float32, taps int, bias float32)
-// Requires: AVX, FMA3
-TEXT ·tapSumAVX(SB), NOSPLIT, $0-52
-	MOVQ         dst+0(FP), AX
-	MOVQ         src+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVQ         offs+24(FP), BX
-	MOVQ         w+32(FP), SI
-	MOVQ         taps+40(FP), DI
-	VBROADCASTSS bias+48(FP), Y15
-	SHRQ         $0x03, DX
-
-ts_four:
-	CMPQ    DX, $0x04
-	JB      ts_one
-	VMOVAPS Y15, Y0
-	VMOVAPS Y15, Y1
-	VMOVAPS Y15, Y2
-	VMOVAPS Y15, Y3
-	MOVQ    BX, R10
-	MOVQ    SI, R11
-	MOVQ    DI, R9
-	TESTQ   R9, R9
-	JZ      ts_store4
-
-ts_tap4:
-	MOVLQSX      (R10), R8
-	VBROADCASTSS (R11), Y4
-	VFMADD231PS  (CX)(R8*4), Y4, Y0
-	VFMADD231PS  32(CX)(R8*4), Y4, Y1
-	VFMADD231PS  64(CX)(R8*4), Y4, Y2
-	VFMADD231PS  96(CX)(R8*4), Y4, Y3
-	ADDQ         $0x04, R10
-	ADDQ         $0x04, R11
-	DECQ         R9
-	JNZ          ts_tap4
-
-ts_store4:
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	VMOVUPS Y2, 64(AX)
-	VMOVUPS Y3, 96(AX)
-	ADDQ    $0x80, CX
-	ADDQ    $0x80, AX
-	SUBQ    $0x04, DX
-	JMP     ts_four
-
-ts_one:
-	TESTQ   DX, DX
-	JZ      ts_done
-	VMOVAPS Y15, Y0
-	MOVQ    BX, R10
-	MOVQ    SI, R11
-	MOVQ    DI, R9
-	TESTQ   R9, R9
-	JZ      ts_store
-
-ts_tap:
-	MOVLQSX      (R10), R8
-	VBROADCASTSS (R11), Y1
-	VFMADD231PS  (CX)(R8*4), Y1, Y0
-	ADDQ         $0x04, R10
-	ADDQ         $0x04, R11
-	DECQ         R9
-	JNZ          ts_tap
-
-ts_store:
-	VMOVUPS Y0, (AX)
-	ADDQ    $0x20, CX
-	ADDQ    $0x20, AX
-	DECQ    DX
-	JMP     ts_one
-
-ts_done:
-	VZEROUPPER
 	RET
 
 // func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int, offs *int32, w *float32, taps int, bias float32)

@@ -14,20 +14,10 @@ func clampAVX(dst *float32, src *float32, n int, lo float32, hi float32)
 //go:noescape
 func avgClampAVX(dst *float32, a *float32, b *float32, n int, lo float32, hi float32)
 
-// axpyAVX adds a*x[i] to y[i] for i < n (a multiple of 8), fused.
-//
-//go:noescape
-func axpyAVX(y *float32, x *float32, n int, a float32)
-
 // sumAVX returns the sum of x[i] for i < n (a multiple of 32) in four vector partial sums.
 //
 //go:noescape
 func sumAVX(x *float32, n int) float32
-
-// tapSumAVX stores bias + sum over t of w[t]*src[offs[t]+i] into dst[i] for i < n (a multiple of 8), fused, taps in order.
-//
-//go:noescape
-func tapSumAVX(dst *float32, src *float32, n int, offs *int32, w *float32, taps int, bias float32)
 
 // tapSumRowsAVX runs the tap sum over rows of n >= 8 outputs (see the generator's documentation).
 //

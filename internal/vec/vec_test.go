@@ -47,26 +47,18 @@ func TestMatchesScalar(t *testing.T) {
 	}
 }
 
-// TestAxpySum compares Axpy and Sum with float64 references at every
-// length around the vector widths: within one float32 rounding per
-// element for Axpy, within n roundings of the magnitude for Sum.
-func TestAxpySum(t *testing.T) {
+// TestSum compares Sum with a float64 reference at every length around
+// the vector widths, within n roundings of the magnitude.
+func TestSum(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for n := 0; n < 300; n += 1 + n/16 {
-		x, y := make([]float32, n), make([]float32, n)
+		x := make([]float32, n)
 		for i := range x {
-			x[i], y[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			x[i] = float32(rng.NormFloat64())
 		}
-		a := float32(rng.NormFloat64())
-		got := slices.Clone(y)
-		Axpy(got, x, a)
 		mag := 0.0
 		var want float64
 		for i := range x {
-			w := float64(y[i]) + float64(a)*float64(x[i])
-			if d := math.Abs(float64(got[i]) - w); d > 2e-7*(math.Abs(float64(y[i]))+math.Abs(float64(a*x[i]))) {
-				t.Fatalf("n %d: Axpy[%d] = %v, want %v", n, i, got[i], w)
-			}
 			want += float64(x[i])
 			mag += math.Abs(float64(x[i]))
 		}

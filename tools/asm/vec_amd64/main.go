@@ -10,10 +10,8 @@
 // a time; avgClampAVX does the same with (a[i] + b[i]) * 0.5. n is a
 // multiple of 8; the callers finish the tail in Go.
 //
-// axpyAVX adds a*x[i] to y[i] with fused multiply-adds (one rounding per
-// element, where Go rounds the product and the sum); sumAVX sums x with
-// eight partial sums per lane group (four vectors), added in a fixed order
-// at the end. n is a multiple of 32 for sumAVX, of 8 for the others.
+// sumAVX sums x with four vector partial sums, added in a fixed order at
+// the end; n is a multiple of 32.
 package main
 
 import (
@@ -26,9 +24,7 @@ func main() {
 	ConstraintExpr("!purego")
 	clamp()
 	avgClamp()
-	axpy()
 	sum()
-	tapSum()
 	tapSumRows()
 	copyRows()
 	clampRows()
@@ -98,29 +94,6 @@ func avgClamp() {
 	RET()
 }
 
-func axpy() {
-	TEXT("axpyAVX", NOSPLIT, "func(y, x *float32, n int, a float32)")
-	Pragma("noescape")
-	Doc("axpyAVX adds a*x[i] to y[i] for i < n (a multiple of 8), fused.")
-	y := Load(Param("y"), GP64())
-	x := Load(Param("x"), GP64())
-	n := Load(Param("n"), GP64())
-	VBROADCASTSS(NewParamAddr("a", 24), Y15)
-	SHRQ(U8(3), n)
-	JZ(LabelRef("ax_done"))
-	Label("ax_loop")
-	VMOVUPS(Mem{Base: y}, Y0)
-	VFMADD231PS(Mem{Base: x}, Y15, Y0)
-	VMOVUPS(Y0, Mem{Base: y})
-	ADDQ(U8(32), x)
-	ADDQ(U8(32), y)
-	DECQ(n)
-	JNZ(LabelRef("ax_loop"))
-	Label("ax_done")
-	VZEROUPPER()
-	RET()
-}
-
 func sum() {
 	TEXT("sumAVX", NOSPLIT, "func(x *float32, n int) float32")
 	Pragma("noescape")
@@ -152,81 +125,6 @@ func sum() {
 	VADDPS(X1, X0, X0)
 	VZEROUPPER()
 	Store(X0, ReturnIndex(0))
-	RET()
-}
-
-func tapSum() {
-	TEXT("tapSumAVX", NOSPLIT, "func(dst, src *float32, n int, offs *int32, w *float32, taps int, bias float32)")
-	Pragma("noescape")
-	Doc("tapSumAVX stores bias + sum over t of w[t]*src[offs[t]+i] into dst[i] for i < n (a multiple of 8), fused, taps in order.")
-	dst := Load(Param("dst"), GP64())
-	src := Load(Param("src"), GP64())
-	n := Load(Param("n"), GP64())
-	offs := Load(Param("offs"), GP64())
-	w := Load(Param("w"), GP64())
-	taps := Load(Param("taps"), GP64())
-	VBROADCASTSS(NewParamAddr("bias", 48), Y15)
-	SHRQ(U8(3), n)
-	o, c, q, p := GP64(), GP64(), GP64(), GP64()
-	// Four vectors (32 outputs) per pass: four independent chains of
-	// multiply-adds hide the FMA latency.
-	Label("ts_four")
-	CMPQ(n, U8(4))
-	JB(LabelRef("ts_one"))
-	for _, r := range []VecPhysical{Y0, Y1, Y2, Y3} {
-		VMOVAPS(Y15, r)
-	}
-	MOVQ(offs, q)
-	MOVQ(w, p)
-	MOVQ(taps, c)
-	TESTQ(c, c)
-	JZ(LabelRef("ts_store4"))
-	Label("ts_tap4")
-	MOVLQSX(Mem{Base: q}, o)
-	VBROADCASTSS(Mem{Base: p}, Y4)
-	VFMADD231PS(Mem{Base: src, Index: o, Scale: 4}, Y4, Y0)
-	VFMADD231PS(Mem{Base: src, Index: o, Scale: 4, Disp: 32}, Y4, Y1)
-	VFMADD231PS(Mem{Base: src, Index: o, Scale: 4, Disp: 64}, Y4, Y2)
-	VFMADD231PS(Mem{Base: src, Index: o, Scale: 4, Disp: 96}, Y4, Y3)
-	ADDQ(U8(4), q)
-	ADDQ(U8(4), p)
-	DECQ(c)
-	JNZ(LabelRef("ts_tap4"))
-	Label("ts_store4")
-	VMOVUPS(Y0, Mem{Base: dst})
-	VMOVUPS(Y1, Mem{Base: dst, Disp: 32})
-	VMOVUPS(Y2, Mem{Base: dst, Disp: 64})
-	VMOVUPS(Y3, Mem{Base: dst, Disp: 96})
-	ADDQ(U8(128), src)
-	ADDQ(U8(128), dst)
-	SUBQ(U8(4), n)
-	JMP(LabelRef("ts_four"))
-
-	Label("ts_one")
-	TESTQ(n, n)
-	JZ(LabelRef("ts_done"))
-	VMOVAPS(Y15, Y0)
-	MOVQ(offs, q)
-	MOVQ(w, p)
-	MOVQ(taps, c)
-	TESTQ(c, c)
-	JZ(LabelRef("ts_store"))
-	Label("ts_tap")
-	MOVLQSX(Mem{Base: q}, o)
-	VBROADCASTSS(Mem{Base: p}, Y1)
-	VFMADD231PS(Mem{Base: src, Index: o, Scale: 4}, Y1, Y0)
-	ADDQ(U8(4), q)
-	ADDQ(U8(4), p)
-	DECQ(c)
-	JNZ(LabelRef("ts_tap"))
-	Label("ts_store")
-	VMOVUPS(Y0, Mem{Base: dst})
-	ADDQ(U8(32), src)
-	ADDQ(U8(32), dst)
-	DECQ(n)
-	JMP(LabelRef("ts_one"))
-	Label("ts_done")
-	VZEROUPPER()
 	RET()
 }
 
