@@ -8,125 +8,130 @@
 // Requires: AVX
 TEXT ·gatherMoves(SB), NOSPLIT, $0-72
 	MOVQ  dst+0(FP), AX
-	MOVQ  x+8(FP), CX
-	MOVQ  kbase+16(FP), DX
-	MOVQ  kn+24(FP), BX
-	MOVQ  stride+32(FP), SI
-	MOVQ  m8+40(FP), DI
-	MOVQ  n8+48(FP), R8
-	MOVQ  m1+56(FP), R9
-	MOVQ  n1+64(FP), R10
-	TESTQ BX, BX
-	JZ    done
+	MOVQ  kbase+16(FP), CX
+	MOVQ  kn+24(FP), DX
+	TESTQ DX, DX
+	JZ    gatherMoves_done
 
-row:
-	MOVLQSX (DX), R11
-	LEAQ    (CX)(R11*4), R11
-	MOVQ    DI, R12
-	MOVQ    R8, R13
-	CMPQ    R13, $0x02
-	JB      eight1
+gatherMoves_row:
+	MOVLQSX (CX), BX
+	MOVQ    x+8(FP), R8
+	LEAQ    (R8)(BX*4), BX
+	MOVQ    m8+40(FP), SI
+	MOVQ    n8+48(FP), DI
+	CMPQ    DI, $0x02
+	JB      gatherMoves_eight1
 
-eight2:
-	MOVLQSX 4(R12), R14
-	MOVLQSX 12(R12), R15
-	VMOVUPS (R11)(R14*4), Y0
-	VMOVUPS (R11)(R15*4), Y1
-	MOVLQSX (R12), R14
-	MOVLQSX 8(R12), R15
-	VMOVUPS Y0, (AX)(R14*4)
-	VMOVUPS Y1, (AX)(R15*4)
-	ADDQ    $0x10, R12
-	SUBQ    $0x02, R13
-	CMPQ    R13, $0x02
-	JAE     eight2
+gatherMoves_eight2:
+	MOVLQSX 4(SI), R8
+	MOVLQSX 12(SI), R9
+	VMOVUPS (BX)(R8*4), Y0
+	VMOVUPS (BX)(R9*4), Y1
+	MOVLQSX (SI), R8
+	MOVLQSX 8(SI), R9
+	VMOVUPS Y0, (AX)(R8*4)
+	VMOVUPS Y1, (AX)(R9*4)
+	ADDQ    $0x10, SI
+	SUBQ    $0x02, DI
+	CMPQ    DI, $0x02
+	JAE     gatherMoves_eight2
 
-eight1:
-	TESTQ   R13, R13
-	JZ      ones
-	MOVLQSX 4(R12), R14
-	VMOVUPS (R11)(R14*4), Y0
-	MOVLQSX (R12), R14
-	VMOVUPS Y0, (AX)(R14*4)
+gatherMoves_eight1:
+	TESTQ   DI, DI
+	JZ      gatherMoves_ones
+	MOVLQSX 4(SI), R8
+	VMOVUPS (BX)(R8*4), Y0
+	MOVLQSX (SI), R8
+	VMOVUPS Y0, (AX)(R8*4)
 
-ones:
-	MOVQ  R9, R12
-	MOVQ  R10, R13
-	TESTQ R13, R13
-	JZ    next
+gatherMoves_ones:
+	MOVQ  m1+56(FP), SI
+	MOVQ  n1+64(FP), DI
+	TESTQ DI, DI
+	JZ    gatherMoves_next
 
-one:
-	MOVLQSX 4(R12), R14
-	VMOVSS  (R11)(R14*4), X2
-	MOVLQSX (R12), R14
-	VMOVSS  X2, (AX)(R14*4)
-	ADDQ    $0x08, R12
-	DECQ    R13
-	JNZ     one
+gatherMoves_one:
+	MOVLQSX 4(SI), R8
+	VMOVSS  (BX)(R8*4), X2
+	MOVLQSX (SI), R8
+	VMOVSS  X2, (AX)(R8*4)
+	ADDQ    $0x08, SI
+	DECQ    DI
+	JNZ     gatherMoves_one
 
-next:
-	ADDQ $0x04, DX
-	ADDQ SI, AX
-	DECQ BX
-	JNZ  row
+gatherMoves_next:
+	ADDQ $0x04, CX
+	MOVQ stride+32(FP), R8
+	ADDQ R8, AX
+	DECQ DX
+	JNZ  gatherMoves_row
 
-done:
+gatherMoves_done:
 	VZEROUPPER
 	RET
 
 // func gatherBytes(dst *uint8, x *uint8, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)
 TEXT ·gatherBytes(SB), NOSPLIT, $0-72
 	MOVQ  dst+0(FP), AX
-	MOVQ  x+8(FP), CX
-	MOVQ  kbase+16(FP), DX
-	MOVQ  kn+24(FP), BX
-	MOVQ  stride+32(FP), SI
-	MOVQ  m8+40(FP), DI
-	MOVQ  n8+48(FP), R8
-	MOVQ  m1+56(FP), R9
-	MOVQ  n1+64(FP), R10
-	TESTQ BX, BX
-	JZ    gb_done
+	MOVQ  kbase+16(FP), CX
+	MOVQ  kn+24(FP), DX
+	TESTQ DX, DX
+	JZ    gatherBytes_done
 
-gb_row:
-	MOVLQSX (DX), R11
-	ADDQ    CX, R11
-	MOVQ    DI, R12
-	MOVQ    R8, R13
-	TESTQ   R13, R13
-	JZ      gb_ones
+gatherBytes_row:
+	MOVLQSX (CX), BX
+	MOVQ    x+8(FP), R8
+	LEAQ    (R8)(BX*1), BX
+	MOVQ    m8+40(FP), SI
+	MOVQ    n8+48(FP), DI
+	CMPQ    DI, $0x02
+	JB      gatherBytes_eight1
 
-gb_eight:
-	MOVLQSX 4(R12), R14
-	MOVQ    (R11)(R14*1), R15
-	MOVLQSX (R12), R14
-	MOVQ    R15, (AX)(R14*1)
-	ADDQ    $0x08, R12
-	DECQ    R13
-	JNZ     gb_eight
+gatherBytes_eight2:
+	MOVLQSX 4(SI), R8
+	MOVLQSX 12(SI), R9
+	MOVQ    (BX)(R8*1), R10
+	MOVQ    (BX)(R9*1), R11
+	MOVLQSX (SI), R8
+	MOVLQSX 8(SI), R9
+	MOVQ    R10, (AX)(R8*1)
+	MOVQ    R11, (AX)(R9*1)
+	ADDQ    $0x10, SI
+	SUBQ    $0x02, DI
+	CMPQ    DI, $0x02
+	JAE     gatherBytes_eight2
 
-gb_ones:
-	MOVQ  R9, R12
-	MOVQ  R10, R13
-	TESTQ R13, R13
-	JZ    gb_next
+gatherBytes_eight1:
+	TESTQ   DI, DI
+	JZ      gatherBytes_ones
+	MOVLQSX 4(SI), R8
+	MOVQ    (BX)(R8*1), R10
+	MOVLQSX (SI), R8
+	MOVQ    R10, (AX)(R8*1)
 
-gb_one:
-	MOVLQSX 4(R12), R14
-	MOVBQZX (R11)(R14*1), R15
-	MOVLQSX (R12), R14
-	MOVB    R15, (AX)(R14*1)
-	ADDQ    $0x08, R12
-	DECQ    R13
-	JNZ     gb_one
+gatherBytes_ones:
+	MOVQ  m1+56(FP), SI
+	MOVQ  n1+64(FP), DI
+	TESTQ DI, DI
+	JZ    gatherBytes_next
 
-gb_next:
-	ADDQ $0x04, DX
-	ADDQ SI, AX
-	DECQ BX
-	JNZ  gb_row
+gatherBytes_one:
+	MOVLQSX 4(SI), R8
+	MOVBQZX (BX)(R8*1), R10
+	MOVLQSX (SI), R8
+	MOVB    R10, (AX)(R8*1)
+	ADDQ    $0x08, SI
+	DECQ    DI
+	JNZ     gatherBytes_one
 
-gb_done:
+gatherBytes_next:
+	ADDQ $0x04, CX
+	MOVQ stride+32(FP), R8
+	ADDQ R8, AX
+	DECQ DX
+	JNZ  gatherBytes_row
+
+gatherBytes_done:
 	RET
 
 // func maxPoolRow(dst *float32, src *float32, n int, kw int, sw int)

@@ -4,12 +4,12 @@
 
 package engine
 
-// gatherMoves performs the moves of an im2col panel for kn rows (see the generator's documentation).
+// gatherMoves performs the moves of an im2col panel of float32 for kn rows (see the generator's documentation).
 //
 //go:noescape
 func gatherMoves(dst *float32, x *float32, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)
 
-// gatherBytes performs the moves of an im2col panel of byte codes for kn rows (see the generator's documentation).
+// gatherBytes performs the moves of an im2col panel of uint8 for kn rows (see the generator's documentation).
 //
 //go:noescape
 func gatherBytes(dst *uint8, x *uint8, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)

@@ -29,8 +29,8 @@ import (
 
 func main() {
 	ConstraintExpr("!purego")
-	gatherMoves()
-	gatherBytes()
+	gather("gatherMoves", 4)
+	gather("gatherBytes", 1)
 	maxPoolRow()
 	Generate()
 }
@@ -110,129 +110,107 @@ func maxPoolRow() {
 	RET()
 }
 
-func gatherBytes() {
-	TEXT("gatherBytes", NOSPLIT, "func(dst *uint8, x *uint8, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)")
+// gather emits the panel gather of elements of size bytes (4: floats,
+// moved eight at a time with AVX; 1: byte codes, eight at a time in a
+// general register): for each of kn rows, from x + size*kbase[k], the
+// moves of eight elements two per iteration, then the single ones, into a
+// row stride bytes after the previous one.
+func gather(name string, size uint8) {
+	elem := map[uint8]string{4: "float32", 1: "uint8"}[size]
+	TEXT(name, NOSPLIT, "func(dst *"+elem+", x *"+elem+", kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)")
 	Pragma("noescape")
-	Doc("gatherBytes performs the moves of an im2col panel of byte codes for kn rows (see the generator's documentation).")
+	Doc(name + " performs the moves of an im2col panel of " + elem + " for kn rows (see the generator's documentation).")
+	// x, stride and the move lists are read from the arguments where
+	// they are used: two more registers per element move would not fit.
 	dst := Load(Param("dst"), GP64())
-	x := Load(Param("x"), GP64())
 	kbase := Load(Param("kbase"), GP64())
 	kn := Load(Param("kn"), GP64())
-	stride := Load(Param("stride"), GP64())
-	m8 := Load(Param("m8"), GP64())
-	n8 := Load(Param("n8"), GP64())
-	m1 := Load(Param("m1"), GP64())
-	n1 := Load(Param("n1"), GP64())
-	row, p, c, t, v := GP64(), GP64(), GP64(), GP64(), GP64()
-	TESTQ(kn, kn)
-	JZ(LabelRef("gb_done"))
-	Label("gb_row")
-	MOVLQSX(Mem{Base: kbase}, row)
-	ADDQ(x, row)
-	MOVQ(m8, p)
-	MOVQ(n8, c)
-	TESTQ(c, c)
-	JZ(LabelRef("gb_ones"))
-	Label("gb_eight")
-	MOVLQSX(Mem{Base: p, Disp: 4}, t)
-	MOVQ(Mem{Base: row, Index: t, Scale: 1}, v)
-	MOVLQSX(Mem{Base: p}, t)
-	MOVQ(v, Mem{Base: dst, Index: t, Scale: 1})
-	ADDQ(U8(8), p)
-	DECQ(c)
-	JNZ(LabelRef("gb_eight"))
-	Label("gb_ones")
-	MOVQ(m1, p)
-	MOVQ(n1, c)
-	TESTQ(c, c)
-	JZ(LabelRef("gb_next"))
-	Label("gb_one")
-	MOVLQSX(Mem{Base: p, Disp: 4}, t)
-	MOVBQZX(Mem{Base: row, Index: t, Scale: 1}, v)
-	MOVLQSX(Mem{Base: p}, t)
-	MOVB(v.As8(), Mem{Base: dst, Index: t, Scale: 1})
-	ADDQ(U8(8), p)
-	DECQ(c)
-	JNZ(LabelRef("gb_one"))
-	Label("gb_next")
-	ADDQ(U8(4), kbase)
-	ADDQ(stride, dst)
-	DECQ(kn)
-	JNZ(LabelRef("gb_row"))
-	Label("gb_done")
-	RET()
-}
-
-func gatherMoves() {
-	TEXT("gatherMoves", NOSPLIT, "func(dst *float32, x *float32, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)")
-	Pragma("noescape")
-	Doc("gatherMoves performs the moves of an im2col panel for kn rows (see the generator's documentation).")
-	dst := Load(Param("dst"), GP64())
-	x := Load(Param("x"), GP64())
-	kbase := Load(Param("kbase"), GP64())
-	kn := Load(Param("kn"), GP64())
-	stride := Load(Param("stride"), GP64())
-	m8 := Load(Param("m8"), GP64())
-	n8 := Load(Param("n8"), GP64())
-	m1 := Load(Param("m1"), GP64())
-	n1 := Load(Param("n1"), GP64())
-
 	row, p, c, t, u := GP64(), GP64(), GP64(), GP64(), GP64()
+	v, w := GP64(), GP64()
+	at := func(base, index Register) Mem { return Mem{Base: base, Index: index, Scale: size} }
+	// load8 and store8 move eight elements through register r (0 or 1).
+	load8 := func(m Mem, r int) {
+		if size == 4 {
+			VMOVUPS(m, []VecPhysical{Y0, Y1}[r])
+		} else {
+			MOVQ(m, []GPVirtual{v, w}[r])
+		}
+	}
+	store8 := func(m Mem, r int) {
+		if size == 4 {
+			VMOVUPS([]VecPhysical{Y0, Y1}[r], m)
+		} else {
+			MOVQ([]GPVirtual{v, w}[r], m)
+		}
+	}
+	l := func(s string) string { return name + "_" + s }
+
 	TESTQ(kn, kn)
-	JZ(LabelRef("done"))
-
-	Label("row")
+	JZ(LabelRef(l("done")))
+	Label(l("row"))
 	MOVLQSX(Mem{Base: kbase}, row)
-	LEAQ(Mem{Base: x, Index: row, Scale: 4}, row)
+	Load(Param("x"), t)
+	LEAQ(at(t, row), row)
 
-	// Moves of eight floats, two per iteration while there are two.
-	MOVQ(m8, p)
-	MOVQ(n8, c)
+	// Moves of eight elements, two per iteration while there are two.
+	Load(Param("m8"), p)
+	Load(Param("n8"), c)
 	CMPQ(c, U8(2))
-	JB(LabelRef("eight1"))
-	Label("eight2")
+	JB(LabelRef(l("eight1")))
+	Label(l("eight2"))
 	MOVLQSX(Mem{Base: p, Disp: 4}, t)
 	MOVLQSX(Mem{Base: p, Disp: 12}, u)
-	VMOVUPS(Mem{Base: row, Index: t, Scale: 4}, Y0)
-	VMOVUPS(Mem{Base: row, Index: u, Scale: 4}, Y1)
+	load8(at(row, t), 0)
+	load8(at(row, u), 1)
 	MOVLQSX(Mem{Base: p}, t)
 	MOVLQSX(Mem{Base: p, Disp: 8}, u)
-	VMOVUPS(Y0, Mem{Base: dst, Index: t, Scale: 4})
-	VMOVUPS(Y1, Mem{Base: dst, Index: u, Scale: 4})
+	store8(at(dst, t), 0)
+	store8(at(dst, u), 1)
 	ADDQ(U8(16), p)
 	SUBQ(U8(2), c)
 	CMPQ(c, U8(2))
-	JAE(LabelRef("eight2"))
-	Label("eight1")
+	JAE(LabelRef(l("eight2")))
+	Label(l("eight1"))
 	TESTQ(c, c)
-	JZ(LabelRef("ones"))
+	JZ(LabelRef(l("ones")))
 	MOVLQSX(Mem{Base: p, Disp: 4}, t)
-	VMOVUPS(Mem{Base: row, Index: t, Scale: 4}, Y0)
+	load8(at(row, t), 0)
 	MOVLQSX(Mem{Base: p}, t)
-	VMOVUPS(Y0, Mem{Base: dst, Index: t, Scale: 4})
+	store8(at(dst, t), 0)
 
-	// Moves of one float.
-	Label("ones")
-	MOVQ(m1, p)
-	MOVQ(n1, c)
+	// Moves of one element (VEX-encoded for floats: a legacy SSE move
+	// after AVX code stalls).
+	Label(l("ones"))
+	Load(Param("m1"), p)
+	Load(Param("n1"), c)
 	TESTQ(c, c)
-	JZ(LabelRef("next"))
-	Label("one")
+	JZ(LabelRef(l("next")))
+	Label(l("one"))
 	MOVLQSX(Mem{Base: p, Disp: 4}, t)
-	VMOVSS(Mem{Base: row, Index: t, Scale: 4}, X2)
+	if size == 4 {
+		VMOVSS(at(row, t), X2)
+	} else {
+		MOVBQZX(at(row, t), v)
+	}
 	MOVLQSX(Mem{Base: p}, t)
-	VMOVSS(X2, Mem{Base: dst, Index: t, Scale: 4})
+	if size == 4 {
+		VMOVSS(X2, at(dst, t))
+	} else {
+		MOVB(v.As8(), at(dst, t))
+	}
 	ADDQ(U8(8), p)
 	DECQ(c)
-	JNZ(LabelRef("one"))
+	JNZ(LabelRef(l("one")))
 
-	Label("next")
+	Label(l("next"))
 	ADDQ(U8(4), kbase)
-	ADDQ(stride, dst)
+	Load(Param("stride"), t)
+	ADDQ(t, dst)
 	DECQ(kn)
-	JNZ(LabelRef("row"))
-
-	Label("done")
-	VZEROUPPER()
+	JNZ(LabelRef(l("row")))
+	Label(l("done"))
+	if size == 4 {
+		VZEROUPPER()
+	}
 	RET()
 }
