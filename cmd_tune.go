@@ -265,6 +265,8 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	devName := fs.String("device-profile", "phone-big", "device profile for energy figures")
 	predictor := fs.String("predictor", "p1", "QoS predictor: p1 (output deltas) or p2 (accuracy deltas)")
 	seed := fs.Uint64("seed", 1, "search seed")
+	candidates := fs.Int("candidates", 24, "configurations validated on the data")
+	rounds := fs.Int("rounds", 3, "validation rounds; each anchors the predictor on what the earlier ones measured")
 	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON result")
 	resume := fs.Bool("resume", false, "reuse OUT.profile.json and the configurations validated by an interrupted run")
 	df := addDistFlags(fs)
@@ -327,7 +329,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	saved := append([]profile.Candidate(nil), known...)
 	res, err := pool.tune(ctx, a, p, tune, calib, profile.TuneOptions{
 		MaxLossPP: *maxLoss, Budget: *budget, Predictor: profile.Predictor(*predictor), Objective: *objective,
-		Device: dev, Seed: *seed, Known: known,
+		Device: dev, Seed: *seed, Known: known, Candidates: *candidates, Rounds: *rounds,
 		Progress: func(phase string, done, total int) { pr.report(phase, done, total, "") },
 		Validated: func(c profile.Candidate) {
 			mu.Lock()

@@ -326,13 +326,15 @@ func timingWindows(d *Dataset) *Dataset {
 // timerRuns is the number of timed runs of a configuration (and of exact).
 const timerRuns = 15
 
-// TuneWith is Tune with the validation trials run by ex. The search is
-// Tune's; then one batch holds the exact outputs on both splits, the exact
-// time, and for every candidate not known already its outputs on every
-// shard of both splits and its time. Candidates are validated as their
-// trials complete (opts.Validated is called then); the levels are
-// assembled as Tune's. When ctx is cancelled after the exact figures are
-// in, the result holds what was validated so far, as Tune's does.
+// TuneWith is Tune with the validation trials run by ex. Validation runs
+// in opts.Rounds rounds: each round searches (with the predictor
+// calibrated on what the earlier rounds measured), then runs one batch
+// holding, for each of its candidates not known already, the outputs on
+// every shard of both splits and the time; the first batch also holds the
+// exact outputs and time. Candidates are validated as their trials
+// complete (opts.Validated is called then); the levels are assembled as
+// Tune's. When ctx is cancelled after the exact figures are in, the
+// result holds what was validated so far, as Tune's does.
 func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, calib *Dataset, opts TuneOptions, ex Executor) (*TuneResult, error) {
 	if opts.Budget <= 0 {
 		opts.Budget = 10 * time.Second
@@ -343,28 +345,14 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 	if opts.Candidates <= 0 {
 		opts.Candidates = 24
 	}
+	if opts.Rounds <= 0 {
+		opts.Rounds = 3
+	}
 	if tune.Len() == 0 || calib.Len() == 0 {
 		return nil, fmt.Errorf("empty split: %d tune and %d calibration windows", tune.Len(), calib.Len())
 	}
 	res := &TuneResult{}
-	t0 := time.Now()
 	sp := newSpace(p)
-	archive, evaluated := sp.search(ctx, &opts, opts.MaxLossPP*1.5+0.5)
-	res.Evaluated, res.SearchTime = evaluated, time.Since(t0)
-	// Pick candidates spread along the predicted front.
-	var cands []point
-	for _, pt := range archive {
-		if pt.loss <= opts.MaxLossPP*1.25+0.25 {
-			cands = append(cands, pt)
-		}
-	}
-	if len(cands) > opts.Candidates {
-		pick := make([]point, 0, opts.Candidates)
-		for i := 0; i < opts.Candidates; i++ {
-			pick = append(pick, cands[i*(len(cands)-1)/(opts.Candidates-1)])
-		}
-		cands = pick
-	}
 	m := a.Model()
 	sha := m.SHA256()
 	classes := numel(m.Outputs()[0].Shape)
@@ -375,7 +363,7 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		known[k.Config] = k
 	}
 
-	// What each trial of the batch is for.
+	// What each trial of a batch is for.
 	const (
 		roleExactTune = iota
 		roleExactCalib
@@ -385,71 +373,27 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		roleTime
 	)
 	type slot struct{ role, cand, shard int }
-	var b Batch
-	var slots []slot
-	add := func(t Trial, s slot) {
-		b.Trials = append(b.Trials, t)
-		slots = append(slots, s)
-	}
-	tuneKeys, calibKeys := b.AddShards(tune, size), b.AddShards(calib, size)
-	timing := b.AddShard(timingWindows(tune))
-	for j, k := range tuneKeys {
-		add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"}, slot{roleExactTune, -1, j})
-	}
-	for j, k := range calibKeys {
-		add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"}, slot{roleExactCalib, -1, j})
-	}
-	add(Trial{Kind: TrialExactTime, Model: sha, Shard: timing, Repeats: timerRuns, Device: dev}, slot{roleExactTime, -1, 0})
-	texts := make([]string, len(cands))
-	pending := make([]bool, len(cands)) // validated by this batch
-	for i, pt := range cands {
-		texts[i] = sp.text(a, pt.g)
-		if _, ok := known[texts[i]]; ok || texts[i] == "exact" {
-			continue
-		}
-		pending[i] = true
-		for j, k := range tuneKeys {
-			add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: texts[i]}, slot{roleTune, i, j})
-		}
-		for j, k := range calibKeys {
-			add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: texts[i]}, slot{roleCalib, i, j})
-		}
-		add(Trial{Kind: TrialConfigTime, Model: sha, Shard: timing, Config: texts[i], Repeats: timerRuns, Device: dev}, slot{roleTime, i, 0})
-	}
-
-	// Results as they come.
 	type partial struct {
 		tune, calib [][]float32
-		timed       bool
 		us, exactUS float64
 		left        int
 	}
-	newPartial := func() *partial {
-		return &partial{tune: make([][]float32, len(tuneKeys)), calib: make([][]float32, len(calibKeys)), left: len(tuneKeys) + len(calibKeys) + 1}
-	}
-	exactPart := newPartial()
-	parts := make([]*partial, len(cands))
-	for i := range cands {
-		if pending[i] {
-			parts[i] = newPartial()
-		}
-	}
-	finished := make([]*Candidate, len(cands))
-	var exact Candidate
-	var exactTune float64
-	exactReady := false
-	nDone := 0
+	var (
+		cands      []point // every round's candidates, in order
+		texts      []string
+		parts      []*partial // nil: not validated here (exact or known)
+		finished   []*Candidate
+		exact      Candidate
+		exactTune  float64
+		exactReady bool
+		exactPart  *partial
+		nDone      int
+	)
 	report := func() {
 		if opts.Progress != nil {
-			opts.Progress("validate", nDone, len(cands))
+			opts.Progress("validate", nDone, opts.Candidates)
 		}
 	}
-	for i := range cands {
-		if !pending[i] {
-			nDone++
-		}
-	}
-	report()
 	finish := func(i int) {
 		pt, pa := cands[i], parts[i]
 		c := Candidate{Config: texts[i], PredictedLossPP: pt.loss, PredictedUS: pt.cost}
@@ -468,66 +412,158 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		nDone++
 		report()
 	}
-	err := ex.Execute(ctx, &b, func(i int, r *TrialResult) error {
-		t, s := &b.Trials[i], slots[i]
-		if err := trialFailed(t, r); err != nil {
-			return err
+	tried := map[string]bool{"exact": true}
+	limit := opts.MaxLossPP*1.5 + 0.5
+	round := opts
+	round.Budget = opts.Budget / time.Duration(opts.Rounds)
+	report()
+	// Validation runs in rounds: each round searches with the predictor
+	// calibrated on what the earlier rounds measured, then validates its
+	// share of the candidates, spread along the predicted front.
+	for r := 0; r < opts.Rounds && len(cands) < opts.Candidates; r++ {
+		if r > 0 && ctx.Err() != nil {
+			break
 		}
-		pa := exactPart
-		if s.cand >= 0 {
-			pa = parts[s.cand]
+		want := (opts.Candidates - len(cands) + opts.Rounds - r - 1) / (opts.Rounds - r)
+		t0 := time.Now()
+		archive, evaluated := sp.search(ctx, &round, limit, opts.Candidates+len(tried))
+		res.Evaluated += evaluated
+		res.SearchTime += time.Since(t0)
+		var pool []point
+		var poolTexts []string
+		for _, pt := range archive {
+			if pt.loss > opts.MaxLossPP*1.25+0.25 {
+				continue
+			}
+			if t := sp.text(a, pt.g); !tried[t] {
+				tried[t] = true // also dedupes the pool
+				pool = append(pool, pt)
+				poolTexts = append(poolTexts, t)
+			}
 		}
-		switch s.role {
-		case roleExactTune, roleTune, roleExactCalib, roleCalib:
-			if err := checkOutputs(t, r, b.Shards[t.Shard].Data.Len(), classes); err != nil {
+		pick := spread(len(pool), want)
+		if len(pick) == 0 && r > 0 {
+			break
+		}
+		first := len(cands)
+		for _, j := range pick {
+			cands = append(cands, pool[j])
+			texts = append(texts, poolTexts[j])
+		}
+		for j := range pool { // the ones not picked may come back next round
+			if !contains(pick, j) {
+				delete(tried, poolTexts[j])
+			}
+		}
+		var b Batch
+		var slots []slot
+		add := func(t Trial, s slot) {
+			b.Trials = append(b.Trials, t)
+			slots = append(slots, s)
+		}
+		tuneKeys, calibKeys := b.AddShards(tune, size), b.AddShards(calib, size)
+		timing := b.AddShard(timingWindows(tune))
+		newPartial := func() *partial {
+			return &partial{tune: make([][]float32, len(tuneKeys)), calib: make([][]float32, len(calibKeys)), left: len(tuneKeys) + len(calibKeys) + 1}
+		}
+		if r == 0 {
+			exactPart = newPartial()
+			for j, k := range tuneKeys {
+				add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"}, slot{roleExactTune, -1, j})
+			}
+			for j, k := range calibKeys {
+				add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"}, slot{roleExactCalib, -1, j})
+			}
+			add(Trial{Kind: TrialExactTime, Model: sha, Shard: timing, Repeats: timerRuns, Device: dev}, slot{roleExactTime, -1, 0})
+		}
+		for i := first; i < len(cands); i++ {
+			parts = append(parts, nil)
+			finished = append(finished, nil)
+			if _, ok := known[texts[i]]; ok {
+				nDone++
+				continue
+			}
+			parts[i] = newPartial()
+			for j, k := range tuneKeys {
+				add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: texts[i]}, slot{roleTune, i, j})
+			}
+			for j, k := range calibKeys {
+				add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: texts[i]}, slot{roleCalib, i, j})
+			}
+			add(Trial{Kind: TrialConfigTime, Model: sha, Shard: timing, Config: texts[i], Repeats: timerRuns, Device: dev}, slot{roleTime, i, 0})
+		}
+		report()
+		err := ex.Execute(ctx, &b, func(i int, tr *TrialResult) error {
+			t, s := &b.Trials[i], slots[i]
+			if err := trialFailed(t, tr); err != nil {
 				return err
 			}
-			if s.role == roleExactTune || s.role == roleTune {
-				pa.tune[s.shard] = r.Outputs
-			} else {
-				pa.calib[s.shard] = r.Outputs
+			pa := exactPart
+			if s.cand >= 0 {
+				pa = parts[s.cand]
 			}
-		case roleExactTime, roleTime:
-			pa.us, pa.exactUS = r.TimeUS, r.ExactTimeUS
-		}
-		if pa.left--; pa.left > 0 {
+			switch s.role {
+			case roleExactTune, roleTune, roleExactCalib, roleCalib:
+				if err := checkOutputs(t, tr, b.Shards[t.Shard].Data.Len(), classes); err != nil {
+					return err
+				}
+				if s.role == roleExactTune || s.role == roleTune {
+					pa.tune[s.shard] = tr.Outputs
+				} else {
+					pa.calib[s.shard] = tr.Outputs
+				}
+			case roleExactTime, roleTime:
+				pa.us, pa.exactUS = tr.TimeUS, tr.ExactTimeUS
+			}
+			if pa.left--; pa.left > 0 {
+				return nil
+			}
+			if s.cand >= 0 {
+				if exactReady {
+					finish(s.cand)
+				}
+				return nil
+			}
+			// The exact figures are in: score exact, then every candidate
+			// that was waiting for them.
+			exactTune = Accuracy(concat(pa.tune), tune.Y, classes)
+			outs := concat(pa.calib)
+			res.ExactAccuracy = Accuracy(outs, calib.Y, classes)
+			exact = Candidate{Config: "exact", Accuracy: res.ExactAccuracy, Speedup: 1, Kept: true}
+			confidenceStats(&exact, outs, calib.Y, classes)
+			exact.TimeUS = pa.us
+			exact.ExactTimeUS = exact.TimeUS
+			exactReady = true
+			for j := range parts {
+				if parts[j] != nil && parts[j].left == 0 {
+					finish(j)
+				}
+			}
 			return nil
-		}
-		if s.cand >= 0 {
-			if exactReady {
-				finish(s.cand)
+		})
+		if err != nil {
+			if exactReady && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				break // keep what is validated
 			}
-			return nil
+			return nil, err
 		}
-		// The exact figures are in: score exact, then every candidate
-		// that was waiting for them.
-		exactTune = Accuracy(concat(pa.tune), tune.Y, classes)
-		outs := concat(pa.calib)
-		res.ExactAccuracy = Accuracy(outs, calib.Y, classes)
-		exact = Candidate{Config: "exact", Accuracy: res.ExactAccuracy, Speedup: 1, Kept: true}
-		confidenceStats(&exact, outs, calib.Y, classes)
-		exact.TimeUS = pa.us
-		exact.ExactTimeUS = exact.TimeUS
-		exactReady = true
-		for j := range cands {
-			if parts[j] != nil && parts[j].left == 0 {
-				finish(j)
+		// Calibrate the predictor on everything validated so far.
+		var gs []genome
+		var measured []float64
+		for i, c := range finished {
+			if c != nil {
+				gs = append(gs, cands[i].g)
+				measured = append(measured, c.TuneLossPP)
 			}
 		}
-		return nil
-	})
-	if err != nil && !(exactReady && ctx.Err() != nil && errors.Is(err, ctx.Err())) {
-		return nil, err
+		sp.calibrate(opts.Predictor, gs, measured)
 	}
 	var validated []Candidate
 	var absErr float64
 	nPred := 0
 	for i := range cands {
 		var c Candidate
-		if texts[i] == "exact" {
-			continue
-		}
-		if k, ok := known[texts[i]]; ok && !pending[i] {
+		if k, ok := known[texts[i]]; ok && parts[i] == nil {
 			c = k
 		} else if finished[i] != nil {
 			c = *finished[i]
@@ -542,8 +578,36 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		res.PredictorMAE = absErr / float64(nPred)
 	}
 	if opts.Progress != nil {
-		opts.Progress("validate", len(cands), len(cands))
+		opts.Progress("validate", opts.Candidates, opts.Candidates)
 	}
 	assembleLevels(res, exact, validated, &opts)
 	return res, nil
+}
+
+// spread returns want indices of n spread evenly from first to last (all
+// of them when n <= want).
+func spread(n, want int) []int {
+	var out []int
+	if n <= want {
+		for i := 0; i < n; i++ {
+			out = append(out, i)
+		}
+		return out
+	}
+	if want == 1 {
+		return []int{0}
+	}
+	for i := 0; i < want; i++ {
+		out = append(out, i*(n-1)/(want-1))
+	}
+	return out
+}
+
+func contains(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }

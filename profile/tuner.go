@@ -36,6 +36,11 @@ type TuneOptions struct {
 	Workers   int
 	// Candidates bounds the configurations validated (default 24).
 	Candidates int
+	// Rounds splits the validation into rounds (default 3). After each
+	// round the predictor's bias (measured minus predicted loss, mean over
+	// what is validated) is added to its later predictions, and the next
+	// round searches with them. 1 validates every candidate of one search.
+	Rounds int
 	// Progress, if set, reports each phase's progress.
 	Progress func(phase string, done, total int)
 	// Validated, if set, is called with each validated configuration, so
@@ -89,10 +94,20 @@ type space struct {
 	steps   []int
 	choices [][]choice // choices[i][0] is exact
 	p       *Profile
+	// bias is added to every predicted loss: the mean of measured minus
+	// additive predicted loss over the configurations validated so far.
+	// The search picks configurations whose additive prediction is low,
+	// so it favours those the prediction flatters (on interacting knobs
+	// the sum of separate effects is mostly optimistic); the bias
+	// corrects for that from the second validation round on.
+	bias float64
+	// kappa scales each window's uncertainty in P1 (see softLoss).
+	kappa float64
+	var2  []float64 // softLoss scratch
 }
 
 func newSpace(p *Profile) *space {
-	s := &space{p: p}
+	s := &space{p: p, kappa: defaultKappa}
 	byStep := map[int][]choice{}
 	for _, pp := range p.Pairs {
 		if pp.Pruned {
@@ -120,29 +135,78 @@ type genome []uint8
 
 func (g genome) key() string { return string(g) }
 
-// predict returns a genome's predicted loss (pp) and time (us).
+// predict returns a genome's predicted loss (pp) and time (us): the
+// profiled output deltas (P1, scored by softLoss) or losses (P2) of its
+// pairs added up, plus the bias measured on the configurations validated
+// so far.
 func (s *space) predict(g genome, pred Predictor, scratch []float32) (lossPP, us float64) {
 	us = s.p.ExactUS
 	for i, c := range g {
 		us -= s.choices[i][c].saveUS
 	}
 	us = math.Max(us, 1)
+	return s.predictLoss(g, pred, scratch) + s.bias, us
+}
+
+// predictLoss is the additive prediction alone, without the bias.
+func (s *space) predictLoss(g genome, pred Predictor, scratch []float32) float64 {
 	if pred == P2 {
+		var lossPP float64
 		for i, c := range g {
 			lossPP += s.choices[i][c].lossPP
 		}
-		return lossPP, us
+		return lossPP
 	}
+	return s.softLoss(g, s.kappa, scratch)
+}
+
+// softLoss scores P1's prediction with each window's outcome uncertain.
+// Adding the pairs' output deltas predicts each window's outputs, but not
+// exactly: the knobs interact. Rather than count a window right when its
+// predicted margin (true class output minus the best other) is positive,
+// softLoss takes the margin as Gaussian around the prediction, with a
+// deviation kappa times the norm of the deltas added to that window, and
+// counts the probability that it is positive. With kappa 0 it is the
+// plain count. Counting hard lets the search pick configurations whose
+// deltas happen to push boundary windows the right way, which mostly does
+// not survive validation (the winner's curse of optimising a prediction).
+// For P2, softLoss is not used.
+func (s *space) softLoss(g genome, kappa float64, scratch []float32) float64 {
 	copy(scratch, s.p.ExactOutputs)
+	C := s.p.Classes
+	if len(s.var2) != len(s.p.Labels) {
+		s.var2 = make([]float64, len(s.p.Labels))
+	}
+	var2 := s.var2
+	clear(var2)
 	for i, c := range g {
 		if c != 0 {
 			for j, d := range s.choices[i][c].delta {
 				scratch[j] += d
+				var2[j/C] += float64(d) * float64(d)
 			}
 		}
 	}
-	acc := Accuracy(scratch, s.p.Labels, s.p.Classes)
-	return 100 * (s.p.ExactAccuracy - acc), us
+	var sum float64
+	for w, y := range s.p.Labels {
+		z := scratch[w*C : (w+1)*C]
+		other := math.Inf(-1)
+		for k, v := range z {
+			if k != y && float64(v) > other {
+				other = float64(v)
+			}
+		}
+		m := float64(z[y]) - other
+		sd := kappa * math.Sqrt(var2[w])
+		if sd == 0 {
+			if m > 0 {
+				sum++
+			}
+			continue
+		}
+		sum += 0.5 * math.Erfc(-m/(sd*math.Sqrt2))
+	}
+	return 100 * (s.p.ExactAccuracy - sum/float64(len(s.p.Labels)))
 }
 
 // text returns the configuration's text form.
@@ -163,7 +227,7 @@ type point struct {
 // mutation operators are picked by a UCB1 bandit (rewarded when the child
 // enters the archive), keeping an archive of the configurations that are
 // not dominated in (predicted loss, predicted cost) with loss up to limit.
-func (s *space) search(ctx context.Context, opts *TuneOptions, limit float64) ([]point, int) {
+func (s *space) search(ctx context.Context, opts *TuneOptions, limit float64, want int) ([]point, int) {
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x6b6167656e))
 	scratch := make([]float32, len(s.p.ExactOutputs))
 	seen := map[string]bool{}
@@ -263,7 +327,7 @@ func (s *space) search(ctx context.Context, opts *TuneOptions, limit float64) ([
 			wins[op]++
 		}
 	}
-	return fronts(within, opts.Candidates), evaluated
+	return fronts(within, want), evaluated
 }
 
 // fronts returns the successive non-dominated fronts of pts over
@@ -457,4 +521,49 @@ func (r *TuneResult) String() string {
 		fmt.Fprintf(&b, "level %d: speedup %.2fx loss %.2f pp (predicted %.2f) %s\n", i, l.Speedup, l.LossPP, l.PredictedLossPP, l.Config)
 	}
 	return b.String()
+}
+
+// defaultKappa is P1's uncertainty scale before any calibration (see
+// softLoss); calibrate fits it to the validated configurations.
+const defaultKappa = 0.1
+
+// kappas are the scales calibrate tries.
+var kappas = [...]float64{0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5}
+
+// calibrate fits the predictor to configurations whose loss was measured:
+// for P1 the uncertainty scale kappa, and for both the bias (the mean of
+// measured minus predicted loss), choosing the kappa whose debiased
+// predictions have the least mean absolute error. With fewer than three
+// measurements it only sets the bias.
+func (s *space) calibrate(pred Predictor, gs []genome, measured []float64) {
+	if len(gs) == 0 {
+		return
+	}
+	scratch := make([]float32, len(s.p.ExactOutputs))
+	try := kappas[:]
+	if pred == P2 || len(gs) < 3 {
+		try = []float64{s.kappa}
+	}
+	bestMAE := math.Inf(1)
+	resid := make([]float64, len(gs))
+	for _, k := range try {
+		var bias float64
+		for i, g := range gs {
+			var p float64
+			if pred == P2 {
+				p = s.predictLoss(g, P2, scratch)
+			} else {
+				p = s.softLoss(g, k, scratch)
+			}
+			resid[i] = measured[i] - p
+			bias += resid[i] / float64(len(gs))
+		}
+		var mae float64
+		for _, r := range resid {
+			mae += math.Abs(r - bias)
+		}
+		if mae < bestMAE-1e-9 {
+			bestMAE, s.kappa, s.bias = mae, k, bias
+		}
+	}
 }

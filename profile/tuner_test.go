@@ -88,8 +88,8 @@ func TestSearchIsReproducibleAndFindsTheFront(t *testing.T) {
 	p := syntheticProfile()
 	sp := newSpace(p)
 	opts := &TuneOptions{Budget: 200 * time.Millisecond, Predictor: P1, Seed: 7}
-	a1, n1 := sp.search(context.Background(), opts, 100)
-	a2, _ := sp.search(context.Background(), opts, 100)
+	a1, n1 := sp.search(context.Background(), opts, 100, opts.Candidates)
+	a2, _ := sp.search(context.Background(), opts, 100, opts.Candidates)
 	if len(a1) < 3 || n1 < 20 {
 		t.Fatalf("archive %d points after %d evaluations", len(a1), n1)
 	}
@@ -186,6 +186,18 @@ func TestProfileAndTuneEndToEnd(t *testing.T) {
 			t.Fatalf("levels not thinned: %+v", res.Levels)
 		}
 	}
+	// Validation in rounds never validates a configuration twice, nor more
+	// than Candidates.
+	seen := map[string]bool{}
+	for _, c := range res.Validated {
+		if seen[c.Config] {
+			t.Fatalf("%s validated twice", c.Config)
+		}
+		seen[c.Config] = true
+	}
+	if len(res.Validated) == 0 || len(res.Validated) > 24 {
+		t.Fatalf("%d configurations validated, want 1..24", len(res.Validated))
+	}
 	if _, err := Tune(context.Background(), a, p, tune, &Dataset{}, TuneOptions{}); err == nil {
 		t.Fatal("an empty calibration split was accepted")
 	}
@@ -207,5 +219,79 @@ func TestFrontsTakeWholeFrontsInOrder(t *testing.T) {
 				t.Fatalf("want %d: not in order of loss: %v", c.want, got)
 			}
 		}
+	}
+}
+
+// TestSoftLoss checks P1's scoring: kappa 0 counts windows as Accuracy
+// does, a larger kappa moves every window's count towards one half, and a
+// single pair's prediction with kappa 0 is its profiled loss.
+func TestSoftLoss(t *testing.T) {
+	p := syntheticProfile()
+	sp := newSpace(p)
+	scratch := make([]float32, len(p.ExactOutputs))
+	if l := sp.softLoss(genome{0, 0, 0}, 0.3, scratch); l != 0 {
+		t.Fatalf("exact configuration: predicted loss %v, want 0 (no delta, no uncertainty)", l)
+	}
+	g := genome{1, 2, 3}
+	hard := sp.softLoss(g, 0, scratch)
+	out := append([]float32(nil), p.ExactOutputs...)
+	for i, c := range g {
+		out = addTo(out, sp.choices[i][c].delta)
+	}
+	if want := 100 * (p.ExactAccuracy - Accuracy(out, p.Labels, p.Classes)); math.Abs(hard-want) > 1e-9 {
+		t.Fatalf("kappa 0: loss %v, want the plain count's %v", hard, want)
+	}
+	for i := range sp.choices {
+		for c := 1; c < len(sp.choices[i]); c++ {
+			g := make(genome, len(sp.choices))
+			g[i] = uint8(c)
+			if l, want := sp.softLoss(g, 0, scratch), sp.choices[i][c].lossPP; math.Abs(l-want) > 1e-9 {
+				t.Fatalf("pair (%d,%d): loss %v, want its profiled %v", i, c, l, want)
+			}
+		}
+	}
+	// With a huge deviation every window is a coin toss.
+	if l, want := sp.softLoss(g, 1e9, scratch), 100*(p.ExactAccuracy-0.5); math.Abs(l-want) > 1e-6 {
+		t.Fatalf("kappa 1e9: loss %v, want %v", l, want)
+	}
+}
+
+// TestCalibrateRecoversKappaAndBias feeds calibrate losses made by a known
+// predictor and checks that it finds it.
+func TestCalibrateRecoversKappaAndBias(t *testing.T) {
+	p := syntheticProfile()
+	sp := newSpace(p)
+	scratch := make([]float32, len(p.ExactOutputs))
+	var gs []genome
+	var measured []float64
+	for a := 0; a < 4; a++ {
+		for b := 0; b < 4; b++ {
+			g := genome{uint8(a), uint8(b), uint8((a + b) % 4)}
+			gs = append(gs, g)
+			measured = append(measured, sp.softLoss(g, 0.2, scratch)+0.7)
+		}
+	}
+	sp.calibrate(P1, gs, measured)
+	if sp.kappa != 0.2 || math.Abs(sp.bias-0.7) > 1e-9 {
+		t.Fatalf("calibrated kappa %v bias %v, want 0.2 and 0.7", sp.kappa, sp.bias)
+	}
+	l, _ := sp.predict(gs[5], P1, scratch)
+	if math.Abs(l-measured[5]) > 1e-9 {
+		t.Fatalf("calibrated prediction %v, want %v", l, measured[5])
+	}
+	// P2 and too few measurements only move the bias.
+	sp = newSpace(p)
+	sp.calibrate(P1, gs[:2], []float64{5, 5})
+	if sp.kappa != defaultKappa {
+		t.Fatalf("two measurements changed kappa to %v", sp.kappa)
+	}
+	sp = newSpace(p)
+	sp.calibrate(P2, gs, measured)
+	var want float64
+	for i, g := range gs {
+		want += (measured[i] - sp.predictLoss(g, P2, scratch)) / float64(len(gs))
+	}
+	if sp.kappa != defaultKappa || math.Abs(sp.bias-want) > 1e-9 {
+		t.Fatalf("P2: kappa %v bias %v, want %v and %v", sp.kappa, sp.bias, defaultKappa, want)
 	}
 }
