@@ -10,7 +10,7 @@ import (
 // BenchmarkConvKnobs times the demo-shaped convolutions with each kind of
 // knob against exact, per node.
 func BenchmarkConvKnobs(b *testing.B) {
-	for _, path := range []string{"../models/har.onnx", "../bench/testdata/conv1d.onnx", "../bench/testdata/cnn2d.onnx"} {
+	for _, path := range []string{"../models/har.onnx", "../models/kws.onnx", "../bench/testdata/conv1d.onnx", "../bench/testdata/cnn2d.onnx"} {
 		a, in := loadModel(b, path)
 		m := a.Model()
 		for _, n := range a.Nodes() {

@@ -162,6 +162,14 @@ type Im2col struct {
 	h, w       int
 	padT, padL int
 	padded     bool
+	// The padded copy's rows are split into q phases of pw elements:
+	// padded column x is at phase x%q, index x/q of its row, whose length
+	// is q*pw. With q = the distance between consecutive computed columns
+	// in the input (the stride times the step of the kept columns), every
+	// output row's receptive fields are contiguous runs again, which the
+	// panel plans move eight at a time. q is 1 for stride-1 convolutions
+	// over every column.
+	q, pw      int
 	pos, kbase []int32
 	plans      *panelPlans
 	need       int
@@ -192,19 +200,54 @@ func NewIm2col(cs *ConvSpec, taps []Tap, ys, xs []int) *Im2col {
 	if xs == nil {
 		xs = seq(cs.OW)
 	}
+	g.q, g.pw = 1, g.wp
+	if d := progression(xs); d > 0 && d*cs.SW > 1 {
+		g.q = d * cs.SW
+		g.pw = (g.wp + g.q - 1) / g.q
+		g.padded = true
+	}
+	row := g.q * g.pw // a padded row's length
+	x0 := 0
+	if len(xs) > 0 {
+		x0 = xs[0] * cs.SW
+	}
 	for _, oy := range ys {
-		for _, ox := range xs {
-			g.pos = append(g.pos, int32(oy*cs.SH*g.wp+ox*cs.SW))
+		for j, ox := range xs {
+			x := ox * cs.SW
+			if g.q > 1 {
+				x = j // the column's index within its phase, from x0's
+			}
+			g.pos = append(g.pos, int32(oy*cs.SH*row+x))
 		}
 	}
 	for _, t := range taps {
-		g.kbase = append(g.kbase, int32(t.C*g.hp*g.wp+t.KY*cs.DH*g.wp+t.KX*cs.DW))
+		x := t.KX * cs.DW
+		if g.q > 1 {
+			u := x0 + x
+			x = u%g.q*g.pw + u/g.q
+		}
+		g.kbase = append(g.kbase, int32(t.C*g.hp*row+t.KY*cs.DH*row+x))
 	}
 	g.plans = newPanelPlans(g.pos)
 	for _, b := range g.kbase {
 		g.need = max(g.need, int(b)+int(g.plans.limit))
 	}
 	return g
+}
+
+// progression returns the common difference of xs when it has at least two
+// elements in arithmetic progression, else 0.
+func progression(xs []int) int {
+	if len(xs) < 2 {
+		return 0
+	}
+	d := xs[1] - xs[0]
+	for i := 2; i < len(xs); i++ {
+		if xs[i]-xs[i-1] != d {
+			return 0
+		}
+	}
+	return d
 }
 
 func seq(n int) []int {
@@ -227,7 +270,7 @@ func (g *Im2col) PaddedSize() int {
 	if !g.padded {
 		return 0
 	}
-	return g.cg * g.hp * g.wp
+	return g.cg * g.hp * g.q * g.pw
 }
 
 // Source returns the session's GEMM source of this matrix over x, the
@@ -408,9 +451,31 @@ func (g *Im2col) pad(in, pad []float32) []float32 {
 		return in
 	}
 	clear(pad)
+	if g.q == 1 {
+		for c := 0; c < g.cg; c++ {
+			for y := 0; y < g.h; y++ {
+				copy(pad[c*g.hp*g.wp+(y+g.padT)*g.wp+g.padL:], in[(c*g.h+y)*g.w:(c*g.h+y+1)*g.w])
+			}
+		}
+		return pad
+	}
+	// Phase-split rows: padded column x = i*q + ph goes to ph*pw + i.
+	row := g.q * g.pw
 	for c := 0; c < g.cg; c++ {
 		for y := 0; y < g.h; y++ {
-			copy(pad[c*g.hp*g.wp+(y+g.padT)*g.wp+g.padL:], in[(c*g.h+y)*g.w:(c*g.h+y+1)*g.w])
+			src := in[(c*g.h+y)*g.w : (c*g.h+y+1)*g.w]
+			dst := pad[(c*g.hp+y+g.padT)*row : (c*g.hp+y+g.padT+1)*row]
+			for ph := 0; ph < g.q; ph++ {
+				// Input columns of this phase: x-padL for x = ph, ph+q, ...
+				i0 := 0
+				if ph < g.padL {
+					i0 = (g.padL - ph + g.q - 1) / g.q
+				}
+				d := dst[ph*g.pw : (ph+1)*g.pw]
+				for i, sx := i0, i0*g.q+ph-g.padL; sx < g.w && i < g.pw; i, sx = i+1, sx+g.q {
+					d[i] = src[sx]
+				}
+			}
 		}
 	}
 	return pad
