@@ -45,7 +45,10 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "/features/features.0/Conv=perf-row:2:0,/features/features.4/Conv=samp:3:1,/features/features.8/Conv=perf-row:2:0"
+	// features.0 (6 input channels, kernel 5: 30 multiply-adds per output)
+	// is not offered perforation along time (see Applicable), so the op
+	// selector skips it.
+	want := "/features/features.4/Conv=samp:3:1,/features/features.8/Conv=perf-row:2:0"
 	if got := a.Text(c); got != want {
 		t.Fatalf("Text = %q, want %q", got, want)
 	}
@@ -154,4 +157,32 @@ func TestModelKnobsMatchReference(t *testing.T) {
 		}
 	}
 	_ = in
+}
+
+// TestPerforationOfferedWhereItPays checks Applicable's rule on HAR's
+// layers: perforation along time is offered on features.4 (32 positions,
+// 448 multiply-adds each) and not on features.0 (30 each), features.8 (16
+// positions: the GEMM panel count would not change) or features.12.
+func TestPerforationOfferedWhereItPays(t *testing.T) {
+	a, _ := loadModel(t, "../models/har.onnx")
+	want := map[string]bool{"/features/features.0/Conv": false, "/features/features.4/Conv": true, "/features/features.8/Conv": false, "/features/features.12/Conv": false}
+	for _, n := range a.Nodes() {
+		w, ok := want[n.Name]
+		if !ok {
+			continue
+		}
+		got := false
+		for _, k := range Applicable(a.Model(), n.Step) {
+			if k.Shape == PerfRow {
+				got = true
+			}
+		}
+		if got != w {
+			t.Errorf("%s: perforation offered %v, want %v", n.Name, got, w)
+		}
+		delete(want, n.Name)
+	}
+	if len(want) > 0 {
+		t.Fatalf("nodes not found: %v", want)
+	}
 }
