@@ -87,6 +87,7 @@ func TestConvKnobsMatchReference(t *testing.T) {
 		convSpec(rng, false, 1, 30, 12, 8, 5, 4, 1, 0, 1, 1, false, true),
 		convSpec(rng, false, 6, 10, 10, 6, 3, 3, 1, 2, 2, 6, true, true), // depthwise, dilated
 		convSpec(rng, false, 8, 6, 9, 4, 1, 1, 1, 0, 1, 1, true, false),  // 1x1
+		convSpec(rng, false, 2, 12, 37, 5, 3, 4, 1, 1, 1, 1, true, true), // rows of 36: rebuilt plane by plane
 		convSpec(rng, true, 6, 1, 64, 16, 1, 5, 1, 2, 1, 1, true, true),
 		convSpec(rng, true, 16, 1, 33, 32, 1, 3, 2, 1, 1, 1, true, false),
 		convSpec(rng, true, 8, 1, 20, 8, 1, 3, 1, 1, 1, 8, false, true), // 1-D depthwise
@@ -206,6 +207,7 @@ func TestLowPrecisionKnobs(t *testing.T) {
 	specs := []*engine.ConvSpec{
 		convSpec(rng, false, 3, 9, 8, 5, 3, 3, 1, 1, 1, 1, true, true),
 		convSpec(rng, false, 8, 12, 10, 16, 3, 3, 1, 1, 1, 2, true, false),
+		convSpec(rng, false, 2, 12, 37, 5, 3, 4, 1, 1, 1, 1, true, true), // rows of 36: rebuilt plane by plane
 		convSpec(rng, true, 6, 1, 64, 16, 1, 5, 1, 2, 1, 1, true, true),
 		convSpec(rng, false, 6, 10, 10, 6, 3, 3, 1, 1, 1, 6, true, true), // depthwise
 	}

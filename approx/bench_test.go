@@ -1,6 +1,7 @@
 package approx
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,6 +20,9 @@ func BenchmarkConvKnobs(b *testing.B) {
 			}
 			for _, ks := range []string{"fp32", "perf-row:2:0", "samp:2:0"} {
 				k, _ := ParseKnob(ks)
+				if !slices.Contains(Applicable(m, n.Step), k) {
+					continue // not offered on this node
+				}
 				sel, err := a.Prepare(a.NewConfig().With(n.Step, k))
 				if err != nil {
 					b.Fatal(err)
