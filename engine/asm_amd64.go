@@ -20,6 +20,20 @@ func gatherArch(panel, x []float32, kbase []int32, nr int, pl *panelPlan) bool {
 	return true
 }
 
+// maxWindows sets d[i] to the maximum of src[i*kw : (i+1)*kw], NaNs
+// skipped (from -Inf); src must hold len(d)*kw floats. Windows of three
+// run in AVX2 eight at a time.
+func maxWindows(d, src []float32, kw int) {
+	n := 0
+	if kw == 3 && cpu.X86.HasAVX2 && len(src) >= 3*len(d) {
+		n = len(d) &^ 7
+		if n > 0 {
+			maxPool3(&d[0], &src[0], n)
+		}
+	}
+	maxWindowsGo(d[n:], src[n*kw:], kw)
+}
+
 // maxRow folds the kw taps at src[i*sw:] into d[i] for every i, skipping
 // NaNs; src must hold (len(d)-1)*sw+kw floats.
 func maxRow(d, src []float32, kw, sw int) {

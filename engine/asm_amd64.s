@@ -210,3 +210,72 @@ mp_store:
 
 mp_done:
 	RET
+
+// func maxPool3(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·maxPool3(SB), NOSPLIT, $0-24
+	VMOVDQU      maxpool3_perm<>+0(SB), Y8
+	VMOVDQU      maxpool3_perm<>+32(SB), Y9
+	VMOVDQU      maxpool3_perm<>+64(SB), Y10
+	VBROADCASTSS maxpool3_neginf<>+0(SB), Y11
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	SHRQ         $0x03, DX
+	TESTQ        DX, DX
+	JZ           mp3v_done
+
+mp3v_loop:
+	VMOVUPS  (CX), Y0
+	VMOVUPS  32(CX), Y1
+	VMOVUPS  64(CX), Y2
+	VBLENDPS $0x92, Y1, Y0, Y3
+	VBLENDPS $0x24, Y2, Y3, Y3
+	VBLENDPS $0x49, Y2, Y0, Y4
+	VBLENDPS $0x24, Y1, Y4, Y4
+	VBLENDPS $0x49, Y1, Y0, Y5
+	VBLENDPS $0x92, Y2, Y5, Y5
+	VPERMPS  Y3, Y8, Y3
+	VPERMPS  Y4, Y9, Y4
+	VPERMPS  Y5, Y10, Y5
+	VMAXPS   Y11, Y3, Y6
+	VMAXPS   Y6, Y4, Y6
+	VMAXPS   Y6, Y5, Y6
+	VMOVUPS  Y6, (AX)
+	ADDQ     $0x60, CX
+	ADDQ     $0x20, AX
+	DECQ     DX
+	JNZ      mp3v_loop
+
+mp3v_done:
+	VZEROUPPER
+	RET
+
+DATA maxpool3_perm<>+0(SB)/4, $0x00000000
+DATA maxpool3_perm<>+4(SB)/4, $0x00000003
+DATA maxpool3_perm<>+8(SB)/4, $0x00000006
+DATA maxpool3_perm<>+12(SB)/4, $0x00000001
+DATA maxpool3_perm<>+16(SB)/4, $0x00000004
+DATA maxpool3_perm<>+20(SB)/4, $0x00000007
+DATA maxpool3_perm<>+24(SB)/4, $0x00000002
+DATA maxpool3_perm<>+28(SB)/4, $0x00000005
+DATA maxpool3_perm<>+32(SB)/4, $0x00000001
+DATA maxpool3_perm<>+36(SB)/4, $0x00000004
+DATA maxpool3_perm<>+40(SB)/4, $0x00000007
+DATA maxpool3_perm<>+44(SB)/4, $0x00000002
+DATA maxpool3_perm<>+48(SB)/4, $0x00000005
+DATA maxpool3_perm<>+52(SB)/4, $0x00000000
+DATA maxpool3_perm<>+56(SB)/4, $0x00000003
+DATA maxpool3_perm<>+60(SB)/4, $0x00000006
+DATA maxpool3_perm<>+64(SB)/4, $0x00000002
+DATA maxpool3_perm<>+68(SB)/4, $0x00000005
+DATA maxpool3_perm<>+72(SB)/4, $0x00000000
+DATA maxpool3_perm<>+76(SB)/4, $0x00000003
+DATA maxpool3_perm<>+80(SB)/4, $0x00000006
+DATA maxpool3_perm<>+84(SB)/4, $0x00000001
+DATA maxpool3_perm<>+88(SB)/4, $0x00000004
+DATA maxpool3_perm<>+92(SB)/4, $0x00000007
+GLOBL maxpool3_perm<>(SB), RODATA|NOPTR, $96
+
+DATA maxpool3_neginf<>+0(SB)/4, $0xff800000
+GLOBL maxpool3_neginf<>(SB), RODATA|NOPTR, $4

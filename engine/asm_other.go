@@ -5,6 +5,10 @@ package engine
 // gatherArch reports that there is no assembly gather here.
 func gatherArch(panel, x []float32, kbase []int32, nr int, pl *panelPlan) bool { return false }
 
+// maxWindows sets d[i] to the maximum of src[i*kw : (i+1)*kw], NaNs
+// skipped (from -Inf).
+func maxWindows(d, src []float32, kw int) { maxWindowsGo(d, src, kw) }
+
 // maxRow folds the kw taps at src[i*sw:] into d[i] for every i, skipping
 // NaNs.
 func maxRow(d, src []float32, kw, sw int) { maxRowGo(d, src, kw, sw) }

@@ -18,3 +18,8 @@ func gatherBytes(dst *uint8, x *uint8, kbase *int32, kn int, stride int, m8 *int
 //
 //go:noescape
 func maxPoolRow(dst *float32, src *float32, n int, kw int, sw int)
+
+// maxPool3 sets dst[i] to the maximum of src[3i:3i+3], NaNs skipped, for n (a multiple of 8) outputs (see the generator's documentation).
+//
+//go:noescape
+func maxPool3(dst *float32, src *float32, n int)

@@ -203,3 +203,35 @@ func TestMaxRowMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxWindowsMatchesGo compares the vector pooling of windows of three
+// with the Go loop, NaNs and infinities included, over lengths with and
+// without a tail.
+func TestMaxWindowsMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 45, 1000} {
+		src := randFloats(rng, 3*n)
+		for i := range src {
+			switch rng.IntN(12) {
+			case 0:
+				src[i] = nan
+			case 1:
+				src[i] = -inf
+			case 2:
+				src[i] = inf
+			}
+		}
+		for i := 0; i+2 < len(src) && i < 9; i += 3 { // whole windows of NaN
+			src[i], src[i+1], src[i+2] = nan, nan, nan
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		maxWindows(got, src, 3)
+		maxWindowsGo(want, src, 3)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: window %d %v: %v, want %v", n, i, src[3*i:3*i+3], got[i], want[i])
+			}
+		}
+	}
+}

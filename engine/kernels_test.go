@@ -253,6 +253,8 @@ func TestPoolFastMatchesReference(t *testing.T) {
 	}
 	cases := []pc{
 		{"MaxPool", []int{1, 64, 82, 33}, []*onnx.Attribute{attrInts("kernel_shape", 1, 3), attrInts("strides", 1, 3)}},
+		{"MaxPool", []int{1, 3, 5, 9}, []*onnx.Attribute{attrInts("kernel_shape", 1, 3), attrInts("strides", 1, 3)}}, // flat, 45 windows: a tail
+		{"MaxPool", []int{1, 5, 30}, []*onnx.Attribute{attrInts("kernel_shape", 2), attrInts("strides", 2)}},         // flat, windows of 2
 		{"MaxPool", []int{2, 3, 9, 10}, []*onnx.Attribute{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 1, 1, 1, 1)}},
 		{"MaxPool", []int{1, 3, 9, 10}, []*onnx.Attribute{attrInts("kernel_shape", 3, 2), attrInts("dilations", 2, 3), attrInt("ceil_mode", 1)}},
 		{"MaxPool", []int{1, 5, 31}, []*onnx.Attribute{attrInts("kernel_shape", 2), attrInts("strides", 2)}},

@@ -13,6 +13,10 @@ type poolKernel struct {
 	// inner is the range of output columns whose window lies inside the
 	// input row (every column tap valid).
 	inner [2]int
+	// flat: MaxPool whose windows are one row high and tile each row
+	// without gaps, overlap or padding (kws.onnx's 1x3 pool over
+	// frequency).
+	flat bool
 }
 
 // maxPlane is MaxPool without dilation over one plane: each tap row is
@@ -50,6 +54,20 @@ func maxRowGo(d, src []float32, kw, sw int) {
 	for i := range d {
 		m := d[i]
 		for _, v := range src[i*sw : i*sw+kw] {
+			if v > m {
+				m = v
+			}
+		}
+		d[i] = m
+	}
+}
+
+// maxWindowsGo is maxWindows in Go.
+func maxWindowsGo(d, src []float32, kw int) {
+	negInf := float32(math.Inf(-1))
+	for i := range d {
+		m := negInf
+		for _, v := range src[i*kw : (i+1)*kw] {
 			if v > m {
 				m = v
 			}
@@ -100,6 +118,8 @@ func compilePool(n *node, _ *compiler) (Kernel, error) {
 			break
 		}
 	}
+	k.flat = p.max && w.kh == 1 && w.sh == 1 && w.oh == w.ih && w.kw == w.sw && w.ow*w.sw == w.iw &&
+		w.dh == 1 && w.dw == 1 && w.padT == 0 && w.padB == 0 && w.padL == 0 && w.padR == 0
 	if !p.max {
 		k.div = make([]float32, w.oh*w.ow)
 		for oy := 0; oy < w.oh; oy++ {
@@ -126,6 +146,12 @@ func (k *poolKernel) Run(_ *Exec, in, out []*Tensor) {
 	x, y := in[0].F, out[0].F
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 	negInf := float32(math.Inf(-1))
+	if k.flat {
+		// Windows tile the input exactly, one row high: the whole tensor
+		// is a sequence of windows of kw consecutive floats.
+		maxWindows(y[:w.batch*w.c*planeOut], x, w.kw)
+		return
+	}
 	if p.max && w.dh == 1 && w.dw == 1 && k.inner[0] < k.inner[1] {
 		for b := 0; b < w.batch*w.c; b++ {
 			k.maxPlane(x[b*planeIn:(b+1)*planeIn], y[b*planeOut:(b+1)*planeOut])

@@ -15,6 +15,12 @@
 // activation codes): moves of eight bytes and of one byte, with the same
 // (t, pos) pairs in elements.
 //
+// maxPool3 pools windows of three consecutive floats: dst[i] is the
+// maximum of src[3i:3i+3] folded from -Inf as maxPoolRow folds (NaNs
+// skipped), for n outputs, n a multiple of 8. Each block of 24 inputs is
+// split into its three taps by two blends (every tap's lanes are distinct
+// across the three loads) and a permutation each, then folded with VMAXPS.
+//
 // maxPoolRow folds n outputs of a max-pooling row: dst[i] becomes
 // (v > dst[i] ? v : dst[i]) for each v of src[i*sw : i*sw+kw], in order,
 // so that NaN inputs are skipped exactly as the reference kernel skips them
@@ -32,6 +38,7 @@ func main() {
 	gather("gatherMoves", 4)
 	gather("gatherBytes", 1)
 	maxPoolRow()
+	maxPool3()
 	Generate()
 }
 
@@ -212,5 +219,63 @@ func gather(name string, size uint8) {
 	if size == 4 {
 		VZEROUPPER()
 	}
+	RET()
+}
+
+func maxPool3() {
+	TEXT("maxPool3", NOSPLIT, "func(dst *float32, src *float32, n int)")
+	Pragma("noescape")
+	Doc("maxPool3 sets dst[i] to the maximum of src[3i:3i+3], NaNs skipped, for n (a multiple of 8) outputs (see the generator's documentation).")
+	// Lanes of the blended vectors that hold taps 0, 1 and 2 of outputs
+	// 0..7 (see the blends below).
+	perm := GLOBL("maxpool3_perm", RODATA|NOPTR)
+	for t, idx := range [][]uint32{{0, 3, 6, 1, 4, 7, 2, 5}, {1, 4, 7, 2, 5, 0, 3, 6}, {2, 5, 0, 3, 6, 1, 4, 7}} {
+		for i, v := range idx {
+			DATA(32*t+4*i, U32(v))
+		}
+	}
+	p0, p1, p2 := Y8, Y9, Y10
+	VMOVDQU(perm, p0)
+	VMOVDQU(perm.Offset(32), p1)
+	VMOVDQU(perm.Offset(64), p2)
+	ninf := Y11
+	negInf := GLOBL("maxpool3_neginf", RODATA|NOPTR)
+	DATA(0, U32(0xff800000))
+	VBROADCASTSS(negInf, ninf)
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	SHRQ(U8(3), n)
+	TESTQ(n, n)
+	JZ(LabelRef("mp3v_done"))
+	Label("mp3v_loop")
+	a, b, c := Y0, Y1, Y2
+	VMOVUPS(Mem{Base: src}, a)
+	VMOVUPS(Mem{Base: src, Disp: 32}, b)
+	VMOVUPS(Mem{Base: src, Disp: 64}, c)
+	t0, t1, t2, m := Y3, Y4, Y5, Y6
+	// tap 0: A lanes 0,3,6, B lanes 1,4,7, C lanes 2,5
+	VBLENDPS(U8(0x92), b, a, t0)
+	VBLENDPS(U8(0x24), c, t0, t0)
+	// tap 1: A 1,4,7, B 2,5, C 0,3,6
+	VBLENDPS(U8(0x49), c, a, t1)
+	VBLENDPS(U8(0x24), b, t1, t1)
+	// tap 2: A 2,5, B 0,3,6, C 1,4,7
+	VBLENDPS(U8(0x49), b, a, t2)
+	VBLENDPS(U8(0x92), c, t2, t2)
+	VPERMPS(t0, p0, t0)
+	VPERMPS(t1, p1, t1)
+	VPERMPS(t2, p2, t2)
+	// m = (t > m ? t : m) for each tap in order, from -Inf.
+	VMAXPS(ninf, t0, m)
+	VMAXPS(m, t1, m)
+	VMAXPS(m, t2, m)
+	VMOVUPS(m, Mem{Base: dst})
+	ADDQ(U8(96), src)
+	ADDQ(U8(32), dst)
+	DECQ(n)
+	JNZ(LabelRef("mp3v_loop"))
+	Label("mp3v_done")
+	VZEROUPPER()
 	RET()
 }
