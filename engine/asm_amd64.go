@@ -56,3 +56,12 @@ func gatherBytesArch(dst, codes []uint8, kbase []int32, stride int, pl *panelPla
 	gatherBytes(&dst[0], &codes[0], &kbase[0], len(kbase), stride, m8, len(pl.m8)/2, m1, len(pl.m1)/2)
 	return true
 }
+
+// maxPairs is the 2x2 max-pool of two input rows (see maxPairsGo).
+func maxPairs(d, r0, r1 []float32) {
+	if !cpu.X86.HasAVX2 || len(r0) < 2*len(d) || len(r1) < 2*len(d) {
+		maxPairsGo(d, r0, r1)
+		return
+	}
+	maxPairsAVX(d, r0, r1)
+}

@@ -279,3 +279,84 @@ GLOBL maxpool3_perm<>(SB), RODATA|NOPTR, $96
 
 DATA maxpool3_neginf<>+0(SB)/4, $0xff800000
 GLOBL maxpool3_neginf<>(SB), RODATA|NOPTR, $4
+
+// func maxPairsAVX(d []float32, r0 []float32, r1 []float32)
+// Requires: AVX, AVX2
+TEXT ·maxPairsAVX(SB), NOSPLIT, $0-72
+	MOVQ         d_base+0(FP), AX
+	MOVQ         d_len+8(FP), CX
+	MOVQ         r0_base+24(FP), DX
+	MOVQ         r1_base+48(FP), BX
+	VBROADCASTSS maxpairs_neginf<>+0(SB), Y15
+
+mp2_8:
+	CMPQ    CX, $0x08
+	JB      mp2_4
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS (BX), Y2
+	VMOVUPS 32(BX), Y3
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xdd, Y1, Y0, Y5
+	VSHUFPS $0x88, Y3, Y2, Y6
+	VSHUFPS $0xdd, Y3, Y2, Y7
+	VPERMPD $0xd8, Y4, Y4
+	VPERMPD $0xd8, Y5, Y5
+	VPERMPD $0xd8, Y6, Y6
+	VPERMPD $0xd8, Y7, Y7
+	VMAXPS  Y15, Y4, Y8
+	VMAXPS  Y8, Y5, Y8
+	VMAXPS  Y8, Y6, Y8
+	VMAXPS  Y8, Y7, Y8
+	VMOVUPS Y8, (AX)
+	ADDQ    $0x40, DX
+	ADDQ    $0x40, BX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, CX
+	JMP     mp2_8
+
+mp2_4:
+	CMPQ    CX, $0x04
+	JB      mp2_1
+	VMOVUPS (DX), X0
+	VMOVUPS 16(DX), X1
+	VMOVUPS (BX), X2
+	VMOVUPS 16(BX), X3
+	VSHUFPS $0x88, X1, X0, X4
+	VSHUFPS $0xdd, X1, X0, X5
+	VSHUFPS $0x88, X3, X2, X6
+	VSHUFPS $0xdd, X3, X2, X7
+	VMAXPS  X15, X4, X8
+	VMAXPS  X8, X5, X8
+	VMAXPS  X8, X6, X8
+	VMAXPS  X8, X7, X8
+	VMOVUPS X8, (AX)
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, BX
+	ADDQ    $0x10, AX
+	SUBQ    $0x04, CX
+
+mp2_1:
+	TESTQ  CX, CX
+	JZ     mp2_done
+	VMOVSS (DX), X10
+	VMAXSS X15, X10, X9
+	VMOVSS 4(DX), X10
+	VMAXSS X9, X10, X9
+	VMOVSS (BX), X10
+	VMAXSS X9, X10, X9
+	VMOVSS 4(BX), X10
+	VMAXSS X9, X10, X9
+	VMOVSS X9, (AX)
+	ADDQ   $0x08, DX
+	ADDQ   $0x08, BX
+	ADDQ   $0x04, AX
+	DECQ   CX
+	JMP    mp2_1
+
+mp2_done:
+	VZEROUPPER
+	RET
+
+DATA maxpairs_neginf<>+0(SB)/4, $0xff800000
+GLOBL maxpairs_neginf<>(SB), RODATA|NOPTR, $4

@@ -17,3 +17,6 @@ func maxRow(d, src []float32, kw, sw int) { maxRowGo(d, src, kw, sw) }
 func gatherBytesArch(dst, codes []uint8, kbase []int32, stride int, pl *panelPlan) bool {
 	return false
 }
+
+// maxPairs is the 2x2 max-pool of two input rows (see maxPairsGo).
+func maxPairs(d, r0, r1 []float32) { maxPairsGo(d, r0, r1) }

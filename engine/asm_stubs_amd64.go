@@ -23,3 +23,8 @@ func maxPoolRow(dst *float32, src *float32, n int, kw int, sw int)
 //
 //go:noescape
 func maxPool3(dst *float32, src *float32, n int)
+
+// maxPairsAVX sets d[i] to the maximum of r0[2i:2i+2] and r1[2i:2i+2], NaNs skipped; r0 and r1 must hold 2*len(d) floats (see the generator's documentation).
+//
+//go:noescape
+func maxPairsAVX(d []float32, r0 []float32, r1 []float32)

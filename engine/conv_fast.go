@@ -350,8 +350,16 @@ func (k *depthwiseKernel) ScratchSize() int {
 	if w.sh != 1 || w.sw != 1 {
 		return 0
 	}
-	return (w.ih + w.padT + w.padB) * (w.iw + w.padL + w.padR)
+	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
+	if w.ow < flatDepthwise {
+		return 2 * hp * wp // and the flat outputs
+	}
+	return hp * wp
 }
+
+// flatDepthwise: output rows shorter than this are computed as one flat
+// run over the bordered plane (see runStride1).
+const flatDepthwise = 16
 
 // runStride1 computes a stride-1 depthwise convolution plane by plane:
 // the plane is copied into a zero-bordered one (hp x wp), where output
@@ -364,6 +372,10 @@ func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 	src, dst := in[0].F, out[0].F
 	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
 	pad := x.scratch[:hp*wp]
+	var flat []float32
+	if w.ow < flatDepthwise {
+		flat = x.scratch[hp*wp : hp*wp+(w.oh-1)*wp+w.ow]
+	}
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 	kk := w.kh * w.kw
 	clear(pad)
@@ -376,6 +388,19 @@ func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 				bias = k.bias[c]
 			}
 			o := dst[(b*p.m+c)*planeOut : (b*p.m+c+1)*planeOut]
+			if flat != nil {
+				// Short rows: compute the outputs on the bordered plane's
+				// grid, (oy, ox) at oy*wp+ox, as one run (the columns
+				// past ow are computed and dropped), then keep ow of
+				// every wp. Row by row, a 5-wide row was all scalar tail.
+				vec.TapSumRows(flat, 0, pad, 0, 1, len(flat), k.offs, k.w[c*kk:(c+1)*kk], bias)
+				if k.act.on {
+					vec.ClampRows(o, w.ow, flat, wp, w.oh, w.ow, k.act.lo, k.act.hi)
+				} else {
+					vec.CopyRows(o, w.ow, flat, wp, w.oh, w.ow)
+				}
+				continue
+			}
 			vec.TapSumRows(o, w.ow, pad, wp, w.oh, w.ow, k.offs, k.w[c*kk:(c+1)*kk], bias)
 			if k.act.on {
 				vec.Clamp(o, o, k.act.lo, k.act.hi)

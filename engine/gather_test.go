@@ -235,3 +235,37 @@ func TestMaxWindowsMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPairsMatchesGo compares the vector 2x2 pooling row with the Go
+// one over lengths that use every path (eight, four and single outputs),
+// NaNs and infinities included, bit for bit.
+func TestMaxPairsMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for n := 0; n <= 21; n++ {
+		r0, r1 := randFloats(rng, 2*n+1), randFloats(rng, 2*n+3)
+		for _, r := range [][]float32{r0, r1} {
+			for i := range r {
+				switch rng.IntN(10) {
+				case 0:
+					r[i] = nan
+				case 1:
+					r[i] = -inf
+				case 2:
+					r[i] = inf
+				}
+			}
+		}
+		if n > 0 { // one window entirely NaN
+			r0[0], r0[1], r1[0], r1[1] = nan, nan, nan, nan
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		maxPairs(got, r0, r1)
+		maxPairsGo(want, r0, r1)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: output %d (%v %v / %v %v): %v, want %v", n, i, r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1], got[i], want[i])
+			}
+		}
+	}
+}

@@ -77,6 +77,8 @@ func TestConvFastMatchesReference(t *testing.T) {
 		{c: 64, w: 33, m: 128, kw: 5, sw: 2, dw: 1, pads: []int{2, 2}, group: 1, bias: true},
 		{c: 12, w: 30, m: 12, kw: 3, sw: 1, dw: 3, pads: []int{3, 3}, group: 12},
 		{c: 9, w: 17, m: 6, kw: 3, sw: 1, dw: 1, group: 3, autoPad: "VALID"},
+		{c: 16, h: 6, w: 5, m: 16, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{1, 1, 1, 1}, group: 16, bias: true, relu: true}, // depthwise, short rows: flat
+		{c: 4, w: 9, m: 4, kw: 3, sw: 1, dw: 2, pads: []int{1, 3}, group: 4, bias: true},                                                 // 1-D depthwise, flat
 	}
 	for i := 0; i < 20; i++ { // random shapes with ragged edges
 		g := 1 + rng.IntN(3)
@@ -253,8 +255,11 @@ func TestPoolFastMatchesReference(t *testing.T) {
 	}
 	cases := []pc{
 		{"MaxPool", []int{1, 64, 82, 33}, []*onnx.Attribute{attrInts("kernel_shape", 1, 3), attrInts("strides", 1, 3)}},
-		{"MaxPool", []int{1, 3, 5, 9}, []*onnx.Attribute{attrInts("kernel_shape", 1, 3), attrInts("strides", 1, 3)}}, // flat, 45 windows: a tail
-		{"MaxPool", []int{1, 5, 30}, []*onnx.Attribute{attrInts("kernel_shape", 2), attrInts("strides", 2)}},         // flat, windows of 2
+		{"MaxPool", []int{1, 3, 5, 9}, []*onnx.Attribute{attrInts("kernel_shape", 1, 3), attrInts("strides", 1, 3)}},                           // flat, 45 windows: a tail
+		{"MaxPool", []int{1, 5, 30}, []*onnx.Attribute{attrInts("kernel_shape", 2), attrInts("strides", 2)}},                                   // flat, windows of 2
+		{"MaxPool", []int{1, 3, 25, 20}, []*onnx.Attribute{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)}},                         // 2x2: eight and two per row
+		{"MaxPool", []int{2, 2, 7, 11}, []*onnx.Attribute{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)}},                          // 2x2: four and one
+		{"MaxPool", []int{1, 2, 7, 11}, []*onnx.Attribute{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2), attrInt("ceil_mode", 1)}}, // partial last window: general path
 		{"MaxPool", []int{2, 3, 9, 10}, []*onnx.Attribute{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 1, 1, 1, 1)}},
 		{"MaxPool", []int{1, 3, 9, 10}, []*onnx.Attribute{attrInts("kernel_shape", 3, 2), attrInts("dilations", 2, 3), attrInt("ceil_mode", 1)}},
 		{"MaxPool", []int{1, 5, 31}, []*onnx.Attribute{attrInts("kernel_shape", 2), attrInts("strides", 2)}},

@@ -17,6 +17,9 @@ type poolKernel struct {
 	// without gaps, overlap or padding (kws.onnx's 1x3 pool over
 	// frequency).
 	flat bool
+	// twoByTwo: MaxPool 2x2, stride 2, no padding or dilation, every
+	// window inside the input (the DS-CNN's pools).
+	twoByTwo bool
 }
 
 // maxPlane is MaxPool without dilation over one plane: each tap row is
@@ -76,6 +79,30 @@ func maxWindowsGo(d, src []float32, kw int) {
 	}
 }
 
+// maxPairsGo sets d[i] to the maximum of r0[2i], r0[2i+1], r1[2i],
+// r1[2i+1], folded in that order from -Inf (NaNs skipped).
+func maxPairsGo(d, r0, r1 []float32) {
+	r0, r1 = r0[:2*len(d)], r1[:2*len(d)]
+	negInf := float32(math.Inf(-1))
+	for i := range d {
+		a, b, c, e := r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1]
+		m := negInf
+		if a > m {
+			m = a
+		}
+		if b > m {
+			m = b
+		}
+		if c > m {
+			m = c
+		}
+		if e > m {
+			m = e
+		}
+		d[i] = m
+	}
+}
+
 // maxBorder folds the valid taps of row into output column ox.
 func (k *poolKernel) maxBorder(row, d []float32, ox int) {
 	w := k.p.window
@@ -120,6 +147,8 @@ func compilePool(n *node, _ *compiler) (Kernel, error) {
 	}
 	k.flat = p.max && w.kh == 1 && w.sh == 1 && w.oh == w.ih && w.kw == w.sw && w.ow*w.sw == w.iw &&
 		w.dh == 1 && w.dw == 1 && w.padT == 0 && w.padB == 0 && w.padL == 0 && w.padR == 0
+	k.twoByTwo = p.max && !k.flat && w.kh == 2 && w.kw == 2 && w.sh == 2 && w.sw == 2 && w.dh == 1 && w.dw == 1 &&
+		w.padT == 0 && w.padB == 0 && w.padL == 0 && w.padR == 0 && 2*w.oh <= w.ih && 2*w.ow <= w.iw
 	if !p.max {
 		k.div = make([]float32, w.oh*w.ow)
 		for oy := 0; oy < w.oh; oy++ {
@@ -146,6 +175,17 @@ func (k *poolKernel) Run(_ *Exec, in, out []*Tensor) {
 	x, y := in[0].F, out[0].F
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 	negInf := float32(math.Inf(-1))
+	if k.twoByTwo {
+		for b := 0; b < w.batch*w.c; b++ {
+			src, dst := x[b*planeIn:(b+1)*planeIn], y[b*planeOut:(b+1)*planeOut]
+			for oy := 0; oy < w.oh; oy++ {
+				r0 := src[2*oy*w.iw : (2*oy+1)*w.iw]
+				r1 := src[(2*oy+1)*w.iw : (2*oy+2)*w.iw]
+				maxPairs(dst[oy*w.ow:(oy+1)*w.ow], r0, r1)
+			}
+		}
+		return
+	}
 	if k.flat {
 		// Windows tile the input exactly, one row high: the whole tensor
 		// is a sequence of windows of kw consecutive floats.

@@ -21,6 +21,11 @@
 // split into its three taps by two blends (every tap's lanes are distinct
 // across the three loads) and a permutation each, then folded with VMAXPS.
 //
+// maxPairs is a row of a 2x2 max-pool: dst[i] folds r0[2i], r0[2i+1],
+// r1[2i], r1[2i+1] in that order from -Inf (NaNs skipped), eight outputs
+// per iteration (each row's evens and odds split by VSHUFPS and put in
+// order by VPERMPD), then four, then one at a time.
+//
 // maxPoolRow folds n outputs of a max-pooling row: dst[i] becomes
 // (v > dst[i] ? v : dst[i]) for each v of src[i*sw : i*sw+kw], in order,
 // so that NaN inputs are skipped exactly as the reference kernel skips them
@@ -39,6 +44,7 @@ func main() {
 	gather("gatherBytes", 1)
 	maxPoolRow()
 	maxPool3()
+	maxPairs()
 	Generate()
 }
 
@@ -276,6 +282,89 @@ func maxPool3() {
 	DECQ(n)
 	JNZ(LabelRef("mp3v_loop"))
 	Label("mp3v_done")
+	VZEROUPPER()
+	RET()
+}
+
+func maxPairs() {
+	TEXT("maxPairsAVX", NOSPLIT, "func(d []float32, r0 []float32, r1 []float32)")
+	Pragma("noescape")
+	Doc("maxPairsAVX sets d[i] to the maximum of r0[2i:2i+2] and r1[2i:2i+2], NaNs skipped; r0 and r1 must hold 2*len(d) floats (see the generator's documentation).")
+	d := Load(Param("d").Base(), GP64())
+	n := Load(Param("d").Len(), GP64())
+	r0 := Load(Param("r0").Base(), GP64())
+	r1 := Load(Param("r1").Base(), GP64())
+	ninf := Y15
+	negInf := GLOBL("maxpairs_neginf", RODATA|NOPTR)
+	DATA(0, U32(0xff800000))
+	VBROADCASTSS(negInf, ninf)
+	a0, a1, b0, b1 := Y0, Y1, Y2, Y3
+	e0, o0, e1, o1, m := Y4, Y5, Y6, Y7, Y8
+	Label("mp2_8")
+	CMPQ(n, U8(8))
+	JB(LabelRef("mp2_4"))
+	VMOVUPS(Mem{Base: r0}, a0)
+	VMOVUPS(Mem{Base: r0, Disp: 32}, a1)
+	VMOVUPS(Mem{Base: r1}, b0)
+	VMOVUPS(Mem{Base: r1, Disp: 32}, b1)
+	// Per 128-bit lane: evens [x0 x2 y0 y2], odds [x1 x3 y1 y3].
+	VSHUFPS(U8(0x88), a1, a0, e0)
+	VSHUFPS(U8(0xdd), a1, a0, o0)
+	VSHUFPS(U8(0x88), b1, b0, e1)
+	VSHUFPS(U8(0xdd), b1, b0, o1)
+	// Quadwords 0, 2, 1, 3: outputs in order.
+	for _, r := range []VecPhysical{e0, o0, e1, o1} {
+		VPERMPD(U8(0xd8), r, r)
+	}
+	VMAXPS(ninf, e0, m)
+	VMAXPS(m, o0, m)
+	VMAXPS(m, e1, m)
+	VMAXPS(m, o1, m)
+	VMOVUPS(m, Mem{Base: d})
+	ADDQ(U8(64), r0)
+	ADDQ(U8(64), r1)
+	ADDQ(U8(32), d)
+	SUBQ(U8(8), n)
+	JMP(LabelRef("mp2_8"))
+	Label("mp2_4")
+	CMPQ(n, U8(4))
+	JB(LabelRef("mp2_1"))
+	xa0, xa1, xb0, xb1 := X0, X1, X2, X3
+	xe0, xo0, xe1, xo1, xm := X4, X5, X6, X7, X8
+	VMOVUPS(Mem{Base: r0}, xa0)
+	VMOVUPS(Mem{Base: r0, Disp: 16}, xa1)
+	VMOVUPS(Mem{Base: r1}, xb0)
+	VMOVUPS(Mem{Base: r1, Disp: 16}, xb1)
+	VSHUFPS(U8(0x88), xa1, xa0, xe0)
+	VSHUFPS(U8(0xdd), xa1, xa0, xo0)
+	VSHUFPS(U8(0x88), xb1, xb0, xe1)
+	VSHUFPS(U8(0xdd), xb1, xb0, xo1)
+	VMAXPS(X15, xe0, xm)
+	VMAXPS(xm, xo0, xm)
+	VMAXPS(xm, xe1, xm)
+	VMAXPS(xm, xo1, xm)
+	VMOVUPS(xm, Mem{Base: d})
+	ADDQ(U8(32), r0)
+	ADDQ(U8(32), r1)
+	ADDQ(U8(16), d)
+	SUBQ(U8(4), n)
+	Label("mp2_1")
+	TESTQ(n, n)
+	JZ(LabelRef("mp2_done"))
+	// m = (v > m ? v : m): v is the first source, so a NaN v keeps m.
+	VMOVSS(Mem{Base: r0}, X10)
+	VMAXSS(X15, X10, X9)
+	for _, v := range []Mem{{Base: r0, Disp: 4}, {Base: r1}, {Base: r1, Disp: 4}} {
+		VMOVSS(v, X10)
+		VMAXSS(X9, X10, X9)
+	}
+	VMOVSS(X9, Mem{Base: d})
+	ADDQ(U8(8), r0)
+	ADDQ(U8(8), r1)
+	ADDQ(U8(4), d)
+	DECQ(n)
+	JMP(LabelRef("mp2_1"))
+	Label("mp2_done")
 	VZEROUPPER()
 	RET()
 }
