@@ -132,6 +132,17 @@ func CopyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, 
 		copyRowsAVX(&dst[0], dstStride, &src[0], srcStride, rows, n)
 		return
 	}
+	if n < 8 {
+		// Short rows (a depthwise convolution's small maps): a loop, not
+		// a memmove call per row, which cost more than the copy.
+		for r := 0; r < rows; r++ {
+			d, s := dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n]
+			for i := range d {
+				d[i] = s[i]
+			}
+		}
+		return
+	}
 	for r := 0; r < rows; r++ {
 		copy(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n])
 	}
