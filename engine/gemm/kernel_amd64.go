@@ -26,8 +26,31 @@ func archTile(id kernelID, m, n, kc int, a []float32, lda int, b []float32, ldb 
 	}
 	// Partial tile: compute the whole tile into t, store the valid part.
 	var t [6 * 16]float32
+	if f, bp, ok := partialEpilogue(flags, bias); ok {
+		// The kernel applies the epilogue (row bias, clamp) to t; what is
+		// left is a copy. In Go it cost a quarter of a small 1x1
+		// convolution (its clamp branches mispredict on real data).
+		avx2Call(m, kc, &a[0], lda, &b[0], ldb, &t[0], 16, f, bp, lo, hi)
+		mergeTile(t[:], 16, m, n, c, ldc, 0, nil, 0, 0)
+		return
+	}
 	avx2Call(m, kc, &a[0], lda, &b[0], ldb, &t[0], 16, 0, nil, 0, 0)
 	mergeTile(t[:], 16, m, n, c, ldc, flags, bias, lo, hi)
+}
+
+// partialEpilogue returns the flags and bias pointer with which a kernel
+// writing a partial tile into a fresh buffer can apply the epilogue
+// itself: not when it accumulates (the buffer does not hold C) nor with a
+// column bias (the kernel would read 16 bias values, past the n valid).
+func partialEpilogue(flags uint64, bias []float32) (uint64, *float32, bool) {
+	if flags&(flagAccumulate|flagColBias) != 0 {
+		return 0, nil, false
+	}
+	var bp *float32
+	if flags&flagRowBias != 0 {
+		bp = &bias[0]
+	}
+	return flags, bp, true
 }
 
 // avx2Call runs the m-row AVX2 kernel, reading A in place if lda > 0.
@@ -100,6 +123,11 @@ func archTileH(id kernelID, m, n, kc int, a []float32, lda int, b []uint16, ldb 
 		return
 	}
 	var t [6 * 16]float32
+	if f, bp, ok := partialEpilogue(flags, bias); ok {
+		avx2CallH(m, kc, &a[0], lda, &b[0], ldb, &t[0], 16, f, bp, lo, hi)
+		mergeTile(t[:], 16, m, n, c, ldc, 0, nil, 0, 0)
+		return
+	}
 	avx2CallH(m, kc, &a[0], lda, &b[0], ldb, &t[0], 16, 0, nil, 0, 0)
 	mergeTile(t[:], 16, m, n, c, ldc, flags, bias, lo, hi)
 }
