@@ -391,7 +391,15 @@ func (k *depthwiseKernel) runFast(x *engine.Exec, in, out []*engine.Tensor) {
 	cs := g.cs
 	nt := len(g.taps)
 	hp, wp := cs.H+cs.PadT+cs.PadB, cs.W+cs.PadL+cs.PadR
-	pad := x.Floats(hp * wp)
+	// Short rows without perforation run flat, as the engine's exact
+	// kernel does: the outputs on the bordered plane's grid in one run,
+	// then every row's first OW kept.
+	flatN := 0
+	if !g.perforatedOutput() && cs.OW < 16 {
+		flatN = (cs.OH-1)*wp + cs.OW
+	}
+	scr := x.Floats(hp*wp + flatN)
+	pad, flat := scr[:hp*wp], scr[hp*wp:]
 	clear(pad)
 	planeIn, planeOut := cs.H*cs.W, cs.OH*cs.OW
 	for b := 0; b < cs.Batch; b++ {
@@ -408,6 +416,12 @@ func (k *depthwiseKernel) runFast(x *engine.Exec, in, out []*engine.Tensor) {
 			// skipped ones are then rebuilt from them (bias included,
 			// before the activation), and the plane is activated once.
 			ow := cs.OW
+			if flatN > 0 {
+				vec.TapSumRows(flat, 0, pad, 0, 1, flatN, k.offs, w, bias)
+				clampCopy(flat, flat, cs.Act)
+				vec.CopyRows(plane, ow, flat, wp, cs.OH, ow)
+				continue
+			}
 			for _, r := range k.runs {
 				vec.TapSumRows(plane[r.y0*ow:], r.step*ow, pad[r.y0*wp:], r.step*wp, r.n, ow, k.offs, w, bias)
 			}
