@@ -351,15 +351,18 @@ func (k *depthwiseKernel) ScratchSize() int {
 		return 0
 	}
 	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
-	if w.ow < flatDepthwise {
+	if flatDepthwise(w.ow) {
 		return 2 * hp * wp // and the flat outputs
 	}
 	return hp * wp
 }
 
-// flatDepthwise: output rows shorter than this are computed as one flat
-// run over the bordered plane (see runStride1).
-const flatDepthwise = 16
+// flatDepthwise reports whether a stride-1 depthwise convolution with
+// output rows of ow computes them as one flat run over the bordered plane
+// (see runStride1): when rows are short, or not a whole number of vectors
+// (each row would end in scalar work; the flat run computes the border's
+// few extra columns instead).
+func flatDepthwise(ow int) bool { return ow < 16 || ow%8 != 0 }
 
 // runStride1 computes a stride-1 depthwise convolution plane by plane:
 // the plane is copied into a zero-bordered one (hp x wp), where output
@@ -373,7 +376,7 @@ func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
 	pad := x.scratch[:hp*wp]
 	var flat []float32
-	if w.ow < flatDepthwise {
+	if flatDepthwise(w.ow) {
 		flat = x.scratch[hp*wp : hp*wp+(w.oh-1)*wp+w.ow]
 	}
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
