@@ -48,8 +48,14 @@ Usage (the Makefile runs exactly these for the shipped models):
       --eq-db 6 --extra-weight 0.5 --epochs 10 --tag ext05_eq6_e10
   /usr/bin/python3 tools/train/kws.py --arch trad --final --extras allison,espeak,flite \
       --eq-db 6 --extra-weight 0.5 --epochs 10 --out models/kws.onnx
+  /usr/bin/python3 tools/train/kws.py --arch ds --cv --extras allison,espeak,flite \
+      --eq-db 6 --extra-weight 0.5 --width 160 --ds-blocks 5 --ds-pool 1,2 \
+      --tag w160_b5_p12_ext05_eq6
+  /usr/bin/python3 tools/train/kws.py --arch ds --final --extras allison,espeak,flite \
+      --eq-db 6 --extra-weight 0.5 --width 160 --ds-blocks 5 --ds-pool 1,2 \
+      --out models/kws-ds.onnx
+The first DS-CNN (64 channels, 4 blocks, no pooling: the DS defaults) was
   /usr/bin/python3 tools/train/kws.py --arch ds --cv --extras "" --tag none
-  /usr/bin/python3 tools/train/kws.py --arch ds --final --extras "" --out models/kws-ds.onnx
 """
 
 import argparse
@@ -121,22 +127,28 @@ class CNNTradFPool3(nn.Module):
 
 
 class DSCNN(nn.Module):
-    """MLPerf Tiny KWS DS-CNN: conv 64 10x4 + BN + ReLU, four
+    """MLPerf Tiny KWS DS-CNN: conv `width` 10x4 + BN + ReLU, `blocks`
     depthwise-separable blocks (depthwise 3x3 + BN + ReLU, pointwise 1x1 +
     BN + ReLU), global average pooling, dense. MLPerf's 49x10 MFCC input
     (20 ms frame hop) gives 25x5 maps after its stride-2 conv; on our 98x40
-    log-mel (10 ms hop) the first conv strides (4, 2): 25x20 maps, the same
-    40 ms time step (stride 2x2 would give 49x20 maps and train 2.6x slower
-    on this CPU)."""
+    log-mel (10 ms hop) the first conv strides (4, 2) by default: 25x20
+    maps, the same 40 ms time step (stride 2x2 would give 49x20 maps and
+    train 2.6x slower on this CPU). `pool_after` lists the (1-based)
+    blocks followed by a 2x2 max-pool (stride 2), which widens the
+    receptive field of the later blocks (our engine has fast max-pool and
+    stride-1 depthwise kernels, no fast strided depthwise). The defaults
+    (64 channels, 4 blocks, no pooling) are the first shipped model."""
 
-    def __init__(self, n_classes=11, width=64, dropout=0.4):
+    def __init__(self, n_classes=11, width=64, dropout=0.4, blocks=4, pool_after=(), stride=(4, 2)):
         super().__init__()
-        layers = [nn.Conv2d(1, width, (10, 4), stride=(4, 2), padding=(4, 1), bias=False), nn.BatchNorm2d(width),
+        layers = [nn.Conv2d(1, width, (10, 4), stride=tuple(stride), padding=(4, 1), bias=False), nn.BatchNorm2d(width),
                   nn.ReLU(), nn.Dropout(0.2)]
-        for _ in range(4):
+        for b in range(1, blocks + 1):
             layers += [nn.Conv2d(width, width, 3, padding=1, groups=width, bias=False), nn.BatchNorm2d(width),
                        nn.ReLU(),
                        nn.Conv2d(width, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+            if b in pool_after:
+                layers.append(nn.MaxPool2d(2))
         self.features = nn.Sequential(*layers)
         self.drop = nn.Dropout(dropout)
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -150,7 +162,15 @@ class DSCNN(nn.Module):
 def build(args):
     if args.arch == "trad":
         return CNNTradFPool3(len(CLASSES), args.rank, args.dropout)
-    return DSCNN(len(CLASSES), args.width, args.dropout)
+    return DSCNN(len(CLASSES), args.width, args.dropout, args.ds_blocks, ds_pool(args), ds_stride(args))
+
+
+def ds_pool(args):
+    return tuple(int(b) for b in args.ds_pool.split(",") if b)
+
+
+def ds_stride(args):
+    return tuple(int(v) for v in args.ds_stride.split(","))
 
 
 # ---------------------------------------------------------------- data
@@ -437,6 +457,9 @@ def main():
     ap.add_argument("--keep-out", default="theo")
     ap.add_argument("--rank", type=int, default=28, help="trad: low-rank linear units")
     ap.add_argument("--width", type=int, default=64, help="ds: channels")
+    ap.add_argument("--ds-blocks", type=int, default=4, help="ds: depthwise-separable blocks")
+    ap.add_argument("--ds-pool", default="", help="ds: comma list of blocks (1-based) followed by a 2x2 max-pool")
+    ap.add_argument("--ds-stride", default="4,2", help="ds: stride (time,frequency) of the first conv")
     ap.add_argument("--dropout", type=float, default=None)
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--epoch-size", type=int, default=None, help="windows drawn per epoch")
