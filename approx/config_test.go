@@ -186,3 +186,33 @@ func TestPerforationOfferedWhereItPays(t *testing.T) {
 		t.Fatalf("nodes not found: %v", want)
 	}
 }
+
+// TestDepthwiseOffersNoLowPrecision checks that kws-ds.onnx's depthwise
+// convolutions are offered fp32 knobs only (fp16 and int8 would run one
+// GEMM per channel, slower than exact), and its other convolutions all
+// three precisions.
+func TestDepthwiseOffersNoLowPrecision(t *testing.T) {
+	a, _ := loadModel(t, "../models/kws-ds.onnx")
+	m := a.Model()
+	seen := 0
+	for _, n := range a.Nodes() {
+		cs, ok := m.Conv(n.Step)
+		if !ok {
+			continue
+		}
+		depthwise := cs.C/cs.Group == 1 && cs.M/cs.Group == 1
+		low := false
+		for _, k := range Applicable(m, n.Step) {
+			if k.Prec != FP32 {
+				low = true
+			}
+		}
+		if low == depthwise {
+			t.Errorf("%s (depthwise %v): low-precision knobs offered %v", n.Name, depthwise, low)
+		}
+		seen++
+	}
+	if seen < 11 {
+		t.Fatalf("%d convolutions, want 11", seen)
+	}
+}
