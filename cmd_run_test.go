@@ -219,7 +219,7 @@ func writeKWSPolicy(t *testing.T, dir, model string) string {
 	p := &policy.Pareto{Version: 1, ModelSHA256: sha, Meter: "host (modelled)", Objective: "time", ExactAccuracy: 0.1, Classes: classes,
 		Configs: []policy.Level{
 			{Level: 0, Config: "exact", Speedup: 1, Accuracy: 0.1, TimeUS: 20},
-			{Level: 1, Config: "Conv_0=perf-row:2:0", Speedup: 1.4, QoSLossPP: 0.1, Accuracy: 0.099, TimeUS: 14},
+			{Level: 1, Config: "Conv_0=samp:2:0", Speedup: 1.4, QoSLossPP: 0.1, Accuracy: 0.099, TimeUS: 14},
 		}}
 	pol, err := policy.FromPareto(p, policy.Params{Name: policy.Naive})
 	if err != nil {

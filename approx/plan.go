@@ -90,17 +90,17 @@ func Applicable(m *engine.Model, step int) []Knob {
 				// Perforation is offered where it can pay: it must skip
 				// at least minSkipped outputs per channel (one GEMM panel
 				// of 16 columns; fewer leave the panel count, and so the
-				// GEMM's work, unchanged), and when it skips columns
-				// (which are rebuilt one element at a time) each skipped
-				// output must save at least minColumnK multiply-adds.
+				// GEMM's work, unchanged), and each skipped output must
+				// save at least minSavedK multiply-adds (rebuilding it
+				// costs a few).
 				skipped := skippedOf(rows, s, o)
 				if !cs.OneD {
 					skipped *= cols
 				}
-				if rows > 1 && rows >= s && skipped >= minSkipped && (!cs.OneD || k >= minColumnK) {
+				if rows > 1 && rows >= s && skipped >= minSkipped && k >= minSavedK {
 					shapes = append(shapes, Knob{Shape: PerfRow, Stride: s, Offset: o})
 				}
-				if !cs.OneD && cols > 1 && cols >= s && rows*skippedOf(cols, s, o) >= minSkipped && k >= minColumnK {
+				if !cs.OneD && cols > 1 && cols >= s && rows*skippedOf(cols, s, o) >= minSkipped && k >= minSavedK {
 					shapes = append(shapes, Knob{Shape: PerfCol, Stride: s, Offset: o})
 				}
 				if cs.C/cs.Group*cs.KH*cs.KW >= s {
@@ -144,14 +144,16 @@ func Applicable(m *engine.Model, step int) []Knob {
 	return out
 }
 
-// Where perforation is offered (see Applicable). Measured on HAR's 1-D
-// layers (BenchmarkConvKnobs, amd64): skipping 8 of 16 or 4 of 8
-// positions left the node 1.0-1.7x slower than exact, and skipping 32 of
-// 64 positions with 30 multiply-adds each made it 1.6x slower, the
-// rebuild costing more than the GEMM work it saved.
+// Where perforation is offered (see Applicable). Measured on amd64
+// (BenchmarkConvKnobs and the report's knob table): on HAR's 1-D layers
+// skipping 8 of 16 or 4 of 8 positions left the node 1.0-1.7x slower than
+// exact, and skipping 32 of 64 positions with 30 multiply-adds each made
+// it 1.6x slower; kws-ds.onnx's first convolution (40 multiply-adds per
+// output) ran at 0.70x and its depthwise ones (9) at 0.8x: the rebuild
+// cost more than the work it saved.
 const (
 	minSkipped = 16
-	minColumnK = 64
+	minSavedK  = 64
 )
 
 // skippedOf counts the positions i < n with i%s == o, which perforation
