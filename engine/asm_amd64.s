@@ -217,7 +217,7 @@ TEXT ·maxPool3(SB), NOSPLIT, $0-24
 	VMOVDQU      maxpool3_perm<>+0(SB), Y8
 	VMOVDQU      maxpool3_perm<>+32(SB), Y9
 	VMOVDQU      maxpool3_perm<>+64(SB), Y10
-	VBROADCASTSS maxpool3_neginf<>+0(SB), Y11
+	VBROADCASTSS pool_neginf<>+0(SB), Y11
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         n+16(FP), DX
@@ -277,8 +277,8 @@ DATA maxpool3_perm<>+88(SB)/4, $0x00000004
 DATA maxpool3_perm<>+92(SB)/4, $0x00000007
 GLOBL maxpool3_perm<>(SB), RODATA|NOPTR, $96
 
-DATA maxpool3_neginf<>+0(SB)/4, $0xff800000
-GLOBL maxpool3_neginf<>(SB), RODATA|NOPTR, $4
+DATA pool_neginf<>+0(SB)/4, $0xff800000
+GLOBL pool_neginf<>(SB), RODATA|NOPTR, $4
 
 // func maxPairsAVX(d []float32, r0 []float32, r1 []float32)
 // Requires: AVX, AVX2
@@ -287,7 +287,7 @@ TEXT ·maxPairsAVX(SB), NOSPLIT, $0-72
 	MOVQ         d_len+8(FP), CX
 	MOVQ         r0_base+24(FP), DX
 	MOVQ         r1_base+48(FP), BX
-	VBROADCASTSS maxpairs_neginf<>+0(SB), Y15
+	VBROADCASTSS pool_neginf<>+0(SB), Y15
 
 mp2_8:
 	CMPQ    CX, $0x08
@@ -357,6 +357,3 @@ mp2_1:
 mp2_done:
 	VZEROUPPER
 	RET
-
-DATA maxpairs_neginf<>+0(SB)/4, $0xff800000
-GLOBL maxpairs_neginf<>(SB), RODATA|NOPTR, $4

@@ -209,19 +209,9 @@ func TestMaxRowMatchesGo(t *testing.T) {
 // without a tail.
 func TestMaxWindowsMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
-	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	nan := float32(math.NaN())
 	for _, n := range []int{0, 1, 7, 8, 9, 16, 45, 1000} {
-		src := randFloats(rng, 3*n)
-		for i := range src {
-			switch rng.IntN(12) {
-			case 0:
-				src[i] = nan
-			case 1:
-				src[i] = -inf
-			case 2:
-				src[i] = inf
-			}
-		}
+		src := withSpecials(rng, randFloats(rng, 3*n), 12)
 		for i := 0; i+2 < len(src) && i < 9; i += 3 { // whole windows of NaN
 			src[i], src[i+1], src[i+2] = nan, nan, nan
 		}
@@ -241,21 +231,9 @@ func TestMaxWindowsMatchesGo(t *testing.T) {
 // NaNs and infinities included, bit for bit.
 func TestMaxPairsMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
-	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	nan := float32(math.NaN())
 	for n := 0; n <= 21; n++ {
-		r0, r1 := randFloats(rng, 2*n+1), randFloats(rng, 2*n+3)
-		for _, r := range [][]float32{r0, r1} {
-			for i := range r {
-				switch rng.IntN(10) {
-				case 0:
-					r[i] = nan
-				case 1:
-					r[i] = -inf
-				case 2:
-					r[i] = inf
-				}
-			}
-		}
+		r0, r1 := withSpecials(rng, randFloats(rng, 2*n+1), 10), withSpecials(rng, randFloats(rng, 2*n+3), 10)
 		if n > 0 { // one window entirely NaN
 			r0[0], r0[1], r1[0], r1[1] = nan, nan, nan, nan
 		}
@@ -268,4 +246,20 @@ func TestMaxPairsMatchesGo(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withSpecials replaces about three in oneIn elements of x with NaN, -Inf
+// or +Inf, one each, and returns x.
+func withSpecials(rng *rand.Rand, x []float32, oneIn int) []float32 {
+	for i := range x {
+		switch rng.IntN(oneIn) {
+		case 0:
+			x[i] = float32(math.NaN())
+		case 1:
+			x[i] = float32(math.Inf(-1))
+		case 2:
+			x[i] = float32(math.Inf(1))
+		}
+	}
+	return x
 }

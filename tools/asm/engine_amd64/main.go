@@ -228,6 +228,29 @@ func gather(name string, size uint8) {
 	RET()
 }
 
+// negInf returns the read-only float -Inf that the pooling routines fold
+// from, defined once.
+var negInfData *Mem
+
+func negInf() Mem {
+	if negInfData == nil {
+		m := GLOBL("pool_neginf", RODATA|NOPTR)
+		DATA(0, U32(0xff800000))
+		negInfData = &m
+	}
+	return *negInfData
+}
+
+// foldMax sets m to the fold of taps in order from init: each step keeps
+// (t > m ? t : m), so a NaN tap leaves m as it was, as the reference
+// skips it (the tap is VMAXPS's first source).
+func foldMax(init, m VecPhysical, taps ...VecPhysical) {
+	VMAXPS(init, taps[0], m)
+	for _, t := range taps[1:] {
+		VMAXPS(m, t, m)
+	}
+}
+
 func maxPool3() {
 	TEXT("maxPool3", NOSPLIT, "func(dst *float32, src *float32, n int)")
 	Pragma("noescape")
@@ -245,9 +268,7 @@ func maxPool3() {
 	VMOVDQU(perm.Offset(32), p1)
 	VMOVDQU(perm.Offset(64), p2)
 	ninf := Y11
-	negInf := GLOBL("maxpool3_neginf", RODATA|NOPTR)
-	DATA(0, U32(0xff800000))
-	VBROADCASTSS(negInf, ninf)
+	VBROADCASTSS(negInf(), ninf)
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	n := Load(Param("n"), GP64())
@@ -272,10 +293,7 @@ func maxPool3() {
 	VPERMPS(t0, p0, t0)
 	VPERMPS(t1, p1, t1)
 	VPERMPS(t2, p2, t2)
-	// m = (t > m ? t : m) for each tap in order, from -Inf.
-	VMAXPS(ninf, t0, m)
-	VMAXPS(m, t1, m)
-	VMAXPS(m, t2, m)
+	foldMax(ninf, m, t0, t1, t2)
 	VMOVUPS(m, Mem{Base: dst})
 	ADDQ(U8(96), src)
 	ADDQ(U8(32), dst)
@@ -294,60 +312,43 @@ func maxPairs() {
 	n := Load(Param("d").Len(), GP64())
 	r0 := Load(Param("r0").Base(), GP64())
 	r1 := Load(Param("r1").Base(), GP64())
-	ninf := Y15
-	negInf := GLOBL("maxpairs_neginf", RODATA|NOPTR)
-	DATA(0, U32(0xff800000))
-	VBROADCASTSS(negInf, ninf)
-	a0, a1, b0, b1 := Y0, Y1, Y2, Y3
-	e0, o0, e1, o1, m := Y4, Y5, Y6, Y7, Y8
+	VBROADCASTSS(negInf(), Y15)
+	// step pools `width` outputs (8 in Y registers, 4 in X) from 2*width
+	// floats of each row: each row's evens and odds by VSHUFPS (per
+	// 128-bit lane [x0 x2 y0 y2] and [x1 x3 y1 y3]), put in order across
+	// the lanes by VPERMPD for Y, then folded in the reference's order.
+	step := func(width int, regs []VecPhysical) {
+		a0, a1, b0, b1, e0, o0, e1, o1, m, ninf := regs[0], regs[1], regs[2], regs[3], regs[4], regs[5], regs[6], regs[7], regs[8], regs[9]
+		half := 4 * width // bytes in one register
+		VMOVUPS(Mem{Base: r0}, a0)
+		VMOVUPS(Mem{Base: r0, Disp: half}, a1)
+		VMOVUPS(Mem{Base: r1}, b0)
+		VMOVUPS(Mem{Base: r1, Disp: half}, b1)
+		VSHUFPS(U8(0x88), a1, a0, e0)
+		VSHUFPS(U8(0xdd), a1, a0, o0)
+		VSHUFPS(U8(0x88), b1, b0, e1)
+		VSHUFPS(U8(0xdd), b1, b0, o1)
+		if width == 8 {
+			for _, r := range []VecPhysical{e0, o0, e1, o1} {
+				VPERMPD(U8(0xd8), r, r) // quadwords 0, 2, 1, 3
+			}
+		}
+		foldMax(ninf, m, e0, o0, e1, o1)
+		VMOVUPS(m, Mem{Base: d})
+		ADDQ(U8(2*half), r0)
+		ADDQ(U8(2*half), r1)
+		ADDQ(U8(half), d)
+		SUBQ(U8(width), n)
+	}
 	Label("mp2_8")
 	CMPQ(n, U8(8))
 	JB(LabelRef("mp2_4"))
-	VMOVUPS(Mem{Base: r0}, a0)
-	VMOVUPS(Mem{Base: r0, Disp: 32}, a1)
-	VMOVUPS(Mem{Base: r1}, b0)
-	VMOVUPS(Mem{Base: r1, Disp: 32}, b1)
-	// Per 128-bit lane: evens [x0 x2 y0 y2], odds [x1 x3 y1 y3].
-	VSHUFPS(U8(0x88), a1, a0, e0)
-	VSHUFPS(U8(0xdd), a1, a0, o0)
-	VSHUFPS(U8(0x88), b1, b0, e1)
-	VSHUFPS(U8(0xdd), b1, b0, o1)
-	// Quadwords 0, 2, 1, 3: outputs in order.
-	for _, r := range []VecPhysical{e0, o0, e1, o1} {
-		VPERMPD(U8(0xd8), r, r)
-	}
-	VMAXPS(ninf, e0, m)
-	VMAXPS(m, o0, m)
-	VMAXPS(m, e1, m)
-	VMAXPS(m, o1, m)
-	VMOVUPS(m, Mem{Base: d})
-	ADDQ(U8(64), r0)
-	ADDQ(U8(64), r1)
-	ADDQ(U8(32), d)
-	SUBQ(U8(8), n)
+	step(8, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y15})
 	JMP(LabelRef("mp2_8"))
 	Label("mp2_4")
 	CMPQ(n, U8(4))
 	JB(LabelRef("mp2_1"))
-	xa0, xa1, xb0, xb1 := X0, X1, X2, X3
-	xe0, xo0, xe1, xo1, xm := X4, X5, X6, X7, X8
-	VMOVUPS(Mem{Base: r0}, xa0)
-	VMOVUPS(Mem{Base: r0, Disp: 16}, xa1)
-	VMOVUPS(Mem{Base: r1}, xb0)
-	VMOVUPS(Mem{Base: r1, Disp: 16}, xb1)
-	VSHUFPS(U8(0x88), xa1, xa0, xe0)
-	VSHUFPS(U8(0xdd), xa1, xa0, xo0)
-	VSHUFPS(U8(0x88), xb1, xb0, xe1)
-	VSHUFPS(U8(0xdd), xb1, xb0, xo1)
-	VMAXPS(X15, xe0, xm)
-	VMAXPS(xm, xo0, xm)
-	VMAXPS(xm, xe1, xm)
-	VMAXPS(xm, xo1, xm)
-	VMOVUPS(xm, Mem{Base: d})
-	ADDQ(U8(32), r0)
-	ADDQ(U8(32), r1)
-	ADDQ(U8(16), d)
-	SUBQ(U8(4), n)
+	step(4, []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X15})
 	Label("mp2_1")
 	TESTQ(n, n)
 	JZ(LabelRef("mp2_done"))
