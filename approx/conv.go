@@ -52,7 +52,8 @@ func newConvGeom(cs *engine.ConvSpec, k Knob) *convGeom {
 		g.fullX = false
 	}
 	g.npos = len(g.ys) * len(g.xs)
-	g.every2 = !g.perfY && g.perforatedOutput() && len(g.xs) >= 2 && progression(g.xs) == 2 && g.xs[0] <= 1 && g.xs[len(g.xs)-1] >= cs.OW-2
+	// Perforation at stride 2 keeps every other column, the first at 0 or 1.
+	g.every2 = !g.perfY && g.perforatedOutput() && k.Stride == 2 && len(g.xs) >= 2
 	return g
 }
 
@@ -357,14 +358,10 @@ func newDepthwiseKernel(g *convGeom) *depthwiseKernel {
 	for _, t := range g.taps {
 		k.offs = append(k.offs, int32(t.ky*cs.DH*wp+t.kx*cs.DW))
 	}
-	// One progression if the rows are evenly spaced (perf-row:2), else
-	// runs of consecutive rows.
+	// One progression if the rows are evenly spaced (every row, or
+	// perf-row at stride 2), else runs of consecutive rows.
 	ys := g.ys
-	even := len(ys) > 1
-	for i := 2; i < len(ys); i++ {
-		even = even && ys[i]-ys[i-1] == ys[1]-ys[0]
-	}
-	if even || len(ys) == 1 {
+	if len(ys) == 1 || !g.perfY || g.knob.Stride == 2 {
 		step := 1
 		if len(ys) > 1 {
 			step = ys[1] - ys[0]
@@ -481,19 +478,4 @@ func (k *depthwiseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 			}
 		}
 	}
-}
-
-// progression returns the common difference of xs when it has at least
-// two elements in arithmetic progression, else 0.
-func progression(xs []int) int {
-	if len(xs) < 2 {
-		return 0
-	}
-	d := xs[1] - xs[0]
-	for i := 2; i < len(xs); i++ {
-		if xs[i]-xs[i-1] != d {
-			return 0
-		}
-	}
-	return d
 }

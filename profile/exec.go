@@ -431,12 +431,13 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		res.SearchTime += time.Since(t0)
 		var pool []point
 		var poolTexts []string
+		inPool := map[string]bool{}
 		for _, pt := range archive {
 			if pt.loss > opts.MaxLossPP*1.25+0.25 {
 				continue
 			}
-			if t := sp.text(a, pt.g); !tried[t] {
-				tried[t] = true // also dedupes the pool
+			if t := sp.text(a, pt.g); !tried[t] && !inPool[t] {
+				inPool[t] = true
 				pool = append(pool, pt)
 				poolTexts = append(poolTexts, t)
 			}
@@ -446,14 +447,10 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 			break
 		}
 		first := len(cands)
-		for _, j := range pick {
+		for _, j := range pick { // the ones not picked may come back next round
 			cands = append(cands, pool[j])
 			texts = append(texts, poolTexts[j])
-		}
-		for j := range pool { // the ones not picked may come back next round
-			if !contains(pick, j) {
-				delete(tried, poolTexts[j])
-			}
+			tried[poolTexts[j]] = true
 		}
 		var b Batch
 		var slots []slot
@@ -601,13 +598,4 @@ func spread(n, want int) []int {
 		out = append(out, i*(n-1)/(want-1))
 	}
 	return out
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
