@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -37,9 +38,10 @@ type TuneOptions struct {
 	// Candidates bounds the configurations validated (default 24).
 	Candidates int
 	// Rounds splits the validation into rounds (default 3). After each
-	// round the predictor's bias (measured minus predicted loss, mean over
-	// what is validated) is added to its later predictions, and the next
-	// round searches with them. 1 validates every candidate of one search.
+	// round the predictor is calibrated on what is validated (its
+	// uncertainty scale, bias and the interactions of combined knobs; see
+	// calibrate), and the next round searches with it. 1 validates every
+	// candidate of one search.
 	Rounds int
 	// Progress, if set, reports each phase's progress.
 	Progress func(phase string, done, total int)
@@ -94,7 +96,7 @@ type space struct {
 	steps   []int
 	choices [][]choice // choices[i][0] is exact
 	p       *Profile
-	// bias is added to every predicted loss: the mean of measured minus
+	// bias is added to every predicted loss: the median of measured minus
 	// additive predicted loss over the configurations validated so far.
 	// The search picks configurations whose additive prediction is low,
 	// so it favours those the prediction flatters (on interacting knobs
@@ -104,7 +106,17 @@ type space struct {
 	// kappa scales each window's uncertainty in P1 (see softLoss).
 	kappa float64
 	var2  []float64 // softLoss scratch
+	// family[i][c] numbers choice c of node i by its knob without the
+	// precision (samp:3:0, samp:3:0+fp16 and samp:3:0+int8 are one
+	// family; 0 is exact). inter holds the interaction corrections
+	// learned from validated configurations, by pair of node families
+	// (see interaction and fitInteractions).
+	family [][]int
+	inter  map[pairKey]float64
 }
+
+// pairKey names two nodes' knob families, node i before node j.
+type pairKey struct{ i, fi, j, fj uint16 }
 
 func newSpace(p *Profile) *space {
 	s := &space{p: p, kappa: defaultKappa}
@@ -125,7 +137,18 @@ func newSpace(p *Profile) *space {
 	}
 	sort.Ints(s.steps)
 	for _, step := range s.steps {
-		s.choices = append(s.choices, append([]choice{{knob: approx.Exact}}, byStep[step]...))
+		cs := append([]choice{{knob: approx.Exact}}, byStep[step]...)
+		s.choices = append(s.choices, cs)
+		fam := make([]int, len(cs))
+		ids := map[string]int{}
+		for c := 1; c < len(cs); c++ {
+			name, _, _ := strings.Cut(cs[c].display, "+")
+			if _, ok := ids[name]; !ok {
+				ids[name] = len(ids) + 1
+			}
+			fam[c] = ids[name]
+		}
+		s.family = append(s.family, fam)
 	}
 	return s
 }
@@ -137,15 +160,51 @@ func (g genome) key() string { return string(g) }
 
 // predict returns a genome's predicted loss (pp) and time (us): the
 // profiled output deltas (P1, scored by softLoss) or losses (P2) of its
-// pairs added up, plus the bias measured on the configurations validated
-// so far.
+// pairs added up, plus the bias and the interactions learned from the
+// configurations validated so far.
 func (s *space) predict(g genome, pred Predictor, scratch []float32) (lossPP, us float64) {
 	us = s.p.ExactUS
 	for i, c := range g {
 		us -= s.choices[i][c].saveUS
 	}
 	us = math.Max(us, 1)
-	return s.predictLoss(g, pred, scratch) + s.bias, us
+	return s.predictLoss(g, pred, scratch) + s.bias + s.interaction(g), us
+}
+
+// interaction is the sum of the learned corrections of every two nodes
+// approximated together in g (0 before any validation).
+func (s *space) interaction(g genome) float64 {
+	if len(s.inter) == 0 {
+		return 0
+	}
+	var sum float64
+	for i, c := range g {
+		if c == 0 {
+			continue
+		}
+		for j := i + 1; j < len(g); j++ {
+			if g[j] != 0 {
+				sum += s.inter[pairKey{uint16(i), uint16(s.family[i][c]), uint16(j), uint16(s.family[j][g[j]])}]
+			}
+		}
+	}
+	return sum
+}
+
+// pairs lists the node-family pairs approximated together in g.
+func (s *space) pairs(g genome) []pairKey {
+	var ks []pairKey
+	for i, c := range g {
+		if c == 0 {
+			continue
+		}
+		for j := i + 1; j < len(g); j++ {
+			if g[j] != 0 {
+				ks = append(ks, pairKey{uint16(i), uint16(s.family[i][c]), uint16(j), uint16(s.family[j][g[j]])})
+			}
+		}
+	}
+	return ks
 }
 
 // predictLoss is the additive prediction alone, without the bias.
@@ -531,10 +590,11 @@ const defaultKappa = 0.1
 var kappas = [...]float64{0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5}
 
 // calibrate fits the predictor to configurations whose loss was measured:
-// for P1 the uncertainty scale kappa, and for both the bias (the mean of
-// measured minus predicted loss), choosing the kappa whose debiased
-// predictions have the least mean absolute error. With fewer than three
-// measurements it only sets the bias.
+// for P1 the uncertainty scale kappa, and for both the bias (the median
+// of measured minus predicted loss), choosing the kappa whose debiased
+// predictions have the least mean absolute error (with fewer than three
+// measurements it only sets the bias); then the interactions of the
+// knobs combined (fitInteractions) from what is left.
 func (s *space) calibrate(pred Predictor, gs []genome, measured []float64) {
 	if len(gs) == 0 {
 		return
@@ -546,8 +606,8 @@ func (s *space) calibrate(pred Predictor, gs []genome, measured []float64) {
 	}
 	bestMAE := math.Inf(1)
 	resid := make([]float64, len(gs))
+	sorted := make([]float64, len(gs))
 	for _, k := range try {
-		var bias float64
 		for i, g := range gs {
 			var p float64
 			if pred == P2 {
@@ -556,7 +616,16 @@ func (s *space) calibrate(pred Predictor, gs []genome, measured []float64) {
 				p = s.softLoss(g, k, scratch)
 			}
 			resid[i] = measured[i] - p
-			bias += resid[i] / float64(len(gs))
+		}
+		// The median, not the mean: one combination that loses far more
+		// than predicted (what fitInteractions is for) must not shift
+		// every other prediction. It is also the constant that minimises
+		// the absolute error.
+		copy(sorted, resid)
+		slices.Sort(sorted)
+		bias := sorted[len(sorted)/2]
+		if len(sorted)%2 == 0 {
+			bias = (bias + sorted[len(sorted)/2-1]) / 2
 		}
 		var mae float64
 		for _, r := range resid {
@@ -564,6 +633,77 @@ func (s *space) calibrate(pred Predictor, gs []genome, measured []float64) {
 		}
 		if mae < bestMAE-1e-9 {
 			bestMAE, s.kappa, s.bias = mae, k, bias
+		}
+	}
+	for i, g := range gs {
+		resid[i] = measured[i] - s.predictLoss(g, pred, scratch) - s.bias
+	}
+	s.fitInteractions(gs, resid)
+}
+
+// interactionRidge is the ridge penalty of fitInteractions, in units of
+// one shared pair: a configuration's residual is spread over its pairs,
+// and a pair seen once keeps about 1/(pairs+ridge) of it.
+const interactionRidge = 0.5
+
+// fitInteractions learns what the additive prediction misses when knobs
+// are combined. Two sampling knobs on consecutive convolutions can lose
+// 7 pp together where each alone loses under 1; no bias or uncertainty
+// scale fits that without spoiling every other prediction. The residuals
+// of the validated configurations (measured minus calibrated prediction)
+// are attributed to the pairs of node families each approximates
+// together, by ridge regression: minimise sum (r - sum of its pairs'
+// corrections)^2 + ridge * sum corrections^2, solved in dual form as a
+// system the size of the validated set, w = X^T (X X^T + ridge I)^-1 r.
+// A configuration that shares a pair with one whose loss was
+// underpredicted is then predicted lossier, and the search steers away
+// from combinations validation found harmful; one that shares none keeps
+// its additive prediction.
+func (s *space) fitInteractions(gs []genome, resid []float64) {
+	s.inter = nil
+	n := len(gs)
+	feats := make([][]pairKey, n)
+	for i, g := range gs {
+		feats[i] = s.pairs(g)
+	}
+	// a is [X X^T + ridge I | r]: entry (i, j) counts the pairs i and j share.
+	a := make([][]float64, n)
+	for i := range a {
+		a[i] = make([]float64, n+1)
+		mine := map[pairKey]bool{}
+		for _, k := range feats[i] {
+			mine[k] = true
+		}
+		for j := range n {
+			for _, k := range feats[j] {
+				if mine[k] {
+					a[i][j]++
+				}
+			}
+		}
+		a[i][i] += interactionRidge
+		a[i][n] = resid[i]
+	}
+	// Gauss-Jordan; the matrix is symmetric positive definite, so the
+	// pivots stay positive without exchanges.
+	for c := range n {
+		for i := range n {
+			if i == c {
+				continue
+			}
+			f := a[i][c] / a[c][c]
+			for j := c; j <= n; j++ {
+				a[i][j] -= f * a[c][j]
+			}
+		}
+	}
+	for i := range n {
+		alpha := a[i][n] / a[i][i]
+		for _, k := range feats[i] {
+			if s.inter == nil {
+				s.inter = map[pairKey]float64{}
+			}
+			s.inter[k] += alpha
 		}
 	}
 }

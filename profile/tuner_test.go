@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -287,11 +288,69 @@ func TestCalibrateRecoversKappaAndBias(t *testing.T) {
 	}
 	sp = newSpace(p)
 	sp.calibrate(P2, gs, measured)
-	var want float64
+	var resid []float64
 	for i, g := range gs {
-		want += (measured[i] - sp.predictLoss(g, P2, scratch)) / float64(len(gs))
+		resid = append(resid, measured[i]-sp.predictLoss(g, P2, scratch))
 	}
+	slices.Sort(resid)
+	want := (resid[len(resid)/2-1] + resid[len(resid)/2]) / 2 // the median
 	if sp.kappa != defaultKappa || math.Abs(sp.bias-want) > 1e-9 {
 		t.Fatalf("P2: kappa %v bias %v, want %v and %v", sp.kappa, sp.bias, defaultKappa, want)
+	}
+}
+
+// TestCalibrateLearnsInteractions gives two knobs on two nodes a loss
+// together that their separate effects do not predict, and checks that
+// calibration learns it for other configurations combining them (with
+// either precision of the same knob), and leaves the others alone.
+func TestCalibrateLearnsInteractions(t *testing.T) {
+	p := syntheticProfile()
+	// node 1 also offers samp:3:0 at int8: the same family as samp:3:0.
+	pp := p.Pairs[5]
+	pp.Knob = "samp:3:0+int8"
+	p.Pairs = append(p.Pairs, pp)
+	sp := newSpace(p)
+	if sp.family[1][3] != sp.family[1][4] || sp.family[1][3] == sp.family[1][2] {
+		t.Fatalf("node 1 families %v, want samp:3:0 and samp:3:0+int8 alike, samp:2:0 apart", sp.family[1])
+	}
+	scratch := make([]float32, len(p.ExactOutputs))
+	const extra = 4.0
+	var gs []genome
+	var measured []float64
+	for a := 0; a < 4; a++ {
+		for b := 0; b < 4; b++ {
+			g := genome{uint8(a), uint8(b), 0}
+			l := sp.softLoss(g, defaultKappa, scratch)
+			if a == 2 && b == 3 {
+				l += extra
+			}
+			gs = append(gs, g)
+			measured = append(measured, l)
+		}
+	}
+	sp.calibrate(P1, gs, measured)
+	for _, c := range []struct {
+		g        genome
+		min, max float64
+	}{
+		{genome{2, 3, 1}, extra / 2, extra * 1.1}, // the pair, with a third node
+		{genome{2, 4, 0}, extra / 2, extra * 1.1}, // the pair, samp:3:0 at int8
+		{genome{1, 3, 1}, -0.5, 0.5},              // node 1's knob with another
+		{genome{0, 0, 2}, 0, 0},                   // one knob: nothing to interact
+	} {
+		if got := sp.interaction(c.g); got < c.min || got > c.max {
+			t.Errorf("%v: interaction %.3f, want in [%v, %v]", c.g, got, c.min, c.max)
+		}
+	}
+	// Without the interaction the residuals are zero and so is every
+	// correction.
+	for i := range measured {
+		if gs[i][0] == 2 && gs[i][1] == 3 {
+			measured[i] -= extra
+		}
+	}
+	sp.calibrate(P1, gs, measured)
+	if got := sp.interaction(genome{2, 3, 1}); math.Abs(got) > 1e-9 {
+		t.Errorf("additive losses: interaction %v, want 0", got)
 	}
 }
