@@ -119,6 +119,38 @@ func TapSumRows(dst []float32, dstStride int, src []float32, srcStride int, rows
 	}
 }
 
+// TapSumPlanes is TapSumRows over planes that each have their own taps and
+// bias, clamped: for p < planes, the n outputs at dst[p*stride:] are the
+// clamp to [lo, hi] of bias[p] + sum over t of w[p*T+t] *
+// src[p*stride+offs[t]+i], with T = len(offs) taps (a depthwise
+// convolution's channels, each computed flat over its zero-bordered
+// plane; one call for all of them). It panics if a plane reaches past dst
+// or src, or w or bias is short.
+func TapSumPlanes(dst, src []float32, stride, planes, n int, offs []int32, w, bias []float32, lo, hi float32) {
+	if planes <= 0 || n <= 0 {
+		return
+	}
+	T := len(offs)
+	w, bias = w[:planes*T], bias[:planes]
+	if (planes-1)*stride+n > len(dst) {
+		panic("vec: TapSumPlanes planes reach past dst")
+	}
+	for _, o := range offs {
+		if o < 0 || (planes-1)*stride+int(o)+n > len(src) {
+			panic("vec: TapSumPlanes offset out of range")
+		}
+	}
+	if hasFMA && n >= 8 && T > 0 {
+		tapSumPlanesAVX(&dst[0], &src[0], stride, planes, n, &offs[0], &w[0], T, &bias[0], lo, hi)
+		return
+	}
+	for p := 0; p < planes; p++ {
+		d := dst[p*stride : p*stride+n]
+		TapSum(d, src[p*stride:], offs, w[p*T:(p+1)*T], bias[p])
+		Clamp(d, d, lo, hi)
+	}
+}
+
 // CopyRows copies rows of n floats from src (row stride srcStride) to dst
 // (row stride dstStride). It panics if a row reaches past either.
 func CopyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, n int) {
@@ -145,6 +177,51 @@ func CopyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, 
 	}
 	for r := 0; r < rows; r++ {
 		copy(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n])
+	}
+}
+
+// CopyPlanes copies planes of rows of n floats: row r of plane k from
+// src[k*srcPlane+r*srcRow:] to dst[k*dstPlane+r*dstRow:], for k < planes
+// and r < rows (a group of channels into or out of zero-bordered planes,
+// in one call). It panics if a row reaches past either slice.
+func CopyPlanes(dst []float32, dstRow, dstPlane int, src []float32, srcRow, srcPlane int, planes, rows, n int) {
+	copyPlanes(dst, dstRow, dstPlane, src, srcRow, srcPlane, planes, rows, n, false)
+}
+
+// CopyPlanesSpill is CopyPlanes for destinations written in increasing
+// order whose gaps are zero: it may also write up to 8-n zeros after any
+// row but the last (the assembly stores whole vectors, where a masked
+// store is slow). The caller guarantees that what follows a row, up to
+// 8-n floats, is zero border or part of a row copied later: true of rows
+// copied into zero-bordered planes in order, and of rows packed end to
+// end. Where a whole vector would reach past dst, it stores masked.
+func CopyPlanesSpill(dst []float32, dstRow, dstPlane int, src []float32, srcRow, srcPlane int, planes, rows, n int) {
+	copyPlanes(dst, dstRow, dstPlane, src, srcRow, srcPlane, planes, rows, n, true)
+}
+
+func copyPlanes(dst []float32, dstRow, dstPlane int, src []float32, srcRow, srcPlane int, planes, rows, n int, spill bool) {
+	if planes <= 0 || rows <= 0 || n <= 0 {
+		return
+	}
+	if dstRow < 0 || dstPlane < 0 || srcRow < 0 || srcPlane < 0 {
+		panic("vec: CopyPlanes negative stride")
+	}
+	end := (planes-1)*dstPlane + (rows-1)*dstRow + n
+	if end > len(dst) || (planes-1)*srcPlane+(rows-1)*srcRow+n > len(src) {
+		panic("vec: CopyPlanes rows reach past a slice")
+	}
+	if hasAVX {
+		s := 0
+		// Every row but the last may write a whole vector: only when they
+		// all stay inside dst (the last but one is the furthest).
+		if spill && max((planes-1)*dstPlane+(rows-2)*dstRow, (planes-2)*dstPlane+(rows-1)*dstRow)+8 <= len(dst) {
+			s = 1
+		}
+		copyPlanesAVX(&dst[0], dstRow, dstPlane, &src[0], srcRow, srcPlane, planes, rows, n, s)
+		return
+	}
+	for k := 0; k < planes; k++ {
+		CopyRows(dst[k*dstPlane:], dstRow, src[k*srcPlane:], srcRow, rows, n)
 	}
 }
 

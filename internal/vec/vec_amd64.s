@@ -113,36 +113,24 @@ tr_row:
 	XORQ R10, R10
 
 tr_block:
-	LEAQ    32(BX), SI
-	CMPQ    R10, SI
-	JAE     tr_next
-	LEAQ    (R10), SI
-	CMPQ    SI, BX
-	CMOVQHI BX, SI
-	LEAQ    (CX)(SI*1), R11
-	VMOVAPS Y15, Y0
-	LEAQ    32(R10), SI
-	CMPQ    SI, BX
-	CMOVQHI BX, SI
-	LEAQ    (CX)(SI*1), R12
-	VMOVAPS Y15, Y1
-	LEAQ    64(R10), SI
-	CMPQ    SI, BX
-	CMOVQHI BX, SI
-	LEAQ    (CX)(SI*1), R13
-	VMOVAPS Y15, Y2
 	LEAQ    96(R10), SI
 	CMPQ    SI, BX
-	CMOVQHI BX, SI
-	LEAQ    (CX)(SI*1), R14
+	JA      tr_single
+	LEAQ    (CX)(R10*1), R11
+	LEAQ    32(CX)(R10*1), R12
+	LEAQ    64(CX)(R10*1), R13
+	LEAQ    96(CX)(R10*1), R14
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
 	VMOVAPS Y15, Y3
 	MOVQ    offs+48(FP), R8
 	MOVQ    w+56(FP), R9
 	MOVQ    taps+64(FP), DI
 	TESTQ   DI, DI
-	JZ      tr_store
+	JZ      tr_store4
 
-tr_tap:
+tr_tap4:
 	MOVLQSX      (R8), SI
 	VBROADCASTSS (R9), Y4
 	VFMADD231PS  (R11)(SI*4), Y4, Y0
@@ -152,9 +140,9 @@ tr_tap:
 	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
 	DECQ         DI
-	JNZ          tr_tap
+	JNZ          tr_tap4
 
-tr_store:
+tr_store4:
 	MOVQ    R11, SI
 	SUBQ    CX, SI
 	VMOVUPS Y0, (AX)(SI*1)
@@ -170,6 +158,37 @@ tr_store:
 	ADDQ    $0x00000080, R10
 	JMP     tr_block
 
+tr_single:
+	LEAQ    32(BX), SI
+	CMPQ    R10, SI
+	JAE     tr_next
+	MOVQ    R10, SI
+	CMPQ    SI, BX
+	CMOVQHI BX, SI
+	LEAQ    (CX)(SI*1), R11
+	VMOVAPS Y15, Y0
+	MOVQ    offs+48(FP), R8
+	MOVQ    w+56(FP), R9
+	MOVQ    taps+64(FP), DI
+	TESTQ   DI, DI
+	JZ      tr_store1
+
+tr_tap1:
+	MOVLQSX      (R8), SI
+	VBROADCASTSS (R9), Y4
+	VFMADD231PS  (R11)(SI*4), Y4, Y0
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          tr_tap1
+
+tr_store1:
+	MOVQ    R11, SI
+	SUBQ    CX, SI
+	VMOVUPS Y0, (AX)(SI*1)
+	ADDQ    $0x20, R10
+	JMP     tr_single
+
 tr_next:
 	MOVQ dstStride+8(FP), SI
 	SHLQ $0x02, SI
@@ -177,6 +196,129 @@ tr_next:
 	MOVQ srcStride+24(FP), SI
 	SHLQ $0x02, SI
 	ADDQ SI, CX
+	DECQ DX
+	JNZ  tr_row
+
+tr_done:
+	VZEROUPPER
+	RET
+
+// func tapSumPlanesAVX(dst *float32, src *float32, stride int, planes int, n int, offs *int32, w *float32, taps int, bias *float32, lo float32, hi float32)
+// Requires: AVX, CMOV, FMA3
+TEXT ·tapSumPlanesAVX(SB), NOSPLIT, $8-80
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         planes+24(FP), DX
+	MOVQ         n+32(FP), BX
+	MOVQ         w+48(FP), SI
+	MOVQ         bias+64(FP), DI
+	VBROADCASTSS lo+72(FP), Y13
+	VBROADCASTSS hi+76(FP), Y12
+	SUBQ         $0x08, BX
+	SHLQ         $0x02, BX
+	TESTQ        DX, DX
+	JZ           tr_done
+
+tr_row:
+	VBROADCASTSS (DI), Y15
+	XORQ         R12, R12
+
+tr_block:
+	LEAQ    96(R12), R8
+	CMPQ    R8, BX
+	JA      tr_single
+	LEAQ    (CX)(R12*1), R13
+	LEAQ    32(CX)(R12*1), R14
+	LEAQ    64(CX)(R12*1), R15
+	LEAQ    96(CX)(R12*1), BP
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	MOVQ    offs+40(FP), R10
+	MOVQ    SI, R11
+	MOVQ    taps+56(FP), R9
+	TESTQ   R9, R9
+	JZ      tr_store4
+
+tr_tap4:
+	MOVLQSX      (R10), R8
+	VBROADCASTSS (R11), Y4
+	VFMADD231PS  (R13)(R8*4), Y4, Y0
+	VFMADD231PS  (R14)(R8*4), Y4, Y1
+	VFMADD231PS  (R15)(R8*4), Y4, Y2
+	VFMADD231PS  (BP)(R8*4), Y4, Y3
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R11
+	DECQ         R9
+	JNZ          tr_tap4
+
+tr_store4:
+	VMAXPS  Y0, Y13, Y0
+	VMINPS  Y0, Y12, Y0
+	MOVQ    R13, R8
+	SUBQ    CX, R8
+	VMOVUPS Y0, (AX)(R8*1)
+	VMAXPS  Y1, Y13, Y1
+	VMINPS  Y1, Y12, Y1
+	MOVQ    R14, R8
+	SUBQ    CX, R8
+	VMOVUPS Y1, (AX)(R8*1)
+	VMAXPS  Y2, Y13, Y2
+	VMINPS  Y2, Y12, Y2
+	MOVQ    R15, R8
+	SUBQ    CX, R8
+	VMOVUPS Y2, (AX)(R8*1)
+	VMAXPS  Y3, Y13, Y3
+	VMINPS  Y3, Y12, Y3
+	MOVQ    BP, R8
+	SUBQ    CX, R8
+	VMOVUPS Y3, (AX)(R8*1)
+	ADDQ    $0x00000080, R12
+	JMP     tr_block
+
+tr_single:
+	LEAQ    32(BX), R8
+	CMPQ    R12, R8
+	JAE     tr_next
+	MOVQ    R12, R8
+	CMPQ    R8, BX
+	CMOVQHI BX, R8
+	LEAQ    (CX)(R8*1), R13
+	VMOVAPS Y15, Y0
+	MOVQ    offs+40(FP), R10
+	MOVQ    SI, R11
+	MOVQ    taps+56(FP), R9
+	TESTQ   R9, R9
+	JZ      tr_store1
+
+tr_tap1:
+	MOVLQSX      (R10), R8
+	VBROADCASTSS (R11), Y4
+	VFMADD231PS  (R13)(R8*4), Y4, Y0
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R11
+	DECQ         R9
+	JNZ          tr_tap1
+
+tr_store1:
+	VMAXPS  Y0, Y13, Y0
+	VMINPS  Y0, Y12, Y0
+	MOVQ    R13, R8
+	SUBQ    CX, R8
+	VMOVUPS Y0, (AX)(R8*1)
+	ADDQ    $0x20, R12
+	JMP     tr_single
+
+tr_next:
+	MOVQ stride+16(FP), R8
+	SHLQ $0x02, R8
+	ADDQ R8, AX
+	ADDQ R8, CX
+	MOVQ taps+56(FP), R8
+	SHLQ $0x02, R8
+	ADDQ R8, SI
+	ADDQ $0x04, DI
 	DECQ DX
 	JNZ  tr_row
 
@@ -222,6 +364,108 @@ cr_tail:
 cr_done:
 	VZEROUPPER
 	RET
+
+// func copyPlanesAVX(dst *float32, dstRow int, dstPlane int, src *float32, srcRow int, srcPlane int, planes int, rows int, n int, spill int)
+// Requires: AVX
+TEXT ·copyPlanesAVX(SB), NOSPLIT, $0-80
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    dstRow+8(FP), DX
+	MOVQ    srcRow+32(FP), BX
+	MOVQ    planes+48(FP), SI
+	MOVQ    n+64(FP), DI
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	LEAQ    -8(DI), R8
+	SHLQ    $0x02, R8
+	CMPQ    DI, $0x08
+	JAE     cp_plane
+	MOVQ    $0x00000008, R13
+	SUBQ    DI, R13
+	LEAQ    copy_planes_mask<>+0(SB), R9
+	VMOVUPS (R9)(R13*4), Y7
+
+cp_plane:
+	TESTQ SI, SI
+	JZ    cp_done
+	MOVQ  AX, R11
+	MOVQ  CX, R12
+	MOVQ  rows+56(FP), R10
+	TESTQ R10, R10
+	JZ    cp_next
+
+cp_row:
+	CMPQ       DI, $0x08
+	JAE        cp_long
+	VMASKMOVPS (R12), Y7, Y0
+	MOVQ       spill+72(FP), R13
+	TESTQ      R13, R13
+	JZ         cp_masked
+	CMPQ       SI, $0x01
+	JNE        cp_whole
+	CMPQ       R10, $0x01
+	JE         cp_masked
+
+cp_whole:
+	VMOVUPS Y0, (R11)
+	JMP     cp_rowdone
+
+cp_masked:
+	VMASKMOVPS Y0, Y7, (R11)
+	JMP        cp_rowdone
+
+cp_long:
+	XORQ R9, R9
+
+cp_vec:
+	CMPQ    R9, R8
+	JAE     cp_tail
+	VMOVUPS (R12)(R9*1), Y0
+	VMOVUPS Y0, (R11)(R9*1)
+	ADDQ    $0x20, R9
+	JMP     cp_vec
+
+cp_tail:
+	VMOVUPS (R12)(R8*1), Y0
+	VMOVUPS Y0, (R11)(R8*1)
+
+cp_rowdone:
+	ADDQ DX, R11
+	ADDQ BX, R12
+	DECQ R10
+	JNZ  cp_row
+
+cp_next:
+	MOVQ dstPlane+16(FP), R13
+	SHLQ $0x02, R13
+	ADDQ R13, AX
+	MOVQ srcPlane+40(FP), R13
+	SHLQ $0x02, R13
+	ADDQ R13, CX
+	DECQ SI
+	JNZ  cp_plane
+
+cp_done:
+	VZEROUPPER
+	RET
+
+DATA copy_planes_mask<>+0(SB)/4, $0xffffffff
+DATA copy_planes_mask<>+4(SB)/4, $0xffffffff
+DATA copy_planes_mask<>+8(SB)/4, $0xffffffff
+DATA copy_planes_mask<>+12(SB)/4, $0xffffffff
+DATA copy_planes_mask<>+16(SB)/4, $0xffffffff
+DATA copy_planes_mask<>+20(SB)/4, $0xffffffff
+DATA copy_planes_mask<>+24(SB)/4, $0xffffffff
+DATA copy_planes_mask<>+28(SB)/4, $0xffffffff
+DATA copy_planes_mask<>+32(SB)/4, $0x00000000
+DATA copy_planes_mask<>+36(SB)/4, $0x00000000
+DATA copy_planes_mask<>+40(SB)/4, $0x00000000
+DATA copy_planes_mask<>+44(SB)/4, $0x00000000
+DATA copy_planes_mask<>+48(SB)/4, $0x00000000
+DATA copy_planes_mask<>+52(SB)/4, $0x00000000
+DATA copy_planes_mask<>+56(SB)/4, $0x00000000
+DATA copy_planes_mask<>+60(SB)/4, $0x00000000
+GLOBL copy_planes_mask<>(SB), RODATA|NOPTR, $64
 
 // func clampRowsAVX(dst *float32, dstStride int, a *float32, aStride int, b *float32, bStride int, rows int, n int, avg int, lo float32, hi float32)
 // Requires: AVX, AVX2

@@ -13,6 +13,12 @@ func sumAVX(x *float32, n int) float32                      { panic("vec: no ass
 func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, n int, offs *int32, w *float32, taps int, bias float32) {
 	panic("vec: no assembly")
 }
+func tapSumPlanesAVX(dst, src *float32, stride, planes, n int, offs *int32, w *float32, taps int, bias *float32, lo, hi float32) {
+	panic("vec: no assembly")
+}
+func copyPlanesAVX(dst *float32, dstRow, dstPlane int, src *float32, srcRow, srcPlane int, planes, rows, n, spill int) {
+	panic("vec: no assembly")
+}
 func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, n int) {
 	panic("vec: no assembly")
 }

@@ -24,10 +24,20 @@ func sumAVX(x *float32, n int) float32
 //go:noescape
 func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int, offs *int32, w *float32, taps int, bias float32)
 
+// tapSumPlanesAVX runs the tap sum over planes of n >= 8 outputs, each with its own taps and bias, clamped (see the generator's documentation).
+//
+//go:noescape
+func tapSumPlanesAVX(dst *float32, src *float32, stride int, planes int, n int, offs *int32, w *float32, taps int, bias *float32, lo float32, hi float32)
+
 // copyRowsAVX copies rows of n >= 8 floats between strided planes (see the generator's documentation).
 //
 //go:noescape
 func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int)
+
+// copyPlanesAVX copies planes of strided rows (see the generator's documentation).
+//
+//go:noescape
+func copyPlanesAVX(dst *float32, dstRow int, dstPlane int, src *float32, srcRow int, srcPlane int, planes int, rows int, n int, spill int)
 
 // clampRowsAVX clamps rows, or the averages of two rows, between strided planes (see the generator's documentation).
 //

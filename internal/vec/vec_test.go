@@ -144,6 +144,140 @@ func TestRows(t *testing.T) {
 	}
 }
 
+// TestCopyPlanes compares CopyPlanes with CopyRows plane by plane, for
+// rows shorter than a vector (masked), whole vectors and ragged ones, with
+// gaps between rows and planes that must stay untouched.
+func TestCopyPlanes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{1, 3, 5, 7, 8, 10, 20, 33} {
+		for _, planes := range []int{0, 1, 2, 5} {
+			for _, rows := range []int{0, 1, 6} {
+				sr, dr := n+rng.IntN(4), n+rng.IntN(4)
+				sp, dp := rows*sr+rng.IntN(5), rows*dr+rng.IntN(5)
+				src := make([]float32, planes*sp+n)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
+				}
+				got := make([]float32, planes*dp+n)
+				want := make([]float32, len(got))
+				for i := range got {
+					got[i], want[i] = -7, -7
+				}
+				CopyPlanes(got, dr, dp, src, sr, sp, planes, rows, n)
+				for k := 0; k < planes; k++ {
+					for r := 0; r < rows; r++ {
+						copy(want[k*dp+r*dr:k*dp+r*dr+n], src[k*sp+r*sr:])
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("n %d planes %d rows %d: CopyPlanes differs:\n got %v\nwant %v", n, planes, rows, got, want)
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a row past dst was accepted")
+		}
+	}()
+	CopyPlanes(make([]float32, 10), 5, 10, make([]float32, 20), 5, 10, 2, 1, 5)
+}
+
+// TestCopyPlanesSpill copies rows into zero-bordered planes and packs
+// rows end to end, the two layouts CopyPlanesSpill is for, and checks the
+// result equals a plain copy's: the zeros it writes past a row land on
+// borders or on rows copied later, and nothing past the last row changes.
+func TestCopyPlanesSpill(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{1, 3, 5, 7, 8, 12} {
+		for _, planes := range []int{1, 2, 9} {
+			for _, rows := range []int{1, 2, 6} {
+				for _, pad := range []int{0, 1, 2} {
+					// Bordered: rows of n+2*pad, planes of rows+2*pad rows.
+					// Packed (pad 0): rows of n, planes of rows*n.
+					wp, hp := n+2*pad, rows+2*pad
+					src := make([]float32, planes*rows*n)
+					for i := range src {
+						src[i] = float32(rng.NormFloat64()) + 10
+					}
+					got := make([]float32, planes*hp*wp+3)
+					got[len(got)-3] = 99 // past the last plane: untouched
+					want := slices.Clone(got)
+					off := pad*wp + pad
+					CopyPlanesSpill(got[off:len(got)-3], wp, hp*wp, src, n, rows*n, planes, rows, n)
+					CopyPlanes(want[off:len(want)-3], wp, hp*wp, src, n, rows*n, planes, rows, n)
+					if !slices.Equal(got, want) {
+						t.Fatalf("n %d planes %d rows %d pad %d:\n got %v\nwant %v", n, planes, rows, pad, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTapSumPlanes compares TapSumPlanes with TapSum and Clamp plane by
+// plane: widths around the vector width, strides with gaps (left
+// untouched), one to nine taps with each plane's own weights and bias, a
+// NaN input (kept by the clamp), and no clamp (infinite bounds).
+func TestTapSumPlanes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	inf := float32(math.Inf(1))
+	for _, n := range []int{1, 5, 8, 9, 16, 20, 31, 40, 548} {
+		for _, planes := range []int{0, 1, 2, 7} {
+			for _, taps := range []int{1, 4, 9} {
+				for _, bounds := range [][2]float32{{0, 6}, {-inf, inf}} {
+					stride := n + 2 + rng.IntN(9)
+					offs := make([]int32, taps)
+					for i := range offs {
+						offs[i] = int32(rng.IntN(3*stride/2 + 1))
+					}
+					src := make([]float32, planes*stride+2*stride)
+					for i := range src {
+						src[i] = float32(rng.NormFloat64())
+					}
+					if len(src) > 10 {
+						src[10] = float32(math.NaN())
+					}
+					w := make([]float32, planes*taps)
+					bias := make([]float32, planes)
+					for i := range w {
+						w[i] = float32(rng.NormFloat64())
+					}
+					for i := range bias {
+						bias[i] = float32(rng.NormFloat64())
+					}
+					got := make([]float32, planes*stride)
+					want := make([]float32, len(got))
+					for i := range got {
+						got[i], want[i] = 42, 42
+					}
+					TapSumPlanes(got, src, stride, planes, n, offs, w, bias, bounds[0], bounds[1])
+					for p := 0; p < planes; p++ {
+						d := want[p*stride : p*stride+n]
+						TapSum(d, src[p*stride:], offs, w[p*taps:(p+1)*taps], bias[p])
+						Clamp(d, d, bounds[0], bounds[1])
+					}
+					for i := range got {
+						g, w := got[i], want[i]
+						if g != g && w != w {
+							continue // both NaN
+						}
+						if math.Abs(float64(g-w)) > 1e-5 {
+							t.Fatalf("n %d planes %d taps %d bounds %v: [%d] = %v, want %v", n, planes, taps, bounds, i, g, w)
+						}
+					}
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a plane past src was accepted")
+		}
+	}()
+	TapSumPlanes(make([]float32, 16), make([]float32, 16), 8, 2, 8, []int32{1}, []float32{1, 1}, []float32{0, 0}, 0, 1)
+}
+
 // TestClampRows compares ClampRows and AvgClampRows with Clamp and
 // AvgClamp row by row, in place too, NaN included.
 func TestClampRows(t *testing.T) {

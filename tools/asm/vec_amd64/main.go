@@ -26,7 +26,9 @@ func main() {
 	avgClamp()
 	sum()
 	tapSumRows()
+	tapSumPlanes()
 	copyRows()
+	copyPlanes()
 	clampRows()
 	Generate()
 }
@@ -132,69 +134,136 @@ func sum() {
 // n >= 8 outputs) is the tap sum of src + r*srcStride. A row whose n is
 // not a multiple of 8 ends with a vector overlapping the previous one
 // (those outputs are computed twice, identically).
-func tapSumRows() {
-	TEXT("tapSumRowsAVX", NOSPLIT, "func(dst *float32, dstStride int, src *float32, srcStride int, rows, n int, offs *int32, w *float32, taps int, bias float32)")
-	Pragma("noescape")
-	Doc("tapSumRowsAVX runs the tap sum over rows of n >= 8 outputs (see the generator's documentation).")
-	dst := Load(Param("dst"), GP64())
-	src := Load(Param("src"), GP64())
-	rows := Load(Param("rows"), GP64())
-	last := Load(Param("n"), GP64())
-	VBROADCASTSS(NewParamAddr("bias", 72), Y15)
+//
+// tapSumPlanes is the same over planes with their own taps and bias (a
+// depthwise convolution's channels, each run flat over its zero-bordered
+// plane): plane r is dst + r*stride and src + r*stride, its weights
+// w[r*taps:], its bias bias[r], and its sums are clamped to [lo, hi] in
+// the order that lets NaN through (see emitClamp). One call covers every
+// channel of a small map, where a call per channel cost more than its
+// few vectors of work.
+func tapSumRows() { tapSum(false) }
+
+func tapSumPlanes() { tapSum(true) }
+
+func tapSum(planes bool) {
+	var bias, lo, hi VecPhysical = Y15, Y13, Y12
+	dst, src, rows, last, wBase, biasPtr := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	if planes {
+		TEXT("tapSumPlanesAVX", NOSPLIT, "func(dst, src *float32, stride, planes, n int, offs *int32, w *float32, taps int, bias *float32, lo, hi float32)")
+		Pragma("noescape")
+		Doc("tapSumPlanesAVX runs the tap sum over planes of n >= 8 outputs, each with its own taps and bias, clamped (see the generator's documentation).")
+		Load(Param("dst"), dst)
+		Load(Param("src"), src)
+		Load(Param("planes"), rows)
+		Load(Param("n"), last)
+		Load(Param("w"), wBase)
+		Load(Param("bias"), biasPtr)
+		VBROADCASTSS(NewParamAddr("lo", 72), lo)
+		VBROADCASTSS(NewParamAddr("hi", 76), hi)
+	} else {
+		TEXT("tapSumRowsAVX", NOSPLIT, "func(dst *float32, dstStride int, src *float32, srcStride int, rows, n int, offs *int32, w *float32, taps int, bias float32)")
+		Pragma("noescape")
+		Doc("tapSumRowsAVX runs the tap sum over rows of n >= 8 outputs (see the generator's documentation).")
+		Load(Param("dst"), dst)
+		Load(Param("src"), src)
+		Load(Param("rows"), rows)
+		Load(Param("n"), last)
+		VBROADCASTSS(NewParamAddr("bias", 72), bias)
+	}
 	// last: byte offset of the row's final vector, (n-8)*4.
 	SUBQ(U8(8), last)
 	SHLQ(U8(2), last)
 	o, c, q, p, bs := GP64(), GP64(), GP64(), GP64(), GP64()
 	sk := []GPVirtual{GP64(), GP64(), GP64(), GP64()}
 	acc := []VecPhysical{Y0, Y1, Y2, Y3}
+	// chains computes the vectors at sk[:k] (k accumulator chains, every
+	// tap's weight broadcast once for all of them) and stores them.
+	chains := func(k int, tag string) {
+		for j := 0; j < k; j++ {
+			VMOVAPS(bias, acc[j])
+		}
+		Load(Param("offs"), q)
+		if planes {
+			MOVQ(wBase, p)
+		} else {
+			Load(Param("w"), p)
+		}
+		Load(Param("taps"), c)
+		TESTQ(c, c)
+		JZ(LabelRef("tr_store" + tag))
+		Label("tr_tap" + tag)
+		MOVLQSX(Mem{Base: q}, o)
+		VBROADCASTSS(Mem{Base: p}, Y4)
+		for j := 0; j < k; j++ {
+			VFMADD231PS(Mem{Base: sk[j], Index: o, Scale: 4}, Y4, acc[j])
+		}
+		ADDQ(U8(4), q)
+		ADDQ(U8(4), p)
+		DECQ(c)
+		JNZ(LabelRef("tr_tap" + tag))
+		Label("tr_store" + tag)
+		for j := 0; j < k; j++ {
+			if planes {
+				VMAXPS(acc[j], lo, acc[j])
+				VMINPS(acc[j], hi, acc[j])
+			}
+			// dst + (sk - src)
+			MOVQ(sk[j], o)
+			SUBQ(src, o)
+			VMOVUPS(acc[j], Mem{Base: dst, Index: o, Scale: 1})
+		}
+	}
 	TESTQ(rows, rows)
 	JZ(LabelRef("tr_done"))
 	Label("tr_row")
-	XORQ(bs, bs) // byte offset of the block of four vectors
+	if planes {
+		VBROADCASTSS(Mem{Base: biasPtr}, bias)
+	}
+	XORQ(bs, bs) // byte offset of the next vector
+	// Blocks of four whole vectors (the last at bs+96 <= last) ...
 	Label("tr_block")
+	LEAQ(Mem{Base: bs, Disp: 96}, o)
+	CMPQ(o, last)
+	JA(LabelRef("tr_single"))
+	for k := range sk {
+		LEAQ(Mem{Base: src, Index: bs, Scale: 1, Disp: 32 * k}, sk[k])
+	}
+	chains(4, "4")
+	ADDQ(U32(128), bs)
+	JMP(LabelRef("tr_block"))
+	// ... then single vectors, the last at min(bs, last): a row whose n
+	// is not a multiple of 8 ends with a vector overlapping the previous
+	// one (those outputs are computed twice, identically).
+	Label("tr_single")
 	LEAQ(Mem{Base: last, Disp: 32}, o) // the row's end, in bytes
 	CMPQ(bs, o)
 	JAE(LabelRef("tr_next"))
-	// Vector k of the block starts at min(bs + 32k, last): four chains,
-	// the last ones repeating the row's final vector when fewer remain.
-	for k := range sk {
-		LEAQ(Mem{Base: bs, Disp: 32 * k}, o)
-		CMPQ(o, last)
-		CMOVQHI(last, o)
-		LEAQ(Mem{Base: src, Index: o, Scale: 1}, sk[k])
-		VMOVAPS(Y15, acc[k])
-	}
-	Load(Param("offs"), q)
-	Load(Param("w"), p)
-	Load(Param("taps"), c)
-	TESTQ(c, c)
-	JZ(LabelRef("tr_store"))
-	Label("tr_tap")
-	MOVLQSX(Mem{Base: q}, o)
-	VBROADCASTSS(Mem{Base: p}, Y4)
-	for k := range sk {
-		VFMADD231PS(Mem{Base: sk[k], Index: o, Scale: 4}, Y4, acc[k])
-	}
-	ADDQ(U8(4), q)
-	ADDQ(U8(4), p)
-	DECQ(c)
-	JNZ(LabelRef("tr_tap"))
-	Label("tr_store")
-	for k := range sk {
-		// dst + (sk - src)
-		MOVQ(sk[k], o)
-		SUBQ(src, o)
-		VMOVUPS(acc[k], Mem{Base: dst, Index: o, Scale: 1})
-	}
-	ADDQ(U32(128), bs)
-	JMP(LabelRef("tr_block"))
+	MOVQ(bs, o)
+	CMPQ(o, last)
+	CMOVQHI(last, o)
+	LEAQ(Mem{Base: src, Index: o, Scale: 1}, sk[0])
+	chains(1, "1")
+	ADDQ(U8(32), bs)
+	JMP(LabelRef("tr_single"))
 	Label("tr_next")
-	Load(Param("dstStride"), o)
-	SHLQ(U8(2), o)
-	ADDQ(o, dst)
-	Load(Param("srcStride"), o)
-	SHLQ(U8(2), o)
-	ADDQ(o, src)
+	if planes {
+		Load(Param("stride"), o)
+		SHLQ(U8(2), o)
+		ADDQ(o, dst)
+		ADDQ(o, src)
+		Load(Param("taps"), o)
+		SHLQ(U8(2), o)
+		ADDQ(o, wBase)
+		ADDQ(U8(4), biasPtr)
+	} else {
+		Load(Param("dstStride"), o)
+		SHLQ(U8(2), o)
+		ADDQ(o, dst)
+		Load(Param("srcStride"), o)
+		SHLQ(U8(2), o)
+		ADDQ(o, src)
+	}
 	DECQ(rows)
 	JNZ(LabelRef("tr_row"))
 	Label("tr_done")
@@ -239,6 +308,104 @@ func copyRows() {
 	DECQ(rows)
 	JNZ(LabelRef("cr_row"))
 	Label("cr_done")
+	VZEROUPPER()
+	RET()
+}
+
+// copyPlanes copies planes of rows of n floats: row r of plane k from src
+// + k*srcPlane + r*srcRow to dst + k*dstPlane + r*dstRow. Rows of n >= 8
+// go eight at a time with an overlapping last vector; shorter rows (a
+// small map's 5-wide rows, where a call or a loop per row cost more than
+// the copy) move with one masked load, the mask's first n lanes set
+// (copy_planes_mask from 8-n), and a masked store. With spill != 0 the
+// store is a whole vector but for the call's last row: it also writes
+// 8-n zeros past the row, which the caller guarantees are zero borders
+// or rows copied later (masked stores are slow on AMD cores).
+func copyPlanes() {
+	TEXT("copyPlanesAVX", NOSPLIT, "func(dst *float32, dstRow, dstPlane int, src *float32, srcRow, srcPlane int, planes, rows, n, spill int)")
+	Pragma("noescape")
+	Doc("copyPlanesAVX copies planes of strided rows (see the generator's documentation).")
+	mask := GLOBL("copy_planes_mask", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		v := uint32(0)
+		if i < 8 {
+			v = 0xffffffff
+		}
+		DATA(4*i, U32(v))
+	}
+	dst, src := GP64(), GP64()
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	dstRow, srcRow, planes, n := GP64(), GP64(), GP64(), GP64()
+	Load(Param("dstRow"), dstRow)
+	Load(Param("srcRow"), srcRow)
+	Load(Param("planes"), planes)
+	Load(Param("n"), n)
+	SHLQ(U8(2), dstRow)
+	SHLQ(U8(2), srcRow)
+	last, i, r, d, sp, t := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	LEAQ(Mem{Base: n, Disp: -8}, last)
+	SHLQ(U8(2), last)
+	CMPQ(n, U8(8))
+	JAE(LabelRef("cp_plane"))
+	// n < 8: the mask of n lanes starts at lane 8-n of the table.
+	MOVQ(U32(8), t)
+	SUBQ(n, t)
+	LEAQ(mask, i)
+	VMOVUPS(Mem{Base: i, Index: t, Scale: 4}, Y7)
+	Label("cp_plane")
+	TESTQ(planes, planes)
+	JZ(LabelRef("cp_done"))
+	MOVQ(dst, d)
+	MOVQ(src, sp)
+	Load(Param("rows"), r)
+	TESTQ(r, r)
+	JZ(LabelRef("cp_next"))
+	Label("cp_row")
+	CMPQ(n, U8(8))
+	JAE(LabelRef("cp_long"))
+	VMASKMOVPS(Mem{Base: sp}, Y7, Y0)
+	// A whole store when spilling, unless this is the call's last row.
+	Load(Param("spill"), t)
+	TESTQ(t, t)
+	JZ(LabelRef("cp_masked"))
+	CMPQ(planes, U8(1))
+	JNE(LabelRef("cp_whole"))
+	CMPQ(r, U8(1))
+	JE(LabelRef("cp_masked"))
+	Label("cp_whole")
+	VMOVUPS(Y0, Mem{Base: d})
+	JMP(LabelRef("cp_rowdone"))
+	Label("cp_masked")
+	VMASKMOVPS(Y0, Y7, Mem{Base: d})
+	JMP(LabelRef("cp_rowdone"))
+	Label("cp_long")
+	XORQ(i, i)
+	Label("cp_vec")
+	CMPQ(i, last)
+	JAE(LabelRef("cp_tail"))
+	VMOVUPS(Mem{Base: sp, Index: i, Scale: 1}, Y0)
+	VMOVUPS(Y0, Mem{Base: d, Index: i, Scale: 1})
+	ADDQ(U8(32), i)
+	JMP(LabelRef("cp_vec"))
+	Label("cp_tail")
+	VMOVUPS(Mem{Base: sp, Index: last, Scale: 1}, Y0)
+	VMOVUPS(Y0, Mem{Base: d, Index: last, Scale: 1})
+	Label("cp_rowdone")
+	ADDQ(dstRow, d)
+	ADDQ(srcRow, sp)
+	DECQ(r)
+	JNZ(LabelRef("cp_row"))
+	Label("cp_next")
+	Load(Param("dstPlane"), t)
+	SHLQ(U8(2), t)
+	ADDQ(t, dst)
+	Load(Param("srcPlane"), t)
+	SHLQ(U8(2), t)
+	ADDQ(t, src)
+	DECQ(planes)
+	JNZ(LabelRef("cp_plane"))
+	Label("cp_done")
 	VZEROUPPER()
 	RET()
 }
