@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"math"
+
 	"github.com/kagen-ai/kagen/engine/gemm"
 	"github.com/kagen-ai/kagen/internal/vec"
 )
@@ -28,7 +30,19 @@ type depthwiseKernel struct {
 	bias []float32
 	act  activation
 	offs []int32 // stride 1: each tap's offset in the zero-bordered plane
+	// flat (stride 1, short rows; see flatDepthwise): channels are
+	// computed group channels at a time, each over its bordered plane;
+	// planeBias is the bias, zeros when the node has none.
+	group     int
+	planeBias []float32
 }
+
+// depthwiseGroupFloats bounds the bordered planes of one group of a flat
+// depthwise convolution (32 KB of floats, and as many again for their
+// outputs): small enough to stay in cache between the copy in, the tap
+// sums and the copy out, large enough that a 6x5 map's 160 channels take
+// two calls, not 160.
+const depthwiseGroupFloats = 8192
 
 func compileConv(n *node, c *compiler) (Kernel, error) {
 	p := n.params.(*convParams)
@@ -47,6 +61,14 @@ func compileConv(n *node, c *compiler) (Kernel, error) {
 			for ky := 0; ky < w.kh; ky++ {
 				for kx := 0; kx < w.kw; kx++ {
 					k.offs = append(k.offs, int32(ky*w.dh*wp+kx*w.dw))
+				}
+			}
+			if flatDepthwise(w.ow) {
+				hp := w.ih + w.padT + w.padB
+				k.group = min(p.m, max(1, depthwiseGroupFloats/(hp*wp)))
+				k.planeBias = bias
+				if bias == nil {
+					k.planeBias = make([]float32, p.m)
 				}
 			}
 		}
@@ -351,8 +373,8 @@ func (k *depthwiseKernel) ScratchSize() int {
 		return 0
 	}
 	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
-	if flatDepthwise(w.ow) {
-		return 2 * hp * wp // and the flat outputs
+	if k.group > 0 {
+		return 2 * k.group * hp * wp // and the flat outputs
 	}
 	return hp * wp
 }
@@ -369,16 +391,16 @@ func flatDepthwise(ow int) bool { return ow < 16 || ow%8 != 0 }
 // (oy, ox) reads (oy+ky*dh, ox+kx*dw); every output row is then the same
 // sum of taps at fixed offsets from its row of the bordered plane
 // (vec.TapSumRows: eight outputs per vector, every tap accumulated in
-// registers, one call per plane).
+// registers, one call per plane). Short rows go to runFlat.
 func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
+	if k.group > 0 {
+		k.runFlat(x, in, out)
+		return
+	}
 	p, w := k.p, k.p.window
 	src, dst := in[0].F, out[0].F
 	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
 	pad := x.scratch[:hp*wp]
-	var flat []float32
-	if flatDepthwise(w.ow) {
-		flat = x.scratch[hp*wp : hp*wp+(w.oh-1)*wp+w.ow]
-	}
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 	kk := w.kh * w.kw
 	clear(pad)
@@ -391,24 +413,45 @@ func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 				bias = k.bias[c]
 			}
 			o := dst[(b*p.m+c)*planeOut : (b*p.m+c+1)*planeOut]
-			if flat != nil {
-				// Short rows: compute the outputs on the bordered plane's
-				// grid, (oy, ox) at oy*wp+ox, as one run (the columns
-				// past ow are computed and dropped), then keep ow of
-				// every wp. Row by row, a 5-wide row was all scalar tail.
-				vec.TapSumRows(flat, 0, pad, 0, 1, len(flat), k.offs, k.w[c*kk:(c+1)*kk], bias)
-				if k.act.on {
-					// The whole run at once: clamping short rows one by
-					// one ran scalar and took half the time.
-					vec.Clamp(flat, flat, k.act.lo, k.act.hi)
-				}
-				vec.CopyRows(o, w.ow, flat, wp, w.oh, w.ow)
-				continue
-			}
 			vec.TapSumRows(o, w.ow, pad, wp, w.oh, w.ow, k.offs, k.w[c*kk:(c+1)*kk], bias)
 			if k.act.on {
 				vec.Clamp(o, o, k.act.lo, k.act.hi)
 			}
+		}
+	}
+}
+
+// runFlat is runStride1 for short rows (a DS-CNN's 25x20 to 6x5 maps),
+// where row-by-row work is all call overhead and scalar tails. Each
+// channel's outputs are computed on its bordered plane's grid, (oy, ox)
+// at oy*wp+ox, as one run (the columns past ow are computed and dropped);
+// a group of channels' bordered planes are laid end to end, and one
+// vec.TapSumPlanes call computes all of their runs with each channel's
+// taps and bias, clamped. Then ow of every wp outputs are kept. The
+// copies into and out of the bordered planes are one vec.CopyPlanes call
+// each per group.
+func (k *depthwiseKernel) runFlat(x *Exec, in, out []*Tensor) {
+	p, w := k.p, k.p.window
+	src, dst := in[0].F, out[0].F
+	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
+	plane := hp * wp
+	pad := x.scratch[:k.group*plane]
+	flat := x.scratch[k.group*plane : 2*k.group*plane]
+	n := (w.oh-1)*wp + w.ow
+	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
+	kk := w.kh * w.kw
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if k.act.on {
+		lo, hi = k.act.lo, k.act.hi
+	}
+	clear(pad) // the borders; every group overwrites the same interiors
+	for b := 0; b < w.batch; b++ {
+		for c0 := 0; c0 < p.m; c0 += k.group {
+			g := min(k.group, p.m-c0)
+			i, o := (b*w.c+c0)*planeIn, (b*p.m+c0)*planeOut
+			vec.CopyPlanesSpill(pad[w.padT*wp+w.padL:], wp, plane, src[i:i+g*planeIn], w.iw, planeIn, g, w.ih, w.iw)
+			vec.TapSumPlanes(flat, pad, plane, g, n, k.offs, k.w[c0*kk:(c0+g)*kk], k.planeBias[c0:c0+g], lo, hi)
+			vec.CopyPlanesSpill(dst[o:o+g*planeOut], w.ow, planeOut, flat, wp, plane, g, w.oh, w.ow)
 		}
 	}
 }

@@ -77,9 +77,12 @@ func TestConvFastMatchesReference(t *testing.T) {
 		{c: 64, w: 33, m: 128, kw: 5, sw: 2, dw: 1, pads: []int{2, 2}, group: 1, bias: true},
 		{c: 12, w: 30, m: 12, kw: 3, sw: 1, dw: 3, pads: []int{3, 3}, group: 12},
 		{c: 9, w: 17, m: 6, kw: 3, sw: 1, dw: 1, group: 3, autoPad: "VALID"},
-		{c: 16, h: 6, w: 5, m: 16, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{1, 1, 1, 1}, group: 16, bias: true, relu: true}, // depthwise, short rows: flat
-		{c: 4, h: 5, w: 16, m: 4, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{1, 1, 1, 1}, group: 4, relu: true},               // depthwise, rows of whole vectors
-		{c: 4, w: 9, m: 4, kw: 3, sw: 1, dw: 2, pads: []int{1, 3}, group: 4, bias: true},                                                 // 1-D depthwise, flat
+		{c: 16, h: 6, w: 5, m: 16, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{1, 1, 1, 1}, group: 16, bias: true, relu: true},    // depthwise, short rows: flat
+		{c: 4, h: 5, w: 16, m: 4, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{1, 1, 1, 1}, group: 4, relu: true},                  // depthwise, rows of whole vectors
+		{c: 4, w: 9, m: 4, kw: 3, sw: 1, dw: 2, pads: []int{1, 3}, group: 4, bias: true},                                                    // 1-D depthwise, flat
+		{c: 160, h: 6, w: 5, m: 160, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{1, 1, 1, 1}, group: 160, bias: true, relu: true}, // flat, two groups of planes
+		{c: 40, h: 25, w: 20, m: 40, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{1, 1, 1, 1}, group: 40, relu: true},              // flat, four groups, no bias
+		{c: 20, h: 12, w: 10, m: 20, kh: 5, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{2, 1, 2, 1}, group: 20, bias: true},              // flat, 5x3 taps
 	}
 	for i := 0; i < 20; i++ { // random shapes with ragged edges
 		g := 1 + rng.IntN(3)
