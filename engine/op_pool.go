@@ -203,8 +203,5 @@ func compileGlobalAvg(n *node, _ *compiler) (Kernel, error) {
 
 // Run implements Kernel.
 func (k *globalAvgKernel) Run(_ *Exec, in, out []*Tensor) {
-	x, y := in[0].F, out[0].F
-	for p := range y {
-		y[p] = vec.Sum(x[p*k.size:(p+1)*k.size]) / float32(k.size)
-	}
+	vec.SumPlanes(out[0].F, in[0].F, k.size, 1/float32(k.size))
 }

@@ -72,6 +72,24 @@ func Sum(x []float32) float32 {
 	return s + (((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7])))
 }
 
+// SumPlanes sets dst[k] to scale times the sum of src[k*n:(k+1)*n] for
+// every k of dst (a global average pool's channels, in one call). The
+// sums are in vector partial sums, as Sum's. It panics if src is shorter
+// than len(dst)*n.
+func SumPlanes(dst, src []float32, n int, scale float32) {
+	if len(dst) == 0 {
+		return
+	}
+	src = src[:len(dst)*n]
+	if hasAVX && n > 0 {
+		sumPlanesAVX(&dst[0], &src[0], len(dst), n, scale)
+		return
+	}
+	for k := range dst {
+		dst[k] = scale * Sum(src[k*n:(k+1)*n])
+	}
+}
+
 // TapSum stores bias + sum over t of w[t]*src[offs[t]+i] into dst[i] for
 // every i of dst, the taps added in order (a depthwise convolution's
 // filter taps over a zero-bordered plane). Every offs[t]+len(dst) must be

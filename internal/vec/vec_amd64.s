@@ -96,6 +96,75 @@ su_reduce:
 	MOVSS        X0, ret+16(FP)
 	RET
 
+// func sumPlanesAVX(dst *float32, src *float32, planes int, n int, scale float32)
+// Requires: AVX
+TEXT ·sumPlanesAVX(SB), NOSPLIT, $0-36
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    planes+16(FP), DX
+	MOVQ    n+24(FP), BX
+	VMOVSS  scale+32(FP), X14
+	MOVQ    BX, SI
+	ANDQ    $-8, SI
+	SHLQ    $0x02, SI
+	MOVQ    BX, DI
+	ANDQ    $0x07, DI
+	NEGQ    DI
+	ADDQ    $0x08, DI
+	LEAQ    lane_masks<>+0(SB), R8
+	VMOVUPS (R8)(DI*4), Y7
+	TESTQ   DX, DX
+	JZ      sp_done
+
+sp_plane:
+	VXORPS Y0, Y0, Y0
+	XORQ   R8, R8
+
+sp_vec:
+	CMPQ   R8, SI
+	JAE    sp_tail
+	VADDPS (CX)(R8*1), Y0, Y0
+	ADDQ   $0x20, R8
+	JMP    sp_vec
+
+sp_tail:
+	VMASKMOVPS   (CX)(R8*1), Y7, Y1
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VADDPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VADDPS       X1, X0, X0
+	VMULSS       X14, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         $0x04, AX
+	LEAQ         (CX)(BX*4), CX
+	DECQ         DX
+	JNZ          sp_plane
+
+sp_done:
+	VZEROUPPER
+	RET
+
+DATA lane_masks<>+0(SB)/4, $0xffffffff
+DATA lane_masks<>+4(SB)/4, $0xffffffff
+DATA lane_masks<>+8(SB)/4, $0xffffffff
+DATA lane_masks<>+12(SB)/4, $0xffffffff
+DATA lane_masks<>+16(SB)/4, $0xffffffff
+DATA lane_masks<>+20(SB)/4, $0xffffffff
+DATA lane_masks<>+24(SB)/4, $0xffffffff
+DATA lane_masks<>+28(SB)/4, $0xffffffff
+DATA lane_masks<>+32(SB)/4, $0x00000000
+DATA lane_masks<>+36(SB)/4, $0x00000000
+DATA lane_masks<>+40(SB)/4, $0x00000000
+DATA lane_masks<>+44(SB)/4, $0x00000000
+DATA lane_masks<>+48(SB)/4, $0x00000000
+DATA lane_masks<>+52(SB)/4, $0x00000000
+DATA lane_masks<>+56(SB)/4, $0x00000000
+DATA lane_masks<>+60(SB)/4, $0x00000000
+GLOBL lane_masks<>(SB), RODATA|NOPTR, $64
+
 // func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int, offs *int32, w *float32, taps int, bias float32)
 // Requires: AVX, CMOV, FMA3
 TEXT ·tapSumRowsAVX(SB), NOSPLIT, $0-76
@@ -382,7 +451,7 @@ TEXT ·copyPlanesAVX(SB), NOSPLIT, $0-80
 	JAE     cp_plane
 	MOVQ    $0x00000008, R13
 	SUBQ    DI, R13
-	LEAQ    copy_planes_mask<>+0(SB), R9
+	LEAQ    lane_masks<>+0(SB), R9
 	VMOVUPS (R9)(R13*4), Y7
 
 cp_plane:
@@ -448,24 +517,6 @@ cp_next:
 cp_done:
 	VZEROUPPER
 	RET
-
-DATA copy_planes_mask<>+0(SB)/4, $0xffffffff
-DATA copy_planes_mask<>+4(SB)/4, $0xffffffff
-DATA copy_planes_mask<>+8(SB)/4, $0xffffffff
-DATA copy_planes_mask<>+12(SB)/4, $0xffffffff
-DATA copy_planes_mask<>+16(SB)/4, $0xffffffff
-DATA copy_planes_mask<>+20(SB)/4, $0xffffffff
-DATA copy_planes_mask<>+24(SB)/4, $0xffffffff
-DATA copy_planes_mask<>+28(SB)/4, $0xffffffff
-DATA copy_planes_mask<>+32(SB)/4, $0x00000000
-DATA copy_planes_mask<>+36(SB)/4, $0x00000000
-DATA copy_planes_mask<>+40(SB)/4, $0x00000000
-DATA copy_planes_mask<>+44(SB)/4, $0x00000000
-DATA copy_planes_mask<>+48(SB)/4, $0x00000000
-DATA copy_planes_mask<>+52(SB)/4, $0x00000000
-DATA copy_planes_mask<>+56(SB)/4, $0x00000000
-DATA copy_planes_mask<>+60(SB)/4, $0x00000000
-GLOBL copy_planes_mask<>(SB), RODATA|NOPTR, $64
 
 // func clampRowsAVX(dst *float32, dstStride int, a *float32, aStride int, b *float32, bStride int, rows int, n int, avg int, lo float32, hi float32)
 // Requires: AVX, AVX2

@@ -7,9 +7,10 @@ const (
 	hasFMA = false
 )
 
-func clampAVX(dst, src *float32, n int, lo, hi float32)     { panic("vec: no assembly") }
-func avgClampAVX(dst, a, b *float32, n int, lo, hi float32) { panic("vec: no assembly") }
-func sumAVX(x *float32, n int) float32                      { panic("vec: no assembly") }
+func clampAVX(dst, src *float32, n int, lo, hi float32)            { panic("vec: no assembly") }
+func avgClampAVX(dst, a, b *float32, n int, lo, hi float32)        { panic("vec: no assembly") }
+func sumAVX(x *float32, n int) float32                             { panic("vec: no assembly") }
+func sumPlanesAVX(dst, src *float32, planes, n int, scale float32) { panic("vec: no assembly") }
 func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, n int, offs *int32, w *float32, taps int, bias float32) {
 	panic("vec: no assembly")
 }

@@ -19,6 +19,11 @@ func avgClampAVX(dst *float32, a *float32, b *float32, n int, lo float32, hi flo
 //go:noescape
 func sumAVX(x *float32, n int) float32
 
+// sumPlanesAVX sets dst[k] to scale times the sum of src[k*n:(k+1)*n] for k < planes (see the generator's documentation).
+//
+//go:noescape
+func sumPlanesAVX(dst *float32, src *float32, planes int, n int, scale float32)
+
 // tapSumRowsAVX runs the tap sum over rows of n >= 8 outputs (see the generator's documentation).
 //
 //go:noescape

@@ -215,6 +215,32 @@ func TestCopyPlanesSpill(t *testing.T) {
 	}
 }
 
+// TestSumPlanes compares SumPlanes with the sums in float64, over plane
+// sizes below, at and above the vector width, and zero planes.
+func TestSumPlanes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, n := range []int{1, 5, 8, 9, 16, 30, 31, 64, 500} {
+		for _, planes := range []int{0, 1, 7} {
+			src := make([]float32, planes*n+3)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64())
+			}
+			dst := make([]float32, planes)
+			SumPlanes(dst, src, n, 0.25)
+			for k := range dst {
+				var want float64
+				for _, v := range src[k*n : (k+1)*n] {
+					want += float64(v)
+				}
+				want *= 0.25
+				if math.Abs(float64(dst[k])-want) > 1e-5*float64(n) {
+					t.Fatalf("n %d plane %d: %v, want %v", n, k, dst[k], want)
+				}
+			}
+		}
+	}
+}
+
 // TestTapSumPlanes compares TapSumPlanes with TapSum and Clamp plane by
 // plane: widths around the vector width, strides with gaps (left
 // untouched), one to nine taps with each plane's own weights and bias, a

@@ -25,6 +25,7 @@ func main() {
 	clamp()
 	avgClamp()
 	sum()
+	sumPlanes()
 	tapSumRows()
 	tapSumPlanes()
 	copyRows()
@@ -312,12 +313,88 @@ func copyRows() {
 	RET()
 }
 
+var laneMaskData *Mem
+
+// laneMasks is a table of eight set lanes then eight clear ones: the eight
+// lanes from 8-n hold a mask of the first n.
+func laneMasks() Mem {
+	if laneMaskData == nil {
+		m := GLOBL("lane_masks", RODATA|NOPTR)
+		for i := 0; i < 16; i++ {
+			v := uint32(0)
+			if i < 8 {
+				v = 0xffffffff
+			}
+			DATA(4*i, U32(v))
+		}
+		laneMaskData = &m
+	}
+	return *laneMaskData
+}
+
+// sumPlanes sets dst[k] to scale times the sum of plane k, the n floats
+// at src + k*n (a global average pool: one call for every channel, where
+// a call per channel and Go's tail loops cost more than the adds). Each
+// plane is summed eight lanes at a time, the last n%8 floats by a masked
+// load, then the lanes are added pairwise.
+func sumPlanes() {
+	TEXT("sumPlanesAVX", NOSPLIT, "func(dst, src *float32, planes, n int, scale float32)")
+	Pragma("noescape")
+	Doc("sumPlanesAVX sets dst[k] to scale times the sum of src[k*n:(k+1)*n] for k < planes (see the generator's documentation).")
+	dst, src, planes, n := GP64(), GP64(), GP64(), GP64()
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	Load(Param("planes"), planes)
+	Load(Param("n"), n)
+	VMOVSS(NewParamAddr("scale", 32), X14)
+	full, t, i := GP64(), GP64(), GP64()
+	// full: bytes of whole vectors; Y7: the mask of the n%8 left.
+	MOVQ(n, full)
+	ANDQ(I8(-8), full)
+	SHLQ(U8(2), full)
+	MOVQ(n, t)
+	ANDQ(U8(7), t)
+	NEGQ(t)
+	ADDQ(U8(8), t)
+	LEAQ(laneMasks(), i)
+	VMOVUPS(Mem{Base: i, Index: t, Scale: 4}, Y7)
+	TESTQ(planes, planes)
+	JZ(LabelRef("sp_done"))
+	Label("sp_plane")
+	VXORPS(Y0, Y0, Y0)
+	XORQ(i, i)
+	Label("sp_vec")
+	CMPQ(i, full)
+	JAE(LabelRef("sp_tail"))
+	VADDPS(Mem{Base: src, Index: i, Scale: 1}, Y0, Y0)
+	ADDQ(U8(32), i)
+	JMP(LabelRef("sp_vec"))
+	Label("sp_tail")
+	VMASKMOVPS(Mem{Base: src, Index: i, Scale: 1}, Y7, Y1)
+	VADDPS(Y1, Y0, Y0)
+	VEXTRACTF128(U8(1), Y0, X1)
+	VADDPS(X1, X0, X0)
+	VPERMILPS(U8(0x4e), X0, X1)
+	VADDPS(X1, X0, X0)
+	VPERMILPS(U8(0xb1), X0, X1)
+	VADDPS(X1, X0, X0)
+	VMULSS(X14, X0, X0)
+	VMOVSS(X0, Mem{Base: dst})
+	ADDQ(U8(4), dst)
+	LEAQ(Mem{Base: src, Index: n, Scale: 4}, src)
+	DECQ(planes)
+	JNZ(LabelRef("sp_plane"))
+	Label("sp_done")
+	VZEROUPPER()
+	RET()
+}
+
 // copyPlanes copies planes of rows of n floats: row r of plane k from src
 // + k*srcPlane + r*srcRow to dst + k*dstPlane + r*dstRow. Rows of n >= 8
 // go eight at a time with an overlapping last vector; shorter rows (a
 // small map's 5-wide rows, where a call or a loop per row cost more than
 // the copy) move with one masked load, the mask's first n lanes set
-// (copy_planes_mask from 8-n), and a masked store. With spill != 0 the
+// (lane_masks from 8-n), and a masked store. With spill != 0 the
 // store is a whole vector but for the call's last row: it also writes
 // 8-n zeros past the row, which the caller guarantees are zero borders
 // or rows copied later (masked stores are slow on AMD cores).
@@ -325,14 +402,7 @@ func copyPlanes() {
 	TEXT("copyPlanesAVX", NOSPLIT, "func(dst *float32, dstRow, dstPlane int, src *float32, srcRow, srcPlane int, planes, rows, n, spill int)")
 	Pragma("noescape")
 	Doc("copyPlanesAVX copies planes of strided rows (see the generator's documentation).")
-	mask := GLOBL("copy_planes_mask", RODATA|NOPTR)
-	for i := 0; i < 16; i++ {
-		v := uint32(0)
-		if i < 8 {
-			v = 0xffffffff
-		}
-		DATA(4*i, U32(v))
-	}
+	mask := laneMasks()
 	dst, src := GP64(), GP64()
 	Load(Param("dst"), dst)
 	Load(Param("src"), src)
