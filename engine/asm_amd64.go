@@ -65,3 +65,17 @@ func maxPairs(d, r0, r1 []float32) {
 	}
 	maxPairsAVX(d, r0, r1)
 }
+
+// maxPool2x2 is the 2x2, stride-2 max-pool of planes planes of src (rows
+// of iw, one every srcPlane floats) into dst (oh rows of ow per plane,
+// packed), NaNs skipped.
+func maxPool2x2(dst, src []float32, planes, oh, ow, iw, srcPlane int) {
+	if planes <= 0 || oh <= 0 || ow <= 0 {
+		return
+	}
+	if !cpu.X86.HasAVX2 || ow < 4 || 2*ow > iw || len(dst) < planes*oh*ow || len(src) < (planes-1)*srcPlane+2*oh*iw {
+		maxPool2x2Go(dst, src, planes, oh, ow, iw, srcPlane)
+		return
+	}
+	maxPool2x2AVX(&dst[0], &src[0], planes, oh, ow, iw, srcPlane)
+}

@@ -357,3 +357,126 @@ mp2_1:
 mp2_done:
 	VZEROUPPER
 	RET
+
+// func maxPool2x2AVX(dst *float32, src *float32, planes int, oh int, ow int, iw int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·maxPool2x2AVX(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         planes+16(FP), DX
+	MOVQ         ow+32(FP), BX
+	MOVQ         iw+40(FP), SI
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+	VBROADCASTSS pool_neginf<>+0(SB), Y15
+	TESTQ        DX, DX
+	JZ           p22_done
+
+p22_plane:
+	MOVQ  CX, DI
+	MOVQ  oh+24(FP), R9
+	TESTQ R9, R9
+	JZ    p22_next
+
+p22_row:
+	LEAQ (DI)(SI*1), R8
+	XORQ R10, R10
+	CMPQ BX, $0x20
+	JB   p22_four
+
+p22_eight:
+	LEAQ    32(R10), R12
+	CMPQ    R12, BX
+	JA      p22_last8
+	LEAQ    (R10)(R10*1), R11
+	VMOVUPS (DI)(R11*1), Y0
+	VMOVUPS 32(DI)(R11*1), Y1
+	VMOVUPS (R8)(R11*1), Y2
+	VMOVUPS 32(R8)(R11*1), Y3
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xdd, Y1, Y0, Y5
+	VSHUFPS $0x88, Y3, Y2, Y6
+	VSHUFPS $0xdd, Y3, Y2, Y7
+	VPERMPD $0xd8, Y4, Y4
+	VPERMPD $0xd8, Y5, Y5
+	VPERMPD $0xd8, Y6, Y6
+	VPERMPD $0xd8, Y7, Y7
+	VMAXPS  Y15, Y4, Y8
+	VMAXPS  Y8, Y5, Y8
+	VMAXPS  Y8, Y6, Y8
+	VMAXPS  Y8, Y7, Y8
+	VMOVUPS Y8, (AX)(R10*1)
+	MOVQ    R12, R10
+	JMP     p22_eight
+
+p22_last8:
+	CMPQ    R10, BX
+	JAE     p22_rowdone
+	LEAQ    -32(BX), R10
+	LEAQ    (R10)(R10*1), R11
+	VMOVUPS (DI)(R11*1), Y0
+	VMOVUPS 32(DI)(R11*1), Y1
+	VMOVUPS (R8)(R11*1), Y2
+	VMOVUPS 32(R8)(R11*1), Y3
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xdd, Y1, Y0, Y5
+	VSHUFPS $0x88, Y3, Y2, Y6
+	VSHUFPS $0xdd, Y3, Y2, Y7
+	VPERMPD $0xd8, Y4, Y4
+	VPERMPD $0xd8, Y5, Y5
+	VPERMPD $0xd8, Y6, Y6
+	VPERMPD $0xd8, Y7, Y7
+	VMAXPS  Y15, Y4, Y8
+	VMAXPS  Y8, Y5, Y8
+	VMAXPS  Y8, Y6, Y8
+	VMAXPS  Y8, Y7, Y8
+	VMOVUPS Y8, (AX)(R10*1)
+	JMP     p22_rowdone
+
+p22_four:
+	LEAQ    (R10)(R10*1), R11
+	VMOVUPS (DI)(R11*1), X0
+	VMOVUPS 16(DI)(R11*1), X1
+	VMOVUPS (R8)(R11*1), X2
+	VMOVUPS 16(R8)(R11*1), X3
+	VSHUFPS $0x88, X1, X0, X4
+	VSHUFPS $0xdd, X1, X0, X5
+	VSHUFPS $0x88, X3, X2, X6
+	VSHUFPS $0xdd, X3, X2, X7
+	VMAXPS  X15, X4, X8
+	VMAXPS  X8, X5, X8
+	VMAXPS  X8, X6, X8
+	VMAXPS  X8, X7, X8
+	VMOVUPS X8, (AX)(R10*1)
+	LEAQ    -16(BX), R10
+	LEAQ    (R10)(R10*1), R11
+	VMOVUPS (DI)(R11*1), X0
+	VMOVUPS 16(DI)(R11*1), X1
+	VMOVUPS (R8)(R11*1), X2
+	VMOVUPS 16(R8)(R11*1), X3
+	VSHUFPS $0x88, X1, X0, X4
+	VSHUFPS $0xdd, X1, X0, X5
+	VSHUFPS $0x88, X3, X2, X6
+	VSHUFPS $0xdd, X3, X2, X7
+	VMAXPS  X15, X4, X8
+	VMAXPS  X8, X5, X8
+	VMAXPS  X8, X6, X8
+	VMAXPS  X8, X7, X8
+	VMOVUPS X8, (AX)(R10*1)
+
+p22_rowdone:
+	ADDQ BX, AX
+	LEAQ (R8)(SI*1), DI
+	DECQ R9
+	JNZ  p22_row
+
+p22_next:
+	MOVQ srcPlane+48(FP), R12
+	SHLQ $0x02, R12
+	ADDQ R12, CX
+	DECQ DX
+	JNZ  p22_plane
+
+p22_done:
+	VZEROUPPER
+	RET

@@ -20,3 +20,8 @@ func gatherBytesArch(dst, codes []uint8, kbase []int32, stride int, pl *panelPla
 
 // maxPairs is the 2x2 max-pool of two input rows (see maxPairsGo).
 func maxPairs(d, r0, r1 []float32) { maxPairsGo(d, r0, r1) }
+
+// maxPool2x2 is the 2x2, stride-2 max-pool of planes (see maxPool2x2Go).
+func maxPool2x2(dst, src []float32, planes, oh, ow, iw, srcPlane int) {
+	maxPool2x2Go(dst, src, planes, oh, ow, iw, srcPlane)
+}

@@ -28,3 +28,8 @@ func maxPool3(dst *float32, src *float32, n int)
 //
 //go:noescape
 func maxPairsAVX(d []float32, r0 []float32, r1 []float32)
+
+// maxPool2x2AVX max-pools planes 2x2 with stride 2, NaNs skipped, for ow >= 4 (see the generator's documentation).
+//
+//go:noescape
+func maxPool2x2AVX(dst *float32, src *float32, planes int, oh int, ow int, iw int, srcPlane int)

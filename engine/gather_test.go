@@ -248,6 +248,32 @@ func TestMaxPairsMatchesGo(t *testing.T) {
 	}
 }
 
+// TestMaxPool2x2MatchesGo compares the whole-plane 2x2 pooling with the
+// Go one over widths that use every path (eights with and without a step
+// moved back, two fours, rows too short for the assembly), odd input
+// widths and heights (a column and a row left over), several planes,
+// NaNs and infinities included, bit for bit.
+func TestMaxPool2x2MatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	for ow := 1; ow <= 21; ow++ {
+		for _, oh := range []int{1, 3} {
+			for _, planes := range []int{1, 3} {
+				iw := 2*ow + rng.IntN(2)
+				plane := (2*oh + rng.IntN(2)) * iw
+				src := withSpecials(rng, randFloats(rng, planes*plane), 10)
+				got, want := make([]float32, planes*oh*ow), make([]float32, planes*oh*ow)
+				maxPool2x2(got, src, planes, oh, ow, iw, plane)
+				maxPool2x2Go(want, src, planes, oh, ow, iw, plane)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("ow %d oh %d planes %d iw %d: output %d: %v, want %v", ow, oh, planes, iw, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
 // withSpecials replaces about three in oneIn elements of x with NaN, -Inf
 // or +Inf, one each, and returns x.
 func withSpecials(rng *rand.Rand, x []float32, oneIn int) []float32 {

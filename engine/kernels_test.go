@@ -263,6 +263,8 @@ func TestPoolFastMatchesReference(t *testing.T) {
 		{"MaxPool", []int{1, 5, 30}, []*onnx.Attribute{attrInts("kernel_shape", 2), attrInts("strides", 2)}},                                   // flat, windows of 2
 		{"MaxPool", []int{1, 3, 25, 20}, []*onnx.Attribute{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)}},                         // 2x2: eight and two per row
 		{"MaxPool", []int{2, 2, 7, 11}, []*onnx.Attribute{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)}},                          // 2x2: four and one
+		{"MaxPool", []int{1, 6, 12, 10}, []*onnx.Attribute{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)}},                         // 2x2: rows of five, two fours
+		{"MaxPool", []int{2, 3, 13, 35}, []*onnx.Attribute{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)}},                         // 2x2: two eights and one moved back
 		{"MaxPool", []int{1, 2, 7, 11}, []*onnx.Attribute{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2), attrInt("ceil_mode", 1)}}, // partial last window: general path
 		{"MaxPool", []int{2, 3, 9, 10}, []*onnx.Attribute{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 1, 1, 1, 1)}},
 		{"MaxPool", []int{1, 3, 9, 10}, []*onnx.Attribute{attrInts("kernel_shape", 3, 2), attrInts("dilations", 2, 3), attrInt("ceil_mode", 1)}},

@@ -103,6 +103,19 @@ func maxPairsGo(d, r0, r1 []float32) {
 	}
 }
 
+// maxPool2x2Go is the 2x2, stride-2 max-pool of planes planes of src
+// (rows of iw, one plane every srcPlane floats) into dst (oh rows of ow per
+// plane, packed): output row oy from input rows 2oy and 2oy+1, by
+// maxPairs.
+func maxPool2x2Go(dst, src []float32, planes, oh, ow, iw, srcPlane int) {
+	for p := 0; p < planes; p++ {
+		s, d := src[p*srcPlane:], dst[p*oh*ow:(p+1)*oh*ow]
+		for oy := 0; oy < oh; oy++ {
+			maxPairs(d[oy*ow:(oy+1)*ow], s[2*oy*iw:(2*oy+1)*iw], s[(2*oy+1)*iw:(2*oy+2)*iw])
+		}
+	}
+}
+
 // maxBorder folds the valid taps of row into output column ox.
 func (k *poolKernel) maxBorder(row, d []float32, ox int) {
 	w := k.p.window
@@ -176,14 +189,7 @@ func (k *poolKernel) Run(_ *Exec, in, out []*Tensor) {
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 	negInf := float32(math.Inf(-1))
 	if k.twoByTwo {
-		for b := 0; b < w.batch*w.c; b++ {
-			src, dst := x[b*planeIn:(b+1)*planeIn], y[b*planeOut:(b+1)*planeOut]
-			for oy := 0; oy < w.oh; oy++ {
-				r0 := src[2*oy*w.iw : (2*oy+1)*w.iw]
-				r1 := src[(2*oy+1)*w.iw : (2*oy+2)*w.iw]
-				maxPairs(dst[oy*w.ow:(oy+1)*w.ow], r0, r1)
-			}
-		}
+		maxPool2x2(y[:w.batch*w.c*planeOut], x, w.batch*w.c, w.oh, w.ow, w.iw, planeIn)
 		return
 	}
 	if k.flat {

@@ -45,6 +45,7 @@ func main() {
 	maxPoolRow()
 	maxPool3()
 	maxPairs()
+	maxPool2x2()
 	Generate()
 }
 
@@ -366,6 +367,100 @@ func maxPairs() {
 	DECQ(n)
 	JMP(LabelRef("mp2_1"))
 	Label("mp2_done")
+	VZEROUPPER()
+	RET()
+}
+
+// maxPool2x2 is the 2x2, stride-2 max-pool of whole planes in one call
+// (maxPairs called per output row spent more on the calls and on the
+// scalar tail than on the maxima): plane k of src (at src + k*srcPlane
+// floats, rows of iw) gives plane k of dst (oh rows of ow, packed), output
+// row oy from input rows 2oy and 2oy+1. A row is pooled eight outputs at
+// a time (four when ow < 8), its last step moved back to end at ow: the
+// outputs it repeats are computed again, identically. ow must be at
+// least 4, and 2*ow at most iw.
+func maxPool2x2() {
+	TEXT("maxPool2x2AVX", NOSPLIT, "func(dst, src *float32, planes, oh, ow, iw, srcPlane int)")
+	Pragma("noescape")
+	Doc("maxPool2x2AVX max-pools planes 2x2 with stride 2, NaNs skipped, for ow >= 4 (see the generator's documentation).")
+	d, src := GP64(), GP64()
+	Load(Param("dst"), d)
+	Load(Param("src"), src)
+	planes, owB, iwB := GP64(), GP64(), GP64()
+	Load(Param("planes"), planes)
+	Load(Param("ow"), owB)
+	Load(Param("iw"), iwB)
+	SHLQ(U8(2), owB) // bytes
+	SHLQ(U8(2), iwB)
+	r0, r1, y, ob, ib, t := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	VBROADCASTSS(negInf(), Y15)
+	// step pools width outputs at d + ob from r0 and r1 + 2*ob (see
+	// maxPairs for the shuffles).
+	step := func(width int) {
+		regs := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y15}
+		if width == 4 {
+			regs = []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X15}
+		}
+		a0, a1, b0, b1, e0, o0, e1, o1, m, ninf := regs[0], regs[1], regs[2], regs[3], regs[4], regs[5], regs[6], regs[7], regs[8], regs[9]
+		half := 4 * width
+		LEAQ(Mem{Base: ob, Index: ob, Scale: 1}, ib)
+		VMOVUPS(Mem{Base: r0, Index: ib, Scale: 1}, a0)
+		VMOVUPS(Mem{Base: r0, Index: ib, Scale: 1, Disp: half}, a1)
+		VMOVUPS(Mem{Base: r1, Index: ib, Scale: 1}, b0)
+		VMOVUPS(Mem{Base: r1, Index: ib, Scale: 1, Disp: half}, b1)
+		VSHUFPS(U8(0x88), a1, a0, e0)
+		VSHUFPS(U8(0xdd), a1, a0, o0)
+		VSHUFPS(U8(0x88), b1, b0, e1)
+		VSHUFPS(U8(0xdd), b1, b0, o1)
+		if width == 8 {
+			for _, r := range []VecPhysical{e0, o0, e1, o1} {
+				VPERMPD(U8(0xd8), r, r)
+			}
+		}
+		foldMax(ninf, m, e0, o0, e1, o1)
+		VMOVUPS(m, Mem{Base: d, Index: ob, Scale: 1})
+	}
+	TESTQ(planes, planes)
+	JZ(LabelRef("p22_done"))
+	Label("p22_plane")
+	MOVQ(src, r0)
+	Load(Param("oh"), y)
+	TESTQ(y, y)
+	JZ(LabelRef("p22_next"))
+	Label("p22_row")
+	LEAQ(Mem{Base: r0, Index: iwB, Scale: 1}, r1)
+	XORQ(ob, ob)
+	CMPQ(owB, U8(32))
+	JB(LabelRef("p22_four"))
+	Label("p22_eight")
+	LEAQ(Mem{Base: ob, Disp: 32}, t)
+	CMPQ(t, owB)
+	JA(LabelRef("p22_last8"))
+	step(8)
+	MOVQ(t, ob)
+	JMP(LabelRef("p22_eight"))
+	Label("p22_last8")
+	CMPQ(ob, owB)
+	JAE(LabelRef("p22_rowdone"))
+	LEAQ(Mem{Base: owB, Disp: -32}, ob)
+	step(8)
+	JMP(LabelRef("p22_rowdone"))
+	Label("p22_four") // 4 <= ow < 8: outputs 0-3, then ow-4 to ow-1
+	step(4)
+	LEAQ(Mem{Base: owB, Disp: -16}, ob)
+	step(4)
+	Label("p22_rowdone")
+	ADDQ(owB, d)
+	LEAQ(Mem{Base: r1, Index: iwB, Scale: 1}, r0)
+	DECQ(y)
+	JNZ(LabelRef("p22_row"))
+	Label("p22_next")
+	Load(Param("srcPlane"), t)
+	SHLQ(U8(2), t)
+	ADDQ(t, src)
+	DECQ(planes)
+	JNZ(LabelRef("p22_plane"))
+	Label("p22_done")
 	VZEROUPPER()
 	RET()
 }
