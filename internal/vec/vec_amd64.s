@@ -166,7 +166,7 @@ DATA lane_masks<>+60(SB)/4, $0x00000000
 GLOBL lane_masks<>(SB), RODATA|NOPTR, $64
 
 // func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int, offs *int32, w *float32, taps int, bias float32)
-// Requires: AVX, CMOV, FMA3
+// Requires: AVX, FMA3
 TEXT ·tapSumRowsAVX(SB), NOSPLIT, $0-76
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+16(FP), CX
@@ -179,16 +179,201 @@ TEXT ·tapSumRowsAVX(SB), NOSPLIT, $0-76
 	JZ           tr_done
 
 tr_row:
+	LEAQ (CX)(BX*1), R12
 	XORQ R10, R10
 
 tr_block:
-	LEAQ    96(R10), SI
+	LEAQ    224(R10), SI
 	CMPQ    SI, BX
-	JA      tr_single
+	JA      tr_tail
 	LEAQ    (CX)(R10*1), R11
-	LEAQ    32(CX)(R10*1), R12
-	LEAQ    64(CX)(R10*1), R13
-	LEAQ    96(CX)(R10*1), R14
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	VMOVAPS Y15, Y4
+	VMOVAPS Y15, Y5
+	VMOVAPS Y15, Y6
+	VMOVAPS Y15, Y7
+	MOVQ    offs+48(FP), R8
+	MOVQ    w+56(FP), R9
+	MOVQ    taps+64(FP), DI
+	TESTQ   DI, DI
+	JZ      tr_storeb
+
+tr_tapb:
+	MOVLQSX      (R8), SI
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  (R11)(SI*4), Y8, Y0
+	VFMADD231PS  32(R11)(SI*4), Y8, Y1
+	VFMADD231PS  64(R11)(SI*4), Y8, Y2
+	VFMADD231PS  96(R11)(SI*4), Y8, Y3
+	VFMADD231PS  128(R11)(SI*4), Y8, Y4
+	VFMADD231PS  160(R11)(SI*4), Y8, Y5
+	VFMADD231PS  192(R11)(SI*4), Y8, Y6
+	VFMADD231PS  224(R11)(SI*4), Y8, Y7
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          tr_tapb
+
+tr_storeb:
+	MOVQ    AX, SI
+	SUBQ    CX, SI
+	VMOVUPS Y0, (R11)(SI*1)
+	VMOVUPS Y1, 32(R11)(SI*1)
+	VMOVUPS Y2, 64(R11)(SI*1)
+	VMOVUPS Y3, 96(R11)(SI*1)
+	VMOVUPS Y4, 128(R11)(SI*1)
+	VMOVUPS Y5, 160(R11)(SI*1)
+	VMOVUPS Y6, 192(R11)(SI*1)
+	VMOVUPS Y7, 224(R11)(SI*1)
+	ADDQ    $0x00000100, R10
+	JMP     tr_block
+
+tr_tail:
+	LEAQ    32(BX), SI
+	SUBQ    R10, SI
+	JLE     tr_next
+	ADDQ    $0x1f, SI
+	SHRQ    $0x05, SI
+	LEAQ    (CX)(R10*1), R11
+	CMPQ    SI, $0x01
+	JE      tr_r1
+	CMPQ    SI, $0x02
+	JE      tr_r2
+	CMPQ    SI, $0x03
+	JE      tr_r3
+	CMPQ    SI, $0x04
+	JE      tr_r4
+	CMPQ    SI, $0x05
+	JE      tr_r5
+	CMPQ    SI, $0x06
+	JE      tr_r6
+	CMPQ    SI, $0x07
+	JE      tr_r7
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	VMOVAPS Y15, Y4
+	VMOVAPS Y15, Y5
+	VMOVAPS Y15, Y6
+	VMOVAPS Y15, Y7
+	MOVQ    offs+48(FP), R8
+	MOVQ    w+56(FP), R9
+	MOVQ    taps+64(FP), DI
+	TESTQ   DI, DI
+	JZ      tr_store8
+
+tr_tap8:
+	MOVLQSX      (R8), SI
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  (R11)(SI*4), Y8, Y0
+	VFMADD231PS  32(R11)(SI*4), Y8, Y1
+	VFMADD231PS  64(R11)(SI*4), Y8, Y2
+	VFMADD231PS  96(R11)(SI*4), Y8, Y3
+	VFMADD231PS  128(R11)(SI*4), Y8, Y4
+	VFMADD231PS  160(R11)(SI*4), Y8, Y5
+	VFMADD231PS  192(R11)(SI*4), Y8, Y6
+	VFMADD231PS  (R12)(SI*4), Y8, Y7
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          tr_tap8
+
+tr_store8:
+	MOVQ    AX, SI
+	SUBQ    CX, SI
+	VMOVUPS Y0, (R11)(SI*1)
+	VMOVUPS Y1, 32(R11)(SI*1)
+	VMOVUPS Y2, 64(R11)(SI*1)
+	VMOVUPS Y3, 96(R11)(SI*1)
+	VMOVUPS Y4, 128(R11)(SI*1)
+	VMOVUPS Y5, 160(R11)(SI*1)
+	VMOVUPS Y6, 192(R11)(SI*1)
+	VMOVUPS Y7, (R12)(SI*1)
+	JMP     tr_next
+
+tr_r1:
+	VMOVAPS Y15, Y0
+	MOVQ    offs+48(FP), R8
+	MOVQ    w+56(FP), R9
+	MOVQ    taps+64(FP), DI
+	TESTQ   DI, DI
+	JZ      tr_store1
+
+tr_tap1:
+	MOVLQSX      (R8), SI
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  (R12)(SI*4), Y8, Y0
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          tr_tap1
+
+tr_store1:
+	MOVQ    AX, SI
+	SUBQ    CX, SI
+	VMOVUPS Y0, (R12)(SI*1)
+	JMP     tr_next
+
+tr_r2:
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	MOVQ    offs+48(FP), R8
+	MOVQ    w+56(FP), R9
+	MOVQ    taps+64(FP), DI
+	TESTQ   DI, DI
+	JZ      tr_store2
+
+tr_tap2:
+	MOVLQSX      (R8), SI
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  (R11)(SI*4), Y8, Y0
+	VFMADD231PS  (R12)(SI*4), Y8, Y1
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          tr_tap2
+
+tr_store2:
+	MOVQ    AX, SI
+	SUBQ    CX, SI
+	VMOVUPS Y0, (R11)(SI*1)
+	VMOVUPS Y1, (R12)(SI*1)
+	JMP     tr_next
+
+tr_r3:
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	MOVQ    offs+48(FP), R8
+	MOVQ    w+56(FP), R9
+	MOVQ    taps+64(FP), DI
+	TESTQ   DI, DI
+	JZ      tr_store3
+
+tr_tap3:
+	MOVLQSX      (R8), SI
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  (R11)(SI*4), Y8, Y0
+	VFMADD231PS  32(R11)(SI*4), Y8, Y1
+	VFMADD231PS  (R12)(SI*4), Y8, Y2
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          tr_tap3
+
+tr_store3:
+	MOVQ    AX, SI
+	SUBQ    CX, SI
+	VMOVUPS Y0, (R11)(SI*1)
+	VMOVUPS Y1, 32(R11)(SI*1)
+	VMOVUPS Y2, (R12)(SI*1)
+	JMP     tr_next
+
+tr_r4:
 	VMOVAPS Y15, Y0
 	VMOVAPS Y15, Y1
 	VMOVAPS Y15, Y2
@@ -201,62 +386,137 @@ tr_block:
 
 tr_tap4:
 	MOVLQSX      (R8), SI
-	VBROADCASTSS (R9), Y4
-	VFMADD231PS  (R11)(SI*4), Y4, Y0
-	VFMADD231PS  (R12)(SI*4), Y4, Y1
-	VFMADD231PS  (R13)(SI*4), Y4, Y2
-	VFMADD231PS  (R14)(SI*4), Y4, Y3
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  (R11)(SI*4), Y8, Y0
+	VFMADD231PS  32(R11)(SI*4), Y8, Y1
+	VFMADD231PS  64(R11)(SI*4), Y8, Y2
+	VFMADD231PS  (R12)(SI*4), Y8, Y3
 	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
 	DECQ         DI
 	JNZ          tr_tap4
 
 tr_store4:
-	MOVQ    R11, SI
+	MOVQ    AX, SI
 	SUBQ    CX, SI
-	VMOVUPS Y0, (AX)(SI*1)
-	MOVQ    R12, SI
-	SUBQ    CX, SI
-	VMOVUPS Y1, (AX)(SI*1)
-	MOVQ    R13, SI
-	SUBQ    CX, SI
-	VMOVUPS Y2, (AX)(SI*1)
-	MOVQ    R14, SI
-	SUBQ    CX, SI
-	VMOVUPS Y3, (AX)(SI*1)
-	ADDQ    $0x00000080, R10
-	JMP     tr_block
+	VMOVUPS Y0, (R11)(SI*1)
+	VMOVUPS Y1, 32(R11)(SI*1)
+	VMOVUPS Y2, 64(R11)(SI*1)
+	VMOVUPS Y3, (R12)(SI*1)
+	JMP     tr_next
 
-tr_single:
-	LEAQ    32(BX), SI
-	CMPQ    R10, SI
-	JAE     tr_next
-	MOVQ    R10, SI
-	CMPQ    SI, BX
-	CMOVQHI BX, SI
-	LEAQ    (CX)(SI*1), R11
+tr_r5:
 	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	VMOVAPS Y15, Y4
 	MOVQ    offs+48(FP), R8
 	MOVQ    w+56(FP), R9
 	MOVQ    taps+64(FP), DI
 	TESTQ   DI, DI
-	JZ      tr_store1
+	JZ      tr_store5
 
-tr_tap1:
+tr_tap5:
 	MOVLQSX      (R8), SI
-	VBROADCASTSS (R9), Y4
-	VFMADD231PS  (R11)(SI*4), Y4, Y0
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  (R11)(SI*4), Y8, Y0
+	VFMADD231PS  32(R11)(SI*4), Y8, Y1
+	VFMADD231PS  64(R11)(SI*4), Y8, Y2
+	VFMADD231PS  96(R11)(SI*4), Y8, Y3
+	VFMADD231PS  (R12)(SI*4), Y8, Y4
 	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
 	DECQ         DI
-	JNZ          tr_tap1
+	JNZ          tr_tap5
 
-tr_store1:
-	MOVQ    R11, SI
+tr_store5:
+	MOVQ    AX, SI
 	SUBQ    CX, SI
-	VMOVUPS Y0, (AX)(SI*1)
-	ADDQ    $0x20, R10
-	JMP     tr_single
+	VMOVUPS Y0, (R11)(SI*1)
+	VMOVUPS Y1, 32(R11)(SI*1)
+	VMOVUPS Y2, 64(R11)(SI*1)
+	VMOVUPS Y3, 96(R11)(SI*1)
+	VMOVUPS Y4, (R12)(SI*1)
+	JMP     tr_next
+
+tr_r6:
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	VMOVAPS Y15, Y4
+	VMOVAPS Y15, Y5
+	MOVQ    offs+48(FP), R8
+	MOVQ    w+56(FP), R9
+	MOVQ    taps+64(FP), DI
+	TESTQ   DI, DI
+	JZ      tr_store6
+
+tr_tap6:
+	MOVLQSX      (R8), SI
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  (R11)(SI*4), Y8, Y0
+	VFMADD231PS  32(R11)(SI*4), Y8, Y1
+	VFMADD231PS  64(R11)(SI*4), Y8, Y2
+	VFMADD231PS  96(R11)(SI*4), Y8, Y3
+	VFMADD231PS  128(R11)(SI*4), Y8, Y4
+	VFMADD231PS  (R12)(SI*4), Y8, Y5
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          tr_tap6
+
+tr_store6:
+	MOVQ    AX, SI
+	SUBQ    CX, SI
+	VMOVUPS Y0, (R11)(SI*1)
+	VMOVUPS Y1, 32(R11)(SI*1)
+	VMOVUPS Y2, 64(R11)(SI*1)
+	VMOVUPS Y3, 96(R11)(SI*1)
+	VMOVUPS Y4, 128(R11)(SI*1)
+	VMOVUPS Y5, (R12)(SI*1)
+	JMP     tr_next
+
+tr_r7:
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	VMOVAPS Y15, Y4
+	VMOVAPS Y15, Y5
+	VMOVAPS Y15, Y6
+	MOVQ    offs+48(FP), R8
+	MOVQ    w+56(FP), R9
+	MOVQ    taps+64(FP), DI
+	TESTQ   DI, DI
+	JZ      tr_store7
+
+tr_tap7:
+	MOVLQSX      (R8), SI
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  (R11)(SI*4), Y8, Y0
+	VFMADD231PS  32(R11)(SI*4), Y8, Y1
+	VFMADD231PS  64(R11)(SI*4), Y8, Y2
+	VFMADD231PS  96(R11)(SI*4), Y8, Y3
+	VFMADD231PS  128(R11)(SI*4), Y8, Y4
+	VFMADD231PS  160(R11)(SI*4), Y8, Y5
+	VFMADD231PS  (R12)(SI*4), Y8, Y6
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          tr_tap7
+
+tr_store7:
+	MOVQ    AX, SI
+	SUBQ    CX, SI
+	VMOVUPS Y0, (R11)(SI*1)
+	VMOVUPS Y1, 32(R11)(SI*1)
+	VMOVUPS Y2, 64(R11)(SI*1)
+	VMOVUPS Y3, 96(R11)(SI*1)
+	VMOVUPS Y4, 128(R11)(SI*1)
+	VMOVUPS Y5, 160(R11)(SI*1)
+	VMOVUPS Y6, (R12)(SI*1)
 
 tr_next:
 	MOVQ dstStride+8(FP), SI
@@ -273,8 +533,8 @@ tr_done:
 	RET
 
 // func tapSumPlanesAVX(dst *float32, src *float32, stride int, planes int, n int, offs *int32, w *float32, taps int, bias *float32, lo float32, hi float32)
-// Requires: AVX, CMOV, FMA3
-TEXT ·tapSumPlanesAVX(SB), NOSPLIT, $8-80
+// Requires: AVX, FMA3
+TEXT ·tapSumPlanesAVX(SB), NOSPLIT, $0-80
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         planes+24(FP), DX
@@ -290,16 +550,245 @@ TEXT ·tapSumPlanesAVX(SB), NOSPLIT, $8-80
 
 tr_row:
 	VBROADCASTSS (DI), Y15
+	LEAQ         (CX)(BX*1), R14
 	XORQ         R12, R12
 
 tr_block:
-	LEAQ    96(R12), R8
+	LEAQ    224(R12), R8
 	CMPQ    R8, BX
-	JA      tr_single
+	JA      tr_tail
 	LEAQ    (CX)(R12*1), R13
-	LEAQ    32(CX)(R12*1), R14
-	LEAQ    64(CX)(R12*1), R15
-	LEAQ    96(CX)(R12*1), BP
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	VMOVAPS Y15, Y4
+	VMOVAPS Y15, Y5
+	VMOVAPS Y15, Y6
+	VMOVAPS Y15, Y7
+	MOVQ    offs+40(FP), R10
+	MOVQ    SI, R11
+	MOVQ    taps+56(FP), R9
+	TESTQ   R9, R9
+	JZ      tr_storeb
+
+tr_tapb:
+	MOVLQSX      (R10), R8
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (R13)(R8*4), Y8, Y0
+	VFMADD231PS  32(R13)(R8*4), Y8, Y1
+	VFMADD231PS  64(R13)(R8*4), Y8, Y2
+	VFMADD231PS  96(R13)(R8*4), Y8, Y3
+	VFMADD231PS  128(R13)(R8*4), Y8, Y4
+	VFMADD231PS  160(R13)(R8*4), Y8, Y5
+	VFMADD231PS  192(R13)(R8*4), Y8, Y6
+	VFMADD231PS  224(R13)(R8*4), Y8, Y7
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R11
+	DECQ         R9
+	JNZ          tr_tapb
+
+tr_storeb:
+	MOVQ    AX, R8
+	SUBQ    CX, R8
+	VMAXPS  Y0, Y13, Y0
+	VMINPS  Y0, Y12, Y0
+	VMOVUPS Y0, (R13)(R8*1)
+	VMAXPS  Y1, Y13, Y1
+	VMINPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(R13)(R8*1)
+	VMAXPS  Y2, Y13, Y2
+	VMINPS  Y2, Y12, Y2
+	VMOVUPS Y2, 64(R13)(R8*1)
+	VMAXPS  Y3, Y13, Y3
+	VMINPS  Y3, Y12, Y3
+	VMOVUPS Y3, 96(R13)(R8*1)
+	VMAXPS  Y4, Y13, Y4
+	VMINPS  Y4, Y12, Y4
+	VMOVUPS Y4, 128(R13)(R8*1)
+	VMAXPS  Y5, Y13, Y5
+	VMINPS  Y5, Y12, Y5
+	VMOVUPS Y5, 160(R13)(R8*1)
+	VMAXPS  Y6, Y13, Y6
+	VMINPS  Y6, Y12, Y6
+	VMOVUPS Y6, 192(R13)(R8*1)
+	VMAXPS  Y7, Y13, Y7
+	VMINPS  Y7, Y12, Y7
+	VMOVUPS Y7, 224(R13)(R8*1)
+	ADDQ    $0x00000100, R12
+	JMP     tr_block
+
+tr_tail:
+	LEAQ    32(BX), R8
+	SUBQ    R12, R8
+	JLE     tr_next
+	ADDQ    $0x1f, R8
+	SHRQ    $0x05, R8
+	LEAQ    (CX)(R12*1), R13
+	CMPQ    R8, $0x01
+	JE      tr_r1
+	CMPQ    R8, $0x02
+	JE      tr_r2
+	CMPQ    R8, $0x03
+	JE      tr_r3
+	CMPQ    R8, $0x04
+	JE      tr_r4
+	CMPQ    R8, $0x05
+	JE      tr_r5
+	CMPQ    R8, $0x06
+	JE      tr_r6
+	CMPQ    R8, $0x07
+	JE      tr_r7
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	VMOVAPS Y15, Y4
+	VMOVAPS Y15, Y5
+	VMOVAPS Y15, Y6
+	VMOVAPS Y15, Y7
+	MOVQ    offs+40(FP), R10
+	MOVQ    SI, R11
+	MOVQ    taps+56(FP), R9
+	TESTQ   R9, R9
+	JZ      tr_store8
+
+tr_tap8:
+	MOVLQSX      (R10), R8
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (R13)(R8*4), Y8, Y0
+	VFMADD231PS  32(R13)(R8*4), Y8, Y1
+	VFMADD231PS  64(R13)(R8*4), Y8, Y2
+	VFMADD231PS  96(R13)(R8*4), Y8, Y3
+	VFMADD231PS  128(R13)(R8*4), Y8, Y4
+	VFMADD231PS  160(R13)(R8*4), Y8, Y5
+	VFMADD231PS  192(R13)(R8*4), Y8, Y6
+	VFMADD231PS  (R14)(R8*4), Y8, Y7
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R11
+	DECQ         R9
+	JNZ          tr_tap8
+
+tr_store8:
+	MOVQ    AX, R8
+	SUBQ    CX, R8
+	VMAXPS  Y0, Y13, Y0
+	VMINPS  Y0, Y12, Y0
+	VMOVUPS Y0, (R13)(R8*1)
+	VMAXPS  Y1, Y13, Y1
+	VMINPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(R13)(R8*1)
+	VMAXPS  Y2, Y13, Y2
+	VMINPS  Y2, Y12, Y2
+	VMOVUPS Y2, 64(R13)(R8*1)
+	VMAXPS  Y3, Y13, Y3
+	VMINPS  Y3, Y12, Y3
+	VMOVUPS Y3, 96(R13)(R8*1)
+	VMAXPS  Y4, Y13, Y4
+	VMINPS  Y4, Y12, Y4
+	VMOVUPS Y4, 128(R13)(R8*1)
+	VMAXPS  Y5, Y13, Y5
+	VMINPS  Y5, Y12, Y5
+	VMOVUPS Y5, 160(R13)(R8*1)
+	VMAXPS  Y6, Y13, Y6
+	VMINPS  Y6, Y12, Y6
+	VMOVUPS Y6, 192(R13)(R8*1)
+	VMAXPS  Y7, Y13, Y7
+	VMINPS  Y7, Y12, Y7
+	VMOVUPS Y7, (R14)(R8*1)
+	JMP     tr_next
+
+tr_r1:
+	VMOVAPS Y15, Y0
+	MOVQ    offs+40(FP), R10
+	MOVQ    SI, R11
+	MOVQ    taps+56(FP), R9
+	TESTQ   R9, R9
+	JZ      tr_store1
+
+tr_tap1:
+	MOVLQSX      (R10), R8
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (R14)(R8*4), Y8, Y0
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R11
+	DECQ         R9
+	JNZ          tr_tap1
+
+tr_store1:
+	MOVQ    AX, R8
+	SUBQ    CX, R8
+	VMAXPS  Y0, Y13, Y0
+	VMINPS  Y0, Y12, Y0
+	VMOVUPS Y0, (R14)(R8*1)
+	JMP     tr_next
+
+tr_r2:
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	MOVQ    offs+40(FP), R10
+	MOVQ    SI, R11
+	MOVQ    taps+56(FP), R9
+	TESTQ   R9, R9
+	JZ      tr_store2
+
+tr_tap2:
+	MOVLQSX      (R10), R8
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (R13)(R8*4), Y8, Y0
+	VFMADD231PS  (R14)(R8*4), Y8, Y1
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R11
+	DECQ         R9
+	JNZ          tr_tap2
+
+tr_store2:
+	MOVQ    AX, R8
+	SUBQ    CX, R8
+	VMAXPS  Y0, Y13, Y0
+	VMINPS  Y0, Y12, Y0
+	VMOVUPS Y0, (R13)(R8*1)
+	VMAXPS  Y1, Y13, Y1
+	VMINPS  Y1, Y12, Y1
+	VMOVUPS Y1, (R14)(R8*1)
+	JMP     tr_next
+
+tr_r3:
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	MOVQ    offs+40(FP), R10
+	MOVQ    SI, R11
+	MOVQ    taps+56(FP), R9
+	TESTQ   R9, R9
+	JZ      tr_store3
+
+tr_tap3:
+	MOVLQSX      (R10), R8
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (R13)(R8*4), Y8, Y0
+	VFMADD231PS  32(R13)(R8*4), Y8, Y1
+	VFMADD231PS  (R14)(R8*4), Y8, Y2
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R11
+	DECQ         R9
+	JNZ          tr_tap3
+
+tr_store3:
+	MOVQ    AX, R8
+	SUBQ    CX, R8
+	VMAXPS  Y0, Y13, Y0
+	VMINPS  Y0, Y12, Y0
+	VMOVUPS Y0, (R13)(R8*1)
+	VMAXPS  Y1, Y13, Y1
+	VMINPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(R13)(R8*1)
+	VMAXPS  Y2, Y13, Y2
+	VMINPS  Y2, Y12, Y2
+	VMOVUPS Y2, (R14)(R8*1)
+	JMP     tr_next
+
+tr_r4:
 	VMOVAPS Y15, Y0
 	VMOVAPS Y15, Y1
 	VMOVAPS Y15, Y2
@@ -312,72 +801,181 @@ tr_block:
 
 tr_tap4:
 	MOVLQSX      (R10), R8
-	VBROADCASTSS (R11), Y4
-	VFMADD231PS  (R13)(R8*4), Y4, Y0
-	VFMADD231PS  (R14)(R8*4), Y4, Y1
-	VFMADD231PS  (R15)(R8*4), Y4, Y2
-	VFMADD231PS  (BP)(R8*4), Y4, Y3
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (R13)(R8*4), Y8, Y0
+	VFMADD231PS  32(R13)(R8*4), Y8, Y1
+	VFMADD231PS  64(R13)(R8*4), Y8, Y2
+	VFMADD231PS  (R14)(R8*4), Y8, Y3
 	ADDQ         $0x04, R10
 	ADDQ         $0x04, R11
 	DECQ         R9
 	JNZ          tr_tap4
 
 tr_store4:
+	MOVQ    AX, R8
+	SUBQ    CX, R8
 	VMAXPS  Y0, Y13, Y0
 	VMINPS  Y0, Y12, Y0
-	MOVQ    R13, R8
-	SUBQ    CX, R8
-	VMOVUPS Y0, (AX)(R8*1)
+	VMOVUPS Y0, (R13)(R8*1)
 	VMAXPS  Y1, Y13, Y1
 	VMINPS  Y1, Y12, Y1
-	MOVQ    R14, R8
-	SUBQ    CX, R8
-	VMOVUPS Y1, (AX)(R8*1)
+	VMOVUPS Y1, 32(R13)(R8*1)
 	VMAXPS  Y2, Y13, Y2
 	VMINPS  Y2, Y12, Y2
-	MOVQ    R15, R8
-	SUBQ    CX, R8
-	VMOVUPS Y2, (AX)(R8*1)
+	VMOVUPS Y2, 64(R13)(R8*1)
 	VMAXPS  Y3, Y13, Y3
 	VMINPS  Y3, Y12, Y3
-	MOVQ    BP, R8
-	SUBQ    CX, R8
-	VMOVUPS Y3, (AX)(R8*1)
-	ADDQ    $0x00000080, R12
-	JMP     tr_block
+	VMOVUPS Y3, (R14)(R8*1)
+	JMP     tr_next
 
-tr_single:
-	LEAQ    32(BX), R8
-	CMPQ    R12, R8
-	JAE     tr_next
-	MOVQ    R12, R8
-	CMPQ    R8, BX
-	CMOVQHI BX, R8
-	LEAQ    (CX)(R8*1), R13
+tr_r5:
 	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	VMOVAPS Y15, Y4
 	MOVQ    offs+40(FP), R10
 	MOVQ    SI, R11
 	MOVQ    taps+56(FP), R9
 	TESTQ   R9, R9
-	JZ      tr_store1
+	JZ      tr_store5
 
-tr_tap1:
+tr_tap5:
 	MOVLQSX      (R10), R8
-	VBROADCASTSS (R11), Y4
-	VFMADD231PS  (R13)(R8*4), Y4, Y0
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (R13)(R8*4), Y8, Y0
+	VFMADD231PS  32(R13)(R8*4), Y8, Y1
+	VFMADD231PS  64(R13)(R8*4), Y8, Y2
+	VFMADD231PS  96(R13)(R8*4), Y8, Y3
+	VFMADD231PS  (R14)(R8*4), Y8, Y4
 	ADDQ         $0x04, R10
 	ADDQ         $0x04, R11
 	DECQ         R9
-	JNZ          tr_tap1
+	JNZ          tr_tap5
 
-tr_store1:
+tr_store5:
+	MOVQ    AX, R8
+	SUBQ    CX, R8
 	VMAXPS  Y0, Y13, Y0
 	VMINPS  Y0, Y12, Y0
-	MOVQ    R13, R8
+	VMOVUPS Y0, (R13)(R8*1)
+	VMAXPS  Y1, Y13, Y1
+	VMINPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(R13)(R8*1)
+	VMAXPS  Y2, Y13, Y2
+	VMINPS  Y2, Y12, Y2
+	VMOVUPS Y2, 64(R13)(R8*1)
+	VMAXPS  Y3, Y13, Y3
+	VMINPS  Y3, Y12, Y3
+	VMOVUPS Y3, 96(R13)(R8*1)
+	VMAXPS  Y4, Y13, Y4
+	VMINPS  Y4, Y12, Y4
+	VMOVUPS Y4, (R14)(R8*1)
+	JMP     tr_next
+
+tr_r6:
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	VMOVAPS Y15, Y4
+	VMOVAPS Y15, Y5
+	MOVQ    offs+40(FP), R10
+	MOVQ    SI, R11
+	MOVQ    taps+56(FP), R9
+	TESTQ   R9, R9
+	JZ      tr_store6
+
+tr_tap6:
+	MOVLQSX      (R10), R8
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (R13)(R8*4), Y8, Y0
+	VFMADD231PS  32(R13)(R8*4), Y8, Y1
+	VFMADD231PS  64(R13)(R8*4), Y8, Y2
+	VFMADD231PS  96(R13)(R8*4), Y8, Y3
+	VFMADD231PS  128(R13)(R8*4), Y8, Y4
+	VFMADD231PS  (R14)(R8*4), Y8, Y5
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R11
+	DECQ         R9
+	JNZ          tr_tap6
+
+tr_store6:
+	MOVQ    AX, R8
 	SUBQ    CX, R8
-	VMOVUPS Y0, (AX)(R8*1)
-	ADDQ    $0x20, R12
-	JMP     tr_single
+	VMAXPS  Y0, Y13, Y0
+	VMINPS  Y0, Y12, Y0
+	VMOVUPS Y0, (R13)(R8*1)
+	VMAXPS  Y1, Y13, Y1
+	VMINPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(R13)(R8*1)
+	VMAXPS  Y2, Y13, Y2
+	VMINPS  Y2, Y12, Y2
+	VMOVUPS Y2, 64(R13)(R8*1)
+	VMAXPS  Y3, Y13, Y3
+	VMINPS  Y3, Y12, Y3
+	VMOVUPS Y3, 96(R13)(R8*1)
+	VMAXPS  Y4, Y13, Y4
+	VMINPS  Y4, Y12, Y4
+	VMOVUPS Y4, 128(R13)(R8*1)
+	VMAXPS  Y5, Y13, Y5
+	VMINPS  Y5, Y12, Y5
+	VMOVUPS Y5, (R14)(R8*1)
+	JMP     tr_next
+
+tr_r7:
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	VMOVAPS Y15, Y4
+	VMOVAPS Y15, Y5
+	VMOVAPS Y15, Y6
+	MOVQ    offs+40(FP), R10
+	MOVQ    SI, R11
+	MOVQ    taps+56(FP), R9
+	TESTQ   R9, R9
+	JZ      tr_store7
+
+tr_tap7:
+	MOVLQSX      (R10), R8
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (R13)(R8*4), Y8, Y0
+	VFMADD231PS  32(R13)(R8*4), Y8, Y1
+	VFMADD231PS  64(R13)(R8*4), Y8, Y2
+	VFMADD231PS  96(R13)(R8*4), Y8, Y3
+	VFMADD231PS  128(R13)(R8*4), Y8, Y4
+	VFMADD231PS  160(R13)(R8*4), Y8, Y5
+	VFMADD231PS  (R14)(R8*4), Y8, Y6
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R11
+	DECQ         R9
+	JNZ          tr_tap7
+
+tr_store7:
+	MOVQ    AX, R8
+	SUBQ    CX, R8
+	VMAXPS  Y0, Y13, Y0
+	VMINPS  Y0, Y12, Y0
+	VMOVUPS Y0, (R13)(R8*1)
+	VMAXPS  Y1, Y13, Y1
+	VMINPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(R13)(R8*1)
+	VMAXPS  Y2, Y13, Y2
+	VMINPS  Y2, Y12, Y2
+	VMOVUPS Y2, 64(R13)(R8*1)
+	VMAXPS  Y3, Y13, Y3
+	VMINPS  Y3, Y12, Y3
+	VMOVUPS Y3, 96(R13)(R8*1)
+	VMAXPS  Y4, Y13, Y4
+	VMINPS  Y4, Y12, Y4
+	VMOVUPS Y4, 128(R13)(R8*1)
+	VMAXPS  Y5, Y13, Y5
+	VMINPS  Y5, Y12, Y5
+	VMOVUPS Y5, 160(R13)(R8*1)
+	VMAXPS  Y6, Y13, Y6
+	VMINPS  Y6, Y12, Y6
+	VMOVUPS Y6, (R14)(R8*1)
 
 tr_next:
 	MOVQ stride+16(FP), R8

@@ -15,6 +15,8 @@
 package main
 
 import (
+	"strconv"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -175,12 +177,21 @@ func tapSum(planes bool) {
 	// last: byte offset of the row's final vector, (n-8)*4.
 	SUBQ(U8(8), last)
 	SHLQ(U8(2), last)
-	o, c, q, p, bs := GP64(), GP64(), GP64(), GP64(), GP64()
-	sk := []GPVirtual{GP64(), GP64(), GP64(), GP64()}
-	acc := []VecPhysical{Y0, Y1, Y2, Y3}
-	// chains computes the vectors at sk[:k] (k accumulator chains, every
-	// tap's weight broadcast once for all of them) and stores them.
-	chains := func(k int, tag string) {
+	o, c, q, p, bs, base, fin := GP64(), GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	acc := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7}
+	// chains computes k vectors, the consecutive ones from base and, with
+	// toLast, the k-th at fin (src + last) instead (k accumulator chains,
+	// every tap's weight broadcast once for all of them), and stores them
+	// at the same offsets from dst. Each chain is one multiply-add per
+	// tap, dependent on the last: eight chains keep the FMA units busy
+	// where four waited on the latency.
+	chains := func(k int, toLast bool, tag string) {
+		at := func(j int) Mem {
+			if toLast && j == k-1 {
+				return Mem{Base: fin, Index: o, Scale: 4}
+			}
+			return Mem{Base: base, Index: o, Scale: 4, Disp: 32 * j}
+		}
 		for j := 0; j < k; j++ {
 			VMOVAPS(bias, acc[j])
 		}
@@ -195,24 +206,26 @@ func tapSum(planes bool) {
 		JZ(LabelRef("tr_store" + tag))
 		Label("tr_tap" + tag)
 		MOVLQSX(Mem{Base: q}, o)
-		VBROADCASTSS(Mem{Base: p}, Y4)
+		VBROADCASTSS(Mem{Base: p}, Y8)
 		for j := 0; j < k; j++ {
-			VFMADD231PS(Mem{Base: sk[j], Index: o, Scale: 4}, Y4, acc[j])
+			VFMADD231PS(at(j), Y8, acc[j])
 		}
 		ADDQ(U8(4), q)
 		ADDQ(U8(4), p)
 		DECQ(c)
 		JNZ(LabelRef("tr_tap" + tag))
 		Label("tr_store" + tag)
+		// o = dst - src: the outputs sit at the inputs' offsets.
+		MOVQ(dst, o)
+		SUBQ(src, o)
 		for j := 0; j < k; j++ {
 			if planes {
 				VMAXPS(acc[j], lo, acc[j])
 				VMINPS(acc[j], hi, acc[j])
 			}
-			// dst + (sk - src)
-			MOVQ(sk[j], o)
-			SUBQ(src, o)
-			VMOVUPS(acc[j], Mem{Base: dst, Index: o, Scale: 1})
+			m := at(j)
+			m.Index, m.Scale = o, 1
+			VMOVUPS(acc[j], m)
 		}
 	}
 	TESTQ(rows, rows)
@@ -221,32 +234,41 @@ func tapSum(planes bool) {
 	if planes {
 		VBROADCASTSS(Mem{Base: biasPtr}, bias)
 	}
+	LEAQ(Mem{Base: src, Index: last, Scale: 1}, fin)
 	XORQ(bs, bs) // byte offset of the next vector
-	// Blocks of four whole vectors (the last at bs+96 <= last) ...
+	// Blocks of eight whole vectors (the last at bs+224 <= last) ...
 	Label("tr_block")
-	LEAQ(Mem{Base: bs, Disp: 96}, o)
+	LEAQ(Mem{Base: bs, Disp: 224}, o)
 	CMPQ(o, last)
-	JA(LabelRef("tr_single"))
-	for k := range sk {
-		LEAQ(Mem{Base: src, Index: bs, Scale: 1, Disp: 32 * k}, sk[k])
-	}
-	chains(4, "4")
-	ADDQ(U32(128), bs)
+	JA(LabelRef("tr_tail"))
+	LEAQ(Mem{Base: src, Index: bs, Scale: 1}, base)
+	chains(8, false, "b")
+	ADDQ(U32(256), bs)
 	JMP(LabelRef("tr_block"))
-	// ... then single vectors, the last at min(bs, last): a row whose n
-	// is not a multiple of 8 ends with a vector overlapping the previous
-	// one (those outputs are computed twice, identically).
-	Label("tr_single")
+	// ... then one block of the r = ceil(R/32) vectors left (R bytes):
+	// r-1 from bs, the last at last. A row whose n is not a multiple of
+	// 8 ends with a vector overlapping the previous one (those outputs
+	// are computed twice, identically).
+	Label("tr_tail")
 	LEAQ(Mem{Base: last, Disp: 32}, o) // the row's end, in bytes
-	CMPQ(bs, o)
-	JAE(LabelRef("tr_next"))
-	MOVQ(bs, o)
-	CMPQ(o, last)
-	CMOVQHI(last, o)
-	LEAQ(Mem{Base: src, Index: o, Scale: 1}, sk[0])
-	chains(1, "1")
-	ADDQ(U8(32), bs)
-	JMP(LabelRef("tr_single"))
+	SUBQ(bs, o)                        // R
+	JLE(LabelRef("tr_next"))
+	ADDQ(U8(31), o)
+	SHRQ(U8(5), o) // r
+	LEAQ(Mem{Base: src, Index: bs, Scale: 1}, base)
+	for k := 1; k < 8; k++ {
+		CMPQ(o, U8(k))
+		JE(LabelRef("tr_r" + strconv.Itoa(k)))
+	}
+	chains(8, true, "8")
+	JMP(LabelRef("tr_next"))
+	for k := 1; k < 8; k++ {
+		Label("tr_r" + strconv.Itoa(k))
+		chains(k, true, strconv.Itoa(k))
+		if k < 7 {
+			JMP(LabelRef("tr_next"))
+		}
+	}
 	Label("tr_next")
 	if planes {
 		Load(Param("stride"), o)
