@@ -382,8 +382,10 @@ func (k *depthwiseKernel) ScratchSize() int {
 // flatDepthwise reports whether a stride-1 depthwise convolution with
 // output rows of ow computes them as one flat run over the bordered plane
 // (see runStride1): when rows are short, or not a whole number of vectors
-// (each row would end in scalar work; the flat run computes the border's
-// few extra columns instead).
+// (each row would end in a vector overlapping the one before, and a call
+// per channel; the flat run computes the border's few extra columns
+// instead: kws-ds's 160 channels of 25x20 took 103-110 us by rows, 87 us
+// flat).
 func flatDepthwise(ow int) bool { return ow < 16 || ow%8 != 0 }
 
 // runStride1 computes a stride-1 depthwise convolution plane by plane:
