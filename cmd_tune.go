@@ -266,12 +266,13 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	predictor := fs.String("predictor", "p1", "QoS predictor: p1 (output deltas) or p2 (accuracy deltas)")
 	seed := fs.Uint64("seed", 1, "search seed")
 	candidates := fs.Int("candidates", 24, "configurations validated on the data")
+	screenPairs := fs.Int("screen", 0, "knob pairs measured on the tune split before the first round (0: half of --candidates; -1: none)")
 	rounds := fs.Int("rounds", 3, "validation rounds; each anchors the predictor on what the earlier ones measured")
 	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON result")
 	resume := fs.Bool("resume", false, "reuse OUT.profile.json and the configurations validated by an interrupted run")
 	df := addDistFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
+		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [--screen N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -329,7 +330,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	saved := append([]profile.Candidate(nil), known...)
 	res, err := pool.tune(ctx, a, p, tune, calib, profile.TuneOptions{
 		MaxLossPP: *maxLoss, Budget: *budget, Predictor: profile.Predictor(*predictor), Objective: *objective,
-		Device: dev, Seed: *seed, Known: known, Candidates: *candidates, Rounds: *rounds,
+		Device: dev, Seed: *seed, Known: known, Candidates: *candidates, Rounds: *rounds, ScreenPairs: *screenPairs,
 		Progress: func(phase string, done, total int) { pr.report(phase, done, total, "") },
 		Validated: func(c profile.Candidate) {
 			mu.Lock()

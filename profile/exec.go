@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
@@ -379,6 +380,9 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 	if opts.Rounds <= 0 {
 		opts.Rounds = 3
 	}
+	if opts.ScreenPairs == 0 {
+		opts.ScreenPairs = opts.Candidates / 2
+	}
 	if tune.Len() == 0 || calib.Len() == 0 {
 		return nil, fmt.Errorf("empty split: %d tune and %d calibration windows", tune.Len(), calib.Len())
 	}
@@ -419,6 +423,11 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		exactReady bool
 		exactPart  *partial
 		nDone      int
+		// The two-knob configurations screened before round 0, their
+		// measured tune losses, and the exact tune outputs they needed.
+		screenG    []genome
+		screenM    []float64
+		screenTune [][]float32
 	)
 	report := func() {
 		if opts.Progress != nil {
@@ -460,6 +469,27 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		archive, evaluated := sp.search(ctx, &round, limit, opts.Candidates+len(tried))
 		res.Evaluated += evaluated
 		res.SearchTime += time.Since(t0)
+		if r == 0 && opts.ScreenPairs > 0 {
+			pairs := sp.screenPairs(archive, opts.ScreenPairs)
+			if len(pairs) > 0 {
+				exactOuts, losses, err := screen(ctx, ex, a, sp, tune, pairs, size, classes, opts.Progress)
+				if err != nil {
+					return nil, err
+				}
+				screenG, screenM, screenTune = pairs, losses, exactOuts
+				res.Screened = len(pairs)
+				for _, g := range pairs {
+					// measured already: as a candidate its prediction
+					// would be fitted to its own loss
+					tried[sp.text(a, g)] = true
+				}
+				sp.calibrate(opts.Predictor, screenG, screenM)
+				t0 = time.Now()
+				archive, evaluated = sp.search(ctx, &round, limit, opts.Candidates+len(tried))
+				res.Evaluated += evaluated
+				res.SearchTime += time.Since(t0)
+			}
+		}
 		var pool []point
 		var poolTexts []string
 		inPool := map[string]bool{}
@@ -496,8 +526,14 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		}
 		if r == 0 {
 			exactPart = newPartial()
-			for j, k := range tuneKeys {
-				add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"}, slot{roleExactTune, -1, j})
+			if screenTune != nil && len(screenTune) == len(tuneKeys) {
+				// screening measured the exact tune outputs
+				copy(exactPart.tune, screenTune)
+				exactPart.left -= len(tuneKeys)
+			} else {
+				for j, k := range tuneKeys {
+					add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"}, slot{roleExactTune, -1, j})
+				}
 			}
 			for j, k := range calibKeys {
 				add(Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"}, slot{roleExactCalib, -1, j})
@@ -575,9 +611,9 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 			}
 			return nil, err
 		}
-		// Calibrate the predictor on everything validated so far.
-		var gs []genome
-		var measured []float64
+		// Calibrate the predictor on everything measured so far.
+		gs := slices.Clone(screenG)
+		measured := slices.Clone(screenM)
 		for i, c := range finished {
 			if c != nil {
 				gs = append(gs, cands[i].g)
@@ -610,6 +646,64 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 	}
 	assembleLevels(res, exact, validated, &opts)
 	return res, nil
+}
+
+// screen measures the tune loss of each two-knob configuration in pairs
+// (see space.screenPairs), with the exact tune outputs they are measured
+// against, which it also returns (one slice per shard of size windows, as
+// a round's batch shards the tune split).
+func screen(ctx context.Context, ex Executor, a *approx.Approximator, sp *space, tune *Dataset, pairs []genome, size, classes int, progress func(string, int, int)) ([][]float32, []float64, error) {
+	sha := a.Model().SHA256()
+	var b Batch
+	keys := b.AddShards(tune, size)
+	exact := make([][]float32, len(keys))
+	outs := make([][][]float32, len(pairs))
+	type slot struct{ pair, shard int } // pair -1: exact
+	var slots []slot
+	for j, k := range keys {
+		b.Trials = append(b.Trials, Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: "exact"})
+		slots = append(slots, slot{-1, j})
+	}
+	for p, g := range pairs {
+		outs[p] = make([][]float32, len(keys))
+		text := sp.text(a, g)
+		for j, k := range keys {
+			b.Trials = append(b.Trials, Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: text})
+			slots = append(slots, slot{p, j})
+		}
+	}
+	done := 0
+	if progress != nil {
+		progress("screen", 0, len(b.Trials))
+	}
+	err := ex.Execute(ctx, &b, func(i int, tr *TrialResult) error {
+		t, s := &b.Trials[i], slots[i]
+		if err := trialFailed(t, tr); err != nil {
+			return err
+		}
+		if err := checkOutputs(t, tr, b.Shards[t.Shard].Data.Len(), classes); err != nil {
+			return err
+		}
+		if s.pair < 0 {
+			exact[s.shard] = tr.Outputs
+		} else {
+			outs[s.pair][s.shard] = tr.Outputs
+		}
+		done++
+		if progress != nil {
+			progress("screen", done, len(b.Trials))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("screening knob pairs: %w", err)
+	}
+	exactAcc := Accuracy(concat(exact), tune.Y, classes)
+	losses := make([]float64, len(pairs))
+	for p := range pairs {
+		losses[p] = 100 * (exactAcc - Accuracy(concat(outs[p]), tune.Y, classes))
+	}
+	return exact, losses, nil
 }
 
 // spread returns want indices of n spread evenly from first to last (all

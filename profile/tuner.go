@@ -43,6 +43,11 @@ type TuneOptions struct {
 	// calibrate), and the next round searches with it. 1 validates every
 	// candidate of one search.
 	Rounds int
+	// ScreenPairs bounds the two-knob configurations measured on the tune
+	// split before the first round, so that the first round's predictions
+	// already know how the knobs the front combines most interact (see
+	// screenPairs). 0: half of Candidates; negative: none.
+	ScreenPairs int
 	// Progress, if set, reports each phase's progress.
 	Progress func(phase string, done, total int)
 	// Validated, if set, is called with each validated configuration, so
@@ -77,6 +82,7 @@ type TuneResult struct {
 	Levels        []Candidate // thinned Pareto levels, level 0 exact
 	Validated     []Candidate // every validated configuration
 	PredictorMAE  float64     // mean |predicted - measured| loss on the tune split, pp
+	Screened      int         // two-knob configurations measured before the first round
 	Evaluated     int         // configurations scored by the predictor
 	SearchTime    time.Duration
 	Note          string // e.g. why only the exact configuration was kept
@@ -574,8 +580,8 @@ func (t *timer) measure(sel engine.Selector) (us, exactUS float64) {
 // String summarises a result.
 func (r *TuneResult) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "exact accuracy %.2f%%; %d configurations scored, %d validated, predictor MAE %.2f pp\n",
-		100*r.ExactAccuracy, r.Evaluated, len(r.Validated), r.PredictorMAE)
+	fmt.Fprintf(&b, "exact accuracy %.2f%%; %d configurations scored, %d knob pairs screened, %d validated, predictor MAE %.2f pp\n",
+		100*r.ExactAccuracy, r.Evaluated, r.Screened, len(r.Validated), r.PredictorMAE)
 	for i, l := range r.Levels {
 		fmt.Fprintf(&b, "level %d: speedup %.2fx loss %.2f pp (predicted %.2f) %s\n", i, l.Speedup, l.LossPP, l.PredictedLossPP, l.Config)
 	}
@@ -658,7 +664,8 @@ const interactionRidge = 0.5
 // A configuration that shares a pair with one whose loss was
 // underpredicted is then predicted lossier, and the search steers away
 // from combinations validation found harmful; one that shares none keeps
-// its additive prediction.
+// its additive prediction. The pairs screened before the first round
+// (screenPairs) enter as two-knob configurations.
 func (s *space) fitInteractions(gs []genome, resid []float64) {
 	s.inter = nil
 	n := len(gs)
@@ -706,4 +713,100 @@ func (s *space) fitInteractions(gs []genome, resid []float64) {
 			s.inter[k] += alpha
 		}
 	}
+	// Only harmful interactions are kept. A pair that measured better
+	// together than apart is mostly chance (a few boundary windows), and a
+	// search told so combines every such pair it can: the next round's
+	// predictions were then optimistic by up to 1 pp on HAR.
+	for k, v := range s.inter {
+		if v < 0 {
+			delete(s.inter, k)
+		}
+	}
+}
+
+// screenPairs picks up to max two-knob configurations to measure before
+// the first validation round: the pairs of knobs (by node and family, as
+// the interactions are learned) that the predicted front combines most
+// often, each with the choice the front uses most for its family, the
+// larger expected interaction (the windows' products of the two deltas'
+// norms) first among equally frequent ones. Their measured losses give
+// calibrate the interactions of exactly those pairs before any candidate
+// is validated: without them the first round is predicted additively, and
+// one combination that interacts badly (kws-ds's sampling knobs on
+// consecutive blocks lose 6-12 pp where their sums predict 0) costs the
+// whole run its accuracy.
+func (s *space) screenPairs(front []point, max int) []genome {
+	type pairUse struct {
+		key          pairKey
+		i, ci, j, cj int
+		count        int
+		size         float64
+	}
+	uses := map[pairKey]*pairUse{}
+	choiceCount := map[[2]int]int{}
+	for _, pt := range front {
+		for i, c := range pt.g {
+			if c != 0 {
+				choiceCount[[2]int{i, int(c)}]++
+			}
+		}
+	}
+	for _, pt := range front {
+		g := pt.g
+		for i, c := range g {
+			if c == 0 {
+				continue
+			}
+			for j := i + 1; j < len(g); j++ {
+				if g[j] == 0 {
+					continue
+				}
+				k := pairKey{uint16(i), uint16(s.family[i][c]), uint16(j), uint16(s.family[j][g[j]])}
+				u := uses[k]
+				if u == nil {
+					u = &pairUse{key: k, i: i, ci: int(c), j: j, cj: int(g[j])}
+					uses[k] = u
+				}
+				u.count++
+				// the family's most used choice represents it
+				if choiceCount[[2]int{i, int(c)}] > choiceCount[[2]int{i, u.ci}] {
+					u.ci = int(c)
+				}
+				if choiceCount[[2]int{j, int(g[j])}] > choiceCount[[2]int{j, u.cj}] {
+					u.cj = int(g[j])
+				}
+			}
+		}
+	}
+	var list []*pairUse
+	C := s.p.Classes
+	for _, u := range uses {
+		da, db := s.choices[u.i][u.ci].delta, s.choices[u.j][u.cj].delta
+		for w := 0; w+C <= len(da) && w+C <= len(db); w += C {
+			var na, nb float64
+			for k := w; k < w+C; k++ {
+				na += float64(da[k]) * float64(da[k])
+				nb += float64(db[k]) * float64(db[k])
+			}
+			u.size += math.Sqrt(na * nb)
+		}
+		list = append(list, u)
+	}
+	sort.Slice(list, func(a, b int) bool {
+		if list[a].count != list[b].count {
+			return list[a].count > list[b].count
+		}
+		if list[a].size != list[b].size {
+			return list[a].size > list[b].size
+		}
+		ka, kb := list[a].key, list[b].key
+		return slices.Compare([]uint16{ka.i, ka.fi, ka.j, ka.fj}, []uint16{kb.i, kb.fi, kb.j, kb.fj}) < 0
+	})
+	var gs []genome
+	for _, u := range list[:min(max, len(list))] {
+		g := make(genome, len(s.steps))
+		g[u.i], g[u.j] = uint8(u.ci), uint8(u.cj)
+		gs = append(gs, g)
+	}
+	return gs
 }

@@ -199,6 +199,11 @@ func TestProfileAndTuneEndToEnd(t *testing.T) {
 	if len(res.Validated) == 0 || len(res.Validated) > 24 {
 		t.Fatalf("%d configurations validated, want 1..24", len(res.Validated))
 	}
+	// Knob pairs are screened before the first round when the front
+	// combines knobs on two nodes.
+	if res.Screened > 12 {
+		t.Fatalf("%d knob pairs screened, want at most 12", res.Screened)
+	}
 	if _, err := Tune(context.Background(), a, p, tune, &Dataset{}, TuneOptions{}); err == nil {
 		t.Fatal("an empty calibration split was accepted")
 	}
@@ -300,9 +305,10 @@ func TestCalibrateRecoversKappaAndBias(t *testing.T) {
 }
 
 // TestCalibrateLearnsInteractions gives two knobs on two nodes a loss
-// together that their separate effects do not predict, and checks that
-// calibration learns it for other configurations combining them (with
-// either precision of the same knob), and leaves the others alone.
+// together that their separate effects do not predict, and two others a
+// gain, and checks that calibration learns the loss for other
+// configurations combining them (with either precision of the same knob),
+// not the gain, and leaves the others alone.
 func TestCalibrateLearnsInteractions(t *testing.T) {
 	p := syntheticProfile()
 	// node 1 also offers samp:3:0 at int8: the same family as samp:3:0.
@@ -324,6 +330,9 @@ func TestCalibrateLearnsInteractions(t *testing.T) {
 			if a == 2 && b == 3 {
 				l += extra
 			}
+			if a == 1 && b == 1 {
+				l -= extra // better together: not learned
+			}
 			gs = append(gs, g)
 			measured = append(measured, l)
 		}
@@ -335,7 +344,8 @@ func TestCalibrateLearnsInteractions(t *testing.T) {
 	}{
 		{genome{2, 3, 1}, extra / 2, extra * 1.1}, // the pair, with a third node
 		{genome{2, 4, 0}, extra / 2, extra * 1.1}, // the pair, samp:3:0 at int8
-		{genome{1, 3, 1}, -0.5, 0.5},              // node 1's knob with another
+		{genome{1, 3, 1}, 0, 0.5},                 // node 1's knob with another
+		{genome{1, 1, 0}, 0, 0.5},                 // the pair that did better
 		{genome{0, 0, 2}, 0, 0},                   // one knob: nothing to interact
 	} {
 		if got := sp.interaction(c.g); got < c.min || got > c.max {
@@ -347,6 +357,9 @@ func TestCalibrateLearnsInteractions(t *testing.T) {
 	for i := range measured {
 		if gs[i][0] == 2 && gs[i][1] == 3 {
 			measured[i] -= extra
+		}
+		if gs[i][0] == 1 && gs[i][1] == 1 {
+			measured[i] += extra
 		}
 	}
 	sp.calibrate(P1, gs, measured)
@@ -387,5 +400,33 @@ func TestSteadyExact(t *testing.T) {
 		if pp.ExactNodeUS != c.exact || math.Abs(pp.NodeSpeedup-c.speedup) > 1e-9 || pp.Pruned != c.pruned {
 			t.Errorf("pair %s: exact %v speedup %v pruned %v, want %v %v %v", pp.Knob, pp.ExactNodeUS, pp.NodeSpeedup, pp.Pruned, c.exact, c.speedup, c.pruned)
 		}
+	}
+}
+
+// TestScreenPairs checks the choice of knob pairs to screen: pairs of
+// different nodes that the front combines, the most frequent first, each
+// family once (represented by its most used choice), at most max.
+func TestScreenPairs(t *testing.T) {
+	p := syntheticProfile()
+	sp := newSpace(p) // three nodes, choices 1..3 each (distinct families)
+	front := []point{
+		{g: genome{1, 2, 0}},
+		{g: genome{1, 2, 3}},
+		{g: genome{1, 2, 3}},
+		{g: genome{2, 0, 3}},
+	}
+	got := sp.screenPairs(front, 10)
+	// (1,2) is combined three times, (1,3) and (2,3) twice (in an order
+	// set by the sizes of their deltas), (2 on node 0, 3) once.
+	want := []genome{{1, 2, 0}, {1, 0, 3}, {0, 2, 3}, {2, 0, 3}}
+	if len(got) != len(want) || string(got[0]) != string(want[0]) || string(got[3]) != string(want[3]) ||
+		!(string(got[1]) == string(want[1]) && string(got[2]) == string(want[2]) || string(got[1]) == string(want[2]) && string(got[2]) == string(want[1])) {
+		t.Fatalf("screened %v, want %v (most frequent first)", got, want)
+	}
+	if got := sp.screenPairs(front, 2); len(got) != 2 || string(got[0]) != string(want[0]) {
+		t.Fatalf("max 2: screened %v", got)
+	}
+	if got := sp.screenPairs([]point{{g: genome{1, 0, 0}}}, 5); len(got) != 0 {
+		t.Fatalf("a front of single knobs screened %v", got)
 	}
 }
