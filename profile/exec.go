@@ -466,7 +466,11 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		}
 		want := (opts.Candidates - len(cands) + opts.Rounds - r - 1) / (opts.Rounds - r)
 		t0 := time.Now()
-		archive, evaluated := sp.search(ctx, &round, limit, opts.Candidates+len(tried))
+		rb := round
+		if r == 0 && opts.ScreenPairs > 0 {
+			rb.Budget /= 2 // two searches, around the screening
+		}
+		archive, evaluated := sp.search(ctx, &rb, limit, opts.Candidates+len(tried))
 		res.Evaluated += evaluated
 		res.SearchTime += time.Since(t0)
 		if r == 0 && opts.ScreenPairs > 0 {
@@ -485,7 +489,7 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 				}
 				sp.calibrate(opts.Predictor, screenG, screenM)
 				t0 = time.Now()
-				archive, evaluated = sp.search(ctx, &round, limit, opts.Candidates+len(tried))
+				archive, evaluated = sp.search(ctx, &rb, limit, opts.Candidates+len(tried))
 				res.Evaluated += evaluated
 				res.SearchTime += time.Since(t0)
 			}
