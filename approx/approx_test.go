@@ -90,7 +90,8 @@ func TestConvKnobsMatchReference(t *testing.T) {
 		convSpec(rng, false, 2, 12, 37, 5, 3, 4, 1, 1, 1, 1, true, true), // rows of 36: rebuilt plane by plane
 		convSpec(rng, true, 6, 1, 64, 16, 1, 5, 1, 2, 1, 1, true, true),
 		convSpec(rng, true, 16, 1, 33, 32, 1, 3, 2, 1, 1, 1, true, false),
-		convSpec(rng, true, 8, 1, 20, 8, 1, 3, 1, 1, 1, 8, false, true), // 1-D depthwise
+		convSpec(rng, true, 8, 1, 20, 8, 1, 3, 1, 1, 1, 8, false, true),       // 1-D depthwise
+		convSpec(rng, false, 160, 6, 5, 160, 3, 3, 1, 1, 1, 160, false, true), // depthwise 6x5: two groups of planes
 	}
 	for si, cs := range specs {
 		x := randFloats(rng, cs.Batch*cs.C*cs.H*cs.W)

@@ -340,6 +340,10 @@ type depthwiseKernel struct {
 	fast bool
 	offs []int32
 	runs []rowRun
+	// Short rows without perforation: every channel flat over its
+	// bordered plane, groups of channels per call, as the engine's exact
+	// kernel does.
+	flat *engine.DepthwisePlanes
 }
 
 // rowRun is n computed output rows y0, y0+step, ...
@@ -357,6 +361,9 @@ func newDepthwiseKernel(g *convGeom) *depthwiseKernel {
 	wp := cs.W + cs.PadL + cs.PadR
 	for _, t := range g.taps {
 		k.offs = append(k.offs, int32(t.ky*cs.DH*wp+t.kx*cs.DW))
+	}
+	if !g.perforatedOutput() && engine.FlatDepthwise(cs.OW) {
+		k.flat = engine.NewDepthwisePlanes(cs.H, cs.W, cs.PadT, cs.PadL, cs.PadB, cs.PadR, cs.OH, cs.OW, cs.M)
 	}
 	// One progression if the rows are evenly spaced (every row, or
 	// perf-row at stride 2), else runs of consecutive rows.
@@ -387,18 +394,17 @@ func (k *depthwiseKernel) runFast(x *engine.Exec, in, out []*engine.Tensor) {
 	g := k.g
 	cs := g.cs
 	nt := len(g.taps)
-	hp, wp := cs.H+cs.PadT+cs.PadB, cs.W+cs.PadL+cs.PadR
-	// Short rows without perforation run flat, as the engine's exact
-	// kernel does: the outputs on the bordered plane's grid in one run,
-	// then every row's first OW kept.
-	flatN := 0
-	if !g.perforatedOutput() && cs.OW < 16 {
-		flatN = (cs.OH-1)*wp + cs.OW
-	}
-	scr := x.Floats(hp*wp + flatN)
-	pad, flat := scr[:hp*wp], scr[hp*wp:]
-	clear(pad)
 	planeIn, planeOut := cs.H*cs.W, cs.OH*cs.OW
+	if k.flat != nil {
+		scr := x.Floats(k.flat.ScratchSize())
+		for b := 0; b < cs.Batch; b++ {
+			k.flat.Run(scr, in[0].F[b*cs.C*planeIn:(b+1)*cs.C*planeIn], out[0].F[b*cs.M*planeOut:(b+1)*cs.M*planeOut], k.offs, k.w, cs.Bias, cs.Act.On, cs.Act.Lo, cs.Act.Hi)
+		}
+		return
+	}
+	hp, wp := cs.H+cs.PadT+cs.PadB, cs.W+cs.PadL+cs.PadR
+	pad := x.Floats(hp * wp)
+	clear(pad)
 	for b := 0; b < cs.Batch; b++ {
 		for c := 0; c < cs.M; c++ {
 			src := in[0].F[(b*cs.C+c)*planeIn : (b*cs.C+c+1)*planeIn]
@@ -413,12 +419,6 @@ func (k *depthwiseKernel) runFast(x *engine.Exec, in, out []*engine.Tensor) {
 			// skipped ones are then rebuilt from them (bias included,
 			// before the activation), and the plane is activated once.
 			ow := cs.OW
-			if flatN > 0 {
-				vec.TapSumRows(flat, 0, pad, 0, 1, flatN, k.offs, w, bias)
-				clampCopy(flat, flat, cs.Act)
-				vec.CopyRows(plane, ow, flat, wp, cs.OH, ow)
-				continue
-			}
 			for _, r := range k.runs {
 				vec.TapSumRows(plane[r.y0*ow:], r.step*ow, pad[r.y0*wp:], r.step*wp, r.n, ow, k.offs, w, bias)
 			}

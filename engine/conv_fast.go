@@ -29,12 +29,8 @@ type depthwiseKernel struct {
 	w    []float32
 	bias []float32
 	act  activation
-	offs []int32 // stride 1: each tap's offset in the zero-bordered plane
-	// flat (stride 1, short rows; see flatDepthwise): channels are
-	// computed group channels at a time, each over its bordered plane;
-	// planeBias is the bias, zeros when the node has none.
-	group     int
-	planeBias []float32
+	offs []int32          // stride 1: each tap's offset in the zero-bordered plane
+	flat *DepthwisePlanes // stride 1 with short rows (see FlatDepthwise)
 }
 
 // depthwiseGroupFloats bounds the bordered planes of one group of a flat
@@ -63,13 +59,8 @@ func compileConv(n *node, c *compiler) (Kernel, error) {
 					k.offs = append(k.offs, int32(ky*w.dh*wp+kx*w.dw))
 				}
 			}
-			if flatDepthwise(w.ow) {
-				hp := w.ih + w.padT + w.padB
-				k.group = min(p.m, max(1, depthwiseGroupFloats/(hp*wp)))
-				k.planeBias = bias
-				if bias == nil {
-					k.planeBias = make([]float32, p.m)
-				}
+			if FlatDepthwise(w.ow) {
+				k.flat = NewDepthwisePlanes(w.ih, w.iw, w.padT, w.padL, w.padB, w.padR, w.oh, w.ow, p.m)
 			}
 		}
 		return k, nil
@@ -373,30 +364,34 @@ func (k *depthwiseKernel) ScratchSize() int {
 		return 0
 	}
 	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
-	if k.group > 0 {
-		return 2 * k.group * hp * wp // and the flat outputs
+	if k.flat != nil {
+		return k.flat.ScratchSize()
 	}
 	return hp * wp
 }
 
-// flatDepthwise reports whether a stride-1 depthwise convolution with
+// FlatDepthwise reports whether a stride-1 depthwise convolution with
 // output rows of ow computes them as one flat run over the bordered plane
-// (see runStride1): when rows are short, or not a whole number of vectors
+// (see DepthwisePlanes): when rows are short, or not a whole number of vectors
 // (each row would end in a vector overlapping the one before, and a call
 // per channel; the flat run computes the border's few extra columns
 // instead: kws-ds's 160 channels of 25x20 took 103-110 us by rows, 87 us
 // flat).
-func flatDepthwise(ow int) bool { return ow < 16 || ow%8 != 0 }
+func FlatDepthwise(ow int) bool { return ow < 16 || ow%8 != 0 }
 
 // runStride1 computes a stride-1 depthwise convolution plane by plane:
 // the plane is copied into a zero-bordered one (hp x wp), where output
 // (oy, ox) reads (oy+ky*dh, ox+kx*dw); every output row is then the same
 // sum of taps at fixed offsets from its row of the bordered plane
 // (vec.TapSumRows: eight outputs per vector, every tap accumulated in
-// registers, one call per plane). Short rows go to runFlat.
+// registers, one call per plane). Short rows go to DepthwisePlanes.
 func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
-	if k.group > 0 {
-		k.runFlat(x, in, out)
+	if k.flat != nil {
+		p, w := k.p, k.p.window
+		planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
+		for b := 0; b < w.batch; b++ {
+			k.flat.Run(x.scratch, in[0].F[b*w.c*planeIn:(b+1)*w.c*planeIn], out[0].F[b*p.m*planeOut:(b+1)*p.m*planeOut], k.offs, k.w, k.bias, k.act.on, k.act.lo, k.act.hi)
+		}
 		return
 	}
 	p, w := k.p, k.p.window
@@ -423,38 +418,63 @@ func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 	}
 }
 
-// runFlat is runStride1 for short rows (a DS-CNN's 25x20 to 6x5 maps),
-// where row-by-row work is all call overhead and scalar tails. Each
-// channel's outputs are computed on its bordered plane's grid, (oy, ox)
-// at oy*wp+ox, as one run (the columns past ow are computed and dropped);
-// a group of channels' bordered planes are laid end to end, and one
-// vec.TapSumPlanes call computes all of their runs with each channel's
-// taps and bias, clamped. Then ow of every wp outputs are kept. The
-// copies into and out of the bordered planes are one vec.CopyPlanes call
-// each per group.
-func (k *depthwiseKernel) runFlat(x *Exec, in, out []*Tensor) {
-	p, w := k.p, k.p.window
-	src, dst := in[0].F, out[0].F
-	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
-	plane := hp * wp
-	pad := x.scratch[:k.group*plane]
-	flat := x.scratch[k.group*plane : 2*k.group*plane]
-	n := (w.oh-1)*wp + w.ow
-	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
-	kk := w.kh * w.kw
-	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
-	if k.act.on {
-		lo, hi = k.act.lo, k.act.hi
+// DepthwisePlanes computes stride-1 depthwise convolutions whose output
+// rows are short (see FlatDepthwise: a DS-CNN's 25x20 to 6x5 maps), where
+// row-by-row work is all call overhead and scalar tails. Each channel's
+// outputs are computed on its zero-bordered plane's grid, (oy, ox) at
+// oy*wp+ox, as one run (the columns past ow are computed and dropped); a
+// group of channels' bordered planes are laid end to end (at most
+// depthwiseGroupFloats, so they stay in cache), copied in with one
+// vec.CopyPlanesSpill call, computed with one vec.TapSumPlanes call (each
+// channel's taps and bias, clamped), and ow of every wp outputs copied out
+// with another. The exact kernel and the approximate one (which computes
+// only its kept taps) share it.
+type DepthwisePlanes struct {
+	ih, iw, padT, padL int
+	hp, wp, oh, ow     int
+	group              int       // channels per group
+	zeros              []float32 // the bias of a convolution without one
+}
+
+// NewDepthwisePlanes sizes the groups for channels planes of ih x iw,
+// padded by padT, padL, padB, padR, giving oh x ow outputs.
+func NewDepthwisePlanes(ih, iw, padT, padL, padB, padR, oh, ow, channels int) *DepthwisePlanes {
+	d := &DepthwisePlanes{ih: ih, iw: iw, padT: padT, padL: padL, hp: ih + padT + padB, wp: iw + padL + padR, oh: oh, ow: ow}
+	d.group = min(channels, max(1, depthwiseGroupFloats/(d.hp*d.wp)))
+	d.zeros = make([]float32, channels)
+	return d
+}
+
+// ScratchSize is the scratch Run needs, in floats: a group's bordered
+// planes and their flat outputs.
+func (d *DepthwisePlanes) ScratchSize() int { return 2 * d.group * d.hp * d.wp }
+
+// Run convolves the channels of src (one batch item, len(src)/(ih*iw)
+// planes) into dst. offs are the taps' offsets in a bordered plane (row
+// stride wp), w holds len(offs) weights per channel, bias one per channel
+// (nil: none); with clamp the outputs are clamped to [lo, hi]. scratch
+// holds at least ScratchSize floats.
+func (d *DepthwisePlanes) Run(scratch, src, dst []float32, offs []int32, w, bias []float32, clamp bool, lo, hi float32) {
+	plane := d.hp * d.wp
+	pad := scratch[:d.group*plane]
+	flat := scratch[d.group*plane : 2*d.group*plane]
+	n := (d.oh-1)*d.wp + d.ow
+	planeIn, planeOut := d.ih*d.iw, d.oh*d.ow
+	channels := len(src) / planeIn
+	kk := len(offs)
+	if bias == nil {
+		bias = d.zeros
+	}
+	if !clamp {
+		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	}
 	clear(pad) // the borders; every group overwrites the same interiors
-	for b := 0; b < w.batch; b++ {
-		for c0 := 0; c0 < p.m; c0 += k.group {
-			g := min(k.group, p.m-c0)
-			i, o := (b*w.c+c0)*planeIn, (b*p.m+c0)*planeOut
-			vec.CopyPlanesSpill(pad[w.padT*wp+w.padL:], wp, plane, src[i:i+g*planeIn], w.iw, planeIn, g, w.ih, w.iw)
-			vec.TapSumPlanes(flat, pad, plane, g, n, k.offs, k.w[c0*kk:(c0+g)*kk], k.planeBias[c0:c0+g], lo, hi)
-			vec.CopyPlanesSpill(dst[o:o+g*planeOut], w.ow, planeOut, flat, wp, plane, g, w.oh, w.ow)
-		}
+	for c0 := 0; c0 < channels; c0 += d.group {
+		g := min(d.group, channels-c0)
+		i, o := c0*planeIn, c0*planeOut
+		vec.CopyPlanesSpill(pad[d.padT*d.wp+d.padL:], d.wp, plane, src[i:i+g*planeIn], d.iw, planeIn, g, d.ih, d.iw)
+		vec.TapSumPlanes(flat, pad, plane, g, n, offs, w[c0*kk:(c0+g)*kk], bias[c0:c0+g], lo, hi)
+		vec.CopyPlanesSpill(dst[o:o+g*planeOut], d.ow, planeOut, flat, d.wp, plane, g, d.oh, d.ow)
 	}
 }
 
