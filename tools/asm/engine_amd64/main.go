@@ -305,6 +305,35 @@ func maxPool3() {
 	RET()
 }
 
+// poolPairs pools width outputs (8 in Y registers, 4 in X) into out from
+// 2*width floats of two rows at r0 and r1: each row's evens and odds by
+// VSHUFPS (per 128-bit lane [x0 x2 y0 y2] and [x1 x3 y1 y3]), put in order
+// across the lanes by VPERMPD for Y, then folded from -Inf (Y15) in the
+// reference's order. It uses registers 0-8.
+func poolPairs(width int, r0, r1, out Mem) {
+	regs := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y15}
+	if width == 4 {
+		regs = []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X15}
+	}
+	a0, a1, b0, b1, e0, o0, e1, o1, m, ninf := regs[0], regs[1], regs[2], regs[3], regs[4], regs[5], regs[6], regs[7], regs[8], regs[9]
+	half := 4 * width // bytes in one register
+	VMOVUPS(r0, a0)
+	VMOVUPS(r0.Offset(half), a1)
+	VMOVUPS(r1, b0)
+	VMOVUPS(r1.Offset(half), b1)
+	VSHUFPS(U8(0x88), a1, a0, e0)
+	VSHUFPS(U8(0xdd), a1, a0, o0)
+	VSHUFPS(U8(0x88), b1, b0, e1)
+	VSHUFPS(U8(0xdd), b1, b0, o1)
+	if width == 8 {
+		for _, r := range []VecPhysical{e0, o0, e1, o1} {
+			VPERMPD(U8(0xd8), r, r) // quadwords 0, 2, 1, 3
+		}
+	}
+	foldMax(ninf, m, e0, o0, e1, o1)
+	VMOVUPS(m, out)
+}
+
 func maxPairs() {
 	TEXT("maxPairsAVX", NOSPLIT, "func(d []float32, r0 []float32, r1 []float32)")
 	Pragma("noescape")
@@ -314,28 +343,9 @@ func maxPairs() {
 	r0 := Load(Param("r0").Base(), GP64())
 	r1 := Load(Param("r1").Base(), GP64())
 	VBROADCASTSS(negInf(), Y15)
-	// step pools `width` outputs (8 in Y registers, 4 in X) from 2*width
-	// floats of each row: each row's evens and odds by VSHUFPS (per
-	// 128-bit lane [x0 x2 y0 y2] and [x1 x3 y1 y3]), put in order across
-	// the lanes by VPERMPD for Y, then folded in the reference's order.
-	step := func(width int, regs []VecPhysical) {
-		a0, a1, b0, b1, e0, o0, e1, o1, m, ninf := regs[0], regs[1], regs[2], regs[3], regs[4], regs[5], regs[6], regs[7], regs[8], regs[9]
+	step := func(width int) {
+		poolPairs(width, Mem{Base: r0}, Mem{Base: r1}, Mem{Base: d})
 		half := 4 * width // bytes in one register
-		VMOVUPS(Mem{Base: r0}, a0)
-		VMOVUPS(Mem{Base: r0, Disp: half}, a1)
-		VMOVUPS(Mem{Base: r1}, b0)
-		VMOVUPS(Mem{Base: r1, Disp: half}, b1)
-		VSHUFPS(U8(0x88), a1, a0, e0)
-		VSHUFPS(U8(0xdd), a1, a0, o0)
-		VSHUFPS(U8(0x88), b1, b0, e1)
-		VSHUFPS(U8(0xdd), b1, b0, o1)
-		if width == 8 {
-			for _, r := range []VecPhysical{e0, o0, e1, o1} {
-				VPERMPD(U8(0xd8), r, r) // quadwords 0, 2, 1, 3
-			}
-		}
-		foldMax(ninf, m, e0, o0, e1, o1)
-		VMOVUPS(m, Mem{Base: d})
 		ADDQ(U8(2*half), r0)
 		ADDQ(U8(2*half), r1)
 		ADDQ(U8(half), d)
@@ -344,12 +354,12 @@ func maxPairs() {
 	Label("mp2_8")
 	CMPQ(n, U8(8))
 	JB(LabelRef("mp2_4"))
-	step(8, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y15})
+	step(8)
 	JMP(LabelRef("mp2_8"))
 	Label("mp2_4")
 	CMPQ(n, U8(4))
 	JB(LabelRef("mp2_1"))
-	step(4, []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X15})
+	step(4)
 	Label("mp2_1")
 	TESTQ(n, n)
 	JZ(LabelRef("mp2_done"))
@@ -394,31 +404,10 @@ func maxPool2x2() {
 	SHLQ(U8(2), iwB)
 	r0, r1, y, ob, ib, t := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
 	VBROADCASTSS(negInf(), Y15)
-	// step pools width outputs at d + ob from r0 and r1 + 2*ob (see
-	// maxPairs for the shuffles).
+	// step pools width outputs at d + ob from r0 and r1 + 2*ob.
 	step := func(width int) {
-		regs := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y15}
-		if width == 4 {
-			regs = []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X15}
-		}
-		a0, a1, b0, b1, e0, o0, e1, o1, m, ninf := regs[0], regs[1], regs[2], regs[3], regs[4], regs[5], regs[6], regs[7], regs[8], regs[9]
-		half := 4 * width
 		LEAQ(Mem{Base: ob, Index: ob, Scale: 1}, ib)
-		VMOVUPS(Mem{Base: r0, Index: ib, Scale: 1}, a0)
-		VMOVUPS(Mem{Base: r0, Index: ib, Scale: 1, Disp: half}, a1)
-		VMOVUPS(Mem{Base: r1, Index: ib, Scale: 1}, b0)
-		VMOVUPS(Mem{Base: r1, Index: ib, Scale: 1, Disp: half}, b1)
-		VSHUFPS(U8(0x88), a1, a0, e0)
-		VSHUFPS(U8(0xdd), a1, a0, o0)
-		VSHUFPS(U8(0x88), b1, b0, e1)
-		VSHUFPS(U8(0xdd), b1, b0, o1)
-		if width == 8 {
-			for _, r := range []VecPhysical{e0, o0, e1, o1} {
-				VPERMPD(U8(0xd8), r, r)
-			}
-		}
-		foldMax(ninf, m, e0, o0, e1, o1)
-		VMOVUPS(m, Mem{Base: d, Index: ob, Scale: 1})
+		poolPairs(width, Mem{Base: r0, Index: ib, Scale: 1}, Mem{Base: r1, Index: ib, Scale: 1}, Mem{Base: d, Index: ob, Scale: 1})
 	}
 	TESTQ(planes, planes)
 	JZ(LabelRef("p22_done"))
