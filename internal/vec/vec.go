@@ -179,8 +179,12 @@ func CopyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, 
 		panic("vec: CopyRows rows reach past a slice")
 	}
 	if hasAVX && n >= 8 {
-		copyRowsAVX(&dst[0], dstStride, &src[0], srcStride, rows, n)
-		return
+		// One plane of CopyPlanes' assembly. A negative stride passes the
+		// check above; the Go loop below panics on it.
+		if dstStride >= 0 && srcStride >= 0 {
+			copyPlanesAVX(&dst[0], dstStride, 0, &src[0], srcStride, 0, 1, rows, n, 0)
+			return
+		}
 	}
 	if n < 8 {
 		// Short rows (a depthwise convolution's small maps): a loop, not

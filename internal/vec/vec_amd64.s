@@ -993,45 +993,6 @@ tr_done:
 	VZEROUPPER
 	RET
 
-// func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int)
-// Requires: AVX
-TEXT ·copyRowsAVX(SB), NOSPLIT, $0-48
-	MOVQ  dst+0(FP), AX
-	MOVQ  dstStride+8(FP), CX
-	MOVQ  src+16(FP), DX
-	MOVQ  srcStride+24(FP), BX
-	MOVQ  rows+32(FP), SI
-	MOVQ  n+40(FP), DI
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, BX
-	LEAQ  -8(DI), DI
-	SHLQ  $0x02, DI
-	TESTQ SI, SI
-	JZ    cr_done
-
-cr_row:
-	XORQ R8, R8
-
-cr_vec:
-	CMPQ    R8, DI
-	JAE     cr_tail
-	VMOVUPS (DX)(R8*1), Y0
-	VMOVUPS Y0, (AX)(R8*1)
-	ADDQ    $0x20, R8
-	JMP     cr_vec
-
-cr_tail:
-	VMOVUPS (DX)(DI*1), Y0
-	VMOVUPS Y0, (AX)(DI*1)
-	ADDQ    CX, AX
-	ADDQ    BX, DX
-	DECQ    SI
-	JNZ     cr_row
-
-cr_done:
-	VZEROUPPER
-	RET
-
 // func copyPlanesAVX(dst *float32, dstRow int, dstPlane int, src *float32, srcRow int, srcPlane int, planes int, rows int, n int, spill int)
 // Requires: AVX
 TEXT ·copyPlanesAVX(SB), NOSPLIT, $0-80

@@ -20,9 +20,6 @@ func tapSumPlanesAVX(dst, src *float32, stride, planes, n int, offs *int32, w *f
 func copyPlanesAVX(dst *float32, dstRow, dstPlane int, src *float32, srcRow, srcPlane int, planes, rows, n, spill int) {
 	panic("vec: no assembly")
 }
-func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, n int) {
-	panic("vec: no assembly")
-}
 func clampRowsAVX(dst *float32, dstStride int, a *float32, aStride int, b *float32, bStride int, rows, n int, avg int, lo, hi float32) {
 	panic("vec: no assembly")
 }

@@ -34,11 +34,6 @@ func tapSumRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, row
 //go:noescape
 func tapSumPlanesAVX(dst *float32, src *float32, stride int, planes int, n int, offs *int32, w *float32, taps int, bias *float32, lo float32, hi float32)
 
-// copyRowsAVX copies rows of n >= 8 floats between strided planes (see the generator's documentation).
-//
-//go:noescape
-func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows int, n int)
-
 // copyPlanesAVX copies planes of strided rows (see the generator's documentation).
 //
 //go:noescape
