@@ -313,13 +313,18 @@ func steadyExact(pairs []PairProfile, minSpeedup float64) {
 	for _, pp := range pairs {
 		byStep[pp.Step] = append(byStep[pp.Step], pp.ExactNodeUS)
 	}
+	medians := map[int]float64{}
+	for step, ex := range byStep {
+		if len(ex) >= 3 {
+			medians[step] = median(ex)
+		}
+	}
 	for i := range pairs {
 		pp := &pairs[i]
-		ex := byStep[pp.Step]
-		if len(ex) < 3 || pp.NodeUS <= 0 {
+		med, ok := medians[pp.Step]
+		if !ok || pp.NodeUS <= 0 {
 			continue
 		}
-		med := median(ex)
 		if r := pp.ExactNodeUS / med; r <= 1.25 && r >= 0.8 {
 			continue
 		}

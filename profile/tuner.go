@@ -184,33 +184,30 @@ func (s *space) interaction(g genome) float64 {
 		return 0
 	}
 	var sum float64
-	for i, c := range g {
-		if c == 0 {
-			continue
-		}
-		for j := i + 1; j < len(g); j++ {
-			if g[j] != 0 {
-				sum += s.inter[pairKey{uint16(i), uint16(s.family[i][c]), uint16(j), uint16(s.family[j][g[j]])}]
-			}
-		}
-	}
+	s.eachPair(g, func(_, _ int, k pairKey) { sum += s.inter[k] })
 	return sum
 }
 
 // pairs lists the node-family pairs approximated together in g.
 func (s *space) pairs(g genome) []pairKey {
 	var ks []pairKey
+	s.eachPair(g, func(_, _ int, k pairKey) { ks = append(ks, k) })
+	return ks
+}
+
+// eachPair calls f for every two nodes i < j approximated together in g,
+// with their pair of knob families.
+func (s *space) eachPair(g genome, f func(i, j int, k pairKey)) {
 	for i, c := range g {
 		if c == 0 {
 			continue
 		}
 		for j := i + 1; j < len(g); j++ {
 			if g[j] != 0 {
-				ks = append(ks, pairKey{uint16(i), uint16(s.family[i][c]), uint16(j), uint16(s.family[j][g[j]])})
+				f(i, j, pairKey{uint16(i), uint16(s.family[i][c]), uint16(j), uint16(s.family[j][g[j]])})
 			}
 		}
 	}
-	return ks
 }
 
 // predictLoss is the additive prediction alone, without the bias.
@@ -753,30 +750,21 @@ func (s *space) screenPairs(front []point, max int) []genome {
 	}
 	for _, pt := range front {
 		g := pt.g
-		for i, c := range g {
-			if c == 0 {
-				continue
+		s.eachPair(g, func(i, j int, k pairKey) {
+			u := uses[k]
+			if u == nil {
+				u = &pairUse{key: k, i: i, ci: int(g[i]), j: j, cj: int(g[j])}
+				uses[k] = u
 			}
-			for j := i + 1; j < len(g); j++ {
-				if g[j] == 0 {
-					continue
-				}
-				k := pairKey{uint16(i), uint16(s.family[i][c]), uint16(j), uint16(s.family[j][g[j]])}
-				u := uses[k]
-				if u == nil {
-					u = &pairUse{key: k, i: i, ci: int(c), j: j, cj: int(g[j])}
-					uses[k] = u
-				}
-				u.count++
-				// the family's most used choice represents it
-				if choiceCount[[2]int{i, int(c)}] > choiceCount[[2]int{i, u.ci}] {
-					u.ci = int(c)
-				}
-				if choiceCount[[2]int{j, int(g[j])}] > choiceCount[[2]int{j, u.cj}] {
-					u.cj = int(g[j])
-				}
+			u.count++
+			// the family's most used choice represents it
+			if choiceCount[[2]int{i, int(g[i])}] > choiceCount[[2]int{i, u.ci}] {
+				u.ci = int(g[i])
 			}
-		}
+			if choiceCount[[2]int{j, int(g[j])}] > choiceCount[[2]int{j, u.cj}] {
+				u.cj = int(g[j])
+			}
+		})
 	}
 	var list []*pairUse
 	C := s.p.Classes
