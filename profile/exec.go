@@ -486,11 +486,12 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 					return nil, err
 				}
 				screenG, screenM, screenTune = pairs, losses, exactOuts
-				res.Screened = len(pairs)
-				for _, g := range pairs {
+				for i, g := range pairs {
 					// measured already: as a candidate its prediction
 					// would be fitted to its own loss
-					tried[sp.text(a, g)] = true
+					text := sp.text(a, g)
+					tried[text] = true
+					res.Screened = append(res.Screened, Candidate{Config: text, TuneLossPP: losses[i]})
 				}
 				sp.calibrate(opts.Predictor, screenG, screenM)
 				t0 = time.Now()

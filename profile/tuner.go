@@ -82,7 +82,7 @@ type TuneResult struct {
 	Levels        []Candidate // thinned Pareto levels, level 0 exact
 	Validated     []Candidate // every validated configuration
 	PredictorMAE  float64     // mean |predicted - measured| loss on the tune split, pp
-	Screened      int         // two-knob configurations measured before the first round
+	Screened      []Candidate // two-knob configurations measured before the first round (Config, TuneLossPP)
 	Evaluated     int         // configurations scored by the predictor
 	SearchTime    time.Duration
 	Note          string // e.g. why only the exact configuration was kept
@@ -578,7 +578,7 @@ func (t *timer) measure(sel engine.Selector) (us, exactUS float64) {
 func (r *TuneResult) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "exact accuracy %.2f%%; %d configurations scored, %d knob pairs screened, %d validated, predictor MAE %.2f pp\n",
-		100*r.ExactAccuracy, r.Evaluated, r.Screened, len(r.Validated), r.PredictorMAE)
+		100*r.ExactAccuracy, r.Evaluated, len(r.Screened), len(r.Validated), r.PredictorMAE)
 	for i, l := range r.Levels {
 		fmt.Fprintf(&b, "level %d: speedup %.2fx loss %.2f pp (predicted %.2f) %s\n", i, l.Speedup, l.LossPP, l.PredictedLossPP, l.Config)
 	}

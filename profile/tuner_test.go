@@ -201,8 +201,19 @@ func TestProfileAndTuneEndToEnd(t *testing.T) {
 	}
 	// Knob pairs are screened before the first round when the front
 	// combines knobs on two nodes.
-	if res.Screened > 12 {
-		t.Fatalf("%d knob pairs screened, want at most 12", res.Screened)
+	// Knob pairs are screened before the first round when the front
+	// combines knobs on two nodes: two-knob configurations, at most 12,
+	// none of them validated again as a candidate.
+	if len(res.Screened) > 12 {
+		t.Fatalf("%d knob pairs screened, want at most 12", len(res.Screened))
+	}
+	for _, c := range res.Screened {
+		if strings.Count(c.Config, ",") != 1 {
+			t.Fatalf("screened %q: not two knobs", c.Config)
+		}
+		if seen[c.Config] {
+			t.Fatalf("screened %q was validated again", c.Config)
+		}
 	}
 	if _, err := Tune(context.Background(), a, p, tune, &Dataset{}, TuneOptions{}); err == nil {
 		t.Fatal("an empty calibration split was accepted")
