@@ -3,7 +3,7 @@ package approx
 import (
 	"math"
 
-	"github.com/kagen-ai/kagen/approx/qgemm"
+	"github.com/kagen-ai/kagen/engine/qgemm"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
 	"github.com/kagen-ai/kagen/internal/vec"

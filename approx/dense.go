@@ -1,7 +1,7 @@
 package approx
 
 import (
-	"github.com/kagen-ai/kagen/approx/qgemm"
+	"github.com/kagen-ai/kagen/engine/qgemm"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
 )

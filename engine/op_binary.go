@@ -142,3 +142,10 @@ func evalBinary(fns binaryFns, a, b, out *Tensor) {
 		}
 	})
 }
+
+// elementwiseOps are the element-wise operators (this file and op_unary.go).
+var elementwiseOps = map[string]*opDef{
+	"Add": &addOp, "Sub": &subOp, "Mul": &mulOp, "Div": &divOp,
+	"Relu": &reluOp, "LeakyRelu": &leakyReluOp, "Sigmoid": &sigmoidOp, "Tanh": &tanhOp,
+	"HardSigmoid": &hardSigmoidOp, "HardSwish": &hardSwishOp, "Clip": &clipOp,
+}

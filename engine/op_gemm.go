@@ -298,3 +298,9 @@ func compileMatMul(n *node, c *compiler) (Kernel, error) {
 	k.scratch = c.gemmScratch(gemm.Args{M: m, N: p.n, K: p.k, PackedB: k.packed})
 	return k, nil
 }
+
+// convOps are the operators that run on the GEMM kernels (this file and
+// op_conv.go).
+var convOps = map[string]*opDef{
+	"Conv": &convOp, "Gemm": &gemmOp, "MatMul": &matMulOp,
+}

@@ -205,3 +205,9 @@ func compileGlobalAvg(n *node, _ *compiler) (Kernel, error) {
 func (k *globalAvgKernel) Run(_ *Exec, in, out []*Tensor) {
 	vec.SumPlanes(out[0].F, in[0].F, k.size, 1/float32(k.size))
 }
+
+// poolOps are the pooling operators.
+var poolOps = map[string]*opDef{
+	"MaxPool": &maxPoolOp, "AveragePool": &avgPoolOp,
+	"GlobalAveragePool": &globalAvgPoolOp, "GlobalMaxPool": &globalMaxPoolOp,
+}

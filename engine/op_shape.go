@@ -419,3 +419,12 @@ func castFloatToInt(d DType, v float32) int64 {
 	}
 	return wrapInt(d, int64(f))
 }
+
+// shapeOps are the shape and data-movement operators (this file and
+// op_layout.go).
+var shapeOps = map[string]*opDef{
+	"Flatten": &flattenOp, "Reshape": &reshapeOp, "Squeeze": &squeezeOp, "Unsqueeze": &unsqueezeOp,
+	"Transpose": &transposeOp, "Concat": &concatOp, "Pad": &padOp,
+	"Identity": &identityOp, "Dropout": &dropoutOp,
+	"Constant": &constantOp, "Shape": &shapeOp, "Gather": &gatherOp, "Cast": &castOp,
+}

@@ -24,21 +24,33 @@ type opDef struct {
 	view bool
 }
 
-// opTable maps ONNX op types to their definitions.
-var opTable = map[string]*opDef{
-	"Add": &addOp, "Sub": &subOp, "Mul": &mulOp, "Div": &divOp,
-	"Relu": &reluOp, "LeakyRelu": &leakyReluOp, "Sigmoid": &sigmoidOp, "Tanh": &tanhOp,
-	"HardSigmoid": &hardSigmoidOp, "HardSwish": &hardSwishOp, "Clip": &clipOp,
-	"Softmax": &softmaxOp, "LogSoftmax": &logSoftmaxOp,
-	"Conv": &convOp, "Gemm": &gemmOp, "MatMul": &matMulOp,
-	"MaxPool": &maxPoolOp, "AveragePool": &avgPoolOp,
-	"GlobalAveragePool": &globalAvgPoolOp, "GlobalMaxPool": &globalMaxPoolOp,
-	"BatchNormalization": &batchNormOp,
-	"Flatten":            &flattenOp, "Reshape": &reshapeOp, "Squeeze": &squeezeOp, "Unsqueeze": &unsqueezeOp,
-	"Transpose": &transposeOp, "Concat": &concatOp, "Pad": &padOp,
-	"Identity": &identityOp, "Dropout": &dropoutOp,
-	"ReduceMean": &reduceMeanOp, "Constant": &constantOp, "Shape": &shapeOp,
-	"Gather": &gatherOp, "Cast": &castOp,
+// opTable maps ONNX op types to their definitions. Each group is declared
+// in the file that implements it (register an op next to its code); a name
+// in two groups is a programming error caught by TestOpGroupsDisjoint.
+var opTable = mergeOpGroups(opGroups...)
+
+// opGroups lists the per-file op groups.
+var opGroups = []map[string]*opDef{
+	elementwiseOps, // op_binary.go, op_unary.go
+	convOps,        // op_conv.go, op_gemm.go
+	poolOps,        // op_pool.go
+	normOps,        // op_batchnorm.go, op_softmax.go
+	shapeOps,       // op_shape.go, op_layout.go
+	reduceOps,      // op_reduce.go
+	recurrentOps,   // op_rnn.go
+	quantOps,       // op_quant.go
+	controlOps,     // op_control.go
+}
+
+// mergeOpGroups joins the per-file op groups into one table.
+func mergeOpGroups(groups ...map[string]*opDef) map[string]*opDef {
+	t := map[string]*opDef{}
+	for _, g := range groups {
+		for k, v := range g {
+			t[k] = v
+		}
+	}
+	return t
 }
 
 // SupportedOps returns the ONNX operator types the engine implements.

@@ -1,8 +1,8 @@
 // Command qgemm_amd64 generates the AVX2 int8 GEMM micro-kernels and the
-// quantization routines of package github.com/kagen-ai/kagen/approx/qgemm
+// quantization routines of package github.com/kagen-ai/kagen/engine/qgemm
 // with avo.
 //
-// It is run by go generate in approx/qgemm:
+// It is run by go generate in engine/qgemm:
 //
 //	go run ../../tools/asm/qgemm_amd64 -out kernel_amd64.s -stubs kernel_stubs_amd64.go -pkg qgemm
 //

@@ -3,7 +3,7 @@ package qgemm_test
 import (
 	"fmt"
 
-	"github.com/kagen-ai/kagen/approx/qgemm"
+	"github.com/kagen-ai/kagen/engine/qgemm"
 )
 
 // A dense layer y = Relu(x*W + b) with int8 weights, packed once, and

@@ -1,0 +1,80 @@
+package engine
+
+import "math"
+
+// bnParams describe an inference BatchNormalization.
+type bnParams struct {
+	eps     float32
+	c, size int // channels, elements per channel per batch item
+}
+
+var batchNormOp = opDef{
+	infer: func(n *node) error {
+		if err := n.needInputs(5, 5); err != nil {
+			return err
+		}
+		x := n.in[0]
+		if len(x.shape) < 2 {
+			return n.errorf("input %v has rank below 2", x.shape)
+		}
+		for i := 0; i < 5; i++ {
+			if err := n.needFloat(i); err != nil {
+				return err
+			}
+		}
+		c := x.shape[1]
+		for i := 1; i < 5; i++ {
+			if n.in[i].numel() != c {
+				return n.errorf("input %d has %d elements, expected %d channels", i, n.in[i].numel(), c)
+			}
+		}
+		eps, err := n.attrFloat("epsilon", 1e-5)
+		if err != nil {
+			return err
+		}
+		if tm, err := n.attrInt("training_mode", 0); err != nil || tm != 0 {
+			if err != nil {
+				return err
+			}
+			return n.unsupported("training_mode=1")
+		}
+		if n.opset < 9 {
+			if sp, err := n.attrInt("spatial", 1); err != nil || sp != 1 {
+				if err != nil {
+					return err
+				}
+				return n.unsupported("spatial=0")
+			}
+		}
+		for i := 1; i < len(n.out); i++ {
+			if n.out[i] != nil {
+				return n.unsupported("training outputs (mean, var)")
+			}
+		}
+		n.params = &bnParams{eps: eps, c: c, size: numel(x.shape[2:])}
+		sameType(n.out[0], x)
+		return nil
+	},
+	eval: func(n *node, in, out []*Tensor) {
+		p := n.params.(*bnParams)
+		x, y := in[0].F, out[0].F
+		scale, bias, mean, vr := in[1].F, in[2].F, in[3].F, in[4].F
+		batch := len(x) / max(1, p.c*p.size)
+		for b := 0; b < batch; b++ {
+			for c := 0; c < p.c; c++ {
+				f := scale[c] / float32(math.Sqrt(float64(vr[c]+p.eps)))
+				sh := bias[c] - mean[c]*f
+				off := (b*p.c + c) * p.size
+				for i := off; i < off+p.size; i++ {
+					y[i] = x[i]*f + sh
+				}
+			}
+		}
+	},
+}
+
+// normOps are the normalisation operators (this file and op_softmax.go).
+var normOps = map[string]*opDef{
+	"BatchNormalization": &batchNormOp,
+	"Softmax":            &softmaxOp, "LogSoftmax": &logSoftmaxOp,
+}
