@@ -3,13 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/kagen-ai/kagen/engine"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kagen-ai/kagen/engine"
 
 	"github.com/kagen-ai/kagen/replay"
 )

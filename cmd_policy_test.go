@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/policy"
 )
 
@@ -41,7 +42,7 @@ func writeTinyPareto(t *testing.T, dir string) string {
 	classes := []string{"SEATED", "STANDING_UP", "WALKING", "TURNING", "SITTING_DOWN"}
 	p := policy.Pareto{
 		Version: policy.ParetoVersion, ModelSHA256: "e4024b86d27dbf3c6067d23a9c2b48cde3ce712ed17c871ae5ed5a13ff5b6452",
-		Device: policy.Fingerprint{GOOS: "linux", GOARCH: "amd64", CPU: "AMD EPYC", Features: []string{"avx2", "fma"}, Kagen: "dev"},
+		Device: device.Fingerprint{GOOS: "linux", GOARCH: "amd64", CPU: "AMD EPYC", Features: []string{"avx2", "fma"}, Kagen: "dev"},
 		Meter:  "phone-big (modelled)", Objective: policy.ObjectiveTime, ExactAccuracy: 0.5, Classes: classes,
 	}
 	for i, l := range tinyLevels {

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/policy"
-	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
 )
 
@@ -72,7 +72,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if *ctrlName == "all" && *logPath != "" {
 		return usageError{"--log needs one controller, not all"}
 	}
-	dev, err := profile.LookupDevice(*devName)
+	dev, err := device.Lookup(*devName)
 	if err != nil {
 		return usageError{err.Error()}
 	}
@@ -170,7 +170,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 
 func deviceNames() string {
 	var names []string
-	for _, d := range profile.Devices() {
+	for _, d := range device.Profiles() {
 		names = append(names, d.Name)
 	}
 	return strings.Join(names, ", ")
@@ -283,7 +283,7 @@ type replayer struct {
 	spec     *replay.Spec
 	pol      *policy.Policy
 	sels     []*approx.Selector
-	dev      *profile.Device
+	dev      *device.Profile
 	cost     string
 	realtime bool
 	hopS     float64
@@ -628,7 +628,7 @@ func (rp *replayer) report(r *controlledRun, model, pol string, traces []string)
 		rep.Levels = append(rep.Levels, levelTime{Level: i, Config: rp.pol.Levels[i].Config, Windows: w,
 			Seconds: float64(w) * rp.hopS, Fraction: float64(w) / float64(n)})
 	}
-	for _, d := range profile.Devices() {
+	for _, d := range device.Profiles() {
 		ie, ee := d.InferenceEnergy(r.busy), d.InferenceEnergy(rp.exactBusy)
 		se, es := d.SystemEnergy(r.busy, wall), d.SystemEnergy(rp.exactBusy, wall)
 		rep.Profiles = append(rep.Profiles, profileSavings{Name: d.Name, InferenceEnergySaving: saving(ie, ee), SystemEnergySaving: saving(se, es), InferenceShare: ee / es})

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/policy"
-	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
 	"github.com/kagen-ai/kagen/report"
 )
@@ -83,7 +83,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 // a second of silence between clips. The confidence controller's run is
 // kept as the trace figure.
 func reportReplay(realtime bool, floor float64) report.RunTime {
-	return func(ctx context.Context, rm report.Model, pareto, device string) ([]report.ControllerRow, *report.Trace, error) {
+	return func(ctx context.Context, rm report.Model, pareto, deviceName string) ([]report.ControllerRow, *report.Trace, error) {
 		m, err := engine.LoadFile(rm.Path, engine.Options{})
 		if err != nil {
 			return nil, nil, err
@@ -92,7 +92,7 @@ func reportReplay(realtime bool, floor float64) report.RunTime {
 		if err != nil {
 			return nil, nil, err
 		}
-		dev, err := profile.LookupDevice(device)
+		dev, err := device.Lookup(deviceName)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -17,9 +17,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/policy"
-	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
 )
 
@@ -57,7 +57,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected --model and --policy, and no other arguments"}
 	}
-	dev, err := profile.LookupDevice(*devName)
+	dev, err := device.Lookup(*devName)
 	if err != nil {
 		return usageError{err.Error()}
 	}

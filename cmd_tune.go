@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/profile/dist"
@@ -127,7 +129,7 @@ func (d *distFlags) start(ctx context.Context, path string, a *approx.Approximat
 	if workers == 0 && *d.url == "" {
 		return nil, nil
 	}
-	if *d.url == "" && *d.deviceClass != "" && *d.deviceClass != profile.DeviceClass(profile.ThisDevice()) {
+	if *d.url == "" && *d.deviceClass != "" && *d.deviceClass != device.Class(device.This()) {
 		return nil, usageError{"--device-class names another device: it needs --nats and workers of that class"}
 	}
 	if *d.shard < 1 {
@@ -283,7 +285,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model, --data, --max-loss >= 0, --objective time|energy and --predictor p1|p2"}
 	}
-	dev, err := profile.LookupDevice(*devName)
+	dev, err := device.Lookup(*devName)
 	if err != nil {
 		return err
 	}
@@ -337,7 +339,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 			defer mu.Unlock()
 			saved = append(saved, c)
 			if b, err := json.Marshal(saved); err == nil {
-				profile.WriteFileAtomic(partialPath, b)
+				atomicfile.Write(partialPath, b)
 			}
 		},
 	})
@@ -349,7 +351,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f := policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: a.Model().SHA256(), Device: policy.Fingerprint(p.Device),
+	f := policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: a.Model().SHA256(), Device: device.Fingerprint(p.Device),
 		Meter: dev.Name + " (modelled)", Objective: *objective, ExactAccuracy: res.ExactAccuracy, Classes: spec.Classes,
 		MaxLossPP: *maxLoss, PredictorMAEPP: res.PredictorMAE, TuneSeconds: time.Since(start).Seconds(), Note: res.Note, Validated: validated}
 	if *objective == "energy" {
@@ -365,7 +367,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := profile.WriteFileAtomic(*out, b); err != nil {
+	if err := atomicfile.Write(*out, b); err != nil {
 		return err
 	}
 	if ctx.Err() == nil {

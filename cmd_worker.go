@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kagen-ai/kagen/profile"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/profile/dist"
 )
 
@@ -38,7 +38,7 @@ func cmdWorker(args []string, stdout, stderr io.Writer) error {
 		return usageError{"expected --nats URL and --concurrency >= 1"}
 	}
 	if *devName != "" {
-		d, err := profile.LookupDevice(*devName)
+		d, err := device.Lookup(*devName)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/profile"
 )
 
@@ -83,7 +84,7 @@ func TestTuneEmbeddedMatchesLocal(t *testing.T) {
 			t.Errorf("pair %s %s: QoS differs", p.Node, p.Knob)
 		}
 	}
-	if embedded.Device.CPU != profile.ThisDevice().CPU {
+	if embedded.Device.CPU != device.This().CPU {
 		t.Errorf("embedded profile measured on %s", embedded.Device)
 	}
 }

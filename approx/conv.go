@@ -3,9 +3,9 @@ package approx
 import (
 	"math"
 
-	"github.com/kagen-ai/kagen/engine/qgemm"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
+	"github.com/kagen-ai/kagen/engine/qgemm"
 	"github.com/kagen-ai/kagen/internal/vec"
 )
 

@@ -1,9 +1,9 @@
 package approx
 
 import (
-	"github.com/kagen-ai/kagen/engine/qgemm"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
+	"github.com/kagen-ai/kagen/engine/qgemm"
 )
 
 // keptTerms returns the dot-product terms reduction sampling keeps out of k:

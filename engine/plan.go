@@ -2,8 +2,9 @@ package engine
 
 import (
 	"fmt"
-	"github.com/kagen-ai/kagen/engine/gemm"
 	"sort"
+
+	"github.com/kagen-ai/kagen/engine/gemm"
 )
 
 // slotKind says where a value's elements live in a session.

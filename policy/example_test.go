@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/policy"
 )
 
@@ -18,7 +19,7 @@ func pareto() *policy.Pareto {
 	return &policy.Pareto{
 		Version:       policy.ParetoVersion,
 		ModelSHA256:   "e4024b86d27dbf3c6067d23a9c2b48cde3ce712ed17c871ae5ed5a13ff5b6452",
-		Device:        policy.Fingerprint{GOOS: "linux", GOARCH: "arm64", CPU: "Cortex-A76", Kagen: "dev"},
+		Device:        device.Fingerprint{GOOS: "linux", GOARCH: "arm64", CPU: "Cortex-A76", Kagen: "dev"},
 		Meter:         "phone-big (modelled)",
 		Objective:     policy.ObjectiveTime,
 		ExactAccuracy: 0.9,

@@ -10,8 +10,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 )
 
 // Schema versions of the files this package reads and writes. A file with
@@ -35,21 +37,6 @@ const (
 	ObjectiveTime   = "time"
 	ObjectiveEnergy = "energy"
 )
-
-// Fingerprint identifies the device and build the levels were measured
-// on. It has the fields of profile.Fingerprint, so the two convert.
-type Fingerprint struct {
-	GOOS     string   `json:"goos"`
-	GOARCH   string   `json:"goarch"`
-	CPU      string   `json:"cpu"`
-	Features []string `json:"features"`
-	Kagen    string   `json:"kagen"`
-}
-
-// String is a compact one-line form.
-func (f Fingerprint) String() string {
-	return fmt.Sprintf("%s/%s %q [%s] kagen %s", f.GOOS, f.GOARCH, f.CPU, strings.Join(f.Features, ","), f.Kagen)
-}
 
 // ConfidenceStats are the calibrated per-class confidence statistics of one
 // level: for each predicted class, the mean softmax confidence of the
@@ -94,7 +81,7 @@ type Pareto struct {
 	// ModelSHA256 is the hex SHA-256 of the model file the levels are for.
 	ModelSHA256 string `json:"model_sha256"`
 	// Device is the fingerprint of the device the levels were measured on.
-	Device Fingerprint `json:"device"`
+	Device device.Fingerprint `json:"device"`
 	// Meter names the meter or device profile energy_j comes from, with
 	// "(modelled)" or "(measured)".
 	Meter string `json:"meter"`
@@ -130,8 +117,8 @@ type Policy struct {
 	// ModelSHA256 binds the policy to one model file.
 	ModelSHA256 string `json:"model_sha256"`
 	// Device and Meter say where and with what the levels were measured.
-	Device Fingerprint `json:"device"`
-	Meter  string      `json:"meter"`
+	Device device.Fingerprint `json:"device"`
+	Meter  string             `json:"meter"`
 	// Objective is the tuner's objective ("time" or "energy").
 	Objective string `json:"objective"`
 	// ExactAccuracy is the exact model's calibrated accuracy.
@@ -279,7 +266,7 @@ func WritePolicy(path string, p *Policy) error {
 	if err != nil {
 		return fmt.Errorf("write policy %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("write policy: %w", err)
 	}
 	return nil
@@ -625,38 +612,4 @@ func FromPareto(p *Pareto, c Params) (*Policy, error) {
 		return nil, err
 	}
 	return pol, nil
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory, synced before it is renamed over path, then syncs the
-// directory.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

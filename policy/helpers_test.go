@@ -2,6 +2,8 @@ package policy
 
 import (
 	"strings"
+
+	"github.com/kagen-ai/kagen/device"
 )
 
 const testSHA = "e4024b86d27dbf3c6067d23a9c2b48cde3ce712ed17c871ae5ed5a13ff5b6452"
@@ -12,7 +14,7 @@ const testSHA = "e4024b86d27dbf3c6067d23a9c2b48cde3ce712ed17c871ae5ed5a13ff5b645
 func testPareto(n, nc int) *Pareto {
 	p := &Pareto{
 		Version: ParetoVersion, ModelSHA256: testSHA,
-		Device:    Fingerprint{GOOS: "linux", GOARCH: "amd64", CPU: "test CPU", Features: []string{"avx2", "fma"}, Kagen: "dev"},
+		Device:    device.Fingerprint{GOOS: "linux", GOARCH: "amd64", CPU: "test CPU", Features: []string{"avx2", "fma"}, Kagen: "dev"},
 		Meter:     "phone-big (modelled)",
 		Objective: ObjectiveTime, ExactAccuracy: 0.9,
 	}

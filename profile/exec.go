@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 )
 
 // Executor runs batches of trials. LocalExecutor runs them in this
@@ -83,7 +84,7 @@ func deviceClassOf(ex Executor) string {
 	if d, ok := ex.(DeviceTargeter); ok && d.DeviceClass() != "" {
 		return d.DeviceClass()
 	}
-	return DeviceClass(ThisDevice())
+	return device.Class(device.This())
 }
 
 // LocalExecutor runs trials in this process, one after the other, with one
@@ -159,7 +160,7 @@ func RunWith(ctx context.Context, a *approx.Approximator, data *Dataset, opts Op
 	m := a.Model()
 	sha := m.SHA256()
 	sub := data.Subset(opts.Windows)
-	p := &Profile{Version: SchemaVersion, ModelSHA256: sha, Device: ThisDevice(), Created: time.Now().UTC(), Windows: sub.Len(), Labels: sub.Y}
+	p := &Profile{Version: SchemaVersion, ModelSHA256: sha, Device: device.This(), Created: time.Now().UTC(), Windows: sub.Len(), Labels: sub.Y}
 	type pair struct {
 		step int
 		knob approx.Knob

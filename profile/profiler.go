@@ -1,3 +1,6 @@
+// Package profile measures a model on this device (per-node latency and the
+// effect of each knob on the output and the accuracy) and tunes: it finds
+// the Pareto-optimal approximation configurations.
 package profile
 
 import (
@@ -7,81 +10,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
-	"strings"
 	"time"
 
-	"golang.org/x/sys/cpu"
-
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 )
-
-// Version is the kagen version recorded in profiles and Pareto files.
-const Version = "0.1.0-dev"
 
 // SchemaVersion is the version of profile.json.
 const SchemaVersion = 1
-
-// Fingerprint identifies the device a profile was measured on.
-type Fingerprint struct {
-	GOOS     string   `json:"goos"`
-	GOARCH   string   `json:"goarch"`
-	CPU      string   `json:"cpu"`
-	Features []string `json:"features"`
-	Kagen    string   `json:"kagen"`
-}
-
-// String is a compact one-line form.
-func (f Fingerprint) String() string {
-	return fmt.Sprintf("%s/%s %q [%s] kagen %s", f.GOOS, f.GOARCH, f.CPU, strings.Join(f.Features, ","), f.Kagen)
-}
-
-// Equal reports whether two fingerprints name the same device and build.
-func (f Fingerprint) Equal(g Fingerprint) bool {
-	return f.GOOS == g.GOOS && f.GOARCH == g.GOARCH && f.CPU == g.CPU && slices.Equal(f.Features, g.Features) && f.Kagen == g.Kagen
-}
-
-// ThisDevice returns the fingerprint of this machine.
-func ThisDevice() Fingerprint {
-	f := Fingerprint{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPU: cpuModel(), Kagen: Version}
-	switch runtime.GOARCH {
-	case "amd64":
-		for _, x := range []struct {
-			on   bool
-			name string
-		}{{cpu.X86.HasAVX2, "avx2"}, {cpu.X86.HasFMA, "fma"}, {cpu.X86.HasF16C, "f16c"}, {cpu.X86.HasAVX512F, "avx512f"}, {cpu.X86.HasAVXVNNI, "avxvnni"}} {
-			if x.on {
-				f.Features = append(f.Features, x.name)
-			}
-		}
-	case "arm64":
-		for _, x := range []struct {
-			on   bool
-			name string
-		}{{cpu.ARM64.HasASIMD, "asimd"}, {cpu.ARM64.HasASIMDDP, "asimddp"}, {cpu.ARM64.HasFPHP, "fphp"}, {cpu.ARM64.HasASIMDHP, "asimdhp"}} {
-			if x.on {
-				f.Features = append(f.Features, x.name)
-			}
-		}
-	}
-	return f
-}
-
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if ok && (strings.TrimSpace(k) == "model name" || strings.TrimSpace(k) == "Hardware" || strings.TrimSpace(k) == "CPU part") {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
 
 // NodeProfile is the exact cost of one node.
 type NodeProfile struct {
@@ -116,19 +55,19 @@ type PairProfile struct {
 
 // Profile is the measured behaviour of a model's knobs on one device.
 type Profile struct {
-	Version       int           `json:"version"`
-	ModelSHA256   string        `json:"model_sha256"`
-	Device        Fingerprint   `json:"device"`
-	Created       time.Time     `json:"created"`
-	ExactUS       float64       `json:"exact_us"`
-	ExactAccuracy float64       `json:"exact_accuracy"`
-	Windows       int           `json:"windows"`
-	Classes       int           `json:"classes"`
-	Labels        []int         `json:"labels"`
-	ExactOutputs  []float32     `json:"exact_outputs"`
-	Nodes         []NodeProfile `json:"nodes"`
-	Pairs         []PairProfile `json:"pairs"`
-	ProfileTime   float64       `json:"profile_seconds"`
+	Version       int                `json:"version"`
+	ModelSHA256   string             `json:"model_sha256"`
+	Device        device.Fingerprint `json:"device"`
+	Created       time.Time          `json:"created"`
+	ExactUS       float64            `json:"exact_us"`
+	ExactAccuracy float64            `json:"exact_accuracy"`
+	Windows       int                `json:"windows"`
+	Classes       int                `json:"classes"`
+	Labels        []int              `json:"labels"`
+	ExactOutputs  []float32          `json:"exact_outputs"`
+	Nodes         []NodeProfile      `json:"nodes"`
+	Pairs         []PairProfile      `json:"pairs"`
+	ProfileTime   float64            `json:"profile_seconds"`
 }
 
 // Options control profiling.
@@ -207,7 +146,7 @@ func (p *Profile) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, data)
+	return atomicfile.Write(path, data)
 }
 
 // ReadProfile reads a profile and checks it belongs to the model and this
@@ -230,7 +169,7 @@ func ReadProfile(path, modelSHA string, force bool) (*Profile, error) {
 	if p.ModelSHA256 != modelSHA {
 		return nil, fmt.Errorf("profile %s was measured for model %s, not %s (use --force to use it anyway)", path, p.ModelSHA256, modelSHA)
 	}
-	if dev := ThisDevice(); !p.Device.Equal(dev) {
+	if dev := device.This(); !p.Device.Equal(dev) {
 		return nil, fmt.Errorf("profile %s was measured on %s, this device is %s (use --force to use it anyway)", path, p.Device, dev)
 	}
 	if len(p.ExactOutputs) != p.Windows*p.Classes || len(p.Labels) != p.Windows {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 )
 
 // TrialKind names what a trial measures. Profiling and tuning are cut into
@@ -181,8 +182,8 @@ type TrialResult struct {
 	Error string `json:"error,omitempty"`
 	// Worker names who ran the trial; Device is that worker's device
 	// (latency trials).
-	Worker string       `json:"worker,omitempty"`
-	Device *Fingerprint `json:"device,omitempty"`
+	Worker string              `json:"worker,omitempty"`
+	Device *device.Fingerprint `json:"device,omitempty"`
 	// Seconds is the trial's run time on the worker.
 	Seconds float64 `json:"seconds,omitempty"`
 	// Exact latency: the model's median time and each step's (views 0).
@@ -240,14 +241,6 @@ func (r *TrialResult) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
-}
-
-// DeviceClass returns the short hash that names a device fingerprint: the
-// device class that latency trials are addressed to.
-func DeviceClass(f Fingerprint) string {
-	b, _ := json.Marshal(f)
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:8])
 }
 
 // shardMagic starts an encoded shard.

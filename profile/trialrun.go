@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 )
 
@@ -104,7 +105,7 @@ func (r *TrialRunner) Run(ctx context.Context, t *Trial, shard *Dataset) (res *T
 	res.ID = t.ID()
 	res.Seconds = time.Since(start).Seconds()
 	if t.Kind.NeedsDevice() {
-		dev := ThisDevice()
+		dev := device.This()
 		res.Device = &dev
 	}
 	return res, nil

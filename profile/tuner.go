@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -28,11 +29,11 @@ const (
 
 // TuneOptions control the search.
 type TuneOptions struct {
-	MaxLossPP float64       // accuracy loss threshold in percentage points
-	Budget    time.Duration // search time (default 10 s)
-	Predictor Predictor     // default P1
-	Objective string        // "time" (default) or "energy"
-	Device    *Device       // energy model for the energy objective and energy_j
+	MaxLossPP float64         // accuracy loss threshold in percentage points
+	Budget    time.Duration   // search time (default 10 s)
+	Predictor Predictor       // default P1
+	Objective string          // "time" (default) or "energy"
+	Device    *device.Profile // energy model for the energy objective and energy_j
 	Seed      uint64
 	Workers   int
 	// Candidates bounds the configurations validated (default 24).

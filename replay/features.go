@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 )
 
 // Names of the files WriteFeatures writes in its output directory.
@@ -151,10 +153,9 @@ func WriteFeatures(spec *Spec, paths []string, outDir string, opts Options) (*Ex
 	if err != nil {
 		return nil, fmt.Errorf("write features: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(outDir, FeaturesMetaFile), append(data, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(outDir, FeaturesMetaFile), append(data, '\n')); err != nil {
 		return nil, err
 	}
-	syncDir(outDir)
 	return sum, nil
 }
 

@@ -5,10 +5,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 )
 
 // npyHeaderSize is the fixed size of the .npy header this package writes
@@ -20,7 +20,7 @@ const npyHeaderSize = 256
 // little-endian, C order) written to a temporary file and renamed into
 // place by commit.
 type npyWriter struct {
-	f     *os.File
+	f     *atomicfile.File
 	bw    *bufio.Writer
 	path  string
 	descr string
@@ -30,9 +30,9 @@ type npyWriter struct {
 }
 
 func createNPY(path, descr string, inner []int) (*npyWriter, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := atomicfile.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
+		return nil, err
 	}
 	w := &npyWriter{f: f, bw: bufio.NewWriterSize(f, 1<<16), path: path, descr: descr, inner: inner}
 	if _, err := w.bw.Write(make([]byte, npyHeaderSize)); err != nil {
@@ -101,63 +101,11 @@ func (w *npyWriter) commit() error {
 	if err == nil {
 		_, err = w.f.WriteAt(h, 0)
 	}
-	if err == nil {
-		err = w.f.Chmod(0o644)
-	}
-	if err == nil {
-		err = w.f.Sync()
-	}
 	if err != nil {
 		w.abort()
 		return fmt.Errorf("write %s: %w", w.path, err)
 	}
-	if err := w.f.Close(); err != nil {
-		os.Remove(w.f.Name())
-		return fmt.Errorf("write %s: %w", w.path, err)
-	}
-	if err := os.Rename(w.f.Name(), w.path); err != nil {
-		os.Remove(w.f.Name())
-		return fmt.Errorf("write %s: %w", w.path, err)
-	}
-	return nil
+	return w.f.Commit()
 }
 
-func (w *npyWriter) abort() {
-	w.f.Close()
-	os.Remove(w.f.Name())
-}
-
-// writeFileAtomic writes data to path through a synced temporary file.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// syncDir makes renames in dir durable; errors are ignored where a file
-// system cannot sync directories.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
+func (w *npyWriter) abort() { w.f.Abort() }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/demo"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
@@ -91,7 +92,7 @@ type Bench struct {
 	LoadErr error
 
 	// Device is the energy profile used for every energy figure.
-	Device *profile.Device
+	Device *device.Profile
 
 	// Config is the configuration the Knobs screen edits.
 	Config approx.Config
@@ -127,19 +128,19 @@ func (b *Bench) Ready() bool { return b.Model != nil }
 
 // loadBench loads the model of src. A model that fails to load gives a
 // Bench with LoadErr set, so that the workbench still opens and shows it.
-func loadBench(src Source, device string) *Bench {
+func loadBench(src Source, deviceName string) *Bench {
 	b := &Bench{Source: src, sels: map[string]*approx.Selector{}, PolicyPath: "policy.json"}
 	b.Controller = policy.Params{Name: policy.State}
 	if c, err := b.Controller.WithDefaults(); err == nil {
 		b.Controller = c
 	}
-	if device == "" {
-		device = "phone-big"
+	if deviceName == "" {
+		deviceName = "phone-big"
 	}
-	dev, err := profile.LookupDevice(device)
+	dev, err := device.Lookup(deviceName)
 	if err != nil {
 		b.LoadErr = err
-		devs := profile.Devices()
+		devs := device.Profiles()
 		dev = &devs[0]
 	}
 	b.Device = dev

@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 )
@@ -117,7 +118,7 @@ func (fakeTuner) Tune(ctx context.Context, b *Bench, s TuneSettings, progress fu
 		return cs
 	}
 	par := &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: b.Model.SHA256(),
-		Device: policy.Fingerprint{GOOS: "linux", GOARCH: "amd64", CPU: "test", Features: []string{}, Kagen: profile.Version},
+		Device: device.Fingerprint{GOOS: "linux", GOARCH: "amd64", CPU: "test", Features: []string{}, Kagen: device.KagenVersion},
 		Meter:  s.Device.Name + " (modelled)", Objective: s.Objective, ExactAccuracy: 0.8, Classes: b.Spec.Classes, MaxLossPP: s.MaxLossPP,
 		Configs: []policy.Level{
 			{Level: 0, Config: "exact", Speedup: 1, Accuracy: 0.8, TimeUS: 9.5, EnergyJ: e(9.5), Confidence: stats(0.8, 0.5)},

@@ -13,8 +13,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/policy"
-	"github.com/kagen-ai/kagen/profile"
 )
 
 // errUntuned is returned when a policy is asked for before a tune.
@@ -55,7 +55,7 @@ func benchPareto(b *Bench) *policy.Pareto {
 	}
 	levels, _ := b.Levels()
 	p := &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: b.Model.SHA256(),
-		Device: policy.Fingerprint(profile.ThisDevice()), Meter: b.Device.Name + " (modelled)",
+		Device: device.Fingerprint(device.This()), Meter: b.Device.Name + " (modelled)",
 		Objective: policy.ObjectiveTime, Classes: b.Spec.Classes, Configs: levels}
 	return p
 }

@@ -11,8 +11,9 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"github.com/kagen-ai/kagen/policy"
-	"github.com/kagen-ai/kagen/profile"
 )
 
 // policyScreen edits the controller, the accuracy floor, the energy
@@ -209,7 +210,7 @@ func (s *policyScreen) change(field string, d int) tea.Cmd {
 		b.Dirty = true
 		return s.ctx.Changed("controller")
 	case field == fieldDevice:
-		devs := profile.Devices()
+		devs := device.Profiles()
 		i := 0
 		for j, dv := range devs {
 			if dv.Name == b.Device.Name {
@@ -268,7 +269,7 @@ func (s *policyScreen) save() tea.Cmd {
 				if string(old) == string(demoBytes) {
 					res.model = mp
 				}
-			} else if profile.WriteFileAtomic(mp, demoBytes) == nil && os.Chmod(mp, 0o644) == nil {
+			} else if atomicfile.Write(mp, demoBytes) == nil && os.Chmod(mp, 0o644) == nil {
 				res.model = mp
 			}
 		}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 )
@@ -83,7 +84,7 @@ func (b *Bench) restore(s Snapshot) error {
 		}
 	}
 	if s.Device != "" {
-		if d, err := profile.LookupDevice(s.Device); err == nil {
+		if d, err := device.Lookup(s.Device); err == nil {
 			b.Device = d
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 )
@@ -14,7 +15,7 @@ type TuneSettings struct {
 	Budget    time.Duration
 	Objective string // policy.ObjectiveTime or policy.ObjectiveEnergy
 	Seed      uint64
-	Device    *profile.Device
+	Device    *device.Profile
 }
 
 // TuneProgress is one progress report of a tune.
@@ -67,7 +68,7 @@ func (profileTuner) Tune(ctx context.Context, b *Bench, s TuneSettings, progress
 // outcomeOf turns a tune result into the Pareto file `kagen tune` writes.
 func outcomeOf(b *Bench, s TuneSettings, res *profile.TuneResult) *TuneOutcome {
 	par := &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: b.Model.SHA256(),
-		Device: policy.Fingerprint(profile.ThisDevice()), Meter: s.Device.Name + " (modelled)",
+		Device: device.Fingerprint(device.This()), Meter: s.Device.Name + " (modelled)",
 		Objective: s.Objective, ExactAccuracy: res.ExactAccuracy, Classes: b.Spec.Classes,
 		MaxLossPP: s.MaxLossPP, PredictorMAEPP: res.PredictorMAE, Note: res.Note}
 	for i, l := range res.Levels {

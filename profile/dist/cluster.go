@@ -9,11 +9,10 @@ import (
 	"sort"
 	"time"
 
+	"github.com/kagen-ai/kagen/device"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/kagen-ai/kagen/profile"
 )
 
 // Config says which NATS to use and how the streams behave.
@@ -246,14 +245,14 @@ func (c *Cluster) logf(format string, args ...any) {
 
 // WorkerInfo is what a worker announces in the worker bucket.
 type WorkerInfo struct {
-	Name          string              `json:"name"`
-	Host          string              `json:"host"`
-	Device        profile.Fingerprint `json:"device"`
-	Class         string              `json:"class"`
-	DeviceProfile string              `json:"device_profile,omitempty"`
-	Concurrency   int                 `json:"concurrency"`
-	Started       time.Time           `json:"started"`
-	Done          int64               `json:"trials_done"`
+	Name          string             `json:"name"`
+	Host          string             `json:"host"`
+	Device        device.Fingerprint `json:"device"`
+	Class         string             `json:"class"`
+	DeviceProfile string             `json:"device_profile,omitempty"`
+	Concurrency   int                `json:"concurrency"`
+	Started       time.Time          `json:"started"`
+	Done          int64              `json:"trials_done"`
 }
 
 // workerTTL is how long an announcement lives without a heartbeat.

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/profile"
 )
 
@@ -23,7 +24,7 @@ type CoordinatorOptions struct {
 	// an output trial (default 64).
 	ShardWindows int
 	// DeviceClass is the device class whose workers run the latency trials
-	// (default this machine's, profile.DeviceClass(profile.ThisDevice())).
+	// (default this machine's, device.Class(device.This())).
 	DeviceClass string
 	// Resubmit is how often trials without a result are offered again
 	// (default 1 min). Offering a trial that is queued already is
@@ -71,7 +72,7 @@ func (c *Cluster) NewCoordinator(ctx context.Context, model []byte, opts Coordin
 		opts.ShardWindows = 64
 	}
 	if opts.DeviceClass == "" {
-		opts.DeviceClass = profile.DeviceClass(profile.ThisDevice())
+		opts.DeviceClass = device.Class(device.This())
 	}
 	if !validToken(opts.DeviceClass) {
 		return nil, fmt.Errorf("device class %q: expected letters, digits, - or _", opts.DeviceClass)

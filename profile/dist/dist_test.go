@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
@@ -446,9 +447,9 @@ func TestMalformedMessages(t *testing.T) {
 // TestDeviceClasses sends latency trials only to workers of the class.
 func TestDeviceClasses(t *testing.T) {
 	f := tinyFixture(t)
-	other := profile.Fingerprint{GOOS: "android", GOARCH: "arm64", CPU: "phone", Kagen: profile.Version}
+	other := device.Fingerprint{GOOS: "android", GOARCH: "arm64", CPU: "phone", Kagen: device.KagenVersion}
 	p := newPool(t, f, 1, Config{}, WorkerOptions{Device: &other})
-	co, err := p.Cluster.NewCoordinator(context.Background(), f.model, CoordinatorOptions{ShardWindows: 16, DeviceClass: profile.DeviceClass(other)})
+	co, err := p.Cluster.NewCoordinator(context.Background(), f.model, CoordinatorOptions{ShardWindows: 16, DeviceClass: device.Class(other)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/profile"
 )
 
@@ -16,7 +17,7 @@ func FuzzDecodeTrial(f *testing.F) {
 	var b profile.Batch
 	shard := b.AddShard(&profile.Dataset{Shape: fx.tune.Shape, X: fx.tune.X[:2], Y: fx.tune.Y[:2], Files: fx.tune.Files[:2]})
 	sha := fx.a.Model().SHA256()
-	dev := profile.DeviceClass(profile.ThisDevice())
+	dev := device.Class(device.This())
 	for _, t := range []profile.Trial{
 		{Kind: profile.TrialExactLatency, Model: sha, Shard: shard, Repeats: 1, Device: dev},
 		{Kind: profile.TrialPairLatency, Model: sha, Shard: shard, Step: 0, Node: "Conv_0", Knob: "fp16", Repeats: 1, Device: dev},

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/profile"
 )
@@ -33,13 +34,13 @@ type WorkerOptions struct {
 	// Parallel is the number of goroutines of one output trial (default
 	// GOMAXPROCS / Concurrency, at least 1).
 	Parallel int
-	// DeviceProfile names the energy model (profile.LookupDevice) of the
+	// DeviceProfile names the energy model (device.Lookup) of the
 	// device, announced with its fingerprint.
 	DeviceProfile string
 	// Device overrides the announced fingerprint (default
-	// profile.ThisDevice()); the worker takes the latency trials of its
+	// device.This()); the worker takes the latency trials of its
 	// class.
-	Device *profile.Fingerprint
+	Device *device.Fingerprint
 	// Latency, if set, answers latency trials instead of timing them (a
 	// seam for tests).
 	Latency profile.LatencyFunc
@@ -140,12 +141,12 @@ func (c *Cluster) StartWorker(ctx context.Context, opts WorkerOptions) (*Worker,
 	if opts.Logf == nil {
 		opts.Logf = c.cfg.Logf
 	}
-	dev := profile.ThisDevice()
+	dev := device.This()
 	if opts.Device != nil {
 		dev = *opts.Device
 	}
 	w := &Worker{c: c, opts: opts, models: map[string]*approx.Approximator{}, shards: map[string]*profile.Dataset{}, shardSize: map[string]int{}}
-	w.info = WorkerInfo{Name: opts.Name, Host: host, Device: dev, Class: profile.DeviceClass(dev), DeviceProfile: opts.DeviceProfile, Concurrency: opts.Concurrency, Started: time.Now().UTC()}
+	w.info = WorkerInfo{Name: opts.Name, Host: host, Device: dev, Class: device.Class(dev), DeviceProfile: opts.DeviceProfile, Concurrency: opts.Concurrency, Started: time.Now().UTC()}
 	if err := c.ensureConsumer(ctx, deviceConsumer(w.info.Class), deviceSubjects+w.info.Class+".>"); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package profile
+package device
 
 import (
 	"math"
@@ -9,7 +9,7 @@ import (
 )
 
 func TestDeviceEnergy(t *testing.T) {
-	d, err := LookupDevice("phone-big")
+	d, err := Lookup("phone-big")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,21 +20,21 @@ func TestDeviceEnergy(t *testing.T) {
 	if got, want := d.SystemEnergy(busy, 2560*time.Millisecond), 2.0*0.015+0.35*2.56; math.Abs(got-want) > 1e-12 {
 		t.Fatalf("system energy %v, want %v", got, want)
 	}
-	for _, d := range Devices() {
+	for _, d := range Profiles() {
 		if err := d.Validate(); err != nil || len(d.Sources) == 0 {
 			t.Errorf("built-in %s: %v, %d sources", d.Name, err, len(d.Sources))
 		}
 	}
-	if _, err := LookupDevice("toaster"); err == nil {
+	if _, err := Lookup("toaster"); err == nil {
 		t.Fatal("unknown profile accepted")
 	}
 	path := filepath.Join(t.TempDir(), "board.json")
 	os.WriteFile(path, []byte(`{"name":"board","active_w":0.8,"baseline_w":1.2,"time_factor":6,"sources":["datasheet"]}`), 0o644)
-	if d, err := LookupDevice(path); err != nil || d.Name != "board" || d.TimeFactor != 6 {
+	if d, err := Lookup(path); err != nil || d.Name != "board" || d.TimeFactor != 6 {
 		t.Fatalf("file profile: %+v, %v", d, err)
 	}
 	os.WriteFile(path, []byte(`{"name":"board","active_w":-1,"baseline_w":1.2,"time_factor":6}`), 0o644)
-	if _, err := LookupDevice(path); err == nil {
+	if _, err := Lookup(path); err == nil {
 		t.Fatal("negative power accepted")
 	}
 }
