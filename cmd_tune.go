@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
@@ -26,7 +27,7 @@ import (
 )
 
 // loadForTuning loads a model, its front-end and labelled windows.
-func loadForTuning(path string, data []string) (*approx.Approximator, *replay.Spec, *profile.Dataset, error) {
+func loadForTuning(path string, data []string) (*approx.Approximator, *replay.Spec, *dataset.Dataset, error) {
 	m, err := engine.LoadFile(path, engine.Options{})
 	if err != nil {
 		return nil, nil, nil, err
@@ -35,7 +36,7 @@ func loadForTuning(path string, data []string) (*approx.Approximator, *replay.Sp
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	d, err := profile.LoadDataset(spec, data, 0)
+	d, err := dataset.Load(spec, replay.DiskTraces(data), 0)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -167,7 +168,7 @@ func (d *distFlags) start(ctx context.Context, path string, a *approx.Approximat
 }
 
 // profile profiles on the pool, or locally when there is none.
-func (p *distPool) profile(ctx context.Context, a *approx.Approximator, d *profile.Dataset, opts profile.Options) (*profile.Profile, error) {
+func (p *distPool) profile(ctx context.Context, a *approx.Approximator, d *dataset.Dataset, opts profile.Options) (*profile.Profile, error) {
 	if p == nil {
 		return profile.Run(ctx, a, d, opts)
 	}
@@ -175,7 +176,7 @@ func (p *distPool) profile(ctx context.Context, a *approx.Approximator, d *profi
 }
 
 // tune tunes on the pool, or locally when there is none.
-func (p *distPool) tune(ctx context.Context, a *approx.Approximator, pr *profile.Profile, tune, calib *profile.Dataset, opts profile.TuneOptions) (*profile.TuneResult, error) {
+func (p *distPool) tune(ctx context.Context, a *approx.Approximator, pr *profile.Profile, tune, calib *dataset.Dataset, opts profile.TuneOptions) (*profile.TuneResult, error) {
 	if p == nil {
 		return profile.Tune(ctx, a, pr, tune, calib, opts)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 )
 
@@ -38,7 +39,7 @@ type DeviceTargeter interface {
 
 // Shard is a data shard of a batch: its windows and their encoding.
 type Shard struct {
-	Data *Dataset
+	Data *dataset.Dataset
 	Blob []byte
 }
 
@@ -49,7 +50,7 @@ type Batch struct {
 }
 
 // AddShard adds a dataset as one shard and returns its key.
-func (b *Batch) AddShard(d *Dataset) string {
+func (b *Batch) AddShard(d *dataset.Dataset) string {
 	blob := EncodeShard(d)
 	key := ShardKey(blob)
 	if b.Shards == nil {
@@ -61,14 +62,14 @@ func (b *Batch) AddShard(d *Dataset) string {
 
 // AddShards cuts a dataset into consecutive shards of at most size windows
 // (0: one shard) and returns their keys in order.
-func (b *Batch) AddShards(d *Dataset, size int) []string {
+func (b *Batch) AddShards(d *dataset.Dataset, size int) []string {
 	if size <= 0 || size >= d.Len() {
 		return []string{b.AddShard(d)}
 	}
 	var keys []string
 	for lo := 0; lo < d.Len(); lo += size {
 		hi := min(lo+size, d.Len())
-		keys = append(keys, b.AddShard(&Dataset{Shape: d.Shape, X: d.X[lo:hi], Y: d.Y[lo:hi], Files: d.Files[lo:hi]}))
+		keys = append(keys, b.AddShard(&dataset.Dataset{Shape: d.Shape, X: d.X[lo:hi], Y: d.Y[lo:hi], Files: d.Files[lo:hi]}))
 	}
 	return keys
 }
@@ -109,7 +110,7 @@ func (e *LocalExecutor) Execute(ctx context.Context, b *Batch, done func(int, *T
 			return err
 		}
 		t := &b.Trials[i]
-		var d *Dataset
+		var d *dataset.Dataset
 		if s := b.Shards[t.Shard]; s != nil {
 			d = s.Data
 		}
@@ -154,7 +155,7 @@ func checkOutputs(t *Trial, r *TrialResult, windows, classes int) error {
 // (the exact model, then every pair, on the device class of ex) and the
 // exact outputs on the profile windows; the second the outputs of every
 // pair that saves time. The profile is assembled as Run's.
-func RunWith(ctx context.Context, a *approx.Approximator, data *Dataset, opts Options, ex Executor) (*Profile, error) {
+func RunWith(ctx context.Context, a *approx.Approximator, data *dataset.Dataset, opts Options, ex Executor) (*Profile, error) {
 	opts.defaults()
 	start := time.Now()
 	m := a.Model()
@@ -191,7 +192,7 @@ func RunWith(ctx context.Context, a *approx.Approximator, data *Dataset, opts Op
 
 	// Batch 1: latency, and the exact outputs.
 	var b1 Batch
-	in := b1.AddShard(&Dataset{Shape: sub.Shape, X: sub.X[:1], Y: sub.Y[:1], Files: sub.Files[:1]})
+	in := b1.AddShard(&dataset.Dataset{Shape: sub.Shape, X: sub.X[:1], Y: sub.Y[:1], Files: sub.Files[:1]})
 	b1.Trials = append(b1.Trials, Trial{Kind: TrialExactLatency, Model: sha, Shard: in, Repeats: opts.Repeats, Device: dev})
 	for _, pr := range pairs {
 		b1.Trials = append(b1.Trials, Trial{Kind: TrialPairLatency, Model: sha, Shard: in, Step: pr.step, Node: a.Nodes()[pr.step].Name, Knob: pr.knob.String(), Repeats: opts.Repeats, Device: dev})
@@ -246,7 +247,7 @@ func RunWith(ctx context.Context, a *approx.Approximator, data *Dataset, opts Op
 	steadyExact(p.Pairs, opts.MinSpeedup)
 	p.Classes = classes
 	p.ExactOutputs = concat(shardOuts)
-	p.ExactAccuracy = Accuracy(p.ExactOutputs, sub.Y, p.Classes)
+	p.ExactAccuracy = dataset.Accuracy(p.ExactOutputs, sub.Y, p.Classes)
 
 	// Batch 2: the outputs of every pair kept.
 	b2 := Batch{Shards: b1.Shards}
@@ -274,7 +275,7 @@ func RunWith(ctx context.Context, a *approx.Approximator, data *Dataset, opts Op
 		for j := range out {
 			pp.Delta[j] = out[j] - p.ExactOutputs[j]
 		}
-		pp.Accuracy = Accuracy(out, sub.Y, p.Classes)
+		pp.Accuracy = dataset.Accuracy(out, sub.Y, p.Classes)
 		pp.LossPP = 100 * (p.ExactAccuracy - pp.Accuracy)
 		progress("qos " + pp.Node + " " + pp.Knob)
 	}
@@ -349,9 +350,9 @@ func concat(parts [][]float32) []float32 {
 
 // timingWindows returns the windows the tuner times configurations on:
 // up to 8 spread over the tune split.
-func timingWindows(d *Dataset) *Dataset {
+func timingWindows(d *dataset.Dataset) *dataset.Dataset {
 	n := min(8, d.Len())
-	out := &Dataset{Shape: d.Shape}
+	out := &dataset.Dataset{Shape: d.Shape}
 	for i := 0; i < n; i++ {
 		j := i * d.Len() / n
 		out.X = append(out.X, d.X[j])
@@ -373,7 +374,7 @@ const timerRuns = 15
 // complete (opts.Validated is called then); the levels are assembled as
 // Tune's. When ctx is cancelled after the exact figures are in, the
 // result holds what was validated so far, as Tune's does.
-func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, calib *Dataset, opts TuneOptions, ex Executor) (*TuneResult, error) {
+func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, calib *dataset.Dataset, opts TuneOptions, ex Executor) (*TuneResult, error) {
 	if opts.Budget <= 0 {
 		opts.Budget = 10 * time.Second
 	}
@@ -444,9 +445,9 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		pt, pa := cands[i], parts[i]
 		c := Candidate{Config: texts[i], PredictedLossPP: pt.loss, PredictedUS: pt.cost}
 		outs := concat(pa.tune)
-		c.TuneLossPP = 100 * (exactTune - Accuracy(outs, tune.Y, classes))
+		c.TuneLossPP = 100 * (exactTune - dataset.Accuracy(outs, tune.Y, classes))
 		outs = concat(pa.calib)
-		c.Accuracy = Accuracy(outs, calib.Y, classes)
+		c.Accuracy = dataset.Accuracy(outs, calib.Y, classes)
 		c.LossPP = 100 * (res.ExactAccuracy - c.Accuracy)
 		confidenceStats(&c, outs, calib.Y, classes)
 		c.TimeUS, c.ExactTimeUS = pa.us, pa.exactUS
@@ -601,9 +602,9 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 			}
 			// The exact figures are in: score exact, then every candidate
 			// that was waiting for them.
-			exactTune = Accuracy(concat(pa.tune), tune.Y, classes)
+			exactTune = dataset.Accuracy(concat(pa.tune), tune.Y, classes)
 			outs := concat(pa.calib)
-			res.ExactAccuracy = Accuracy(outs, calib.Y, classes)
+			res.ExactAccuracy = dataset.Accuracy(outs, calib.Y, classes)
 			exact = Candidate{Config: "exact", Accuracy: res.ExactAccuracy, Speedup: 1, Kept: true}
 			confidenceStats(&exact, outs, calib.Y, classes)
 			exact.TimeUS = pa.us
@@ -663,7 +664,7 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 // (see space.screenPairs), with the exact tune outputs they are measured
 // against, which it also returns (one slice per shard of size windows, as
 // a round's batch shards the tune split).
-func screen(ctx context.Context, ex Executor, a *approx.Approximator, sp *space, tune *Dataset, pairs []genome, size, classes int, progress func(string, int, int)) ([][]float32, []float64, error) {
+func screen(ctx context.Context, ex Executor, a *approx.Approximator, sp *space, tune *dataset.Dataset, pairs []genome, size, classes int, progress func(string, int, int)) ([][]float32, []float64, error) {
 	sha := a.Model().SHA256()
 	var b Batch
 	keys := b.AddShards(tune, size)
@@ -709,10 +710,10 @@ func screen(ctx context.Context, ex Executor, a *approx.Approximator, sp *space,
 	if err != nil {
 		return nil, nil, fmt.Errorf("screening knob pairs: %w", err)
 	}
-	exactAcc := Accuracy(concat(exact), tune.Y, classes)
+	exactAcc := dataset.Accuracy(concat(exact), tune.Y, classes)
 	losses := make([]float64, len(pairs))
 	for p := range pairs {
-		losses[p] = 100 * (exactAcc - Accuracy(concat(outs[p]), tune.Y, classes))
+		losses[p] = 100 * (exactAcc - dataset.Accuracy(concat(outs[p]), tune.Y, classes))
 	}
 	return exact, losses, nil
 }

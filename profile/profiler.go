@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
@@ -102,7 +103,7 @@ func (o *Options) defaults() {
 // on this device (median of repeated single-thread runs interleaved with
 // exact runs, after warm-up), the change of the model output on the profile
 // windows (P1) and the accuracy with only that pair approximated (P2).
-func Run(ctx context.Context, a *approx.Approximator, data *Dataset, opts Options) (*Profile, error) {
+func Run(ctx context.Context, a *approx.Approximator, data *dataset.Dataset, opts Options) (*Profile, error) {
 	ex := NewLocalExecutor(a, opts.Workers)
 	defer ex.Close()
 	return RunWith(ctx, a, data, opts, ex)
@@ -181,4 +182,12 @@ func ReadProfile(path, modelSHA string, force bool) (*Profile, error) {
 		}
 	}
 	return &p, nil
+}
+
+func numel(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
 }

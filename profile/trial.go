@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 )
 
@@ -257,7 +258,7 @@ const (
 // dimensions and the dimensions, the number of windows, every window's
 // float32 features, then every window's class (all little-endian uint32
 // or float32). Source file names are not kept.
-func EncodeShard(d *Dataset) []byte {
+func EncodeShard(d *dataset.Dataset) []byte {
 	size := numel(d.Shape)
 	b := make([]byte, 0, 4+4+4*len(d.Shape)+4+4*size*d.Len()+4*d.Len())
 	b = append(b, shardMagic...)
@@ -284,7 +285,7 @@ func ShardKey(blob []byte) string {
 }
 
 // DecodeShard decodes a blob written by EncodeShard.
-func DecodeShard(b []byte) (*Dataset, error) {
+func DecodeShard(b []byte) (*dataset.Dataset, error) {
 	if len(b) < 8 || string(b[:4]) != shardMagic {
 		return nil, errors.New("shard: bad magic")
 	}
@@ -301,7 +302,7 @@ func DecodeShard(b []byte) (*Dataset, error) {
 	if dims < 1 || dims > maxShardDims {
 		return nil, fmt.Errorf("shard: %d dimensions", dims)
 	}
-	d := &Dataset{}
+	d := &dataset.Dataset{}
 	size := 1
 	for i := 0; i < dims; i++ {
 		s, err := u32()

@@ -5,10 +5,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kagen-ai/kagen/dataset"
 )
 
 func TestShardRoundTrip(t *testing.T) {
-	d := &Dataset{Shape: []int{1, 2, 3}, Files: []string{"a", "b"}}
+	d := &dataset.Dataset{Shape: []int{1, 2, 3}, Files: []string{"a", "b"}}
 	d.X = [][]float32{{1, 2, 3, 4, 5, 6}, {float32(math.Inf(1)), float32(math.NaN()), -0, 1e-30, 7, 8}}
 	d.Y = []int{4, 0}
 	blob := EncodeShard(d)
@@ -83,7 +85,7 @@ func TestTrialResultJSON(t *testing.T) {
 // FuzzDecodeShard feeds the shard decoder arbitrary bytes: it must never
 // panic, and what it accepts must encode back to the same bytes.
 func FuzzDecodeShard(f *testing.F) {
-	f.Add(EncodeShard(&Dataset{Shape: []int{2}, X: [][]float32{{1, 2}}, Y: []int{1}}))
+	f.Add(EncodeShard(&dataset.Dataset{Shape: []int{2}, X: [][]float32{{1, 2}}, Y: []int{1}}))
 	f.Add([]byte("KGS1\x01\x00\x00\x00\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := DecodeShard(b)

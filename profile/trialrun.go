@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 )
@@ -32,7 +33,7 @@ type LatencyFunc func(t *Trial) (*TrialResult, error)
 type TrialRunner struct {
 	a       *approx.Approximator
 	workers int
-	runner  *Runner
+	runner  *dataset.Evaluator
 	benches map[string]*latencyBench
 	timers  map[string]*timer
 
@@ -63,7 +64,7 @@ func (r *TrialRunner) Close() {
 // a no-op trial). A trial that cannot run on this model (a step it does not
 // have, a knob that does not apply, a shard of the wrong shape) is an
 // error, and so is a panic in the engine: Run never panics.
-func (r *TrialRunner) Run(ctx context.Context, t *Trial, shard *Dataset) (res *TrialResult, err error) {
+func (r *TrialRunner) Run(ctx context.Context, t *Trial, shard *dataset.Dataset) (res *TrialResult, err error) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
@@ -112,7 +113,7 @@ func (r *TrialRunner) Run(ctx context.Context, t *Trial, shard *Dataset) (res *T
 }
 
 // checkShard checks that a shard's windows fit the model's input.
-func (r *TrialRunner) checkShard(d *Dataset) error {
+func (r *TrialRunner) checkShard(d *dataset.Dataset) error {
 	if d == nil || d.Len() == 0 {
 		return fmt.Errorf("trial has no data windows")
 	}
@@ -158,7 +159,7 @@ func (r *TrialRunner) selector(t *Trial) (engine.Selector, error) {
 	return sel, nil
 }
 
-func (r *TrialRunner) run(t *Trial, shard *Dataset) (*TrialResult, error) {
+func (r *TrialRunner) run(t *Trial, shard *dataset.Dataset) (*TrialResult, error) {
 	m := r.a.Model()
 	switch t.Kind {
 	case TrialExactLatency, TrialPairLatency:
@@ -199,7 +200,7 @@ func (r *TrialRunner) run(t *Trial, shard *Dataset) (*TrialResult, error) {
 			return nil, err
 		}
 		if r.runner == nil {
-			r.runner = NewRunner(m, r.workers)
+			r.runner = dataset.NewEvaluator(m, r.workers)
 		}
 		out := make([]float32, shard.Len()*r.runner.Classes())
 		if err := r.runner.Outputs(shard, sel, out); err != nil {
@@ -217,7 +218,7 @@ type latencyBench struct {
 	tE, tK []int64
 }
 
-func newLatencyBench(m *engine.Model, d *Dataset) *latencyBench {
+func newLatencyBench(m *engine.Model, d *dataset.Dataset) *latencyBench {
 	b := &latencyBench{s: m.NewSession(), in: []*engine.Tensor{{DType: engine.Float32, Shape: d.Shape, F: d.X[0]}}}
 	b.tE, b.tK = make([]int64, m.Steps()), make([]int64, m.Steps())
 	for i := 0; i < 5; i++ {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/replay"
@@ -427,7 +428,7 @@ func fronts(pts []point, want int) []point {
 // Tune searches the configurations of a profiled model, validates the most
 // promising on the tune split, calibrates them on the calibration split,
 // and returns the thinned Pareto levels over (accuracy loss, cost).
-func Tune(ctx context.Context, a *approx.Approximator, p *Profile, tune, calib *Dataset, opts TuneOptions) (*TuneResult, error) {
+func Tune(ctx context.Context, a *approx.Approximator, p *Profile, tune, calib *dataset.Dataset, opts TuneOptions) (*TuneResult, error) {
 	ex := NewLocalExecutor(a, opts.Workers)
 	defer ex.Close()
 	return TuneWith(ctx, a, p, tune, calib, opts, ex)
@@ -538,7 +539,7 @@ type timer struct {
 	runs int
 }
 
-func newTimer(m *engine.Model, d *Dataset) *timer {
+func newTimer(m *engine.Model, d *dataset.Dataset) *timer {
 	t := &timer{s: m.NewSession(), runs: 15}
 	for i := 0; i < min(8, d.Len()); i++ {
 		t.ins = append(t.ins, []*engine.Tensor{{DType: engine.Float32, Shape: d.Shape, F: d.X[i*d.Len()/min(8, d.Len())]}})

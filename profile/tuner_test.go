@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -57,7 +58,7 @@ func syntheticProfile() *Profile {
 			p.ExactOutputs = append(p.ExactOutputs, v)
 		}
 	}
-	p.ExactAccuracy = Accuracy(p.ExactOutputs, p.Labels, 3)
+	p.ExactAccuracy = dataset.Accuracy(p.ExactOutputs, p.Labels, 3)
 	for step := 0; step < 3; step++ {
 		for j, k := range []string{"perf-row:2:0", "samp:2:0", "samp:3:0"} {
 			d := make([]float32, len(p.ExactOutputs))
@@ -68,7 +69,7 @@ func syntheticProfile() *Profile {
 				}
 			}
 			pp := PairProfile{Step: step, Node: "n" + strconv.Itoa(step), Knob: k, ExactNodeUS: 300, NodeUS: 300 / (2 - 0.3*float64(j)), Delta: d}
-			acc := Accuracy(addTo(p.ExactOutputs, d), p.Labels, 3)
+			acc := dataset.Accuracy(addTo(p.ExactOutputs, d), p.Labels, 3)
 			pp.LossPP = 100 * (p.ExactAccuracy - acc)
 			pp.NodeSpeedup = pp.ExactNodeUS / pp.NodeUS
 			p.Pairs = append(p.Pairs, pp)
@@ -152,7 +153,7 @@ func TestProfileAndTuneEndToEnd(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(dir, "t"+strconv.Itoa(f)+".csv"), []byte(b.String()), 0o644)
 	}
-	d, err := LoadDataset(spec, []string{dir}, 0)
+	d, err := dataset.Load(spec, replay.DiskTraces([]string{dir}), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestProfileAndTuneEndToEnd(t *testing.T) {
 			t.Fatalf("screened %q was validated again", c.Config)
 		}
 	}
-	if _, err := Tune(context.Background(), a, p, tune, &Dataset{}, TuneOptions{}); err == nil {
+	if _, err := Tune(context.Background(), a, p, tune, &dataset.Dataset{}, TuneOptions{}); err == nil {
 		t.Fatal("an empty calibration split was accepted")
 	}
 }
@@ -255,7 +256,7 @@ func TestSoftLoss(t *testing.T) {
 	for i, c := range g {
 		out = addTo(out, sp.choices[i][c].delta)
 	}
-	if want := 100 * (p.ExactAccuracy - Accuracy(out, p.Labels, p.Classes)); math.Abs(hard-want) > 1e-9 {
+	if want := 100 * (p.ExactAccuracy - dataset.Accuracy(out, p.Labels, p.Classes)); math.Abs(hard-want) > 1e-9 {
 		t.Fatalf("kappa 0: loss %v, want the plain count's %v", hard, want)
 	}
 	for i := range sp.choices {

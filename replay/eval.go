@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/kagen-ai/kagen/engine"
 )
@@ -85,14 +84,8 @@ func Evaluate(m *engine.Model, spec *Spec, paths []string, opts EvalOptions) (*E
 	defer s.Close()
 	x := engine.NewFloat(nil, spec.InputShape()...)
 	in := []*engine.Tensor{x}
-	for _, p := range paths {
-		o := opts.Options
-		if spec.Task == TaskKWS {
-			if st, err := os.Stat(p); err == nil && st.IsDir() {
-				o.OnePerClip = true
-			}
-		}
-		src, err := Open(p, spec, o)
+	for _, t := range DiskTraces(paths) {
+		src, err := t.Open(spec, DatasetOptions(spec, t, opts.Options))
 		if err != nil {
 			return nil, err
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
@@ -165,7 +166,7 @@ func Generate(ctx context.Context, o Options) error {
 	var ts []tuned
 	for _, l := range ms {
 		fmt.Fprintf(o.Log, "profiling %s\n", l.Name)
-		d, err := profile.LoadDataset(l.spec, l.Data, 0)
+		d, err := dataset.Load(l.spec, replay.DiskTraces(l.Data), 0)
 		if err != nil {
 			return err
 		}

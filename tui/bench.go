@@ -3,12 +3,11 @@ package tui
 import (
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"path/filepath"
 	"sync"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/demo"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
@@ -28,25 +27,7 @@ type Source struct {
 	// Demo names the demo task when the source is the built-in demo.
 	Demo string
 	// Traces are the recorded traces, replayed one after the other.
-	Traces []TraceRef
-}
-
-// TraceRef is one trace: a file or folder on disk, or in FS.
-type TraceRef struct {
-	// Name is shown to the user.
-	Name string
-	// FS, if not nil, holds Path (the embedded demo); else Path is a path
-	// on disk.
-	FS   fs.FS
-	Path string
-}
-
-// Open opens the trace through spec's front-end.
-func (t TraceRef) Open(spec *replay.Spec) (replay.Source, error) {
-	if t.FS != nil {
-		return replay.OpenFS(t.FS, t.Path, spec, replay.Options{})
-	}
-	return replay.Open(t.Path, spec, replay.Options{})
+	Traces []replay.Trace
 }
 
 // DemoSource returns the built-in demo task of that name ("" for the
@@ -61,7 +42,7 @@ func DemoSource(name string) (Source, error) {
 		names = append(names, t.Name)
 		if name == "" || t.Name == name {
 			return Source{Name: t.ModelName, ModelBytes: t.Model, Demo: t.Name,
-				Traces: []TraceRef{{Name: t.Trace, FS: t.Traces, Path: t.Trace}}}, nil
+				Traces: []replay.Trace{{Name: t.Trace, FS: t.Traces, Path: t.Trace}}}, nil
 		}
 	}
 	return Source{}, fmt.Errorf("no demo %q (have %v)", name, names)
@@ -69,11 +50,7 @@ func DemoSource(name string) (Source, error) {
 
 // FileSource returns the source of a model file and trace paths.
 func FileSource(model string, traces []string) Source {
-	s := Source{Name: filepath.Base(model), ModelPath: model}
-	for _, t := range traces {
-		s.Traces = append(s.Traces, TraceRef{Name: t, Path: t})
-	}
-	return s
+	return Source{Name: filepath.Base(model), ModelPath: model, Traces: replay.DiskTraces(traces)}
 }
 
 // Bench is the workbench state the screens share: the model, its
@@ -120,7 +97,7 @@ type Bench struct {
 	sels  map[string]*approx.Selector
 
 	dataMu sync.Mutex
-	data   *profile.Dataset
+	data   *dataset.Dataset
 }
 
 // Ready reports whether a model is loaded.
@@ -192,38 +169,18 @@ func (b *Bench) Selector(cfg approx.Config) (engine.Selector, error) {
 	return s, nil
 }
 
-// Dataset returns every labelled window of the traces, loading them on
-// first use. It is safe for concurrent use; call it from a job.
-func (b *Bench) Dataset() (*profile.Dataset, error) {
+// Dataset returns every labelled window of the traces as `kagen tune`
+// reads them (dataset.Load), loading them on first use. It is safe for
+// concurrent use; call it from a job.
+func (b *Bench) Dataset() (*dataset.Dataset, error) {
 	b.dataMu.Lock()
 	defer b.dataMu.Unlock()
 	if b.data != nil {
 		return b.data, nil
 	}
-	d := &profile.Dataset{Shape: b.Spec.InputShape()}
-	for _, t := range b.Source.Traces {
-		src, err := t.Open(b.Spec)
-		if err != nil {
-			return nil, err
-		}
-		for {
-			x := make([]float32, b.Spec.InputSize())
-			w, err := src.Next(x)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				src.Close()
-				return nil, err
-			}
-			if y := b.Spec.ClassIndex(w.Label); y >= 0 {
-				d.X, d.Y, d.Files = append(d.X, x), append(d.Y, y), append(d.Files, w.File)
-			}
-		}
-		src.Close()
-	}
-	if d.Len() == 0 {
-		return nil, fmt.Errorf("the traces hold no window labelled with one of the model's classes %v", b.Spec.Classes)
+	d, err := dataset.Load(b.Spec, b.Source.Traces, 0)
+	if err != nil {
+		return nil, err
 	}
 	b.data = d
 	return d, nil

@@ -67,7 +67,7 @@ func (p *player) next() (frame, error) {
 				p.trace = 0
 				p.laps++
 			}
-			src, err := p.b.Source.Traces[p.trace].Open(p.b.Spec)
+			src, err := p.b.Source.Traces[p.trace].Open(p.b.Spec, replay.Options{})
 			if err != nil {
 				return frame{}, err
 			}

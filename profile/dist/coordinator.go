@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/profile"
 )
@@ -158,7 +159,7 @@ func (co *Coordinator) Stats() CoordinatorStats {
 }
 
 // Profile runs profile.RunWith on the cluster.
-func (co *Coordinator) Profile(ctx context.Context, a *approx.Approximator, data *profile.Dataset, opts profile.Options) (*profile.Profile, error) {
+func (co *Coordinator) Profile(ctx context.Context, a *approx.Approximator, data *dataset.Dataset, opts profile.Options) (*profile.Profile, error) {
 	if a.Model().SHA256() != co.sha {
 		return nil, fmt.Errorf("coordinator of model %s asked to profile model %s", co.sha, a.Model().SHA256())
 	}
@@ -166,7 +167,7 @@ func (co *Coordinator) Profile(ctx context.Context, a *approx.Approximator, data
 }
 
 // Tune runs profile.TuneWith on the cluster.
-func (co *Coordinator) Tune(ctx context.Context, a *approx.Approximator, p *profile.Profile, tune, calib *profile.Dataset, opts profile.TuneOptions) (*profile.TuneResult, error) {
+func (co *Coordinator) Tune(ctx context.Context, a *approx.Approximator, p *profile.Profile, tune, calib *dataset.Dataset, opts profile.TuneOptions) (*profile.TuneResult, error) {
 	if a.Model().SHA256() != co.sha {
 		return nil, fmt.Errorf("coordinator of model %s asked to tune model %s", co.sha, a.Model().SHA256())
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/profile"
@@ -26,8 +27,8 @@ import (
 type fixture struct {
 	model        []byte
 	a            *approx.Approximator
-	data         *profile.Dataset
-	tune, calib  *profile.Dataset
+	data         *dataset.Dataset
+	tune, calib  *dataset.Dataset
 	popts        profile.Options
 	topts        profile.TuneOptions
 	latency      profile.LatencyFunc
@@ -76,7 +77,7 @@ func tinyFixture(t testing.TB) *fixture {
 				return
 			}
 		}
-		if f.data, err = profile.LoadDataset(spec, []string{dir}, 0); err != nil {
+		if f.data, err = dataset.Load(spec, replay.DiskTraces([]string{dir}), 0); err != nil {
 			f.referenceErr = err
 			return
 		}

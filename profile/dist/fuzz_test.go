@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/profile"
 )
@@ -15,7 +16,7 @@ import (
 func FuzzDecodeTrial(f *testing.F) {
 	fx := tinyFixture(f)
 	var b profile.Batch
-	shard := b.AddShard(&profile.Dataset{Shape: fx.tune.Shape, X: fx.tune.X[:2], Y: fx.tune.Y[:2], Files: fx.tune.Files[:2]})
+	shard := b.AddShard(&dataset.Dataset{Shape: fx.tune.Shape, X: fx.tune.X[:2], Y: fx.tune.Y[:2], Files: fx.tune.Files[:2]})
 	sha := fx.a.Model().SHA256()
 	dev := device.Class(device.This())
 	for _, t := range []profile.Trial{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/profile"
 )
@@ -38,7 +39,7 @@ func TestTuneSpeedup(t *testing.T) {
 	a := approx.New(m)
 	// Windows of noise labelled with the exact model's own answers.
 	rng := rand.New(rand.NewPCG(1, 2))
-	d := &profile.Dataset{Shape: m.Inputs()[0].Shape}
+	d := &dataset.Dataset{Shape: m.Inputs()[0].Shape}
 	s := m.NewSession()
 	for i := 0; i < 480; i++ {
 		x := make([]float32, 6*128)

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/profile"
@@ -91,7 +92,7 @@ type Worker struct {
 
 	mu         sync.Mutex
 	models     map[string]*approx.Approximator
-	shards     map[string]*profile.Dataset
+	shards     map[string]*dataset.Dataset
 	shardOrder []string
 	shardSize  map[string]int
 	shardBytes int
@@ -145,7 +146,7 @@ func (c *Cluster) StartWorker(ctx context.Context, opts WorkerOptions) (*Worker,
 	if opts.Device != nil {
 		dev = *opts.Device
 	}
-	w := &Worker{c: c, opts: opts, models: map[string]*approx.Approximator{}, shards: map[string]*profile.Dataset{}, shardSize: map[string]int{}}
+	w := &Worker{c: c, opts: opts, models: map[string]*approx.Approximator{}, shards: map[string]*dataset.Dataset{}, shardSize: map[string]int{}}
 	w.info = WorkerInfo{Name: opts.Name, Host: host, Device: dev, Class: device.Class(dev), DeviceProfile: opts.DeviceProfile, Concurrency: opts.Concurrency, Started: time.Now().UTC()}
 	if err := c.ensureConsumer(ctx, deviceConsumer(w.info.Class), deviceSubjects+w.info.Class+".>"); err != nil {
 		return nil, err
@@ -523,7 +524,7 @@ func (w *Worker) model(ctx context.Context, sha string) (*approx.Approximator, e
 
 // shard returns a decoded data shard, fetched once while it stays in the
 // cache.
-func (w *Worker) shard(ctx context.Context, sha string) (*profile.Dataset, error) {
+func (w *Worker) shard(ctx context.Context, sha string) (*dataset.Dataset, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if d := w.shards[sha]; d != nil {

@@ -1,10 +1,14 @@
-package profile
+// Package dataset holds labelled feature windows in memory, read from
+// traces through a model's front-end, and evaluates a model over them on
+// several goroutines. The profiler, the tuner, the workbench and the
+// report read their windows through Load, so that they see the same
+// windows.
+package dataset
 
 import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sync"
 
@@ -23,20 +27,19 @@ type Dataset struct {
 // Len returns the number of windows.
 func (d *Dataset) Len() int { return len(d.Y) }
 
-// LoadDataset runs the model's front-end over traces (files or folders;
-// audio clip folders give one window per clip) and keeps the windows whose
-// label is one of the classes, at most limit of them (0: all).
-func LoadDataset(spec *replay.Spec, paths []string, limit int) (*Dataset, error) {
+// Load runs the model's front-end over traces (files or folders, read
+// with replay.DatasetOptions: audio clip folders give one window per clip)
+// and keeps the windows whose label is one of the classes, at most limit
+// of them (0: all).
+func Load(spec *replay.Spec, traces []replay.Trace, limit int) (*Dataset, error) {
 	d := &Dataset{Shape: spec.InputShape()}
 	size := spec.InputSize()
-	for _, p := range paths {
-		o := replay.Options{}
-		if spec.Task == replay.TaskKWS {
-			if st, err := os.Stat(p); err == nil && st.IsDir() {
-				o.OnePerClip = true
-			}
-		}
-		src, err := replay.Open(p, spec, o)
+	names := make([]string, len(traces))
+	for i, t := range traces {
+		names[i] = t.Name
+	}
+	for _, t := range traces {
+		src, err := t.Open(spec, replay.DatasetOptions(spec, t, replay.Options{}))
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +64,7 @@ func LoadDataset(spec *replay.Spec, paths []string, limit int) (*Dataset, error)
 		src.Close()
 	}
 	if d.Len() == 0 {
-		return nil, fmt.Errorf("no labelled windows of the model's classes in %v", paths)
+		return nil, fmt.Errorf("no windows labelled with one of the model's classes %v in %v", spec.Classes, names)
 	}
 	return d, nil
 }
@@ -109,21 +112,22 @@ func (d *Dataset) Subset(n int) *Dataset {
 	return out
 }
 
-// Runner runs a model over datasets on several goroutines, one session
-// each.
-type Runner struct {
+// Evaluator computes a model's outputs over datasets on several
+// goroutines, one session each.
+type Evaluator struct {
 	m        *engine.Model
 	sessions []*engine.Session
 	ins      [][]*engine.Tensor
 	classes  int
 }
 
-// NewRunner returns a runner using workers goroutines (0: every core).
-func NewRunner(m *engine.Model, workers int) *Runner {
+// NewEvaluator returns an evaluator using workers goroutines (0: every
+// core).
+func NewEvaluator(m *engine.Model, workers int) *Evaluator {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	r := &Runner{m: m, classes: numel(m.Outputs()[0].Shape)}
+	r := &Evaluator{m: m, classes: numel(m.Outputs()[0].Shape)}
 	for i := 0; i < workers; i++ {
 		r.sessions = append(r.sessions, m.NewSession())
 		r.ins = append(r.ins, []*engine.Tensor{{DType: engine.Float32, Shape: m.Inputs()[0].Shape}})
@@ -132,11 +136,11 @@ func NewRunner(m *engine.Model, workers int) *Runner {
 }
 
 // Classes returns the number of model outputs per window.
-func (r *Runner) Classes() int { return r.classes }
+func (r *Evaluator) Classes() int { return r.classes }
 
 // Outputs runs every window with the kernels of sel (nil: exact) and
 // writes the model's outputs, Classes() per window, into dst.
-func (r *Runner) Outputs(d *Dataset, sel engine.Selector, dst []float32) error {
+func (r *Evaluator) Outputs(d *Dataset, sel engine.Selector, dst []float32) error {
 	n := d.Len()
 	var wg sync.WaitGroup
 	errs := make([]error, len(r.sessions))
@@ -161,7 +165,7 @@ func (r *Runner) Outputs(d *Dataset, sel engine.Selector, dst []float32) error {
 }
 
 // Close releases the sessions.
-func (r *Runner) Close() {
+func (r *Evaluator) Close() {
 	for _, s := range r.sessions {
 		s.Close()
 	}
@@ -171,14 +175,15 @@ func (r *Runner) Close() {
 func Accuracy(outs []float32, y []int, classes int) float64 {
 	correct := 0
 	for i, c := range y {
-		if argmax(outs[i*classes:(i+1)*classes]) == c {
+		if Argmax(outs[i*classes:(i+1)*classes]) == c {
 			correct++
 		}
 	}
 	return float64(correct) / float64(len(y))
 }
 
-func argmax(v []float32) int {
+// Argmax returns the index of the largest value (the first of equals).
+func Argmax(v []float32) int {
 	b := 0
 	for i, x := range v {
 		if x > v[b] {
