@@ -105,25 +105,8 @@ func NewController(p *Policy) (Controller, error) {
 	}
 	levels := p.Levels[:max+1]
 	nc := len(p.Classes)
-	var c Controller
-	switch pc := p.Controller; pc.Name {
-	case Static:
-		l := pc.Static.Level
-		if l > max {
-			l = max
-		}
-		c = &static{level: l, rule: fmt.Sprintf("static: level %d", l)}
-	case Naive:
-		c = newNaive(max, pc.Naive.Factor)
-	case State:
-		c = newState(max, *pc.State)
-	case Kalman:
-		c = newKalman(max, *pc.Kalman)
-	case Confidence:
-		c = newConfidence(levels, nc, *pc.Confidence)
-	case Budget:
-		c = newBudget(levels, *pc.Budget)
-	}
+	pc := p.Controller
+	c := Lookup(pc.Name).build(&pc, levels, nc)
 	if p.Controller.Floor != nil {
 		return WithFloor(c, p, *p.Controller.Floor)
 	}

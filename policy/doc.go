@@ -32,10 +32,22 @@
 // returns to exact right after an input that looks hard (confidence below
 // the calibrated threshold of its predicted class).
 //
+// # Parameters
+//
+// Every controller parameter is described once, in the registry
+// (Controllers, Lookup, LookupParam, FloorParamSpecs): its flag, its JSON
+// field, its default, range and step. kagen's command-line flags (Builder),
+// the workbench's parameter editor, Params.WithDefaults, Validate and
+// String are all derived from it.
+//
 // # Decision log
 //
 // Every Decision can be written as a JSON line (LogWriter) and kept in a
 // bounded in-memory Ring for a user interface; neither allocates per entry.
+//
+// Besides the standard library, the package depends only on package device
+// (the fingerprint recorded in the files) and an atomic file writer, so
+// that it can be built into an application on the device on its own.
 //
 // The file formats, each rule, the guarantees and their assumptions are
 // documented in docs/policy.md.

@@ -140,7 +140,7 @@ func TestPolicyRefused(t *testing.T) {
 		}), ReadOptions{}, "controller.state.n: got 1, expected 2..64", nil},
 		{"factor", sealed(t, func(m map[string]any) {
 			m["controller"].(map[string]any)["state"].(map[string]any)["factor"] = 3
-		}), ReadOptions{}, "controller.state.factor: got 3, expected 1 or 2", nil},
+		}), ReadOptions{}, "controller.state.factor: got 3, expected 1..2", nil},
 		{"floor", sealed(t, func(m map[string]any) {
 			m["controller"].(map[string]any)["floor"].(map[string]any)["loss_pp"] = -1
 		}), ReadOptions{}, "controller.floor.loss_pp: got -1", nil},

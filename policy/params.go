@@ -2,6 +2,8 @@ package policy
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 )
 
@@ -14,9 +16,6 @@ const (
 	Confidence = "confidence"
 	Budget     = "budget"
 )
-
-// Names lists the controller names.
-func Names() []string { return []string{Static, Naive, State, Kalman, Confidence, Budget} }
 
 // Budget mixing rules.
 const (
@@ -164,82 +163,21 @@ func DefaultKalman() KalmanParams {
 
 // WithDefaults returns a copy of c in which the named controller's
 // sub-object exists and its zero fields hold their defaults (Floor is
-// copied as it is: its zero values are meaningful). The copy is validated against no level
-// count (Validate with the policy's levels checks the rest).
+// copied as it is: its zero values are meaningful). The copy is not
+// validated (Validate with the policy's level count does that).
 func (c Params) WithDefaults() (Params, error) {
-	switch c.Name {
-	case Static:
-		if c.Static == nil {
-			c.Static = &StaticParams{}
-		}
-	case Naive:
-		n := NaiveParams{}
-		if c.Naive != nil {
-			n = *c.Naive
-		}
-		if n.Factor == 0 {
-			n.Factor = DefaultFactor
-		}
-		c.Naive = &n
-	case State:
-		s := StateParams{}
-		if c.State != nil {
-			s = *c.State
-		}
-		if s.Factor == 0 {
-			s.Factor = DefaultFactor
-		}
-		if s.N == 0 {
-			s.N = DefaultStateN
-		}
-		if s.Votes == 0 {
-			s.Votes = DefaultVotes
-		}
-		c.State = &s
-	case Kalman:
-		k, d := KalmanParams{}, DefaultKalman()
-		if c.Kalman != nil {
-			k = *c.Kalman
-		}
-		if k.Factor == 0 {
-			k.Factor = d.Factor
-		}
-		if k.X0 == 0 && k.P0 == 0 && k.R == 0 && k.Q == 0 {
-			k.X0, k.P0, k.R, k.Q = d.X0, d.P0, d.R, d.Q
-		}
-		if k.Less == 0 && k.More == 0 {
-			k.Less, k.More = d.Less, d.More
-		}
-		c.Kalman = &k
-	case Confidence:
-		p := ConfidenceParams{}
-		if c.Confidence != nil {
-			p = *c.Confidence
-		}
-		if p.Factor == 0 {
-			p.Factor = DefaultFactor
-		}
-		if p.LessFrac == 0 && p.MoreFrac == 0 {
-			p.LessFrac, p.MoreFrac = DefaultLessFrac, DefaultMoreFrac
-		}
-		c.Confidence = &p
-	case Budget:
-		b := BudgetParams{}
-		if c.Budget != nil {
-			b = *c.Budget
-		}
-		if b.KP == 0 && b.KI == 0 {
-			b.KP, b.KI = DefaultKP, DefaultKI
-		}
-		if b.Alpha == 0 {
-			b.Alpha = DefaultAlpha
-		}
-		if b.Mix == "" {
-			b.Mix = MixCost
-		}
-		c.Budget = &b
-	default:
+	info := Lookup(c.Name)
+	if info == nil {
 		return c, ferr("controller.name", "got %q, expected one of %s", clip(c.Name), strings.Join(Names(), ", "))
+	}
+	// Give the copy its own sub-objects, so that filling defaults never
+	// changes the caller's.
+	info.zero(&c)
+	for _, p := range info.Params {
+		p.field(&c, true)
+	}
+	if info.defaults != nil {
+		info.defaults(&c)
 	}
 	if c.Floor != nil {
 		f := *c.Floor
@@ -251,134 +189,74 @@ func (c Params) WithDefaults() (Params, error) {
 // Validate checks the parameters against a policy with n levels and
 // returns the first problem, naming its JSON path.
 func (c *Params) Validate(n int) error {
-	present := map[string]bool{
-		Static: c.Static != nil, Naive: c.Naive != nil, State: c.State != nil,
-		Kalman: c.Kalman != nil, Confidence: c.Confidence != nil, Budget: c.Budget != nil,
-	}
-	if _, ok := present[c.Name]; !ok {
+	info := Lookup(c.Name)
+	if info == nil {
 		return ferr("controller.name", "got %q, expected one of %s", clip(c.Name), strings.Join(Names(), ", "))
 	}
-	for _, name := range Names() {
+	for _, o := range registry {
 		switch {
-		case name == c.Name && !present[name]:
-			return ferr("controller."+name, "missing: the parameters of controller %q", c.Name)
-		case name != c.Name && present[name]:
-			return ferr("controller."+name, "present, but the controller is %q", c.Name)
+		case o == info && !o.has(c):
+			return ferr("controller."+o.Name, "missing: the parameters of controller %q", c.Name)
+		case o != info && o.has(c):
+			return ferr("controller."+o.Name, "present, but the controller is %q", c.Name)
 		}
 	}
 	key := "controller." + c.Name + "."
-	factor := func(f int) error {
-		if f != 1 && f != 2 {
-			return ferr(key+"factor", "got %d, expected 1 or 2", f)
-		}
-		return nil
+	if err := checkParams(c, info.Params, key); err != nil {
+		return err
 	}
-	switch c.Name {
-	case Static:
-		if c.Static.Level < 0 || c.Static.Level >= n {
-			return ferr(key+"level", "got %d, expected 0..%d (the policy's levels)", c.Static.Level, n-1)
-		}
-	case Naive:
-		if err := factor(c.Naive.Factor); err != nil {
+	if info.rules != nil {
+		if err := info.rules(c, key, n); err != nil {
 			return err
-		}
-	case State:
-		s := c.State
-		if err := factor(s.Factor); err != nil {
-			return err
-		}
-		if s.N < 2 || s.N > 64 {
-			return ferr(key+"n", "got %d, expected 2..64 predictions", s.N)
-		}
-		if s.Votes < 1 || s.Votes > 64 {
-			return ferr(key+"votes", "got %d, expected 1..64", s.Votes)
-		}
-	case Kalman:
-		k := c.Kalman
-		if err := factor(k.Factor); err != nil {
-			return err
-		}
-		switch {
-		case !finite(k.X0) || k.X0 < 0 || k.X0 > 1:
-			return ferr(key+"x0", "got %v, expected 0..1", k.X0)
-		case !finite(k.P0) || k.P0 <= 0 || k.P0 > 1e6:
-			return ferr(key+"p0", "got %v, expected 0 < p0 <= 1e6", k.P0)
-		case !finite(k.R) || k.R <= 0 || k.R > 1e6:
-			return ferr(key+"r", "got %v, expected 0 < r <= 1e6", k.R)
-		case !finite(k.Q) || k.Q < 0 || k.Q > 1e6:
-			return ferr(key+"q", "got %v, expected 0 <= q <= 1e6", k.Q)
-		case !finite(k.Less) || k.Less < 0 || k.Less > 1:
-			return ferr(key+"less", "got %v, expected 0..1", k.Less)
-		case !finite(k.More) || k.More < k.Less || k.More > 1:
-			return ferr(key+"more", "got %v, expected less (%v)..1", k.More, k.Less)
-		}
-	case Confidence:
-		p := c.Confidence
-		if err := factor(p.Factor); err != nil {
-			return err
-		}
-		switch {
-		case !finite(p.LessFrac) || p.LessFrac < -1 || p.LessFrac > 2:
-			return ferr(key+"less_frac", "got %v, expected -1..2", p.LessFrac)
-		case !finite(p.MoreFrac) || p.MoreFrac < p.LessFrac || p.MoreFrac > 2:
-			return ferr(key+"more_frac", "got %v, expected less_frac (%v)..2", p.MoreFrac, p.LessFrac)
-		}
-	case Budget:
-		b := c.Budget
-		switch {
-		case !finite(b.EnergyJ) || b.EnergyJ < 0 || b.EnergyJ > 1e9:
-			return ferr(key+"energy_j", "got %v, expected 0 < J <= 1e9", b.EnergyJ)
-		case !finite(b.LatencyUS) || b.LatencyUS < 0 || b.LatencyUS > 1e12:
-			return ferr(key+"latency_us", "got %v, expected 0 < us <= 1e12", b.LatencyUS)
-		case (b.EnergyJ > 0) == (b.LatencyUS > 0):
-			return ferr(key+"energy_j", "expected exactly one of energy_j and latency_us to be set (> 0)")
-		case !finite(b.KP) || b.KP < 0 || b.KP > 10:
-			return ferr(key+"kp", "got %v, expected 0..10", b.KP)
-		case !finite(b.KI) || b.KI <= 0 || b.KI > 10:
-			return ferr(key+"ki", "got %v, expected 0 < ki <= 10 (the integral term is what holds the mean)", b.KI)
-		case !finite(b.Alpha) || b.Alpha <= 0 || b.Alpha > 1:
-			return ferr(key+"alpha", "got %v, expected 0 < alpha <= 1", b.Alpha)
-		case b.Mix != MixCost && b.Mix != MixSpeedup:
-			return ferr(key+"mix", "got %q, expected %q or %q", clip(b.Mix), MixCost, MixSpeedup)
 		}
 	}
-	if f := c.Floor; f != nil {
-		switch {
-		case !finite(f.LossPP) || f.LossPP < 0 || f.LossPP > 100:
-			return ferr("controller.floor.loss_pp", "got %v, expected 0..100 percentage points", f.LossPP)
-		case !finite(f.HardFrac) || f.HardFrac < -1 || f.HardFrac > 2:
-			return ferr("controller.floor.hard_frac", "got %v, expected -1..2", f.HardFrac)
+	if c.Floor != nil {
+		return checkParams(c, floorParams, "controller.floor.")
+	}
+	return nil
+}
+
+// checkParams checks each parameter's value against its range.
+func checkParams(c *Params, ps []*Param, key string) error {
+	for _, p := range ps {
+		var err error
+		switch v := p.field(c, false).(type) {
+		case *int:
+			if p.Kind == Int && p.Max < math.MaxInt32 {
+				err = p.check(float64(*v))
+			}
+		case *float64:
+			err = p.check(*v)
+		case *string:
+			if !slices.Contains(p.Choices, *v) {
+				err = fmt.Errorf("got %q, expected %s", clip(*v), p.Range())
+			}
+		}
+		if err != nil {
+			return ferr(key+p.Name, "%v", err)
 		}
 	}
 	return nil
 }
 
 // String is a one-line summary such as "state n=3 votes=2 factor=1 +
-// floor 1pp".
+// floor 1pp hard_frac=0".
 func (c Params) String() string {
-	var s string
-	switch {
-	case c.Name == Static && c.Static != nil:
-		s = fmt.Sprintf("static level=%d", c.Static.Level)
-	case c.Name == Naive && c.Naive != nil:
-		s = fmt.Sprintf("naive factor=%d", c.Naive.Factor)
-	case c.Name == State && c.State != nil:
-		s = fmt.Sprintf("state n=%d votes=%d factor=%d", c.State.N, c.State.Votes, c.State.Factor)
-	case c.Name == Kalman && c.Kalman != nil:
-		k := c.Kalman
-		s = fmt.Sprintf("kalman x0=%g p0=%g r=%g q=%g less=%g more=%g factor=%d", k.X0, k.P0, k.R, k.Q, k.Less, k.More, k.Factor)
-	case c.Name == Confidence && c.Confidence != nil:
-		s = fmt.Sprintf("confidence less_frac=%g more_frac=%g factor=%d", c.Confidence.LessFrac, c.Confidence.MoreFrac, c.Confidence.Factor)
-	case c.Name == Budget && c.Budget != nil:
-		b := c.Budget
-		goal := fmt.Sprintf("%.6gJ", b.EnergyJ)
-		if b.LatencyUS > 0 {
-			goal = fmt.Sprintf("%.6gus", b.LatencyUS)
-		}
-		s = fmt.Sprintf("budget %s kp=%g ki=%g alpha=%g mix=%s seed=%d", goal, b.KP, b.KI, b.Alpha, b.Mix, b.Seed)
-	default:
-		s = c.Name
+	info := Lookup(c.Name)
+	if info == nil || !info.has(&c) {
+		return c.Name
 	}
+	parts := []string{c.Name}
+	for _, p := range info.Params {
+		switch {
+		case p.Goal && p.Get(c) == "0":
+		case p.Goal:
+			parts = append(parts, fmt.Sprintf("%.6g%s", *p.field(&c, false).(*float64), p.unit))
+		default:
+			parts = append(parts, p.Name+"="+p.Get(c))
+		}
+	}
+	s := strings.Join(parts, " ")
 	if c.Floor != nil {
 		s += fmt.Sprintf(" + floor %gpp hard_frac=%g", c.Floor.LossPP, c.Floor.HardFrac)
 	}
