@@ -364,13 +364,17 @@ func intIm2col(lo, hi []uint8, x []int64, w *window, cg int, shift, zx int64) bo
 	cols := w.oh * w.ow
 	pu := uint8(zx + shift)
 	plo, phi := pu&127, pu>>7
-	var t uint8 = phi
+	t := pu
 	r := 0
 	for c := 0; c < cg; c++ {
 		plane := x[c*w.ih*w.iw : (c+1)*w.ih*w.iw]
 		for ky := 0; ky < w.kh; ky++ {
 			for kx := 0; kx < w.kw; kx++ {
 				dl, dh := lo[r*cols:(r+1)*cols], hi[r*cols:(r+1)*cols]
+				// The columns whose tap lies inside the row: ox in [ox0, ox1).
+				off := kx*w.dw - w.padL
+				ox0 := min(max(0, ceilDivInt(-off, w.sw)), w.ow)
+				ox1 := min(max(ox0, ceilDivInt(w.iw-off, w.sw)), w.ow)
 				o := 0
 				for oy := 0; oy < w.oh; oy++ {
 					iy := oy*w.sh - w.padT + ky*w.dh
@@ -382,16 +386,21 @@ func intIm2col(lo, hi []uint8, x []int64, w *window, cg int, shift, zx int64) bo
 						continue
 					}
 					row := plane[iy*w.iw : (iy+1)*w.iw]
-					for ox := 0; ox < w.ow; ox++ {
-						ix := ox*w.sw - w.padL + kx*w.dw
-						if ix < 0 || ix >= w.iw {
-							dl[o], dh[o] = plo, phi
-						} else {
-							u := uint8(row[ix] + shift)
-							h := u >> 7
-							dl[o], dh[o] = u&127, h
-							t |= h
-						}
+					for ox := 0; ox < ox0; ox++ {
+						dl[o], dh[o] = plo, phi
+						o++
+					}
+					l, h := dl[o:o+ox1-ox0], dh[o:o+ox1-ox0]
+					ix := ox0*w.sw + off
+					for j := range l {
+						u := uint8(row[ix] + shift)
+						l[j], h[j] = u&127, u>>7
+						t |= u
+						ix += w.sw
+					}
+					o += ox1 - ox0
+					for ox := ox1; ox < w.ow; ox++ {
+						dl[o], dh[o] = plo, phi
 						o++
 					}
 				}
@@ -399,7 +408,15 @@ func intIm2col(lo, hi []uint8, x []int64, w *window, cg int, shift, zx int64) bo
 			}
 		}
 	}
-	return t != 0
+	return t&128 != 0
+}
+
+// ceilDivInt returns ceil(a/b) for b > 0 and any sign of a.
+func ceilDivInt(a, b int) int {
+	if a <= 0 {
+		return -(-a / b)
+	}
+	return (a + b - 1) / b
 }
 
 // runDepthwise computes a depthwise integer convolution with int32 sums

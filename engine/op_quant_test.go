@@ -715,3 +715,45 @@ func TestQuantModelAllocs(t *testing.T) {
 		s.Close()
 	}
 }
+
+// BenchmarkQuantOps compares the fast integer kernels with their
+// references: go test ./engine -run '^$' -bench QuantOps
+func BenchmarkQuantOps(b *testing.B) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	models := []struct {
+		name string
+		mk   func() (*Model, []*Tensor)
+	}{
+		{"MatMulInteger_64x768x768", func() (*Model, []*Tensor) {
+			bl := newBuilder(13).typedInput("a", Uint8, 64, 768).typedInit("b", Int8, randInts(rng, 768*768, -127, 127), 768, 768).
+				typedInit("za", Uint8, []int64{131}).typedInit("zb", Int8, []int64{0}).
+				node("MatMulInteger", []string{"a", "b", "za", "zb"}, []string{"y"}).output("y")
+			return bl.load(b, Options{}), []*Tensor{intTensor(Uint8, randInts(rng, 64*768, 0, 255), 64, 768)}
+		}},
+		{"QLinearConv_64x28x28_3x3", func() (*Model, []*Tensor) {
+			bl := newBuilder(13).typedInput("x", Uint8, 1, 64, 28, 28).init("xs", []float32{0.02}).typedInit("xz", Uint8, []int64{128}).
+				typedInit("w", Int8, randInts(rng, 64*64*9, -127, 127), 64, 64, 3, 3).init("ws", randFloats(rng, 64), 64).typedInit("wz", Int8, make([]int64, 64), 64).
+				init("ys", []float32{0.5}).typedInit("yz", Uint8, []int64{100}).
+				node("QLinearConv", []string{"x", "xs", "xz", "w", "ws", "wz", "ys", "yz"}, []string{"y"}, attrInts("pads", 1, 1, 1, 1)).output("y")
+			return bl.load(b, Options{}), []*Tensor{intTensor(Uint8, randInts(rng, 64*28*28, 0, 255), 1, 64, 28, 28)}
+		}},
+	}
+	for _, mc := range models {
+		m, inputs := mc.mk()
+		for _, ref := range []bool{false, true} {
+			name := mc.name + "/fast"
+			var sel Selector
+			if ref {
+				name, sel = mc.name+"/reference", referenceSelector{m}
+			}
+			b.Run(name, func(b *testing.B) {
+				s := m.NewSession()
+				for i := 0; i < b.N; i++ {
+					if _, err := s.RunWith(inputs, sel); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
