@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -754,6 +755,61 @@ func BenchmarkQuantOps(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestQuantConformanceFastPath runs the ONNX backend tests of the integer
+// products with every input but the first bound as a constant, so that the
+// fast kernels (not the references the conformance runner exercises, since
+// the tests feed their weights at run time) produce the expected outputs.
+func TestQuantConformanceFastPath(t *testing.T) {
+	const root = "/usr/share/libonnx-testdata/data/node/"
+	for _, name := range []string{"test_qlinearconv", "test_qlinearmatmul_2D", "test_matmulinteger", "test_basic_convinteger", "test_convinteger_with_padding", "test_convinteger_without_padding"} {
+		dir := root + name
+		model, err := os.ReadFile(dir + "/model.onnx")
+		if err != nil {
+			t.Skip(err)
+		}
+		pm, err := onnx.Decode(model, onnx.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := func(file string) *Tensor {
+			data, err := os.ReadFile(dir + "/test_data_set_0/" + file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ot, err := onnx.DecodeTensor(data, onnx.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			et, err := FromONNX(ot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return et
+		}
+		opts := Options{Constants: map[string]*Tensor{}}
+		for i, vi := range pm.Graph.Inputs[1:] {
+			opts.Constants[vi.Name] = read(fmt.Sprintf("input_%d.pb", i+1))
+		}
+		m, err := LoadBytes(model, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		switch m.steps[0].kernel.(type) {
+		case *intDenseKernel, *intConvKernel:
+		default:
+			t.Fatalf("%s: the fast kernel was not planned", name)
+		}
+		got, err := m.NewSession().Run([]*Tensor{read("input_0.pb")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := read("output_0.pb")
+		if fmt.Sprint(got[0].I) != fmt.Sprint(want.I) {
+			t.Errorf("%s: got %v, want %v", name, got[0].I, want.I)
 		}
 	}
 }
