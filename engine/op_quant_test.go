@@ -813,3 +813,16 @@ func TestQuantConformanceFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestContribQuantOpsRefused checks that ONNX Runtime's com.microsoft
+// quantized ops (QLinearAdd, ...) are refused as unsupported, naming the
+// domain.
+func TestContribQuantOpsRefused(t *testing.T) {
+	b := newBuilder(13).typedInput("a", Uint8, 4).init("s", []float32{1}).typedInit("z", Uint8, []int64{0}).
+		node("QLinearAdd", []string{"a", "s", "z", "a", "s", "z", "s", "z"}, []string{"y"}).output("y")
+	b.m.Graph.Nodes[0].Domain = "com.microsoft"
+	_, err := loadDecoded(b.m, "test", Options{})
+	if !IsUnsupported(err) || !strings.Contains(err.Error(), "unsupported com.microsoft.QLinearAdd") {
+		t.Fatalf("got %v", err)
+	}
+}
