@@ -61,6 +61,10 @@ func (n *node) macs() int64 {
 		return int64(p.m) * int64(p.n) * int64(p.k)
 	case *matMulParams:
 		return int64(numel(p.batch)) * int64(p.m) * int64(p.n) * int64(p.k)
+	case *intConvParams: // ConvInteger, QLinearConv
+		return int64(n.out[0].numel()) * int64(p.cg*p.kh*p.kw)
+	case *intMatMulParams: // MatMulInteger, QLinearMatMul
+		return int64(numel(p.mm.batch)) * int64(p.mm.m) * int64(p.mm.n) * int64(p.mm.k)
 	}
 	return 0
 }

@@ -139,6 +139,15 @@ type Args struct {
 	C   []float32
 	LDC int
 
+	// CInt, if not nil, receives the exact integer sums instead of C (which
+	// is then ignored): element (i,j) at CInt[i*LDC+j] is
+	//
+	//	acc = sum_k w[ch][k] * (q[k] - XQuant.Zero)
+	//
+	// wrapped to int32, with no scale, bias or clamp (see GemmInt32). With
+	// XCodes, XQuant.Scale may then be 0.
+	CInt []int32
+
 	// Bias is added as BiasMode says.
 	Bias     []float32
 	BiasMode BiasMode
@@ -156,6 +165,18 @@ type Args struct {
 	// product concurrently. ScratchSize accounts for Tasks.
 	Parallel Parallel
 	Tasks    int
+}
+
+// GemmInt32 is Gemm for args with CInt set: it stores the exact int32
+// sums of the integer product into args.CInt, on the same kernels (the
+// epilogue is skipped). The sums are taken modulo 2^32, as an int32
+// accumulator wraps around, so they equal the naive int32 sum for every K.
+// It panics if CInt is nil.
+func GemmInt32(args *Args) {
+	if args.CInt == nil {
+		panic("qgemm: GemmInt32 without CInt")
+	}
+	gemm(active, args)
 }
 
 // KernelName names the micro-kernel Gemm uses on this machine, such as
@@ -246,12 +267,26 @@ func (c *call) normalize(args *Args) {
 		checkMatrix("X", xr, xc, p.LDX, len(p.X))
 	} else {
 		checkMatrix("XCodes", xr, xc, p.LDX, len(p.XCodes))
-		if p.XQuant.Scale == 0 && xr > 0 && xc > 0 {
+		if p.XQuant.Scale == 0 && xr > 0 && xc > 0 && p.CInt == nil {
 			panic("qgemm: XCodes needs the XQuant they were quantized with")
 		}
 	}
 	if p.LDC == 0 {
 		p.LDC = p.N
+	}
+	if p.CInt != nil {
+		// The raw sums: the kernels store their int32 accumulators
+		// through C (flagRaw), with no epilogue.
+		checkMatrix("CInt", p.M, p.N, p.LDC, len(p.CInt))
+		p.C = nil
+		if len(p.CInt) > 0 {
+			p.C = int32sAsFloats(p.CInt)
+		}
+		p.Bias, p.BiasMode, p.Clamp = nil, NoBias, false
+		c.flags = flagRaw
+		c.kg = ceilDiv(p.K, group)
+		c.lda = roundUp(p.K, 32)
+		return
 	}
 	checkMatrix("C", p.M, p.N, p.LDC, len(p.C))
 	c.flags = 0
@@ -304,11 +339,23 @@ func gemm(k *kernel, args *Args) {
 	if p.M == 0 || p.N == 0 {
 		return
 	}
+	if p.CInt != nil && p.X == nil && p.XQuant.Scale == 0 {
+		p.XQuant.Scale = 1 // unused: the codes are given and no epilogue runs
+	}
 	c.quant()
 	if p.K == 0 {
 		c.emptyK()
 		return
 	}
+	c.product(k)
+	if p.CInt != nil {
+		c.rawZero()
+	}
+}
+
+// product runs the normalized call c with a non-empty K.
+func (c *call) product(k *kernel) {
+	p := &c.Args
 	scratch := p.Scratch
 	if need := scratchSize(k, p); len(scratch) < need {
 		scratch = make([]byte, need)
@@ -338,7 +385,7 @@ func gemm(k *kernel, args *Args) {
 		return
 	}
 	j := jobPool.Get().(*job)
-	j.k, j.c, j.tasks, j.scratch = k, c, tasks, scratch
+	j.k, j.c, j.tasks, j.scratch = k, *c, tasks, scratch
 	p.Parallel(tasks, j.run)
 	j.k, j.c, j.scratch = nil, call{}, nil
 	jobPool.Put(j)
@@ -385,6 +432,10 @@ func (c *call) run(k *kernel, t, tasks int, scratch []byte) {
 		var acc [gemvMax]int32
 		for i := r0 * k.mr; i < min(r1*k.mr, p.M); i++ {
 			gemvRows(k, p.N, c.lda/32, c.a[i*c.lda:], w.data, w.ldw, &acc)
+			if c.flags&flagRaw != 0 {
+				copy(p.CInt[i*p.LDC:i*p.LDC+p.N], acc[:p.N])
+				continue
+			}
 			row := p.C[i*p.LDC : i*p.LDC+p.N]
 			for j := range row {
 				row[j] = requant(acc[j], j, i, j, &e)
@@ -518,9 +569,34 @@ func (c *call) setRows(e *epi, i0 int) {
 	}
 }
 
+// rawZero removes the zero point from raw sums: acc -= Zero * wsum[ch],
+// wrapping as the accumulators do.
+func (c *call) rawZero() {
+	p := &c.Args
+	if c.zp == 0 {
+		return
+	}
+	for i := 0; i < p.M; i++ {
+		row := p.CInt[i*p.LDC : i*p.LDC+p.N]
+		for j := range row {
+			if c.dense {
+				row[j] -= c.zp * p.PackedB.sum[j]
+			} else {
+				row[j] -= c.zp * p.PackedA.sum[i]
+			}
+		}
+	}
+}
+
 // emptyK handles K = 0: every sum is 0.
 func (c *call) emptyK() {
 	p := &c.Args
+	if p.CInt != nil {
+		for i := 0; i < p.M; i++ {
+			clear(p.CInt[i*p.LDC : i*p.LDC+p.N])
+		}
+		return
+	}
 	e := epi{zp: c.zp, xscale: p.XQuant.Scale, lo: p.Lo, hi: p.Hi, flags: c.flags, bias: p.Bias}
 	ws := p.PackedB
 	for i := 0; i < p.M; i++ {
