@@ -143,9 +143,24 @@ func evalBinary(fns binaryFns, a, b, out *Tensor) {
 	})
 }
 
-// elementwiseOps are the element-wise operators (this file and op_unary.go).
+// elementwiseOps are the element-wise operators (this file, op_unary.go,
+// op_math.go and op_compare.go).
 var elementwiseOps = map[string]*opDef{
 	"Add": &addOp, "Sub": &subOp, "Mul": &mulOp, "Div": &divOp,
 	"Relu": &reluOp, "LeakyRelu": &leakyReluOp, "Sigmoid": &sigmoidOp, "Tanh": &tanhOp,
 	"HardSigmoid": &hardSigmoidOp, "HardSwish": &hardSwishOp, "Clip": &clipOp,
+	// op_math.go
+	"Abs": &absOp, "Neg": &negOp, "Sign": &signOp, "Sqrt": &sqrtOp, "Exp": &expOp, "Log": &logOp,
+	"Erf": &erfOp, "Reciprocal": &reciprocalOp, "Floor": &floorOp, "Ceil": &ceilOp, "Round": &roundOp,
+	"Sin": &sinOp, "Cos": &cosOp, "Tan": &tanOp, "Asin": &asinOp, "Acos": &acosOp, "Atan": &atanOp,
+	"Sinh": &sinhOp, "Cosh": &coshOp, "Asinh": &asinhOp, "Acosh": &acoshOp, "Atanh": &atanhOp,
+	"Elu": &eluOp, "Selu": &seluOp, "Celu": &celuOp, "Gelu": &geluOp, "Softplus": &softplusOp,
+	"Softsign": &softsignOp, "Mish": &mishOp, "ThresholdedRelu": &thresholdedReluOp, "Shrink": &shrinkOp,
+	"Pow": &powOp, "PRelu": &preluOp, "Det": &detOp,
+	"Min": &minOp, "Max": &maxOp, "Sum": &sumOp, "Mean": &meanOp,
+	// op_compare.go
+	"Equal": &equalOp, "Less": &lessOp, "LessOrEqual": &lessEqOp, "Greater": &greaterOp,
+	"GreaterOrEqual": &greaterEqOp, "Not": &notOp, "And": &andOp, "Or": &orOp, "Xor": &xorOp,
+	"Where": &whereOp, "IsNaN": &isNaNOp, "IsInf": &isInfOp, "Mod": &modOp, "BitShift": &bitShiftOp,
+	"BitwiseAnd": &bitwiseAndOp, "BitwiseOr": &bitwiseOrOp, "BitwiseXor": &bitwiseXorOp, "BitwiseNot": &bitwiseNotOp,
 }
