@@ -77,7 +77,7 @@ var batchNormOp = opDef{
 // op_norm.go and op_loss.go).
 var normOps = map[string]*opDef{
 	"BatchNormalization": &batchNormOp,
-	"Softmax":            &softmaxOp, "LogSoftmax": &logSoftmaxOp,
+	"Softmax":            &softmaxOp, "LogSoftmax": &logSoftmaxOp, "Hardmax": &hardmaxOp,
 	// op_norm.go
 	"LayerNormalization": &layerNormOp, "InstanceNormalization": &instanceNormOp, "GroupNormalization": &groupNormOp,
 	"MeanVarianceNormalization": &mvnOp, "LpNormalization": &lpNormOp, "LRN": &lrnOp,
