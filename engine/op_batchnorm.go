@@ -81,4 +81,6 @@ var normOps = map[string]*opDef{
 	// op_norm.go
 	"LayerNormalization": &layerNormOp, "InstanceNormalization": &instanceNormOp, "GroupNormalization": &groupNormOp,
 	"MeanVarianceNormalization": &mvnOp, "LpNormalization": &lpNormOp, "LRN": &lrnOp,
+	// op_loss.go
+	"NegativeLogLikelihoodLoss": &nllLossOp, "SoftmaxCrossEntropyLoss": &sceLossOp,
 }
