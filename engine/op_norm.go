@@ -314,12 +314,13 @@ func (k rowNormKernel) Run(_ *Exec, in, out []*Tensor) {
 		if !p.elem {
 			for c := 0; c < p.cpg; c++ {
 				si := p.scaleIndex(r, c)
-				a := float32(inv * float64(scale[si]))
-				b := float32(float64(bias[si]) - mean*inv*float64(scale[si]))
+				// (v-m)*a + b rather than v*a + (b-m*a): with a large
+				// 1/std the latter cancels.
+				m, a, b := float32(mean), float32(inv*float64(scale[si])), bias[si]
 				xs := row[c*p.spatial : (c+1)*p.spatial]
 				ys := yr[c*p.spatial : (c+1)*p.spatial]
 				for j, v := range xs {
-					ys[j] = v*a + b
+					ys[j] = (v-m)*a + b
 				}
 			}
 			continue
