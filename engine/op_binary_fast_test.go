@@ -9,8 +9,8 @@ import (
 	"github.com/kagen-ai/kagen/engine/onnx"
 )
 
-// sameFloats requires bit-for-bit equal results (NaN matching NaN).
-func sameFloats(t *testing.T, what string, got, want []float32) {
+// elemSameFloats requires bit-for-bit equal results (NaN matching NaN).
+func elemSameFloats(t *testing.T, what string, got, want []float32) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d elements, want %d", what, len(got), len(want))
@@ -22,8 +22,8 @@ func sameFloats(t *testing.T, what string, got, want []float32) {
 	}
 }
 
-// specialFloats fills data with random values and a few NaN, Inf and 0.
-func specialFloats(rng *rand.Rand, n int) []float32 {
+// elemSpecialFloats fills data with random values and a few NaN, Inf and 0.
+func elemSpecialFloats(rng *rand.Rand, n int) []float32 {
 	d := randFloats(rng, n)
 	for i := range d {
 		switch rng.IntN(20) {
@@ -65,7 +65,7 @@ func TestArithKernelMatchesReference(t *testing.T) {
 	for _, c := range cases {
 		for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
 			t.Run(fmt.Sprintf("%s_%v_%v", op, c.a, c.b), func(t *testing.T) {
-				in := []*Tensor{NewFloat(specialFloats(rng, numel(c.a)), c.a...), NewFloat(specialFloats(rng, numel(c.b)), c.b...)}
+				in := []*Tensor{NewFloat(elemSpecialFloats(rng, numel(c.a)), c.a...), NewFloat(elemSpecialFloats(rng, numel(c.b)), c.b...)}
 				m, err := elemModel(t, 14, op, in, 1)
 				if err != nil {
 					t.Fatal(err)
@@ -82,7 +82,7 @@ func TestArithKernelMatchesReference(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				sameFloats(t, op, got[0].F, want[0].F)
+				elemSameFloats(t, op, got[0].F, want[0].F)
 			})
 		}
 	}
@@ -129,9 +129,9 @@ func TestSoftmaxKernelMatchesReference(t *testing.T) {
 	}
 }
 
-// naiveSoftmax computes the softmax of x over groups of size g taken every
+// elemNaiveSoftmax computes the softmax of x over groups of size g taken every
 // stride elements from start (written independently of the engine's).
-func naiveSoftmax(x []float64, start, g, stride int, out []float64) {
+func elemNaiveSoftmax(x []float64, start, g, stride int, out []float64) {
 	m := math.Inf(-1)
 	for k := 0; k < g; k++ {
 		m = math.Max(m, x[start+k*stride])
@@ -154,29 +154,29 @@ func TestSoftmaxOpsetSemantics(t *testing.T) {
 	}
 	want := make([]float64, 24)
 	// Opset 11, axis 1 of [2,3,4]: coerced to [2,12], one softmax per row.
-	naiveSoftmax(xd, 0, 12, 1, want)
-	naiveSoftmax(xd, 12, 12, 1, want)
+	elemNaiveSoftmax(xd, 0, 12, 1, want)
+	elemNaiveSoftmax(xd, 12, 12, 1, want)
 	out := elemRun(t, 11, "Softmax", []*Tensor{NewFloat(x, 2, 3, 4)}, 1, attrInt("axis", 1))
-	wantFloats(t, "Softmax-11 axis 1", out[0], f32s(want))
+	elemWantFloats(t, "Softmax-11 axis 1", out[0], elemF32s(want))
 	// Opset 11 default axis is 1 too; axis -2 of rank 3 is also 1.
 	out = elemRun(t, 11, "Softmax", []*Tensor{NewFloat(x, 2, 3, 4)}, 1, attrInt("axis", -2))
-	wantFloats(t, "Softmax-11 axis -2", out[0], f32s(want))
+	elemWantFloats(t, "Softmax-11 axis -2", out[0], elemF32s(want))
 	out = elemRun(t, 11, "Softmax", []*Tensor{NewFloat(x, 2, 3, 4)}, 1)
-	wantFloats(t, "Softmax-11 default", out[0], f32s(want))
+	elemWantFloats(t, "Softmax-11 default", out[0], elemF32s(want))
 	// Opset 13, axis 1: a softmax over each column of 3.
 	for b := 0; b < 2; b++ {
 		for i := 0; i < 4; i++ {
-			naiveSoftmax(xd, b*12+i, 3, 4, want)
+			elemNaiveSoftmax(xd, b*12+i, 3, 4, want)
 		}
 	}
 	out = elemRun(t, 13, "Softmax", []*Tensor{NewFloat(x, 2, 3, 4)}, 1, attrInt("axis", 1))
-	wantFloats(t, "Softmax-13 axis 1", out[0], f32s(want))
+	elemWantFloats(t, "Softmax-13 axis 1", out[0], elemF32s(want))
 	// Opset 13 default axis -1.
 	for r := 0; r < 6; r++ {
-		naiveSoftmax(xd, r*4, 4, 1, want)
+		elemNaiveSoftmax(xd, r*4, 4, 1, want)
 	}
 	out = elemRun(t, 13, "Softmax", []*Tensor{NewFloat(x, 2, 3, 4)}, 1)
-	wantFloats(t, "Softmax-13 default", out[0], f32s(want))
+	elemWantFloats(t, "Softmax-13 default", out[0], elemF32s(want))
 	if _, err := elemModel(t, 13, "Softmax", []*Tensor{NewFloat(x, 2, 3, 4)}, 1, attrInt("axis", 3)); err == nil {
 		t.Fatal("Softmax axis 3 of rank 3 was accepted")
 	}
@@ -184,14 +184,14 @@ func TestSoftmaxOpsetSemantics(t *testing.T) {
 	// Hardmax: the first maximum wins.
 	h := []float32{1, 3, 3, 0, 5, 2, 5, 1}
 	out = elemRun(t, 13, "Hardmax", []*Tensor{NewFloat(h, 2, 2, 2)}, 1, attrInt("axis", 1))
-	wantFloats(t, "Hardmax-13 axis 1", out[0], []float32{0, 1, 1, 0, 1, 1, 0, 0})
+	elemWantFloats(t, "Hardmax-13 axis 1", out[0], []float32{0, 1, 1, 0, 1, 1, 0, 0})
 	out = elemRun(t, 11, "Hardmax", []*Tensor{NewFloat(h, 2, 2, 2)}, 1, attrInt("axis", 1))
-	wantFloats(t, "Hardmax-11 axis 1", out[0], []float32{0, 1, 0, 0, 1, 0, 0, 0})
+	elemWantFloats(t, "Hardmax-11 axis 1", out[0], []float32{0, 1, 0, 0, 1, 0, 0, 0})
 	out = elemRun(t, 13, "Hardmax", []*Tensor{NewFloat(h, 2, 2, 2)}, 1, attrInt("axis", -3))
-	wantFloats(t, "Hardmax-13 axis -3", out[0], []float32{0, 1, 0, 0, 1, 0, 1, 1})
+	elemWantFloats(t, "Hardmax-13 axis -3", out[0], []float32{0, 1, 0, 0, 1, 0, 1, 1})
 }
 
-func f32s(x []float64) []float32 {
+func elemF32s(x []float64) []float32 {
 	out := make([]float32, len(x))
 	for i, v := range x {
 		out[i] = float32(v)

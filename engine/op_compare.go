@@ -24,7 +24,7 @@ func compareDef(fns compareFns, boolIn bool) opDef {
 			if !a.IsFloat() && !a.IsInt() || a == Bool && !boolIn {
 				return n.unsupported("input type %v", a)
 			}
-			return inferBroadcast2(n, Bool)
+			return elemInferBroadcast(n, Bool)
 		},
 		eval: func(n *node, in, out []*Tensor) {
 			a, b, o := in[0], in[1], out[0]
@@ -37,14 +37,14 @@ func compareDef(fns compareFns, boolIn bool) opDef {
 					} else {
 						r = fns.f(a.F[ia+k*sa], b.F[ib+k*sb])
 					}
-					o.I[oi+k] = boolToI64(r)
+					o.I[oi+k] = cmpBool(r)
 				}
 			})
 		},
 	}
 }
 
-func boolToI64(b bool) int64 {
+func cmpBool(b bool) int64 {
 	if b {
 		return 1
 	}
@@ -77,7 +77,7 @@ func intBinaryDef(f func(a, b int64, p *intBinParams) int64, boolOnly, unsignedO
 				return n.errorf("input type %v, expected BOOL", a)
 			case !boolOnly && (!a.IsInt() || a == Bool):
 				return n.unsupported("input type %v", a)
-			case unsignedOnly && !isUnsigned(a):
+			case unsignedOnly && !elemUnsigned(a):
 				return n.errorf("input type %v, expected an unsigned integer type", a)
 			}
 			p := &intBinParams{}
@@ -87,7 +87,7 @@ func intBinaryDef(f func(a, b int64, p *intBinParams) int64, boolOnly, unsignedO
 				}
 			}
 			n.params = p
-			return inferBroadcast2(n, a)
+			return elemInferBroadcast(n, a)
 		},
 		eval: func(n *node, in, out []*Tensor) {
 			p := n.params.(*intBinParams)
@@ -192,7 +192,7 @@ var isNaNOp = opDef{
 	eval: func(n *node, in, out []*Tensor) {
 		o := out[0].I[:len(in[0].F)]
 		for k, x := range in[0].F {
-			o[k] = boolToI64(x != x)
+			o[k] = cmpBool(x != x)
 		}
 	},
 }
@@ -220,7 +220,7 @@ var isInfOp = opDef{
 		p := n.params.(*isInfParams)
 		o := out[0].I[:len(in[0].F)]
 		for k, x := range in[0].F {
-			o[k] = boolToI64(p.pos && math.IsInf(float64(x), 1) || p.neg && math.IsInf(float64(x), -1))
+			o[k] = cmpBool(p.pos && math.IsInf(float64(x), 1) || p.neg && math.IsInf(float64(x), -1))
 		}
 	},
 }
@@ -252,7 +252,7 @@ var modOp = opDef{
 			return n.errorf("attribute fmod must be 1 for floating-point input type %v", a)
 		}
 		n.params = &modParams{fmod: f == 1}
-		return inferBroadcast2(n, a)
+		return elemInferBroadcast(n, a)
 	},
 	eval: func(n *node, in, out []*Tensor) {
 		p := n.params.(*modParams)
@@ -320,9 +320,9 @@ var whereOp = opDef{
 	eval: func(n *node, in, out []*Tensor) {
 		c, x, y, o := in[0], in[1], in[2], out[0]
 		var st [3][maxRank]int
-		broadcastStrides(o.Shape, c.Shape, &st[0])
-		broadcastStrides(o.Shape, x.Shape, &st[1])
-		broadcastStrides(o.Shape, y.Shape, &st[2])
+		whereStrides(o.Shape, c.Shape, &st[0])
+		whereStrides(o.Shape, x.Shape, &st[1])
+		whereStrides(o.Shape, y.Shape, &st[2])
 		var idx [maxRank]int
 		r := len(o.Shape)
 		total := numel(o.Shape)
@@ -359,9 +359,9 @@ var whereOp = opDef{
 	},
 }
 
-// broadcastStrides sets st to the strides of an input of shape in read as
+// whereStrides sets st to the strides of an input of shape in read as
 // the output shape out (0 along broadcast axes).
-func broadcastStrides(out, in []int, st *[maxRank]int) {
+func whereStrides(out, in []int, st *[maxRank]int) {
 	r := len(out)
 	s := 1
 	for i := r - 1; i >= 0; i-- {

@@ -6,9 +6,9 @@ import "math"
 type lossReduction int
 
 const (
-	reduceMean lossReduction = iota
-	reduceSum
-	reduceNone
+	lossMean lossReduction = iota
+	lossSum
+	lossNone
 )
 
 // lossParams describe NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss
@@ -62,11 +62,11 @@ func lossDef(softmax bool) opDef {
 			}
 			switch red {
 			case "mean":
-				p.reduction = reduceMean
+				p.reduction = lossMean
 			case "sum":
-				p.reduction = reduceSum
+				p.reduction = lossSum
 			case "none":
-				p.reduction = reduceNone
+				p.reduction = lossNone
 			default:
 				return n.errorf("attribute reduction %q is not none, sum or mean", red)
 			}
@@ -77,7 +77,7 @@ func lossDef(softmax bool) opDef {
 				}
 			}
 			n.out[0].dtype = x.dtype
-			if p.reduction == reduceNone {
+			if p.reduction == lossNone {
 				n.out[0].shape = append([]int{}, t.shape...)
 			} else {
 				n.out[0].shape = []int{}
@@ -154,7 +154,7 @@ func evalLoss(n *node, in, out []*Tensor) {
 				}
 				loss = -lp * wt
 			}
-			if p.reduction == reduceNone {
+			if p.reduction == lossNone {
 				out[0].F[i*p.d+d] = float32(loss)
 				continue
 			}
@@ -163,9 +163,9 @@ func evalLoss(n *node, in, out []*Tensor) {
 		}
 	}
 	switch p.reduction {
-	case reduceSum:
+	case lossSum:
 		out[0].F[0] = float32(total)
-	case reduceMean:
+	case lossMean:
 		out[0].F[0] = float32(total / wsum)
 	}
 }

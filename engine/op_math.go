@@ -19,7 +19,7 @@ type mathUnary struct {
 	signed bool
 }
 
-func isUnsigned(d DType) bool { return d == Uint8 || d == Uint16 || d == Uint32 || d == Uint64 }
+func elemUnsigned(d DType) bool { return d == Uint8 || d == Uint16 || d == Uint32 || d == Uint64 }
 
 func mathUnaryDef(u mathUnary) opDef {
 	return opDef{
@@ -30,7 +30,7 @@ func mathUnaryDef(u mathUnary) opDef {
 			dt := n.in[0].dtype
 			switch {
 			case dt.IsFloat():
-			case dt.IsInt() && dt != Bool && u.i != nil && !(u.signed && isUnsigned(dt)):
+			case dt.IsInt() && dt != Bool && u.i != nil && !(u.signed && elemUnsigned(dt)):
 			default:
 				return n.unsupported("input type %v", dt)
 			}
@@ -62,8 +62,8 @@ func mathUnaryDef(u mathUnary) opDef {
 	}
 }
 
-// floatAttrs parses up to two float attributes into p.a and p.b.
-func floatAttrs(names [2]string, defs [2]float32) func(n *node, p *mathParams) error {
+// mathFloatAttrs parses up to two float attributes into p.a and p.b.
+func mathFloatAttrs(names [2]string, defs [2]float32) func(n *node, p *mathParams) error {
 	return func(n *node, p *mathParams) error {
 		for i, name := range names {
 			if name == "" {
@@ -87,7 +87,7 @@ func mathFn(f func(float64) float64) func(float64, *mathParams) float64 {
 	return func(x float64, _ *mathParams) float64 { return f(x) }
 }
 
-func signF(x float64) float64 {
+func mathSign(x float64) float64 {
 	switch {
 	case x > 0:
 		return 1
@@ -98,7 +98,7 @@ func signF(x float64) float64 {
 }
 
 // softplus is log(1+exp(x)) without overflow.
-func softplus(x float64) float64 {
+func softplusF64(x float64) float64 {
 	if x > 0 {
 		return x + math.Log1p(math.Exp(-x))
 	}
@@ -114,7 +114,7 @@ var (
 	}})
 	negOp = mathUnaryDef(mathUnary{f: func(x float64, _ *mathParams) float64 { return -x },
 		i: func(x int64, _ *mathParams) int64 { return -x }, signed: true})
-	signOp = mathUnaryDef(mathUnary{f: mathFn(signF), i: func(x int64, _ *mathParams) int64 {
+	signOp = mathUnaryDef(mathUnary{f: mathFn(mathSign), i: func(x int64, _ *mathParams) int64 {
 		switch {
 		case x > 0:
 			return 1
@@ -143,20 +143,20 @@ var (
 	acoshOp      = mathUnaryDef(mathUnary{f: mathFn(math.Acosh)})
 	atanhOp      = mathUnaryDef(mathUnary{f: mathFn(math.Atanh)})
 
-	eluOp = mathUnaryDef(mathUnary{attrs: floatAttrs([2]string{"alpha"}, [2]float32{1}), f: func(x float64, p *mathParams) float64 {
+	eluOp = mathUnaryDef(mathUnary{attrs: mathFloatAttrs([2]string{"alpha"}, [2]float32{1}), f: func(x float64, p *mathParams) float64 {
 		if x < 0 {
 			return p.a * math.Expm1(x)
 		}
 		return x
 	}})
-	seluOp = mathUnaryDef(mathUnary{attrs: floatAttrs([2]string{"alpha", "gamma"}, [2]float32{1.67326319217681884765625, 1.05070102214813232421875}),
+	seluOp = mathUnaryDef(mathUnary{attrs: mathFloatAttrs([2]string{"alpha", "gamma"}, [2]float32{1.67326319217681884765625, 1.05070102214813232421875}),
 		f: func(x float64, p *mathParams) float64 {
 			if x <= 0 {
 				return p.b * p.a * math.Expm1(x)
 			}
 			return p.b * x
 		}})
-	celuOp = mathUnaryDef(mathUnary{attrs: floatAttrs([2]string{"alpha"}, [2]float32{1}), f: func(x float64, p *mathParams) float64 {
+	celuOp = mathUnaryDef(mathUnary{attrs: mathFloatAttrs([2]string{"alpha"}, [2]float32{1}), f: func(x float64, p *mathParams) float64 {
 		// max(0, x) + min(0, alpha*(exp(x/alpha)-1))
 		return max(0, x) + min(0, p.a*math.Expm1(x/p.a))
 	}})
@@ -166,21 +166,21 @@ var (
 		}
 		return 0.5 * x * (1 + math.Erf(x/math.Sqrt2))
 	}})
-	softplusOp        = mathUnaryDef(mathUnary{f: mathFn(softplus)})
+	softplusOp        = mathUnaryDef(mathUnary{f: mathFn(softplusF64)})
 	softsignOp        = mathUnaryDef(mathUnary{f: func(x float64, _ *mathParams) float64 { return x / (1 + math.Abs(x)) }})
-	mishOp            = mathUnaryDef(mathUnary{f: func(x float64, _ *mathParams) float64 { return x * math.Tanh(softplus(x)) }})
-	thresholdedReluOp = mathUnaryDef(mathUnary{attrs: floatAttrs([2]string{"alpha"}, [2]float32{1}), f: func(x float64, p *mathParams) float64 {
+	mishOp            = mathUnaryDef(mathUnary{f: func(x float64, _ *mathParams) float64 { return x * math.Tanh(softplusF64(x)) }})
+	thresholdedReluOp = mathUnaryDef(mathUnary{attrs: mathFloatAttrs([2]string{"alpha"}, [2]float32{1}), f: func(x float64, p *mathParams) float64 {
 		if x > p.a {
 			return x
 		}
 		return 0
 	}})
-	shrinkOp = mathUnaryDef(mathUnary{attrs: floatAttrs([2]string{"bias", "lambd"}, [2]float32{0, 0.5}), f: shrink,
-		i: func(x int64, p *mathParams) int64 { return int64(shrink(float64(x), p)) }})
+	shrinkOp = mathUnaryDef(mathUnary{attrs: mathFloatAttrs([2]string{"bias", "lambd"}, [2]float32{0, 0.5}), f: shrinkF,
+		i: func(x int64, p *mathParams) int64 { return int64(shrinkF(float64(x), p)) }})
 )
 
-// shrink is Shrink with bias p.a and lambd p.b.
-func shrink(x float64, p *mathParams) float64 {
+// shrinkF is Shrink with bias p.a and lambd p.b.
+func shrinkF(x float64, p *mathParams) float64 {
 	switch {
 	case x < -p.b:
 		return x + p.a
@@ -205,9 +205,9 @@ func geluAttrs(n *node, p *mathParams) error {
 	return nil
 }
 
-// inferBroadcast2 sets output 0 to the broadcast of inputs 0 and 1 with the
+// elemInferBroadcast sets output 0 to the broadcast of inputs 0 and 1 with the
 // given dtype.
-func inferBroadcast2(n *node, dt DType) error {
+func elemInferBroadcast(n *node, dt DType) error {
 	shape, err := broadcastShapes(n.in[0].shape, n.in[1].shape)
 	if err != nil {
 		return n.errorf("%v", err)
@@ -231,7 +231,7 @@ var powOp = opDef{
 		if !(a.IsFloat() || a.IsInt() && a != Bool) || !(b.IsFloat() || b.IsInt() && b != Bool) {
 			return n.unsupported("input types %v and %v", a, b)
 		}
-		return inferBroadcast2(n, a)
+		return elemInferBroadcast(n, a)
 	},
 	eval: func(n *node, in, out []*Tensor) {
 		a, b, o := in[0], in[1], out[0]
@@ -241,9 +241,9 @@ var powOp = opDef{
 				ja, jb := ia+k*sa, ib+k*sb
 				switch {
 				case a.DType.IsInt() && b.DType.IsInt():
-					o.I[oi+k] = wrapInt(dt, powInt(a.I[ja], b.I[jb]))
+					o.I[oi+k] = wrapInt(dt, powIntExact(a.I[ja], b.I[jb]))
 				case a.DType.IsInt():
-					o.I[oi+k] = wrapInt(dt, floatToInt(math.Pow(float64(a.I[ja]), float64(b.F[jb]))))
+					o.I[oi+k] = wrapInt(dt, powFloatToInt(math.Pow(float64(a.I[ja]), float64(b.F[jb]))))
 				case b.DType.IsInt():
 					o.F[oi+k] = float32(math.Pow(float64(a.F[ja]), float64(b.I[jb])))
 				default:
@@ -254,9 +254,9 @@ var powOp = opDef{
 	},
 }
 
-// powInt is integer exponentiation; negative exponents truncate toward
+// powIntExact is integer exponentiation; negative exponents truncate toward
 // zero as 1/x^n does.
-func powInt(x, e int64) int64 {
+func powIntExact(x, e int64) int64 {
 	if e < 0 {
 		switch x {
 		case 1:
@@ -280,9 +280,9 @@ func powInt(x, e int64) int64 {
 	return r
 }
 
-// floatToInt truncates toward zero, mapping NaN to 0 and saturating at the
+// powFloatToInt truncates toward zero, mapping NaN to 0 and saturating at the
 // int64 range (Go leaves those conversions implementation-defined).
-func floatToInt(f float64) int64 {
+func powFloatToInt(f float64) int64 {
 	switch {
 	case f != f:
 		return 0
@@ -463,9 +463,9 @@ func (k detKernel) Run(x *Exec, in, out []*Tensor) {
 		copy(a, in[0].F[b*mm:(b+1)*mm])
 		det := 1.0
 		for c := 0; c < m; c++ {
-			piv, best := c, abs32(a[c*m+c])
+			piv, best := c, detAbs32(a[c*m+c])
 			for r := c + 1; r < m; r++ {
-				if v := abs32(a[r*m+c]); v > best {
+				if v := detAbs32(a[r*m+c]); v > best {
 					piv, best = r, v
 				}
 			}
@@ -496,7 +496,7 @@ func (k detKernel) Run(x *Exec, in, out []*Tensor) {
 	}
 }
 
-func abs32(x float32) float32 {
+func detAbs32(x float32) float32 {
 	if x < 0 {
 		return -x
 	}

@@ -79,7 +79,7 @@ var layerNormOp = opDef{
 				return n.errorf("input %d %q of shape %v has a higher rank than the normalised shape %v", i+1, v.name, v.shape, norm)
 			}
 			switch {
-			case v.numel() == p.size && broadcastsTo(v.shape, norm):
+			case v.numel() == p.size && lnBroadcastsTo(v.shape, norm):
 			case v.numel() == 1:
 				*dst = true
 			default:
@@ -113,8 +113,8 @@ var layerNormOp = opDef{
 	compile: compileRowNorm,
 }
 
-// broadcastsTo reports whether shape s broadcasts unidirectionally to norm.
-func broadcastsTo(s, norm []int) bool {
+// lnBroadcastsTo reports whether shape s broadcasts unidirectionally to norm.
+func lnBroadcastsTo(s, norm []int) bool {
 	out, err := broadcastShapes(norm, s)
 	return err == nil && equalShapes(out, norm)
 }
@@ -421,14 +421,14 @@ var mvnOp = opDef{
 		base := 0
 		for k := 0; k < kept; k++ {
 			var sum, sq float64
-			walkOffsets(rd[:nr], rs[:nr], func(off int) {
+			mvnWalk(rd[:nr], rs[:nr], func(off int) {
 				v := float64(x.F[base+off])
 				sum += v
 				sq += v * v
 			})
 			mean := sum / float64(red)
 			std := math.Sqrt(max(0, sq/float64(red)-mean*mean))
-			walkOffsets(rd[:nr], rs[:nr], func(off int) {
+			mvnWalk(rd[:nr], rs[:nr], func(off int) {
 				y.F[base+off] = float32((float64(x.F[base+off]) - mean) / (std + 1e-9))
 			})
 			for d := nk - 1; d >= 0; d-- {
@@ -444,8 +444,8 @@ var mvnOp = opDef{
 	},
 }
 
-// walkOffsets calls f with the offset of every index of dims under strides.
-func walkOffsets(dims, strides []int, f func(off int)) {
+// mvnWalk calls f with the offset of every index of dims under strides.
+func mvnWalk(dims, strides []int, f func(off int)) {
 	total := numel(dims)
 	var idx [maxRank]int
 	off := 0

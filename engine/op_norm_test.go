@@ -13,15 +13,15 @@ func TestLayerNormValues(t *testing.T) {
 	// (x-mean)/std = [-1.3416408, -0.4472136, 0.4472136, 1.3416408].
 	x := NewFloat([]float32{1, 2, 3, 4}, 1, 4)
 	out := elemRun(t, 17, "LayerNormalization", []*Tensor{x, NewFloat([]float32{1, 2, 1, 1}, 4), NewFloat([]float32{0, 0, 0, 1}, 4)}, 3, attrFloat("epsilon", 0))
-	wantFloats(t, "Y", out[0], []float32{-1.3416408, -0.8944272, 0.4472136, 2.3416408})
-	wantFloats(t, "Mean", out[1], []float32{2.5})
-	wantFloats(t, "InvStdDev", out[2], []float32{0.8944272})
+	elemWantFloats(t, "Y", out[0], []float32{-1.3416408, -0.8944272, 0.4472136, 2.3416408})
+	elemWantFloats(t, "Mean", out[1], []float32{2.5})
+	elemWantFloats(t, "InvStdDev", out[2], []float32{0.8944272})
 	if !equalShapes(out[1].Shape, []int{1, 1}) || out[1].DType != Float32 {
 		t.Fatalf("Mean is %v%v, want FLOAT[1 1]", out[1].DType, out[1].Shape)
 	}
 	// axis 0 of [2,2]: one row of four elements; no bias.
 	out = elemRun(t, 17, "LayerNormalization", []*Tensor{NewFloat([]float32{1, 2, 3, 4}, 2, 2), NewFloat([]float32{1, 1, 1, 1}, 2, 2)}, 1, attrInt("axis", 0), attrFloat("epsilon", 0))
-	wantFloats(t, "axis 0", out[0], []float32{-1.3416408, -0.4472136, 0.4472136, 1.3416408})
+	elemWantFloats(t, "axis 0", out[0], []float32{-1.3416408, -0.4472136, 0.4472136, 1.3416408})
 }
 
 func TestGroupNormOpsets(t *testing.T) {
@@ -31,10 +31,10 @@ func TestGroupNormOpsets(t *testing.T) {
 	attrs := []*onnx.Attribute{attrInt("num_groups", 2), attrFloat("epsilon", 0)}
 	// Opset 18: scale and bias per group.
 	out := elemRun(t, 18, "GroupNormalization", []*Tensor{x, NewFloat([]float32{2, 3}, 2), NewFloat([]float32{0, 1}, 2)}, 1, attrs...)
-	wantFloats(t, "GroupNorm-18", out[0], []float32{-2, 2, -2, 4})
+	elemWantFloats(t, "GroupNorm-18", out[0], []float32{-2, 2, -2, 4})
 	// Opset 21: per channel.
 	out = elemRun(t, 21, "GroupNormalization", []*Tensor{x, NewFloat([]float32{1, 2, 3, 4}, 4), NewFloat([]float32{0, 0, 0, 1}, 4)}, 1, attrs...)
-	wantFloats(t, "GroupNorm-21", out[0], []float32{-1, 2, -3, 5})
+	elemWantFloats(t, "GroupNorm-21", out[0], []float32{-1, 2, -3, 5})
 	if _, err := elemModel(t, 21, "GroupNormalization", []*Tensor{x, NewFloat([]float32{1, 2}, 2), NewFloat([]float32{0, 0}, 2)}, 1, attrs...); err == nil || !strings.Contains(err.Error(), "elements") {
 		t.Fatalf("GroupNorm-21 with per-group scale: got %v", err)
 	}
@@ -43,22 +43,22 @@ func TestGroupNormOpsets(t *testing.T) {
 func TestOtherNormValues(t *testing.T) {
 	// MVN over the default axes [0,2,3]: (x-2.5)/(1.118034+1e-9).
 	out := elemRun(t, 13, "MeanVarianceNormalization", []*Tensor{NewFloat([]float32{1, 2, 3, 4}, 1, 1, 1, 4)}, 1)
-	wantFloats(t, "MVN", out[0], []float32{-1.3416408, -0.4472136, 0.4472136, 1.3416408})
+	elemWantFloats(t, "MVN", out[0], []float32{-1.3416408, -0.4472136, 0.4472136, 1.3416408})
 	// MVN over axis 1 of [2,2,1,1] (axes [1]): each pair normalises to [-1,1].
 	out = elemRun(t, 13, "MeanVarianceNormalization", []*Tensor{NewFloat([]float32{1, 3, 10, 4}, 2, 2, 1, 1)}, 1, attrInts("axes", 1))
-	wantFloats(t, "MVN axes [1]", out[0], []float32{-1, 1, 1, -1})
+	elemWantFloats(t, "MVN axes [1]", out[0], []float32{-1, 1, 1, -1})
 	// LpNormalization: p=2 along the last axis, a zero row stays 0.
 	out = elemRun(t, 1, "LpNormalization", []*Tensor{NewFloat([]float32{3, 4, 0, 0}, 2, 2)}, 1)
-	wantFloats(t, "LpNorm p2", out[0], []float32{0.6, 0.8, 0, 0})
+	elemWantFloats(t, "LpNorm p2", out[0], []float32{0.6, 0.8, 0, 0})
 	out = elemRun(t, 1, "LpNormalization", []*Tensor{NewFloat([]float32{3, 4, 1, 0}, 2, 2)}, 1, attrInt("p", 1), attrInt("axis", 0))
-	wantFloats(t, "LpNorm p1 axis 0", out[0], []float32{0.75, 1, 0.25, 0})
+	elemWantFloats(t, "LpNorm p1 axis 0", out[0], []float32{0.75, 1, 0.25, 0})
 	// LRN size 3, alpha/size 1, beta 1, bias 1 over channels [1,2,3]:
 	// 1/(1+5), 2/(1+14), 3/(1+13).
 	out = elemRun(t, 13, "LRN", []*Tensor{NewFloat([]float32{1, 2, 3}, 1, 3, 1, 1)}, 1, attrInt("size", 3), attrFloat("alpha", 3), attrFloat("beta", 1), attrFloat("bias", 1))
-	wantFloats(t, "LRN size 3", out[0], []float32{1.0 / 6, 2.0 / 15, 3.0 / 14})
+	elemWantFloats(t, "LRN size 3", out[0], []float32{1.0 / 6, 2.0 / 15, 3.0 / 14})
 	// size 2 looks one channel ahead: windows {0,1}, {1,2}, {2}.
 	out = elemRun(t, 13, "LRN", []*Tensor{NewFloat([]float32{1, 2, 3}, 1, 3, 1, 1)}, 1, attrInt("size", 2), attrFloat("alpha", 2), attrFloat("beta", 1), attrFloat("bias", 1))
-	wantFloats(t, "LRN size 2", out[0], []float32{1.0 / 6, 2.0 / 14, 3.0 / 10})
+	elemWantFloats(t, "LRN size 2", out[0], []float32{1.0 / 6, 2.0 / 14, 3.0 / 10})
 }
 
 func TestNormAttributeErrors(t *testing.T) {
@@ -99,24 +99,24 @@ func TestLossValues(t *testing.T) {
 	tg := elemInts(Int64, []int64{0, 2}, 2)
 	w := NewFloat([]float32{1, 2, 3}, 3)
 	// loss = -x[n, t[n]] * w[t[n]] = [1*1, 2.5*3].
-	out := elemRun(t, 13, "NegativeLogLikelihoodLoss", []*Tensor{x, tg, w}, 1, attrStr("reduction", "none"))
-	wantFloats(t, "NLL none", out[0], []float32{1, 7.5})
-	out = elemRun(t, 13, "NegativeLogLikelihoodLoss", []*Tensor{x, tg, w}, 1, attrStr("reduction", "sum"))
-	wantFloats(t, "NLL sum", out[0], []float32{8.5})
+	out := elemRun(t, 13, "NegativeLogLikelihoodLoss", []*Tensor{x, tg, w}, 1, elemAttrStr("reduction", "none"))
+	elemWantFloats(t, "NLL none", out[0], []float32{1, 7.5})
+	out = elemRun(t, 13, "NegativeLogLikelihoodLoss", []*Tensor{x, tg, w}, 1, elemAttrStr("reduction", "sum"))
+	elemWantFloats(t, "NLL sum", out[0], []float32{8.5})
 	if len(out[0].Shape) != 0 {
 		t.Fatalf("NLL sum has shape %v, want a scalar", out[0].Shape)
 	}
 	// mean divides by the weights taken: 8.5 / (1+3).
 	out = elemRun(t, 13, "NegativeLogLikelihoodLoss", []*Tensor{x, tg, w}, 1)
-	wantFloats(t, "NLL mean", out[0], []float32{2.125})
+	elemWantFloats(t, "NLL mean", out[0], []float32{2.125})
 	// An ignored target adds neither loss nor weight: 1 / 1.
 	out = elemRun(t, 13, "NegativeLogLikelihoodLoss", []*Tensor{x, tg, w}, 1, attrInt("ignore_index", 2))
-	wantFloats(t, "NLL mean ignore", out[0], []float32{1})
+	elemWantFloats(t, "NLL mean ignore", out[0], []float32{1})
 	out = elemRun(t, 13, "NegativeLogLikelihoodLoss", []*Tensor{x, tg}, 1)
-	wantFloats(t, "NLL mean unweighted", out[0], []float32{1.75})
+	elemWantFloats(t, "NLL mean unweighted", out[0], []float32{1.75})
 	// [N=1, C=2, D=2]: target [[1, 0]] -> losses 3 and 2.
-	out = elemRun(t, 13, "NegativeLogLikelihoodLoss", []*Tensor{NewFloat([]float32{-1, -2, -3, -4}, 1, 2, 2), elemInts(Int32, []int64{1, 0}, 1, 2)}, 1, attrStr("reduction", "none"))
-	wantFloats(t, "NLL N-D", out[0], []float32{3, 2})
+	out = elemRun(t, 13, "NegativeLogLikelihoodLoss", []*Tensor{NewFloat([]float32{-1, -2, -3, -4}, 1, 2, 2), elemInts(Int32, []int64{1, 0}, 1, 2)}, 1, elemAttrStr("reduction", "none"))
+	elemWantFloats(t, "NLL N-D", out[0], []float32{3, 2})
 	// A target out of range that is not ignored gives NaN, not a panic.
 	out = elemRun(t, 13, "NegativeLogLikelihoodLoss", []*Tensor{x, elemInts(Int64, []int64{0, 7}, 2)}, 1)
 	if v := out[0].F[0]; v == v {
@@ -128,17 +128,17 @@ func TestLossValues(t *testing.T) {
 	s := NewFloat([]float32{0, 0, 1, 0}, 2, 2)
 	l := elemInts(Int64, []int64{1, 0}, 2)
 	out = elemRun(t, 13, "SoftmaxCrossEntropyLoss", []*Tensor{s, l}, 2)
-	wantFloats(t, "SCE mean", out[0], []float32{(0.6931472 + 0.3132617) / 2})
-	wantFloats(t, "SCE log_prob", out[1], []float32{-0.6931472, -0.6931472, -0.3132617, -1.3132617})
-	out = elemRun(t, 13, "SoftmaxCrossEntropyLoss", []*Tensor{s, l}, 1, attrStr("reduction", "none"), attrInt("ignore_index", 0))
-	wantFloats(t, "SCE none ignore", out[0], []float32{0.6931472, 0})
+	elemWantFloats(t, "SCE mean", out[0], []float32{(0.6931472 + 0.3132617) / 2})
+	elemWantFloats(t, "SCE log_prob", out[1], []float32{-0.6931472, -0.6931472, -0.3132617, -1.3132617})
+	out = elemRun(t, 13, "SoftmaxCrossEntropyLoss", []*Tensor{s, l}, 1, elemAttrStr("reduction", "none"), attrInt("ignore_index", 0))
+	elemWantFloats(t, "SCE none ignore", out[0], []float32{0.6931472, 0})
 
 	for _, c := range []struct {
 		in    []*Tensor
 		attrs []*onnx.Attribute
 		want  string
 	}{
-		{[]*Tensor{x, tg}, []*onnx.Attribute{attrStr("reduction", "avg")}, "reduction"},
+		{[]*Tensor{x, tg}, []*onnx.Attribute{elemAttrStr("reduction", "avg")}, "reduction"},
 		{[]*Tensor{x, NewFloat([]float32{0, 1}, 2)}, nil, "target"},
 		{[]*Tensor{x, elemInts(Int64, []int64{0, 1, 2}, 3)}, nil, "target shape"},
 		{[]*Tensor{x, tg, NewFloat([]float32{1, 2}, 2)}, nil, "weight"},

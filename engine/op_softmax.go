@@ -119,13 +119,13 @@ func softmaxRow(x, y []float32, log bool) {
 	j := 0
 	if log {
 		for ; j+4 <= len(x); j += 4 {
-			s0 += expNeg(x[j] - m)
-			s1 += expNeg(x[j+1] - m)
-			s2 += expNeg(x[j+2] - m)
-			s3 += expNeg(x[j+3] - m)
+			s0 += softmaxExpNeg(x[j] - m)
+			s1 += softmaxExpNeg(x[j+1] - m)
+			s2 += softmaxExpNeg(x[j+2] - m)
+			s3 += softmaxExpNeg(x[j+3] - m)
 		}
 		for ; j < len(x); j++ {
-			s0 += expNeg(x[j] - m)
+			s0 += softmaxExpNeg(x[j] - m)
 		}
 		ls := float32(math.Log(float64(s0 + s1 + s2 + s3)))
 		for j, v := range x {
@@ -134,7 +134,7 @@ func softmaxRow(x, y []float32, log bool) {
 		return
 	}
 	for ; j+4 <= len(x); j += 4 {
-		e0, e1, e2, e3 := expNeg(x[j]-m), expNeg(x[j+1]-m), expNeg(x[j+2]-m), expNeg(x[j+3]-m)
+		e0, e1, e2, e3 := softmaxExpNeg(x[j]-m), softmaxExpNeg(x[j+1]-m), softmaxExpNeg(x[j+2]-m), softmaxExpNeg(x[j+3]-m)
 		y[j], y[j+1], y[j+2], y[j+3] = e0, e1, e2, e3
 		s0 += e0
 		s1 += e1
@@ -142,7 +142,7 @@ func softmaxRow(x, y []float32, log bool) {
 		s3 += e3
 	}
 	for ; j < len(x); j++ {
-		e := expNeg(x[j] - m)
+		e := softmaxExpNeg(x[j] - m)
 		y[j] = e
 		s0 += e
 	}
@@ -152,10 +152,10 @@ func softmaxRow(x, y []float32, log bool) {
 	}
 }
 
-// expNeg is exp(x) for x <= 0 (NaN propagates) in float32, with a relative
+// softmaxExpNeg is exp(x) for x <= 0 (NaN propagates) in float32, with a relative
 // error of a few ulps: x = n*ln2 + r, |r| <= ln2/2, exp(r) by a degree-6
 // polynomial (Cephes expf), times 2^n built in the exponent bits.
-func expNeg(x float32) float32 {
+func softmaxExpNeg(x float32) float32 {
 	if !(x >= -87.33) { // also NaN
 		if x != x {
 			return x

@@ -62,9 +62,9 @@ func (c lnChain) build(rng *rand.Rand) *builder {
 	return b
 }
 
-// withoutPass loads the model with the named pass removed from the
+// lnWithoutPass loads the model with the named pass removed from the
 // pipeline (tests in this package do not run in parallel).
-func withoutPass(t *testing.T, b *builder, name string) *Model {
+func lnWithoutPass(t *testing.T, b *builder, name string) *Model {
 	t.Helper()
 	saved := pipeline
 	defer func() { pipeline = saved }()
@@ -77,7 +77,7 @@ func withoutPass(t *testing.T, b *builder, name string) *Model {
 	return b.load(t, Options{})
 }
 
-func countOps(m *Model, op string) int {
+func lnCountOps(m *Model, op string) int {
 	c := 0
 	for _, st := range m.steps {
 		if st.n.op == op {
@@ -111,8 +111,8 @@ func TestFuseLayerNorm(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			b := c.chain.build(rng)
 			fused := b.load(t, Options{})
-			plain := withoutPass(t, b, "fuse-layernorm")
-			got := countOps(fused, "LayerNormalization")
+			plain := lnWithoutPass(t, b, "fuse-layernorm")
+			got := lnCountOps(fused, "LayerNormalization")
 			if c.fuse && (got != 1 || len(fused.steps) != c.steps) {
 				t.Fatalf("%d LayerNormalization in %d steps, want 1 in %d", got, len(fused.steps), c.steps)
 			}
