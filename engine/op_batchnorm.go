@@ -73,8 +73,14 @@ var batchNormOp = opDef{
 	},
 }
 
-// normOps are the normalisation operators (this file and op_softmax.go).
+// normOps are the normalisation operators (this file, op_softmax.go,
+// op_norm.go and op_loss.go).
 var normOps = map[string]*opDef{
 	"BatchNormalization": &batchNormOp,
-	"Softmax":            &softmaxOp, "LogSoftmax": &logSoftmaxOp,
+	"Softmax":            &softmaxOp, "LogSoftmax": &logSoftmaxOp, "Hardmax": &hardmaxOp,
+	// op_norm.go
+	"LayerNormalization": &layerNormOp, "InstanceNormalization": &instanceNormOp, "GroupNormalization": &groupNormOp,
+	"MeanVarianceNormalization": &mvnOp, "LpNormalization": &lpNormOp, "LRN": &lrnOp,
+	// op_loss.go
+	"NegativeLogLikelihoodLoss": &nllLossOp, "SoftmaxCrossEntropyLoss": &sceLossOp,
 }

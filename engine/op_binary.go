@@ -11,24 +11,177 @@ type binaryFns struct {
 	i func(a, b int64) int64
 }
 
-func binaryDef(fns binaryFns) opDef {
+// binaryDef builds an arithmetic op; code names it for the fast kernel.
+func binaryDef(fns binaryFns, code byte) opDef {
 	return opDef{
 		infer: func(n *node) error { return inferBinary(n) },
 		eval:  func(n *node, in, out []*Tensor) { evalBinary(fns, in[0], in[1], out[0]) },
+		compile: func(n *node, _ *compiler) (Kernel, error) {
+			return compileArith(n, code), nil
+		},
 	}
 }
 
 var (
-	addOp = binaryDef(binaryFns{func(a, b float32) float32 { return a + b }, func(a, b int64) int64 { return a + b }})
-	subOp = binaryDef(binaryFns{func(a, b float32) float32 { return a - b }, func(a, b int64) int64 { return a - b }})
-	mulOp = binaryDef(binaryFns{func(a, b float32) float32 { return a * b }, func(a, b int64) int64 { return a * b }})
+	addOp = binaryDef(binaryFns{func(a, b float32) float32 { return a + b }, func(a, b int64) int64 { return a + b }}, '+')
+	subOp = binaryDef(binaryFns{func(a, b float32) float32 { return a - b }, func(a, b int64) int64 { return a - b }}, '-')
+	mulOp = binaryDef(binaryFns{func(a, b float32) float32 { return a * b }, func(a, b int64) int64 { return a * b }}, '*')
 	divOp = binaryDef(binaryFns{func(a, b float32) float32 { return a / b }, func(a, b int64) int64 {
 		if b == 0 {
 			return 0 // integer division by zero is undefined in ONNX; never panic
 		}
 		return a / b
-	}})
+	}}, '/')
 )
+
+// arithKernel runs a float Add, Sub, Mul or Div whose output has the shape
+// of one operand (full) while the other (bc) varies along one contiguous
+// block of axes only: the output is viewed as [outer, mid, inner] and bc
+// as [mid]. That covers equal shapes (mid is everything), a scalar operand
+// (inner is everything), a per-row bias after a MatMul (inner 1) and a
+// per-channel [C,1,1] operand. swap says bc is input 0.
+type arithKernel struct {
+	op                byte
+	swap              bool
+	outer, mid, inner int
+}
+
+// compileArith returns an arithKernel when the operands' shapes allow one,
+// nil (the reference) otherwise.
+func compileArith(n *node, op byte) Kernel {
+	a, b, o := n.in[0], n.in[1], n.out[0]
+	if !o.dtype.IsFloat() {
+		return nil
+	}
+	if equalShapes(a.shape, o.shape) {
+		if outer, mid, inner, ok := arithLayout(o.shape, b.shape); ok {
+			return arithKernel{op: op, outer: outer, mid: mid, inner: inner}
+		}
+	}
+	if equalShapes(b.shape, o.shape) {
+		if outer, mid, inner, ok := arithLayout(o.shape, a.shape); ok {
+			return arithKernel{op: op, swap: true, outer: outer, mid: mid, inner: inner}
+		}
+	}
+	return nil
+}
+
+// arithLayout views out as [outer, mid, inner] with bc (right-aligned to
+// out) covering exactly the mid block.
+func arithLayout(out, bc []int) (outer, mid, inner int, ok bool) {
+	r := len(out)
+	if len(bc) > r {
+		return 0, 0, 0, false
+	}
+	dim := func(i int) int { // bc's dimension aligned with out[i]
+		if j := len(bc) - r + i; j >= 0 {
+			return bc[j]
+		}
+		return 1
+	}
+	k0, k1 := r, r
+	for i := 0; i < r; i++ {
+		if dim(i) != 1 {
+			if k0 == r {
+				k0 = i
+			}
+			k1 = i + 1
+		}
+	}
+	if k0 == r { // a scalar operand
+		return 1, 1, numel(out), true
+	}
+	for i := k0; i < k1; i++ {
+		if dim(i) != out[i] {
+			return 0, 0, 0, false
+		}
+	}
+	return numel(out[:k0]), numel(out[k0:k1]), numel(out[k1:]), true
+}
+
+func (k arithKernel) Run(_ *Exec, in, out []*Tensor) {
+	full, bc := in[0].F, in[1].F
+	if k.swap {
+		full, bc = bc, full
+	}
+	o := out[0].F
+	if k.inner == 1 {
+		bc = bc[:k.mid]
+		for r := 0; r < k.outer; r++ {
+			arithVec(k.op, k.swap, o[r*k.mid:(r+1)*k.mid], full[r*k.mid:(r+1)*k.mid], bc)
+		}
+		return
+	}
+	blk := k.mid * k.inner
+	for r := 0; r < k.outer; r++ {
+		for m := 0; m < k.mid; m++ {
+			off := r*blk + m*k.inner
+			arithScalar(k.op, k.swap, o[off:off+k.inner], full[off:off+k.inner], bc[m])
+		}
+	}
+}
+
+// arithVec sets o = x op y (y op x when swap) element by element.
+func arithVec(op byte, swap bool, o, x, y []float32) {
+	o, y = o[:len(x)], y[:len(x)]
+	switch {
+	case op == '+':
+		for i, v := range x {
+			o[i] = v + y[i]
+		}
+	case op == '*':
+		for i, v := range x {
+			o[i] = v * y[i]
+		}
+	case op == '-' && !swap:
+		for i, v := range x {
+			o[i] = v - y[i]
+		}
+	case op == '-':
+		for i, v := range x {
+			o[i] = y[i] - v
+		}
+	case op == '/' && !swap:
+		for i, v := range x {
+			o[i] = v / y[i]
+		}
+	default:
+		for i, v := range x {
+			o[i] = y[i] / v
+		}
+	}
+}
+
+// arithScalar sets o = x op s (s op x when swap).
+func arithScalar(op byte, swap bool, o, x []float32, s float32) {
+	o = o[:len(x)]
+	switch {
+	case op == '+':
+		for i, v := range x {
+			o[i] = v + s
+		}
+	case op == '*':
+		for i, v := range x {
+			o[i] = v * s
+		}
+	case op == '-' && !swap:
+		for i, v := range x {
+			o[i] = v - s
+		}
+	case op == '-':
+		for i, v := range x {
+			o[i] = s - v
+		}
+	case op == '/' && !swap:
+		for i, v := range x {
+			o[i] = v / s
+		}
+	default:
+		for i, v := range x {
+			o[i] = s / v
+		}
+	}
+}
 
 func inferBinary(n *node) error {
 	if err := n.needInputs(2, 2); err != nil {
@@ -143,9 +296,24 @@ func evalBinary(fns binaryFns, a, b, out *Tensor) {
 	})
 }
 
-// elementwiseOps are the element-wise operators (this file and op_unary.go).
+// elementwiseOps are the element-wise operators (this file, op_unary.go,
+// op_math.go and op_compare.go).
 var elementwiseOps = map[string]*opDef{
 	"Add": &addOp, "Sub": &subOp, "Mul": &mulOp, "Div": &divOp,
 	"Relu": &reluOp, "LeakyRelu": &leakyReluOp, "Sigmoid": &sigmoidOp, "Tanh": &tanhOp,
 	"HardSigmoid": &hardSigmoidOp, "HardSwish": &hardSwishOp, "Clip": &clipOp,
+	// op_math.go
+	"Abs": &absOp, "Neg": &negOp, "Sign": &signOp, "Sqrt": &sqrtOp, "Exp": &expOp, "Log": &logOp,
+	"Erf": &erfOp, "Reciprocal": &reciprocalOp, "Floor": &floorOp, "Ceil": &ceilOp, "Round": &roundOp,
+	"Sin": &sinOp, "Cos": &cosOp, "Tan": &tanOp, "Asin": &asinOp, "Acos": &acosOp, "Atan": &atanOp,
+	"Sinh": &sinhOp, "Cosh": &coshOp, "Asinh": &asinhOp, "Acosh": &acoshOp, "Atanh": &atanhOp,
+	"Elu": &eluOp, "Selu": &seluOp, "Celu": &celuOp, "Gelu": &geluOp, "Softplus": &softplusOp,
+	"Softsign": &softsignOp, "Mish": &mishOp, "ThresholdedRelu": &thresholdedReluOp, "Shrink": &shrinkOp,
+	"Pow": &powOp, "PRelu": &preluOp, "Det": &detOp,
+	"Min": &minOp, "Max": &maxOp, "Sum": &sumOp, "Mean": &meanOp,
+	// op_compare.go
+	"Equal": &equalOp, "Less": &lessOp, "LessOrEqual": &lessEqOp, "Greater": &greaterOp,
+	"GreaterOrEqual": &greaterEqOp, "Not": &notOp, "And": &andOp, "Or": &orOp, "Xor": &xorOp,
+	"Where": &whereOp, "IsNaN": &isNaNOp, "IsInf": &isInfOp, "Mod": &modOp, "BitShift": &bitShiftOp,
+	"BitwiseAnd": &bitwiseAndOp, "BitwiseOr": &bitwiseOrOp, "BitwiseXor": &bitwiseXorOp, "BitwiseNot": &bitwiseNotOp,
 }

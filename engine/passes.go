@@ -17,6 +17,7 @@ var pipeline = []pass{
 	{"infer-shapes-and-fold-constants", inferAndFold},
 	{"remove-identity", removeIdentity},
 	{"fold-batchnorm", foldBatchNorm},
+	{"fuse-layernorm", fuseLayerNorm},
 	{"fuse-activation", fuseActivation},
 	{"remove-dead-nodes", removeDead},
 }
