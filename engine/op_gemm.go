@@ -382,8 +382,8 @@ func (k *matMulKernel) Run(x *Exec, in, out []*Tensor) {
 	k.g.run(x, in[0].F, in[1].F, out[0].F, x.scratch)
 }
 
-// convOps are the operators that run on the GEMM kernels (this file and
-// op_conv.go).
+// convOps are the operators that run on the GEMM kernels (this file,
+// op_conv.go and op_einsum.go).
 var convOps = map[string]*opDef{
-	"Conv": &convOp, "Gemm": &gemmOp, "MatMul": &matMulOp,
+	"Conv": &convOp, "Gemm": &gemmOp, "MatMul": &matMulOp, "Einsum": &einsumOp,
 }
