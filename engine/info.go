@@ -13,7 +13,8 @@ type NodeInfo struct {
 	Shape []int
 	// Params counts the elements of the node's constant inputs (weights).
 	Params int
-	// MACs counts multiply-accumulates per inference (Conv, Gemm, MatMul).
+	// MACs counts multiply-accumulates per inference (Conv, Gemm, MatMul,
+	// LSTM, GRU, RNN, Einsum).
 	MACs int64
 	// Fused names the activation nodes fused into this node's epilogue.
 	Fused string
@@ -61,6 +62,10 @@ func (n *node) macs() int64 {
 		return int64(p.m) * int64(p.n) * int64(p.k)
 	case *matMulParams:
 		return int64(numel(p.batch)) * int64(p.m) * int64(p.n) * int64(p.k)
+	case *rnnParams:
+		return p.macs()
+	case *einsumParams:
+		return p.macs()
 	}
 	return 0
 }

@@ -286,6 +286,22 @@ func parseEinsum(eq string, shapes [][]int) (*einsumParams, error) {
 	return p, nil
 }
 
+// macs counts the products of the evaluation: one per operand after the
+// first for every point of the iteration space (all labels).
+func (p *einsumParams) macs() int64 {
+	n := int64(max(len(p.ops)-1, 1))
+	for _, s := range p.size {
+		if s == 0 {
+			return 0
+		}
+		if n > 1<<50/int64(s) {
+			return 1 << 50
+		}
+		n *= int64(s)
+	}
+	return n
+}
+
 // labelName names a label in messages.
 func labelName(l int, letters map[byte]int) string {
 	for c, x := range letters {

@@ -251,6 +251,26 @@ func TestEinsumReference(t *testing.T) {
 	}
 }
 
+func TestEinsumMACs(t *testing.T) {
+	for _, c := range []struct {
+		eq     string
+		shapes [][]int
+		want   int64
+	}{
+		{"bij,bjk->bik", [][]int{{5, 2, 3}, {5, 3, 4}}, 5 * 2 * 3 * 4},
+		{"ij,jk,kl->il", [][]int{{2, 3}, {3, 4}, {4, 5}}, 2 * 2 * 3 * 4 * 5},
+		{"ii->i", [][]int{{6, 6}}, 6},
+	} {
+		m, _, err := einsumModel(t, c.eq, c.shapes, Options{}, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.MACs(); got != c.want {
+			t.Errorf("%s: MACs %d, want %d", c.eq, got, c.want)
+		}
+	}
+}
+
 func TestEinsumErrors(t *testing.T) {
 	cases := []struct {
 		eq     string

@@ -151,7 +151,13 @@ type rnnParams struct {
 	acts [2][3]rnnAct
 }
 
-// rnnDirReverse reports whether direction d runs from the end of each
+// macs counts the multiply-accumulates of the input and recurrent
+// projections.
+func (p *rnnParams) macs() int64 {
+	return int64(rnnMul(p.dirs, p.seq, p.batch, p.gates*p.hidden, p.input+p.hidden))
+}
+
+// dirReverse reports whether direction d runs from the end of each
 // sequence to its start.
 func (p *rnnParams) dirReverse(d int) bool { return d == 1 || p.reverse }
 

@@ -634,6 +634,19 @@ func TestRNNOpsets(t *testing.T) {
 	}
 }
 
+// TestRNNMACs checks the work the recurrent ops report: both projections
+// of every step and direction.
+func TestRNNMACs(t *testing.T) {
+	c := rnnCase{op: "LSTM", dir: "bidirectional", seq: 5, batch: 3, input: 7, hidden: 4, outs: [3]bool{false, true, false}}
+	m, _, err := rnnModel(t, c, rand.New(rand.NewPCG(1, 1)), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.MACs(), int64(2*5*3*16*(7+4)); got != want {
+		t.Fatalf("MACs %d, want %d", got, want)
+	}
+}
+
 // TestRNNRunAllocatesNothing checks the steady-state promise with one and
 // two threads, packed and computed weights.
 func TestRNNRunAllocatesNothing(t *testing.T) {
