@@ -49,6 +49,9 @@ var einsumOp = opDef{
 				return n.errorf("input %d has type %v, input 0 has %v", i, v.dtype, n.in[0].dtype)
 			}
 		}
+		if n.opset < 12 {
+			return n.errorf("Einsum needs opset 12, the model has opset %d", n.opset)
+		}
 		if len(n.in) > einsumMaxOperands {
 			return n.unsupported("%d operands (at most %d)", len(n.in), einsumMaxOperands)
 		}

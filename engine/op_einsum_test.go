@@ -303,6 +303,11 @@ func TestEinsumErrors(t *testing.T) {
 			}
 		})
 	}
+	// Einsum arrived in opset 12.
+	b0 := newBuilder(11).input("a", 2).node("Einsum", []string{"a"}, []string{"y"}, attrString("equation", "i")).output("y")
+	if _, err := loadDecoded(b0.m, "test", Options{}); err == nil || !strings.Contains(err.Error(), "needs opset 12") {
+		t.Fatalf("opset 11: %v", err)
+	}
 	// Mixed operand types.
 	b := newBuilder(12).input("a", 2).initInts("b", []int64{1, 2}, 2).
 		node("Einsum", []string{"a", "b"}, []string{"y"}, attrString("equation", "i,i")).output("y")

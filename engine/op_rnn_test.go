@@ -486,6 +486,12 @@ func TestRNNActivationParams(t *testing.T) {
 			t.Errorf("%+v at %g = %g, want %g", tc.a, tc.x, got, tc.y)
 		}
 	}
+	// Without hidden_size, R gives it.
+	b := newBuilder(14).input("X", 2, 1, 3).init("W", make([]float32, 3*5*3), 1, 15, 3).init("R", make([]float32, 3*5*5), 1, 15, 5).
+		node("GRU", []string{"X", "W", "R"}, []string{"", "Y_h"}).output("Y_h")
+	if m := b.load(t, Options{}); !equalShapes(m.outputs[0].Shape, []int{1, 1, 5}) {
+		t.Fatalf("Y_h %v, want [1 1 5]", m.outputs[0].Shape)
+	}
 	// RNN accepts the schema's two-entry default list with one direction.
 	c = rnnCase{op: "RNN", seq: 1, batch: 1, input: 1, hidden: 1, acts: []string{"Tanh", "Tanh"}, outs: [3]bool{false, true, false}}
 	if _, _, err := rnnModel(t, c, rand.New(rand.NewPCG(1, 2)), nil, Options{}); err != nil {
