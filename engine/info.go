@@ -13,7 +13,8 @@ type NodeInfo struct {
 	Shape []int
 	// Params counts the elements of the node's constant inputs (weights).
 	Params int
-	// MACs counts multiply-accumulates per inference (Conv, Gemm, MatMul).
+	// MACs counts multiply-accumulates per inference (Conv, Gemm, MatMul,
+	// LSTM, GRU, RNN, Einsum).
 	MACs int64
 	// Fused names the activation nodes fused into this node's epilogue.
 	Fused string
@@ -65,9 +66,15 @@ func (n *node) macs() int64 {
 		return int64(n.out[0].numel()) * int64(p.cg*p.kh*p.kw)
 	case *intMatMulParams: // MatMulInteger, QLinearMatMul
 		return int64(numel(p.mm.batch)) * int64(p.mm.m) * int64(p.mm.n) * int64(p.mm.k)
+	case macCounter: // ops that count their own (rnnParams, einsumParams, ...)
+		return p.macs()
 	}
 	return 0
 }
+
+// macCounter is implemented by the parameters of ops that count their own
+// multiply-accumulates, so that a new op needs no case here.
+type macCounter interface{ macs() int64 }
 
 // MACs returns the multiply-accumulates of one inference.
 func (m *Model) MACs() int64 {

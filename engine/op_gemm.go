@@ -290,7 +290,7 @@ func compileMatMul(n *node, c *compiler) (Kernel, error) {
 	p := n.params.(*matMulParams)
 	b := n.in[1]
 	if b.constant == nil || len(p.bBatch) != 0 {
-		return nil, nil
+		return newMatMulKernel(p, n.act, c), nil
 	}
 	m := numel(p.aBatch) * p.m // all batch rows of A against one B
 	k := &denseKernel{m: m, n: p.n, k: p.k, act: n.act}
@@ -299,8 +299,91 @@ func compileMatMul(n *node, c *compiler) (Kernel, error) {
 	return k, nil
 }
 
-// convOps are the operators that run on the GEMM kernels (this file and
-// op_conv.go).
+// batchedGemm is a list of products C_i = op(A_i) * op(B_i) of one shape
+// whose operands sit at tabulated offsets of three buffers, each product
+// one GEMM call: batched MatMul with broadcast batch dimensions, and the
+// two-operand Einsum forms.
+type batchedGemm struct {
+	m, n, k        int
+	transA, transB bool
+	lda, ldb, ldc  int
+	// offA, offB and offC give the start of each product's operands.
+	offA, offB, offC []int
+	act              activation
+	scratch          int // GEMM scratch of one call
+}
+
+// fold turns products that share B and whose A and C matrices follow one
+// another (A row-major, rows of A and C packed) into one call with all
+// their rows.
+func (g *batchedGemm) fold() {
+	count := len(g.offA)
+	if count < 2 || g.transA {
+		return
+	}
+	for i := 0; i < count; i++ {
+		if g.offB[i] != g.offB[0] || g.offA[i] != g.offA[0]+i*g.m*g.lda || g.offC[i] != g.offC[0]+i*g.m*g.ldc {
+			return
+		}
+	}
+	g.m *= count
+	g.offA, g.offB, g.offC = g.offA[:1], g.offB[:1], g.offC[:1]
+}
+
+// setScratch records the scratch one call needs with the session's
+// threads.
+func (g *batchedGemm) setScratch(c *compiler) {
+	g.scratch = c.gemmScratch(gemm.Args{M: g.m, N: g.n, K: g.k, TransA: g.transA, TransB: g.transB})
+}
+
+// run computes every product; scratch holds at least g.scratch elements.
+func (g *batchedGemm) run(x *Exec, a, b, c, scratch []float32) {
+	for i := range g.offA {
+		args := gemm.Args{
+			M: g.m, N: g.n, K: g.k,
+			A: a[g.offA[i]:], LDA: g.lda, TransA: g.transA,
+			B: b[g.offB[i]:], LDB: g.ldb, TransB: g.transB,
+			C: c[g.offC[i]:], LDC: g.ldc,
+			Scratch: scratch,
+		}
+		if g.act.on {
+			args.Clamp, args.Lo, args.Hi = true, g.act.lo, g.act.hi
+		}
+		x.gemmArgs(&args)
+		gemm.Sgemm(&args)
+	}
+}
+
+// matMulKernel is MatMul with a computed (or batched) B: one GEMM call per
+// batch matrix, or a single call when B is shared and A's batches are
+// contiguous (then all of A's rows form one matrix).
+type matMulKernel struct{ g batchedGemm }
+
+func newMatMulKernel(p *matMulParams, act activation, c *compiler) *matMulKernel {
+	g := batchedGemm{m: p.m, n: p.n, k: p.k, lda: max(p.k, 1), ldb: max(p.n, 1), ldc: max(p.n, 1), act: act}
+	mk, kn, mn := p.m*p.k, p.k*p.n, p.m*p.n
+	broadcastIter(p.batch, p.aBatch, p.bBatch, func(o, ia, ib, cnt, sa, sb int) {
+		for t := 0; t < cnt; t++ {
+			g.offA = append(g.offA, (ia+t*sa)*mk)
+			g.offB = append(g.offB, (ib+t*sb)*kn)
+			g.offC = append(g.offC, (o+t)*mn)
+		}
+	})
+	g.fold()
+	g.setScratch(c)
+	return &matMulKernel{g: g}
+}
+
+// ScratchSize implements scratchUser.
+func (k *matMulKernel) ScratchSize() int { return k.g.scratch }
+
+// Run implements Kernel.
+func (k *matMulKernel) Run(x *Exec, in, out []*Tensor) {
+	k.g.run(x, in[0].F, in[1].F, out[0].F, x.scratch)
+}
+
+// convOps are the operators that run on the GEMM kernels (this file,
+// op_conv.go and op_einsum.go).
 var convOps = map[string]*opDef{
-	"Conv": &convOp, "Gemm": &gemmOp, "MatMul": &matMulOp,
+	"Conv": &convOp, "Gemm": &gemmOp, "MatMul": &matMulOp, "Einsum": &einsumOp,
 }
