@@ -230,7 +230,7 @@ func TestEinsumReference(t *testing.T) {
 			for i, v := range w {
 				want[i] = float32(v)
 			}
-			fast, ref := runBoth(t, m, feed)
+			fast, ref := rnnRunBoth(t, m, feed)
 			compareFloats(t, ref[0].F, want, 1e-6)
 			compareFloats(t, fast[0].F, want, 1e-5)
 		})

@@ -305,9 +305,9 @@ func TestRNNThreads(t *testing.T) {
 	}
 }
 
-// runBoth runs m with its kernels and with the references and returns both
+// rnnRunBoth runs m with its kernels and with the references and returns both
 // results.
-func runBoth(t *testing.T, m *Model, feed []*Tensor) (fast, ref []*Tensor) {
+func rnnRunBoth(t *testing.T, m *Model, feed []*Tensor) (fast, ref []*Tensor) {
 	t.Helper()
 	fast, err := m.NewSession().Run(feed)
 	if err != nil {
@@ -403,7 +403,7 @@ func TestRNNHandComputed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fast, ref := runBoth(t, m, feed)
+			fast, ref := rnnRunBoth(t, m, feed)
 			for i, o := range w.outs {
 				want := make([]float32, len(o))
 				for j, v := range o {
@@ -430,7 +430,7 @@ func TestRNNSequenceLens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, ref := runBoth(t, m, feed)
+	fast, ref := rnnRunBoth(t, m, feed)
 	// Y [seq, dirs, batch, 1]. Forward: item 0 all steps, item 1 steps
 	// 0-1, item 2 none. Reverse: the output of the step reading X[t] is at
 	// t, for t < len.
