@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/kagen-ai/kagen/engine"
@@ -117,39 +115,4 @@ func specFromFile(path string) (*replay.Spec, error) {
 		return nil, fmt.Errorf("front-end spec %s: %w", path, err)
 	}
 	return s, nil
-}
-
-// pathList is a repeatable string flag.
-type pathList []string
-
-func (p *pathList) String() string { return strings.Join(*p, ",") }
-
-func (p *pathList) Set(s string) error {
-	if s == "" {
-		return errors.New("empty path")
-	}
-	*p = append(*p, s)
-	return nil
-}
-
-// optFloat is a float flag that records whether it was given.
-type optFloat struct {
-	v   float64
-	set bool
-}
-
-func (o *optFloat) String() string {
-	if !o.set {
-		return ""
-	}
-	return strconv.FormatFloat(o.v, 'g', -1, 64)
-}
-
-func (o *optFloat) Set(s string) error {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return fmt.Errorf("expected a number of dB: %w", err)
-	}
-	o.v, o.set = v, true
-	return nil
 }

@@ -171,7 +171,7 @@ func TestPolicyCommandErrors(t *testing.T) {
 		{"flag of another controller", []string{"policy", "new", "--model", tinyHAR, "--pareto", pareto, "--controller", "naive", "--votes", "3", "-o", out}, 2, "--votes applies to controller state, not naive"},
 		{"budget without budget", []string{"policy", "new", "--model", tinyHAR, "--pareto", pareto, "--controller", "budget", "-o", out}, 2, "exactly one of --budget-j"},
 		{"two budgets", []string{"policy", "new", "--model", tinyHAR, "--pareto", pareto, "--controller", "budget", "--budget-j", "1", "--budget-us", "50", "-o", out}, 2, "exactly one of --budget-j"},
-		{"bad factor", []string{"policy", "new", "--model", tinyHAR, "--pareto", pareto, "--controller", "state", "--factor", "3", "-o", out}, 1, "controller.state.factor: got 3, expected 1..2"},
+		{"bad factor", []string{"policy", "new", "--model", tinyHAR, "--pareto", pareto, "--controller", "state", "--factor", "3", "-o", out}, 1, `invalid value "3" for flag -factor: got 3, expected 1..2`},
 		{"static level", []string{"policy", "new", "--model", tinyHAR, "--pareto", pareto, "--controller", "static", "--level", "9", "-o", out}, 1, "controller.static.level: got 9, expected 0..3"},
 		{"config not of the model", []string{"policy", "new", "--model", tinyHAR, "--pareto", badPareto, "--controller", "naive", "-o", out}, 1, "levels[1].config"},
 		{"pareto for another model", []string{"policy", "new", "--model", tinyHAR, "--pareto", otherModel, "--controller", "naive", "-o", out}, 1, "othermodel.json: model_sha256: the file is bound to model f4024b86"},

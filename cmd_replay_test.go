@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/report"
 )
 
@@ -235,7 +237,16 @@ func TestReplayErrors(t *testing.T) {
 func TestReportReplay(t *testing.T) {
 	dir := t.TempDir()
 	trace := writeIMUTrace(t, dir, "s99_01_sp.csv", 1200)
-	rows, tr, err := reportReplay(false, 1)(context.Background(), report.Model{Name: "tiny", Path: tinyHAR, Data: []string{trace}}, writeTinyPareto(t, dir), "phone-big")
+	paretoPath := writeTinyPareto(t, dir)
+	m, err := engine.LoadFile(tinyHAR, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	par, err := policy.ReadPareto(paretoPath, policy.ReadOptions{ModelSHA256: m.SHA256()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, tr, err := report.RunTime(context.Background(), report.Options{Floor: 1}, report.Model{Name: "tiny", Path: tinyHAR, Data: []string{trace}}, m, paretoPath, par)
 	if err != nil {
 		t.Fatal(err)
 	}

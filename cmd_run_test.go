@@ -19,17 +19,18 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/replay"
 )
 
 // runLines decodes the JSON lines of `kagen run`.
-func runLines(t *testing.T, out string) []runLine {
+func runLines(t *testing.T, out string) []deploy.WindowRecord {
 	t.Helper()
-	var lines []runLine
+	var lines []deploy.WindowRecord
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
-		var l runLine
+		var l deploy.WindowRecord
 		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&l); err != nil {

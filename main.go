@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/kagen-ai/kagen/policy"
 )
 
 // command is one sub-command of the CLI.
@@ -67,7 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		var ue usageError
-		if errors.As(err, &ue) {
+		var fe *policy.FlagError
+		if errors.As(err, &ue) || errors.As(err, &fe) {
 			fmt.Fprintf(stderr, "kagen %s: %v\n", name, err)
 			return 2
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -152,22 +153,59 @@ func (a *Approximator) Text(c Config) string {
 // applies to; op-type and "*" selectors set every node the knob applies to
 // and must match at least one. The text may also be a JSON object
 // {"nodes": {"NAME": "KNOB", ...}} or the path of a file holding either
-// form.
+// form (a regular file of at most 1 MiB).
 func (a *Approximator) Parse(text string) (Config, error) {
+	text = strings.TrimSpace(text)
+	if IsConfigText(text) {
+		return a.ParseText(text)
+	}
+	data, err := readConfigFile(text)
+	if err != nil {
+		return a.NewConfig(), fmt.Errorf("configuration %q is neither SELECTOR=KNOB pairs nor a readable file: %w", text, err)
+	}
+	return a.ParseText(string(data))
+}
+
+// IsConfigText reports whether text is a configuration itself rather than
+// the name of a file holding one: "exact", "fp32", empty, SELECTOR=KNOB
+// pairs or a JSON object.
+func IsConfigText(text string) bool {
+	text = strings.TrimSpace(text)
+	return text == "" || text == "exact" || text == "fp32" || strings.Contains(text, "=") || strings.HasPrefix(text, "{")
+}
+
+// maxConfigBytes bounds a configuration file.
+const maxConfigBytes = 1 << 20
+
+func readConfigFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if st.Size() > maxConfigBytes {
+		return nil, fmt.Errorf("%d bytes, larger than the limit of %d", st.Size(), maxConfigBytes)
+	}
+	return io.ReadAll(io.LimitReader(f, maxConfigBytes))
+}
+
+// ParseText is Parse of a configuration text, never read from a file:
+// "exact" (or "fp32", or empty), SELECTOR=KNOB pairs or a JSON object.
+func (a *Approximator) ParseText(text string) (Config, error) {
 	c := a.NewConfig()
 	text = strings.TrimSpace(text)
 	if text == "" || text == "exact" || text == "fp32" {
 		return c, nil
 	}
 	if !strings.Contains(text, "=") && !strings.HasPrefix(text, "{") {
-		data, err := os.ReadFile(text)
-		if err != nil {
-			return c, fmt.Errorf("configuration %q is neither SELECTOR=KNOB pairs nor a readable file: %w", text, err)
-		}
-		text = strings.TrimSpace(string(data))
-		if text == "" || text == "exact" {
-			return c, nil
-		}
+		return c, fmt.Errorf("configuration %q: expected \"exact\", SELECTOR=KNOB pairs or a JSON object", clipText(text))
 	}
 	if strings.HasPrefix(text, "{") {
 		var j struct {
@@ -272,4 +310,12 @@ func (a *Approximator) Prepare(c Config) (*Selector, error) {
 		s.kernels[i] = kr
 	}
 	return s, nil
+}
+
+// clipText shortens a text quoted in an error.
+func clipText(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
 }

@@ -148,7 +148,7 @@ func (b *Builder) build(name string, given []string, frac func(float64) (float64
 		if g == FracFlag {
 			continue
 		}
-		if q, _ := LookupParam(g); q != nil && !slices.Contains(floorParams, q) {
+		if q := info.param(g); q != nil {
 			if err := q.Set(&p, b.given[g]); err != nil {
 				return Params{}, &FlagError{g, err.Error()}
 			}
@@ -258,4 +258,28 @@ func (b *Builder) ForPolicy(pol *Policy, which string, frac func(float64) (float
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// New builds the policy of a Pareto file with controller name and the
+// settings made (FracFlag is a fraction of level 0's energy_j in the
+// file); paretoName names the file in errors.
+func New(par *Pareto, settings *Builder, name, paretoName string) (*Policy, error) {
+	if settings == nil {
+		settings = &Builder{}
+	}
+	params, err := settings.Build(name, func(f float64) (float64, error) {
+		e := par.Configs[0].EnergyJ
+		if !(e > 0) {
+			return 0, fmt.Errorf("--%s: %s has no energy_j for level 0; give --budget-j", FracFlag, paretoName)
+		}
+		return f * e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	pol, err := FromPareto(par, params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", paretoName, err)
+	}
+	return pol, nil
 }

@@ -257,6 +257,21 @@ func ParsePolicy(data []byte, name string, opts ReadOptions) (*Policy, error) {
 	return &p, nil
 }
 
+// WritePareto validates p and writes it atomically as indented JSON.
+func WritePareto(path string, p *Pareto) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("write pareto %s: %w", path, err)
+	}
+	data, err := json.MarshalIndent(p, "", " ")
+	if err != nil {
+		return fmt.Errorf("write pareto %s: %w", path, err)
+	}
+	if err := atomicfile.Write(path, data); err != nil {
+		return fmt.Errorf("write pareto: %w", err)
+	}
+	return nil
+}
+
 // WritePolicy validates p, seals it with its checksum and writes it to path
 // atomically: through a temporary file in the same directory, synced and
 // renamed over path, so a reader sees the old file or the new one, never a

@@ -199,6 +199,16 @@ type ControllerInfo struct {
 	build func(p *Params, levels []Level, nc int) Controller
 }
 
+// param returns the controller's own parameter with that flag, or nil.
+func (c *ControllerInfo) param(flag string) *Param {
+	for _, p := range c.Params {
+		if p.Flag == flag {
+			return p
+		}
+	}
+	return nil
+}
+
 // Controllers lists the controllers in the order the workbench cycles.
 func Controllers() []*ControllerInfo { return registry }
 

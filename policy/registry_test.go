@@ -111,6 +111,7 @@ func TestBuilder(t *testing.T) {
 		want             string // Params.String(), or the error
 	}{
 		{"defaults", State, nil, "state n=3 votes=2 factor=1"},
+		{"a flag several controllers share", Naive, []string{"--factor", "2"}, "naive factor=2"},
 		{"own flags", State, []string{"--n", "4", "--votes", "3"}, "state n=4 votes=3 factor=1"},
 		{"floor", Confidence, []string{"--floor", "1"}, "confidence less_frac=0.5 more_frac=0.75 factor=1 + floor 1pp hard_frac=0"},
 		{"hard-frac alone", Naive, []string{"--hard-frac", "0.5"}, "naive factor=1 + floor 0pp hard_frac=0.5"},

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/dataset"
+	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/engine/gemm"
@@ -27,6 +28,7 @@ import (
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // Model is one model to evaluate with its held-out traces.
@@ -48,21 +50,27 @@ type Options struct {
 	MaxLossPP float64
 	Budget    time.Duration // tuner search time per model
 	Devices   []string      // device profiles for energy (default phone-big, phone-little, host)
-	// Controllers replays traces with the run-time controllers; nil leaves
-	// the run-time section out (with a note).
-	Controllers RunTime
-	// Realtime says whether Controllers paces the replays at the traces'
-	// own rate (the document says which).
+	// RunTime replays each model's held-out traces with every run-time
+	// controller (deploy.Deployment.Replay, as `kagen replay --controller
+	// all` runs them) against the exact run; false leaves the run-time
+	// section out (with a note).
+	RunTime bool
+	// Floor is the controllers' accuracy floor in percentage points.
+	Floor float64
+	// BudgetFrac is the budget controller's goal as a fraction of exact
+	// inference's energy (default 0.7).
+	BudgetFrac float64
+	// Realtime paces the replays at the traces' own rate (the document
+	// says which).
 	Realtime bool
+	// Cost is the replays' cost (deploy.CostMeasured by default;
+	// deploy.CostPareto for figures that do not depend on this machine).
+	Cost string
 	// Quick shrinks repetitions for tests.
 	Quick bool
 	// Log receives progress lines.
 	Log io.Writer
 }
-
-// RunTime replays traces of a model with each controller under a device
-// profile, given the tuned levels.
-type RunTime func(ctx context.Context, m Model, pareto string, device string) ([]ControllerRow, *Trace, error)
 
 // ControllerRow is one controller's replay of a model's traces.
 type ControllerRow struct {
@@ -74,6 +82,7 @@ type ControllerRow struct {
 	InferenceShare     map[string]float64 // inference share of system energy, exact run
 	Switches           int
 	TimeAtLevel        []float64 // fraction of windows per level
+	EnergyJ            float64   // inference energy of the run (modelled)
 }
 
 // Trace is one replay over time, for the level/confidence/energy figure.
@@ -161,6 +170,7 @@ func Generate(ctx context.Context, o Options) error {
 		l   loaded
 		p   *profile.Profile
 		res *profile.TuneResult
+		par *policy.Pareto
 		sec float64
 	}
 	var ts []tuned
@@ -170,22 +180,21 @@ func Generate(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		tune, calib := d.Split()
-		t0 := time.Now()
 		popts := profile.Options{}
 		if o.Quick {
 			popts.Repeats, popts.Windows = 3, 40
 		}
-		p, err := profile.Run(ctx, l.a, tune, popts)
+		dv, err := device.Lookup("phone-big")
 		if err != nil {
 			return err
 		}
-		dv, _ := device.Lookup("phone-big")
-		res, err := profile.Tune(ctx, l.a, p, tune, calib, profile.TuneOptions{MaxLossPP: o.MaxLossPP, Budget: o.Budget, Device: dv, Seed: 1})
+		tr, err := tuning.New(l.a, l.spec, d).Run(ctx, tuning.Settings{MaxLossPP: o.MaxLossPP, Budget: o.Budget, Objective: policy.ObjectiveTime,
+			Device: dv, Seed: 1, Profile: popts}, tuning.Files{}, nil)
 		if err != nil {
 			return err
 		}
-		ts = append(ts, tuned{l, p, res, time.Since(t0).Seconds()})
+		p, res := tr.Profile, tr.Tune
+		ts = append(ts, tuned{l, p, res, tr.Pareto, tr.Seconds})
 		w("### %s\n\n| node | knob | exact µs | knob µs | speedup | ideal |\n|---|---|---:|---:|---:|---:|\n", l.Name)
 		pairs := append([]profile.PairProfile(nil), p.Pairs...)
 		sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].Step < pairs[j].Step })
@@ -237,15 +246,15 @@ func Generate(ctx context.Context, o Options) error {
 	w("\n![Pareto fronts against speedup](figures/pareto_speedup.png)\n\n![Pareto fronts against energy](figures/pareto_energy.png)\n\n![Predicted against measured loss](figures/predicted_vs_measured.png)\n\n")
 	// Run time
 	w("## Run time\n\n")
-	if o.Controllers == nil {
-		w("Not generated in this run (the run-time controllers were not given).\n\n")
+	if !o.RunTime {
+		w("Not generated in this run (the run-time controllers were not asked for).\n\n")
 	} else {
 		for _, t := range ts {
 			pareto := filepath.Join(o.Out, "figures", strings.ReplaceAll(t.l.Name, " ", "_")+".pareto.json")
-			if err := writeLevels(pareto, t.l.m, t.l.spec.Classes, o.MaxLossPP, t.res); err != nil {
+			if err := policy.WritePareto(pareto, t.par); err != nil {
 				return err
 			}
-			rows, tr, err := o.Controllers(ctx, t.l.Model, pareto, "phone-big")
+			rows, tr, err := RunTime(ctx, o, t.l.Model, t.l.m, pareto, t.par)
 			if err != nil {
 				return err
 			}
@@ -253,7 +262,11 @@ func Generate(ctx context.Context, o Options) error {
 			if !o.Realtime {
 				pacing = "as fast as possible (not paced)"
 			}
-			w("### %s\n\nReplayed %s; savings are fractions of the exact run's energy, modelled from the busy time measured here.\n\n| controller | accuracy | exact | loss pp | inference saving | system saving phone-big | phone-little | host | switches | time at levels 0, 1, ... |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n", t.l.Name, pacing)
+			source := "the busy time measured here"
+			if o.Cost == deploy.CostPareto {
+				source = "the tuner's time per level (time_us)"
+			}
+			w("### %s\n\nReplayed %s; savings are fractions of the exact run's energy, modelled from %s.\n\n| controller | accuracy | exact | loss pp | inference saving | system saving phone-big | phone-little | host | switches | time at levels 0, 1, ... |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n", t.l.Name, pacing, source)
 			for _, r := range rows {
 				var at []string
 				for _, f := range r.TimeAtLevel {
@@ -287,24 +300,6 @@ func Generate(ctx context.Context, o Options) error {
 	w("\n## Limits\n\n- No phone was measured: every energy figure is modelled from time measured on this machine with a device profile whose time factor is an estimate (energy.md).\n- The machine is a shared 2-core VM; timings are medians of interleaved runs, but neighbours still move them by several percent.\n- Accuracies come from the held-out traces in the repository's reach (a few subjects and one speaker); the subjects and the speaker held back outside the repository are not used here.\n- The tuner's speedups are for one thread; a phone's memory system and cores differ, which is why kagen profiles on the device it ships to.\n")
 	out := strings.Replace(doc.String(), "{{DURATION}}", time.Since(start).Round(time.Second).String(), 1)
 	return atomicfile.Write(filepath.Join(o.Out, "EVALUATION.md"), []byte(out))
-}
-
-// writeLevels stores the tuned levels as the pareto.json `kagen tune`
-// writes (the policy package's Pareto), for the replay.
-func writeLevels(path string, m *engine.Model, classes []string, maxLoss float64, res *profile.TuneResult) error {
-	f := policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: m.SHA256(), Device: device.Fingerprint(device.This()),
-		Meter: "phone-big (modelled)", Objective: "time", ExactAccuracy: res.ExactAccuracy, Classes: classes,
-		MaxLossPP: maxLoss, PredictorMAEPP: res.PredictorMAE, Note: res.Note}
-	for i, l := range res.Levels {
-		f.Configs = append(f.Configs, policy.Level{Level: i, Config: l.Config, Speedup: l.Speedup, QoSLossPP: l.LossPP, Accuracy: l.Accuracy,
-			PredictedLossPP: l.PredictedLossPP, TimeUS: l.TimeUS, EnergyJ: l.EnergyJ,
-			Confidence: policy.ConfidenceStats{CorrectMean: l.CorrectMean, WrongMean: l.WrongMean, CorrectN: l.CorrectN, WrongN: l.WrongN}})
-	}
-	b, err := json.MarshalIndent(f, "", " ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(path, b)
 }
 
 // benchExact returns the median exact latency in microseconds.

@@ -53,8 +53,11 @@ func NewPool(ctx context.Context, cfg Config, model []byte, workers int, wopts W
 }
 
 // Close stops the workers (letting running trials finish) and closes the
-// cluster.
+// cluster. A nil pool is closed already.
 func (p *Pool) Close() {
+	if p == nil {
+		return
+	}
 	if p.Coordinator != nil {
 		p.Coordinator.Close()
 	}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/internal/atomicfile"
+	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/replay"
+)
+
+// pathList is a repeatable path flag; the commands also take paths given
+// after it (--data a.csv b.csv), as positional arguments.
+type pathList []string
+
+func (p *pathList) String() string { return strings.Join(*p, ",") }
+
+func (p *pathList) Set(s string) error {
+	if s == "" {
+		return errors.New("empty path")
+	}
+	*p = append(*p, s)
+	return nil
+}
+
+// optFloat is a float flag that records whether it was given.
+type optFloat struct {
+	v   float64
+	set bool
+}
+
+func (o *optFloat) String() string {
+	if !o.set {
+		return ""
+	}
+	return strconv.FormatFloat(o.v, 'g', -1, 64)
+}
+
+func (o *optFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("expected a number of dB: %w", err)
+	}
+	o.v, o.set = v, true
+	return nil
+}
+
+// streamFlags defines the flags that say how traces are read as a stream
+// (replay, and the report's replays).
+func streamFlags(fs *flag.FlagSet) func() replay.Options {
+	hop := fs.Int("hop", 0, "window hop in samples (default: the model's)")
+	match := fs.String("match", "", "file name pattern when a trace is a folder (default *.csv or *.wav)")
+	gap := fs.Float64("gap", 0, "seconds of silence (or noise) around the clips of a clip folder")
+	noise := fs.Bool("noise", false, "add white noise to clip folders at --snr dB")
+	snr := fs.Float64("snr", 20, "signal-to-noise ratio in dB with --noise")
+	seed := fs.Uint64("trace-seed", 0, "seed of the noise and shuffle of clip folders")
+	shuffle := fs.Bool("shuffle", false, "play a clip folder in a seeded random order")
+	return func() replay.Options {
+		return replay.Options{Hop: *hop, Match: *match, Gap: *gap, Noise: *noise, SNR: *snr, Seed: *seed, Shuffle: *shuffle}
+	}
+}
+
+// deviceFlag defines --device-profile.
+func deviceFlag(fs *flag.FlagSet, doc string) *string {
+	var names []string
+	for _, d := range device.Profiles() {
+		names = append(names, d.Name)
+	}
+	return fs.String("device-profile", "phone-big", doc+": "+strings.Join(names, ", ")+", or a JSON file")
+}
+
+// lookupDevice resolves --device-profile (a usage error when unknown).
+func lookupDevice(name string) (*device.Profile, error) {
+	d, err := device.Lookup(name)
+	if err != nil {
+		return nil, usageError{"--device-profile: " + err.Error()}
+	}
+	return d, nil
+}
+
+// controllerFlags defines every controller parameter's flag (from the
+// policy registry) on fs.
+func controllerFlags(fs *flag.FlagSet, fracDoc string) *policy.Builder {
+	b := &policy.Builder{}
+	b.Flags(fs, fracDoc)
+	return b
+}
+
+// stoppable copies in through a pipe that SIGTERM or SIGINT close, so that
+// a signal ends the stream even while a read blocks; stopped returns the
+// signal's name once one came ("" before), release stops listening.
+func stoppable(in io.Reader) (r io.Reader, stopped func() string, release func()) {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, in)
+		pw.CloseWithError(err) // nil: io.EOF
+	}()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+	done := make(chan struct{})
+	var name atomic.Value
+	go func() {
+		select {
+		case s := <-sigs:
+			name.Store("signal " + s.String())
+			pw.CloseWithError(io.EOF)
+		case <-done:
+		}
+	}()
+	stopped = func() string {
+		s, _ := name.Load().(string)
+		return s
+	}
+	return pr, stopped, func() {
+		signal.Stop(sigs)
+		close(done)
+	}
+}
+
+// checkOutput checks an output path before long work (a usage error).
+func checkOutput(path string) error {
+	if err := atomicfile.Check(path); err != nil {
+		return usageError{"-o: " + err.Error()}
+	}
+	return nil
+}

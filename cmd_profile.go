@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/kagen-ai/kagen/tuning"
+)
+
+// cmdProfile measures every (node, knob) pair of a model on this device.
+func cmdProfile(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("profile", stderr)
+	var data pathList
+	fs.Var(&data, "data", "labelled trace files or folders (repeatable; further arguments are data too)")
+	out := fs.String("o", "profile.json", "output file")
+	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON summary")
+	s := tuning.Settings{}
+	fs.IntVar(&s.Profile.Windows, "windows", 600, "windows used for the QoS predictors")
+	setup := distFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [-o profile.json] [--json] [--nats URL] [--workers N]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		data = append(data, pos[1:]...)
+	}
+	if len(pos) == 0 || len(data) == 0 {
+		fs.Usage()
+		return usageError{"expected one model and at least one --data"}
+	}
+	if err := checkOutput(*out); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	p, pool, err := tuningFor(ctx, pos[0], data, setup, stderr)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	pr := newProgress(stderr, *asJSON)
+	if *asJSON {
+		pr.w = stdout
+	}
+	prof, err := p.Profile(ctx, s, tuning.Files{Profile: *out}, func(g tuning.Progress) { pr.report(g.Phase, g.Done, g.Total, g.Item) })
+	pr.done()
+	if err != nil {
+		return err
+	}
+	kept := 0
+	for _, pp := range prof.Pairs {
+		if !pp.Pruned {
+			kept++
+		}
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{"profile": *out, "pairs": len(prof.Pairs), "kept": kept, "exact_us": prof.ExactUS, "exact_accuracy": prof.ExactAccuracy, "seconds": prof.ProfileTime, "trials": pool.TrialStats()})
+	}
+	fmt.Fprintf(stdout, "profiled %d (node, knob) pairs in %.1f s (%d save time on this device); exact %.1f us, accuracy %.2f%% on %d windows\nwrote %s\n",
+		len(prof.Pairs), prof.ProfileTime, kept, prof.ExactUS, 100*prof.ExactAccuracy, prof.Windows, *out)
+	return nil
+}

@@ -1,0 +1,145 @@
+package deploy
+
+import (
+	"maps"
+	"time"
+
+	"github.com/kagen-ai/kagen/device"
+)
+
+// Report is the outcome of one controller's replay against the exact run.
+// Energies are modelled from busy time by a device profile.
+type Report struct {
+	Model      string   `json:"model"`
+	Policy     string   `json:"policy"`
+	Traces     []string `json:"traces"`
+	Controller string   `json:"controller"`
+	Params     string   `json:"params"`
+	// Meter names the device profile and says the figures are modelled.
+	Meter         string  `json:"meter"`
+	DeviceProfile string  `json:"device_profile"`
+	Cost          string  `json:"cost"`
+	Realtime      bool    `json:"realtime"`
+	Windows       int     `json:"windows"`
+	Labelled      int     `json:"labelled"`
+	HopS          float64 `json:"hop_s"`
+	WallS         float64 `json:"wall_s"`
+
+	Accuracy       float64 `json:"accuracy"`
+	ExactAccuracy  float64 `json:"exact_accuracy"`
+	AccuracyLossPP float64 `json:"accuracy_loss_pp"`
+
+	InferenceEnergyJ      float64 `json:"inference_energy_j"`
+	ExactInferenceEnergyJ float64 `json:"exact_inference_energy_j"`
+	InferenceEnergySaving float64 `json:"inference_energy_saving"`
+	SystemEnergyJ         float64 `json:"system_energy_j"`
+	ExactSystemEnergyJ    float64 `json:"exact_system_energy_j"`
+	SystemEnergySaving    float64 `json:"system_energy_saving"`
+	// InferenceShare is the exact run's inference energy over its system
+	// energy.
+	InferenceShare     float64 `json:"inference_share"`
+	MeanLatencyUS      float64 `json:"mean_latency_us"`
+	ExactMeanLatencyUS float64 `json:"exact_mean_latency_us"`
+	// BudgetJ and MeanInferenceEnergyJ compare a budget controller's
+	// target with what it spent per inference.
+	BudgetJ              float64 `json:"budget_j,omitempty"`
+	MeanInferenceEnergyJ float64 `json:"mean_inference_energy_j"`
+
+	// OutliersReplaced counts measured busy times (of every run) replaced
+	// by their level's median as outliers.
+	OutliersReplaced int `json:"outliers_replaced"`
+
+	Switches int              `json:"switches"`
+	Levels   []LevelTime      `json:"levels"`
+	Rules    map[string]int   `json:"rules"`
+	Profiles []ProfileSavings `json:"profiles"`
+}
+
+// LevelTime is the time a controller spent at one level.
+type LevelTime struct {
+	Level    int     `json:"level"`
+	Config   string  `json:"config"`
+	Windows  int     `json:"windows"`
+	Seconds  float64 `json:"seconds"`
+	Fraction float64 `json:"fraction"`
+}
+
+// ProfileSavings are the modelled savings under one built-in device
+// profile.
+type ProfileSavings struct {
+	Name                  string  `json:"name"`
+	InferenceEnergySaving float64 `json:"inference_energy_saving"`
+	SystemEnergySaving    float64 `json:"system_energy_saving"`
+	InferenceShare        float64 `json:"inference_share"`
+}
+
+// Report returns controller i's figures so far, with model naming the
+// model in it.
+func (r *Replayer) Report(i int, model string) *Report {
+	t := r.runs[i]
+	n := int(r.windows)
+	wall := time.Duration(float64(n) * r.hopS * float64(time.Second))
+	rep := &Report{
+		Model: model, Policy: r.d.Name, Controller: t.ctrl.Name(), Params: t.params.String(),
+		Meter: r.dev.Name + " (modelled)", DeviceProfile: r.dev.Name, Cost: r.cost.Name(), Realtime: r.o.Realtime,
+		Windows: n, Labelled: r.labelled, HopS: r.hopS, WallS: wall.Seconds(),
+		Switches: t.switches, Rules: maps.Clone(t.rules),
+	}
+	for _, tr := range r.o.Traces {
+		rep.Traces = append(rep.Traces, tr.Name)
+	}
+	if m, ok := r.cost.(*MeasuredCost); ok {
+		rep.OutliersReplaced = m.Replaced()
+	}
+	if r.labelled > 0 {
+		rep.Accuracy = float64(t.correct) / float64(r.labelled)
+		rep.ExactAccuracy = float64(r.exactRight) / float64(r.labelled)
+		rep.AccuracyLossPP = 100 * (rep.ExactAccuracy - rep.Accuracy)
+	}
+	rep.InferenceEnergyJ = r.dev.InferenceEnergy(t.busy)
+	rep.ExactInferenceEnergyJ = r.dev.InferenceEnergy(r.exactBusy)
+	rep.SystemEnergyJ = r.dev.SystemEnergy(t.busy, wall)
+	rep.ExactSystemEnergyJ = r.dev.SystemEnergy(r.exactBusy, wall)
+	rep.InferenceEnergySaving = saving(rep.InferenceEnergyJ, rep.ExactInferenceEnergyJ)
+	rep.SystemEnergySaving = saving(rep.SystemEnergyJ, rep.ExactSystemEnergyJ)
+	if rep.ExactSystemEnergyJ > 0 {
+		rep.InferenceShare = rep.ExactInferenceEnergyJ / rep.ExactSystemEnergyJ
+	}
+	if n > 0 {
+		rep.MeanLatencyUS = float64(t.busy) / 1e3 / float64(n)
+		rep.ExactMeanLatencyUS = float64(r.exactBusy) / 1e3 / float64(n)
+		rep.MeanInferenceEnergyJ = t.energyJ / float64(n)
+	}
+	if t.params.Budget != nil {
+		rep.BudgetJ = t.params.Budget.EnergyJ
+	}
+	for i, w := range t.windows {
+		f := 0.0
+		if n > 0 {
+			f = float64(w) / float64(n)
+		}
+		rep.Levels = append(rep.Levels, LevelTime{Level: i, Config: r.d.Policy.Levels[i].Config, Windows: w,
+			Seconds: float64(w) * r.hopS, Fraction: f})
+	}
+	for _, d := range device.Profiles() {
+		ie, ee := d.InferenceEnergy(t.busy), d.InferenceEnergy(r.exactBusy)
+		se, es := d.SystemEnergy(t.busy, wall), d.SystemEnergy(r.exactBusy, wall)
+		ps := ProfileSavings{Name: d.Name, InferenceEnergySaving: saving(ie, ee), SystemEnergySaving: saving(se, es)}
+		if es > 0 {
+			ps.InferenceShare = ee / es
+		}
+		rep.Profiles = append(rep.Profiles, ps)
+	}
+	return rep
+}
+
+// Controllers returns the number of controllers replayed.
+func (r *Replayer) Controllers() int { return len(r.runs) }
+
+// saving is 1 - e/exact (0 when exact is 0).
+func saving(e, exact float64) float64 {
+	if exact == 0 {
+		return 0
+	}
+	return 1 - e/exact
+}

@@ -1,0 +1,97 @@
+package report
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// HeldOut lists the shipped models found in modelsDir with their held-out
+// traces under dataRoot (the layout of ../shared/data): HAR's smartphone
+// streams of subjects s17-s19, and speaker theo's FSDD clips for the
+// keyword models (every k-th of them, at most kwsClips, replayed; all of
+// them for tuning). The traces are linked into temporary folders, which
+// cleanup removes.
+func HeldOut(dataRoot, modelsDir string, kwsClips int) (ms []Model, cleanup func(), err error) {
+	var dirs []string
+	cleanup = func() {
+		for _, d := range dirs {
+			os.RemoveAll(d)
+		}
+	}
+	defer func() {
+		if err != nil {
+			cleanup()
+		}
+	}()
+	har := filepath.Join(dataRoot, "har-spsw", "DATA")
+	fsdd := filepath.Join(dataRoot, "fsdd", "recordings")
+	add := func(name, file string, data, replayed []string, held string) {
+		p := filepath.Join(modelsDir, file)
+		if _, err := os.Stat(p); err == nil {
+			ms = append(ms, Model{Name: name, Path: p, Data: data, Replay: replayed, Held: held})
+		}
+	}
+	theo, err := linkFiles("kagen-theo-", filepath.Join(fsdd, "*_theo_*.wav"))
+	if err != nil {
+		return nil, nil, err
+	}
+	dirs = append(dirs, theo)
+	theoReplay, err := linkEvery("kagen-theo-replay-", filepath.Join(fsdd, "*_theo_*.wav"), kwsClips)
+	if err != nil {
+		return nil, nil, err
+	}
+	dirs = append(dirs, theoReplay)
+	// The HAR model reads the smartphone streams; the folders also hold the
+	// smartwatch's.
+	phone, err := linkFiles("kagen-har-", filepath.Join(har, "s1[789]", "*_sp.csv"))
+	if err != nil {
+		return nil, nil, err
+	}
+	dirs = append(dirs, phone)
+	add("har", "har.onnx", []string{phone}, nil, "subjects s17, s18, s19 (smartphone, 30 executions)")
+	add("kws", "kws.onnx", []string{theo}, []string{theoReplay}, "speaker theo (500 clips)")
+	add("kws-ds", "kws-ds.onnx", []string{theo}, []string{theoReplay}, "speaker theo (500 clips)")
+	if len(ms) == 0 {
+		return nil, nil, fmt.Errorf("no models in %s", modelsDir)
+	}
+	return ms, cleanup, nil
+}
+
+// linkEvery links every k-th file matching pattern (k chosen so that at
+// most n are linked; n <= 0 links all) into a temporary folder.
+func linkEvery(prefix, pattern string, n int) (string, error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", err
+	}
+	files, _ := filepath.Glob(pattern)
+	step := 1
+	if n > 0 && len(files) > n {
+		step = (len(files) + n - 1) / n
+	}
+	for i := 0; i < len(files); i += step {
+		abs, _ := filepath.Abs(files[i])
+		if err := os.Symlink(abs, filepath.Join(dir, filepath.Base(files[i]))); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// linkFiles links the files matching pattern into a temporary folder, which
+// then reads as one set of traces (a clip folder, or IMU executions).
+func linkFiles(prefix, pattern string) (string, error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", err
+	}
+	clips, _ := filepath.Glob(pattern)
+	for _, c := range clips {
+		abs, _ := filepath.Abs(c)
+		if err := os.Symlink(abs, filepath.Join(dir, filepath.Base(c))); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
