@@ -13,7 +13,9 @@ import (
 	"syscall"
 
 	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
+	"github.com/kagen-ai/kagen/measure"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -132,4 +134,19 @@ func checkOutput(path string) error {
 		return usageError{"-o: " + err.Error()}
 	}
 	return nil
+}
+
+// inputSettings are the flags that say how a model's inputs are bound.
+type inputSettings struct{}
+
+// inputFlags defines the flags that bind a model's inputs.
+func inputFlags(fs *flag.FlagSet) *inputSettings { return &inputSettings{} }
+
+// load loads the model and returns seeded random inputs of its shapes.
+func (s *inputSettings) load(path string, opts engine.Options, stderr io.Writer) (*engine.Model, []*engine.Tensor, error) {
+	m, err := engine.LoadFile(path, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, measure.RandomInputs(m, 1), nil
 }

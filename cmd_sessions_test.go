@@ -85,7 +85,7 @@ func TestCmdSessions(t *testing.T) {
 	if code := run([]string{"sessions", "--data-dir", dir, "--json"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	var got []sessionJSON
+	var got []sessions.Listing
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("%v:\n%s", err, out.String())
 	}

@@ -71,7 +71,7 @@ type EvalOptions struct {
 // Evaluate runs the front-end and the model over traces (files or folders)
 // and counts correct predictions per class. Audio clip folders are
 // evaluated one window per clip.
-func Evaluate(m *engine.Model, spec *Spec, paths []string, opts EvalOptions) (*EvalResult, error) {
+func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*EvalResult, error) {
 	if err := CheckModel(spec, m); err != nil {
 		return nil, err
 	}
@@ -84,7 +84,11 @@ func Evaluate(m *engine.Model, spec *Spec, paths []string, opts EvalOptions) (*E
 	defer s.Close()
 	x := engine.NewFloat(nil, spec.InputShape()...)
 	in := []*engine.Tensor{x}
-	for _, t := range DiskTraces(paths) {
+	var names []string
+	for _, t := range traces {
+		names = append(names, t.Name)
+	}
+	for _, t := range traces {
 		src, err := t.Open(spec, DatasetOptions(spec, t, opts.Options))
 		if err != nil {
 			return nil, err
@@ -118,7 +122,7 @@ func Evaluate(m *engine.Model, spec *Spec, paths []string, opts EvalOptions) (*E
 		src.Close()
 	}
 	if r.N == 0 {
-		return nil, fmt.Errorf("no labelled windows in %v (labels seen but not classes: %v)", paths, r.Skipped)
+		return nil, fmt.Errorf("no labelled windows in %v (labels seen but not classes: %v)", names, r.Skipped)
 	}
 	r.Accuracy = float64(r.Correct) / float64(r.N)
 	for i, c := range spec.Classes {

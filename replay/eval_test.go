@@ -54,7 +54,7 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 	path := writeFile(t, t.TempDir(), "trace.csv", imuCSV(rows, ts, labels))
-	r, err := Evaluate(m, spec, []string{path}, EvalOptions{})
+	r, err := Evaluate(m, spec, DiskTraces([]string{path}), EvalOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

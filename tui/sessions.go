@@ -2,6 +2,7 @@ package tui
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -120,4 +121,58 @@ func SessionSource(ss *sessions.Session) (Source, *Snapshot, error) {
 		snap.SavedPath, snap.Selected, snap.Validated = wb.SavedPath, wb.Selected, wb.Validated
 	}
 	return src, snap, nil
+}
+
+// OpenSession opens the session store and the session called name: it
+// takes the session's lease and autosaves through it, or opens it
+// read-only when another workbench holds it. With resume the session must
+// exist and gives the model and traces; without, a session of that name
+// is created (or continued, when it is of the same model).
+func OpenSession(name, dir string, resume bool, src *Source, opts *Options) (done func(), err error) {
+	if err := sessions.ValidateName(name); err != nil {
+		return nil, fmt.Errorf("--session: %w", err)
+	}
+	store, err := sessions.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := store.Load(name)
+	switch {
+	case errors.Is(err, sessions.ErrNotFound) && resume:
+		store.Close()
+		return nil, fmt.Errorf("no session %q in %s; start one with kagen open MODEL TRACE... --session %s", name, store.File(), name)
+	case err != nil && !errors.Is(err, sessions.ErrNotFound):
+		store.Close()
+		return nil, err
+	}
+	notes := ""
+	if ss != nil {
+		s, snap, err := SessionSource(ss)
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		if resume {
+			*src = s
+			opts.Resume = snap
+		} else if newSHA, err := sessions.FileSHA256(src.ModelPath); err == nil && newSHA == snap.ModelSHA256 {
+			snap.Traces = nil // the traces given now replace the session's
+			opts.Resume = snap
+		}
+		notes = ss.Notes
+	}
+	lease, err := store.Acquire(name)
+	if errors.Is(err, sessions.ErrLocked) {
+		opts.Warnings = append(opts.Warnings, fmt.Sprintf("read-only: %v; changes are not saved in the session", err))
+		return func() { store.Close() }, nil
+	}
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	opts.Store = NewSessionStore(lease, notes)
+	return func() {
+		lease.Release()
+		store.Close()
+	}, nil
 }

@@ -1,0 +1,40 @@
+package replay
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText writes the accuracy, per-class recall and the confusion matrix
+// for a terminal, the model called name.
+func (r *EvalResult) WriteText(w io.Writer, name string) {
+	fmt.Fprintf(w, "%s: accuracy %.2f%% (%d of %d windows)\n", name, 100*r.Accuracy, r.Correct, r.N)
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(w, "skipped windows with labels outside the classes: %v\n", r.Skipped)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "true \\ predicted\t%s\trecall\tn\t\n", strings.Join(shortNames(r.Classes), "\t"))
+	for i, c := range r.Classes {
+		row := make([]string, len(r.Confusion[i]))
+		for j, v := range r.Confusion[i] {
+			row[j] = fmt.Sprint(v)
+		}
+		pc := r.PerClass[c]
+		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%d\t\n", c, strings.Join(row, "\t"), 100*pc.Recall, pc.N)
+	}
+	tw.Flush()
+}
+
+// shortNames abbreviates long class names for the confusion matrix header.
+func shortNames(classes []string) []string {
+	out := make([]string, len(classes))
+	for i, c := range classes {
+		if len(c) > 6 {
+			c = c[:6]
+		}
+		out[i] = c
+	}
+	return out
+}
