@@ -427,4 +427,10 @@ var shapeOps = map[string]*opDef{
 	"Transpose": &transposeOp, "Concat": &concatOp, "Pad": &padOp,
 	"Identity": &identityOp, "Dropout": &dropoutOp,
 	"Constant": &constantOp, "Shape": &shapeOp, "Gather": &gatherOp, "Cast": &castOp,
+	// op_slice.go, op_shape2.go, op_layout.go
+	"Slice": &sliceOp, "Split": &splitOp, "Expand": &expandOp, "Tile": &tileOp,
+	"ConstantOfShape": &constantOfShapeOp, "Range": &rangeOp, "Size": &sizeOp,
+	"Trilu": &triluOp, "EyeLike": &eyeLikeOp, "CastLike": &castLikeOp, "OneHot": &oneHotOp,
+	"CumSum": &cumSumOp, "ReverseSequence": &reverseSequenceOp, "NonZero": &nonZeroOp,
+	"Compress": &compressOp, "DepthToSpace": &depthToSpaceOp, "SpaceToDepth": &spaceToDepthOp,
 }

@@ -1,0 +1,114 @@
+package engine
+
+import "math"
+
+// Helpers of the shape, index, sort and reduction ops (branch ops-shape).
+
+// maxShapeElems bounds the element count of a shape computed from data
+// (Expand, Tile, ConstantOfShape, Range, OneHot) before the graph pass
+// compares it with the byte limit, so that the count cannot overflow.
+const maxShapeElems = 1 << 40
+
+// constInput returns input i's constant tensor: nil when the input is
+// absent, a *ConstantInputError when it is computed at run time.
+func (n *node) constInput(i int) (*Tensor, error) {
+	v := n.input(i)
+	if v == nil {
+		return nil, nil
+	}
+	if v.constant == nil {
+		return nil, &ConstantInputError{Node: n.name, Op: n.op, Input: v.name}
+	}
+	return v.constant, nil
+}
+
+// shapeFrom checks a shape read from data: no negative dimension and an
+// element count below maxShapeElems.
+func (n *node) shapeFrom(field string, dims []int64) ([]int, error) {
+	shape := make([]int, len(dims))
+	total := int64(1)
+	for i, d := range dims {
+		if d < 0 {
+			return nil, n.errorf("%s[%d] = %d is negative", field, i, d)
+		}
+		if d > maxShapeElems || total*d > maxShapeElems {
+			return nil, n.errorf("%s %v is too large", field, dims)
+		}
+		if d > 0 {
+			total *= d
+		} else {
+			total = 0
+		}
+		shape[i] = int(d)
+	}
+	return shape, nil
+}
+
+// checkElems rejects a computed shape whose element count overflows.
+func (n *node) checkElems(field string, shape []int) error {
+	total := int64(1)
+	for _, d := range shape {
+		if d < 0 || int64(d) > maxShapeElems || d > 0 && total*int64(d) > maxShapeElems {
+			return n.errorf("%s %v is too large", field, shape)
+		}
+		total *= int64(d)
+	}
+	return nil
+}
+
+// scalarValue returns element 0 of a tensor as a float64 (integer types
+// exactly up to 2^53).
+func scalarValue(t *Tensor) float64 {
+	if t.DType.IsInt() {
+		return float64(t.I[0])
+	}
+	return float64(t.F[0])
+}
+
+// intBounds returns the smallest and largest value of an integer type.
+func intBounds(d DType) (int64, int64) {
+	switch d {
+	case Uint8:
+		return 0, math.MaxUint8
+	case Int8:
+		return math.MinInt8, math.MaxInt8
+	case Uint16:
+		return 0, math.MaxUint16
+	case Int16:
+		return math.MinInt16, math.MaxInt16
+	case Int32:
+		return math.MinInt32, math.MaxInt32
+	case Uint32:
+		return 0, math.MaxUint32
+	case Bool:
+		return 0, 1
+	}
+	return math.MinInt64, math.MaxInt64
+}
+
+// getElem and setElem read and write element i of a tensor as float64 or
+// int64 (for the ops whose reference is written once for both).
+func getF(t *Tensor, i int) float64 {
+	if t.DType.IsInt() {
+		return float64(t.I[i])
+	}
+	return float64(t.F[i])
+}
+
+// copyElem copies element s of src into element d of dst (same class).
+func copyElem(dst *Tensor, d int, src *Tensor, s int) {
+	if dst.DType.IsInt() {
+		dst.I[d] = src.I[s]
+	} else {
+		dst.F[d] = src.F[s]
+	}
+}
+
+// zeroElem sets element d of t to 0.
+func zeroElem(t *Tensor, d int) {
+	if t.DType.IsInt() {
+		t.I[d] = 0
+	} else {
+		t.F[d] = 0
+	}
+}
