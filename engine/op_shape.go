@@ -433,4 +433,10 @@ var shapeOps = map[string]*opDef{
 	"Trilu": &triluOp, "EyeLike": &eyeLikeOp, "CastLike": &castLikeOp, "OneHot": &oneHotOp,
 	"CumSum": &cumSumOp, "ReverseSequence": &reverseSequenceOp, "NonZero": &nonZeroOp,
 	"Compress": &compressOp, "DepthToSpace": &depthToSpaceOp, "SpaceToDepth": &spaceToDepthOp,
+	// op_index.go
+	"GatherElements": &gatherElementsOp, "GatherND": &gatherNDOp, "ScatterND": &scatterNDOp,
+	"ScatterElements": &scatterElementsOp, "Scatter": &scatterOp,
+	// op_sort.go
+	"ArgMax": &argMaxOp, "ArgMin": &argMinOp, "TopK": &topKOp, "Unique": &uniqueOp,
+	"NonMaxSuppression": &nonMaxSuppressionOp,
 }
