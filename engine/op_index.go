@@ -90,8 +90,8 @@ func checkConstIndices(n *node, i int, dim func(k int) int) error {
 	return nil
 }
 
-// normIndex maps a possibly negative index into [0, dim), or -1.
-func normIndex(k int64, dim int) int {
+// wrapIndex maps a possibly negative index into [0, dim), or -1.
+func wrapIndex(k int64, dim int) int {
 	if k < 0 {
 		k += int64(dim)
 	}
@@ -145,9 +145,9 @@ var gatherElementsOp = opDef{
 		var st, pos [maxRank]int
 		stridesOf(x.Shape, st[:r])
 		for k := range idx.I {
-			j := normIndex(idx.I[k], x.Shape[a])
+			j := wrapIndex(idx.I[k], x.Shape[a])
 			if j < 0 {
-				zeroElem(o, k)
+				zeroElemAt(o, k)
 			} else {
 				src := 0
 				for d := 0; d < r; d++ {
@@ -157,7 +157,7 @@ var gatherElementsOp = opDef{
 						src += pos[d] * st[d]
 					}
 				}
-				copyElem(o, k, x, src)
+				copyElemAt(o, k, x, src)
 			}
 			for d := r - 1; d >= 0; d-- {
 				pos[d]++
@@ -226,7 +226,7 @@ func scatterElementsDef() opDef {
 			var st, pos [maxRank]int
 			stridesOf(x.Shape, st[:r])
 			for k := range idx.I {
-				if j := normIndex(idx.I[k], x.Shape[p.axis]); j >= 0 {
+				if j := wrapIndex(idx.I[k], x.Shape[p.axis]); j >= 0 {
 					dst := 0
 					for d := 0; d < r; d++ {
 						if d == p.axis {
@@ -312,7 +312,7 @@ var gatherNDOp = opDef{
 				tup := idx.I[(bt*p.tuples+t)*p.m:][:p.m]
 				src, ok := bt*block, true
 				for j, k := range tup {
-					v := normIndex(k, p.dims[j])
+					v := wrapIndex(k, p.dims[j])
 					if v < 0 {
 						ok = false
 						break
@@ -322,9 +322,9 @@ var gatherNDOp = opDef{
 				dst := (bt*p.tuples + t) * p.slice
 				for e := 0; e < p.slice; e++ {
 					if ok {
-						copyElem(o, dst+e, x, src+e)
+						copyElemAt(o, dst+e, x, src+e)
 					} else {
-						zeroElem(o, dst+e)
+						zeroElemAt(o, dst+e)
 					}
 				}
 			}
@@ -384,7 +384,7 @@ var scatterNDOp = opDef{
 		for t := 0; t < p.tuples; t++ {
 			dst, ok := 0, true
 			for j, k := range idx.I[t*p.m : (t+1)*p.m] {
-				v := normIndex(k, p.dims[j])
+				v := wrapIndex(k, p.dims[j])
 				if v < 0 {
 					ok = false
 					break

@@ -445,7 +445,7 @@ var depthToSpaceOp = opDef{
 							ch = c*b*b + bi*b + bj
 						}
 						src := ((i*C+ch)*H+y/b)*W + x/b
-						copyElem(out[0], ((i*oc+c)*oh+y)*ow+x, in[0], src)
+						copyElemAt(out[0], ((i*oc+c)*oh+y)*ow+x, in[0], src)
 					}
 				}
 			}
@@ -491,7 +491,7 @@ var spaceToDepthOp = opDef{
 				for y := 0; y < oh; y++ {
 					for x := 0; x < ow; x++ {
 						src := ((i*C+c)*H+y*b+bi)*W + x*b + bj
-						copyElem(out[0], ((i*oc+ch)*oh+y)*ow+x, in[0], src)
+						copyElemAt(out[0], ((i*oc+ch)*oh+y)*ow+x, in[0], src)
 					}
 				}
 			}

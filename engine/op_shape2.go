@@ -61,7 +61,7 @@ var expandOp = opDef{
 					src += idx[d] * ist[d]
 				}
 			}
-			copyElem(out[0], k, in[0], src)
+			copyElemAt(out[0], k, in[0], src)
 			for d := r - 1; d >= 0; d-- {
 				idx[d]++
 				if idx[d] < p.outShape[d] {
@@ -134,7 +134,7 @@ var tileOp = opDef{
 			for d := 0; d < r; d++ {
 				src += idx[d] % p.inShape[d] * ist[d]
 			}
-			copyElem(out[0], k, in[0], src)
+			copyElemAt(out[0], k, in[0], src)
 			for d := r - 1; d >= 0; d-- {
 				idx[d]++
 				if idx[d] < p.outShape[d] {
@@ -258,7 +258,7 @@ var rangeOp = opDef{
 			count = math.Ceil(float64(ts[1].F[0]-p.fstart) / float64(p.fdelta))
 		}
 		if count != count || count > maxShapeElems {
-			return n.errorf("start %v, limit %v and delta %v give too many elements", scalarValue(ts[0]), scalarValue(ts[1]), scalarValue(ts[2]))
+			return n.errorf("start %v, limit %v and delta %v give too many elements", scalarAsFloat64(ts[0]), scalarAsFloat64(ts[1]), scalarAsFloat64(ts[2]))
 		}
 		n.params = p
 		n.out[0].dtype = dt
@@ -338,9 +338,9 @@ var triluOp = opDef{
 					at := (m*rows+i)*cols + j
 					d := int64(j - i)
 					if upper && d >= k || !upper && d <= k {
-						copyElem(o, at, x, at)
+						copyElemAt(o, at, x, at)
 					} else {
-						zeroElem(o, at)
+						zeroElemAt(o, at)
 					}
 				}
 			}
@@ -426,7 +426,7 @@ var oneHotOp = opDef{
 		if dt.Len() != 1 {
 			return n.errorf("depth must be a scalar")
 		}
-		depth := scalarValue(dt)
+		depth := scalarAsFloat64(dt)
 		if !(depth >= 1 && depth <= maxShapeElems) {
 			return n.errorf("depth %v is out of range", depth)
 		}
@@ -460,7 +460,7 @@ var oneHotOp = opDef{
 		outer := numel(x.Shape[:p.axis])
 		inner := numel(x.Shape[p.axis:])
 		for i := 0; i < len(o.F)+len(o.I); i++ {
-			copyElem(o, i, vals, 0)
+			copyElemAt(o, i, vals, 0)
 		}
 		for a := 0; a < outer; a++ {
 			for b := 0; b < inner; b++ {
@@ -480,7 +480,7 @@ var oneHotOp = opDef{
 				if k < 0 || k >= int64(p.depth) {
 					continue
 				}
-				copyElem(o, (a*p.depth+int(k))*inner+b, vals, 1)
+				copyElemAt(o, (a*p.depth+int(k))*inner+b, vals, 1)
 			}
 		}
 	},
@@ -612,7 +612,7 @@ var reverseSequenceOp = opDef{
 					si, sj = st, b
 				}
 				for k := 0; k < inner; k++ {
-					copyElem(o, (i*d1+j)*inner+k, x, (si*d1+sj)*inner+k)
+					copyElemAt(o, (i*d1+j)*inner+k, x, (si*d1+sj)*inner+k)
 				}
 			}
 		}
@@ -727,7 +727,7 @@ var compressOp = opDef{
 		for a := 0; a < outer; a++ {
 			for _, k := range p.keep {
 				for b := 0; b < inner; b++ {
-					copyElem(o, at, x, (a*dim+k)*inner+b)
+					copyElemAt(o, at, x, (a*dim+k)*inner+b)
 					at++
 				}
 			}

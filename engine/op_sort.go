@@ -60,7 +60,7 @@ func argDef(isMax bool) opDef {
 			for a := 0; a < outer; a++ {
 				for b := 0; b < inner; b++ {
 					best := 0
-					bv := getF(x, a*dim*inner+b)
+					bv := elemAsFloat64(x, a*dim*inner+b)
 					if x.DType.IsInt() {
 						bi := x.I[a*dim*inner+b]
 						for t := 1; t < dim; t++ {
@@ -71,7 +71,7 @@ func argDef(isMax bool) opDef {
 						}
 					} else {
 						for t := 1; t < dim; t++ {
-							v := getF(x, (a*dim+t)*inner+b)
+							v := elemAsFloat64(x, (a*dim+t)*inner+b)
 							if p.max && v > bv || !p.max && v < bv || p.last && v == bv {
 								best, bv = t, v
 							}
@@ -320,9 +320,9 @@ var uniqueOp = opDef{
 					s, t := (a*dim+i)*inner+b, (a*dim+j)*inner+b
 					var c int
 					if x.DType.IsInt() {
-						c = cmpOrdered(x.I[s], x.I[t])
+						c = compareOrdered(x.I[s], x.I[t])
 					} else {
-						c = cmpOrdered(x.F[s], x.F[t])
+						c = compareOrdered(x.F[s], x.F[t])
 					}
 					if c != 0 {
 						return c
@@ -375,7 +375,7 @@ var uniqueOp = opDef{
 			cnt.I[pos] = int64(counts[g])
 			for a := 0; a < outer; a++ {
 				for b := 0; b < inner; b++ {
-					copyElem(y, (a*u+pos)*inner+b, x, (a*dim+f)*inner+b)
+					copyElemAt(y, (a*u+pos)*inner+b, x, (a*dim+f)*inner+b)
 				}
 			}
 		}
@@ -429,10 +429,10 @@ var nonMaxSuppressionOp = opDef{
 		}
 		iou, scoreMin, haveScore := 0.0, 0.0, false
 		if t := ts[3]; t != nil && t.Len() > 0 {
-			iou = scalarValue(t)
+			iou = scalarAsFloat64(t)
 		}
 		if t := ts[4]; t != nil && t.Len() > 0 {
-			scoreMin, haveScore = scalarValue(t), true
+			scoreMin, haveScore = scalarAsFloat64(t), true
 		}
 		if iou < 0 || iou > 1 {
 			return n.errorf("iou_threshold %v is outside [0, 1]", iou)
@@ -513,8 +513,8 @@ func nmsIoU(a, b []float32, center bool) float64 {
 	return inter / union
 }
 
-// cmpOrdered compares two numbers (NaN equal to NaN and above numbers).
-func cmpOrdered[T float32 | int64](a, b T) int {
+// compareOrdered compares two numbers (NaN equal to NaN and above numbers).
+func compareOrdered[T float32 | int64](a, b T) int {
 	switch {
 	case a < b || a == a && b != b:
 		return -1

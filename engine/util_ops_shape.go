@@ -56,17 +56,17 @@ func (n *node) checkElems(field string, shape []int) error {
 	return nil
 }
 
-// scalarValue returns element 0 of a tensor as a float64 (integer types
+// scalarAsFloat64 returns element 0 of a tensor as a float64 (integer types
 // exactly up to 2^53).
-func scalarValue(t *Tensor) float64 {
+func scalarAsFloat64(t *Tensor) float64 {
 	if t.DType.IsInt() {
 		return float64(t.I[0])
 	}
 	return float64(t.F[0])
 }
 
-// intBounds returns the smallest and largest value of an integer type.
-func intBounds(d DType) (int64, int64) {
+// intRangeOf returns the smallest and largest value of an integer type.
+func intRangeOf(d DType) (int64, int64) {
 	switch d {
 	case Uint8:
 		return 0, math.MaxUint8
@@ -86,17 +86,16 @@ func intBounds(d DType) (int64, int64) {
 	return math.MinInt64, math.MaxInt64
 }
 
-// getElem and setElem read and write element i of a tensor as float64 or
-// int64 (for the ops whose reference is written once for both).
-func getF(t *Tensor, i int) float64 {
+// elemAsFloat64 returns element i of a tensor as a float64.
+func elemAsFloat64(t *Tensor, i int) float64 {
 	if t.DType.IsInt() {
 		return float64(t.I[i])
 	}
 	return float64(t.F[i])
 }
 
-// copyElem copies element s of src into element d of dst (same class).
-func copyElem(dst *Tensor, d int, src *Tensor, s int) {
+// copyElemAt copies element s of src into element d of dst (same class).
+func copyElemAt(dst *Tensor, d int, src *Tensor, s int) {
 	if dst.DType.IsInt() {
 		dst.I[d] = src.I[s]
 	} else {
@@ -104,8 +103,8 @@ func copyElem(dst *Tensor, d int, src *Tensor, s int) {
 	}
 }
 
-// zeroElem sets element d of t to 0.
-func zeroElem(t *Tensor, d int) {
+// zeroElemAt sets element d of t to 0.
+func zeroElemAt(t *Tensor, d int) {
 	if t.DType.IsInt() {
 		t.I[d] = 0
 	} else {
