@@ -329,3 +329,62 @@ func TestDepthSpaceByHand(t *testing.T) {
 		node("DepthToSpace", []string{"s"}, []string{"y"}, attrInt("blocksize", 2)).output("y").load(t, Options{})
 	sameTensor(t, "roundtrip", checkExact(t, m, in)[0], in)
 }
+
+// TestShapeOpsAllocateNothing runs a model using the ops of this branch,
+// with fast kernels and reference paths, and checks steady-state Run
+// allocates nothing, with one and with two threads.
+func TestShapeOpsAllocateNothing(t *testing.T) {
+	build := func() *builder {
+		return newBuilder(18).input("x", 2, 8, 4, 6).
+			initInts("s", []int64{1}, 1).initInts("e", []int64{7}, 1).initInts("ax1", []int64{1}, 1).
+			initInts("sp", []int64{2, 4}, 2).initInts("ax3", []int64{3}, 1).initInts("ax02", []int64{0, 2}, 2).
+			initInts("shape", []int64{2, 3, 4, 6}, 4).initInts("reps", []int64{1, 2, 1, 1}, 4).
+			initInts("k3", []int64{3}, 1).initInts("k2", []int64{2}, 1).initInts("c2", []int64{2}).
+			initInts("depth", []int64{6}).init("onoff", []float32{0, 1}, 2).initInts("nd", []int64{0, 1}, 1, 2).
+			node("Slice", []string{"x", "s", "e", "ax1"}, []string{"sl"}).
+			node("Split", []string{"sl", "sp"}, []string{"a", "b"}, attrInt("axis", 1)).
+			node("DepthToSpace", []string{"b"}, []string{"d2s"}, attrInt("blocksize", 2)).
+			node("SpaceToDepth", []string{"d2s"}, []string{"s2d"}, attrInt("blocksize", 2)).
+			node("Transpose", []string{"a"}, []string{"tr"}, attrInts("perm", 0, 1, 3, 2)).
+			node("ReduceMean", []string{"a", "ax1"}, []string{"mean"}).
+			node("Expand", []string{"mean", "shape"}, []string{"ex"}).
+			node("Tile", []string{"a", "reps"}, []string{"ti"}).
+			node("ReduceSum", []string{"s2d", "ax3"}, []string{"rs"}).
+			node("ReduceMax", []string{"ti", "ax02"}, []string{"rmax"}).
+			node("ReduceLogSumExp", []string{"ti", "ax1"}, []string{"lse"}).
+			node("ArgMax", []string{"ti"}, []string{"am"}, attrInt("axis", 3)).
+			node("ReduceSum", []string{"am", "ax1"}, []string{"amsum"}).
+			node("TopK", []string{"ex", "k3"}, []string{"tkv", "tki"}).
+			node("TopK", []string{"ex", "k2"}, []string{"tk0v", "tk0i"}, attrInt("axis", 1)).
+			node("GatherElements", []string{"ex", "tki"}, []string{"ge"}, attrInt("axis", -1)).
+			node("ScatterElements", []string{"ex", "tki", "tkv"}, []string{"sc"}, attrInt("axis", -1), attrString("reduction", "add")).
+			node("CumSum", []string{"ti", "c2"}, []string{"cs"}).
+			node("Trilu", []string{"cs"}, []string{"tri"}).
+			node("OneHot", []string{"tki", "depth", "onoff"}, []string{"oh"}).
+			node("GatherND", []string{"x", "nd"}, []string{"gnd"}).
+			output("tr", "rs", "rmax", "lse", "amsum", "tk0v", "ge", "sc", "tri", "oh", "gnd")
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	x := NewFloat(randFloats(rng, 2*8*4*6), 2, 8, 4, 6)
+	for _, threads := range []int{1, 2} {
+		m := build().load(t, Options{Threads: threads})
+		f, r := runBoth(t, m, x)
+		for i := range r {
+			if r[i].DType.IsInt() {
+				sameTensor(t, m.Outputs()[i].Name, f[i], r[i])
+			} else {
+				compareFloats(t, f[i].F, r[i].F, 1e-5)
+			}
+		}
+		s := m.NewSession()
+		in := []*Tensor{x}
+		if a := testing.AllocsPerRun(20, func() { s.Run(in) }); a != 0 {
+			t.Errorf("threads %d: Run allocates %v times", threads, a)
+		}
+		ref := referenceSelector{m}
+		if a := testing.AllocsPerRun(20, func() { s.RunWith(in, ref) }); a != 0 {
+			t.Errorf("threads %d: the references allocate %v times", threads, a)
+		}
+		s.Close()
+	}
+}
