@@ -12,27 +12,27 @@ import (
 
 // Test helpers of the shape, index, sort and reduction ops.
 
-// inputTyped declares a graph input of any type.
-func (b *builder) inputTyped(name string, dt DType, shape ...int) *builder {
+// shInput declares a graph input of any type.
+func (b *builder) shInput(name string, dt DType, shape ...int) *builder {
 	b.input(name, shape...)
 	b.m.Graph.Inputs[len(b.m.Graph.Inputs)-1].ElemType = int32(dt)
 	return b
 }
 
-// initTyped adds an integer initializer of type dt.
-func (b *builder) initTyped(name string, dt DType, data []int64, shape ...int) *builder {
+// shInit adds an integer initializer of type dt.
+func (b *builder) shInit(name string, dt DType, data []int64, shape ...int) *builder {
 	b.initInts(name, data, shape...)
 	b.m.Graph.Initializers[len(b.m.Graph.Initializers)-1].DataType = int32(dt)
 	return b
 }
 
-func attrString(name, v string) *onnx.Attribute {
+func shAttrString(name, v string) *onnx.Attribute {
 	return &onnx.Attribute{Name: name, Type: 3, S: []byte(v)}
 }
 
-// runBoth runs m with its kernels and with every node's reference and
+// shRunBoth runs m with its kernels and with every node's reference and
 // returns both outputs.
-func runBoth(t *testing.T, m *Model, inputs ...*Tensor) (fast, ref []*Tensor) {
+func shRunBoth(t *testing.T, m *Model, inputs ...*Tensor) (fast, ref []*Tensor) {
 	t.Helper()
 	f, err := m.NewSession().Run(inputs)
 	if err != nil {
@@ -45,8 +45,8 @@ func runBoth(t *testing.T, m *Model, inputs ...*Tensor) (fast, ref []*Tensor) {
 	return f, r
 }
 
-// sameTensor checks two tensors are identical (NaN equal to NaN).
-func sameTensor(t *testing.T, what string, got, want *Tensor) {
+// shSame checks two tensors are identical (NaN equal to NaN).
+func shSame(t *testing.T, what string, got, want *Tensor) {
 	t.Helper()
 	if !equalShapes(got.Shape, want.Shape) || got.DType != want.DType {
 		t.Fatalf("%s: got %v, want %v", what, got, want)
@@ -67,18 +67,18 @@ func sameTensor(t *testing.T, what string, got, want *Tensor) {
 	}
 }
 
-// checkExact runs m both ways and requires identical outputs.
-func checkExact(t *testing.T, m *Model, inputs ...*Tensor) []*Tensor {
+// shCheckExact runs m both ways and requires identical outputs.
+func shCheckExact(t *testing.T, m *Model, inputs ...*Tensor) []*Tensor {
 	t.Helper()
-	f, r := runBoth(t, m, inputs...)
+	f, r := shRunBoth(t, m, inputs...)
 	for i := range r {
-		sameTensor(t, fmt.Sprintf("output %d", i), f[i], r[i])
+		shSame(t, fmt.Sprintf("output %d", i), f[i], r[i])
 	}
 	return f
 }
 
-// seqFloats returns 0, 1, 2, ... as float32s.
-func seqFloats(n int) []float32 {
+// shSeq returns 0, 1, 2, ... as float32s.
+func shSeq(n int) []float32 {
 	out := make([]float32, n)
 	for i := range out {
 		out[i] = float32(i)
@@ -86,15 +86,15 @@ func seqFloats(n int) []float32 {
 	return out
 }
 
-func loadErr(b *builder) error {
+func shLoadErr(b *builder) error {
 	_, err := loadDecoded(b.m, "test", Options{MaxBytes: 1 << 26})
 	return err
 }
 
-// wantErr checks that loading fails with an error naming want.
-func wantErr(t *testing.T, b *builder, want ...string) {
+// shWantErr checks that loading fails with an error naming want.
+func shWantErr(t *testing.T, b *builder, want ...string) {
 	t.Helper()
-	err := loadErr(b)
+	err := shLoadErr(b)
 	if err == nil {
 		t.Fatalf("loaded, want an error containing %q", want)
 	}
@@ -161,7 +161,7 @@ func TestMoveKernel(t *testing.T) {
 		if numel(p.dims) > 1<<16 {
 			continue
 		}
-		src := seqFloats(hi - lo + 1)
+		src := shSeq(hi - lo + 1)
 		want := make([]float32, numel(p.dims))
 		var idx [8]int
 		for o := range want {
@@ -253,7 +253,7 @@ func TestMoveOpsMatchReference(t *testing.T) {
 	}
 	d2s := func(bs int, mode string) func(b *builder) {
 		return func(b *builder) {
-			b.node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", bs), attrString("mode", mode))
+			b.node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", bs), shAttrString("mode", mode))
 		}
 	}
 	s2d := func(bs int) func(b *builder) {
@@ -292,7 +292,7 @@ func TestMoveOpsMatchReference(t *testing.T) {
 	for _, c := range cases {
 		for _, dt := range []DType{Float32, Int32} {
 			t.Run(fmt.Sprintf("%s_%v", c.name, dt), func(t *testing.T) {
-				b := newBuilder(13).inputTyped("x", dt, c.shape...)
+				b := newBuilder(13).shInput("x", dt, c.shape...)
 				c.build(b)
 				m := b.output("y").load(t, Options{})
 				x := &Tensor{DType: dt, Shape: c.shape}
@@ -304,7 +304,7 @@ func TestMoveOpsMatchReference(t *testing.T) {
 				} else {
 					x.F = randFloats(rng, numel(c.shape))
 				}
-				checkExact(t, m, x)
+				shCheckExact(t, m, x)
 			})
 		}
 	}
@@ -315,19 +315,19 @@ func TestMoveOpsMatchReference(t *testing.T) {
 func TestDepthSpaceByHand(t *testing.T) {
 	// 8 channels of one pixel, values 0..7, block 2: C' = 2. DCR reads
 	// channel (i*2+j)*2 + c, CRD reads channel c*4 + i*2 + j.
-	x := NewFloat(seqFloats(8), 1, 8, 1, 1)
+	x := NewFloat(shSeq(8), 1, 8, 1, 1)
 	for mode, want := range map[string][]float32{"DCR": {0, 2, 4, 6, 1, 3, 5, 7}, "CRD": {0, 1, 2, 3, 4, 5, 6, 7}} {
 		m := newBuilder(13).input("x", 1, 8, 1, 1).
-			node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", 2), attrString("mode", mode)).output("y").load(t, Options{})
-		got := checkExact(t, m, x)[0]
-		sameTensor(t, mode, got, NewFloat(want, 1, 2, 2, 2))
+			node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", 2), shAttrString("mode", mode)).output("y").load(t, Options{})
+		got := shCheckExact(t, m, x)[0]
+		shSame(t, mode, got, NewFloat(want, 1, 2, 2, 2))
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	in := NewFloat(randFloats(rng, 2*3*6*4), 2, 3, 6, 4)
 	m := newBuilder(13).input("x", 2, 3, 6, 4).
 		node("SpaceToDepth", []string{"x"}, []string{"s"}, attrInt("blocksize", 2)).
 		node("DepthToSpace", []string{"s"}, []string{"y"}, attrInt("blocksize", 2)).output("y").load(t, Options{})
-	sameTensor(t, "roundtrip", checkExact(t, m, in)[0], in)
+	shSame(t, "roundtrip", shCheckExact(t, m, in)[0], in)
 }
 
 // TestShapeOpsAllocateNothing runs a model using the ops of this branch,
@@ -357,7 +357,7 @@ func TestShapeOpsAllocateNothing(t *testing.T) {
 			node("TopK", []string{"ex", "k3"}, []string{"tkv", "tki"}).
 			node("TopK", []string{"ex", "k2"}, []string{"tk0v", "tk0i"}, attrInt("axis", 1)).
 			node("GatherElements", []string{"ex", "tki"}, []string{"ge"}, attrInt("axis", -1)).
-			node("ScatterElements", []string{"ex", "tki", "tkv"}, []string{"sc"}, attrInt("axis", -1), attrString("reduction", "add")).
+			node("ScatterElements", []string{"ex", "tki", "tkv"}, []string{"sc"}, attrInt("axis", -1), shAttrString("reduction", "add")).
 			node("CumSum", []string{"ti", "c2"}, []string{"cs"}).
 			node("Trilu", []string{"cs"}, []string{"tri"}).
 			node("OneHot", []string{"tki", "depth", "onoff"}, []string{"oh"}).
@@ -368,10 +368,10 @@ func TestShapeOpsAllocateNothing(t *testing.T) {
 	x := NewFloat(randFloats(rng, 2*8*4*6), 2, 8, 4, 6)
 	for _, threads := range []int{1, 2} {
 		m := build().load(t, Options{Threads: threads})
-		f, r := runBoth(t, m, x)
+		f, r := shRunBoth(t, m, x)
 		for i := range r {
 			if r[i].DType.IsInt() {
-				sameTensor(t, m.Outputs()[i].Name, f[i], r[i])
+				shSame(t, m.Outputs()[i].Name, f[i], r[i])
 			} else {
 				compareFloats(t, f[i].F, r[i].F, 1e-5)
 			}
@@ -386,5 +386,68 @@ func TestShapeOpsAllocateNothing(t *testing.T) {
 			t.Errorf("threads %d: the references allocate %v times", threads, a)
 		}
 		s.Close()
+	}
+}
+
+// BenchmarkShapeKernels times each fast kernel of this branch and its
+// reference on one shape (go test -run XXX -bench ShapeKernels).
+func BenchmarkShapeKernels(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cases := []struct {
+		name  string
+		shape []int
+		build func(bb *builder)
+	}{
+		{"slice_qkv", []int{1, 197, 2304}, func(bb *builder) {
+			bb.initInts("s", []int64{768}, 1).initInts("e", []int64{1536}, 1).initInts("a", []int64{2}, 1).
+				node("Slice", []string{"x", "s", "e", "a"}, []string{"y"})
+		}},
+		{"split_qkv", []int{1, 197, 2304}, func(bb *builder) {
+			bb.node("Split", []string{"x"}, []string{"y", "y1", "y2"}, attrInt("axis", 2))
+		}},
+		{"expand_rows", []int{1, 1, 768}, func(bb *builder) {
+			bb.initInts("sh", []int64{1, 197, 768}, 3).node("Expand", []string{"x", "sh"}, []string{"y"})
+		}},
+		{"tile", []int{1, 64, 32, 32}, func(bb *builder) {
+			bb.initInts("r", []int64{1, 1, 2, 2}, 4).node("Tile", []string{"x", "r"}, []string{"y"})
+		}},
+		{"depthtospace", []int{1, 64, 56, 56}, func(bb *builder) {
+			bb.node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", 2))
+		}},
+		{"transpose_heads", []int{1, 197, 12, 64}, func(bb *builder) {
+			bb.node("Transpose", []string{"x"}, []string{"y"}, attrInts("perm", 0, 2, 1, 3))
+		}},
+		{"reducemean_last", []int{197, 768}, func(bb *builder) {
+			bb.node("ReduceMean", []string{"x"}, []string{"y"}, attrInts("axes", -1))
+		}},
+		{"reducesum_outer", []int{64, 4096}, func(bb *builder) {
+			bb.node("ReduceSum", []string{"x"}, []string{"y"}, attrInts("axes", 0))
+		}},
+		{"reducemax_last", []int{197, 768}, func(bb *builder) {
+			bb.node("ReduceMax", []string{"x"}, []string{"y"}, attrInts("axes", -1))
+		}},
+		{"topk", []int{64, 1000}, func(bb *builder) {
+			bb.initInts("k", []int64{5}, 1).node("TopK", []string{"x", "k"}, []string{"y", "i"})
+		}},
+	}
+	for _, c := range cases {
+		bb := newBuilder(11).input("x", c.shape...)
+		c.build(bb)
+		m, err := loadDecoded(bb.output("y").m, "bench", Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := []*Tensor{NewFloat(randFloats(rng, numel(c.shape)), c.shape...)}
+		s := m.NewSession()
+		b.Run(c.name+"/fast", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				s.Run(in)
+			}
+		})
+		b.Run(c.name+"/reference", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				s.RunWith(in, referenceSelector{m})
+			}
+		})
 	}
 }

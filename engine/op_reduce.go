@@ -344,16 +344,25 @@ func (k *reduceKernel) Run(x *Exec, in, out []*Tensor) {
 func reduceRow(kind reduceKind, row []float32) float32 {
 	switch kind {
 	case reduceMax, reduceMin:
-		m := row[0]
-		for _, v := range row {
-			if kind == reduceMax && v > m || kind == reduceMin && v < m || v != v {
-				m = v
+		// Four running extremes; the builtins propagate NaN.
+		m := [4]float32{row[0], row[0], row[0], row[0]}
+		i := 0
+		if kind == reduceMax {
+			for ; i+4 <= len(row); i += 4 {
+				m[0], m[1], m[2], m[3] = max(m[0], row[i]), max(m[1], row[i+1]), max(m[2], row[i+2]), max(m[3], row[i+3])
 			}
-			if m != m {
-				break
+			for ; i < len(row); i++ {
+				m[0] = max(m[0], row[i])
 			}
+			return max(m[0], m[1], m[2], m[3])
 		}
-		return m
+		for ; i+4 <= len(row); i += 4 {
+			m[0], m[1], m[2], m[3] = min(m[0], row[i]), min(m[1], row[i+1]), min(m[2], row[i+2]), min(m[3], row[i+3])
+		}
+		for ; i < len(row); i++ {
+			m[0] = min(m[0], row[i])
+		}
+		return min(m[0], m[1], m[2], m[3])
 	case reduceProd:
 		a := float32(1)
 		for _, v := range row {
@@ -424,6 +433,7 @@ func reduceRows(p *reduceParams, src, dst, scratch []float32) {
 	}
 	for r := 1; r < p.red; r++ {
 		row := src[r*n : (r+1)*n]
+		row = row[:len(dst)]
 		switch p.kind {
 		case reduceSum, reduceMean, reduceLogSum:
 			for i, v := range row {
@@ -431,15 +441,11 @@ func reduceRows(p *reduceParams, src, dst, scratch []float32) {
 			}
 		case reduceMax, reduceLogSumExp:
 			for i, v := range row {
-				if v > dst[i] || v != v {
-					dst[i] = v
-				}
+				dst[i] = max(dst[i], v)
 			}
 		case reduceMin:
 			for i, v := range row {
-				if v < dst[i] || v != v {
-					dst[i] = v
-				}
+				dst[i] = min(dst[i], v)
 			}
 		case reduceProd:
 			for i, v := range row {

@@ -15,7 +15,7 @@ var reduceOpNames = []string{"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"
 // reduceModel builds one reduction at opset 18 (axes as an input) or 13
 // (axes as an attribute, except for ReduceSum).
 func reduceModel(op string, opset int64, dt DType, shape []int, axes []int64, keep int, extra ...string) *builder {
-	b := newBuilder(opset).inputTyped("x", dt, shape...)
+	b := newBuilder(opset).shInput("x", dt, shape...)
 	ins := []string{"x"}
 	attrs := []*onnx.Attribute{attrInt("keepdims", keep)}
 	if axes != nil {
@@ -56,7 +56,7 @@ func TestReduceKernelsMatchReference(t *testing.T) {
 								x.F[i] = 0.5 + x.F[i]*x.F[i]
 							}
 						}
-						fast, ref := runBoth(t, m, x)
+						fast, ref := shRunBoth(t, m, x)
 						compareFloats(t, fast[0].F, ref[0].F, 2e-6)
 						p := m.steps[0].n.params.(*reduceParams)
 						_, isFast := m.steps[0].kernel.(*reduceKernel)
@@ -79,7 +79,7 @@ func TestReduceKernelsMatchReference(t *testing.T) {
 			for i := range x.F {
 				x.F[i] = 0.5 + x.F[i]*x.F[i]
 			}
-			fast, ref := runBoth(t, m, x)
+			fast, ref := shRunBoth(t, m, x)
 			tol := 2e-6
 			if op == "ReduceProd" {
 				tol = 1e-4 // a thousand float32 products
@@ -98,15 +98,15 @@ func TestReduceByHand(t *testing.T) {
 		"ReduceL1": 0, "ReduceL2": 0, "ReduceLogSum": -inf, "ReduceLogSumExp": -inf, "ReduceSumSquare": 0}
 	for op, want := range empty {
 		m := reduceModel(op, 18, Float32, []int{2, 0, 3}, []int64{1}, 0).load(t, Options{})
-		got := checkExact(t, m, &Tensor{DType: Float32, Shape: []int{2, 0, 3}, F: []float32{}})[0]
+		got := shCheckExact(t, m, &Tensor{DType: Float32, Shape: []int{2, 0, 3}, F: []float32{}})[0]
 		w := NewFloat(nil, 2, 3)
 		for i := range w.F {
 			w.F[i] = want
 		}
-		sameTensor(t, op+" empty", got, w)
+		shSame(t, op+" empty", got, w)
 	}
 	m := reduceModel("ReduceMax", 18, Int32, []int{2, 0}, []int64{1}, 0).load(t, Options{})
-	sameTensor(t, "int max empty", checkExact(t, m, &Tensor{DType: Int32, Shape: []int{2, 0}, I: []int64{}})[0],
+	shSame(t, "int max empty", shCheckExact(t, m, &Tensor{DType: Int32, Shape: []int{2, 0}, I: []int64{}})[0],
 		&Tensor{DType: Int32, Shape: []int{2}, I: []int64{math.MinInt32, math.MinInt32}})
 
 	// noop_with_empty_axes: each element reduced alone.
@@ -115,16 +115,16 @@ func TestReduceByHand(t *testing.T) {
 		"ReduceSumSquare": {4, 0.25, 9}, "ReduceMax": {-2, 0.5, 3}, "ReduceMean": {-2, 0.5, 3}}
 	for op, want := range noop {
 		m := reduceModel(op, 18, Float32, []int{3}, []int64{}, 1, "noop").load(t, Options{})
-		sameTensor(t, op+" noop", checkExact(t, m, x)[0], NewFloat(want, 3))
+		shSame(t, op+" noop", shCheckExact(t, m, x)[0], NewFloat(want, 3))
 	}
 	// Max and Min propagate NaN; LogSumExp does not overflow.
 	m = reduceModel("ReduceMax", 18, Float32, []int{2, 3}, []int64{1}, 0).load(t, Options{})
-	sameTensor(t, "max nan", checkExact(t, m, NewFloat([]float32{1, nan, 3, 4, 5, 6}, 2, 3))[0], NewFloat([]float32{nan, 6}, 2))
+	shSame(t, "max nan", shCheckExact(t, m, NewFloat([]float32{1, nan, 3, 4, 5, 6}, 2, 3))[0], NewFloat([]float32{nan, 6}, 2))
 	m = reduceModel("ReduceMin", 18, Float32, []int{3, 2}, []int64{0}, 0).load(t, Options{})
-	sameTensor(t, "min nan", checkExact(t, m, NewFloat([]float32{1, 2, nan, 0, 3, -1}, 3, 2))[0], NewFloat([]float32{nan, -1}, 2))
+	shSame(t, "min nan", shCheckExact(t, m, NewFloat([]float32{1, 2, nan, 0, 3, -1}, 3, 2))[0], NewFloat([]float32{nan, -1}, 2))
 	for _, axis := range []int64{0, 1} {
 		m = reduceModel("ReduceLogSumExp", 18, Float32, []int{2, 2}, []int64{axis}, 0).load(t, Options{})
-		got := checkExact(t, m, NewFloat([]float32{1000, 1000, 1000, 1000}, 2, 2))[0]
+		got := shCheckExact(t, m, NewFloat([]float32{1000, 1000, 1000, 1000}, 2, 2))[0]
 		for _, v := range got.F {
 			if math.Abs(float64(v)-(1000+math.Ln2)) > 1e-3 {
 				t.Fatalf("logsumexp of 1000, 1000 is %g, want %g", v, 1000+math.Ln2)
@@ -150,22 +150,22 @@ func TestReduceByHand(t *testing.T) {
 		{"ReduceSumSquare", Int64, ints(Int64, -3, 4), 25},
 	} {
 		m := reduceModel(c.op, 18, c.dt, c.in.Shape, nil, 0).load(t, Options{})
-		sameTensor(t, c.op+" "+c.dt.String(), checkExact(t, m, c.in)[0], &Tensor{DType: c.dt, Shape: []int{}, I: []int64{c.want}})
+		shSame(t, c.op+" "+c.dt.String(), shCheckExact(t, m, c.in)[0], &Tensor{DType: c.dt, Shape: []int{}, I: []int64{c.want}})
 	}
 	// Float16 outputs are rounded to half precision.
 	m = reduceModel("ReduceSum", 13, Float16, []int{3}, nil, 0).load(t, Options{})
-	got := checkExact(t, m, &Tensor{DType: Float16, Shape: []int{3}, F: []float32{1, 1.0 / 3, 1.0 / 3}})[0]
+	got := shCheckExact(t, m, &Tensor{DType: Float16, Shape: []int{3}, F: []float32{1, 1.0 / 3, 1.0 / 3}})[0]
 	if got.F[0] != roundTo(Float16, float32(1+2.0/3)) {
 		t.Fatalf("float16 sum %g is not rounded", got.F[0])
 	}
 }
 
 func TestReduceErrors(t *testing.T) {
-	wantErr(t, newBuilder(11).input("x", 2, 3).initInts("a", []int64{1}, 1).node("ReduceSum", []string{"x", "a"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(11).input("x", 2, 3).initInts("a", []int64{1}, 1).node("ReduceSum", []string{"x", "a"}, []string{"y"}).output("y"),
 		`"y_node"`, "axes are an attribute before opset 13")
-	wantErr(t, reduceModel("ReduceMax", 13, Float32, []int{2, 3}, []int64{2}, 1), `"y_node"`, "axis 2 is out of range")
-	wantErr(t, reduceModel("ReduceL2", 18, Float32, []int{2, 3}, []int64{-3}, 1), `"y_node"`, "axis -3 is out of range")
-	err := loadErr(newBuilder(18).input("x", 2, 3).inputTyped("a", Int64, 1).node("ReduceMean", []string{"x", "a"}, []string{"y"}).output("y"))
+	shWantErr(t, reduceModel("ReduceMax", 13, Float32, []int{2, 3}, []int64{2}, 1), `"y_node"`, "axis 2 is out of range")
+	shWantErr(t, reduceModel("ReduceL2", 18, Float32, []int{2, 3}, []int64{-3}, 1), `"y_node"`, "axis -3 is out of range")
+	err := shLoadErr(newBuilder(18).input("x", 2, 3).shInput("a", Int64, 1).node("ReduceMean", []string{"x", "a"}, []string{"y"}).output("y"))
 	if _, ok := err.(*ConstantInputError); !ok {
 		t.Fatalf("got %v, want a ConstantInputError for run-time axes", err)
 	}

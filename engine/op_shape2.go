@@ -35,7 +35,7 @@ var expandOp = opDef{
 		if len(shape) > maxRank {
 			return n.unsupported("rank %d above %d", len(shape), maxRank)
 		}
-		if err := n.checkElems("output shape", shape); err != nil {
+		if err := n.checkShapeElems("output shape", shape); err != nil {
 			return err
 		}
 		in := make([]int, len(shape))
@@ -115,7 +115,7 @@ var tileOp = opDef{
 			}
 			shape[i] = d * rs[i]
 		}
-		if err := n.checkElems("output shape", shape); err != nil {
+		if err := n.checkShapeElems("output shape", shape); err != nil {
 			return err
 		}
 		n.params = &broadcastParams{inShape: append([]int(nil), x.shape...), outShape: shape}
@@ -446,7 +446,7 @@ var oneHotOp = opDef{
 			return err
 		}
 		shape := append(append(append([]int(nil), x.shape[:a]...), int(depth)), x.shape[a:]...)
-		if err := n.checkElems("output shape", shape); err != nil {
+		if err := n.checkShapeElems("output shape", shape); err != nil {
 			return err
 		}
 		n.params = &oneHotParams{axis: a, depth: int(depth)}

@@ -7,7 +7,7 @@ import (
 	"github.com/kagen-ai/kagen/engine/onnx"
 )
 
-func attrTensorInt(name string, dt DType, v ...int64) *onnx.Attribute {
+func shAttrTensorInt(name string, dt DType, v ...int64) *onnx.Attribute {
 	return &onnx.Attribute{Name: name, Type: 4, T: &onnx.Tensor{DataType: int32(dt), Dims: []int64{int64(len(v))}, Ints: v}}
 }
 
@@ -26,7 +26,7 @@ func TestShapeChainFolds(t *testing.T) {
 		node("Gather", []string{"s", "i0"}, []string{"g"}).
 		node("Range", []string{"s0", "g", "s1"}, []string{"r"}).
 		node("Shape", []string{"r"}, []string{"rs"}).
-		node("ConstantOfShape", []string{"rs"}, []string{"c"}, attrTensorInt("value", Int64, 1)).
+		node("ConstantOfShape", []string{"rs"}, []string{"c"}, shAttrTensorInt("value", Int64, 1)).
 		node("Expand", []string{"c", "two"}, []string{"e"}).
 		node("Tile", []string{"e", "one"}, []string{"tl"}).
 		node("CumSum", []string{"tl", "s0"}, []string{"cs"}).
@@ -38,27 +38,27 @@ func TestShapeChainFolds(t *testing.T) {
 	if len(nodes) != 1 || nodes[0].Op != "Reshape" || !equalShapes(nodes[0].Shape, []int{2, 12}) {
 		t.Fatalf("planned %+v, want only the Reshape to [2 12]", nodes)
 	}
-	x := NewFloat(seqFloats(24), 2, 3, 4)
-	got := checkExact(t, m, x)[0]
-	sameTensor(t, "y", got, NewFloat(seqFloats(24), 2, 12))
+	x := NewFloat(shSeq(24), 2, 3, 4)
+	got := shCheckExact(t, m, x)[0]
+	shSame(t, "y", got, NewFloat(shSeq(24), 2, 12))
 }
 
 func TestExpandTileByHand(t *testing.T) {
 	x := NewFloat([]float32{1, 2, 3}, 3, 1)
 	m := newBuilder(13).input("x", 3, 1).initInts("sh", []int64{2, 1, 2}, 3).
 		node("Expand", []string{"x", "sh"}, []string{"y"}).output("y").load(t, Options{})
-	sameTensor(t, "expand", checkExact(t, m, x)[0], NewFloat([]float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}, 2, 3, 2))
+	shSame(t, "expand", shCheckExact(t, m, x)[0], NewFloat([]float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}, 2, 3, 2))
 	// A 1 in the shape keeps the input's dimension.
 	m = newBuilder(13).input("x", 3, 1).initInts("sh", []int64{1, 1}, 2).
 		node("Expand", []string{"x", "sh"}, []string{"y"}).output("y").load(t, Options{})
-	sameTensor(t, "expand keep", checkExact(t, m, x)[0], x)
+	shSame(t, "expand keep", shCheckExact(t, m, x)[0], x)
 	x = NewFloat([]float32{1, 2, 3, 4}, 2, 2)
 	m = newBuilder(13).input("x", 2, 2).initInts("r", []int64{2, 1}, 2).
 		node("Tile", []string{"x", "r"}, []string{"y"}).output("y").load(t, Options{})
-	sameTensor(t, "tile", checkExact(t, m, x)[0], NewFloat([]float32{1, 2, 3, 4, 1, 2, 3, 4}, 4, 2))
+	shSame(t, "tile", shCheckExact(t, m, x)[0], NewFloat([]float32{1, 2, 3, 4, 1, 2, 3, 4}, 4, 2))
 	m = newBuilder(13).input("x", 2, 2).initInts("r", []int64{1, 2}, 2).
 		node("Tile", []string{"x", "r"}, []string{"y"}).output("y").load(t, Options{})
-	sameTensor(t, "tile cols", checkExact(t, m, x)[0], NewFloat([]float32{1, 2, 1, 2, 3, 4, 3, 4}, 2, 4))
+	shSame(t, "tile cols", shCheckExact(t, m, x)[0], NewFloat([]float32{1, 2, 1, 2, 3, 4, 3, 4}, 2, 4))
 }
 
 func TestConstantOfShapeAndRange(t *testing.T) {
@@ -68,17 +68,17 @@ func TestConstantOfShapeAndRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameTensor(t, "default", out[0], NewFloat(make([]float32, 6), 2, 3))
+	shSame(t, "default", out[0], NewFloat(make([]float32, 6), 2, 3))
 	m = newBuilder(13).initInts("sh", []int64{0, 3}, 2).
-		node("ConstantOfShape", []string{"sh"}, []string{"y"}, attrTensorInt("value", Int32, 7)).output("y").load(t, Options{})
+		node("ConstantOfShape", []string{"sh"}, []string{"y"}, shAttrTensorInt("value", Int32, 7)).output("y").load(t, Options{})
 	out, _ = m.NewSession().Run(nil)
-	sameTensor(t, "empty", out[0], &Tensor{DType: Int32, Shape: []int{0, 3}, I: []int64{}})
+	shSame(t, "empty", out[0], &Tensor{DType: Int32, Shape: []int{0, 3}, I: []int64{}})
 
 	// Int range with a negative step: 10, 7 (ceil((4-10)/-3) = 2).
-	m = newBuilder(13).initTyped("a", Int32, []int64{10}).initTyped("b", Int32, []int64{4}).initTyped("c", Int32, []int64{-3}).
+	m = newBuilder(13).shInit("a", Int32, []int64{10}).shInit("b", Int32, []int64{4}).shInit("c", Int32, []int64{-3}).
 		node("Range", []string{"a", "b", "c"}, []string{"y"}).output("y").load(t, Options{})
 	out, _ = m.NewSession().Run(nil)
-	sameTensor(t, "int range", out[0], &Tensor{DType: Int32, Shape: []int{2}, I: []int64{10, 7}})
+	shSame(t, "int range", out[0], &Tensor{DType: Int32, Shape: []int{2}, I: []int64{10, 7}})
 	// Float range 0, 0.1, ... < 1: ten values, i*0.1 up to float32
 	// accumulation error.
 	m = newBuilder(13).init("a", []float32{0}).init("b", []float32{1}).init("c", []float32{0.1}).
@@ -101,10 +101,10 @@ func TestConstantOfShapeAndRange(t *testing.T) {
 }
 
 func TestSmallShapeOpsByHand(t *testing.T) {
-	x := NewFloat(seqFloats(12), 3, 4)
+	x := NewFloat(shSeq(12), 3, 4)
 	run := func(b *builder, in ...*Tensor) *Tensor {
 		t.Helper()
-		return checkExact(t, b.output("y").load(t, Options{}), in...)[0]
+		return shCheckExact(t, b.output("y").load(t, Options{}), in...)[0]
 	}
 	// Size folds to a constant.
 	m := newBuilder(13).input("x", 3, 4).node("Size", []string{"x"}, []string{"y"}).output("y").load(t, Options{})
@@ -113,23 +113,23 @@ func TestSmallShapeOpsByHand(t *testing.T) {
 	}
 	// Trilu with k given at run time: upper keeps j-i >= k, lower j-i <= k.
 	k := &Tensor{DType: Int64, Shape: []int{}, I: []int64{1}}
-	sameTensor(t, "triu k=1", run(newBuilder(14).input("x", 3, 4).inputTyped("k", Int64).node("Trilu", []string{"x", "k"}, []string{"y"}), x, k),
+	shSame(t, "triu k=1", run(newBuilder(14).input("x", 3, 4).shInput("k", Int64).node("Trilu", []string{"x", "k"}, []string{"y"}), x, k),
 		NewFloat([]float32{0, 1, 2, 3, 0, 0, 6, 7, 0, 0, 0, 11}, 3, 4))
 	k.I[0] = -1
-	sameTensor(t, "tril k=-1", run(newBuilder(14).input("x", 3, 4).inputTyped("k", Int64).node("Trilu", []string{"x", "k"}, []string{"y"}, attrInt("upper", 0)), x, k),
+	shSame(t, "tril k=-1", run(newBuilder(14).input("x", 3, 4).shInput("k", Int64).node("Trilu", []string{"x", "k"}, []string{"y"}, attrInt("upper", 0)), x, k),
 		NewFloat([]float32{0, 0, 0, 0, 4, 0, 0, 0, 8, 9, 0, 0}, 3, 4))
 	// EyeLike: ones on the diagonal k=1, as int32.
-	sameTensor(t, "eyelike", run(newBuilder(9).input("x", 3, 4).node("EyeLike", []string{"x"}, []string{"y"}, attrInt("k", 1), attrInt("dtype", int(Int32))), x),
+	shSame(t, "eyelike", run(newBuilder(9).input("x", 3, 4).node("EyeLike", []string{"x"}, []string{"y"}, attrInt("k", 1), attrInt("dtype", int(Int32))), x),
 		&Tensor{DType: Int32, Shape: []int{3, 4}, I: []int64{0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}})
 	// CastLike truncates toward zero into the type of the second input.
-	sameTensor(t, "castlike", run(newBuilder(15).input("x", 2).initTyped("like", Int32, []int64{0}, 1).node("CastLike", []string{"x", "like"}, []string{"y"}), NewFloat([]float32{1.7, -1.7}, 2)),
+	shSame(t, "castlike", run(newBuilder(15).input("x", 2).shInit("like", Int32, []int64{0}, 1).node("CastLike", []string{"x", "like"}, []string{"y"}), NewFloat([]float32{1.7, -1.7}, 2)),
 		&Tensor{DType: Int32, Shape: []int{2}, I: []int64{1, -1}})
 	// OneHot: -1 is the last class, 5 is out of range (all off).
 	ind := &Tensor{DType: Int64, Shape: []int{4}, I: []int64{0, -1, 3, 5}}
 	vals := NewFloat([]float32{0, 9}, 2)
-	sameTensor(t, "onehot", run(newBuilder(11).inputTyped("i", Int64, 4).initInts("d", []int64{4}).init("v", vals.F, 2).node("OneHot", []string{"i", "d", "v"}, []string{"y"}), ind),
+	shSame(t, "onehot", run(newBuilder(11).shInput("i", Int64, 4).initInts("d", []int64{4}).init("v", vals.F, 2).node("OneHot", []string{"i", "d", "v"}, []string{"y"}), ind),
 		NewFloat([]float32{9, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 9, 0, 0, 0, 0}, 4, 4))
-	sameTensor(t, "onehot axis 0", run(newBuilder(11).inputTyped("i", Int64, 4).initInts("d", []int64{4}).init("v", vals.F, 2).node("OneHot", []string{"i", "d", "v"}, []string{"y"}, attrInt("axis", 0)), ind),
+	shSame(t, "onehot axis 0", run(newBuilder(11).shInput("i", Int64, 4).initInts("d", []int64{4}).init("v", vals.F, 2).node("OneHot", []string{"i", "d", "v"}, []string{"y"}, attrInt("axis", 0)), ind),
 		NewFloat([]float32{9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 0}, 4, 4))
 	// CumSum of 1 2 3 4: inclusive 1 3 6 10, exclusive 0 1 3 6, reverse
 	// 10 9 7 4, both 9 7 4 0.
@@ -138,58 +138,58 @@ func TestSmallShapeOpsByHand(t *testing.T) {
 		ex, rev int
 		want    []float32
 	}{{0, 0, []float32{1, 3, 6, 10}}, {1, 0, []float32{0, 1, 3, 6}}, {0, 1, []float32{10, 9, 7, 4}}, {1, 1, []float32{9, 7, 4, 0}}} {
-		sameTensor(t, "cumsum", run(newBuilder(14).input("x", 4).initInts("a", []int64{0}).node("CumSum", []string{"x", "a"}, []string{"y"}, attrInt("exclusive", c.ex), attrInt("reverse", c.rev)), v),
+		shSame(t, "cumsum", run(newBuilder(14).input("x", 4).initInts("a", []int64{0}).node("CumSum", []string{"x", "a"}, []string{"y"}, attrInt("exclusive", c.ex), attrInt("reverse", c.rev)), v),
 			NewFloat(c.want, 4))
 	}
 	// CumSum along axis -1 of a 3x4 matrix.
-	sameTensor(t, "cumsum rows", run(newBuilder(14).input("x", 3, 4).initInts("a", []int64{-1}).node("CumSum", []string{"x", "a"}, []string{"y"}), x),
+	shSame(t, "cumsum rows", run(newBuilder(14).input("x", 3, 4).initInts("a", []int64{-1}).node("CumSum", []string{"x", "a"}, []string{"y"}), x),
 		NewFloat([]float32{0, 1, 3, 6, 4, 9, 15, 22, 8, 17, 27, 38}, 3, 4))
 	// ReverseSequence, time along axis 0 and batch along 1: column 0
 	// reverses its first 3 steps, column 1 its first 1 (unchanged).
-	sameTensor(t, "reversesequence", run(newBuilder(10).input("x", 3, 4).inputTyped("l", Int64, 4).node("ReverseSequence", []string{"x", "l"}, []string{"y"}), x, &Tensor{DType: Int64, Shape: []int{4}, I: []int64{3, 1, 2, 0}}),
+	shSame(t, "reversesequence", run(newBuilder(10).input("x", 3, 4).shInput("l", Int64, 4).node("ReverseSequence", []string{"x", "l"}, []string{"y"}), x, &Tensor{DType: Int64, Shape: []int{4}, I: []int64{3, 1, 2, 0}}),
 		NewFloat([]float32{8, 1, 6, 3, 4, 5, 2, 7, 0, 9, 10, 11}, 3, 4))
 	// NonZero of [[1 0] [1 1]]: rows 0 1 1, columns 0 0 1.
 	m = newBuilder(13).init("c", []float32{1, 0, 1, 1}, 2, 2).node("NonZero", []string{"c"}, []string{"y"}).output("y").load(t, Options{})
 	out, _ := m.NewSession().Run(nil)
-	sameTensor(t, "nonzero", out[0], NewInt([]int64{0, 1, 1, 0, 0, 1}, 2, 3))
+	shSame(t, "nonzero", out[0], NewInt([]int64{0, 1, 1, 0, 0, 1}, 2, 3))
 	// Compress rows 1 and 2; then the flattened elements 0 and 3.
 	cond := func(v ...int64) *builder {
-		return newBuilder(11).input("x", 3, 4).initTyped("c", Bool, v, len(v))
+		return newBuilder(11).input("x", 3, 4).shInit("c", Bool, v, len(v))
 	}
-	sameTensor(t, "compress axis", run(cond(0, 1, 1).node("Compress", []string{"x", "c"}, []string{"y"}, attrInt("axis", 0)), x),
+	shSame(t, "compress axis", run(cond(0, 1, 1).node("Compress", []string{"x", "c"}, []string{"y"}, attrInt("axis", 0)), x),
 		NewFloat([]float32{4, 5, 6, 7, 8, 9, 10, 11}, 2, 4))
-	sameTensor(t, "compress flat", run(cond(1, 0, 0, 1).node("Compress", []string{"x", "c"}, []string{"y"}), x), NewFloat([]float32{0, 3}, 2))
+	shSame(t, "compress flat", run(cond(1, 0, 0, 1).node("Compress", []string{"x", "c"}, []string{"y"}), x), NewFloat([]float32{0, 3}, 2))
 }
 
 func TestShapeOpErrors(t *testing.T) {
-	wantErr(t, newBuilder(13).input("x", 3, 4).initInts("sh", []int64{2, 5}, 2).node("Expand", []string{"x", "sh"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(13).input("x", 3, 4).initInts("sh", []int64{2, 5}, 2).node("Expand", []string{"x", "sh"}, []string{"y"}).output("y"),
 		`"y_node"`, "shape", "do not broadcast")
-	wantErr(t, newBuilder(13).input("x", 3, 4).initInts("sh", []int64{-2, 4}, 2).node("Expand", []string{"x", "sh"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(13).input("x", 3, 4).initInts("sh", []int64{-2, 4}, 2).node("Expand", []string{"x", "sh"}, []string{"y"}).output("y"),
 		`"y_node"`, "shape[0] = -2 is negative")
-	wantErr(t, newBuilder(13).initInts("sh", []int64{1 << 20, 1 << 20, 1 << 20}, 3).node("ConstantOfShape", []string{"sh"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(13).initInts("sh", []int64{1 << 20, 1 << 20, 1 << 20}, 3).node("ConstantOfShape", []string{"sh"}, []string{"y"}).output("y"),
 		`"y_node"`, "shape", "too large")
-	wantErr(t, newBuilder(13).initInts("sh", []int64{1 << 14, 1 << 14}, 2).node("ConstantOfShape", []string{"sh"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(13).initInts("sh", []int64{1 << 14, 1 << 14}, 2).node("ConstantOfShape", []string{"sh"}, []string{"y"}).output("y"),
 		`"y_node"`, "exceeds the size limit")
-	wantErr(t, newBuilder(13).input("x", 3, 4).initInts("r", []int64{1 << 30, 1 << 30}, 2).node("Tile", []string{"x", "r"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(13).input("x", 3, 4).initInts("r", []int64{1 << 30, 1 << 30}, 2).node("Tile", []string{"x", "r"}, []string{"y"}).output("y"),
 		`"y_node"`, "too large")
-	wantErr(t, newBuilder(13).input("x", 3, 4).initInts("r", []int64{2}, 1).node("Tile", []string{"x", "r"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(13).input("x", 3, 4).initInts("r", []int64{2}, 1).node("Tile", []string{"x", "r"}, []string{"y"}).output("y"),
 		`"y_node"`, "repeats has 1 entries for rank 2")
-	wantErr(t, newBuilder(13).initInts("a", []int64{0}).initInts("b", []int64{5}).initInts("c", []int64{0}).node("Range", []string{"a", "b", "c"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(13).initInts("a", []int64{0}).initInts("b", []int64{5}).initInts("c", []int64{0}).node("Range", []string{"a", "b", "c"}, []string{"y"}).output("y"),
 		`"y_node"`, "delta is 0")
-	wantErr(t, newBuilder(13).initInts("a", []int64{0}).initInts("b", []int64{math.MaxInt64}).initInts("c", []int64{1}).node("Range", []string{"a", "b", "c"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(13).initInts("a", []int64{0}).initInts("b", []int64{math.MaxInt64}).initInts("c", []int64{1}).node("Range", []string{"a", "b", "c"}, []string{"y"}).output("y"),
 		`"y_node"`, "too many elements")
-	wantErr(t, newBuilder(11).input("i", 4).initInts("d", []int64{0}).init("v", []float32{0, 1}, 2).node("OneHot", []string{"i", "d", "v"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(11).input("i", 4).initInts("d", []int64{0}).init("v", []float32{0, 1}, 2).node("OneHot", []string{"i", "d", "v"}, []string{"y"}).output("y"),
 		`"y_node"`, "depth 0 is out of range")
-	wantErr(t, newBuilder(13).input("x", 2, 3).node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", 2)).output("y"),
+	shWantErr(t, newBuilder(13).input("x", 2, 3).node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", 2)).output("y"),
 		`"y_node"`, "expected [N, C, H, W]")
-	wantErr(t, newBuilder(13).input("x", 1, 6, 2, 2).node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", 2)).output("y"),
+	shWantErr(t, newBuilder(13).input("x", 1, 6, 2, 2).node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", 2)).output("y"),
 		`"y_node"`, "not a multiple of blocksize")
-	wantErr(t, newBuilder(13).input("x", 1, 4, 2, 2).node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", 2), attrString("mode", "XYZ")).output("y"),
+	shWantErr(t, newBuilder(13).input("x", 1, 4, 2, 2).node("DepthToSpace", []string{"x"}, []string{"y"}, attrInt("blocksize", 2), shAttrString("mode", "XYZ")).output("y"),
 		`"y_node"`, `mode "XYZ"`)
-	wantErr(t, newBuilder(13).input("x", 1, 4, 3, 2).node("SpaceToDepth", []string{"x"}, []string{"y"}, attrInt("blocksize", 2)).output("y"),
+	shWantErr(t, newBuilder(13).input("x", 1, 4, 3, 2).node("SpaceToDepth", []string{"x"}, []string{"y"}, attrInt("blocksize", 2)).output("y"),
 		`"y_node"`, "not a multiple of blocksize")
-	wantErr(t, newBuilder(11).input("x", 3, 4).initTyped("c", Bool, []int64{1, 0, 0, 1}, 4).node("Compress", []string{"x", "c"}, []string{"y"}, attrInt("axis", 0)).output("y"),
+	shWantErr(t, newBuilder(11).input("x", 3, 4).shInit("c", Bool, []int64{1, 0, 0, 1}, 4).node("Compress", []string{"x", "c"}, []string{"y"}, attrInt("axis", 0)).output("y"),
 		`"y_node"`, "condition has 4 entries")
-	wantErr(t, newBuilder(14).input("x", 4).node("Trilu", []string{"x"}, []string{"y"}).output("y"),
+	shWantErr(t, newBuilder(14).input("x", 4).node("Trilu", []string{"x"}, []string{"y"}).output("y"),
 		`"y_node"`, "rank 1")
 }

@@ -54,37 +54,37 @@ func TestSliceAxis(t *testing.T) {
 // TestSliceForms checks the attribute form (opset < 10) and the input
 // form give the same result, and the values by hand.
 func TestSliceForms(t *testing.T) {
-	x := NewFloat(seqFloats(12), 3, 4)
+	x := NewFloat(shSeq(12), 3, 4)
 	// x[1:3, ::-2] -> rows 1 and 2, columns 3 and 1.
 	want := NewFloat([]float32{7, 5, 11, 9}, 2, 2)
 	m := newBuilder(13).input("x", 3, 4).initInts("s", []int64{1, -1}, 2).initInts("e", []int64{3, math.MinInt64}, 2).
 		initInts("a", []int64{0, -1}, 2).initInts("st", []int64{1, -2}, 2).
 		node("Slice", []string{"x", "s", "e", "a", "st"}, []string{"y"}).output("y").load(t, Options{})
-	sameTensor(t, "inputs", checkExact(t, m, x)[0], want)
+	shSame(t, "inputs", shCheckExact(t, m, x)[0], want)
 	// x[1:3, 1:] in the opset 9 attribute form.
 	m = newBuilder(9).input("x", 3, 4).
 		node("Slice", []string{"x"}, []string{"y"}, attrInts("starts", 1, 1), attrInts("ends", 3, math.MaxInt32), attrInts("axes", 0, 1)).output("y").load(t, Options{})
-	sameTensor(t, "attributes", checkExact(t, m, x)[0], NewFloat([]float32{5, 6, 7, 9, 10, 11}, 2, 3))
+	shSame(t, "attributes", shCheckExact(t, m, x)[0], NewFloat([]float32{5, 6, 7, 9, 10, 11}, 2, 3))
 	// int32 starts and ends, no axes.
-	m = newBuilder(13).input("x", 3, 4).initTyped("s", Int32, []int64{0, 2}, 2).initTyped("e", Int32, []int64{1, 4}, 2).
+	m = newBuilder(13).input("x", 3, 4).shInit("s", Int32, []int64{0, 2}, 2).shInit("e", Int32, []int64{1, 4}, 2).
 		node("Slice", []string{"x", "s", "e"}, []string{"y"}).output("y").load(t, Options{})
-	sameTensor(t, "int32", checkExact(t, m, x)[0], NewFloat([]float32{2, 3}, 1, 2))
+	shSame(t, "int32", shCheckExact(t, m, x)[0], NewFloat([]float32{2, 3}, 1, 2))
 }
 
 func TestSliceErrors(t *testing.T) {
 	base := func() *builder { return newBuilder(13).input("x", 3, 4) }
-	wantErr(t, base().initInts("s", []int64{0}, 1).initInts("e", []int64{1, 2}, 2).
+	shWantErr(t, base().initInts("s", []int64{0}, 1).initInts("e", []int64{1, 2}, 2).
 		node("Slice", []string{"x", "s", "e"}, []string{"y"}).output("y"), `"y_node"`, "starts has 1 entries, ends 2")
-	wantErr(t, base().initInts("s", []int64{0, 0}, 2).initInts("e", []int64{1, 1}, 2).initInts("a", []int64{1, -1}, 2).
+	shWantErr(t, base().initInts("s", []int64{0, 0}, 2).initInts("e", []int64{1, 1}, 2).initInts("a", []int64{1, -1}, 2).
 		node("Slice", []string{"x", "s", "e", "a"}, []string{"y"}).output("y"), `"y_node"`, "axis 1 is repeated")
-	wantErr(t, base().initInts("s", []int64{0}, 1).initInts("e", []int64{1}, 1).initInts("a", []int64{2}, 1).
+	shWantErr(t, base().initInts("s", []int64{0}, 1).initInts("e", []int64{1}, 1).initInts("a", []int64{2}, 1).
 		node("Slice", []string{"x", "s", "e", "a"}, []string{"y"}).output("y"), `"y_node"`, "axis 2 is out of range")
-	wantErr(t, base().initInts("s", []int64{0}, 1).initInts("e", []int64{1}, 1).initInts("a", []int64{0}, 1).initInts("st", []int64{0}, 1).
+	shWantErr(t, base().initInts("s", []int64{0}, 1).initInts("e", []int64{1}, 1).initInts("a", []int64{0}, 1).initInts("st", []int64{0}, 1).
 		node("Slice", []string{"x", "s", "e", "a", "st"}, []string{"y"}).output("y"), `"y_node"`, "steps[0] is 0")
-	wantErr(t, newBuilder(9).input("x", 3, 4).node("Slice", []string{"x"}, []string{"y"}, attrInts("ends", 1)).output("y"),
+	shWantErr(t, newBuilder(9).input("x", 3, 4).node("Slice", []string{"x"}, []string{"y"}, attrInts("ends", 1)).output("y"),
 		`"y_node"`, "starts is missing")
 	// Starts computed at run time must be bound as constants.
-	err := loadErr(base().inputTyped("s", Int64, 1).initInts("e", []int64{1}, 1).
+	err := shLoadErr(base().shInput("s", Int64, 1).initInts("e", []int64{1}, 1).
 		node("Slice", []string{"x", "s", "e"}, []string{"y"}).output("y"))
 	if _, ok := err.(*ConstantInputError); !ok {
 		t.Fatalf("got %v, want a ConstantInputError", err)
@@ -92,7 +92,7 @@ func TestSliceErrors(t *testing.T) {
 }
 
 func TestSplitForms(t *testing.T) {
-	x := NewFloat(seqFloats(14), 2, 7)
+	x := NewFloat(shSeq(14), 2, 7)
 	type want struct {
 		shape []int
 		data  []float32
@@ -101,9 +101,9 @@ func TestSplitForms(t *testing.T) {
 		t.Helper()
 		names := []string{"a", "b", "c"}[:outs]
 		m := b.output(names...).load(t, Options{})
-		got := checkExact(t, m, x)
+		got := shCheckExact(t, m, x)
 		for i, w := range wants {
-			sameTensor(t, names[i], got[i], NewFloat(w.data, w.shape...))
+			shSame(t, names[i], got[i], NewFloat(w.data, w.shape...))
 		}
 	}
 	r0 := []float32{0, 1, 2, 3, 4, 5, 6}
@@ -124,15 +124,15 @@ func TestSplitForms(t *testing.T) {
 }
 
 func TestSplitErrors(t *testing.T) {
-	wantErr(t, newBuilder(13).input("x", 2, 7).node("Split", []string{"x"}, []string{"a", "b"}, attrInt("axis", 1)).output("a"),
+	shWantErr(t, newBuilder(13).input("x", 2, 7).node("Split", []string{"x"}, []string{"a", "b"}, attrInt("axis", 1)).output("a"),
 		`"a_node"`, "cannot split an axis of size 7 into 2 equal parts")
-	wantErr(t, newBuilder(13).input("x", 2, 7).initInts("sp", []int64{3, 3}, 2).node("Split", []string{"x", "sp"}, []string{"a", "b"}, attrInt("axis", 1)).output("a"),
+	shWantErr(t, newBuilder(13).input("x", 2, 7).initInts("sp", []int64{3, 3}, 2).node("Split", []string{"x", "sp"}, []string{"a", "b"}, attrInt("axis", 1)).output("a"),
 		`"a_node"`, "sums to 6")
-	wantErr(t, newBuilder(11).input("x", 2, 7).node("Split", []string{"x"}, []string{"a", "b"}, attrInts("split", 1, -1, 7)).output("a"),
+	shWantErr(t, newBuilder(11).input("x", 2, 7).node("Split", []string{"x"}, []string{"a", "b"}, attrInts("split", 1, -1, 7)).output("a"),
 		`"a_node"`, "split has 3 entries for 2 outputs")
-	wantErr(t, newBuilder(18).input("x", 2, 5).node("Split", []string{"x"}, []string{"a", "b", "c", "d"}, attrInt("axis", 1), attrInt("num_outputs", 4)).output("a"),
+	shWantErr(t, newBuilder(18).input("x", 2, 5).node("Split", []string{"x"}, []string{"a", "b", "c", "d"}, attrInt("axis", 1), attrInt("num_outputs", 4)).output("a"),
 		`"a_node"`, "cannot split an axis of size 5 into 4 outputs")
-	wantErr(t, newBuilder(13).input("x", 2, 7).node("Split", []string{"x"}, []string{"a"}, attrInt("axis", 2)).output("a"),
+	shWantErr(t, newBuilder(13).input("x", 2, 7).node("Split", []string{"x"}, []string{"a"}, attrInt("axis", 2)).output("a"),
 		`"a_node"`, "axis 2 is out of range")
 }
 
@@ -151,7 +151,7 @@ func TestSplitKernel(t *testing.T) {
 	} {
 		for _, dt := range []DType{Float32, Int64} {
 			outs := []string{"a", "b", "c"}[:len(c.split)]
-			b := newBuilder(13).inputTyped("x", dt, c.shape...).initInts("sp", c.split, len(c.split)).
+			b := newBuilder(13).shInput("x", dt, c.shape...).initInts("sp", c.split, len(c.split)).
 				node("Split", []string{"x", "sp"}, outs, attrInt("axis", c.axis))
 			m := b.output(outs...).load(t, Options{})
 			x := &Tensor{DType: dt, Shape: c.shape}
@@ -163,7 +163,7 @@ func TestSplitKernel(t *testing.T) {
 			} else {
 				x.F = randFloats(rng, numel(c.shape))
 			}
-			checkExact(t, m, x)
+			shCheckExact(t, m, x)
 		}
 	}
 }

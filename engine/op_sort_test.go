@@ -10,7 +10,7 @@ import (
 )
 
 func topKModel(t *testing.T, dt DType, shape []int, k int64, axis int, largest int) *Model {
-	return newBuilder(11).inputTyped("x", dt, shape...).initInts("k", []int64{k}, 1).
+	return newBuilder(11).shInput("x", dt, shape...).initInts("k", []int64{k}, 1).
 		node("TopK", []string{"x", "k"}, []string{"v", "i"}, attrInt("axis", axis), attrInt("largest", largest)).output("v", "i").load(t, Options{})
 }
 
@@ -46,7 +46,7 @@ func TestTopKKernelMatchesReference(t *testing.T) {
 								}
 							}
 						}
-						checkExact(t, m, x)
+						shCheckExact(t, m, x)
 					})
 				}
 			}
@@ -57,21 +57,21 @@ func TestTopKKernelMatchesReference(t *testing.T) {
 func TestTopKByHand(t *testing.T) {
 	x := NewFloat([]float32{3, 1, 3, 2, 1}, 1, 5)
 	// Ties keep the lower index first, in both directions.
-	out := checkExact(t, topKModel(t, Float32, []int{1, 5}, 3, 1, 1), x)
-	sameTensor(t, "largest values", out[0], NewFloat([]float32{3, 3, 2}, 1, 3))
-	sameTensor(t, "largest indices", out[1], NewInt([]int64{0, 2, 3}, 1, 3))
-	out = checkExact(t, topKModel(t, Float32, []int{1, 5}, 3, -1, 0), x)
-	sameTensor(t, "smallest values", out[0], NewFloat([]float32{1, 1, 2}, 1, 3))
-	sameTensor(t, "smallest indices", out[1], NewInt([]int64{1, 4, 3}, 1, 3))
+	out := shCheckExact(t, topKModel(t, Float32, []int{1, 5}, 3, 1, 1), x)
+	shSame(t, "largest values", out[0], NewFloat([]float32{3, 3, 2}, 1, 3))
+	shSame(t, "largest indices", out[1], NewInt([]int64{0, 2, 3}, 1, 3))
+	out = shCheckExact(t, topKModel(t, Float32, []int{1, 5}, 3, -1, 0), x)
+	shSame(t, "smallest values", out[0], NewFloat([]float32{1, 1, 2}, 1, 3))
+	shSame(t, "smallest indices", out[1], NewInt([]int64{1, 4, 3}, 1, 3))
 	// Along axis 0 (the reference path) and in the opset 1 attribute form.
 	col := NewFloat([]float32{1, 9, 5, 7, 3, 8}, 3, 2)
 	m := newBuilder(9).input("x", 3, 2).node("TopK", []string{"x"}, []string{"v", "i"}, attrInt("axis", 0), attrInt("k", 2)).output("v", "i").load(t, Options{})
-	out = checkExact(t, m, col)
-	sameTensor(t, "axis 0 values", out[0], NewFloat([]float32{5, 9, 3, 8}, 2, 2))
-	sameTensor(t, "axis 0 indices", out[1], NewInt([]int64{1, 0, 2, 2}, 2, 2))
-	wantErr(t, newBuilder(11).input("x", 1, 5).initInts("k", []int64{6}, 1).node("TopK", []string{"x", "k"}, []string{"v", "i"}).output("v"),
+	out = shCheckExact(t, m, col)
+	shSame(t, "axis 0 values", out[0], NewFloat([]float32{5, 9, 3, 8}, 2, 2))
+	shSame(t, "axis 0 indices", out[1], NewInt([]int64{1, 0, 2, 2}, 2, 2))
+	shWantErr(t, newBuilder(11).input("x", 1, 5).initInts("k", []int64{6}, 1).node("TopK", []string{"x", "k"}, []string{"v", "i"}).output("v"),
 		`"v_node"`, "K = 6 is out of range")
-	err := loadErr(newBuilder(11).input("x", 1, 5).inputTyped("k", Int64, 1).node("TopK", []string{"x", "k"}, []string{"v", "i"}).output("v"))
+	err := shLoadErr(newBuilder(11).input("x", 1, 5).shInput("k", Int64, 1).node("TopK", []string{"x", "k"}, []string{"v", "i"}).output("v"))
 	if _, ok := err.(*ConstantInputError); !ok {
 		t.Fatalf("got %v, want a ConstantInputError for a run-time K", err)
 	}
@@ -93,9 +93,9 @@ func TestArgMaxMinByHand(t *testing.T) {
 	} {
 		m := newBuilder(13).input("x", 2, 3).node(c.op, []string{"x"}, []string{"y"}, attrInt("axis", c.axis), attrInt("keepdims", c.keep), attrInt("select_last_index", c.last)).
 			output("y").load(t, Options{})
-		sameTensor(t, fmt.Sprintf("%s axis %d last %d", c.op, c.axis, c.last), checkExact(t, m, x)[0], c.want)
+		shSame(t, fmt.Sprintf("%s axis %d last %d", c.op, c.axis, c.last), shCheckExact(t, m, x)[0], c.want)
 	}
-	wantErr(t, newBuilder(13).input("x", 2, 0).node("ArgMax", []string{"x"}, []string{"y"}, attrInt("axis", 1)).output("y"), `"y_node"`, "axis 1 is empty")
+	shWantErr(t, newBuilder(13).input("x", 2, 0).node("ArgMax", []string{"x"}, []string{"y"}, attrInt("axis", 1)).output("y"), `"y_node"`, "axis 1 is empty")
 }
 
 func TestUniqueByHand(t *testing.T) {
@@ -114,21 +114,21 @@ func TestUniqueByHand(t *testing.T) {
 	}
 	x := NewFloat([]float32{2, 1, 1, 3, 4, 3}, 6)
 	out := run(x, attrInt("sorted", 0))
-	sameTensor(t, "y", out[0], NewFloat([]float32{2, 1, 3, 4}, 4))
-	sameTensor(t, "indices", out[1], NewInt([]int64{0, 1, 3, 4}, 4))
-	sameTensor(t, "inverse", out[2], NewInt([]int64{0, 1, 1, 2, 3, 2}, 6))
-	sameTensor(t, "counts", out[3], NewInt([]int64{1, 2, 2, 1}, 4))
+	shSame(t, "y", out[0], NewFloat([]float32{2, 1, 3, 4}, 4))
+	shSame(t, "indices", out[1], NewInt([]int64{0, 1, 3, 4}, 4))
+	shSame(t, "inverse", out[2], NewInt([]int64{0, 1, 1, 2, 3, 2}, 6))
+	shSame(t, "counts", out[3], NewInt([]int64{1, 2, 2, 1}, 4))
 	out = run(x)
-	sameTensor(t, "sorted y", out[0], NewFloat([]float32{1, 2, 3, 4}, 4))
-	sameTensor(t, "sorted indices", out[1], NewInt([]int64{1, 0, 3, 4}, 4))
-	sameTensor(t, "sorted inverse", out[2], NewInt([]int64{1, 0, 0, 2, 3, 2}, 6))
-	sameTensor(t, "sorted counts", out[3], NewInt([]int64{2, 1, 2, 1}, 4))
+	shSame(t, "sorted y", out[0], NewFloat([]float32{1, 2, 3, 4}, 4))
+	shSame(t, "sorted indices", out[1], NewInt([]int64{1, 0, 3, 4}, 4))
+	shSame(t, "sorted inverse", out[2], NewInt([]int64{1, 0, 0, 2, 3, 2}, 6))
+	shSame(t, "sorted counts", out[3], NewInt([]int64{2, 1, 2, 1}, 4))
 	// Rows along axis 0, sorted lexicographically.
 	out = run(NewFloat([]float32{2, 3, 4, 1, 0, 0, 1, 0, 0}, 3, 3), attrInt("axis", 0))
-	sameTensor(t, "rows", out[0], NewFloat([]float32{1, 0, 0, 2, 3, 4}, 2, 3))
-	sameTensor(t, "row indices", out[1], NewInt([]int64{1, 0}, 2))
-	sameTensor(t, "row inverse", out[2], NewInt([]int64{1, 0, 0}, 3))
-	sameTensor(t, "row counts", out[3], NewInt([]int64{2, 1}, 2))
+	shSame(t, "rows", out[0], NewFloat([]float32{1, 0, 0, 2, 3, 4}, 2, 3))
+	shSame(t, "row indices", out[1], NewInt([]int64{1, 0}, 2))
+	shSame(t, "row inverse", out[2], NewInt([]int64{1, 0, 0}, 3))
+	shSame(t, "row counts", out[3], NewInt([]int64{2, 1}, 2))
 }
 
 func TestNonMaxSuppressionByHand(t *testing.T) {
@@ -151,8 +151,8 @@ func TestNonMaxSuppressionByHand(t *testing.T) {
 		}
 		return out
 	}
-	sameTensor(t, "corners", build(10, false)[0], NewInt([]int64{0, 0, 0, 0, 0, 2}, 2, 3))
-	sameTensor(t, "centers", build(10, true)[0], NewInt([]int64{0, 0, 0, 0, 0, 2}, 2, 3))
-	sameTensor(t, "max 1", build(1, false)[0], NewInt([]int64{0, 0, 0}, 1, 3))
-	sameTensor(t, "max 0", build(0, false)[0], NewInt([]int64{}, 0, 3))
+	shSame(t, "corners", build(10, false)[0], NewInt([]int64{0, 0, 0, 0, 0, 2}, 2, 3))
+	shSame(t, "centers", build(10, true)[0], NewInt([]int64{0, 0, 0, 0, 0, 2}, 2, 3))
+	shSame(t, "max 1", build(1, false)[0], NewInt([]int64{0, 0, 0}, 1, 3))
+	shSame(t, "max 0", build(0, false)[0], NewInt([]int64{}, 0, 3))
 }

@@ -44,8 +44,8 @@ func (n *node) shapeFrom(field string, dims []int64) ([]int, error) {
 	return shape, nil
 }
 
-// checkElems rejects a computed shape whose element count overflows.
-func (n *node) checkElems(field string, shape []int) error {
+// checkShapeElems rejects a computed shape whose element count overflows.
+func (n *node) checkShapeElems(field string, shape []int) error {
 	total := int64(1)
 	for _, d := range shape {
 		if d < 0 || int64(d) > maxShapeElems || d > 0 && total*int64(d) > maxShapeElems {
