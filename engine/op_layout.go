@@ -271,7 +271,7 @@ var padOp = opDef{
 			}
 			if v := n.input(2); v != nil {
 				if v.constant == nil {
-					return &ConstantInputError{Node: n.name, Op: n.op, Input: v.name}
+					return n.needConstant(v)
 				}
 				if v.numel() != 1 {
 					return n.errorf("constant_value must be a scalar")

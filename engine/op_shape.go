@@ -222,13 +222,13 @@ var dropoutOp = opDef{
 		}
 		if t := n.input(2); t != nil {
 			if t.constant == nil {
-				return &ConstantInputError{Node: n.name, Op: n.op, Input: t.name}
+				return n.needConstant(t)
 			}
 			if len(t.constant.I) > 0 && t.constant.I[0] != 0 {
 				ratio := float32(0.5)
 				if r := n.input(1); r != nil {
 					if r.constant == nil {
-						return &ConstantInputError{Node: n.name, Op: n.op, Input: r.name}
+						return n.needConstant(r)
 					}
 					if len(r.constant.F) > 0 {
 						ratio = r.constant.F[0]

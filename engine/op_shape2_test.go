@@ -193,3 +193,23 @@ func TestShapeOpErrors(t *testing.T) {
 	shWantErr(t, newBuilder(14).input("x", 4).node("Trilu", []string{"x"}, []string{"y"}).output("y"),
 		`"y_node"`, "rank 1")
 }
+
+// TestConstantInputNamesGraphInput checks that a value needed at planning
+// but computed from a graph input names that input (the one to bind), and
+// that binding it folds the chain.
+func TestConstantInputNamesGraphInput(t *testing.T) {
+	b := newBuilder(13).shInput("n", Int64).initInts("one", []int64{1}).initInts("zero", []int64{0}).
+		node("Add", []string{"n", "one"}, []string{"lim"}).
+		node("Range", []string{"zero", "lim", "one"}, []string{"y"}).output("y")
+	_, err := loadDecoded(b.m, "test", Options{})
+	ce, ok := err.(*ConstantInputError)
+	if !ok || ce.Input != "n" || ce.Via != "lim" || ce.Node != "y_node" {
+		t.Fatalf("got %v, want a ConstantInputError naming graph input n via lim", err)
+	}
+	m := b.load(t, Options{Constants: map[string]*Tensor{"n": {DType: Int64, Shape: []int{}, I: []int64{3}}}})
+	out, err := m.NewSession().Run(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shSame(t, "range", out[0], NewInt([]int64{0, 1, 2, 3}, 4))
+}

@@ -17,9 +17,45 @@ func (n *node) constInput(i int) (*Tensor, error) {
 		return nil, nil
 	}
 	if v.constant == nil {
-		return nil, &ConstantInputError{Node: n.name, Op: n.op, Input: v.name}
+		return nil, n.needConstant(v)
 	}
 	return v.constant, nil
+}
+
+// needConstant returns the error for input v of n, which must be constant
+// when planning but is computed at run time. It names the graph input the
+// value is computed from (the one Options.Constants can bind), and the
+// value as Via when it is not that input itself.
+func (n *node) needConstant(v *value) error {
+	e := &ConstantInputError{Node: n.name, Op: n.op, Input: v.name}
+	if in := upstreamGraphInput(v); in != nil && in != v {
+		e.Input, e.Via = in.name, v.name
+	}
+	return e
+}
+
+// upstreamGraphInput returns the first graph input (not bound to a
+// constant) that v is computed from, searching producers depth first.
+func upstreamGraphInput(v *value) *value {
+	seen := map[*value]bool{}
+	stack := []*value{v}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if x == nil || x.constant != nil || seen[x] {
+			continue
+		}
+		seen[x] = true
+		if x.input {
+			return x
+		}
+		if p := x.producer; p != nil {
+			for i := len(p.in) - 1; i >= 0; i-- {
+				stack = append(stack, p.in[i])
+			}
+		}
+	}
+	return nil
 }
 
 // shapeFrom checks a shape read from data: no negative dimension and an
