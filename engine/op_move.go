@@ -8,7 +8,8 @@ package engine
 // (copy() when the run is contiguous in both tensors, a fill when the
 // source stride is 0) from a table of run offsets built at compile.
 
-// movePlan maps a row-major output of shape dims to input offsets.
+// movePlan maps a row-major output of shape dims to input offsets. Its
+// rank is at most 2*maxRank (Tile doubles the input rank).
 type movePlan struct {
 	dims []int // output loop dimensions, outermost first
 	src  []int // input stride of each dimension (0 broadcasts, <0 reverses)
@@ -193,6 +194,3 @@ func moveOne[T float32 | int64](k *moveKernel, dst, src []T, s, d int) {
 		}
 	}
 }
-
-// moveRank bounds the rank of a movePlan (Tile doubles the input rank).
-const moveRank = 2 * maxRank
