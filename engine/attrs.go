@@ -81,7 +81,7 @@ func (n *node) constInts(i int, field string) ([]int64, error) {
 		return nil, nil
 	}
 	if v.constant == nil {
-		return nil, &ConstantInputError{Node: n.name, Op: n.op, Input: v.name}
+		return nil, n.needConstant(v)
 	}
 	if !v.dtype.IsInt() {
 		return nil, n.errorf("input %s %q has type %v, expected an integer type", field, v.name, v.dtype)

@@ -73,6 +73,20 @@ var transposeOp = opDef{
 			}
 		}
 	},
+	compile: compileTranspose,
+}
+
+// compileTranspose moves the elements with a moveKernel.
+func compileTranspose(n *node, _ *compiler) (Kernel, error) {
+	perm := n.params.(*transposeParams).perm
+	x := n.in[0]
+	ist := make([]int, len(perm))
+	stridesOf(x.shape, ist)
+	mp := movePlan{dims: n.out[0].shape, src: make([]int, len(perm))}
+	for i, a := range perm {
+		mp.src[i] = ist[a]
+	}
+	return newMoveKernel(mp, moveTableRuns), nil
 }
 
 // concatParams is a Concat's normalised axis.
@@ -257,7 +271,7 @@ var padOp = opDef{
 			}
 			if v := n.input(2); v != nil {
 				if v.constant == nil {
-					return &ConstantInputError{Node: n.name, Op: n.op, Input: v.name}
+					return n.needConstant(v)
 				}
 				if v.numel() != 1 {
 					return n.errorf("constant_value must be a scalar")
@@ -359,5 +373,135 @@ var padOp = opDef{
 				idx[d] = 0
 			}
 		}
+	},
+}
+
+// depthSpaceParams describe DepthToSpace and SpaceToDepth: the block
+// size, DepthToSpace's mode and the input shape [N, C, H, W].
+type depthSpaceParams struct {
+	block int
+	crd   bool
+	in    [4]int
+}
+
+// depthSpaceInfer checks the 4-D input and the block size.
+func depthSpaceInfer(n *node) (*depthSpaceParams, error) {
+	if err := n.needInputs(1, 1); err != nil {
+		return nil, err
+	}
+	x := n.in[0]
+	if len(x.shape) != 4 {
+		return nil, n.errorf("input has shape %v, expected [N, C, H, W]", x.shape)
+	}
+	b, err := n.attrInt("blocksize", 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := n.attrs["blocksize"]; !ok {
+		return nil, n.errorf("attribute blocksize is missing")
+	}
+	if b < 1 || b > 1<<15 {
+		return nil, n.errorf("blocksize %d is out of range", b)
+	}
+	p := &depthSpaceParams{block: int(b)}
+	copy(p.in[:], x.shape)
+	return p, nil
+}
+
+var depthToSpaceOp = opDef{
+	infer: func(n *node) error {
+		p, err := depthSpaceInfer(n)
+		if err != nil {
+			return err
+		}
+		mode, err := n.attrString("mode", "DCR")
+		if err != nil {
+			return err
+		}
+		if mode != "DCR" && mode != "CRD" {
+			return n.errorf("mode %q is neither DCR nor CRD", mode)
+		}
+		p.crd = mode == "CRD"
+		b := p.block
+		if p.in[1]%(b*b) != 0 {
+			return n.errorf("%d channels are not a multiple of blocksize² = %d", p.in[1], b*b)
+		}
+		n.params = p
+		n.out[0].dtype = n.in[0].dtype
+		n.out[0].shape = []int{p.in[0], p.in[1] / (b * b), p.in[2] * b, p.in[3] * b}
+		return nil
+	},
+	eval: func(n *node, in, out []*Tensor) {
+		p := n.params.(*depthSpaceParams)
+		b, N, C, H, W := p.block, p.in[0], p.in[1], p.in[2], p.in[3]
+		oc, oh, ow := C/(b*b), H*b, W*b
+		for i := 0; i < N; i++ {
+			for c := 0; c < oc; c++ {
+				for y := 0; y < oh; y++ {
+					for x := 0; x < ow; x++ {
+						bi, bj := y%b, x%b
+						ch := (bi*b+bj)*oc + c // DCR
+						if p.crd {
+							ch = c*b*b + bi*b + bj
+						}
+						src := ((i*C+ch)*H+y/b)*W + x/b
+						copyElemAt(out[0], ((i*oc+c)*oh+y)*ow+x, in[0], src)
+					}
+				}
+			}
+		}
+	},
+	compile: func(n *node, _ *compiler) (Kernel, error) {
+		p := n.params.(*depthSpaceParams)
+		b, N, C, H, W := p.block, p.in[0], p.in[1], p.in[2], p.in[3]
+		oc, hw := C/(b*b), H*W
+		// Output viewed as [N, C', H, b, W, b].
+		mp := movePlan{dims: []int{N, oc, H, b, W, b}}
+		if p.crd {
+			mp.src = []int{C * hw, b * b * hw, W, b * hw, 1, hw}
+		} else {
+			mp.src = []int{C * hw, hw, W, b * oc * hw, 1, oc * hw}
+		}
+		return newMoveKernel(mp, moveTableRuns), nil
+	},
+}
+
+var spaceToDepthOp = opDef{
+	infer: func(n *node) error {
+		p, err := depthSpaceInfer(n)
+		if err != nil {
+			return err
+		}
+		b := p.block
+		if p.in[2]%b != 0 || p.in[3]%b != 0 {
+			return n.errorf("spatial shape %dx%d is not a multiple of blocksize %d", p.in[2], p.in[3], b)
+		}
+		n.params = p
+		n.out[0].dtype = n.in[0].dtype
+		n.out[0].shape = []int{p.in[0], p.in[1] * b * b, p.in[2] / b, p.in[3] / b}
+		return nil
+	},
+	eval: func(n *node, in, out []*Tensor) {
+		p := n.params.(*depthSpaceParams)
+		b, N, C, H, W := p.block, p.in[0], p.in[1], p.in[2], p.in[3]
+		oc, oh, ow := C*b*b, H/b, W/b
+		for i := 0; i < N; i++ {
+			for ch := 0; ch < oc; ch++ {
+				bi, bj, c := ch/(b*C), ch/C%b, ch%C
+				for y := 0; y < oh; y++ {
+					for x := 0; x < ow; x++ {
+						src := ((i*C+c)*H+y*b+bi)*W + x*b + bj
+						copyElemAt(out[0], ((i*oc+ch)*oh+y)*ow+x, in[0], src)
+					}
+				}
+			}
+		}
+	},
+	compile: func(n *node, _ *compiler) (Kernel, error) {
+		p := n.params.(*depthSpaceParams)
+		b, N, C, H, W := p.block, p.in[0], p.in[1], p.in[2], p.in[3]
+		// Output viewed as [N, b, b, C, H/b, W/b].
+		mp := movePlan{dims: []int{N, b, b, C, H / b, W / b}, src: []int{C * H * W, W, 1, H * W, b * W, b}}
+		return newMoveKernel(mp, moveTableRuns), nil
 	},
 }

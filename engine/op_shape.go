@@ -222,13 +222,13 @@ var dropoutOp = opDef{
 		}
 		if t := n.input(2); t != nil {
 			if t.constant == nil {
-				return &ConstantInputError{Node: n.name, Op: n.op, Input: t.name}
+				return n.needConstant(t)
 			}
 			if len(t.constant.I) > 0 && t.constant.I[0] != 0 {
 				ratio := float32(0.5)
 				if r := n.input(1); r != nil {
 					if r.constant == nil {
-						return &ConstantInputError{Node: n.name, Op: n.op, Input: r.name}
+						return n.needConstant(r)
 					}
 					if len(r.constant.F) > 0 {
 						ratio = r.constant.F[0]
@@ -427,4 +427,16 @@ var shapeOps = map[string]*opDef{
 	"Transpose": &transposeOp, "Concat": &concatOp, "Pad": &padOp,
 	"Identity": &identityOp, "Dropout": &dropoutOp,
 	"Constant": &constantOp, "Shape": &shapeOp, "Gather": &gatherOp, "Cast": &castOp,
+	// op_slice.go, op_shape2.go, op_layout.go
+	"Slice": &sliceOp, "Split": &splitOp, "Expand": &expandOp, "Tile": &tileOp,
+	"ConstantOfShape": &constantOfShapeOp, "Range": &rangeOp, "Size": &sizeOp,
+	"Trilu": &triluOp, "EyeLike": &eyeLikeOp, "CastLike": &castLikeOp, "OneHot": &oneHotOp,
+	"CumSum": &cumSumOp, "ReverseSequence": &reverseSequenceOp, "NonZero": &nonZeroOp,
+	"Compress": &compressOp, "DepthToSpace": &depthToSpaceOp, "SpaceToDepth": &spaceToDepthOp,
+	// op_index.go
+	"GatherElements": &gatherElementsOp, "GatherND": &gatherNDOp, "ScatterND": &scatterNDOp,
+	"ScatterElements": &scatterElementsOp, "Scatter": &scatterOp,
+	// op_sort.go
+	"ArgMax": &argMaxOp, "ArgMin": &argMinOp, "TopK": &topKOp, "Unique": &uniqueOp,
+	"NonMaxSuppression": &nonMaxSuppressionOp,
 }

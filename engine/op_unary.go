@@ -165,9 +165,15 @@ var clipOp = opDef{
 // fed at run time. Bind it with Options.Constants.
 type ConstantInputError struct {
 	Node, Op, Input string
+	// Via, when set, is the node's input that must be constant, computed
+	// from the graph input named by Input (the one to bind).
+	Via string
 }
 
 func (e *ConstantInputError) Error() string {
+	if e.Via != "" {
+		return "node " + quote(e.Node) + " (" + e.Op + "): input " + quote(e.Via) + " must be constant when planning; it is computed from graph input " + quote(e.Input) + " (bind it with Options.Constants)"
+	}
 	return "node " + quote(e.Node) + " (" + e.Op + "): input " + quote(e.Input) + " must be constant when planning (bind it with Options.Constants)"
 }
 

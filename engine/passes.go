@@ -67,6 +67,7 @@ func inferAndFold(g *graph, opts *Options) (int, error) {
 			folded++
 			continue
 		}
+		allConst = true // evaluate the node if all its inputs are constants
 		for _, v := range n.in {
 			if v != nil && v.constant == nil {
 				allConst = false
