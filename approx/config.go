@@ -225,6 +225,9 @@ func (a *Approximator) ParseText(text string) (Config, error) {
 		for _, n := range names {
 			parts = append(parts, n+"="+j.Nodes[n])
 		}
+		if len(parts) == 0 {
+			return c, nil // no node approximated: exact
+		}
 		text = strings.Join(parts, ",")
 	}
 	for _, entry := range strings.Split(text, ",") {
