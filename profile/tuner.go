@@ -37,6 +37,11 @@ type TuneOptions struct {
 	Device    *device.Profile // energy model for the energy objective and energy_j
 	Seed      uint64
 	Workers   int
+	// MaxEvaluations, if positive, stops each search once it has scored
+	// that many configurations, instead of when its share of Budget is
+	// spent (Budget is then ignored): a tune that gives the same result
+	// on any machine, for tests and for comparing runs.
+	MaxEvaluations int
 	// Candidates bounds the configurations validated (default 24).
 	Candidates int
 	// Rounds splits the validation into rounds (default 3). After each
@@ -363,7 +368,10 @@ func (s *space) search(ctx context.Context, opts *TuneOptions, limit float64, wa
 	wins := make([]float64, len(ops))
 	deadline := time.Now().Add(opts.Budget)
 	for it := 0; ; it++ {
-		if it%256 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
+		if opts.MaxEvaluations > 0 && evaluated >= opts.MaxEvaluations {
+			break
+		}
+		if it%256 == 0 && (opts.MaxEvaluations <= 0 && time.Now().After(deadline) || ctx.Err() != nil) {
 			break
 		}
 		if it > 200000 {
