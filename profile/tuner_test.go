@@ -130,9 +130,10 @@ func TestSearchIsReproducibleAndFindsTheFront(t *testing.T) {
 	}
 }
 
-// TestProfileAndTuneEndToEnd runs the profiler and the tuner on a small
-// model and a synthetic IMU trace.
-func TestProfileAndTuneEndToEnd(t *testing.T) {
+// tinyHAR loads the tiny HAR model and cuts a synthetic IMU trace of two
+// files into its tune and calibration splits.
+func tinyHAR(t testing.TB) (m *engine.Model, a *approx.Approximator, tune, calib *dataset.Dataset, dir string) {
+	t.Helper()
 	m, err := engine.LoadFile("../replay/testdata/tiny_har.onnx", engine.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +142,7 @@ func TestProfileAndTuneEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	dir = t.TempDir()
 	for f := 0; f < 2; f++ {
 		var b strings.Builder
 		b.WriteString("x_acc,y_acc,z_acc,x_gyro,y_gyro,z_gyro,timestamp,label\n")
@@ -157,8 +158,14 @@ func TestProfileAndTuneEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := approx.New(m)
-	tune, calib := d.Split()
+	tune, calib = d.Split()
+	return m, approx.New(m), tune, calib, dir
+}
+
+// TestProfileAndTuneEndToEnd runs the profiler and the tuner on a small
+// model and a synthetic IMU trace.
+func TestProfileAndTuneEndToEnd(t *testing.T) {
+	m, a, tune, calib, dir := tinyHAR(t)
 	p, err := Run(context.Background(), a, tune, Options{Repeats: 3})
 	if err != nil {
 		t.Fatal(err)
