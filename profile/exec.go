@@ -11,6 +11,7 @@ import (
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/profile/search"
 )
 
 // Executor runs batches of trials. LocalExecutor runs them in this
@@ -394,7 +395,7 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		return nil, fmt.Errorf("empty split: %d tune and %d calibration windows", tune.Len(), calib.Len())
 	}
 	res := &TuneResult{}
-	sp := newSpace(p)
+	sp := search.NewSpace(searchInput(p))
 	m := a.Model()
 	sha := m.SHA256()
 	classes := numel(m.Outputs()[0].Shape)
@@ -421,7 +422,7 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		left        int
 	}
 	var (
-		cands      []point // every round's candidates, in order
+		cands      []search.Point // every round's candidates, in order
 		texts      []string
 		parts      []*partial // nil: not validated here (exact or known)
 		finished   []*Candidate
@@ -432,7 +433,7 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		nDone      int
 		// The two-knob configurations screened before round 0, their
 		// measured tune losses, and the exact tune outputs they needed.
-		screenG    []genome
+		screenG    []search.Genome
 		screenM    []float64
 		screenTune [][]float32
 	)
@@ -443,7 +444,7 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 	}
 	finish := func(i int) {
 		pt, pa := cands[i], parts[i]
-		c := Candidate{Config: texts[i], PredictedLossPP: pt.loss, PredictedUS: pt.cost}
+		c := Candidate{Config: texts[i], PredictedLossPP: pt.LossPP, PredictedUS: pt.US}
 		outs := concat(pa.tune)
 		c.TuneLossPP = 100 * (exactTune - dataset.Accuracy(outs, tune.Y, classes))
 		outs = concat(pa.calib)
@@ -461,8 +462,7 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 	}
 	tried := map[string]bool{"exact": true}
 	limit := opts.MaxLossPP*1.5 + 0.5
-	round := opts
-	round.Budget = opts.Budget / time.Duration(opts.Rounds)
+	round := search.Options{Predictor: opts.Predictor, Seed: opts.Seed, Budget: opts.Budget / time.Duration(opts.Rounds), MaxEvaluations: opts.MaxEvaluations}
 	report()
 	// Validation runs in rounds: each round searches with the predictor
 	// calibrated on what the earlier rounds measured, then validates its
@@ -477,11 +477,11 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		if r == 0 && opts.ScreenPairs > 0 {
 			rb.Budget /= 2 // two searches, around the screening
 		}
-		archive, evaluated := sp.search(ctx, &rb, limit, opts.Candidates+len(tried))
+		archive, evaluated := sp.Search(ctx, rb, limit, opts.Candidates+len(tried))
 		res.Evaluated += evaluated
 		res.SearchTime += time.Since(t0)
 		if r == 0 && opts.ScreenPairs > 0 {
-			pairs := sp.screenPairs(archive, opts.ScreenPairs)
+			pairs := sp.ScreenPairs(archive, opts.ScreenPairs)
 			if len(pairs) > 0 {
 				exactOuts, losses, err := screen(ctx, ex, a, sp, tune, pairs, size, classes, opts.Progress)
 				if err != nil {
@@ -491,25 +491,25 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 				for i, g := range pairs {
 					// measured already: as a candidate its prediction
 					// would be fitted to its own loss
-					text := sp.text(a, g)
+					text := sp.Text(a, g)
 					tried[text] = true
 					res.Screened = append(res.Screened, Candidate{Config: text, TuneLossPP: losses[i]})
 				}
-				sp.calibrate(opts.Predictor, screenG, screenM)
+				sp.Calibrate(opts.Predictor, screenG, screenM)
 				t0 = time.Now()
-				archive, evaluated = sp.search(ctx, &rb, limit, opts.Candidates+len(tried))
+				archive, evaluated = sp.Search(ctx, rb, limit, opts.Candidates+len(tried))
 				res.Evaluated += evaluated
 				res.SearchTime += time.Since(t0)
 			}
 		}
-		var pool []point
+		var pool []search.Point
 		var poolTexts []string
 		inPool := map[string]bool{}
 		for _, pt := range archive {
-			if pt.loss > opts.MaxLossPP*1.25+0.25 {
+			if pt.LossPP > opts.MaxLossPP*1.25+0.25 {
 				continue
 			}
-			if t := sp.text(a, pt.g); !tried[t] && !inPool[t] {
+			if t := sp.Text(a, pt.Genome); !tried[t] && !inPool[t] {
 				inPool[t] = true
 				pool = append(pool, pt)
 				poolTexts = append(poolTexts, t)
@@ -628,11 +628,11 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 		measured := slices.Clone(screenM)
 		for i, c := range finished {
 			if c != nil {
-				gs = append(gs, cands[i].g)
+				gs = append(gs, cands[i].Genome)
 				measured = append(measured, c.TuneLossPP)
 			}
 		}
-		sp.calibrate(opts.Predictor, gs, measured)
+		sp.Calibrate(opts.Predictor, gs, measured)
 	}
 	var validated []Candidate
 	var absErr float64
@@ -661,10 +661,10 @@ func TuneWith(ctx context.Context, a *approx.Approximator, p *Profile, tune, cal
 }
 
 // screen measures the tune loss of each two-knob configuration in pairs
-// (see space.screenPairs), with the exact tune outputs they are measured
+// (see search.Space.ScreenPairs), with the exact tune outputs they are measured
 // against, which it also returns (one slice per shard of size windows, as
 // a round's batch shards the tune split).
-func screen(ctx context.Context, ex Executor, a *approx.Approximator, sp *space, tune *dataset.Dataset, pairs []genome, size, classes int, progress func(string, int, int)) ([][]float32, []float64, error) {
+func screen(ctx context.Context, ex Executor, a *approx.Approximator, sp *search.Space, tune *dataset.Dataset, pairs []search.Genome, size, classes int, progress func(string, int, int)) ([][]float32, []float64, error) {
 	sha := a.Model().SHA256()
 	var b Batch
 	keys := b.AddShards(tune, size)
@@ -678,7 +678,7 @@ func screen(ctx context.Context, ex Executor, a *approx.Approximator, sp *space,
 	}
 	for p, g := range pairs {
 		outs[p] = make([][]float32, len(keys))
-		text := sp.text(a, g)
+		text := sp.Text(a, g)
 		for j, k := range keys {
 			b.Trials = append(b.Trials, Trial{Kind: TrialOutputs, Model: sha, Shard: k, Config: text})
 			slots = append(slots, slot{p, j})
