@@ -8,6 +8,7 @@ import (
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/measure"
 )
 
 // Executor runs batches of trials. LocalExecutor runs them in this
@@ -315,7 +316,7 @@ func steadyExact(pairs []PairProfile, minSpeedup float64) {
 	medians := map[int]float64{}
 	for step, ex := range byStep {
 		if len(ex) >= 3 {
-			medians[step] = median(ex)
+			medians[step] = measure.Median(ex)
 		}
 	}
 	for i := range pairs {

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
@@ -120,15 +119,6 @@ func (s single) Kernel(step int) engine.Kernel {
 		return s.k
 	}
 	return nil
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 // ModelHash returns the hex SHA-256 of a file.

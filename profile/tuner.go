@@ -13,6 +13,7 @@ import (
 	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/measure"
 	"github.com/kagen-ai/kagen/profile/search"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -224,48 +225,40 @@ func confidenceStats(c *Candidate, outs []float32, y []int, classes int) {
 	}
 }
 
-// timer measures configurations against exact, interleaved, single thread.
+// timer times configurations against exact on the timing windows (up to
+// 8, cycled through), single thread.
 type timer struct {
-	s    *engine.Session
-	ins  [][]*engine.Tensor
+	in   measure.Inference
 	runs int
 }
 
 func newTimer(m *engine.Model, d *dataset.Dataset) *timer {
-	t := &timer{s: m.NewSession(), runs: 15}
+	t := &timer{in: measure.Inference{Session: m.NewSession()}, runs: 15}
 	for i := 0; i < min(8, d.Len()); i++ {
-		t.ins = append(t.ins, []*engine.Tensor{{DType: engine.Float32, Shape: d.Shape, F: d.X[i*d.Len()/min(8, d.Len())]}})
+		t.in.Inputs = append(t.in.Inputs, []*engine.Tensor{{DType: engine.Float32, Shape: d.Shape, F: d.X[i*d.Len()/min(8, d.Len())]}})
 	}
 	return t
 }
 
-func (t *timer) close() { t.s.Close() }
+func (t *timer) close() { t.in.Session.Close() }
 
-func (t *timer) once(sel engine.Selector, i int) float64 {
-	t0 := time.Now()
-	t.s.RunWith(t.ins[i%len(t.ins)], sel)
-	return float64(time.Since(t0).Nanoseconds()) / 1e3
+// exactUS returns the median time of exact over 3*runs runs.
+func (t *timer) exactUS() (float64, error) {
+	r, err := t.in.Compare(measure.Options{Runs: 3 * t.runs}, nil)
+	if err != nil {
+		return 0, err
+	}
+	return r[0].Total.MedianUS(), nil
 }
 
-func (t *timer) exactUS() float64 {
-	var v []float64
-	for i := 0; i < 3*t.runs; i++ {
-		v = append(v, t.once(nil, i))
+// compare returns the median times of sel and of exact over runs
+// interleaved runs, after 3 warm-up runs of each.
+func (t *timer) compare(sel engine.Selector) (us, exactUS float64, err error) {
+	r, err := t.in.Compare(measure.Options{Warmup: 3, Runs: t.runs}, nil, sel)
+	if err != nil {
+		return 0, 0, err
 	}
-	return median(v)
-}
-
-// measure returns the median time of sel and of exact, run alternately.
-func (t *timer) measure(sel engine.Selector) (us, exactUS float64) {
-	for i := 0; i < 3; i++ {
-		t.once(sel, i)
-	}
-	var a, e []float64
-	for i := 0; i < t.runs; i++ {
-		e = append(e, t.once(nil, i))
-		a = append(a, t.once(sel, i))
-	}
-	return median(a), median(e)
+	return r[1].Total.MedianUS(), r[0].Total.MedianUS(), nil
 }
 
 // String summarises a result.
