@@ -170,7 +170,7 @@ func (d *distFlags) start(ctx context.Context, path string, a *approx.Approximat
 // profile profiles on the pool, or locally when there is none.
 func (p *distPool) profile(ctx context.Context, a *approx.Approximator, d *dataset.Dataset, opts profile.Options) (*profile.Profile, error) {
 	if p == nil {
-		return profile.Run(ctx, a, d, opts)
+		return profile.Measure(ctx, a, d, opts)
 	}
 	return p.Profile(ctx, a, d, opts)
 }

@@ -13,7 +13,7 @@ import (
 
 // Executor runs batches of trials. LocalExecutor runs them in this
 // process, in order; package profile/dist runs them on the workers of a
-// NATS JetStream cluster. RunWith and TuneWith plan the trials and
+// NATS JetStream cluster. MeasureWith and TuneWith plan the trials and
 // assemble their results the same way whatever the executor.
 type Executor interface {
 	// Execute runs every trial of b and calls done once per trial index
@@ -112,7 +112,7 @@ func (e *LocalExecutor) Execute(ctx context.Context, b *Batch, done func(int, *T
 		if s := b.Shards[t.Shard]; s != nil {
 			d = s.Data
 		}
-		r, err := e.Runner.Run(ctx, t, d)
+		r, err := e.Runner.RunTrial(ctx, t, d)
 		if err != nil {
 			return err
 		}
@@ -148,12 +148,12 @@ func checkOutputs(t *Trial, r *TrialResult, windows, classes int) error {
 	return nil
 }
 
-// RunWith is Run with the trials run by ex: it profiles every applicable
-// (node, knob) pair of a model. The first batch holds the latency trials
-// (the exact model, then every pair, on the device class of ex) and the
-// exact outputs on the profile windows; the second the outputs of every
-// pair that saves time. The profile is assembled as Run's.
-func RunWith(ctx context.Context, a *approx.Approximator, data *dataset.Dataset, opts Options, ex Executor) (*Profile, error) {
+// MeasureWith is Measure with the trials run by ex: it profiles every
+// applicable (node, knob) pair of a model. The first batch holds the
+// latency trials (the exact model, then every pair, on the device class of
+// ex) and the exact outputs on the profile windows; the second the outputs
+// of every pair that saves time. The profile is assembled as Measure's.
+func MeasureWith(ctx context.Context, a *approx.Approximator, data *dataset.Dataset, opts Options, ex Executor) (*Profile, error) {
 	opts.defaults()
 	start := time.Now()
 	m := a.Model()

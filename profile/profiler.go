@@ -98,14 +98,15 @@ func (o *Options) defaults() {
 	}
 }
 
-// Run profiles every applicable (node, knob) pair of a model: node latency
-// on this device (median of repeated single-thread runs interleaved with
-// exact runs, after warm-up), the change of the model output on the profile
-// windows (P1) and the accuracy with only that pair approximated (P2).
-func Run(ctx context.Context, a *approx.Approximator, data *dataset.Dataset, opts Options) (*Profile, error) {
+// Measure profiles every applicable (node, knob) pair of a model: node
+// latency on this device (median of repeated single-thread runs
+// interleaved with exact runs, after warm-up), the change of the model
+// output on the profile windows (P1) and the accuracy with only that pair
+// approximated (P2).
+func Measure(ctx context.Context, a *approx.Approximator, data *dataset.Dataset, opts Options) (*Profile, error) {
 	ex := NewLocalExecutor(a, opts.Workers)
 	defer ex.Close()
-	return RunWith(ctx, a, data, opts, ex)
+	return MeasureWith(ctx, a, data, opts, ex)
 }
 
 // single is a selector that approximates one step.

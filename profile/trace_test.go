@@ -268,7 +268,7 @@ func traceProfile(t *testing.T, a *approx.Approximator, tune *dataset.Dataset) (
 	opts := Options{Repeats: 3, Windows: 100, Progress: func(done, total int, what string) {
 		progress = append(progress, fmt.Sprintf("%d/%d %s", done, total, what))
 	}}
-	p, err := RunWith(context.Background(), a, tune, opts, ex)
+	p, err := MeasureWith(context.Background(), a, tune, opts, ex)
 	if err != nil {
 		t.Fatal(err)
 	}

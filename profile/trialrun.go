@@ -61,11 +61,11 @@ func (r *TrialRunner) Close() {
 	}
 }
 
-// Run runs one trial on shard (the decoded data its Shard names; nil for
+// RunTrial runs one trial on shard (the decoded data its Shard names; nil for
 // a no-op trial). A trial that cannot run on this model (a step it does not
 // have, a knob that does not apply, a shard of the wrong shape) is an
-// error, and so is a panic in the engine: Run never panics.
-func (r *TrialRunner) Run(ctx context.Context, t *Trial, shard *dataset.Dataset) (res *TrialResult, err error) {
+// error, and so is a panic in the engine: RunTrial never panics.
+func (r *TrialRunner) RunTrial(ctx context.Context, t *Trial, shard *dataset.Dataset) (res *TrialResult, err error) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {

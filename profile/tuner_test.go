@@ -78,7 +78,7 @@ func tinyHAR(t testing.TB) (m *engine.Model, a *approx.Approximator, tune, calib
 // model and a synthetic IMU trace.
 func TestProfileAndTuneEndToEnd(t *testing.T) {
 	m, a, tune, calib, dir := tinyHAR(t)
-	p, err := Run(context.Background(), a, tune, Options{Repeats: 3})
+	p, err := Measure(context.Background(), a, tune, Options{Repeats: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -176,7 +176,7 @@ func Generate(ctx context.Context, o Options) error {
 		if o.Quick {
 			popts.Repeats, popts.Windows = 3, 40
 		}
-		p, err := profile.Run(ctx, l.a, tune, popts)
+		p, err := profile.Measure(ctx, l.a, tune, popts)
 		if err != nil {
 			return err
 		}
