@@ -12,8 +12,6 @@ import (
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
-	"github.com/kagen-ai/kagen/engine"
-	"github.com/kagen-ai/kagen/measure"
 	"github.com/kagen-ai/kagen/profile/search"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -223,42 +221,6 @@ func confidenceStats(c *Candidate, outs []float32, y []int, classes int) {
 			c.WrongMean[k] /= float64(c.WrongN[k])
 		}
 	}
-}
-
-// timer times configurations against exact on the timing windows (up to
-// 8, cycled through), single thread.
-type timer struct {
-	in   measure.Inference
-	runs int
-}
-
-func newTimer(m *engine.Model, d *dataset.Dataset) *timer {
-	t := &timer{in: measure.Inference{Session: m.NewSession()}, runs: 15}
-	for i := 0; i < min(8, d.Len()); i++ {
-		t.in.Inputs = append(t.in.Inputs, []*engine.Tensor{{DType: engine.Float32, Shape: d.Shape, F: d.X[i*d.Len()/min(8, d.Len())]}})
-	}
-	return t
-}
-
-func (t *timer) close() { t.in.Session.Close() }
-
-// exactUS returns the median time of exact over 3*runs runs.
-func (t *timer) exactUS() (float64, error) {
-	r, err := t.in.Compare(measure.Options{Runs: 3 * t.runs}, nil)
-	if err != nil {
-		return 0, err
-	}
-	return r[0].Total.MedianUS(), nil
-}
-
-// compare returns the median times of sel and of exact over runs
-// interleaved runs, after 3 warm-up runs of each.
-func (t *timer) compare(sel engine.Selector) (us, exactUS float64, err error) {
-	r, err := t.in.Compare(measure.Options{Warmup: 3, Runs: t.runs}, nil, sel)
-	if err != nil {
-		return 0, 0, err
-	}
-	return r[1].Total.MedianUS(), r[0].Total.MedianUS(), nil
 }
 
 // String summarises a result.
