@@ -55,9 +55,14 @@ type batchRecord struct {
 	Runs   []string `json:"runs"`   // "KIND CONFIG xN" for runs of alike trials
 }
 
-func (e *fakeExecutor) ShardWindows() int   { return 16 }
+// ShardWindows cuts the splits into shards of 16 windows, as the
+// distributed executor does.
+func (e *fakeExecutor) ShardWindows() int { return 16 }
+
+// DeviceClass names a device class of no machine.
 func (e *fakeExecutor) DeviceClass() string { return "test-device" }
 
+// Execute answers b's trials in order (or last first), recording b.
 func (e *fakeExecutor) Execute(ctx context.Context, b *Batch, done func(int, *TrialResult) error) error {
 	e.batches = append(e.batches, recordBatch(b))
 	order := make([]int, len(b.Trials))

@@ -23,7 +23,7 @@ type Options struct {
 
 // Point is a configuration with its prediction.
 type Point struct {
-	Genome Genome
+	Genome Genome // the configuration
 	// LossPP is the predicted accuracy loss in percentage points, US the
 	// predicted time in microseconds.
 	LossPP, US float64

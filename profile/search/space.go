@@ -48,13 +48,13 @@ type Input struct {
 // Node is a searchable node: its step in the model and its knobs (exact
 // not among them).
 type Node struct {
-	Step    int
-	Choices []Choice
+	Step    int      // the node's step in the model's plan
+	Choices []Choice // its knobs: a Genome picks Choices[c-1] by c
 }
 
 // Choice is one knob of a node with its profiled effects.
 type Choice struct {
-	Knob approx.Knob
+	Knob approx.Knob // not exact
 	// SaveUS is the node's exact time less its time with the knob.
 	SaveUS float64
 	// LossPP is the accuracy loss with only this knob approximated, in
