@@ -78,7 +78,10 @@ func tinyHAR(t testing.TB) (m *engine.Model, a *approx.Approximator, tune, calib
 // model and a synthetic IMU trace.
 func TestProfileAndTuneEndToEnd(t *testing.T) {
 	m, a, tune, calib, dir := tinyHAR(t)
-	p, err := Measure(context.Background(), a, tune, Options{Repeats: 3})
+	// Every pair is kept whatever it measures: on this tiny model whether
+	// a knob saves 3% is noise (under the race detector most measure
+	// slower than exact), and the search must have knobs to combine.
+	p, err := Measure(context.Background(), a, tune, Options{Repeats: 3, MinSpeedup: 0.01})
 	if err != nil {
 		t.Fatal(err)
 	}
