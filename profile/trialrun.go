@@ -11,6 +11,7 @@ import (
 	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/measure"
 )
 
 // deviceMu keeps a process's latency trials apart from its other trials:
@@ -53,18 +54,18 @@ func (r *TrialRunner) Close() {
 		r.runner.Close()
 	}
 	for _, b := range r.benches {
-		b.s.Close()
+		b.close()
 	}
 	for _, t := range r.timers {
 		t.close()
 	}
 }
 
-// Run runs one trial on shard (the decoded data its Shard names; nil for
+// RunTrial runs one trial on shard (the decoded data its Shard names; nil for
 // a no-op trial). A trial that cannot run on this model (a step it does not
 // have, a knob that does not apply, a shard of the wrong shape) is an
-// error, and so is a panic in the engine: Run never panics.
-func (r *TrialRunner) Run(ctx context.Context, t *Trial, shard *dataset.Dataset) (res *TrialResult, err error) {
+// error, and so is a panic in the engine: RunTrial never panics.
+func (r *TrialRunner) RunTrial(ctx context.Context, t *Trial, shard *dataset.Dataset) (res *TrialResult, err error) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
@@ -169,15 +170,15 @@ func (r *TrialRunner) run(t *Trial, shard *dataset.Dataset) (*TrialResult, error
 			r.benches[t.Shard] = b
 		}
 		if t.Kind == TrialExactLatency {
-			us, steps := b.exact(t.Repeats)
-			return &TrialResult{ModelUS: us, StepUS: steps}, nil
+			us, steps, err := b.exact(t.Repeats)
+			return &TrialResult{ModelUS: us, StepUS: steps}, err
 		}
 		sel, err := r.selector(t)
 		if err != nil {
 			return nil, err
 		}
-		nodeUS, exactUS := b.pair(sel.(single), t.Repeats)
-		return &TrialResult{NodeUS: nodeUS, ExactNodeUS: exactUS}, nil
+		nodeUS, exactUS, err := b.pair(sel.(single), t.Repeats)
+		return &TrialResult{NodeUS: nodeUS, ExactNodeUS: exactUS}, err
 	case TrialExactTime, TrialConfigTime:
 		tm := r.timers[t.Shard]
 		if tm == nil {
@@ -186,14 +187,15 @@ func (r *TrialRunner) run(t *Trial, shard *dataset.Dataset) (*TrialResult, error
 		}
 		tm.runs = t.Repeats
 		if t.Kind == TrialExactTime {
-			return &TrialResult{TimeUS: tm.exactUS()}, nil
+			us, err := tm.exactUS()
+			return &TrialResult{TimeUS: us}, err
 		}
 		sel, err := r.selector(t)
 		if err != nil {
 			return nil, err
 		}
-		us, exactUS := tm.measure(sel)
-		return &TrialResult{TimeUS: us, ExactTimeUS: exactUS}, nil
+		us, exactUS, err := tm.compare(sel)
+		return &TrialResult{TimeUS: us, ExactTimeUS: exactUS}, err
 	case TrialOutputs:
 		sel, err := r.selector(t)
 		if err != nil {
@@ -211,54 +213,86 @@ func (r *TrialRunner) run(t *Trial, shard *dataset.Dataset) (*TrialResult, error
 	return nil, fmt.Errorf("trial kind %s has no runner", t.Kind)
 }
 
-// latencyBench times nodes on one input with one session, warmed up once.
+// latencyBench times nodes on one input with one session. Its first
+// measurement starts with five warm-up runs more than the others.
 type latencyBench struct {
-	s      *engine.Session
-	in     []*engine.Tensor
-	tE, tK []int64
+	in   measure.Inference
+	warm bool
 }
 
 func newLatencyBench(m *engine.Model, d *dataset.Dataset) *latencyBench {
-	b := &latencyBench{s: m.NewSession(), in: []*engine.Tensor{{DType: engine.Float32, Shape: d.Shape, F: d.X[0]}}}
-	b.tE, b.tK = make([]int64, m.Steps()), make([]int64, m.Steps())
-	for i := 0; i < 5; i++ {
-		b.s.RunTimed(b.in, nil, b.tE)
+	in := [][]*engine.Tensor{{{DType: engine.Float32, Shape: d.Shape, F: d.X[0]}}}
+	return &latencyBench{in: measure.Inference{Session: m.NewSession(), Inputs: in}}
+}
+
+func (b *latencyBench) close() { b.in.Session.Close() }
+
+// warmup returns the warm-up runs a measurement adds for the bench: 5 the
+// first time, then none.
+func (b *latencyBench) warmup() int {
+	if b.warm {
+		return 0
 	}
-	return b
+	b.warm = true
+	return 5
 }
 
 // exact returns the median time of the exact model and of each step over
 // 3*repeats runs.
-func (b *latencyBench) exact(repeats int) (float64, []float64) {
-	exactNode := make([][]float64, len(b.tE))
-	var exactModel []float64
-	for i := 0; i < 3*repeats; i++ {
-		t0 := time.Now()
-		b.s.RunTimed(b.in, nil, b.tE)
-		exactModel = append(exactModel, float64(time.Since(t0).Nanoseconds())/1e3)
-		for j := range b.tE {
-			exactNode[j] = append(exactNode[j], float64(b.tE[j])/1e3)
-		}
+func (b *latencyBench) exact(repeats int) (float64, []float64, error) {
+	r, err := b.in.Compare(measure.Options{Warmup: b.warmup(), Runs: 3 * repeats}, nil)
+	if err != nil {
+		return 0, nil, err
 	}
-	steps := make([]float64, len(exactNode))
-	for j := range exactNode {
-		steps[j] = median(exactNode[j])
+	steps := make([]float64, len(r[0].Steps))
+	for j := range steps {
+		steps[j] = r[0].StepMedianUS(j)
 	}
-	return median(exactModel), steps
+	return r[0].Total.MedianUS(), steps, nil
 }
 
-// pair returns the median time of one step with its knob and exact,
-// interleaved, after two warm-up runs of the knob.
-func (b *latencyBench) pair(sel single, repeats int) (nodeUS, exactNodeUS float64) {
-	var en, kn []float64
-	for i := 0; i < 2; i++ {
-		b.s.RunTimed(b.in, sel, b.tK)
+// pair returns the median time of one step with its knob and exact over
+// repeats interleaved runs, after two warm-up runs of each.
+func (b *latencyBench) pair(sel single, repeats int) (nodeUS, exactNodeUS float64, err error) {
+	r, err := b.in.Compare(measure.Options{Warmup: b.warmup() + 2, Runs: repeats}, nil, sel)
+	if err != nil {
+		return 0, 0, err
 	}
-	for i := 0; i < repeats; i++ {
-		b.s.RunTimed(b.in, nil, b.tE)
-		b.s.RunTimed(b.in, sel, b.tK)
-		en = append(en, float64(b.tE[sel.step])/1e3)
-		kn = append(kn, float64(b.tK[sel.step])/1e3)
+	return r[1].StepMedianUS(sel.step), r[0].StepMedianUS(sel.step), nil
+}
+
+// timer times configurations against exact on the timing windows (up to
+// 8, cycled through), single thread.
+type timer struct {
+	in   measure.Inference
+	runs int
+}
+
+func newTimer(m *engine.Model, d *dataset.Dataset) *timer {
+	t := &timer{in: measure.Inference{Session: m.NewSession()}, runs: 15}
+	for i := 0; i < min(8, d.Len()); i++ {
+		t.in.Inputs = append(t.in.Inputs, []*engine.Tensor{{DType: engine.Float32, Shape: d.Shape, F: d.X[i*d.Len()/min(8, d.Len())]}})
 	}
-	return median(kn), median(en)
+	return t
+}
+
+func (t *timer) close() { t.in.Session.Close() }
+
+// exactUS returns the median time of exact over 3*runs runs.
+func (t *timer) exactUS() (float64, error) {
+	r, err := t.in.Compare(measure.Options{Runs: 3 * t.runs}, nil)
+	if err != nil {
+		return 0, err
+	}
+	return r[0].Total.MedianUS(), nil
+}
+
+// compare returns the median times of sel and of exact over runs
+// interleaved runs, after 3 warm-up runs of each.
+func (t *timer) compare(sel engine.Selector) (us, exactUS float64, err error) {
+	r, err := t.in.Compare(measure.Options{Warmup: 3, Runs: t.runs}, nil, sel)
+	if err != nil {
+		return 0, 0, err
+	}
+	return r[1].Total.MedianUS(), r[0].Total.MedianUS(), nil
 }

@@ -38,7 +38,7 @@ type Tuner interface {
 	Tune(ctx context.Context, b *Bench, s TuneSettings, progress func(TuneProgress)) (*TuneOutcome, error)
 }
 
-// profileTuner is the real tuner: profile.Run then profile.Tune over the
+// profileTuner is the real tuner: profile.Measure then profile.Tune over the
 // traces' labelled windows, as `kagen tune` does.
 type profileTuner struct{}
 
@@ -49,7 +49,7 @@ func (profileTuner) Tune(ctx context.Context, b *Bench, s TuneSettings, progress
 		return nil, err
 	}
 	tune, calib := d.Split()
-	p, err := profile.Run(ctx, b.Approx, tune, profile.Options{Progress: func(done, total int, _ string) {
+	p, err := profile.Measure(ctx, b.Approx, tune, profile.Options{Progress: func(done, total int, _ string) {
 		progress(TuneProgress{"profile", done, total})
 	}})
 	if err != nil {

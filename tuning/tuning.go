@@ -142,7 +142,7 @@ func (p *Pipeline) Profile(ctx context.Context, s Settings, f Files, progress fu
 		defer local.Close()
 		ex = local
 	}
-	pr, err := profile.RunWith(ctx, p.Approx, p.Tune, opts, ex)
+	pr, err := profile.MeasureWith(ctx, p.Approx, p.Tune, opts, ex)
 	if err != nil {
 		return nil, err
 	}

@@ -158,12 +158,12 @@ func (co *Coordinator) Stats() CoordinatorStats {
 	return CoordinatorStats{Queued: co.queued.Load(), Queuing: co.queuing.Load(), Reused: co.reused.Load(), Received: co.received.Load(), Ignored: co.ignored.Load()}
 }
 
-// Profile runs profile.RunWith on the cluster.
+// Profile runs profile.MeasureWith on the cluster.
 func (co *Coordinator) Profile(ctx context.Context, a *approx.Approximator, data *dataset.Dataset, opts profile.Options) (*profile.Profile, error) {
 	if a.Model().SHA256() != co.sha {
 		return nil, fmt.Errorf("coordinator of model %s asked to profile model %s", co.sha, a.Model().SHA256())
 	}
-	return profile.RunWith(ctx, a, data, opts, co)
+	return profile.MeasureWith(ctx, a, data, opts, co)
 }
 
 // Tune runs profile.TuneWith on the cluster.

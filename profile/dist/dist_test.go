@@ -43,7 +43,7 @@ var (
 )
 
 // tinyFixture loads the model and data, and computes the local reference
-// profile and tune (the path profile.Run and profile.Tune take, with the
+// profile and tune (the path profile.Measure and profile.Tune take, with the
 // same injected latencies as the workers get).
 func tinyFixture(t testing.TB) *fixture {
 	t.Helper()
@@ -92,7 +92,7 @@ func tinyFixture(t testing.TB) *fixture {
 		ex.Runner.Latency = f.latency
 		defer ex.Close()
 		ctx := context.Background()
-		if f.wantProfile, err = profile.RunWith(ctx, f.a, f.tune, f.popts, ex); err != nil {
+		if f.wantProfile, err = profile.MeasureWith(ctx, f.a, f.tune, f.popts, ex); err != nil {
 			f.referenceErr = err
 			return
 		}

@@ -2,9 +2,9 @@
 // an embedded server with in-process workers on one machine, or the
 // workers of a real cluster (kagen worker) from any machine or device.
 //
-// A Coordinator is a profile.Executor: profile.RunWith and
+// A Coordinator is a profile.Executor: profile.MeasureWith and
 // profile.TuneWith plan the trials and assemble the results exactly as the
-// local profile.Run and profile.Tune do, and the coordinator publishes the
+// local profile.Measure and profile.Tune do, and the coordinator publishes the
 // model and the data shards to an object store (named by SHA-256), queues
 // the trials on a work-queue stream (latency trials on a subject of their
 // device class, the others where any worker takes them) and collects one

@@ -56,7 +56,7 @@ func FuzzDecodeTrial(f *testing.F) {
 		}
 		// Run it on the model: an error is fine, a panic is not (Run
 		// turns the engine's into errors, so check none escapes).
-		res, err := runner.Run(context.Background(), tr, data)
+		res, err := runner.RunTrial(context.Background(), tr, data)
 		if err == nil && res.ID != tr.ID() {
 			t.Fatalf("result of %s has ID %s", tr.ID(), res.ID)
 		}

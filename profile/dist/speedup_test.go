@@ -63,7 +63,7 @@ func TestTuneSpeedup(t *testing.T) {
 	popts := profile.Options{Windows: 160}
 	topts := profile.TuneOptions{MaxLossPP: 100, Budget: 2 * time.Second, Seed: 1}
 	ctx := context.Background()
-	ref, err := profile.Run(ctx, a, tune, popts)
+	ref, err := profile.Measure(ctx, a, tune, popts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestTuneSpeedup(t *testing.T) {
 		e, done := ex()
 		defer done()
 		t0 := time.Now()
-		p, err := profile.RunWith(ctx, a, tune, popts, e)
+		p, err := profile.MeasureWith(ctx, a, tune, popts, e)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -474,7 +474,7 @@ func (w *Worker) run(ctx context.Context, t *profile.Trial, runners map[string]*
 		r.Latency = w.opts.Latency
 		runners[t.Model] = r
 	}
-	res, err := r.Run(ctx, t, shard)
+	res, err := r.RunTrial(ctx, t, shard)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, err
