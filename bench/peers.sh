@@ -5,6 +5,8 @@
 #   bench/peers.sh [--runs N] [--threads T] [--json-only] [--sgemm] MODEL.onnx...
 #   bench/peers.sh                  # the three test models in bench/testdata
 #   bench/peers.sh --sgemm          # SGEMM GFLOP/s only
+#   bench/peers.sh --zoo [DIR|MODEL.onnx...]   # one line per model of the zoo
+#                                   # (default bench/.cache/zoo: bench/zoo/README.md)
 #
 # Needs go, gcc (cgo, for onnxruntime_go) and npm (fetch_ort.sh fetches
 # libonnxruntime.so.1 into bench/.cache/ on first use). If the kagen engine
@@ -31,14 +33,20 @@ if ! (cd "$here" && CGO_ENABLED=1 go build -mod=mod -o "$bin" ./cmd/peers) 2>"$l
 fi
 
 # Default models: everything in bench/testdata, unless models or --sgemm
-# were given.
+# were given; with --zoo, the zoo in bench/.cache/zoo unless directories or
+# models were given.
 have_model=0
+zoo=0
 for a in "$@"; do
   case "$a" in
     *.onnx | --sgemm | -sgemm | -h | --help | -help) have_model=1 ;;
+    --zoo | -zoo | --zoo=true | -zoo=true) zoo=1 ;;
   esac
+  if [[ -d "$a" ]]; then have_model=1; fi
 done
-if [[ $have_model == 0 ]]; then
+if [[ $have_model == 0 && $zoo == 1 ]]; then
+  set -- "$@" "$here/.cache/zoo"
+elif [[ $have_model == 0 ]]; then
   set -- "$@" "$here"/testdata/*.onnx
 fi
 exec "$bin" --ort-lib "$lib" "$@"

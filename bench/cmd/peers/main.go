@@ -63,14 +63,30 @@ func main() {
 	flag.StringVar(&gomlxConfig, "gomlx-config", "", "GoMLX simplego backend config (default \"parallelism=T\", plus \",ops_sequential\" when T is 1)")
 	ortOpt := flag.String("ort-opt", "all", "ORT graph optimisation level: all, extended, basic or none")
 	flag.StringVar(&engines, "engines", strings.Join(engineNames, ","), "engines to run, comma-separated")
+	zoo := flag.Bool("zoo", false, "zoo mode: one line per model of the given directories (and .onnx files), kagen against ORT, each model in a child process; defaults become --runs 15 --warmup 2 --budget 3s --engines kagen,ort")
+	zooTimeout := flag.Duration("zoo-timeout", 5*time.Minute, "zoo mode: time limit of one model's child process")
+	child := flag.Bool("zoo-child", false, "internal: measure one zoo model and print its result as JSON")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: peers [flags] MODEL.onnx...\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: peers [flags] MODEL.onnx...\n       peers --zoo [flags] DIR|MODEL.onnx...\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	if flag.NArg() == 0 && !cfg.sgemm {
 		flag.Usage()
 		os.Exit(2)
+	}
+	// Flags given on the command line: passed on to the zoo's children,
+	// and the zoo's own defaults apply to the others.
+	childFlags := append([]string(nil), os.Args[1:len(os.Args)-flag.NArg()]...)
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *zoo || *child {
+		for name, v := range map[string]string{"runs": "15", "warmup": "2", "budget": "3s", "engines": "kagen,ort"} {
+			if !set[name] {
+				flag.Set(name, v)
+				childFlags = append(childFlags, "-"+name+"="+v)
+			}
+		}
 	}
 	if cfg.runs < 1 || cfg.threads < 1 {
 		fail(errors.New("--runs and --threads must be at least 1"))
@@ -89,8 +105,29 @@ func main() {
 	}
 	runtime.GOMAXPROCS(gomaxprocs)
 
+	if *zoo && !*child {
+		// The children load ORT; the parent only lists and reports.
+		for i := 0; i < len(childFlags); i++ {
+			if f := strings.TrimLeft(childFlags[i], "-"); f == "zoo" || strings.HasPrefix(f, "zoo=") {
+				childFlags = append(childFlags[:i], childFlags[i+1:]...)
+				i--
+			}
+		}
+		if err := runZoo(cfg, flag.Args(), childFlags, *zooTimeout); err != nil {
+			fmt.Fprintln(os.Stderr, "peers:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := initORT(cfg.ortLib); err != nil {
 		fail(err)
+	}
+	if *child {
+		if flag.NArg() != 1 {
+			fail(errors.New("-zoo-child takes one model"))
+		}
+		zooChild(cfg, flag.Arg(0))
+		return
 	}
 	if !cfg.jsonOnly {
 		fmt.Printf("ONNX Runtime %s (onnxruntime_go v1.27.0), GoMLX v0.26.0 simplego + onnx-gomlx v0.3.4, kagen %s\n",
@@ -127,9 +164,10 @@ type result struct {
 	name    string
 	err     error // load or run error: no timings
 	times   []time.Duration
-	diff    float64 // max abs diff of the output against ORT's
+	diff    float64 // max abs diff of the outputs against ORT's
 	agree   bool
 	checked bool
+	why     string // where the check failed (several outputs, shapes)
 }
 
 func benchModel(cfg config, path string) error {
@@ -137,22 +175,33 @@ func benchModel(cfg config, path string) error {
 	if err != nil {
 		return err
 	}
-	ins, outs, err := ortModelIO(model)
+	ins, err := modelInputs(cfg.seed, path, model)
 	if err != nil {
-		return fmt.Errorf("reading the model's inputs with ORT: %w", err)
+		return err
 	}
-	if len(ins) != 1 || len(outs) < 1 {
-		return fmt.Errorf("the bench needs one input and at least one output, model has %d and %d", len(ins), len(outs))
+	res := measure(cfg, path, model, ins, "")
+	report(cfg, filepath.Base(path), ins, res)
+	for _, r := range res {
+		if r.name == "kagen" && !kagenAvailable {
+			continue // built with -tags nokagen: expected
+		}
+		if r.err != nil || (r.checked && !r.agree) {
+			return errors.New("not every engine ran and agreed with ORT")
+		}
 	}
-	in := inputSpec{Name: ins[0].Name, Shape: staticShape(ins[0].Dimensions)}
-	data := randomInput(cfg.seed, filepath.Base(path), numel(in.Shape))
+	return nil
+}
 
+// measure loads the model in every engine of cfg, runs each once and checks
+// every output against ORT's, then times them interleaved. When need names
+// an engine, nothing is timed unless that engine ran (the zoo's kagen).
+func measure(cfg config, path string, model []byte, ins []inputSpec, need string) []*result {
 	// Load every engine; one that fails is reported and left out.
 	res := make([]*result, len(cfg.engines))
 	eng := make([]Engine, len(cfg.engines))
 	for i, name := range cfg.engines {
 		res[i] = &result{name: name}
-		e, err := factories[name](model, in, data, cfg.threads)
+		e, err := factories[name](model, ins, cfg.threads)
 		if err != nil {
 			res[i].err = fmt.Errorf("load: %w", err)
 			continue
@@ -162,7 +211,7 @@ func benchModel(cfg config, path string) error {
 	}
 
 	// One run each, then check every output against ORT's.
-	var ref []float32
+	var ref []Output
 	for i, e := range eng {
 		if e == nil {
 			continue
@@ -172,18 +221,26 @@ func benchModel(cfg config, path string) error {
 			continue
 		}
 		if res[i].name == "ort" {
-			ref = append([]float32(nil), e.Output()...)
+			ref = cloneOutputs(e.Outputs())
 		}
 	}
 	for i, e := range eng {
 		if e == nil || ref == nil || res[i].name == "ort" {
 			continue
 		}
-		res[i].checked = true
-		res[i].diff, res[i].agree = compare(e.Output(), ref, cfg.rtol, cfg.atol)
-		if !res[i].agree {
-			fmt.Fprintf(os.Stderr, "%s: %s output disagrees with ORT (max abs diff %.3g, rtol %g, atol %g)\n",
-				path, res[i].name, res[i].diff, cfg.rtol, cfg.atol)
+		r := res[i]
+		r.checked = true
+		r.diff, r.agree, r.why = compareOutputs(e.Outputs(), ref, cfg.rtol, cfg.atol)
+		if !r.agree {
+			fmt.Fprintf(os.Stderr, "%s: %s output disagrees with ORT (max abs diff %.3g, rtol %g, atol %g)%s\n",
+				path, r.name, r.diff, cfg.rtol, cfg.atol, r.why)
+		}
+	}
+	if need != "" {
+		for i, r := range res {
+			if r.name == need && eng[i] == nil {
+				return res
+			}
 		}
 	}
 
@@ -253,28 +310,115 @@ func benchModel(cfg config, path string) error {
 		if e == nil || ref == nil {
 			continue
 		}
-		d, ok := compare(e.Output(), ref, cfg.rtol, cfg.atol)
+		d, ok, why := compareOutputs(e.Outputs(), ref, cfg.rtol, cfg.atol)
 		if r.name == "ort" {
-			d, ok = compare(e.Output(), ref, 0, 0)
+			d, ok, why = compareOutputs(e.Outputs(), ref, 0, 0)
 		}
 		if !ok {
-			fmt.Fprintf(os.Stderr, "%s: %s output after %d runs differs from the checked one (max abs diff vs ORT %.3g)\n",
-				path, r.name, len(r.times), d)
+			fmt.Fprintf(os.Stderr, "%s: %s output after %d runs differs from the checked one (max abs diff vs ORT %.3g)%s\n",
+				path, r.name, len(r.times), d, why)
 			r.checked, r.agree = true, false
+			if r.why == "" {
+				r.why = why
+			}
 		}
 		r.diff = max(r.diff, d)
 	}
+	return res
+}
 
-	report(cfg, filepath.Base(path), in, res)
-	for _, r := range res {
-		if r.name == "kagen" && !kagenAvailable {
-			continue // built with -tags nokagen: expected
+// cloneOutputs copies outputs that live in an engine's buffers.
+func cloneOutputs(outs []Output) []Output {
+	c := make([]Output, len(outs))
+	for i, o := range outs {
+		c[i] = Output{Name: o.Name, Shape: append([]int(nil), o.Shape...),
+			F: append([]float32(nil), o.F...), I: append([]int64(nil), o.I...)}
+		if o.F == nil {
+			c[i].F = nil
 		}
-		if r.err != nil || (r.checked && !r.agree) {
-			return errors.New("not every engine ran and agreed with ORT")
+		if o.I == nil {
+			c[i].I = nil
 		}
 	}
-	return nil
+	return c
+}
+
+// compareOutputs compares every output of want (ORT's) with got's output of
+// the same name: same shape, same kind (floating or integer), every element
+// within tolerance (see compare). It returns the max abs difference over
+// all outputs, whether all agree, and if not, which output failed how.
+func compareOutputs(got, want []Output, rtol, atol float64) (maxDiff float64, ok bool, why string) {
+	ok = true
+	var whys []string
+	for _, w := range want {
+		var g *Output
+		for i := range got {
+			if got[i].Name == w.Name {
+				g = &got[i]
+			}
+		}
+		bad := func(format string, args ...any) {
+			ok = false
+			maxDiff = math.Inf(1)
+			whys = append(whys, fmt.Sprintf("output %q: ", w.Name)+fmt.Sprintf(format, args...))
+		}
+		switch {
+		case g == nil:
+			bad("missing")
+			continue
+		case !equalInts(g.Shape, w.Shape):
+			bad("shape %v, ORT %v", g.Shape, w.Shape)
+			continue
+		case (g.F == nil) != (w.F == nil) || (g.I == nil) != (w.I == nil):
+			bad("integer/floating kind differs from ORT's")
+			continue
+		}
+		var d float64
+		var o bool
+		if w.F != nil {
+			d, o = compare(g.F, w.F, rtol, atol)
+		} else {
+			d, o = compareInts(g.I, w.I, rtol, atol)
+		}
+		maxDiff = max(maxDiff, d)
+		if !o {
+			ok = false
+			if len(want) > 1 {
+				whys = append(whys, fmt.Sprintf("output %q: max abs diff %.3g", w.Name, d))
+			}
+		}
+	}
+	if len(whys) > 0 {
+		why = " [" + strings.Join(whys, "; ") + "]"
+	}
+	return maxDiff, ok, why
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func compareInts(got, want []int64, rtol, atol float64) (maxDiff float64, ok bool) {
+	if len(got) != len(want) {
+		return math.Inf(1), false
+	}
+	ok = true
+	for i := range got {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		maxDiff = max(maxDiff, d)
+		if !(d <= atol+rtol*math.Abs(float64(want[i]))) {
+			ok = false
+		}
+	}
+	return maxDiff, ok
 }
 
 // randomInput is the seeded input of a model: standard normal values, from a
@@ -335,7 +479,7 @@ func summarise(ts []time.Duration) stats {
 	return stats{min: us[0], median: med, p90: us[int(math.Ceil(0.9*float64(n)))-1]}
 }
 
-func report(cfg config, model string, in inputSpec, res []*result) {
+func report(cfg config, model string, ins []inputSpec, res []*result) {
 	st := map[string]*stats{}
 	for _, r := range res {
 		if r.err == nil && len(r.times) > 0 {
@@ -344,7 +488,11 @@ func report(cfg config, model string, in inputSpec, res []*result) {
 		}
 	}
 	if !cfg.jsonOnly {
-		fmt.Printf("%s  input %s %v\n", model, in.Name, in.Shape)
+		if len(ins) == 1 && ins[0].Type == onnxFloat {
+			fmt.Printf("%s  input %s %v\n", model, ins[0].Name, ins[0].Shape)
+		} else {
+			fmt.Printf("%s  inputs %s\n", model, describeInputs(ins))
+		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "engine\truns\tmin µs\tmedian µs\tp90 µs\tmedian/ORT\tmax|Δ| vs ORT\tcheck\t")
 		for _, r := range res {

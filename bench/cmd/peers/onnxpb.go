@@ -24,9 +24,6 @@ func (b pb) bytes(field int, v []byte) pb {
 
 func (b pb) str(field int, s string) pb { return b.bytes(field, []byte(s)) }
 
-// ONNX TensorProto.DataType FLOAT.
-const onnxFloat = 1
-
 // valueInfo encodes a ValueInfoProto for a float tensor of static shape.
 func valueInfo(name string, shape []int) []byte {
 	var dims pb

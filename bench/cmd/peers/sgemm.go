@@ -60,11 +60,9 @@ func benchSgemm(cfg config) error {
 				return fmt.Errorf("%s %dx%dx%d: %w", name, m, n, k, err)
 			}
 			defer e.Close()
-			for i, t := range e.ins {
-				copy(t.GetData(), data[i])
-			}
+			e.fillInputs()
 			e.fixedInputs = true
-			runners = append(runners, gemmRunner{name, e.Run, e.Output})
+			runners = append(runners, gemmRunner{name, e.Run, e.firstOutput})
 		}
 
 		times := make([][]time.Duration, len(runners))

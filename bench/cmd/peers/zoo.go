@@ -1,0 +1,370 @@
+package main
+
+// --zoo: every model of a directory (bench/.cache/zoo, written by
+// bench/zoo/export.py and fetch.sh) against ONNX Runtime, one line each.
+//
+// Each model runs in a child process (this program with -zoo-child), so
+// that an engine that crashes the process (a fatal runtime error, a panic
+// on another goroutine, a segfault in cgo) or hangs costs that model only.
+// Inside the child, panics of the kagen adapter are recovered too.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// zooResult is one model's line: the child fills the measurement, the
+// parent the ops and the status.
+type zooResult struct {
+	Model      string         `json:"model"`
+	Inputs     string         `json:"inputs,omitempty"`
+	Status     string         `json:"status"` // pass, mismatch, load, run, crash, timeout, ort
+	Loads      bool           `json:"loads"`
+	Error      string         `json:"error,omitempty"` // kagen's first error (load or run), or why the child failed
+	ORTError   string         `json:"ort_error,omitempty"`
+	MaxAbsDiff *float64       `json:"max_abs_diff"`
+	Why        string         `json:"why,omitempty"`
+	KagenMs    *float64       `json:"kagen_median_ms"`
+	ORTMs      *float64       `json:"ort_median_ms"`
+	Ratio      *float64       `json:"ratio"` // kagen / ORT medians
+	Runs       map[string]int `json:"runs,omitempty"`
+	Ops        []string       `json:"ops,omitempty"`
+	Missing    []string       `json:"missing"` // ops the engine does not implement, file order
+	Threads    int            `json:"threads"`
+}
+
+// zooChild measures one model and prints its zooResult as JSON on stdout.
+func zooChild(cfg config, path string) {
+	r := zooResult{Model: filepath.Base(path), Threads: cfg.threads}
+	defer func() {
+		b, _ := json.Marshal(r)
+		fmt.Println(string(b))
+	}()
+	model, err := os.ReadFile(path)
+	if err != nil {
+		r.Status, r.ORTError = "ort", err.Error()
+		return
+	}
+	ins, err := modelInputs(cfg.seed, path, model)
+	if err != nil {
+		r.Status, r.ORTError = "ort", err.Error()
+		return
+	}
+	r.Inputs = describeInputs(ins)
+	res := measure(cfg, path, model, ins, "kagen")
+	var kr, or *result
+	for _, x := range res {
+		switch x.name {
+		case "kagen":
+			kr = x
+		case "ort":
+			or = x
+		}
+	}
+	med := func(x *result) *float64 {
+		if x == nil || x.err != nil || len(x.times) == 0 {
+			return nil
+		}
+		v := math.Round(summarise(x.times).median) / 1e3 // µs -> ms, to the µs
+		return &v
+	}
+	r.Runs = map[string]int{}
+	for _, x := range res {
+		r.Runs[x.name] = len(x.times)
+	}
+	if or == nil || or.err != nil {
+		r.Status = "ort"
+		if or != nil {
+			r.ORTError = or.err.Error()
+		} else {
+			r.ORTError = "ort is not among --engines"
+		}
+	}
+	if kr == nil {
+		if r.Status == "" {
+			r.Status, r.Error = "load", "kagen is not among --engines"
+		}
+		return
+	}
+	r.Loads = kr.err == nil || strings.HasPrefix(kr.err.Error(), "run: ")
+	if kr.checked {
+		d := kr.diff
+		r.MaxAbsDiff = &d
+	}
+	r.Why = strings.TrimSpace(kr.why)
+	r.KagenMs, r.ORTMs = med(kr), med(or)
+	if kr.err == nil && or != nil && or.err == nil && len(kr.times) > 0 && len(or.times) > 0 {
+		v := math.Round(summarise(kr.times).median/summarise(or.times).median*1000) / 1000
+		r.Ratio = &v
+	}
+	switch {
+	case r.Status == "ort":
+		if kr.err != nil {
+			r.Error = kr.err.Error()
+		}
+	case kr.err != nil && !r.Loads:
+		r.Status, r.Error = "load", strings.TrimPrefix(kr.err.Error(), "load: ")
+	case kr.err != nil:
+		r.Status, r.Error = "run", kr.err.Error()
+	case kr.checked && kr.agree:
+		r.Status = "pass"
+	default:
+		r.Status = "mismatch"
+	}
+}
+
+// zooModels expands the arguments (directories and .onnx files) into the
+// list of models, sorted by name within a directory.
+func zooModels(args []string) ([]string, error) {
+	var models []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("%w (export the zoo with /usr/bin/python3 bench/zoo/export.py and bench/zoo/fetch.sh)", err)
+		}
+		if !st.IsDir() {
+			models = append(models, a)
+			continue
+		}
+		m, err := filepath.Glob(filepath.Join(a, "*.onnx"))
+		if err != nil {
+			return nil, err
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("%s holds no .onnx model (export the zoo with /usr/bin/python3 bench/zoo/export.py and bench/zoo/fetch.sh)", a)
+		}
+		sort.Strings(m)
+		models = append(models, m...)
+	}
+	return models, nil
+}
+
+// runZoo runs every model in a child process and prints one line each and
+// a summary. childFlags are the command line's flags, passed on.
+func runZoo(cfg config, args, childFlags []string, timeout time.Duration) error {
+	models, err := zooModels(args)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	supported := kagenSupportedOps()
+	start := time.Now()
+	if !cfg.jsonOnly {
+		fmt.Printf("zoo: %d models, threads %d, %d warm-up + %d timed runs per engine (budget %v), tolerance rtol %g atol %g\n\n",
+			len(models), cfg.threads, cfg.warmup, cfg.runs, cfg.budget, cfg.rtol, cfg.atol)
+		fmt.Printf("%-30s %-5s %-9s %-8s %9s %9s %9s  %s\n", "model", "loads", "max|Δ|", "check", "kagen/ORT", "kagen ms", "ORT ms", "first error; ops the engine lacks")
+	}
+	var all []zooResult
+	for _, path := range models {
+		r := zooOne(self, childFlags, path, timeout)
+		if b, err := os.ReadFile(path); err == nil {
+			if ops, err := opTypes(b); err == nil {
+				r.Ops = ops
+				if kagenAvailable {
+					r.Missing = missingOps(ops, supported)
+				}
+			}
+		}
+		if r.Missing == nil {
+			r.Missing = []string{}
+		}
+		all = append(all, r)
+		if cfg.jsonOnly {
+			b, _ := json.Marshal(r)
+			fmt.Println(string(b))
+		} else {
+			fmt.Println(zooLine(r))
+		}
+	}
+	s := summariseZoo(all, time.Since(start))
+	if cfg.jsonOnly {
+		b, _ := json.Marshal(s)
+		fmt.Println(string(b))
+	} else {
+		fmt.Println()
+		fmt.Println(s.line())
+		if len(s.Blocking) > 0 {
+			fmt.Println(s.blockingLine())
+		}
+	}
+	if s.Pass != s.Models {
+		return errors.New("not every zoo model loads, runs and matches ORT")
+	}
+	return nil
+}
+
+// zooOne runs the child for one model.
+func zooOne(self string, childFlags []string, path string, timeout time.Duration) zooResult {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	args := append(append([]string{}, childFlags...), "-zoo-child", path)
+	cmd := exec.CommandContext(ctx, self, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	var r zooResult
+	line := strings.TrimSpace(stdout.String())
+	if i := strings.LastIndexByte(line, '\n'); i >= 0 {
+		line = line[i+1:]
+	}
+	if jerr := json.Unmarshal([]byte(line), &r); jerr == nil && r.Status != "" {
+		return r
+	}
+	r = zooResult{Model: filepath.Base(path), Status: "crash"}
+	switch {
+	case ctx.Err() != nil:
+		r.Status, r.Error = "timeout", fmt.Sprintf("no result after %v", timeout)
+	case err != nil:
+		r.Error = fmt.Sprintf("the child process failed (%v): %s", err, firstFatal(stderr.String()))
+	default:
+		r.Error = "the child process printed no result"
+	}
+	return r
+}
+
+// firstFatal picks the informative line of a crashed child's stderr: the
+// panic or fatal error message, else the last line.
+func firstFatal(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for _, l := range lines {
+		if strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "SIGSEGV") {
+			return l
+		}
+	}
+	return lines[len(lines)-1]
+}
+
+func zooLine(r zooResult) string {
+	f := func(v *float64, format string) string {
+		if v == nil {
+			return "-"
+		}
+		return fmt.Sprintf(format, *v)
+	}
+	loads := map[bool]string{true: "yes", false: "no"}[r.Loads]
+	check := map[string]string{"pass": "pass", "mismatch": "FAIL"}[r.Status]
+	if check == "" {
+		check = r.Status
+	}
+	note := r.Error
+	if r.ORTError != "" {
+		note = "ORT: " + r.ORTError
+	}
+	if r.Why != "" && r.Status == "mismatch" {
+		note = r.Why
+	}
+	if len(r.Missing) > 0 {
+		if note != "" {
+			note += "; "
+		}
+		note += "lacks " + strings.Join(r.Missing, " ")
+	}
+	ratio := "-"
+	if r.Ratio != nil {
+		ratio = fmt.Sprintf("%.2fx", *r.Ratio)
+	}
+	diff := f(r.MaxAbsDiff, "%.2g")
+	return fmt.Sprintf("%-30s %-5s %-9s %-8s %9s %9s %9s  %s", strings.TrimSuffix(r.Model, ".onnx"), loads, diff, check,
+		ratio, f(r.KagenMs, "%.3g"), f(r.ORTMs, "%.3g"), oneLine(note))
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " | ")
+	if len(s) > 400 {
+		s = s[:400] + "..."
+	}
+	return s
+}
+
+type zooSummary struct {
+	Summary  string         `json:"summary"` // "zoo"
+	Models   int            `json:"models"`
+	Load     int            `json:"load"` // models kagen loads
+	Pass     int            `json:"pass"`
+	Status   map[string]int `json:"status"`
+	Geomean  *float64       `json:"ratio_geomean"` // kagen/ORT over the passing models
+	Seconds  float64        `json:"seconds"`
+	Blocking []opCount      `json:"blocking"` // missing ops by the number of models lacking them
+}
+
+type opCount struct {
+	Op     string `json:"op"`
+	Models int    `json:"models"`
+}
+
+func summariseZoo(all []zooResult, took time.Duration) zooSummary {
+	s := zooSummary{Summary: "zoo", Models: len(all), Status: map[string]int{}, Seconds: math.Round(took.Seconds())}
+	logSum, n := 0.0, 0
+	count := map[string]int{}
+	for _, r := range all {
+		s.Status[r.Status]++
+		if r.Loads {
+			s.Load++
+		}
+		if r.Status == "pass" {
+			s.Pass++
+			if r.Ratio != nil && *r.Ratio > 0 {
+				logSum += math.Log(*r.Ratio)
+				n++
+			}
+		}
+		for _, op := range r.Missing {
+			count[op]++
+		}
+	}
+	if n > 0 {
+		g := math.Round(math.Exp(logSum/float64(n))*1000) / 1000
+		s.Geomean = &g
+	}
+	for op, c := range count {
+		s.Blocking = append(s.Blocking, opCount{op, c})
+	}
+	sort.Slice(s.Blocking, func(i, j int) bool {
+		a, b := s.Blocking[i], s.Blocking[j]
+		return a.Models > b.Models || (a.Models == b.Models && a.Op < b.Op)
+	})
+	return s
+}
+
+func (s zooSummary) line() string {
+	var parts []string
+	for _, st := range []string{"mismatch", "load", "run", "crash", "timeout", "ort"} {
+		if c := s.Status[st]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c, map[string]string{
+				"mismatch": "mismatch ORT", "load": "do not load", "run": "fail to run",
+				"crash": "crash", "timeout": "time out", "ort": "fail in ORT (zoo problem)"}[st]))
+		}
+	}
+	g := "-"
+	if s.Geomean != nil {
+		g = fmt.Sprintf("%.2fx", *s.Geomean)
+	}
+	rest := ""
+	if len(parts) > 0 {
+		rest = ", " + strings.Join(parts, ", ")
+	}
+	return fmt.Sprintf("zoo: %d/%d pass (%d load)%s; kagen/ORT geomean over the passing: %s; %.0f s",
+		s.Pass, s.Models, s.Load, rest, g, s.Seconds)
+}
+
+func (s zooSummary) blockingLine() string {
+	var parts []string
+	for _, c := range s.Blocking {
+		parts = append(parts, fmt.Sprintf("%s %d", c.Op, c.Models))
+	}
+	return "ops the engine lacks (models): " + strings.Join(parts, ", ")
+}
