@@ -3,12 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/kagen-ai/kagen/engine"
 
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -51,7 +47,7 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 	case *hop < 0:
 		return usageError{fmt.Sprintf("--hop %d: expected samples >= 0", *hop)}
 	}
-	spec, err := specFromFile(*specPath)
+	spec, err := replay.SpecFromFile(*specPath)
 	if err != nil {
 		return err
 	}
@@ -90,29 +86,4 @@ func counts(classes []string, m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s=%d", c, m[c])
 	}
 	return strings.Join(parts, " ")
-}
-
-// specFromFile reads a front-end spec from a .json file or from a model's
-// metadata_props (any other file is loaded as an ONNX model).
-func specFromFile(path string) (*replay.Spec, error) {
-	if !strings.EqualFold(filepath.Ext(path), ".json") {
-		m, err := engine.LoadFile(path, engine.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("front-end spec: %w", err)
-		}
-		s, err := replay.SpecFromModel(m)
-		if err != nil {
-			return nil, fmt.Errorf("front-end spec of %s: %w", path, err)
-		}
-		return s, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("front-end spec: %w", err)
-	}
-	s, err := replay.ParseSpec(data)
-	if err != nil {
-		return nil, fmt.Errorf("front-end spec %s: %w", path, err)
-	}
-	return s, nil
 }

@@ -9,10 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/replay"
 )
-
-// frontendKey is the metadata_props key holding a model's front-end spec.
-const frontendKey = "kagen.frontend"
 
 // cmdInspect prints a model's nodes, shapes, parameters and MACs.
 func cmdInspect(args []string, stdout, stderr io.Writer) error {
@@ -60,15 +58,15 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if spec, ok := m.Metadata(frontendKey); ok {
+	if spec, ok := m.Metadata(replay.SpecKey); ok {
 		var buf bytes.Buffer
 		if json.Indent(&buf, []byte(spec), "", "  ") != nil {
 			buf.Reset()
 			buf.WriteString(spec)
 		}
-		fmt.Fprintf(stdout, "\nfront-end (%s):\n%s\n", frontendKey, buf.String())
+		fmt.Fprintf(stdout, "\nfront-end (%s):\n%s\n", replay.SpecKey, buf.String())
 	} else {
-		fmt.Fprintf(stdout, "\nfront-end: none (metadata_props has no %s)\n", frontendKey)
+		fmt.Fprintf(stdout, "\nfront-end: none (metadata_props has no %s)\n", replay.SpecKey)
 	}
 	return nil
 }

@@ -2,6 +2,10 @@ package replay
 
 import (
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/kagen-ai/kagen/engine"
 )
@@ -46,4 +50,45 @@ func numel(shape []int) int {
 		n *= d
 	}
 	return n
+}
+
+// maxSpecBytes bounds a front-end spec file.
+const maxSpecBytes = 1 << 20
+
+// SpecFromFile reads a front-end spec from a .json file (a regular file
+// of at most 1 MiB) or from a model's metadata_props (any other file is
+// loaded as an ONNX model).
+func SpecFromFile(path string) (*Spec, error) {
+	if !strings.EqualFold(filepath.Ext(path), ".json") {
+		m, err := engine.LoadFile(path, engine.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("front-end spec: %w", err)
+		}
+		s, err := SpecFromModel(m)
+		if err != nil {
+			return nil, fmt.Errorf("front-end spec of %s: %w", path, err)
+		}
+		return s, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("front-end spec: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("front-end spec: %w", err)
+	}
+	if !st.Mode().IsRegular() || st.Size() > maxSpecBytes {
+		return nil, fmt.Errorf("front-end spec %s: expected a regular file of at most %d bytes", path, maxSpecBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSpecBytes))
+	if err != nil {
+		return nil, fmt.Errorf("front-end spec: %w", err)
+	}
+	s, err := ParseSpec(data)
+	if err != nil {
+		return nil, fmt.Errorf("front-end spec %s: %w", path, err)
+	}
+	return s, nil
 }
