@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,13 +12,16 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"github.com/kagen-ai/kagen/measure"
 	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/profile/dist"
 	"github.com/kagen-ai/kagen/replay"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // pathList is a repeatable path flag; the commands also take paths given
@@ -149,4 +153,64 @@ func (s *inputSettings) load(path string, opts engine.Options, stderr io.Writer)
 		return nil, nil, err
 	}
 	return m, measure.RandomInputs(m, 1), nil
+}
+
+// distFlags defines the flags of kagen profile and kagen tune that say
+// where trials run (docs/distributed.md).
+func distFlags(fs *flag.FlagSet) *dist.Setup {
+	s := &dist.Setup{}
+	fs.StringVar(&s.URL, "nats", "", "run trials on the workers of this NATS cluster (URL) instead of an embedded server")
+	fs.IntVar(&s.Workers, "workers", -1, "in-process workers (default 2 with the embedded server, 0 with --nats; 0 without --nats: no NATS at all)")
+	fs.StringVar(&s.DeviceClass, "device-class", "", "device class whose workers measure latency (default this machine's)")
+	fs.IntVar(&s.ShardWindows, "shard-windows", 64, "windows per data shard, the unit of a QoS trial")
+	fs.DurationVar(&s.AckWait, "ack-wait", 30*time.Second, "redeliver a trial whose worker shows no sign of life for this long")
+	return s
+}
+
+// tuningRun is what kagen profile and kagen tune share: the pipeline of
+// a model and its data, the trial pool, the progress line and the
+// interrupt.
+type tuningRun struct {
+	p        *tuning.Pipeline
+	pool     *dist.Pool
+	ctx      context.Context
+	progress func(tuning.Progress)
+	// done ends the progress line; close stops the pool and the interrupt.
+	done, close func()
+}
+
+// startTuning checks the output path, loads a model and the labelled
+// windows of data, starts the trial pool of setup (nil: in-process) and
+// the progress line (JSON lines on stdout with asJSON).
+func startTuning(path string, data []string, out string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (*tuningRun, error) {
+	if err := checkOutput(out); err != nil {
+		return nil, err
+	}
+	m, err := engine.LoadFile(path, engine.Options{})
+	if err != nil {
+		return nil, err
+	}
+	p, err := tuning.Load(m, replay.DiskTraces(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	setup.Log = stderr
+	pool, err := setup.StartFor(ctx, path, m)
+	if err != nil {
+		stop()
+		if err == dist.ErrOtherDevice {
+			return nil, usageError{err.Error()}
+		}
+		return nil, err
+	}
+	if pool != nil {
+		p.Executor = pool
+	}
+	pr := newProgress(stderr, asJSON)
+	if asJSON {
+		pr.w = stdout
+	}
+	return &tuningRun{p: p, pool: pool, ctx: ctx, progress: func(g tuning.Progress) { pr.report(g.Phase, g.Done, g.Total, g.Item) },
+		done: pr.done, close: func() { pool.Close(); stop() }}, nil
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 
 	"github.com/kagen-ai/kagen/tuning"
 )
@@ -36,22 +33,13 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model and at least one --data"}
 	}
-	if err := checkOutput(*out); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	p, pool, err := tuningFor(ctx, pos[0], data, setup, stderr)
+	run, err := startTuning(pos[0], data, *out, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	pr := newProgress(stderr, *asJSON)
-	if *asJSON {
-		pr.w = stdout
-	}
-	prof, err := p.Profile(ctx, s, tuning.Files{Profile: *out}, func(g tuning.Progress) { pr.report(g.Phase, g.Done, g.Total, g.Item) })
-	pr.done()
+	defer run.close()
+	prof, err := run.p.Profile(run.ctx, s, tuning.Files{Profile: *out}, run.progress)
+	run.done()
 	if err != nil {
 		return err
 	}
@@ -62,7 +50,7 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]any{"profile": *out, "pairs": len(prof.Pairs), "kept": kept, "exact_us": prof.ExactUS, "exact_accuracy": prof.ExactAccuracy, "seconds": prof.ProfileTime, "trials": pool.TrialStats()})
+		return json.NewEncoder(stdout).Encode(map[string]any{"profile": *out, "pairs": len(prof.Pairs), "kept": kept, "exact_us": prof.ExactUS, "exact_accuracy": prof.ExactAccuracy, "seconds": prof.ProfileTime, "trials": run.pool.TrialStats()})
 	}
 	fmt.Fprintf(stdout, "profiled %d (node, knob) pairs in %.1f s (%d save time on this device); exact %.1f us, accuracy %.2f%% on %d windows\nwrote %s\n",
 		len(prof.Pairs), prof.ProfileTime, kept, prof.ExactUS, 100*prof.ExactAccuracy, prof.Windows, *out)

@@ -1,59 +1,15 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"time"
 
-	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
-	"github.com/kagen-ai/kagen/profile/dist"
-	"github.com/kagen-ai/kagen/replay"
 	"github.com/kagen-ai/kagen/tuning"
 )
-
-// distFlags defines the flags of kagen profile and kagen tune that say
-// where trials run (docs/distributed.md).
-func distFlags(fs *flag.FlagSet) *dist.Setup {
-	s := &dist.Setup{}
-	fs.StringVar(&s.URL, "nats", "", "run trials on the workers of this NATS cluster (URL) instead of an embedded server")
-	fs.IntVar(&s.Workers, "workers", -1, "in-process workers (default 2 with the embedded server, 0 with --nats; 0 without --nats: no NATS at all)")
-	fs.StringVar(&s.DeviceClass, "device-class", "", "device class whose workers measure latency (default this machine's)")
-	fs.IntVar(&s.ShardWindows, "shard-windows", 64, "windows per data shard, the unit of a QoS trial")
-	fs.DurationVar(&s.AckWait, "ack-wait", 30*time.Second, "redeliver a trial whose worker shows no sign of life for this long")
-	return s
-}
-
-// tuningFor loads a model and the labelled windows of data, and starts
-// the trial pool of setup (nil: in-process).
-func tuningFor(ctx context.Context, path string, data []string, setup *dist.Setup, stderr io.Writer) (*tuning.Pipeline, *dist.Pool, error) {
-	m, err := engine.LoadFile(path, engine.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := tuning.Load(m, replay.DiskTraces(data))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	setup.Log = stderr
-	pool, err := setup.StartFor(ctx, path, m)
-	if err == dist.ErrOtherDevice {
-		return nil, nil, usageError{err.Error()}
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if pool != nil {
-		p.Executor = pool
-	}
-	return p, pool, nil
-}
 
 // cmdTune profiles a model and finds its Pareto-optimal configurations.
 func cmdTune(args []string, stdout, stderr io.Writer) error {
@@ -93,23 +49,13 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model, --data, --max-loss 0..100, --objective time|energy and --predictor p1|p2"}
 	}
-	if err := checkOutput(*out); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	p, pool, err := tuningFor(ctx, pos[0], data, setup, stderr)
+	run, err := startTuning(pos[0], data, *out, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	pr := newProgress(stderr, *asJSON)
-	if *asJSON {
-		pr.w = stdout
-	}
-	res, err := p.Run(ctx, s, tuning.Files{Profile: *out + ".profile.json", Partial: *out + ".partial.json", Resume: *resume},
-		func(g tuning.Progress) { pr.report(g.Phase, g.Done, g.Total, g.Item) })
-	pr.done()
+	defer run.close()
+	res, err := run.p.Run(run.ctx, s, tuning.Files{Profile: *out + ".profile.json", Partial: *out + ".partial.json", Resume: *resume}, run.progress)
+	run.done()
 	if err != nil {
 		return err
 	}
@@ -118,14 +64,14 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{"pareto": *out, "levels": len(res.Pareto.Configs), "validated": len(res.Tune.Validated),
-			"predictor_mae_pp": res.Tune.PredictorMAE, "tune_seconds": res.Seconds, "note": res.Tune.Note, "trials": pool.TrialStats()})
+			"predictor_mae_pp": res.Tune.PredictorMAE, "tune_seconds": res.Seconds, "note": res.Tune.Note, "trials": run.pool.TrialStats()})
 	}
 	fmt.Fprintf(stdout, "%s", res.Tune)
 	if res.Tune.Note != "" {
 		fmt.Fprintln(stdout, res.Tune.Note)
 	}
 	fmt.Fprintf(stdout, "tuned in %.1f s; wrote %s\n", res.Seconds, *out)
-	if ctx.Err() != nil {
+	if run.ctx.Err() != nil {
 		fmt.Fprintf(stdout, "interrupted: kept what was validated; run again with --resume to continue\n")
 	}
 	return nil

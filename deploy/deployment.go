@@ -39,19 +39,24 @@ type Deployment struct {
 // `kagen replay` and `kagen run` need. A model without a front-end spec
 // is an error.
 func Load(modelPath, policyPath string) (*Deployment, error) {
-	m, err := engine.LoadFile(modelPath, engine.Options{})
-	if err != nil {
-		return nil, err
-	}
-	d, err := ReadPolicy(policyPath, m)
+	d, err := load(modelPath, policyPath)
 	if err != nil {
 		return nil, err
 	}
 	if d.Spec == nil {
-		_, err := replay.SpecFromModel(m)
+		_, err := replay.SpecFromModel(d.Model)
 		return nil, fmt.Errorf("%s: %w", modelPath, err)
 	}
 	return d, nil
+}
+
+// load loads a model and binds a policy file to it.
+func load(modelPath, policyPath string) (*Deployment, error) {
+	m, err := engine.LoadFile(modelPath, engine.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return ReadPolicy(policyPath, m)
 }
 
 // ReadPolicy reads a policy file for m (its model checksum must be m's)
@@ -151,11 +156,7 @@ func Validate(policyPath, modelPath string) (*policy.Policy, error) {
 		}
 		return pol, nil
 	}
-	m, err := engine.LoadFile(modelPath, engine.Options{})
-	if err != nil {
-		return nil, err
-	}
-	d, err := ReadPolicy(policyPath, m)
+	d, err := load(modelPath, policyPath)
 	if err != nil {
 		return nil, err
 	}
