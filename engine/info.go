@@ -57,6 +57,10 @@ func (n *node) macs() int64 {
 	switch p := n.params.(type) {
 	case *convParams:
 		return int64(n.out[0].numel()) * int64(p.cg*p.kh*p.kw)
+	case *convNDParams:
+		return int64(n.out[0].numel()) * int64(p.cg*p.taps())
+	case *convTransposeParams:
+		return int64(n.in[0].numel()) * int64(p.mg*p.taps)
 	case *gemmParams:
 		return int64(p.m) * int64(p.n) * int64(p.k)
 	case *matMulParams:

@@ -303,4 +303,5 @@ func compileMatMul(n *node, c *compiler) (Kernel, error) {
 // op_conv.go).
 var convOps = map[string]*opDef{
 	"Conv": &convOp, "Gemm": &gemmOp, "MatMul": &matMulOp,
+	"ConvTranspose": &convTransposeOp,
 }

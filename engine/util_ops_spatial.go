@@ -198,10 +198,10 @@ func (n *node) checkElems(field string, shape []int) error {
 		if d == 0 {
 			return nil
 		}
-		total *= int64(d)
-		if total > maxSpatialElems {
+		if int64(d) > maxSpatialElems/total {
 			return n.errorf("%s %v is too large", field, shape)
 		}
+		total *= int64(d)
 	}
 	return nil
 }
