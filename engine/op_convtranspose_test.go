@@ -135,7 +135,7 @@ func TestConvTransposeFastMatchesReference(t *testing.T) {
 		{cin: 1, mg: 2, group: 1, in: []int{3, 3}, kernel: []int{3, 3}},
 		{cin: 3, mg: 4, group: 1, in: []int{7, 6}, kernel: []int{3, 3}, strides: []int{3, 2}, pads: []int{1, 1, 1, 1}, outPad: []int{1, 1}, bias: true},
 		{cin: 4, mg: 3, group: 2, in: []int{5, 4}, kernel: []int{2, 3}, strides: []int{2, 2}, dil: []int{2, 1}, pads: []int{0, 1, 2, 0}, bias: true, relu: true},
-		{cin: 6, mg: 1, group: 6, in: []int{6, 7}, kernel: []int{4, 4}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, bias: true},                 // depthwise upsampling
+		{cin: 6, mg: 1, group: 6, in: []int{6, 7}, kernel: []int{4, 4}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, bias: true},                   // depthwise upsampling
 		{cin: 4, mg: 2, group: 4, in: []int{5, 5}, kernel: []int{3, 3}, dil: []int{2, 2}, pads: []int{2, 1, 0, 3}},                                   // depthwise, multiplier 2
 		{cin: 2, mg: 3, group: 1, in: []int{3, 3}, kernel: []int{3, 3}, strides: []int{2, 2}, autoPad: "SAME_UPPER"},                                 // odd total padding
 		{cin: 2, mg: 3, group: 1, in: []int{3, 4}, kernel: []int{3, 2}, strides: []int{2, 3}, autoPad: "SAME_LOWER", bias: true},                     // odd total padding
