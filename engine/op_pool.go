@@ -227,6 +227,7 @@ var poolOps = map[string]*opDef{
 	"MaxPool": &maxPoolOp, "AveragePool": &avgPoolOp,
 	"GlobalAveragePool": &globalAvgPoolOp, "GlobalMaxPool": &globalMaxPoolOp,
 	"LpPool": &lpPoolOp, "GlobalLpPool": &globalLpPoolOp, "MaxUnpool": &maxUnpoolOp,
+	"Resize": &resizeOp, "Upsample": &upsampleOp, // op_resize.go
 }
 
 // poolNDParams describe MaxPool and AveragePool over three or more spatial

@@ -205,3 +205,19 @@ func (n *node) checkElems(field string, shape []int) error {
 	}
 	return nil
 }
+
+// constFloatList reads input i as a list of floats; it must be a constant.
+// An absent input gives nil.
+func (n *node) constFloatList(i int, field string) ([]float32, error) {
+	v := n.input(i)
+	if v == nil {
+		return nil, nil
+	}
+	if v.constant == nil {
+		return nil, &ConstantInputError{Node: n.name, Op: n.op, Input: v.name}
+	}
+	if !v.dtype.IsFloat() {
+		return nil, n.errorf("input %s %q has type %v, expected a floating-point type", field, v.name, v.dtype)
+	}
+	return v.constant.F, nil
+}
