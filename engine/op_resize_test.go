@@ -358,7 +358,7 @@ func TestResizeMatchesOracle(t *testing.T) {
 		{shape: []int{1, 1, 4, 4}, mode: "nearest", coord: "tf_crop_and_resize", roi: []float32{0, 0, -0.2, 0.6, 1, 1, 1.3, 1.2}, sizes: []int64{1, 1, 5, 3}, extrapolation: -3},
 		{shape: []int{1, 1, 5, 4}, mode: "linear", coord: "half_pixel_symmetric", scales: []float32{1, 1, 1.37, 0.61}},
 		{shape: []int{1, 1, 5, 4}, mode: "nearest", coord: "half_pixel_symmetric", scales: []float32{1, 1, 2.37, 0.61}, nearest: "ceil"},
-		{shape: []int{3, 4, 5}, mode: "linear", coord: "align_corners", scales: []float32{1.5, 0.75, 1.4}},            // trilinear
+		{shape: []int{3, 4, 5}, mode: "linear", coord: "align_corners", scales: []float32{1.5, 0.75, 1.4}},              // trilinear
 		{shape: []int{2, 3, 4, 5, 3}, mode: "cubic", coord: "asymmetric", sizes: []int64{2, 3, 6, 3, 5}, exclude: true}, // 3-D cubic
 		{shape: []int{7}, mode: "cubic", coord: "pytorch_half_pixel", sizes: []int64{1}},
 		{shape: []int{1, 1, 1, 6}, mode: "linear", coord: "align_corners", sizes: []int64{1, 1, 1, 1}},
@@ -502,11 +502,11 @@ func TestResizeFastMatchesReference(t *testing.T) {
 		resizeCase{shape: []int{2, 4, 9, 7}, mode: "linear", sizes: []int64{2, 4, 4, 15}, coord: "align_corners", wantFast: true},
 		resizeCase{shape: []int{5, 7}, mode: "linear", sizes: []int64{5, 3}, wantFast: true}, // only columns
 		resizeCase{shape: []int{2, 3, 5, 7}, mode: "linear", sizes: []int64{7, 7}, axes: []int{2, 3}, wantFast: true},
-		resizeCase{shape: []int{1, 3, 8, 8}, mode: "linear", scales: []float32{1, 1, 0.5, 0.5}, antialias: true},                  // antialias: reference
-		resizeCase{shape: []int{1, 3, 8, 8}, mode: "linear", scales: []float32{1, 1, 2, 2}, antialias: true, wantFast: true},      // upsampling: no antialias
-		resizeCase{shape: []int{2, 3, 4}, mode: "linear", scales: []float32{1, 2, 2}, wantFast: true},                             // rank 3
-		resizeCase{shape: []int{2, 3, 4}, mode: "linear", scales: []float32{2, 1, 2}},                                             // a leading axis changes
-		resizeCase{shape: []int{1, 1, 4, 4}, mode: "cubic", scales: []float32{1, 1, 2, 2}},                                        // cubic: reference
+		resizeCase{shape: []int{1, 3, 8, 8}, mode: "linear", scales: []float32{1, 1, 0.5, 0.5}, antialias: true},                                                      // antialias: reference
+		resizeCase{shape: []int{1, 3, 8, 8}, mode: "linear", scales: []float32{1, 1, 2, 2}, antialias: true, wantFast: true},                                          // upsampling: no antialias
+		resizeCase{shape: []int{2, 3, 4}, mode: "linear", scales: []float32{1, 2, 2}, wantFast: true},                                                                 // rank 3
+		resizeCase{shape: []int{2, 3, 4}, mode: "linear", scales: []float32{2, 1, 2}},                                                                                 // a leading axis changes
+		resizeCase{shape: []int{1, 1, 4, 4}, mode: "cubic", scales: []float32{1, 1, 2, 2}},                                                                            // cubic: reference
 		resizeCase{shape: []int{1, 1, 4, 4}, mode: "linear", coord: "tf_crop_and_resize", sizes: []int64{1, 1, 3, 3}, roi: []float32{0, 0, 0.2, 0.2, 1, 1, 0.8, 0.8}}, // crop: reference
 	)
 	for i := 0; i < 30; i++ {
