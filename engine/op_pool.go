@@ -228,6 +228,8 @@ var poolOps = map[string]*opDef{
 	"GlobalAveragePool": &globalAvgPoolOp, "GlobalMaxPool": &globalMaxPoolOp,
 	"LpPool": &lpPoolOp, "GlobalLpPool": &globalLpPoolOp, "MaxUnpool": &maxUnpoolOp,
 	"Resize": &resizeOp, "Upsample": &upsampleOp, // op_resize.go
+	"GridSample": &gridSampleOp, // op_gridsample.go
+	"RoiAlign":   &roiAlignOp,   // op_roialign.go
 }
 
 // poolNDParams describe MaxPool and AveragePool over three or more spatial
