@@ -221,3 +221,54 @@ func (n *node) constFloatList(i int, field string) ([]float32, error) {
 	}
 	return v.constant.F, nil
 }
+
+// spatialMACs is implemented by the params of the ops of util_ops_spatial's
+// family that count their multiply-accumulates (for Model.MACs; FuzzLoad
+// skips models above a budget, which the quadratic references need).
+type spatialMACs interface {
+	macs(n *node) int64
+}
+
+func (p *convNDParams) macs(n *node) int64 {
+	return int64(n.out[0].numel()) * int64(p.cg*p.taps())
+}
+
+func (p *convTransposeParams) macs(n *node) int64 {
+	return int64(n.in[0].numel()) * int64(p.mg*p.taps)
+}
+
+func (p *dftParams) macs(*node) int64 {
+	return int64(p.outer) * int64(p.inner) * int64(p.nOut) * int64(min(p.nIn, p.n)) * 4
+}
+
+func (p *stftParams) macs(*node) int64 {
+	return int64(p.batch) * int64(p.frames) * int64(p.bins) * int64(p.n) * 4
+}
+
+func (p *gridSampleParams) macs(*node) int64 {
+	taps := int64(1)
+	for range p.in {
+		switch p.mode {
+		case gridLinear:
+			taps *= 2
+		case gridCubic:
+			taps *= 4
+		}
+	}
+	return int64(p.batch) * int64(p.c) * int64(p.outSize) * taps
+}
+
+func (p *roiAlignParams) macs(*node) int64 {
+	s := int64(max(p.sampling, 1))
+	return int64(p.rois) * int64(p.c) * int64(p.oh) * int64(p.ow) * 4 * s * s
+}
+
+func (p *resizeParams) macs(n *node) int64 {
+	taps := int64(1)
+	for _, a := range p.axes {
+		if a.out > 0 {
+			taps *= int64((len(a.idx) + a.out - 1) / a.out)
+		}
+	}
+	return int64(n.out[0].numel()) * taps
+}
