@@ -205,7 +205,13 @@ func compileDFT(n *node, c *compiler) (Kernel, error) {
 		ch = 2
 	}
 	m := min(p.nIn, p.n)
-	if p.inner != 1 || m*ch*2*p.nOut > maxDFTMatrix || m == 0 || p.outer == 0 {
+	if m == 0 || p.outer == 0 || p.inner == 0 {
+		return nil, nil
+	}
+	if p.inner != 1 || m*ch*2*p.nOut > maxDFTMatrix {
+		if f := newFFTPlan(p.n, p.inverse); f != nil {
+			return &fftKernel{plan: f, dft: p}, nil
+		}
 		return nil, nil
 	}
 	k := &dftKernel{rows: p.outer, k: m * ch, cols: 2 * p.nOut, lda: p.nIn * ch}
@@ -362,7 +368,13 @@ var stftOp = opDef{
 	},
 	compile: func(n *node, c *compiler) (Kernel, error) {
 		p := n.params.(*stftParams)
-		if p.n*p.c*2*p.bins > maxDFTMatrix || p.frames == 0 || p.batch == 0 {
+		if p.frames == 0 || p.batch == 0 {
+			return nil, nil
+		}
+		if p.n*p.c*2*p.bins > maxDFTMatrix {
+			if f := newFFTPlan(p.n, false); f != nil {
+				return &fftKernel{plan: f, stft: p}, nil
+			}
 			return nil, nil
 		}
 		k := &dftKernel{k: p.n * p.c, cols: 2 * p.bins, stft: p, frameSize: p.frames * p.n * p.c}
@@ -370,6 +382,148 @@ var stftOp = opDef{
 		k.gemmSize = c.gemmScratch(gemm.Args{M: p.frames, N: k.cols, K: k.k, PackedB: k.packed})
 		return k, nil
 	},
+}
+
+// fftPlan is a radix-2 FFT of a power-of-two length: the bit-reversal
+// permutation and the twiddles, computed once at load.
+type fftPlan struct {
+	n        int
+	rev      []int32
+	cos, sin []float32 // cos and -sin (forward) or +sin (inverse) of 2*pi*j/n, j < n/2
+	inverse  bool
+}
+
+// newFFTPlan returns the plan of a power-of-two n, or nil.
+func newFFTPlan(n int, inverse bool) *fftPlan {
+	if n < 2 || n&(n-1) != 0 {
+		return nil
+	}
+	f := &fftPlan{n: n, rev: make([]int32, n), inverse: inverse}
+	bits := 0
+	for 1<<bits < n {
+		bits++
+	}
+	for i := range f.rev {
+		r := 0
+		for b := 0; b < bits; b++ {
+			if i&(1<<b) != 0 {
+				r |= 1 << (bits - 1 - b)
+			}
+		}
+		f.rev[i] = int32(r)
+	}
+	sign := -1.0
+	if inverse {
+		sign = 1
+	}
+	for j := 0; j < n/2; j++ {
+		th := 2 * math.Pi * float64(j) / float64(n)
+		f.cos = append(f.cos, float32(math.Cos(th)))
+		f.sin = append(f.sin, float32(sign*math.Sin(th)))
+	}
+	return f
+}
+
+// transform runs the FFT in place on re and im (already in bit-reversed
+// order) and scales by 1/n for the inverse.
+func (f *fftPlan) transform(re, im []float32) {
+	n := f.n
+	re, im = re[:n], im[:n]
+	for size := 2; size <= n; size <<= 1 {
+		half, step := size/2, n/size
+		for start := 0; start < n; start += size {
+			for j := 0; j < half; j++ {
+				c, s := f.cos[j*step], f.sin[j*step]
+				a, b := start+j, start+j+half
+				tr := re[b]*c - im[b]*s
+				ti := re[b]*s + im[b]*c
+				re[b], im[b] = re[a]-tr, im[a]-ti
+				re[a], im[a] = re[a]+tr, im[a]+ti
+			}
+		}
+	}
+	if f.inverse {
+		inv := 1 / float32(n)
+		for i := range re {
+			re[i] *= inv
+			im[i] *= inv
+		}
+	}
+}
+
+// fftKernel runs a DFT or an STFT of a power-of-two length too long for a
+// packed transform matrix: each line (or windowed frame) is gathered into
+// Exec.Scratch in bit-reversed order, zero padded, and transformed.
+type fftKernel struct {
+	plan *fftPlan
+	dft  *dftParams
+	stft *stftParams
+}
+
+// ScratchSize implements scratchUser.
+func (k *fftKernel) ScratchSize() int { return 2 * k.plan.n }
+
+// Run implements Kernel.
+func (k *fftKernel) Run(x *Exec, in, out []*Tensor) {
+	n := k.plan.n
+	re, im := x.scratch[:n], x.scratch[n:2*n]
+	src, dst := in[0].F, out[0].F
+	if p := k.stft; p != nil {
+		var window []float32
+		if p.hasWindow {
+			window = in[2].F
+		}
+		for b := 0; b < p.batch; b++ {
+			for f := 0; f < p.frames; f++ {
+				base := (b*p.length + f*p.step) * p.c
+				for t := 0; t < n; t++ {
+					v, w := src[base+t*p.c], float32(1)
+					if window != nil {
+						w = window[t]
+					}
+					var vi float32
+					if p.c == 2 {
+						vi = src[base+t*p.c+1]
+					}
+					r := k.plan.rev[t]
+					re[r], im[r] = v*w, vi*w
+				}
+				k.plan.transform(re, im)
+				o := dst[(b*p.frames+f)*p.bins*2:]
+				for j := 0; j < p.bins; j++ {
+					o[2*j], o[2*j+1] = re[j], im[j]
+				}
+			}
+		}
+		return
+	}
+	p := k.dft
+	c := 1
+	if p.complexIn {
+		c = 2
+	}
+	m := min(p.nIn, p.n)
+	for o := 0; o < p.outer; o++ {
+		for i := 0; i < p.inner; i++ {
+			for t := 0; t < n; t++ {
+				r := k.plan.rev[t]
+				if t >= m {
+					re[r], im[r] = 0, 0
+					continue
+				}
+				at := ((o*p.nIn+t)*p.inner + i) * c
+				re[r], im[r] = src[at], 0
+				if c == 2 {
+					im[r] = src[at+1]
+				}
+			}
+			k.plan.transform(re, im)
+			for j := 0; j < p.nOut; j++ {
+				at := ((o*p.nOut+j)*p.inner + i) * 2
+				dst[at], dst[at+1] = re[j], im[j]
+			}
+		}
+	}
 }
 
 // windowParams describe HannWindow, HammingWindow and BlackmanWindow: the

@@ -86,11 +86,21 @@ func TestDFT(t *testing.T) {
 		{shape: []int{2, 5, 6, 1}, axis: -3, opset: 20, onesided: true},
 		{shape: []int{1, 1, 1}, axis: 1, wantFast: true},
 	}
-	for _, c := range cases {
+	fftCases := []dftCase{ // radix-2 FFT: too long for a matrix, or strided
+		{shape: []int{2, 3000, 1}, axis: 1, length: 4096},
+		{shape: []int{1, 2048, 2}, axis: 1, inverse: true},
+		{shape: []int{2, 1024, 1}, axis: 1, length: 4096, onesided: true},
+		{shape: []int{2, 8, 3, 1}, axis: 1},
+		{shape: []int{2, 16, 3, 2}, axis: 1, length: 4, inverse: true},
+	}
+	for i, c := range append(cases, fftCases...) {
 		t.Run(fmt.Sprint(c), func(t *testing.T) {
 			m := c.model(t)
 			if _, fast := m.steps[0].kernel.(*dftKernel); fast != c.wantFast {
-				t.Fatalf("fast kernel %v, want %v", fast, c.wantFast)
+				t.Fatalf("GEMM kernel %v, want %v", fast, c.wantFast)
+			}
+			if _, fft := m.steps[0].kernel.(*fftKernel); fft != (i >= len(cases)) {
+				t.Fatalf("FFT kernel %v", fft)
 			}
 			x := NewFloat(randFloats(rng, numel(c.shape)), c.shape...)
 			got, err := m.NewSession().RunWith([]*Tensor{x}, referenceSelector{m})
@@ -191,12 +201,16 @@ func TestSTFT(t *testing.T) {
 		{[]int{2, 64, 1}, 5, 0, hann, -1},
 		{[]int{1, 70, 1}, 16, 16, hann, 0},
 		{[]int{2, 50, 2}, 7, 12, nil, 0},
-		{[]int{1, 16, 1}, 100, 16, nil, 1}, // one frame
+		{[]int{1, 16, 1}, 100, 16, nil, 1},       // one frame
+		{[]int{1, 5000, 1}, 1500, 2048, nil, -1}, // FFT
+		{[]int{1, 3000, 2}, 700, 1024, nil, 0},   // FFT
 	}
 	for _, c := range cases {
 		m := stftModel(t, c.shape, c.step, c.length, c.window, c.onesided)
-		if _, fast := m.steps[0].kernel.(*dftKernel); !fast {
-			t.Fatal("STFT does not use the fast kernel")
+		_, fast := m.steps[0].kernel.(*dftKernel)
+		_, fft := m.steps[0].kernel.(*fftKernel)
+		if !fast && !fft {
+			t.Fatal("STFT does not use a fast kernel")
 		}
 		x := NewFloat(randFloats(rng, numel(c.shape)), c.shape...)
 		got, err := m.NewSession().RunWith([]*Tensor{x}, referenceSelector{m})
@@ -403,5 +417,21 @@ func TestSignalErrorsAndAllocs(t *testing.T) {
 			t.Fatalf("threads %d: Run allocates %.0f times per call", threads, a)
 		}
 		checkAgainstReference(t, m, in, 1e-5)
+	}
+	// The FFT kernels.
+	m := newBuilder(17).input("x", 1, 5000, 1).initInts("s", []int64{1000}).initInts("l", []int64{4096}).
+		node("STFT", []string{"x", "s", "", "l"}, []string{"spec"}, attrInt("onesided", 0)).
+		node("DFT", []string{"spec"}, []string{"y"}, attrInt("axis", 2), attrInt("inverse", 1)).output("y").load(t, Options{})
+	_, fft0 := m.steps[0].kernel.(*fftKernel)
+	if _, fft := m.steps[1].kernel.(*fftKernel); !fft || !fft0 {
+		t.Fatal("no FFT kernel")
+	}
+	s := m.NewSession()
+	in := []*Tensor{NewFloat(randFloats(rng, 5000), 1, 5000, 1)}
+	if _, err := s.Run(in); err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(5, func() { s.Run(in) }); a != 0 {
+		t.Fatalf("FFT: Run allocates %.0f times per call", a)
 	}
 }
