@@ -282,6 +282,7 @@ func TestSpatialPoolErrors(t *testing.T) {
 		{"unpool kernel", newBuilder(11).input("x", 1, 1, 2).inputOf("i", Int64, 1, 1, 2).node("MaxUnpool", []string{"x", "i"}, []string{"y"}), "kernel_shape must have 1 entries"},
 		{"unpool output_shape", newBuilder(11).input("x", 1, 1, 2).inputOf("i", Int64, 1, 1, 2).initInts("s", []int64{2, 1, 4}, 3).node("MaxUnpool", []string{"x", "i", "s"}, []string{"y"}, attrInts("kernel_shape", 2)), "does not match the input"},
 		{"unpool huge", newBuilder(11).input("x", 1, 1, 2, 2).inputOf("i", Int64, 1, 1, 2, 2).node("MaxUnpool", []string{"x", "i"}, []string{"y"}, attrInts("kernel_shape", 2, 2), attrInts("strides", 1<<30, 1<<30)), "too large"},
+		{"huge 3-D pads", newBuilder(11).input("x", 1, 1, 2, 2, 2).node("MaxPool", []string{"x"}, []string{"y"}, attrInts("kernel_shape", 1, 1, 1), attrInts("pads", 1<<30, 1<<30, 1<<30, 1<<30, 1<<30, 1<<30)), "too large"},
 		{"nine spatial dims", newBuilder(11).input("x", 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1).node("LpPool", []string{"x"}, []string{"y"}, attrInts("kernel_shape", 1, 1, 1, 1, 1, 1, 1, 1, 1)), "unsupported LpPool/9-D window"},
 	}
 	for _, tc := range tests {

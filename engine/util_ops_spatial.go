@@ -135,6 +135,9 @@ func parseNDWindow(n *node, shape []int, kernel []int, ceilAllowed bool) (*ndWin
 		}
 	}
 	w.padBegin, w.padEnd = pads[:nd], pads[nd:]
+	if err := n.checkElems("output", w.outShape(w.c)); err != nil {
+		return nil, err
+	}
 	w.inSize, w.outSize = numel(w.in), numel(w.out)
 	return w, nil
 }
