@@ -58,6 +58,8 @@ func (n *node) macs() int64 {
 	switch p := n.params.(type) {
 	case *convParams:
 		return int64(n.out[0].numel()) * int64(p.cg*p.kh*p.kw)
+	case spatialMACs: // op_conv.go, op_convtranspose.go, op_signal.go, ...
+		return p.macs(n)
 	case *gemmParams:
 		return int64(p.m) * int64(p.n) * int64(p.k)
 	case *matMulParams:

@@ -383,7 +383,8 @@ func (k *matMulKernel) Run(x *Exec, in, out []*Tensor) {
 }
 
 // convOps are the operators that run on the GEMM kernels (this file,
-// op_conv.go and op_einsum.go).
+// op_conv.go, op_convtranspose.go and op_einsum.go).
 var convOps = map[string]*opDef{
 	"Conv": &convOp, "Gemm": &gemmOp, "MatMul": &matMulOp, "Einsum": &einsumOp,
+	"ConvTranspose": &convTransposeOp,
 }

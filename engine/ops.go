@@ -40,6 +40,7 @@ var opGroups = []map[string]*opDef{
 	recurrentOps,   // op_rnn.go
 	quantOps,       // op_quant.go
 	controlOps,     // op_control.go
+	signalOps,      // op_signal.go
 }
 
 // mergeOpGroups joins the per-file op groups into one table.

@@ -267,7 +267,7 @@ func countUsed(g *graph, vs []*value) int {
 }
 
 // fusable lists the ops whose kernels apply a clamp epilogue.
-var fusable = map[string]bool{"Conv": true, "Gemm": true, "MatMul": true}
+var fusable = map[string]bool{"Conv": true, "Gemm": true, "MatMul": true, "ConvTranspose": true}
 
 // fuseActivation moves Relu and constant Clip nodes into the epilogue of the
 // Conv, Gemm or MatMul that produces their input.

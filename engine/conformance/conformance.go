@@ -195,7 +195,7 @@ func RunTest(dir string) (r Result) {
 			}
 			for i := range got {
 				bfloat16Bits(want[i], got[i].DType)
-				if err := Compare(got[i], want[i]); err != nil {
+				if err := compareTest(r.Name, got[i], want[i]); err != nil {
 					return fail(r, fmt.Errorf("%s run %d output %d (%s): %w", filepath.Base(set), run+1, i, m.Outputs()[i].Name, err))
 				}
 			}
