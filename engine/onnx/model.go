@@ -142,6 +142,32 @@ type ValueInfo struct {
 	// IsTensor reports whether the type is a dense tensor type; other types
 	// (sequences, maps, optionals, sparse tensors) are not decoded.
 	IsTensor bool
+	// Kind is the kind of type declared (TypeTensor when IsTensor).
+	Kind TypeKind
+}
+
+// TypeKind is the kind of a TypeProto: which of its value fields is set.
+type TypeKind int8
+
+// TypeProto kinds.
+const (
+	TypeUndeclared TypeKind = iota
+	TypeTensor
+	TypeSequence
+	TypeMap
+	TypeOptional
+	TypeSparseTensor
+	TypeOpaque
+)
+
+var typeKindNames = [...]string{"undeclared type", "tensor", "sequence", "map", "optional", "sparse tensor", "opaque"}
+
+// String returns a readable name of the kind, such as "sequence".
+func (k TypeKind) String() string {
+	if k >= 0 && int(k) < len(typeKindNames) {
+		return typeKindNames[k]
+	}
+	return "TypeKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Dim is one dimension of a ValueInfo shape.
@@ -495,6 +521,18 @@ func decodeValueInfo(m msg) (*ValueInfo, error) {
 // decodeType decodes a TypeProto into vi; only tensor types are looked into.
 func decodeType(m msg, vi *ValueInfo) error {
 	return m.each(func(f field) error {
+		switch f.num {
+		case 4:
+			vi.Kind = TypeSequence
+		case 5:
+			vi.Kind = TypeMap
+		case 7:
+			vi.Kind = TypeOpaque
+		case 8:
+			vi.Kind = TypeSparseTensor
+		case 9:
+			vi.Kind = TypeOptional
+		}
 		if f.num != 1 {
 			return nil
 		}
@@ -502,7 +540,7 @@ func decodeType(m msg, vi *ValueInfo) error {
 		if err != nil {
 			return err
 		}
-		vi.IsTensor = true
+		vi.IsTensor, vi.Kind = true, TypeTensor
 		return t.each(func(f field) error {
 			var err error
 			var v uint64

@@ -108,12 +108,12 @@ func TestDecodeModel(t *testing.T) {
 		t.Errorf("initializer = %+v", w)
 	}
 	vis := []*ValueInfo{
-		{Name: "x", ElemType: dtFloat, Dims: []Dim{{Param: "N"}, {Value: 3, Known: true}}, HasShape: true, IsTensor: true},
-		{Name: "seq"},
-		{Name: "scalar", ElemType: dtInt64, HasShape: true, IsTensor: true},
-		{Name: "unranked", ElemType: dtInt64, IsTensor: true},
-		{Name: "z", ElemType: dtFloat16, Dims: []Dim{{Param: "N"}, {Value: 3, Known: true}}, HasShape: true, IsTensor: true},
-		{Name: "y", ElemType: dtFloat, Dims: []Dim{{Value: 0, Known: true}, {}}, HasShape: true, IsTensor: true},
+		{Name: "x", ElemType: dtFloat, Dims: []Dim{{Param: "N"}, {Value: 3, Known: true}}, HasShape: true, IsTensor: true, Kind: TypeTensor},
+		{Name: "seq", Kind: TypeSequence},
+		{Name: "scalar", ElemType: dtInt64, HasShape: true, IsTensor: true, Kind: TypeTensor},
+		{Name: "unranked", ElemType: dtInt64, IsTensor: true, Kind: TypeTensor},
+		{Name: "z", ElemType: dtFloat16, Dims: []Dim{{Param: "N"}, {Value: 3, Known: true}}, HasShape: true, IsTensor: true, Kind: TypeTensor},
+		{Name: "y", ElemType: dtFloat, Dims: []Dim{{Value: 0, Known: true}, {}}, HasShape: true, IsTensor: true, Kind: TypeTensor},
 	}
 	got := append(append(append([]*ValueInfo{}, g.Inputs...), g.Outputs...), g.ValueInfo...)
 	if len(got) != len(vis) {
@@ -236,6 +236,21 @@ func TestNestedGraphDepth(t *testing.T) {
 	twice := model(pb{}.msg(1, node("", "If", nil, nil, pb{}.str(1, "g").msg(6, nil).msg(6, nil))))
 	if _, err = Decode(twice, Limits{}); err == nil || !strings.Contains(err.Error(), "second graph") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+func TestTypeKinds(t *testing.T) {
+	for num, want := range map[int]TypeKind{1: TypeTensor, 4: TypeSequence, 5: TypeMap, 7: TypeOpaque, 8: TypeSparseTensor, 9: TypeOptional} {
+		m, err := Decode(model(pb{}.msg(11, pb{}.str(1, "v").msg(2, pb{}.msg(protowire.Number(num), pb{})))), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vi := m.Graph.Inputs[0]; vi.Kind != want || vi.IsTensor != (want == TypeTensor) {
+			t.Errorf("field %d: kind %v, tensor %v", num, vi.Kind, vi.IsTensor)
+		}
+	}
+	if s := TypeSequence.String(); s != "sequence" {
+		t.Errorf("TypeSequence is %q", s)
 	}
 }
 
