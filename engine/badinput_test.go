@@ -92,10 +92,18 @@ func TestUnsupportedIsReported(t *testing.T) {
 func TestRunChecksInputs(t *testing.T) {
 	m := newBuilder(13).input("x", 1, 4).node("Relu", []string{"x"}, []string{"y"}).output("y").load(t, Options{})
 	s := m.NewSession()
-	for _, in := range [][]*Tensor{nil, {nil}, {NewFloat(nil, 1, 5)}, {{DType: Float32, Shape: []int{1, 4}, F: make([]float32, 3)}}} {
+	for _, in := range [][]*Tensor{nil, {nil}, {NewInt(nil, 1, 4)}, {{DType: Float32, Shape: []int{1, 4}, F: make([]float32, 3)}},
+		{{DType: Float32, Shape: []int{1, -4}}}} {
 		if _, err := s.Run(in); err == nil {
 			t.Errorf("Run(%v) succeeded", in)
 		}
+	}
+	// Another shape is planned anew; a Selector needs the planned shapes.
+	if out, err := s.Run([]*Tensor{NewFloat(make([]float32, 5), 1, 5)}); err != nil || !equalShapes(out[0].Shape, []int{1, 5}) {
+		t.Errorf("Run with shape [1 5]: %v, %v", out, err)
+	}
+	if _, err := s.RunWith([]*Tensor{NewFloat(make([]float32, 5), 1, 5)}, referenceSelector{m}); err == nil || !strings.Contains(err.Error(), "planned for [1 4]") {
+		t.Errorf("RunWith a selector and another shape: %v", err)
 	}
 }
 
