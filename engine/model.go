@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,8 +212,8 @@ const trialDim = 256
 
 // dimHint adds to a planning error which input dimension, set to 1 because
 // nothing bound it, the error comes from: the model is planned again with
-// each symbolic dimension in turn at trialDim, and the first that plans
-// names the binding to give. Otherwise the defaulted dimensions are listed.
+// each symbolic dimension in turn at trialDim (leading ones last), and the
+// first that plans names the binding to give. Otherwise the defaulted dimensions are listed.
 // A missing operator or a constant-input error is returned as it is.
 func dimHint(pm *onnx.Model, sha string, opts Options, dd []defaultedDim, err error) error {
 	var ce *ConstantInputError
@@ -220,8 +221,11 @@ func dimHint(pm *onnx.Model, sha string, opts Options, dd []defaultedDim, err er
 	if errors.As(err, &ce) || errors.As(err, &u) && u.What == "" {
 		return err
 	}
+	// Leading dimensions (a batch, usually) are tried last.
+	order := append([]defaultedDim(nil), dd...)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].axis > 0 && order[j].axis == 0 })
 	tried := map[string]bool{}
-	for _, d := range dd {
+	for _, d := range order {
 		if d.param == "" || tried[d.param] {
 			continue
 		}
