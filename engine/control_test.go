@@ -459,3 +459,45 @@ func TestControlFlowAllocs(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestLoopUnrolled runs a loop whose body needs, when planning, a value
+// computed from the iteration number (Pad's pads): it is unrolled.
+//
+//	for i in range(3): p = pad(x, [i, 2-i]); acc += p; scan[i] = p
+func TestLoopUnrolled(t *testing.T) {
+	body := newGB().in("i", Int64).in("c", Bool).in("acc", Float32, 5).initI("two", Int64, []int64{2}).initI("ax", Int64, []int64{0}, 1).
+		node("Sub", []string{"two", "i"}, []string{"rest"}).
+		node("Unsqueeze", []string{"i", "ax"}, []string{"lo"}).
+		node("Unsqueeze", []string{"rest", "ax"}, []string{"hi"}).
+		node("Concat", []string{"lo", "hi"}, []string{"pads"}, attrInt("axis", 0)).
+		node("Pad", []string{"x", "pads"}, []string{"p"}).
+		node("Add", []string{"acc", "p"}, []string{"acc2"}).
+		node("Identity", []string{"c"}, []string{"co"}).
+		out("co", "acc2", "p")
+	b := func(M string) *gb {
+		g := newGB().in("x", Float32, 3).initF("acc0", make([]float32, 5), 5).initI("T", Bool, []int64{1})
+		if M == "" {
+			g.initI("M", Int64, []int64{3})
+		} else {
+			g.in("M", Int64)
+		}
+		return g.node("Loop", []string{"M", "T", "acc0"}, []string{"acc", "rows"}, graphAttr("body", body)).out("acc", "rows")
+	}
+	m := b("").load(t, Options{})
+	for _, n := range m.Nodes() {
+		if n.Op == "Loop" || n.Op == "Pad" && len(n.Inputs) > 1 && !strings.Contains(n.Inputs[1], "pads") {
+			t.Fatalf("not unrolled: %+v", m.Nodes())
+		}
+	}
+	s := m.NewSession()
+	out := runOne(t, s, NewFloat([]float32{1, 2, 3}, 3))
+	wantFloats(t, out[0], []int{5}, 1, 3, 6, 5, 3)
+	wantFloats(t, out[1], []int{3, 5}, 1, 2, 3, 0, 0, 0, 1, 2, 3, 0, 0, 0, 1, 2, 3)
+	// A trip count known only when running cannot be unrolled: the error
+	// names the value needed.
+	_, err := loadDecoded(b("M").model(17), "test", Options{})
+	var ce *ConstantInputError
+	if !errors.As(err, &ce) || ce.Input != "pads" {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -135,7 +135,8 @@ type graph struct {
 	depth    int
 	captured []*value
 	capIn    []int
-	outer    []*value // while building: the outer value captured[i] stands for
+	outer    []*value    // while building: the outer value captured[i] stands for
+	src      *onnx.Graph // what it was built from (a Loop body is built again to unroll it)
 }
 
 // maxGraphDepth bounds the nesting of subgraphs (the decoder has its own
@@ -231,6 +232,7 @@ func checkDims(og *onnx.Graph, opts *Options) error {
 // wiring in topological order.
 func (g *graph) build(og *onnx.Graph) error {
 	opts := g.ctx.opts
+	g.src = og
 	if og.SparseInitializers > 0 {
 		return &UnsupportedError{Op: "graph", What: "sparse_initializer"}
 	}
@@ -246,7 +248,8 @@ func (g *graph) build(og *onnx.Graph) error {
 			continue // an initializer listed as input (IR < 4): it is a constant
 		}
 		if g.parent != nil {
-			if !vi.IsTensor {
+			// A subgraph's inputs may leave their type to the owner.
+			if !vi.IsTensor && vi.Kind != onnx.TypeUndeclared {
 				return &UnsupportedError{Op: "graph", What: fmt.Sprintf("non-tensor input %q (%s)", vi.Name, vi.Kind)}
 			}
 			if _, dup := g.values[vi.Name]; dup {

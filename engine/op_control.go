@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/kagen-ai/kagen/engine/onnx"
@@ -782,4 +784,154 @@ func (k *scanKernel) Run(x *Exec, in, out []*Tensor) {
 			copyData(out[j], st.inputs[j])
 		}
 	}
+}
+
+// Unrolling. A Loop body whose nodes need values known when planning that
+// come from the iteration number (a Slice at [i, i+1), as exporters write
+// x[i] in a for loop) cannot be planned once for all iterations. When the
+// trip count is a small constant and the condition provably stays true,
+// the loop is unrolled instead: the body is built again for each
+// iteration, with the iteration number a constant, and its scan outputs
+// are stacked with Unsqueeze and Concat.
+
+// maxUnroll bounds the iterations, and maxUnrollNodes the nodes, of an
+// unrolled loop.
+const (
+	maxUnroll      = 1024
+	maxUnrollNodes = 1 << 15
+)
+
+// unrollLoop replaces the Loop g.nodes[i], whose inference failed with
+// cause, by its unrolled iterations, if cause is a value needed when
+// planning inside the body and the loop can be unrolled; ok says whether
+// it was (err then reports a failure while unrolling).
+func unrollLoop(g *graph, i int, cause error) (ok bool, err error) {
+	n := g.nodes[i]
+	var ce *ConstantInputError
+	if !errors.As(cause, &ce) || ce.Node == n.name {
+		return false, nil
+	}
+	body := n.graphs["body"]
+	if body == nil || body.src == nil || n.nIn < 1 || n.in[0] == nil || !n.in[0].isConst() || len(n.in[0].constant.I) != 1 {
+		return false, nil
+	}
+	if n.nIn > 1 && n.in[1] != nil && (!n.in[1].isConst() || !truthy(n.in[1].constant)) {
+		return false, nil
+	}
+	trips := n.in[0].constant.I[0]
+	N := max(n.nIn, 2) - 2
+	K := len(n.out) - N
+	if trips < 1 || trips > maxUnroll || trips*int64(len(body.src.Nodes)+2) > maxUnrollNodes || K < 0 {
+		return false, nil
+	}
+	carried := make([]*value, N)
+	copy(carried, n.in[2:2+N])
+	scans := make([][]*value, K)
+	var nodes []*node
+	for t := int64(0); t < trips; t++ {
+		cp := &graph{values: map[string]*value{}, opset: g.opset, ctx: g.ctx, parent: g, owner: n, attr: "body", depth: body.depth}
+		if err := cp.build(body.src); err != nil {
+			return true, n.errorf("attribute \"body\": %w", err)
+		}
+		if len(cp.inputs) != N+2 || len(cp.outputs) != 1+N+K {
+			return false, nil
+		}
+		if !passesCondition(cp) {
+			return false, nil
+		}
+		sub := map[*value]*value{
+			cp.inputs[0]: {name: fmt.Sprintf("%s@%d/iteration", n.name, t), dtype: Int64, shape: []int{}, constant: &Tensor{DType: Int64, Shape: []int{}, I: []int64{t}}},
+			cp.inputs[1]: {name: fmt.Sprintf("%s@%d/condition", n.name, t), dtype: Bool, shape: []int{}, constant: &Tensor{DType: Bool, Shape: []int{}, I: []int64{1}}},
+		}
+		for j := 0; j < N; j++ {
+			sub[cp.inputs[2+j]] = carried[j]
+		}
+		for k, v := range cp.captured {
+			sub[v] = cp.outer[k]
+		}
+		mapped := func(v *value) *value {
+			if o, ok := sub[v]; ok {
+				return o
+			}
+			return v
+		}
+		for _, bn := range cp.nodes {
+			bn.name = fmt.Sprintf("%s@%d", bn.name, t)
+			for j, v := range bn.in {
+				bn.in[j] = mapped(v)
+			}
+			nodes = append(nodes, bn)
+		}
+		for _, v := range cp.outputs {
+			v.output = false
+		}
+		for j := 0; j < N; j++ {
+			carried[j] = mapped(cp.outputs[1+j])
+		}
+		for s := 0; s < K; s++ {
+			scans[s] = append(scans[s], mapped(cp.outputs[1+N+s]))
+		}
+	}
+	mk := func(op, name string, in []*value, out *value, attrs map[string]*onnx.Attribute) {
+		if attrs == nil {
+			attrs = map[string]*onnx.Attribute{}
+		}
+		nn := &node{name: name, op: op, in: in, out: []*value{out}, attrs: attrs, opset: n.opset, nIn: len(in), index: n.index}
+		out.producer = nn
+		nodes = append(nodes, nn)
+	}
+	for j := 0; j < N; j++ {
+		if o := n.out[j]; o != nil {
+			mk("Identity", fmt.Sprintf("%s/carried_%d", n.name, j), []*value{carried[j]}, o, nil)
+		}
+	}
+	axis0 := &value{name: n.name + "/axis_0", dtype: Int64, shape: []int{1}, constant: NewInt([]int64{0}, 1)}
+	for s := 0; s < K; s++ {
+		o := n.out[N+s]
+		if o == nil {
+			continue
+		}
+		var parts []*value
+		for t, v := range scans[s] {
+			u := &value{name: fmt.Sprintf("%s@%d/scan_%d", n.name, t, s)}
+			if n.opset >= 13 {
+				mk("Unsqueeze", u.name, []*value{v, axis0}, u, nil)
+			} else {
+				mk("Unsqueeze", u.name, []*value{v}, u, map[string]*onnx.Attribute{"axes": {Name: "axes", Type: onnx.AttrInts, Ints: []int64{0}}})
+			}
+			parts = append(parts, u)
+		}
+		mk("Concat", fmt.Sprintf("%s/scan_%d", n.name, s), parts, o, map[string]*onnx.Attribute{"axis": {Name: "axis", Type: onnx.AttrInt, I: 0}})
+	}
+	rest := append(nodes, g.nodes[i+1:]...)
+	g.nodes = append(g.nodes[:i], rest...)
+	return true, nil
+}
+
+// passesCondition reports whether a freshly built Loop body hands its
+// condition on unchanged (through Identity nodes) or makes it a true
+// constant.
+func passesCondition(body *graph) bool {
+	v := body.outputs[0]
+	for range 64 {
+		switch {
+		case v == body.inputs[1]:
+			return true
+		case v.constant != nil:
+			return truthy(v.constant)
+		case v.producer == nil:
+			return false
+		case v.producer.op == "Identity" && len(v.producer.in) == 1:
+			v = v.producer.in[0]
+		case v.producer.op == "Constant":
+			a := v.producer.attrs["value"]
+			if a == nil || a.T == nil {
+				return false
+			}
+			return len(a.T.Ints) == 1 && a.T.Ints[0] != 0 || len(a.T.Floats) == 1 && a.T.Floats[0] != 0
+		default:
+			return false
+		}
+	}
+	return false
 }

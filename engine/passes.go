@@ -59,6 +59,16 @@ func inferAndFold(g *graph, opts *Options) (int, error) {
 			continue
 		}
 		if err := def.infer(n); err != nil {
+			if n.op == "Loop" {
+				if ok, uerr := unrollLoop(g, i, err); ok {
+					if uerr != nil {
+						return folded, uerr
+					}
+					folded++
+					i-- // infer the unrolled iterations where the Loop was
+					continue
+				}
+			}
 			return folded, err
 		}
 		allConst := true

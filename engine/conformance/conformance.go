@@ -182,6 +182,14 @@ func RunTest(dir string) (r Result) {
 					opts.Constants[ce.Input] = t
 					continue
 				}
+				if len(opts.Constants) < len(inputNames) {
+					// The value is computed from the inputs: bind them all,
+					// which folds what depends on them.
+					for n, t := range byName {
+						opts.Constants[n] = t
+					}
+					continue
+				}
 			}
 			break
 		}
