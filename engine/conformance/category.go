@@ -152,6 +152,9 @@ func ErrorCategory(err error) string {
 		return CatOptional
 	case strings.Contains(w, "STRING"):
 		return CatString
+	case strings.Contains(w, "UINT64"):
+		// Integers are held as int64: UINT64 values above 2^63-1 do not fit.
+		return "out of scope: UINT64 type"
 	}
 	full := u.Op + "/" + w
 	for k := range OutOfScope {

@@ -61,6 +61,7 @@ func TestErrorCategory(t *testing.T) {
 		{&engine.UnsupportedError{Op: "Conv", What: "3-D"}, "not implemented: Conv/3-D"},
 		{&engine.UnsupportedError{Op: "Resize", What: "mode=cubic"}, "not implemented: Resize/mode"},
 		{&engine.UnsupportedError{Op: "Frobnicate"}, "not implemented: Frobnicate"},
+		{&engine.UnsupportedError{Op: "tensor", What: "type UINT64"}, "out of scope: UINT64 type"},
 	}
 	for _, tc := range cases {
 		if got := ErrorCategory(tc.err); got != tc.want {

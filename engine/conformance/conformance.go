@@ -214,7 +214,8 @@ func RunTest(dir string) (r Result) {
 			}
 			for i := range got {
 				bfloat16Bits(want[i], got[i].DType)
-				if err := Compare(got[i], want[i]); err != nil {
+				rtol, atol := Tolerances(r.Name)
+				if err := CompareWithin(got[i], want[i], rtol, atol); err != nil {
 					return fail(r, fmt.Errorf("%s run %d output %d (%s): %w", filepath.Base(set), run+1, i, m.Outputs()[i].Name, err))
 				}
 			}
@@ -274,9 +275,35 @@ func readTensors(dir, prefix string, n int) ([]*engine.Tensor, error) {
 	return out, nil
 }
 
+// relaxed lists the tests whose expected data are less precise than Rtol
+// allows, with the relative tolerance they get instead: the ONNX backend
+// runner's own default, 1e-3. The window functions' data were computed in
+// float32 with an error of about 2e-4 (their expected windows are not even
+// symmetric), which the exact results here do not share.
+var relaxed = map[string]float64{
+	"test_blackmanwindow_expanded": 1e-3, "test_blackmanwindow_symmetric_expanded": 1e-3,
+	"test_hammingwindow_expanded": 1e-3, "test_hammingwindow_symmetric_expanded": 1e-3,
+	"test_hannwindow_expanded": 1e-3, "test_hannwindow_symmetric_expanded": 1e-3,
+	"test_blackmanwindow": 1e-3, "test_blackmanwindow_symmetric": 1e-3,
+	"test_hammingwindow": 1e-3, "test_hammingwindow_symmetric": 1e-3,
+	"test_hannwindow": 1e-3, "test_hannwindow_symmetric": 1e-3,
+}
+
+// Tolerances returns the tolerances a test's float outputs are checked
+// with: Rtol and Atol, or a relaxed rtol for the tests listed in relaxed.
+func Tolerances(test string) (rtol, atol float64) {
+	if r, ok := relaxed[test]; ok {
+		return r, Atol
+	}
+	return Rtol, Atol
+}
+
 // Compare checks a result against the expected tensor: same type class and
 // shape, integers equal, floats within the tolerances (NaN matches NaN).
-func Compare(got, want *engine.Tensor) error {
+func Compare(got, want *engine.Tensor) error { return CompareWithin(got, want, Rtol, Atol) }
+
+// CompareWithin is Compare with the given tolerances.
+func CompareWithin(got, want *engine.Tensor, rtol, atol float64) error {
 	if !equal(got.Shape, want.Shape) {
 		return fmt.Errorf("shape %v, expected %v", got.Shape, want.Shape)
 	}
@@ -296,7 +323,7 @@ func Compare(got, want *engine.Tensor) error {
 		if math.IsNaN(w) && math.IsNaN(g) || g == w {
 			continue
 		}
-		if math.Abs(g-w) > Atol+Rtol*math.Abs(w) {
+		if math.Abs(g-w) > atol+rtol*math.Abs(w) {
 			return fmt.Errorf("element %d is %g, expected %g", i, g, w)
 		}
 	}
