@@ -358,3 +358,32 @@ func TestFoldShapeChains(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestFoldSliceChain checks that Shape -> Slice -> Concat ->
+// ConstantOfShape -> Expand folds to a constant, leaving only the work on
+// x. It runs once Slice, ConstantOfShape and Expand are registered.
+func TestFoldSliceChain(t *testing.T) {
+	for _, op := range []string{"Slice", "ConstantOfShape", "Expand"} {
+		if opTable[op] == nil {
+			t.Skipf("%s is not implemented here", op)
+		}
+	}
+	one := &onnx.Tensor{DataType: int32(Float32), Dims: []int64{1}, Floats: []float32{1}}
+	m := newGB().in("x", Float32, 2, 3, 4).
+		initI("st", Int64, []int64{1}, 1).initI("en", Int64, []int64{3}, 1).initI("lead", Int64, []int64{1}, 1).
+		node("Shape", []string{"x"}, []string{"s"}).
+		node("Slice", []string{"s", "st", "en"}, []string{"tail"}).
+		node("Concat", []string{"lead", "tail"}, []string{"s1"}, attrInt("axis", 0)).
+		node("ConstantOfShape", []string{"s1"}, []string{"ones"}, &onnx.Attribute{Name: "value", Type: onnx.AttrTensor, T: one}).
+		node("Expand", []string{"ones", "s"}, []string{"e"}).
+		node("Add", []string{"x", "e"}, []string{"y"}).out("y").load(t, Options{})
+	if n := m.Nodes(); len(n) != 1 || n[0].Op != "Add" {
+		t.Fatalf("planned %+v", n)
+	}
+	x := NewFloat(make([]float32, 24), 2, 3, 4)
+	x.F[23] = 5
+	out := runOne(t, m.NewSession(), x)[0]
+	if out.F[0] != 1 || out.F[23] != 6 {
+		t.Fatalf("got %v", out.F)
+	}
+}
