@@ -501,3 +501,39 @@ func TestLoopUnrolled(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestUnrollBudget nests a loop that must be unrolled in another: the
+// nodes unrolling makes are bounded for the whole load.
+func TestUnrollBudget(t *testing.T) {
+	// pads = [i - i, j - j]: zeros, known only once both loops are unrolled.
+	inner := newGB().in("j", Int64).in("c", Bool).in("acc", Float32, 3).initI("ax", Int64, []int64{0}, 1).
+		node("Sub", []string{"i", "i"}, []string{"zi"}).
+		node("Sub", []string{"j", "j"}, []string{"zj"}).
+		node("Unsqueeze", []string{"zi", "ax"}, []string{"lo"}).
+		node("Unsqueeze", []string{"zj", "ax"}, []string{"hi"}).
+		node("Concat", []string{"lo", "hi"}, []string{"pads"}, attrInt("axis", 0)).
+		node("Pad", []string{"x", "pads"}, []string{"p"}).
+		node("Add", []string{"acc", "p"}, []string{"acc2"}).
+		node("Identity", []string{"c"}, []string{"co"}).
+		out("co", "acc2")
+	outer := newGB().in("i", Int64).in("c", Bool).in("acc", Float32, 3).initI("M2", Int64, []int64{1000}).
+		node("Loop", []string{"M2", "", "acc"}, []string{"acc2"}, graphAttr("body", inner)).
+		node("Identity", []string{"c"}, []string{"co"}).out("co", "acc2")
+	b := newGB().in("x", Float32, 3).initF("acc0", make([]float32, 3), 3).initI("M", Int64, []int64{1000}).
+		node("Loop", []string{"M", "", "acc0"}, []string{"acc"}, graphAttr("body", outer)).out("acc")
+	// Small, both unroll: acc = 2 * 3 * x.
+	b.g.Initializers[1].Ints[0] = 2
+	outer.g.Initializers[0].Ints[0] = 3
+	m, err := loadDecoded(b.model(17), "test", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFloats(t, runOne(t, m.NewSession(), NewFloat([]float32{1, 2, 3}, 3))[0], []int{3}, 6, 12, 18)
+	b.g.Initializers[1].Ints[0] = 1000
+	outer.g.Initializers[0].Ints[0] = 1000
+	_, err = loadDecoded(b.model(17), "test", Options{})
+	var ce *ConstantInputError
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %v, want the ConstantInputError of the loop that could not be unrolled", err)
+	}
+}

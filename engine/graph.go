@@ -153,6 +153,9 @@ type loadContext struct {
 	folded int64
 	// defaulted lists the symbolic or unknown input dimensions set to 1.
 	defaulted []defaultedDim
+	// unrolled counts the nodes made by unrolling loops (bounded in all,
+	// so that nested loops cannot multiply).
+	unrolled int64
 }
 
 // defaultedDim is an input dimension bound to 1 because nothing bound it.

@@ -794,8 +794,8 @@ func (k *scanKernel) Run(x *Exec, in, out []*Tensor) {
 // iteration, with the iteration number a constant, and its scan outputs
 // are stacked with Unsqueeze and Concat.
 
-// maxUnroll bounds the iterations, and maxUnrollNodes the nodes, of an
-// unrolled loop.
+// maxUnroll bounds the iterations of an unrolled loop, and maxUnrollNodes
+// the nodes made by unrolling in one load.
 const (
 	maxUnroll      = 1024
 	maxUnrollNodes = 1 << 15
@@ -821,15 +821,24 @@ func unrollLoop(g *graph, i int, cause error) (ok bool, err error) {
 	trips := n.in[0].constant.I[0]
 	N := max(n.nIn, 2) - 2
 	K := len(n.out) - N
-	if trips < 1 || trips > maxUnroll || trips*int64(len(body.src.Nodes)+2) > maxUnrollNodes || K < 0 {
+	cost := trips * int64(len(body.src.Nodes)+2)
+	if trips < 1 || trips > maxUnroll || g.ctx.unrolled+cost > maxUnrollNodes || K < 0 {
 		return false, nil
 	}
+	g.ctx.unrolled += cost
 	carried := make([]*value, N)
 	copy(carried, n.in[2:2+N])
 	scans := make([][]*value, K)
 	var nodes []*node
+	// The copies find outer values as the body did: the names it captured
+	// stand for the Loop's inputs as they are now (the Loop itself may be
+	// a copy in an unrolled loop, its outer values substituted).
+	scope := &graph{values: map[string]*value{}, opset: g.opset, ctx: g.ctx}
+	for k, v := range body.captured {
+		scope.values[v.name] = n.in[n.nIn+body.capIn[k]]
+	}
 	for t := int64(0); t < trips; t++ {
-		cp := &graph{values: map[string]*value{}, opset: g.opset, ctx: g.ctx, parent: g, owner: n, attr: "body", depth: body.depth}
+		cp := &graph{values: map[string]*value{}, opset: g.opset, ctx: g.ctx, parent: scope, owner: n, attr: "body", depth: body.depth}
 		if err := cp.build(body.src); err != nil {
 			return true, n.errorf("attribute \"body\": %w", err)
 		}
