@@ -30,11 +30,8 @@ var OutOfScope = map[string]string{
 	// Signal processing front ends, outside what the exported models use.
 	"DFT": "signal processing", "STFT": "signal processing", "MelWeightMatrix": "signal processing",
 	"HannWindow": "signal processing", "HammingWindow": "signal processing", "BlackmanWindow": "signal processing",
-	// Detection post-processing and linear algebra.
-	"NonMaxSuppression": "detection post-processing", "RoiAlign": "detection post-processing",
-	"Det": "linear algebra",
-	// Output shapes that depend on the data cannot be planned.
-	"Unique": "data-dependent output shape", "Compress": "data-dependent output shape",
+	// Region pooling for detection heads.
+	"RoiAlign": "detection post-processing",
 	// Scan's opset 8 form (a batch axis and sequence_lens); opset 9 on is supported.
 	"Scan/opset 8": "opset 8 form",
 }
