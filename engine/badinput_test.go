@@ -92,10 +92,18 @@ func TestUnsupportedIsReported(t *testing.T) {
 func TestRunChecksInputs(t *testing.T) {
 	m := newBuilder(13).input("x", 1, 4).node("Relu", []string{"x"}, []string{"y"}).output("y").load(t, Options{})
 	s := m.NewSession()
-	for _, in := range [][]*Tensor{nil, {nil}, {NewFloat(nil, 1, 5)}, {{DType: Float32, Shape: []int{1, 4}, F: make([]float32, 3)}}} {
+	for _, in := range [][]*Tensor{nil, {nil}, {NewInt(nil, 1, 4)}, {{DType: Float32, Shape: []int{1, 4}, F: make([]float32, 3)}},
+		{{DType: Float32, Shape: []int{1, -4}}}} {
 		if _, err := s.Run(in); err == nil {
 			t.Errorf("Run(%v) succeeded", in)
 		}
+	}
+	// Another shape is planned anew; a Selector needs the planned shapes.
+	if out, err := s.Run([]*Tensor{NewFloat(make([]float32, 5), 1, 5)}); err != nil || !equalShapes(out[0].Shape, []int{1, 5}) {
+		t.Errorf("Run with shape [1 5]: %v, %v", out, err)
+	}
+	if _, err := s.RunWith([]*Tensor{NewFloat(make([]float32, 5), 1, 5)}, referenceSelector{m}); err == nil || !strings.Contains(err.Error(), "planned for [1 4]") {
+		t.Errorf("RunWith a selector and another shape: %v", err)
 	}
 }
 
@@ -109,17 +117,23 @@ func FuzzLoad(f *testing.F) {
 			seeds = append(seeds, p)
 		}
 	}
+	for _, name := range []string{"test_if", "test_loop11", "test_scan9_sum", "test_scan_sum"} {
+		seeds = append(seeds, "/usr/share/libonnx-testdata/data/node/"+name+"/model.onnx")
+	}
 	for _, p := range seeds {
 		if data, err := os.ReadFile(p); err == nil && len(data) < 1<<16 {
 			f.Add(data)
 		}
+	}
+	for _, b := range controlSeeds() {
+		f.Add(encodeModel(b.model(17)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := LoadBytes(data, Options{MaxBytes: 1 << 24})
 		if err != nil {
 			return
 		}
-		if m.ArenaBytes() > 1<<24 || m.MACs() > 1e7 {
+		if m.ArenaBytes() > 1<<24 || m.MACs() > 1e7 || !boundedLoops(m, 1e4) {
 			return
 		}
 		var ins []*Tensor
@@ -139,4 +153,80 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("planned model failed to run: %v", err)
 		}
 	})
+}
+
+// controlSeeds are models with subgraphs, for FuzzLoad's corpus.
+func controlSeeds() []*gb {
+	scan := newGB().in("acc0", Float32, 2).in("x", Float32, 2, 3).
+		node("Scan", []string{"acc0", "x"}, []string{"acc", "ys"}, graphAttr("body", newGB().in("a", Float32, 2).in("c", Float32, 2).
+			node("Add", []string{"a", "c"}, []string{"a2"}).out("a2", "a2")),
+			attrInt("num_scan_inputs", 1), attrInts("scan_input_axes", 1)).out("acc", "ys")
+	return []*gb{ifModel(), loopModel(3).out("a", "b", "scan"), scan, multiInputModel(), symbolicModel()}
+}
+
+// boundedLoops reports whether the Loops and Scans of m, nested or not,
+// run at most limit iterations in all (so that fuzzing never hangs on a
+// huge trip count; a Loop without a constant trip count is unbounded).
+func boundedLoops(m *Model, limit int64) bool {
+	total := int64(1)
+	var steps [][]step
+	steps = append(steps, m.steps)
+	for _, sp := range m.subs {
+		steps = append(steps, sp.steps)
+		if sp.mem.arenaSize > 1<<22 {
+			return false
+		}
+	}
+	for _, ss := range steps {
+		for _, st := range ss {
+			n := st.n
+			var c int64
+			switch p := n.params.(type) {
+			case *loopParams:
+				if n.nIn == 0 || n.in[0] == nil || n.in[0].constant == nil {
+					return false
+				}
+				c = n.in[0].constant.I[0]
+			case *scanParams:
+				c = int64(p.count)
+			default:
+				continue
+			}
+			if c > limit {
+				return false
+			}
+			total *= max(c, 1)
+			if total > limit {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// TestEncodedControlModels round-trips the control-flow models through the
+// encoder and the decoder: they load from bytes and run.
+func TestEncodedControlModels(t *testing.T) {
+	for i, b := range controlSeeds() {
+		m, err := LoadBytes(encodeModel(b.model(17)), Options{})
+		if err != nil {
+			t.Fatalf("seed %d: %v", i, err)
+		}
+		if !boundedLoops(m, 1e4) {
+			t.Fatalf("seed %d: loops not bounded", i)
+		}
+		var ins []*Tensor
+		for _, vi := range m.Inputs() {
+			tt := &Tensor{DType: vi.DType, Shape: vi.Shape}
+			if vi.DType.IsInt() {
+				tt.I = make([]int64, numel(vi.Shape))
+			} else {
+				tt.F = make([]float32, numel(vi.Shape))
+			}
+			ins = append(ins, tt)
+		}
+		if _, err := m.NewSession().Run(ins); err != nil {
+			t.Fatalf("seed %d: %v", i, err)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/kagen-ai/kagen/engine/onnx"
 )
@@ -40,6 +41,11 @@ type node struct {
 	params any
 	// act is the activation fused into this node's epilogue.
 	act activation
+	// graphs holds the subgraphs of a control-flow node by attribute name.
+	graphs map[string]*graph
+	// nIn is the number of the node's own inputs; in[nIn:] are the outer
+	// values its subgraphs read.
+	nIn int
 }
 
 // activation is an element-wise clamp applied by a kernel to its output:
@@ -108,137 +114,81 @@ func IsUnsupported(err error) bool {
 	return errors.As(err, &u)
 }
 
-// graph is the engine's intermediate representation of a model.
+// graph is the engine's intermediate representation of a model, or of a
+// subgraph held by a control-flow node (an If branch, a Loop or Scan body).
 type graph struct {
 	nodes   []*node
 	values  map[string]*value
-	inputs  []*value
+	inputs  []*value // a subgraph's inputs are its formal parameters (Loop, Scan)
 	outputs []*value
 	opset   int64
+	ctx     *loadContext
+
+	// Subgraphs only. A subgraph reads outer values by name; each one it
+	// reads is represented inside it by a stand-in value (captured[i]),
+	// typed from the owner's input n.in[n.nIn+capIn[i]] when the owner is
+	// inferred, so that passes on the outer graph (which may replace that
+	// input) never reach into the subgraph.
+	parent   *graph
+	owner    *node
+	attr     string // the owner's attribute holding the graph
+	depth    int
+	captured []*value
+	capIn    []int
+	outer    []*value    // while building: the outer value captured[i] stands for
+	src      *onnx.Graph // what it was built from (a Loop body is built again to unroll it)
+}
+
+// maxGraphDepth bounds the nesting of subgraphs (the decoder has its own
+// limit; this one covers graphs built in memory).
+const maxGraphDepth = 16
+
+// loadContext is shared by the main graph and the subgraphs of one load.
+type loadContext struct {
+	opts   *Options
+	passes []pass
+	// changed counts, per pass, the changes made in subgraphs.
+	changed []int
+	// folded counts the bytes of constants computed by folding.
+	folded int64
+	// defaulted lists the symbolic or unknown input dimensions set to 1.
+	defaulted []defaultedDim
+	// unrolled counts the nodes made by unrolling loops (bounded in all,
+	// so that nested loops cannot multiply).
+	unrolled int64
+}
+
+// defaultedDim is an input dimension bound to 1 because nothing bound it.
+type defaultedDim struct {
+	input string
+	axis  int
+	param string // the symbolic name; empty for an unnamed dimension
 }
 
 // buildGraph converts a decoded ONNX model into the IR, binding graph input
-// shapes (symbolic or unknown dimensions become the caller's or 1) and
-// graph inputs given as constants.
+// shapes (symbolic dimensions from Options.Dims, unknown ones 1) and graph
+// inputs given as constants. Subgraphs are built with their owners.
 func buildGraph(m *onnx.Model, opts *Options) (*graph, error) {
 	if m.Graph == nil {
 		return nil, errors.New("model has no graph")
 	}
-	g := &graph{values: map[string]*value{}, opset: m.Opset()}
+	g := &graph{values: map[string]*value{}, opset: m.Opset(), ctx: &loadContext{opts: opts}}
 	if g.opset == 0 {
 		var domains []string
 		for d := range m.Opsets {
 			domains = append(domains, d)
 		}
+		sortStrings(domains)
 		return nil, &UnsupportedError{Op: "opset", What: fmt.Sprintf("no ai.onnx opset_import (imports %v)", domains)}
 	}
 	if g.opset < 1 || g.opset > maxOpset {
 		return nil, &UnsupportedError{Op: "opset", What: fmt.Sprint(g.opset)}
 	}
-	if m.Graph.SparseInitializers > 0 {
-		return nil, &UnsupportedError{Op: "graph", What: "sparse_initializer"}
-	}
-	for _, t := range m.Graph.Initializers {
-		ct, err := convertTensor(t, opts.limit())
-		if err != nil {
-			return nil, fmt.Errorf("initializer %q: %w", t.Name, err)
-		}
-		g.values[t.Name] = &value{name: t.Name, dtype: ct.DType, shape: ct.Shape, constant: ct}
-	}
-	var total int64
-	for _, vi := range m.Graph.Inputs {
-		if _, isInit := g.values[vi.Name]; isInit {
-			continue // an initializer listed as input (IR < 4): it is a constant
-		}
-		if c, ok := opts.Constants[vi.Name]; ok {
-			g.values[vi.Name] = &value{name: vi.Name, dtype: c.DType, shape: c.Shape, constant: c}
-			continue
-		}
-		if !vi.IsTensor {
-			return nil, &UnsupportedError{Op: "graph", What: fmt.Sprintf("non-tensor input %q", vi.Name)}
-		}
-		dt := DType(vi.ElemType)
-		if !dt.Supported() {
-			return nil, &UnsupportedError{Op: "graph", What: fmt.Sprintf("input %q of type %v", vi.Name, dt)}
-		}
-		shape, err := bindShape(vi, opts)
-		if err != nil {
-			return nil, err
-		}
-		n := int64(1)
-		for _, d := range shape {
-			n *= int64(d)
-			if n > opts.limit()/4 {
-				return nil, fmt.Errorf("input %q: shape %v exceeds the size limit of %d bytes", vi.Name, shape, opts.limit())
-			}
-		}
-		total += n
-		v := &value{name: vi.Name, dtype: dt, shape: shape, input: true}
-		g.values[vi.Name] = v
-		g.inputs = append(g.inputs, v)
-	}
-	for i, on := range m.Graph.Nodes {
-		n := &node{name: on.Name, op: on.OpType, index: i, attrs: map[string]*onnx.Attribute{}, opset: g.opset}
-		if n.name == "" {
-			n.name = fmt.Sprintf("%s_%d", on.OpType, i)
-		}
-		if on.Domain != "" && on.Domain != "ai.onnx" {
-			return nil, &UnsupportedError{Node: n.name, Op: on.Domain + "." + on.OpType}
-		}
-		for _, a := range on.Attrs {
-			if a.RefAttrName != "" || a.HasGraph {
-				return nil, n.unsupported("attribute %s (graph or reference)", a.Name)
-			}
-			n.attrs[a.Name] = a
-		}
-		g.nodes = append(g.nodes, n)
-	}
-	// Wire inputs and outputs in topological order (ONNX requires the node
-	// list to be sorted; we sort anyway and report cycles).
-	order, err := topoSort(m.Graph.Nodes, g.values)
-	if err != nil {
+	if err := checkDims(m.Graph, opts); err != nil {
 		return nil, err
 	}
-	sorted := make([]*node, len(order))
-	for k, i := range order {
-		n := g.nodes[i]
-		on := m.Graph.Nodes[i]
-		for j, name := range on.Inputs {
-			if name == "" {
-				n.in = append(n.in, nil)
-				continue
-			}
-			v := g.values[name]
-			if v == nil {
-				return nil, n.errorf("input %d %q is not produced by any node, initializer or graph input", j, name)
-			}
-			n.in = append(n.in, v)
-		}
-		for len(n.in) > 0 && n.in[len(n.in)-1] == nil {
-			n.in = n.in[:len(n.in)-1]
-		}
-		for _, name := range on.Outputs {
-			if name == "" {
-				n.out = append(n.out, nil)
-				continue
-			}
-			if _, dup := g.values[name]; dup {
-				return nil, n.errorf("output %q is defined twice", name)
-			}
-			v := &value{name: name, producer: n}
-			g.values[name] = v
-			n.out = append(n.out, v)
-		}
-		sorted[k] = n
-	}
-	g.nodes = sorted
-	for _, vi := range m.Graph.Outputs {
-		v := g.values[vi.Name]
-		if v == nil {
-			return nil, fmt.Errorf("graph output %q is not produced by any node", vi.Name)
-		}
-		v.output = true
-		g.outputs = append(g.outputs, v)
+	if err := g.build(m.Graph); err != nil {
+		return nil, err
 	}
 	if len(g.outputs) == 0 {
 		return nil, errors.New("graph has no outputs")
@@ -246,8 +196,236 @@ func buildGraph(m *onnx.Model, opts *Options) (*graph, error) {
 	return g, nil
 }
 
-// topoSort orders node indices so every node follows its producers.
-func topoSort(nodes []*onnx.Node, known map[string]*value) ([]int, error) {
+// checkDims validates Options.Dims against the symbolic dimensions of the
+// graph inputs.
+func checkDims(og *onnx.Graph, opts *Options) error {
+	if len(opts.Dims) == 0 {
+		return nil
+	}
+	have := map[string]bool{}
+	var names []string
+	for _, vi := range og.Inputs {
+		for _, d := range vi.Dims {
+			if !d.Known && d.Param != "" && !have[d.Param] {
+				have[d.Param] = true
+				names = append(names, d.Param)
+			}
+		}
+	}
+	var keys []string
+	for k := range opts.Dims {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	for _, k := range keys {
+		if v := opts.Dims[k]; v < 0 || v > math.MaxInt32 {
+			return fmt.Errorf("dimension %s=%d is out of range", k, v)
+		}
+		if !have[k] {
+			if len(names) == 0 {
+				return fmt.Errorf("dimension %s is bound, but no input has symbolic dimensions", k)
+			}
+			return fmt.Errorf("dimension %s is bound, but no input has it (symbolic dimensions: %s)", k, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// build fills g from og: values, nodes with their subgraphs, then the
+// wiring in topological order.
+func (g *graph) build(og *onnx.Graph) error {
+	opts := g.ctx.opts
+	g.src = og
+	if og.SparseInitializers > 0 {
+		return &UnsupportedError{Op: "graph", What: "sparse_initializer"}
+	}
+	for _, t := range og.Initializers {
+		ct, err := convertTensor(t, opts.limit())
+		if err != nil {
+			return fmt.Errorf("initializer %q: %w", t.Name, err)
+		}
+		g.values[t.Name] = &value{name: t.Name, dtype: ct.DType, shape: ct.Shape, constant: ct}
+	}
+	for _, vi := range og.Inputs {
+		if _, isInit := g.values[vi.Name]; isInit {
+			continue // an initializer listed as input (IR < 4): it is a constant
+		}
+		if g.parent != nil {
+			// A subgraph's inputs may leave their type to the owner.
+			if !vi.IsTensor && vi.Kind != onnx.TypeUndeclared {
+				return &UnsupportedError{Op: "graph", What: fmt.Sprintf("non-tensor input %q (%s)", vi.Name, vi.Kind)}
+			}
+			if _, dup := g.values[vi.Name]; dup {
+				return fmt.Errorf("input %q is defined twice", vi.Name)
+			}
+			v := &value{name: vi.Name, input: true} // typed by the owner
+			g.values[vi.Name] = v
+			g.inputs = append(g.inputs, v)
+			continue
+		}
+		if c, ok := opts.Constants[vi.Name]; ok {
+			g.values[vi.Name] = &value{name: vi.Name, dtype: c.DType, shape: c.Shape, constant: c}
+			continue
+		}
+		if !vi.IsTensor {
+			return &UnsupportedError{Op: "graph", What: fmt.Sprintf("non-tensor input %q (%s)", vi.Name, vi.Kind)}
+		}
+		dt := DType(vi.ElemType)
+		if !dt.Supported() {
+			return &UnsupportedError{Op: "graph", What: fmt.Sprintf("input %q of type %v", vi.Name, dt)}
+		}
+		shape, err := bindShape(vi, opts, g.ctx)
+		if err != nil {
+			return err
+		}
+		n := int64(1)
+		for _, d := range shape {
+			n *= int64(d)
+			if n > opts.limit()/4 {
+				return fmt.Errorf("input %q: shape %v exceeds the size limit of %d bytes", vi.Name, shape, opts.limit())
+			}
+		}
+		if _, dup := g.values[vi.Name]; dup {
+			return fmt.Errorf("input %q is defined twice", vi.Name)
+		}
+		v := &value{name: vi.Name, dtype: dt, shape: shape, input: true}
+		g.values[vi.Name] = v
+		g.inputs = append(g.inputs, v)
+	}
+	// Nodes and the values they produce, so that subgraphs can find them.
+	nodes := make([]*node, len(og.Nodes))
+	for i, on := range og.Nodes {
+		n := &node{name: on.Name, op: on.OpType, index: i, attrs: map[string]*onnx.Attribute{}, opset: g.opset}
+		if n.name == "" {
+			n.name = fmt.Sprintf("%s_%d", on.OpType, i)
+			if g.owner != nil {
+				n.name = g.owner.name + "/" + g.attr + "/" + n.name
+			}
+		}
+		if on.Domain != "" && on.Domain != "ai.onnx" {
+			return &UnsupportedError{Node: n.name, Op: on.Domain + "." + on.OpType}
+		}
+		for _, a := range on.Attrs {
+			if a.RefAttrName != "" {
+				return n.unsupported("attribute %s (reference)", a.Name)
+			}
+			if a.HasGraph && controlOps[on.OpType] == nil {
+				return n.unsupported("attribute %s (graph)", a.Name)
+			}
+			n.attrs[a.Name] = a
+		}
+		for _, name := range on.Outputs {
+			if name == "" {
+				n.out = append(n.out, nil)
+				continue
+			}
+			if _, dup := g.values[name]; dup {
+				return n.errorf("output %q is defined twice", name)
+			}
+			v := &value{name: name, producer: n}
+			g.values[name] = v
+			n.out = append(n.out, v)
+		}
+		nodes[i] = n
+	}
+	// Subgraphs, each with the outer values it reads.
+	captures := make([][]*value, len(nodes))
+	extra := make([][]string, len(nodes))
+	for i, n := range nodes {
+		for _, a := range og.Nodes[i].Attrs {
+			if !a.HasGraph {
+				continue
+			}
+			if a.G == nil {
+				return n.errorf("attribute %q holds %d graphs, expected one", a.Name, len(a.Graphs))
+			}
+			if g.depth+1 > maxGraphDepth {
+				return n.errorf("attribute %q: graphs nested deeper than %d levels", a.Name, maxGraphDepth)
+			}
+			sub := &graph{values: map[string]*value{}, opset: g.opset, ctx: g.ctx, parent: g, owner: n, attr: a.Name, depth: g.depth + 1}
+			if err := sub.build(a.G); err != nil {
+				return n.errorf("attribute %q: %w", a.Name, err)
+			}
+			for _, ov := range sub.outer {
+				j := 0
+				for j < len(captures[i]) && captures[i][j] != ov {
+					j++
+				}
+				if j == len(captures[i]) {
+					captures[i] = append(captures[i], ov)
+					extra[i] = append(extra[i], ov.name)
+				}
+				sub.capIn = append(sub.capIn, j)
+			}
+			sub.outer = nil
+			if n.graphs == nil {
+				n.graphs = map[string]*graph{}
+			}
+			n.graphs[a.Name] = sub
+		}
+	}
+	// Wire inputs and outputs in topological order (ONNX requires the node
+	// list to be sorted; we sort anyway and report cycles). A node reading
+	// outer values through its subgraphs depends on their producers too.
+	order, err := topoSort(og.Nodes, extra)
+	if err != nil {
+		return err
+	}
+	g.nodes = make([]*node, len(order))
+	for k, i := range order {
+		n := nodes[i]
+		for j, name := range og.Nodes[i].Inputs {
+			if name == "" {
+				n.in = append(n.in, nil)
+				continue
+			}
+			v := g.lookup(name)
+			if v == nil {
+				return n.errorf("input %d %q is not produced by any node, initializer or graph input", j, name)
+			}
+			n.in = append(n.in, v)
+		}
+		for len(n.in) > 0 && n.in[len(n.in)-1] == nil {
+			n.in = n.in[:len(n.in)-1]
+		}
+		n.nIn = len(n.in)
+		n.in = append(n.in, captures[i]...)
+		g.nodes[k] = n
+	}
+	for _, vi := range og.Outputs {
+		v := g.lookup(vi.Name)
+		if v == nil {
+			return fmt.Errorf("graph output %q is not produced by any node", vi.Name)
+		}
+		v.output = true
+		g.outputs = append(g.outputs, v)
+	}
+	return nil
+}
+
+// lookup finds the value a name refers to in g, or in an enclosing graph;
+// an outer value gets a stand-in in g (and in the graphs in between).
+func (g *graph) lookup(name string) *value {
+	if v := g.values[name]; v != nil {
+		return v
+	}
+	if g.parent == nil {
+		return nil
+	}
+	ov := g.parent.lookup(name)
+	if ov == nil {
+		return nil
+	}
+	v := &value{name: name, input: true}
+	g.values[name] = v
+	g.captured = append(g.captured, v)
+	g.outer = append(g.outer, ov)
+	return v
+}
+
+// topoSort orders node indices so every node follows the producers of its
+// inputs and of the extra names it reads (through its subgraphs).
+func topoSort(nodes []*onnx.Node, extra [][]string) ([]int, error) {
 	producer := map[string]int{}
 	for i, n := range nodes {
 		for _, o := range n.Outputs {
@@ -268,18 +446,20 @@ func topoSort(nodes []*onnx.Node, known map[string]*value) ([]int, error) {
 		for len(stack) > 0 {
 			f := &stack[len(stack)-1]
 			n := nodes[f.i]
-			if f.next < len(n.Inputs) {
-				name := n.Inputs[f.next]
+			if f.next < len(n.Inputs)+len(extra[f.i]) {
+				var name string
+				if f.next < len(n.Inputs) {
+					name = n.Inputs[f.next]
+				} else {
+					name = extra[f.i][f.next-len(n.Inputs)]
+				}
 				f.next++
 				if name == "" {
 					continue
 				}
-				if _, ok := known[name]; ok {
-					continue
-				}
 				p, ok := producer[name]
 				if !ok {
-					continue // reported when wiring
+					continue // an initializer, an input, an outer value, or reported when wiring
 				}
 				switch state[p] {
 				case 1:
@@ -298,8 +478,10 @@ func topoSort(nodes []*onnx.Node, known map[string]*value) ([]int, error) {
 	return order, nil
 }
 
-// bindShape fixes the shape of a graph input.
-func bindShape(vi *onnx.ValueInfo, opts *Options) ([]int, error) {
+// bindShape fixes the shape of a graph input: the shape given in
+// Options.InputShapes, else the declared one with symbolic dimensions from
+// Options.Dims and any other unknown dimension set to 1 (recorded in ctx).
+func bindShape(vi *onnx.ValueInfo, opts *Options, ctx *loadContext) ([]int, error) {
 	if s, ok := opts.InputShapes[vi.Name]; ok {
 		// A given shape replaces the declared one: exporters sometimes
 		// declare shapes their graphs do not need.
@@ -321,7 +503,12 @@ func bindShape(vi *onnx.ValueInfo, opts *Options) ([]int, error) {
 		case d.Known:
 			return nil, fmt.Errorf("input %q: dimension %d is %d", vi.Name, i, d.Value)
 		default:
+			if v, ok := opts.Dims[d.Param]; ok && d.Param != "" {
+				shape[i] = v
+				continue
+			}
 			shape[i] = 1 // symbolic or unknown: batch 1 by default
+			ctx.defaulted = append(ctx.defaulted, defaultedDim{input: vi.Name, axis: i, param: d.Param})
 		}
 	}
 	return shape, nil

@@ -37,7 +37,7 @@ func TestGridSample1D(t *testing.T) {
 		m := newBuilder(20).input("x", 1, 1, 4).input("g", 1, 3, 1).
 			node("GridSample", []string{"x", "g"}, []string{"y"}, strAttr("mode", tc.mode), strAttr("padding_mode", tc.pad), attrInt("align_corners", tc.align)).
 			output("y").load(t, Options{})
-		got := runOne(t, m, x, grid)[0]
+		got := runModel(t, m, x, grid)[0]
 		if !equalShapes(got.Shape, []int{1, 1, 3}) {
 			t.Fatalf("shape %v", got.Shape)
 		}
@@ -71,8 +71,8 @@ func TestGridSample3DMatches2D(t *testing.T) {
 				attrs := []*onnx.Attribute{strAttr("mode", mode), strAttr("padding_mode", pad), attrInt("align_corners", align)}
 				m2 := newBuilder(20).input("x", 2, 3, 5, 6).input("g", 2, 4, 7, 2).node("GridSample", []string{"x", "g"}, []string{"y"}, attrs...).output("y").load(t, Options{})
 				m3 := newBuilder(20).input("x", 2, 3, 1, 5, 6).input("g", 2, 1, 4, 7, 3).node("GridSample", []string{"x", "g"}, []string{"y"}, attrs...).output("y").load(t, Options{})
-				y2 := runOne(t, m2, NewFloat(x, 2, 3, 5, 6), NewFloat(g2, 2, 4, 7, 2))[0]
-				y3 := runOne(t, m3, NewFloat(x, 2, 3, 1, 5, 6), NewFloat(g3, 2, 1, 4, 7, 3))[0]
+				y2 := runModel(t, m2, NewFloat(x, 2, 3, 5, 6), NewFloat(g2, 2, 4, 7, 2))[0]
+				y3 := runModel(t, m3, NewFloat(x, 2, 3, 1, 5, 6), NewFloat(g3, 2, 1, 4, 7, 3))[0]
 				if !equalShapes(y3.Shape, []int{2, 3, 1, 4, 7}) {
 					t.Fatalf("shape %v", y3.Shape)
 				}

@@ -17,7 +17,7 @@ func (b *builder) inputOf(name string, dt DType, shape ...int) *builder {
 	return b
 }
 
-func runOne(t *testing.T, m *Model, in ...*Tensor) []*Tensor {
+func runModel(t *testing.T, m *Model, in ...*Tensor) []*Tensor {
 	t.Helper()
 	out, err := m.NewSession().Run(in)
 	if err != nil {
@@ -94,7 +94,7 @@ func TestConv3DReference(t *testing.T) {
 			node("Conv", []string{"x", "w", "b"}, []string{"y"}, attrs...).output("y").load(t, Options{})
 		p := m.steps[0].n.params.(*convNDParams)
 		x := NewFloat(randFloats(rng, numel(xShape)), xShape...)
-		got := runOne(t, m, x)
+		got := runModel(t, m, x)
 		compareFloats(t, got[0].F, conv3dDirect(x, w, wShape, bias, tc.s, tc.d, p.padBegin, p.out), 1e-5)
 	}
 }
@@ -141,7 +141,7 @@ func TestNDMatches2D(t *testing.T) {
 		x3 := NewFloat(x2.F, 2, 3, 1, 7, 8)
 		m2 := newBuilder(19).input("x", 2, 3, 7, 8).node(c.op, []string{"x"}, []string{"y"}, c.attrs(false)...).output("y").load(t, Options{})
 		m3 := newBuilder(19).input("x", 2, 3, 1, 7, 8).node(c.op, []string{"x"}, []string{"y"}, c.attrs(true)...).output("y").load(t, Options{})
-		y2, y3 := runOne(t, m2, x2), runOne(t, m3, x3)
+		y2, y3 := runModel(t, m2, x2), runModel(t, m3, x3)
 		if !equalShapes(y3[0].Shape[3:], y2[0].Shape[2:]) || y3[0].Shape[2] != 1 {
 			t.Fatalf("case %d %s: shapes %v and %v", i, c.op, y2[0].Shape, y3[0].Shape)
 		}
@@ -161,7 +161,7 @@ func TestNDMatches2D(t *testing.T) {
 	if !m3.steps[0].n.act.on {
 		t.Fatal("Relu was not fused into the 3-D Conv")
 	}
-	compareFloats(t, runOne(t, m3, x3)[0].F, runOne(t, m2, x2)[0].F, 1e-5)
+	compareFloats(t, runModel(t, m3, x3)[0].F, runModel(t, m2, x2)[0].F, 1e-5)
 }
 
 // TestMaxPool3DIndices pins the argmax indices of a 3-D MaxPool in both
@@ -178,7 +178,7 @@ func TestMaxPool3DIndices(t *testing.T) {
 			node("MaxPool", []string{"x"}, []string{"y", "i"}, attrInts("kernel_shape", 2, 3, 1), attrInt("storage_order", tc.order)).
 			output("y", "i").load(t, Options{})
 		x := NewFloat([]float32{1, 2, 9, 3, 4, 5, 0, 1, 8, 2, 3, 4}, 1, 2, 2, 3, 1)
-		out := runOne(t, m, x)
+		out := runModel(t, m, x)
 		compareFloats(t, out[0].F, []float32{9, 8}, 0)
 		if out[1].I[0] != tc.want[0] || out[1].I[1] != tc.want[1] {
 			t.Errorf("storage_order %d: indices %v, want %v", tc.order, out[1].I, tc.want)
@@ -205,23 +205,23 @@ func TestLpPool(t *testing.T) {
 			attrs = append(attrs, tc.p)
 		}
 		m := newBuilder(tc.opset).input("x", 1, 1, 4).node("LpPool", []string{"x"}, []string{"y"}, attrs...).output("y").load(t, Options{})
-		compareFloats(t, runOne(t, m, x)[0].F, tc.want, 1e-6)
+		compareFloats(t, runModel(t, m, x)[0].F, tc.want, 1e-6)
 	}
 	// Opset 18: dilation 2 pairs 3 with 0 and -4 with 5; ceil_mode over
 	// [3, 4, 6, 8, 2] adds a last window holding only the 2.
 	m := newBuilder(18).input("x", 1, 1, 4).node("LpPool", []string{"x"}, []string{"y"}, attrInts("kernel_shape", 2), attrInts("dilations", 2)).output("y").load(t, Options{})
-	compareFloats(t, runOne(t, m, x)[0].F, []float32{3, float32(math.Sqrt(41))}, 1e-6)
+	compareFloats(t, runModel(t, m, x)[0].F, []float32{3, float32(math.Sqrt(41))}, 1e-6)
 	m = newBuilder(18).input("x", 1, 1, 5).node("LpPool", []string{"x"}, []string{"y"}, attrInts("kernel_shape", 2), attrInts("strides", 2), attrInt("ceil_mode", 1)).output("y").load(t, Options{})
-	compareFloats(t, runOne(t, m, NewFloat([]float32{3, 4, 6, 8, 2}, 1, 1, 5))[0].F, []float32{5, 10, 2}, 1e-6)
+	compareFloats(t, runModel(t, m, NewFloat([]float32{3, 4, 6, 8, 2}, 1, 1, 5))[0].F, []float32{5, 10, 2}, 1e-6)
 	// GlobalLpPool: per channel over every spatial element.
 	m = newBuilder(2).input("x", 1, 2, 2, 2).node("GlobalLpPool", []string{"x"}, []string{"y"}).output("y").load(t, Options{})
-	got := runOne(t, m, NewFloat([]float32{1, 2, 2, 4, 0, 0, 3, 4}, 1, 2, 2, 2))
+	got := runModel(t, m, NewFloat([]float32{1, 2, 2, 4, 0, 0, 3, 4}, 1, 2, 2, 2))
 	if !equalShapes(got[0].Shape, []int{1, 2, 1, 1}) {
 		t.Fatalf("GlobalLpPool shape %v", got[0].Shape)
 	}
 	compareFloats(t, got[0].F, []float32{5, 5}, 1e-6)
 	m = newBuilder(2).input("x", 1, 1, 3).node("GlobalLpPool", []string{"x"}, []string{"y"}, attrInt("p", 1)).output("y").load(t, Options{})
-	compareFloats(t, runOne(t, m, NewFloat([]float32{1, -2, 3}, 1, 1, 3))[0].F, []float32{6}, 1e-6)
+	compareFloats(t, runModel(t, m, NewFloat([]float32{1, -2, 3}, 1, 1, 3))[0].F, []float32{6}, 1e-6)
 }
 
 func TestMaxUnpool(t *testing.T) {
@@ -236,7 +236,7 @@ func TestMaxUnpool(t *testing.T) {
 	m := newBuilder(11).input("x", 1, 1, 4, 4).
 		node("MaxPool", []string{"x"}, []string{"p", "i"}, attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)).
 		node("MaxUnpool", []string{"p", "i"}, []string{"y"}, attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)).output("y").load(t, Options{})
-	compareFloats(t, runOne(t, m, x)[0].F, []float32{
+	compareFloats(t, runModel(t, m, x)[0].F, []float32{
 		0, 9, 0, 0,
 		0, 0, 0, 8,
 		7, 0, 0, 0,
@@ -246,7 +246,7 @@ func TestMaxUnpool(t *testing.T) {
 	m = newBuilder(11).input("x", 1, 1, 4, 4).initInts("shape", []int64{1, 1, 5, 4}, 4).
 		node("MaxPool", []string{"x"}, []string{"p", "i"}, attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)).
 		node("MaxUnpool", []string{"p", "i", "shape"}, []string{"y"}, attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)).output("y").load(t, Options{})
-	got := runOne(t, m, x)[0]
+	got := runModel(t, m, x)[0]
 	if !equalShapes(got.Shape, []int{1, 1, 5, 4}) {
 		t.Fatalf("shape %v", got.Shape)
 	}
@@ -254,7 +254,7 @@ func TestMaxUnpool(t *testing.T) {
 	// Out-of-range indices are skipped, not a panic.
 	m = newBuilder(11).input("x", 1, 1, 2).inputOf("i", Int64, 1, 1, 2).
 		node("MaxUnpool", []string{"x", "i"}, []string{"y"}, attrInts("kernel_shape", 2), attrInts("strides", 2)).output("y").load(t, Options{})
-	compareFloats(t, runOne(t, m, NewFloat([]float32{5, 6}, 1, 1, 2), NewInt([]int64{-1, 3}, 1, 1, 2))[0].F, []float32{0, 0, 0, 6}, 0)
+	compareFloats(t, runModel(t, m, NewFloat([]float32{5, 6}, 1, 1, 2), NewInt([]int64{-1, 3}, 1, 1, 2))[0].F, []float32{0, 0, 0, 6}, 0)
 	// output_shape computed at run time must be bound.
 	b := newBuilder(11).input("x", 1, 1, 2).inputOf("i", Int64, 1, 1, 2).inputOf("s", Int64, 3).
 		node("MaxUnpool", []string{"x", "i", "s"}, []string{"y"}, attrInts("kernel_shape", 2)).output("y")

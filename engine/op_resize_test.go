@@ -429,7 +429,7 @@ func TestResizeAntialiasByHand(t *testing.T) {
 		want []float32
 	}{{true, []float32{1.625, 3.375}}, {false, []float32{1.5, 3.5}}} {
 		m := resizeCase{shape: []int{4}, mode: "linear", scales: []float32{0.5}, antialias: tc.aa}.model(t)
-		compareFloats(t, runOne(t, m, x)[0].F, tc.want, 1e-6)
+		compareFloats(t, runModel(t, m, x)[0].F, tc.want, 1e-6)
 	}
 	// The expected outputs of ONNX's (opset 18) backend tests
 	// test_resize_downsample_scales_{linear,cubic}_antialias: 1..16 as 4x4,
@@ -440,7 +440,7 @@ func TestResizeAntialiasByHand(t *testing.T) {
 		want []float32
 	}{{"linear", []float32{2.875, 4.5, 9.375, 11}}, {"cubic", []float32{2.5180721, 4.2858863, 9.589329, 11.357142}}} {
 		m := resizeCase{shape: []int{1, 1, 4, 4}, mode: tc.mode, scales: []float32{1, 1, 0.6, 0.6}, antialias: true}.model(t)
-		compareFloats(t, runOne(t, m, x)[0].F, tc.want, 1e-6)
+		compareFloats(t, runModel(t, m, x)[0].F, tc.want, 1e-6)
 	}
 }
 
@@ -453,16 +453,16 @@ func TestResizeLegacy(t *testing.T) {
 	// floor(o/1.5) = 0 0 1 2 2 3 4 4 5.
 	m := newBuilder(7).input("x", 1, 6).
 		node("Upsample", []string{"x"}, []string{"y"}, &onnx.Attribute{Name: "scales", Type: 6, Floats: []float32{1, 1.5}}).output("y").load(t, Options{})
-	compareFloats(t, runOne(t, m, x)[0].F, []float32{1, 1, 2, 3, 3, 4, 5, 5, 6}, 0)
+	compareFloats(t, runModel(t, m, x)[0].F, []float32{1, 1, 2, 3, 3, 4, 5, 5, 6}, 0)
 	// Upsample-9 linear x2: asymmetric, o/2: 1 1.5 2 ... 6 6 (the last
 	// clamps to the edge).
 	m = newBuilder(9).input("x", 1, 6).init("s", []float32{1, 2}, 2).
 		node("Upsample", []string{"x", "s"}, []string{"y"}, strAttr("mode", "linear")).output("y").load(t, Options{})
-	compareFloats(t, runOne(t, m, x)[0].F, []float32{1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6}, 1e-6)
+	compareFloats(t, runModel(t, m, x)[0].F, []float32{1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6}, 1e-6)
 	// Resize-10 nearest x0.5: ceil(o/0.5) = 0 2 4; nearest_mode is ignored.
 	m = newBuilder(10).input("x", 1, 6).init("s", []float32{1, 0.5}, 2).
 		node("Resize", []string{"x", "s"}, []string{"y"}, strAttr("nearest_mode", "floor")).output("y").load(t, Options{})
-	compareFloats(t, runOne(t, m, x)[0].F, []float32{1, 3, 5}, 0)
+	compareFloats(t, runModel(t, m, x)[0].F, []float32{1, 3, 5}, 0)
 }
 
 func TestResizeNearestIntegers(t *testing.T) {
@@ -470,7 +470,7 @@ func TestResizeNearestIntegers(t *testing.T) {
 		node("Resize", []string{"x", "", "s"}, []string{"y"}, strAttr("nearest_mode", "floor"), strAttr("coordinate_transformation_mode", "asymmetric")).output("y")
 	m := b.load(t, Options{})
 	x := &Tensor{DType: Uint8, Shape: []int{1, 1, 2, 3}, I: []int64{1, 2, 3, 4, 5, 6}}
-	got := runOne(t, m, x)[0]
+	got := runModel(t, m, x)[0]
 	want := []int64{1, 1, 2, 3, 1, 1, 2, 3, 4, 4, 5, 6, 4, 4, 5, 6}
 	for i, v := range want {
 		if got.I[i] != v {
@@ -534,7 +534,7 @@ func TestResizeFastMatchesReference(t *testing.T) {
 	m := resizeCase{shape: []int{1, 1, 2, 3}, mode: "linear", scales: []float32{1, 1, 1, 2}, coord: "align_corners", wantFast: true}.model(t)
 	inf := float32(math.Inf(1))
 	x := NewFloat([]float32{inf, 1, 2, 3, 4, float32(math.NaN())}, 1, 1, 2, 3)
-	got := runOne(t, m, x)[0].F
+	got := runModel(t, m, x)[0].F
 	if !math.IsInf(float64(got[0]), 1) || !math.IsNaN(float64(got[len(got)-1])) || math.IsNaN(float64(got[6])) {
 		t.Fatalf("got %v", got)
 	}

@@ -48,7 +48,7 @@ func TestRoiAlign(t *testing.T) {
 		{16, []*onnx.Attribute{attrInt("sampling_ratio", 1), attrFloat("spatial_scale", 0.5)}, 1.25},
 	}
 	for _, tc := range tests {
-		got := runOne(t, roiModel(t, tc.opset, tc.attrs...), x, rois, b)[0]
+		got := runModel(t, roiModel(t, tc.opset, tc.attrs...), x, rois, b)[0]
 		if !equalShapes(got.Shape, []int{2, 1, 1, 1}) {
 			t.Fatalf("shape %v", got.Shape)
 		}
@@ -57,16 +57,16 @@ func TestRoiAlign(t *testing.T) {
 	// A 2x2 output of the region [0,0]-[2,2] (output_half_pixel), two
 	// samples per bin: bin (0,0) samples 0.25 and 0.75 on each axis,
 	// averaging (0.5, 0.5): 2.5; the others shift by 1 per bin.
-	got := runOne(t, roiModel(t, 16, attrInt("output_height", 2), attrInt("output_width", 2), attrInt("sampling_ratio", 2), strAttr("coordinate_transformation_mode", "output_half_pixel")),
+	got := runModel(t, roiModel(t, 16, attrInt("output_height", 2), attrInt("output_width", 2), attrInt("sampling_ratio", 2), strAttr("coordinate_transformation_mode", "output_half_pixel")),
 		x, NewFloat([]float32{0, 0, 2, 2, 0, 0, 2, 2}, 2, 4), NewInt([]int64{0, 0}, 2))[0]
 	compareFloats(t, got.F, []float32{2.5, 3.5, 6.5, 7.5, 2.5, 3.5, 6.5, 7.5}, 1e-6)
 	// Samples beyond [-1, h] have zero weight: a region far outside is 0,
 	// and NaN or huge regions neither panic nor hang.
-	got = runOne(t, roiModel(t, 16, attrInt("sampling_ratio", 1)), x, NewFloat([]float32{10, 10, 12, 12, 0, 0, 3e30, float32(nanF())}, 2, 4), NewInt([]int64{0, 0}, 2))[0]
+	got = runModel(t, roiModel(t, 16, attrInt("sampling_ratio", 1)), x, NewFloat([]float32{10, 10, 12, 12, 0, 0, 3e30, float32(nanF())}, 2, 4), NewInt([]int64{0, 0}, 2))[0]
 	if got.F[0] != 0 {
 		t.Fatalf("outside region gives %v", got.F[0])
 	}
-	runOne(t, roiModel(t, 16), x, NewFloat([]float32{0, 0, 3e30, 3e30, -3e30, float32(nanF()), 1, 1}, 2, 4), NewInt([]int64{0, 0}, 2))
+	runModel(t, roiModel(t, 16), x, NewFloat([]float32{0, 0, 3e30, 3e30, -3e30, float32(nanF()), 1, 1}, 2, 4), NewInt([]int64{0, 0}, 2))
 }
 
 func nanF() float64 {

@@ -149,16 +149,16 @@ func TestDFT(t *testing.T) {
 	// An impulse transforms to all ones; a cosine of frequency 1 to n/2 at
 	// bins 1 and n-1; the inverse of a transform is the signal.
 	m := dftCase{shape: []int{1, 8, 1}, axis: 1}.model(t)
-	got := runOne(t, m, NewFloat([]float32{1, 0, 0, 0, 0, 0, 0, 0}, 1, 8, 1))[0]
+	got := runModel(t, m, NewFloat([]float32{1, 0, 0, 0, 0, 0, 0, 0}, 1, 8, 1))[0]
 	compareFloats(t, got.F, []float32{1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0}, 1e-6)
 	cosine := make([]float32, 8)
 	for i := range cosine {
 		cosine[i] = float32(math.Cos(2 * math.Pi * float64(i) / 8))
 	}
-	got = runOne(t, m, NewFloat(cosine, 1, 8, 1))[0]
+	got = runModel(t, m, NewFloat(cosine, 1, 8, 1))[0]
 	compareFloats(t, got.F, []float32{0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0}, 1e-6)
 	inv := dftCase{shape: []int{1, 8, 2}, axis: 1, inverse: true}.model(t)
-	back := runOne(t, inv, got)[0]
+	back := runModel(t, inv, got)[0]
 	for i, v := range cosine {
 		if math.Abs(float64(back.F[2*i]-v)) > 1e-6 || math.Abs(float64(back.F[2*i+1])) > 1e-6 {
 			t.Fatalf("inverse of the transform is %v", back.F)
@@ -264,7 +264,7 @@ func TestSTFT(t *testing.T) {
 	for i := range ones {
 		ones[i] = 1
 	}
-	got := runOne(t, m, NewFloat(ones, 1, 12, 1))[0]
+	got := runModel(t, m, NewFloat(ones, 1, 12, 1))[0]
 	want := make([]float32, 2*5*2)
 	want[0], want[10] = 8, 8
 	compareFloats(t, got.F, want, 1e-6)
@@ -300,7 +300,7 @@ func TestWindows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := runOne(t, m)[0]
+		got := runModel(t, m)[0]
 		if got.DType != tc.dtype || len(got.Shape) != 1 || got.Shape[0] != int(tc.size) {
 			t.Fatalf("%s: %v", tc.op, got)
 		}
@@ -313,7 +313,7 @@ func TestWindows(t *testing.T) {
 	}
 	// Integer output truncates.
 	m := newBuilder(17).initInts("n", []int64{4}).node("HannWindow", []string{"n"}, []string{"y"}, attrInt("output_datatype", int(Int32))).output("y").load(t, Options{})
-	if got := runOne(t, m)[0]; got.DType != Int32 || got.I[2] != 1 || got.I[1] != 0 {
+	if got := runModel(t, m)[0]; got.DType != Int32 || got.I[2] != 1 || got.I[1] != 0 {
 		t.Fatalf("integer window %v", got.I)
 	}
 	// The size computed at run time must be bound.
@@ -331,7 +331,7 @@ func TestMelWeightMatrix(t *testing.T) {
 		init("lo", []float32{0}).init("hi", []float32{4096}).
 		node("MelWeightMatrix", []string{"m", "d", "r", "lo", "hi"}, []string{"y"}).output("y")
 	m := b.load(t, Options{})
-	got := runOne(t, m)[0]
+	got := runModel(t, m)[0]
 	want := []float32{
 		1, 1, 0, 0, 0, 0, 0, 0,
 		0, 0, 1, 1, 0, 0, 0, 0,
@@ -353,7 +353,7 @@ func TestMelWeightMatrix(t *testing.T) {
 	b = newBuilder(17).initInts("m", []int64{2}).initInts("d", []int64{64}).initInts("r", []int64{64}).
 		init("lo", []float32{0}).init("hi", []float32{32}).
 		node("MelWeightMatrix", []string{"m", "d", "r", "lo", "hi"}, []string{"y"}).output("y")
-	got = runOne(t, b.load(t, Options{}))[0]
+	got = runModel(t, b.load(t, Options{}))[0]
 	mel := func(f float64) float64 { return 2595 * math.Log10(1+f/700) }
 	hz := func(m float64) float64 { return 700 * (math.Pow(10, m/2595) - 1) }
 	var edges []int

@@ -86,6 +86,7 @@ type Exec struct {
 	pool    *pool
 	par     gemm.Parallel // pool.run, bound once; nil with one thread
 	im2col  im2colSource  // the convolution kernels' per-session BSource
+	sub     []*planState  // the session's subgraph states, by subPlan.id (op_control.go)
 }
 
 // Scratch returns the session's work buffer, at least as large as the

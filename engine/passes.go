@@ -29,12 +29,18 @@ type PassStat struct {
 }
 
 // inferAndFold runs shape inference over the graph in order and evaluates
-// every node whose inputs are all constants (this folds the Shape -> Gather
-// -> Unsqueeze -> Concat -> Reshape chains that exporters emit).
+// every node whose inputs are all constants, so that whole chains of shape
+// arithmetic fold (Shape -> Gather -> Unsqueeze -> Concat -> Reshape, as
+// exporters emit them): a node downstream of a folded value sees it as a
+// constant when it is inferred. An If whose condition is constant is
+// replaced by the nodes of the branch it takes, which are then inferred in
+// place. Folded tensors count against the size limit one by one, and all
+// together against foldBudget times the limit.
 func inferAndFold(g *graph, opts *Options) (int, error) {
 	folded := 0
 	limit := opts.limit()
-	for _, n := range g.nodes {
+	for i := 0; i < len(g.nodes); i++ {
+		n := g.nodes[i]
 		def := opTable[n.op]
 		if def == nil {
 			return folded, &UnsupportedError{Node: n.name, Op: n.op}
@@ -45,7 +51,25 @@ func inferAndFold(g *graph, opts *Options) (int, error) {
 				return folded, n.errorf("input %d %q has no known type", i, v.name)
 			}
 		}
+		if n.op == "If" && n.nIn > 0 && n.in[0].isConst() {
+			if err := spliceIf(g, i); err != nil {
+				return folded, err
+			}
+			folded++
+			i-- // infer the taken branch's nodes where the If was
+			continue
+		}
 		if err := def.infer(n); err != nil {
+			if n.op == "Loop" {
+				if ok, uerr := unrollLoop(g, i, err); ok {
+					if uerr != nil {
+						return folded, uerr
+					}
+					folded++
+					i-- // infer the unrolled iterations where the Loop was
+					continue
+				}
+			}
 			return folded, err
 		}
 		allConst := true
@@ -67,13 +91,13 @@ func inferAndFold(g *graph, opts *Options) (int, error) {
 			folded++
 			continue
 		}
-		allConst = true // evaluate the node if all its inputs are constants
+		constIn := len(n.in) > 0 && len(n.graphs) == 0 // control-flow nodes run their subgraphs at run time
 		for _, v := range n.in {
 			if v != nil && v.constant == nil {
-				allConst = false
+				constIn = false
 			}
 		}
-		if !allConst || len(n.in) == 0 {
+		if !constIn {
 			continue
 		}
 		in := make([]*Tensor, len(n.in))
@@ -85,6 +109,10 @@ func inferAndFold(g *graph, opts *Options) (int, error) {
 		out := make([]*Tensor, len(n.out))
 		for i, o := range n.out {
 			if o != nil {
+				g.ctx.folded += int64(o.numel()) * 4
+				if g.ctx.folded > foldBudget*limit {
+					return folded, n.errorf("folding output %q: constants computed at load exceed %d bytes", o.name, foldBudget*limit)
+				}
 				out[i] = allocTensor(o)
 			}
 		}
@@ -97,6 +125,28 @@ func inferAndFold(g *graph, opts *Options) (int, error) {
 		folded++
 	}
 	return folded, nil
+}
+
+// foldBudget bounds the constants folding may compute in all, as a
+// multiple of the size limit (dequantized weights are four times their
+// int8 size).
+const foldBudget = 4
+
+// runPasses runs the load pipeline on g and returns what each pass
+// changed; the changes made in subgraphs are added in.
+func runPasses(g *graph) ([]PassStat, error) {
+	stats := make([]PassStat, len(g.ctx.passes))
+	for i, p := range g.ctx.passes {
+		n, err := p.run(g, g.ctx.opts)
+		if err != nil {
+			return nil, err
+		}
+		stats[i] = PassStat{Name: p.name, Changed: n}
+	}
+	for i := range stats {
+		stats[i].Changed += g.ctx.changed[i]
+	}
+	return stats, nil
 }
 
 // replaceUses makes every reader of old read new instead.

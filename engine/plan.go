@@ -33,17 +33,25 @@ type step struct {
 	in, out []int  // slot indices, -1 for an absent optional value
 }
 
-// memPlan is the arena layout of a model.
+// memPlan is the arena layout of a model or subgraph.
 type memPlan struct {
 	slots     []slot
 	arenaSize int // float32 elements
 	inputs    []int
 	outputs   []int
+	captured  []int // a subgraph's stand-ins for outer values
 }
 
-// compiler is what op compile functions may use.
+// compiler is what op compile functions may use. It compiles the main
+// graph and, through the control-flow ops, their subgraphs.
 type compiler struct {
 	opts *Options
+	// subs collects the subgraph plans; a plan's id is its index.
+	subs []*subPlan
+	// scratch is the largest ScratchSize of all kernels.
+	scratch int
+	// arena sums the arenas of all plans.
+	arena int64
 }
 
 // gemmScratch returns the scratch a GEMM call needs with the session's
@@ -59,10 +67,33 @@ const arenaAlign = 16 // float32 elements (64 bytes)
 
 // compile builds kernels, orders the steps and plans the arena.
 func (m *Model) compile() error {
-	g := m.g
 	c := &compiler{opts: &m.opts}
+	steps, p, err := c.compileGraph(m.g)
+	if err != nil {
+		return err
+	}
+	m.steps, m.plan, m.subs, m.scratch = steps, *p, c.subs, c.scratch
+	for _, i := range p.inputs {
+		v := p.slots[i].v
+		m.inputs = append(m.inputs, ValueInfo{Name: v.name, DType: v.dtype, Shape: v.shape})
+	}
+	for _, i := range p.outputs {
+		v := p.slots[i].v
+		m.outputs = append(m.outputs, ValueInfo{Name: v.name, DType: v.dtype, Shape: v.shape})
+	}
+	m.nodeIndex = map[string]int{}
+	for i, st := range m.steps {
+		m.nodeIndex[st.n.name] = i
+	}
+	return nil
+}
+
+// compileGraph builds the kernels, steps and arena plan of one graph. The
+// slots of a subgraph's stand-ins for outer values follow its inputs.
+func (c *compiler) compileGraph(g *graph) ([]step, *memPlan, error) {
 	slotOf := map[*value]int{}
-	p := &m.plan
+	p := &memPlan{}
+	var steps []step
 	addSlot := func(v *value) int {
 		if i, ok := slotOf[v]; ok {
 			return i
@@ -84,7 +115,9 @@ func (m *Model) compile() error {
 	}
 	for _, v := range g.inputs {
 		p.inputs = append(p.inputs, addSlot(v))
-		m.inputs = append(m.inputs, ValueInfo{Name: v.name, DType: v.dtype, Shape: v.shape})
+	}
+	for _, v := range g.captured {
+		p.captured = append(p.captured, addSlot(v))
 	}
 	for _, n := range g.nodes {
 		st := step{n: n}
@@ -96,7 +129,7 @@ func (m *Model) compile() error {
 			i, ok := slotOf[v]
 			if !ok {
 				if v.constant == nil {
-					return n.errorf("input %q is used before it is computed", v.name)
+					return nil, nil, n.errorf("input %q is used before it is computed", v.name)
 				}
 				i = addSlot(v)
 			}
@@ -121,18 +154,18 @@ func (m *Model) compile() error {
 			if n.def.compile != nil {
 				var err error
 				if k, err = n.def.compile(n, c); err != nil {
-					return err
+					return nil, nil, err
 				}
 			}
 			if k == nil {
 				k = evalKernel{n}
 			}
 			if su, ok := k.(scratchUser); ok {
-				m.scratch = max(m.scratch, su.ScratchSize())
+				c.scratch = max(c.scratch, su.ScratchSize())
 			}
 			st.kernel = k
 		}
-		m.steps = append(m.steps, st)
+		steps = append(steps, st)
 	}
 	for _, v := range g.outputs {
 		i, ok := slotOf[v]
@@ -140,19 +173,20 @@ func (m *Model) compile() error {
 			i = addSlot(v) // a constant output
 		}
 		p.outputs = append(p.outputs, i)
-		m.outputs = append(m.outputs, ValueInfo{Name: v.name, DType: v.dtype, Shape: v.shape})
 	}
-	m.nodeIndex = map[string]int{}
-	for i, st := range m.steps {
-		m.nodeIndex[st.n.name] = i
+	if err := planArena(steps, p); err != nil {
+		return nil, nil, err
 	}
-	return m.planArena()
+	c.arena += int64(p.arenaSize) * 4
+	if c.arena > c.opts.limit() {
+		return nil, nil, fmt.Errorf("activation arena of %d bytes exceeds the size limit of %d bytes", c.arena, c.opts.limit())
+	}
+	return steps, p, nil
 }
 
 // planArena assigns arena offsets so that buffers are reused after their
 // last reader has run. Views extend the life of the buffer they share.
-func (m *Model) planArena() error {
-	p := &m.plan
+func planArena(steps []step, p *memPlan) error {
 	root := func(i int) int {
 		if p.slots[i].kind == slotView {
 			return p.slots[i].root
@@ -163,7 +197,7 @@ func (m *Model) planArena() error {
 	for i := range last {
 		last[i] = -1
 	}
-	for si, st := range m.steps {
+	for si, st := range steps {
 		for _, i := range st.in {
 			if i >= 0 {
 				last[root(i)] = max(last[root(i)], si)
@@ -176,12 +210,12 @@ func (m *Model) planArena() error {
 		}
 	}
 	for _, i := range p.outputs {
-		last[root(i)] = len(m.steps)
+		last[root(i)] = len(steps)
 	}
 	type block struct{ off, size, slot int }
 	var live []block // sorted by offset
 	end := 0
-	for si, st := range m.steps {
+	for si, st := range steps {
 		for _, i := range st.out {
 			if i < 0 || p.slots[i].kind != slotArena {
 				continue
@@ -211,11 +245,15 @@ func (m *Model) planArena() error {
 		sort.Slice(live, func(a, b int) bool { return live[a].off < live[b].off })
 	}
 	p.arenaSize = end
-	if int64(end)*4 > m.opts.limit() {
-		return fmt.Errorf("activation arena of %d bytes exceeds the size limit of %d bytes", int64(end)*4, m.opts.limit())
-	}
 	return nil
 }
 
-// ArenaBytes returns the size of one session's activation arena.
-func (m *Model) ArenaBytes() int { return m.plan.arenaSize * 4 }
+// ArenaBytes returns the size of one session's activation arenas (the
+// main graph's and its subgraphs').
+func (m *Model) ArenaBytes() int {
+	n := m.plan.arenaSize
+	for _, sp := range m.subs {
+		n += sp.mem.arenaSize
+	}
+	return n * 4
+}

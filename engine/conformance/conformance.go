@@ -36,6 +36,9 @@ type Result struct {
 	Dir    string
 	Status Status
 	Reason string
+	// Category names why an UNSUPPORTED test is not run, for example
+	// "sequence type" or "not implemented: Resize" (see Categorize).
+	Category string
 }
 
 // Tolerances for float32 outputs: |got-want| <= Atol + Rtol*|want|.
@@ -48,13 +51,15 @@ const (
 type Summary struct {
 	Passed, Failed, Unsupported int
 	Results                     []Result
+	// Categories counts the unsupported tests by category.
+	Categories map[string]int
 }
 
 // Run runs every test found under dirs (a directory holding model.onnx is
 // one test; any other directory is searched one level deep), writes one
 // line per test to w and the summary line last.
 func Run(dirs []string, w io.Writer) (Summary, error) {
-	var s Summary
+	s := Summary{Categories: map[string]int{}}
 	var tests []string
 	for _, d := range dirs {
 		if _, err := os.Stat(filepath.Join(d, "model.onnx")); err == nil {
@@ -83,10 +88,25 @@ func Run(dirs []string, w io.Writer) (Summary, error) {
 			fmt.Fprintf(w, "FAIL %s: %s\n", r.Name, r.Reason)
 		case Unsupported:
 			s.Unsupported++
-			fmt.Fprintf(w, "UNSUPPORTED %s: %s\n", r.Name, r.Reason)
+			s.Categories[r.Category]++
+			fmt.Fprintf(w, "UNSUPPORTED %s [%s]: %s\n", r.Name, r.Category, r.Reason)
 		}
 	}
 	fmt.Fprintf(w, "conformance: %d passed, %d failed, %d unsupported\n", s.Passed, s.Failed, s.Unsupported)
+	cats := make([]string, 0, len(s.Categories))
+	for c := range s.Categories {
+		cats = append(cats, c)
+	}
+	sort.Slice(cats, func(i, j int) bool {
+		a, b := cats[i], cats[j]
+		if s.Categories[a] != s.Categories[b] {
+			return s.Categories[a] > s.Categories[b]
+		}
+		return a < b
+	})
+	for _, c := range cats {
+		fmt.Fprintf(w, "  unsupported %d: %s\n", s.Categories[c], c)
+	}
 	return s, nil
 }
 
@@ -111,14 +131,8 @@ func RunTest(dir string) (r Result) {
 	if err != nil {
 		return fail(r, err)
 	}
-	supported := map[string]bool{}
-	for _, op := range engine.SupportedOps() {
-		supported[op] = true
-	}
-	for _, n := range pm.Graph.Nodes {
-		if !supported[n.OpType] || n.Domain != "" && n.Domain != "ai.onnx" {
-			return unsupported(r, fmt.Sprintf("node %q: unsupported %s", n.Name, strings.TrimPrefix(n.Domain+"."+n.OpType, ".")))
-		}
+	if cat, why := Categorize(pm); cat != "" {
+		return unsupported(r, cat, why)
 	}
 	declared := map[string]engine.DType{}
 	for _, vi := range pm.Graph.Inputs {
@@ -131,9 +145,6 @@ func RunTest(dir string) (r Result) {
 	}
 	for _, vi := range pm.Graph.Inputs {
 		if !inits[vi.Name] {
-			if !vi.IsTensor {
-				return unsupported(r, fmt.Sprintf("graph/non-tensor input %q", vi.Name))
-			}
 			inputNames = append(inputNames, vi.Name)
 		}
 	}
@@ -141,14 +152,14 @@ func RunTest(dir string) (r Result) {
 		ins, err := readTensors(set, "input", len(inputNames))
 		if err != nil {
 			if engine.IsUnsupported(err) {
-				return unsupported(r, err.Error())
+				return unsupported(r, ErrorCategory(err), err.Error())
 			}
 			return fail(r, fmt.Errorf("%s: %w", filepath.Base(set), err))
 		}
 		want, err := readTensors(set, "output", -1)
 		if err != nil {
 			if engine.IsUnsupported(err) {
-				return unsupported(r, err.Error())
+				return unsupported(r, ErrorCategory(err), err.Error())
 			}
 			return fail(r, fmt.Errorf("%s: %w", filepath.Base(set), err))
 		}
@@ -171,12 +182,20 @@ func RunTest(dir string) (r Result) {
 					opts.Constants[ce.Input] = t
 					continue
 				}
+				if len(opts.Constants) < len(inputNames) {
+					// The value is computed from the inputs: bind them all,
+					// which folds what depends on them.
+					for n, t := range byName {
+						opts.Constants[n] = t
+					}
+					continue
+				}
 			}
 			break
 		}
 		if err != nil {
 			if engine.IsUnsupported(err) {
-				return unsupported(r, err.Error())
+				return unsupported(r, ErrorCategory(err), err.Error())
 			}
 			return fail(r, err)
 		}
@@ -195,7 +214,8 @@ func RunTest(dir string) (r Result) {
 			}
 			for i := range got {
 				bfloat16Bits(want[i], got[i].DType)
-				if err := compareTest(r.Name, got[i], want[i]); err != nil {
+				rtol, atol := Tolerances(r.Name)
+				if err := CompareWithin(got[i], want[i], rtol, atol); err != nil {
 					return fail(r, fmt.Errorf("%s run %d output %d (%s): %w", filepath.Base(set), run+1, i, m.Outputs()[i].Name, err))
 				}
 			}
@@ -224,8 +244,8 @@ func fail(r Result, err error) Result {
 	return r
 }
 
-func unsupported(r Result, why string) Result {
-	r.Status, r.Reason = Unsupported, strings.TrimPrefix(why, "model.onnx: ")
+func unsupported(r Result, category, why string) Result {
+	r.Status, r.Category, r.Reason = Unsupported, category, strings.TrimPrefix(why, "model.onnx: ")
 	return r
 }
 
@@ -255,9 +275,42 @@ func readTensors(dir, prefix string, n int) ([]*engine.Tensor, error) {
 	return out, nil
 }
 
+// relaxed lists the tests whose expected data are less precise than Rtol
+// allows, with the relative tolerance they get instead: the ONNX backend
+// runner's own default, 1e-3.
+//   - The window functions, plain and expanded: this test data (onnx 1.12)
+//     was generated with pi written as 3.1415 while the spec (and the
+//     expanded tests' own function bodies) use pi (onnx/onnx#5316,
+//     regenerated upstream later); the expected windows are off by about
+//     2e-4 and not even symmetric.
+//   - gridsample_bicubic and roialign_*: inputs and outputs are written in
+//     the ONNX sources as literals rounded to four decimals
+//     (onnx/backend/test/case/node/gridsample.py, roialign.py).
+var relaxed = map[string]float64{
+	"test_gridsample_bicubic": 1e-3, "test_roialign_aligned_false": 1e-3, "test_roialign_aligned_true": 1e-3,
+	"test_blackmanwindow_expanded": 1e-3, "test_blackmanwindow_symmetric_expanded": 1e-3,
+	"test_hammingwindow_expanded": 1e-3, "test_hammingwindow_symmetric_expanded": 1e-3,
+	"test_hannwindow_expanded": 1e-3, "test_hannwindow_symmetric_expanded": 1e-3,
+	"test_blackmanwindow": 1e-3, "test_blackmanwindow_symmetric": 1e-3,
+	"test_hammingwindow": 1e-3, "test_hammingwindow_symmetric": 1e-3,
+	"test_hannwindow": 1e-3, "test_hannwindow_symmetric": 1e-3,
+}
+
+// Tolerances returns the tolerances a test's float outputs are checked
+// with: Rtol and Atol, or a relaxed rtol for the tests listed in relaxed.
+func Tolerances(test string) (rtol, atol float64) {
+	if r, ok := relaxed[test]; ok {
+		return r, Atol
+	}
+	return Rtol, Atol
+}
+
 // Compare checks a result against the expected tensor: same type class and
 // shape, integers equal, floats within the tolerances (NaN matches NaN).
-func Compare(got, want *engine.Tensor) error {
+func Compare(got, want *engine.Tensor) error { return CompareWithin(got, want, Rtol, Atol) }
+
+// CompareWithin is Compare with the given tolerances.
+func CompareWithin(got, want *engine.Tensor, rtol, atol float64) error {
 	if !equal(got.Shape, want.Shape) {
 		return fmt.Errorf("shape %v, expected %v", got.Shape, want.Shape)
 	}
@@ -277,7 +330,7 @@ func Compare(got, want *engine.Tensor) error {
 		if math.IsNaN(w) && math.IsNaN(g) || g == w {
 			continue
 		}
-		if math.Abs(g-w) > Atol+Rtol*math.Abs(w) {
+		if math.Abs(g-w) > atol+rtol*math.Abs(w) {
 			return fmt.Errorf("element %d is %g, expected %g", i, g, w)
 		}
 	}

@@ -21,12 +21,41 @@ func checkTensor(t *testing.T, tn *Tensor) {
 	}
 }
 
+// checkGraph verifies the invariants of a decoded graph and its subgraphs.
+func checkGraph(t *testing.T, g *Graph, depth int) {
+	if depth > fuzzLimits.maxDepth() {
+		t.Fatalf("graph decoded at depth %d", depth)
+	}
+	for i, n := range g.Nodes {
+		if n.Index != i {
+			t.Fatalf("node %d has Index %d", i, n.Index)
+		}
+		for _, a := range n.Attrs {
+			if a.T != nil {
+				checkTensor(t, a.T)
+			}
+			if a.G != nil {
+				checkGraph(t, a.G, depth+1)
+			}
+			for _, sg := range a.Graphs {
+				checkGraph(t, sg, depth+1)
+			}
+		}
+	}
+	for _, in := range g.Initializers {
+		checkTensor(t, in)
+	}
+}
+
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(model(testGraph())))
 	f.Add([]byte(model(pb{}.msg(1, node("c", "Constant", nil, []string{"k"},
 		pb{}.str(1, "value").int(20, int64(AttrTensor)).msg(5, pb{}.str(tfName, "k").int(tfDataType, dtFloat16).dims(2).packedVarints(tfInt32Data, 0x3c00, 1)))))))
 	f.Add([]byte(model(pb{}.msg(1, node("", "If", []string{"c"}, []string{"y"},
 		pb{}.str(1, "then_branch").int(20, int64(AttrGraph)).msg(6, testGraph()))))))
+	f.Add([]byte(model(pb{}.msg(1, node("", "If", []string{"c"}, []string{"y"},
+		pb{}.str(1, "else_branch").int(20, int64(AttrGraph)).msg(6, pb{}.msg(1, node("", "Loop", nil, nil,
+			pb{}.str(1, "body").msg(6, testGraph())))))))))
 	if models, err := libonnxModelsIfPresent(); err == nil {
 		for _, p := range models {
 			if data, err := os.ReadFile(p); err == nil && len(data) < 4096 {
@@ -42,19 +71,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		for i, n := range m.Graph.Nodes {
-			if n.Index != i {
-				t.Fatalf("node %d has Index %d", i, n.Index)
-			}
-			for _, a := range n.Attrs {
-				if a.T != nil {
-					checkTensor(t, a.T)
-				}
-			}
-		}
-		for _, in := range m.Graph.Initializers {
-			checkTensor(t, in)
-		}
+		checkGraph(t, m.Graph, 0)
 	})
 }
 

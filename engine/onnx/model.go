@@ -96,7 +96,7 @@ func (t AttrType) String() string {
 }
 
 // Attribute is a decoded AttributeProto. Type selects the meaningful field.
-// Graph, tensor-list, sparse-tensor and type-proto values are not decoded.
+// Tensor-list, sparse-tensor and type-proto values are not decoded.
 type Attribute struct {
 	// Name is the attribute name.
 	Name string
@@ -117,8 +117,12 @@ type Attribute struct {
 	Ints []int64
 	// Strings is the STRINGS value.
 	Strings [][]byte
+	// G is the GRAPH value (an If branch, a Loop or Scan body).
+	G *Graph
+	// Graphs is the GRAPHS value.
+	Graphs []*Graph
 	// HasGraph reports that the attribute carries a graph or graphs (If,
-	// Loop, Scan bodies); they are skipped, not decoded.
+	// Loop, Scan bodies), decoded into G or Graphs.
 	HasGraph bool
 	// RefAttrName, inside function bodies, names the function attribute
 	// this attribute refers to.
@@ -138,6 +142,32 @@ type ValueInfo struct {
 	// IsTensor reports whether the type is a dense tensor type; other types
 	// (sequences, maps, optionals, sparse tensors) are not decoded.
 	IsTensor bool
+	// Kind is the kind of type declared (TypeTensor when IsTensor).
+	Kind TypeKind
+}
+
+// TypeKind is the kind of a TypeProto: which of its value fields is set.
+type TypeKind int8
+
+// TypeProto kinds.
+const (
+	TypeUndeclared TypeKind = iota
+	TypeTensor
+	TypeSequence
+	TypeMap
+	TypeOptional
+	TypeSparseTensor
+	TypeOpaque
+)
+
+var typeKindNames = [...]string{"undeclared type", "tensor", "sequence", "map", "optional", "sparse tensor", "opaque"}
+
+// String returns a readable name of the kind, such as "sequence".
+func (k TypeKind) String() string {
+	if k >= 0 && int(k) < len(typeKindNames) {
+		return typeKindNames[k]
+	}
+	return "TypeKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Dim is one dimension of a ValueInfo shape.
@@ -189,7 +219,7 @@ func decodeModel(m msg, lim Limits) (*Model, error) {
 			}
 			var g msg
 			if g, err = m.embedded(f, "graph", "graph"); err == nil {
-				md.Graph, err = decodeGraph(g, lim)
+				md.Graph, err = decodeGraph(g, lim, 0)
 			}
 		case 8:
 			var s msg
@@ -258,7 +288,12 @@ func decodeStringPair(m msg) (key, value string, err error) {
 	return key, value, err
 }
 
-func decodeGraph(m msg, lim Limits) (*Graph, error) {
+// decodeGraph decodes a GraphProto; depth is 0 for the main graph and one
+// more for each enclosing graph attribute.
+func decodeGraph(m msg, lim Limits, depth int) (*Graph, error) {
+	if depth > lim.maxDepth() {
+		return nil, m.errf("graphs nested deeper than %d levels", lim.maxDepth())
+	}
 	g := &Graph{}
 	err := m.each(func(f field) error {
 		var err error
@@ -266,9 +301,9 @@ func decodeGraph(m msg, lim Limits) (*Graph, error) {
 		switch f.num {
 		case 1:
 			i := len(g.Nodes)
-			if s, err = m.embedded(f, "node", fmt.Sprintf("graph.node[%d]", i)); err == nil {
+			if s, err = m.embedded(f, "node", fmt.Sprintf("%s.node[%d]", m.path, i)); err == nil {
 				var n *Node
-				n, err = decodeNode(s, lim)
+				n, err = decodeNode(s, lim, depth)
 				if n != nil {
 					n.Index = i
 					g.Nodes = append(g.Nodes, n)
@@ -277,7 +312,7 @@ func decodeGraph(m msg, lim Limits) (*Graph, error) {
 		case 2:
 			g.Name, err = m.str(f, "name")
 		case 5:
-			path := fmt.Sprintf("graph.initializer[%d]", len(g.Initializers))
+			path := fmt.Sprintf("%s.initializer[%d]", m.path, len(g.Initializers))
 			if s, err = m.embedded(f, "initializer", path); err == nil {
 				var t *Tensor
 				if t, err = decodeTensor(s, path, lim); err == nil {
@@ -291,7 +326,7 @@ func decodeGraph(m msg, lim Limits) (*Graph, error) {
 			} else if f.num == 13 {
 				list, name = &g.ValueInfo, "value_info"
 			}
-			if s, err = m.embedded(f, name, fmt.Sprintf("graph.%s[%d]", name, len(*list))); err == nil {
+			if s, err = m.embedded(f, name, fmt.Sprintf("%s.%s[%d]", m.path, name, len(*list))); err == nil {
 				var vi *ValueInfo
 				if vi, err = decodeValueInfo(s); err == nil {
 					*list = append(*list, vi)
@@ -329,7 +364,7 @@ func (m msg) peek(name, kind protowire.Number) (string, string) {
 	return a, b
 }
 
-func decodeNode(m msg, lim Limits) (*Node, error) {
+func decodeNode(m msg, lim Limits, depth int) (*Node, error) {
 	name, op := m.peek(3, 4)
 	if name != "" {
 		m.path += fmt.Sprintf(" %q", name)
@@ -358,7 +393,7 @@ func decodeNode(m msg, lim Limits) (*Node, error) {
 			var a msg
 			if a, err = m.embedded(f, "attribute", fmt.Sprintf("%s attribute[%d]", m.path, len(n.Attrs))); err == nil {
 				var at *Attribute
-				if at, err = decodeAttribute(a, m.path, lim); err == nil {
+				if at, err = decodeAttribute(a, m.path, lim, depth); err == nil {
 					n.Attrs = append(n.Attrs, at)
 				}
 			}
@@ -374,7 +409,7 @@ func decodeNode(m msg, lim Limits) (*Node, error) {
 	return n, nil
 }
 
-func decodeAttribute(m msg, nodePath string, lim Limits) (*Attribute, error) {
+func decodeAttribute(m msg, nodePath string, lim Limits, depth int) (*Attribute, error) {
 	if name, _ := m.peek(1, 0); name != "" {
 		m.path = fmt.Sprintf("%s attribute %q", nodePath, name)
 	}
@@ -408,14 +443,24 @@ func decodeAttribute(m msg, nodePath string, lim Limits) (*Attribute, error) {
 				a.T, err = decodeTensor(t, m.path, lim)
 			}
 			implied = AttrTensor
-		case 6, 11:
-			if f.typ != protowire.BytesType {
-				return m.wireErr(f, "g")
+		case 6:
+			if a.G != nil {
+				return m.errf("second graph at byte %d", f.off)
+			}
+			var g msg
+			if g, err = m.embedded(f, "g", m.path+" graph"); err == nil {
+				a.G, err = decodeGraph(g, lim, depth+1)
 			}
 			a.HasGraph, implied = true, AttrGraph
-			if f.num == 11 {
-				implied = AttrGraphs
+		case 11:
+			var g msg
+			if g, err = m.embedded(f, "graphs", fmt.Sprintf("%s graphs[%d]", m.path, len(a.Graphs))); err == nil {
+				var sg *Graph
+				if sg, err = decodeGraph(g, lim, depth+1); err == nil {
+					a.Graphs = append(a.Graphs, sg)
+				}
 			}
+			a.HasGraph, implied = true, AttrGraphs
 		case 7:
 			err = m.scalars(f, "floats", 4, func(v uint64) { a.Floats = append(a.Floats, math.Float32frombits(uint32(v))) })
 			implied = AttrFloats
@@ -476,6 +521,18 @@ func decodeValueInfo(m msg) (*ValueInfo, error) {
 // decodeType decodes a TypeProto into vi; only tensor types are looked into.
 func decodeType(m msg, vi *ValueInfo) error {
 	return m.each(func(f field) error {
+		switch f.num {
+		case 4:
+			vi.Kind = TypeSequence
+		case 5:
+			vi.Kind = TypeMap
+		case 7:
+			vi.Kind = TypeOpaque
+		case 8:
+			vi.Kind = TypeSparseTensor
+		case 9:
+			vi.Kind = TypeOptional
+		}
 		if f.num != 1 {
 			return nil
 		}
@@ -483,7 +540,7 @@ func decodeType(m msg, vi *ValueInfo) error {
 		if err != nil {
 			return err
 		}
-		vi.IsTensor = true
+		vi.IsTensor, vi.Kind = true, TypeTensor
 		return t.each(func(f field) error {
 			var err error
 			var v uint64

@@ -3,6 +3,7 @@ package onnx
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"reflect"
@@ -79,17 +80,18 @@ func TestDecodeModel(t *testing.T) {
 	if n := g.Nodes[1]; n.OpType != "Relu" || n.Domain != "" || n.Index != 1 || len(n.Attrs) != 0 {
 		t.Errorf("node 1 = %+v", n)
 	}
+	wantSub := &Graph{Nodes: []*Node{{OpType: "Identity", Inputs: []string{"a"}, Outputs: []string{"b"}}}}
 	want := []*Attribute{
 		{Name: "alpha", Type: AttrFloat, F: 0.25},
 		{Name: "axis", Type: AttrInt, I: -1},
 		{Name: "mode", Type: AttrString, S: []byte("constant")},
 		{Name: "value", Type: AttrTensor, T: &Tensor{Name: "c", DataType: dtFloat, Dims: []int64{2}, Floats: []float32{1, 2}}},
-		{Name: "body", Type: AttrGraph, HasGraph: true},
+		{Name: "body", Type: AttrGraph, HasGraph: true, G: wantSub},
 		{Name: "scales", Type: AttrFloats, Floats: []float32{1, 2}},
 		{Name: "scales2", Type: AttrFloats, Floats: []float32{3, 4}},
 		{Name: "perm", Type: AttrInts, Ints: []int64{0, 2, 1, -3}},
 		{Name: "names", Type: AttrStrings, Strings: [][]byte{[]byte("a"), {}, []byte("c")}},
-		{Name: "branches", Type: AttrGraphs, HasGraph: true},
+		{Name: "branches", Type: AttrGraphs, HasGraph: true, Graphs: []*Graph{wantSub, wantSub}},
 		{Name: "ref", Type: AttrInt, RefAttrName: "outer"},
 		{Name: "old", Type: AttrInt, I: 5},
 		{Name: "future"},
@@ -106,12 +108,12 @@ func TestDecodeModel(t *testing.T) {
 		t.Errorf("initializer = %+v", w)
 	}
 	vis := []*ValueInfo{
-		{Name: "x", ElemType: dtFloat, Dims: []Dim{{Param: "N"}, {Value: 3, Known: true}}, HasShape: true, IsTensor: true},
-		{Name: "seq"},
-		{Name: "scalar", ElemType: dtInt64, HasShape: true, IsTensor: true},
-		{Name: "unranked", ElemType: dtInt64, IsTensor: true},
-		{Name: "z", ElemType: dtFloat16, Dims: []Dim{{Param: "N"}, {Value: 3, Known: true}}, HasShape: true, IsTensor: true},
-		{Name: "y", ElemType: dtFloat, Dims: []Dim{{Value: 0, Known: true}, {}}, HasShape: true, IsTensor: true},
+		{Name: "x", ElemType: dtFloat, Dims: []Dim{{Param: "N"}, {Value: 3, Known: true}}, HasShape: true, IsTensor: true, Kind: TypeTensor},
+		{Name: "seq", Kind: TypeSequence},
+		{Name: "scalar", ElemType: dtInt64, HasShape: true, IsTensor: true, Kind: TypeTensor},
+		{Name: "unranked", ElemType: dtInt64, IsTensor: true, Kind: TypeTensor},
+		{Name: "z", ElemType: dtFloat16, Dims: []Dim{{Param: "N"}, {Value: 3, Known: true}}, HasShape: true, IsTensor: true, Kind: TypeTensor},
+		{Name: "y", ElemType: dtFloat, Dims: []Dim{{Value: 0, Known: true}, {}}, HasShape: true, IsTensor: true, Kind: TypeTensor},
 	}
 	got := append(append(append([]*ValueInfo{}, g.Inputs...), g.Outputs...), g.ValueInfo...)
 	if len(got) != len(vis) {
@@ -193,19 +195,62 @@ func TestTruncatedModel(t *testing.T) {
 	}
 }
 
-// TestNestedGraphNotDecoded checks that graphs in attributes are skipped, so
-// that absurd nesting costs nothing.
-func TestNestedGraphNotDecoded(t *testing.T) {
-	g := pb{}.msg(1, node("", "Relu", []string{"x"}, []string{"y"}))
-	for range 2000 {
-		g = pb{}.msg(1, node("", "If", nil, nil, pb{}.str(1, "then_branch").int(20, int64(AttrGraph)).msg(6, g)))
+// TestNestedGraphDepth checks that graphs in attributes are decoded down to
+// Limits.MaxDepth levels and that deeper nesting is refused, naming the path.
+func TestNestedGraphDepth(t *testing.T) {
+	nest := func(levels int) pb {
+		g := pb{}.msg(1, node("", "Relu", []string{"x"}, []string{"y"}))
+		for i := range levels {
+			g = pb{}.msg(1, node(fmt.Sprintf("if%d", levels-1-i), "If", nil, nil, pb{}.str(1, "then_branch").int(20, int64(AttrGraph)).msg(6, g)))
+		}
+		return g
 	}
-	m, err := Decode(model(g), Limits{})
+	m, err := Decode(model(nest(16)), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := m.Graph.Nodes[0]; n.OpType != "If" || !n.Attrs[0].HasGraph {
-		t.Fatalf("node = %+v", n)
+	g := m.Graph
+	for range 16 {
+		if n := g.Nodes[0]; n.OpType != "If" || n.Attrs[0].G == nil {
+			t.Fatalf("node = %+v", n)
+		}
+		g = g.Nodes[0].Attrs[0].G
+	}
+	if g.Nodes[0].OpType != "Relu" {
+		t.Fatalf("innermost node = %+v", g.Nodes[0])
+	}
+	_, err = Decode(model(nest(2000)), Limits{})
+	if err == nil || !strings.Contains(err.Error(), "graphs nested deeper than 16 levels") ||
+		!strings.HasPrefix(err.Error(), `onnx: graph.node[0] "if0" (If) attribute "then_branch" graph.node[0] "if1" (If)`) {
+		t.Fatalf("error %v", err)
+	}
+	if _, err = Decode(model(nest(3)), Limits{MaxDepth: 2}); err == nil {
+		t.Fatal("MaxDepth 2 decoded 3 levels")
+	}
+	bad := model(pb{}.msg(1, node("loop", "Loop", nil, nil, pb{}.str(1, "body").int(20, int64(AttrGraph)).
+		msg(6, pb{}.msg(5, pb{}.str(tfName, "w").int(tfDataType, dtFloat).dims(2).fixed32(tfFloatData, 0))))))
+	if _, err = Decode(bad, Limits{}); err == nil || !strings.Contains(err.Error(),
+		`onnx: graph.node[0] "loop" (Loop) attribute "body" graph.initializer[0]: tensor "w": float_data holds 1 elements`) {
+		t.Fatalf("error %v", err)
+	}
+	twice := model(pb{}.msg(1, node("", "If", nil, nil, pb{}.str(1, "g").msg(6, nil).msg(6, nil))))
+	if _, err = Decode(twice, Limits{}); err == nil || !strings.Contains(err.Error(), "second graph") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestTypeKinds(t *testing.T) {
+	for num, want := range map[int]TypeKind{1: TypeTensor, 4: TypeSequence, 5: TypeMap, 7: TypeOpaque, 8: TypeSparseTensor, 9: TypeOptional} {
+		m, err := Decode(model(pb{}.msg(11, pb{}.str(1, "v").msg(2, pb{}.msg(protowire.Number(num), pb{})))), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vi := m.Graph.Inputs[0]; vi.Kind != want || vi.IsTensor != (want == TypeTensor) {
+			t.Errorf("field %d: kind %v, tensor %v", num, vi.Kind, vi.IsTensor)
+		}
+	}
+	if s := TypeSequence.String(); s != "sequence" {
+		t.Errorf("TypeSequence is %q", s)
 	}
 }
 

@@ -23,6 +23,16 @@ type Limits struct {
 	// of a single tensor. Tensors declaring more are refused before any
 	// allocation. Zero means 1<<30.
 	MaxBytes int64
+	// MaxDepth is the deepest nesting of graphs inside graph attributes
+	// (an If inside a Loop body is depth 2). Zero means 16.
+	MaxDepth int
+}
+
+func (l Limits) maxDepth() int {
+	if l.MaxDepth <= 0 {
+		return 16
+	}
+	return l.MaxDepth
 }
 
 func (l Limits) maxBytes() int64 {
