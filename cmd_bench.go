@@ -48,7 +48,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model, --runs >= 1, --threads >= 1, and not both --config and --per-knob"}
 	}
-	m, inputs, err := in.load(pos[0], engine.Options{Threads: *threads}, stderr)
+	m, inputs, err := in.load(pos[0], engine.Options{Threads: *threads}, true, stderr)
 	if err != nil {
 		return err
 	}

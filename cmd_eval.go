@@ -21,8 +21,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	hop := fs.Int("hop", 0, "window hop in samples (default: the model's)")
 	cfgText := fs.String("config", "", "approximation configuration (SELECTOR=KNOB,... or a JSON file)")
 	demoRun := fs.Bool("demo", false, "evaluate the built-in demo models on their embedded held-out traces (no MODEL or --data)")
+	in := inputFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen eval MODEL --data PATH [--data PATH...] [--config CFG] [--json]\n       kagen eval --demo [--json]\n\nRuns the model's front-end and the engine over IMU CSV files or folders,\nWAV files with NAME.labels.csv, or folders of labelled clips (one window per clip).")
+		fmt.Fprintln(stderr, "usage: kagen eval MODEL --data PATH... [--config CFG] [--dim NAME=N] [--input NAME=FILE.npy] [--json]\n       kagen eval --demo [--json]\n\nRuns the model's front-end and the engine over IMU CSV files or folders,\nWAV files with NAME.labels.csv, or folders of labelled clips (one window per clip).")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -43,7 +44,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model and at least one --data"}
 	}
-	m, err := engine.LoadFile(pos[0], engine.Options{})
+	m, inputs, err := in.load(pos[0], engine.Options{}, false, stderr)
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
-	eo := replay.EvalOptions{Options: replay.Options{Hop: *hop}}
+	eo := replay.EvalOptions{Options: replay.Options{Hop: *hop}, Extra: inputs[1:]}
 	if *cfgText != "" {
 		a := approx.New(m)
 		cfg, err := a.Parse(*cfgText)

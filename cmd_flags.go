@@ -140,19 +140,57 @@ func checkOutput(path string) error {
 	return nil
 }
 
-// inputSettings are the flags that say how a model's inputs are bound.
-type inputSettings struct{}
+// inputSettings are the flags that bind a model's inputs: --dim NAME=N
+// for symbolic dimensions and --input NAME=FILE.npy for values.
+type inputSettings struct{ dims, inputs pathList }
 
-// inputFlags defines the flags that bind a model's inputs.
-func inputFlags(fs *flag.FlagSet) *inputSettings { return &inputSettings{} }
+// inputFlags defines --dim and --input.
+func inputFlags(fs *flag.FlagSet) *inputSettings {
+	s := &inputSettings{}
+	fs.Var(&s.dims, "dim", "bind a symbolic input dimension, NAME=N (repeatable)")
+	fs.Var(&s.inputs, "input", "feed a named input from a .npy file, NAME=FILE.npy (repeatable; inputs not given get a note)")
+	return s
+}
 
-// load loads the model and returns seeded random inputs of its shapes.
-func (s *inputSettings) load(path string, opts engine.Options, stderr io.Writer) (*engine.Model, []*engine.Tensor, error) {
+// load loads the model with the dimensions and input shapes bound, and
+// returns its inputs in order: the files given, and for the others
+// seeded random values (random true) or zeros, each with a note on
+// stderr.
+func (s *inputSettings) load(path string, opts engine.Options, random bool, stderr io.Writer) (*engine.Model, []*engine.Tensor, error) {
+	var err error
+	if opts.Dims, err = engine.ParseDims(s.dims); err != nil {
+		return nil, nil, usageError{"--dim: " + err.Error()}
+	}
+	named, err := engine.ParseInputs(s.inputs, opts.MaxBytes)
+	if err != nil {
+		return nil, nil, usageError{"--input: " + err.Error()}
+	}
+	opts.InputShapes = engine.ShapesOf(named)
 	m, err := engine.LoadFile(path, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	return m, measure.RandomInputs(m, 1), nil
+	inputs, notes, err := m.Feed(named)
+	if err != nil {
+		return nil, nil, usageError{"--input: " + err.Error()}
+	}
+	if random {
+		rnd := measure.RandomInputs(m, 1)
+		for i, vi := range m.Inputs() {
+			if _, given := named[vi.Name]; !given && !vi.DType.IsInt() {
+				inputs[i] = rnd[i]
+			}
+		}
+		for i := range notes {
+			notes[i] = strings.Replace(notes[i], "feeding zeros", "feeding seeded random values (zeros for integers)", 1)
+		}
+	}
+	if len(named) > 0 || len(inputs) > 1 { // a single input is always the one fed
+		for _, n := range notes {
+			fmt.Fprintln(stderr, "note:", n)
+		}
+	}
+	return m, inputs, nil
 }
 
 // distFlags defines the flags of kagen profile and kagen tune that say

@@ -15,7 +15,11 @@ import (
 // cmdInspect prints a model's nodes, shapes, parameters and MACs.
 func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: kagen inspect MODEL") }
+	in := inputFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kagen inspect MODEL [--dim NAME=N] [--input NAME=FILE.npy]")
+		fs.PrintDefaults()
+	}
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -24,7 +28,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model file"}
 	}
-	m, err := engine.LoadFile(pos[0], engine.Options{})
+	m, _, err := in.load(pos[0], engine.Options{}, false, io.Discard)
 	if err != nil {
 		return err
 	}

@@ -126,7 +126,7 @@ func FuzzLoad(f *testing.F) {
 		}
 	}
 	for _, b := range controlSeeds() {
-		f.Add(encodeModel(b.model(17)))
+		f.Add(onnx.Encode(b.model(17)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := LoadBytes(data, Options{MaxBytes: 1 << 24})
@@ -208,7 +208,7 @@ func boundedLoops(m *Model, limit int64) bool {
 // encoder and the decoder: they load from bytes and run.
 func TestEncodedControlModels(t *testing.T) {
 	for i, b := range controlSeeds() {
-		m, err := LoadBytes(encodeModel(b.model(17)), Options{})
+		m, err := LoadBytes(onnx.Encode(b.model(17)), Options{})
 		if err != nil {
 			t.Fatalf("seed %d: %v", i, err)
 		}

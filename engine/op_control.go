@@ -944,3 +944,25 @@ func passesCondition(body *graph) bool {
 	}
 	return false
 }
+
+// graphMACs sums the multiply-accumulates of a subgraph's nodes.
+func graphMACs(g *graph) int64 {
+	if g == nil {
+		return 0
+	}
+	var s int64
+	for _, n := range g.nodes {
+		s += n.macs()
+	}
+	return s
+}
+
+// macs counts the larger branch: what one run costs at most.
+func (p *ifParams) macs() int64 { return max(graphMACs(p.then), graphMACs(p.els)) }
+
+// macs counts one iteration of the body, times the trip count when it is
+// known when planning.
+func (p *loopParams) macs() int64 { return graphMACs(p.body) * max(1, p.trips) }
+
+// macs counts every iteration of the body.
+func (p *scanParams) macs() int64 { return graphMACs(p.body) * int64(max(1, p.count)) }

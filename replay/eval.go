@@ -66,6 +66,10 @@ type EvalOptions struct {
 	Options
 	// Selector chooses approximate kernels (nil: exact).
 	Selector engine.Selector
+	// Extra are the model's inputs after the first, which the front-end
+	// fills: fed as they are with every window (a model with state or
+	// parameter inputs).
+	Extra []*engine.Tensor
 }
 
 // Evaluate runs the front-end and the model over traces (files or folders)
@@ -83,7 +87,7 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 	s := m.NewSession()
 	defer s.Close()
 	x := engine.NewFloat(nil, spec.InputShape()...)
-	in := []*engine.Tensor{x}
+	in := append([]*engine.Tensor{x}, opts.Extra...)
 	var names []string
 	for _, t := range traces {
 		names = append(names, t.Name)

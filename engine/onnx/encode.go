@@ -1,16 +1,15 @@
-package engine
+package onnx
 
 import (
 	"math"
 
-	"github.com/kagen-ai/kagen/engine/onnx"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// encodeModel serializes a decoded model (as the test builders make them)
-// into an .onnx file: the fields the decoder reads, for fuzz seeds and
-// byte-level tests.
-func encodeModel(m *onnx.Model) []byte {
+// Encode serializes a model into ONNX protobuf bytes: the fields Decode
+// reads, so that Decode(Encode(m)) gives m back. Tests and tools use it to
+// write models they build.
+func Encode(m *Model) []byte {
 	var b []byte
 	b = protowire.AppendTag(b, 1, protowire.VarintType)
 	b = protowire.AppendVarint(b, 8)
@@ -38,7 +37,7 @@ func appendVarint(b []byte, num protowire.Number, v int64) []byte {
 	return protowire.AppendVarint(b, uint64(v))
 }
 
-func encodeGraph(g *onnx.Graph) []byte {
+func encodeGraph(g *Graph) []byte {
 	var b []byte
 	for _, n := range g.Nodes {
 		var nb []byte
@@ -71,29 +70,29 @@ func encodeGraph(g *onnx.Graph) []byte {
 	return b
 }
 
-func encodeAttr(a *onnx.Attribute) []byte {
+func encodeAttr(a *Attribute) []byte {
 	var b []byte
 	b = appendString(b, 1, a.Name)
 	b = appendVarint(b, 20, int64(a.Type))
 	switch a.Type {
-	case onnx.AttrFloat:
+	case AttrFloat:
 		b = protowire.AppendTag(b, 2, protowire.Fixed32Type)
 		b = protowire.AppendFixed32(b, math.Float32bits(a.F))
-	case onnx.AttrInt:
+	case AttrInt:
 		b = appendVarint(b, 3, a.I)
-	case onnx.AttrString:
+	case AttrString:
 		b = appendBytes(b, 4, a.S)
-	case onnx.AttrTensor:
+	case AttrTensor:
 		b = appendBytes(b, 5, encodeTensor(a.T))
-	case onnx.AttrGraph:
+	case AttrGraph:
 		b = appendBytes(b, 6, encodeGraph(a.G))
-	case onnx.AttrFloats:
+	case AttrFloats:
 		var p []byte
 		for _, f := range a.Floats {
 			p = protowire.AppendFixed32(p, math.Float32bits(f))
 		}
 		b = appendBytes(b, 7, p)
-	case onnx.AttrInts:
+	case AttrInts:
 		var p []byte
 		for _, v := range a.Ints {
 			p = protowire.AppendVarint(p, uint64(v))
@@ -103,7 +102,7 @@ func encodeAttr(a *onnx.Attribute) []byte {
 	return b
 }
 
-func encodeTensor(t *onnx.Tensor) []byte {
+func encodeTensor(t *Tensor) []byte {
 	var b []byte
 	for _, d := range t.Dims {
 		b = appendVarint(b, 1, d)
@@ -111,13 +110,13 @@ func encodeTensor(t *onnx.Tensor) []byte {
 	b = appendVarint(b, 2, int64(t.DataType))
 	b = appendString(b, 8, t.Name)
 	switch {
-	case t.DataType == int32(Float32):
+	case t.DataType == dtFloat:
 		var p []byte
 		for _, f := range t.Floats {
 			p = protowire.AppendFixed32(p, math.Float32bits(f))
 		}
 		b = appendBytes(b, 4, p)
-	case t.DataType == int32(Int64):
+	case t.DataType == dtInt64:
 		var p []byte
 		for _, v := range t.Ints {
 			p = protowire.AppendVarint(p, uint64(v))
@@ -133,7 +132,7 @@ func encodeTensor(t *onnx.Tensor) []byte {
 	return b
 }
 
-func encodeValueInfo(vi *onnx.ValueInfo) []byte {
+func encodeValueInfo(vi *ValueInfo) []byte {
 	var shape []byte
 	for _, d := range vi.Dims {
 		var db []byte
