@@ -72,7 +72,7 @@ func New(src Source, opts Options) *App {
 		opts.Clock = realClock{}
 	}
 	if opts.Tuner == nil {
-		opts.Tuner = profileTuner{}
+		opts.Tuner = pipelineTuner{}
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 32

@@ -14,6 +14,7 @@ import (
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // Source says where the workbench's model and traces come from.
@@ -184,6 +185,17 @@ func (b *Bench) Dataset() (*dataset.Dataset, error) {
 	}
 	b.data = d
 	return d, nil
+}
+
+// Pipeline returns the tuning pipeline over the traces' labelled windows
+// (Dataset): the windows `kagen tune` reads (tuning.Load), split the same
+// way. It is safe for concurrent use; call it from a job.
+func (b *Bench) Pipeline() (*tuning.Pipeline, error) {
+	d, err := b.Dataset()
+	if err != nil {
+		return nil, err
+	}
+	return tuning.New(b.Approx, b.Spec, d), nil
 }
 
 // Hop returns the seconds between window starts: the real-time period of

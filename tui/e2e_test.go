@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // TestEndToEnd opens the demo, runs a short real tune, selects a point,
@@ -26,7 +27,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "policy.json")
-	h := newHarness(t, src, 100, 30, Options{Start: ParetoScreen, Tuner: profileTuner{}, PolicyPath: path})
+	h := newHarness(t, src, 100, 30, Options{Start: ParetoScreen, Tuner: pipelineTuner{}, PolicyPath: path})
 	b := h.app.ctx.Bench
 	if !b.Ready() {
 		t.Fatalf("demo did not load: %v", b.LoadErr)
@@ -223,8 +224,8 @@ func selectedRow(v string) string {
 // blockingTuner reports progress, then waits for its cancellation.
 type blockingTuner struct{ started chan struct{} }
 
-func (b blockingTuner) Tune(ctx context.Context, _ *Bench, _ TuneSettings, progress func(TuneProgress)) (*TuneOutcome, error) {
-	progress(TuneProgress{Phase: "profile", Done: 3, Total: 10})
+func (b blockingTuner) Tune(ctx context.Context, _ *Bench, _ tuning.Settings, progress func(tuning.Progress)) (*TuneOutcome, error) {
+	progress(tuning.Progress{Phase: "profile", Done: 3, Total: 10})
 	close(b.started)
 	<-ctx.Done()
 	return nil, ctx.Err()

@@ -18,6 +18,7 @@ import (
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // fakeClock is a manual clock: Tick commands wait until Advance moves the
@@ -98,9 +99,9 @@ func (m modelLatency) Adjust(cfg approx.Config, steps []int64) {
 // progress on the way.
 type fakeTuner struct{}
 
-func (fakeTuner) Tune(ctx context.Context, b *Bench, s TuneSettings, progress func(TuneProgress)) (*TuneOutcome, error) {
+func (fakeTuner) Tune(ctx context.Context, b *Bench, s tuning.Settings, progress func(tuning.Progress)) (*TuneOutcome, error) {
 	for i := 0; i <= 4; i++ {
-		progress(TuneProgress{Phase: "profile", Done: i, Total: 4})
+		progress(tuning.Progress{Phase: "profile", Done: i, Total: 4})
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

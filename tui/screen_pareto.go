@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // paretoScreen shows the tuned configurations as a scatter of accuracy
@@ -29,11 +30,11 @@ type paretoScreen struct {
 	sel        int
 	plot       plotArea
 
-	settings TuneSettings
+	settings tuning.Settings
 	running  bool
 	cancel   context.CancelFunc
-	progCh   chan TuneProgress
-	prog     TuneProgress
+	progCh   chan tuning.Progress
+	prog     tuning.Progress
 	started  time.Time
 	elapsed  time.Duration
 	result   string
@@ -58,7 +59,7 @@ type paretoKeys struct {
 var tuneBudgets = []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
 
 func newParetoScreen(ctx *Context) *paretoScreen {
-	s := &paretoScreen{ctx: ctx, settings: TuneSettings{MaxLossPP: 1, Budget: 10 * time.Second, Objective: policy.ObjectiveTime, Seed: 1}}
+	s := &paretoScreen{ctx: ctx, settings: tuning.Settings{MaxLossPP: 1, Budget: 10 * time.Second, Objective: policy.ObjectiveTime, Seed: 1}}
 	s.keys = paretoKeys{
 		Left:      bind("←/h", "previous point", "left", "h"),
 		Right:     bind("→/l", "next point", "right", "l"),
@@ -138,7 +139,7 @@ func (s *paretoScreen) xOf(p paretoPoint) float64 {
 
 type tuneProgressMsg struct {
 	run int
-	p   TuneProgress
+	p   tuning.Progress
 	ok  bool
 }
 
@@ -165,14 +166,15 @@ func (s *paretoScreen) startTune() tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.running, s.cancel = true, cancel
 	s.runID++
-	s.progCh = make(chan TuneProgress, 1)
-	s.prog = TuneProgress{Phase: "start"}
+	s.progCh = make(chan tuning.Progress, 1)
+	s.prog = tuning.Progress{Phase: "start"}
 	s.started = s.ctx.Clock.Now()
 	s.result = ""
 	set := s.settings
-	set.Device = b.Device
+	dev := *b.Device
+	set.Device = &dev
 	ch, run, tuner := s.progCh, s.runID, s.ctx.Tuner
-	report := func(p TuneProgress) {
+	report := func(p tuning.Progress) {
 		select { // keep only the newest report
 		case <-ch:
 		default:
