@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/tuning"
 )
@@ -108,10 +109,11 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// the file: same checks as kagen policy validate FILE --model MODEL
-	got, err := checkPolicy(b, path)
+	d, err := deploy.ReadPolicy(path, b.Model)
 	if err != nil {
 		t.Fatalf("saved policy does not validate: %v", err)
 	}
+	got := d.Policy
 	if got.Controller.Name != policy.Kalman || got.Controller.Floor == nil || got.Controller.Floor.LossPP != 1 {
 		t.Fatalf("saved controller %s", got.Controller)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -307,12 +308,19 @@ func (s *paretoScreen) load() tea.Cmd {
 	b.Config = cfg
 	b.Selected = p.config
 	b.Dirty = true
-	if p.level >= 0 && b.Controller.Name == policy.Static {
-		st := *b.Controller.Static
-		st.Level = p.level
-		b.Controller.Static = &st
+	cmds := []tea.Cmd{s.ctx.Changed("config"), s.ctx.Notice("loaded " + cut(p.config, 40) + " into Knobs"), s.ctx.SwitchTo(KnobsScreen)}
+	if p.level >= 0 { // a controller with a level to run (static) runs this one
+		for _, e := range editorParams(b.Controller) {
+			if e.Level {
+				c := b.Controller
+				if e.Set(&c, strconv.Itoa(p.level)) == nil {
+					b.Controller = c
+					cmds = append(cmds, s.ctx.Changed("controller"))
+				}
+			}
+		}
 	}
-	return tea.Batch(s.ctx.Changed("config"), s.ctx.Notice("loaded "+cut(p.config, 40)+" into Knobs"), s.ctx.SwitchTo(KnobsScreen))
+	return tea.Batch(cmds...)
 }
 
 // pointAt maps a click to the nearest point within two cells.

@@ -152,7 +152,7 @@ func (s *replayScreen) rebuild() {
 	}
 	s.ctrlErr = err
 	_, s.tuned = b.Levels()
-	s.paramSel = clampInt(s.paramSel, 0, max(0, len(editableParams(b.Controller, len(s.levels)))-1))
+	s.paramSel = clampInt(s.paramSel, 0, max(0, len(editorParams(b.Controller))-1))
 }
 
 // pace returns the pause before the next batch and the windows per batch.
@@ -309,23 +309,20 @@ func (s *replayScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Speed):
 		s.speed = (s.speed + 1) % numSpeeds
 	case key.Matches(msg, k.Ctrl), key.Matches(msg, k.CtrlBack):
-		names := controllerNames()
-		i := 0
-		for j, n := range names {
-			if n == b.Controller.Name {
-				i = j
-			}
-		}
 		d := 1
 		if key.Matches(msg, k.CtrlBack) {
-			d = len(names) - 1
+			d = -1
 		}
-		b.Controller = withController(b.Controller, names[(i+d)%len(names)], b)
+		c, err := nextController(b, d)
+		if err != nil {
+			return s.ctx.ShowError(err)
+		}
+		b.Controller = c
 		b.Dirty = true
 		s.paramSel = 0
 		return s.ctx.Changed("controller")
 	case key.Matches(msg, k.ParamNext), key.Matches(msg, k.ParamPrev):
-		n := len(editableParams(b.Controller, len(s.levels)))
+		n := len(editorParams(b.Controller))
 		d := 1
 		if key.Matches(msg, k.ParamPrev) {
 			d = n - 1
@@ -334,15 +331,13 @@ func (s *replayScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 			s.paramSel = (s.paramSel + d) % n
 		}
 	case key.Matches(msg, k.Inc), key.Matches(msg, k.Dec):
-		ps := editableParams(b.Controller, len(s.levels))
+		ps := editorParams(b.Controller)
 		if s.paramSel < len(ps) {
 			d := 1
 			if key.Matches(msg, k.Dec) {
 				d = -1
 			}
-			p := b.Controller
-			ps[s.paramSel].step(&p, d)
-			b.Controller = p
+			b.Controller = ps[s.paramSel].step(b.Controller, d, len(s.levels))
 			b.Dirty = true
 			return s.ctx.Changed("controller")
 		}
@@ -475,10 +470,10 @@ func (s *replayScreen) View() string {
 
 func (s *replayScreen) paramLine() string {
 	st := s.ctx.Styles
-	ps := editableParams(s.ctx.Bench.Controller, len(s.levels))
+	p := s.ctx.Bench.Controller
 	parts := []string{st.Dim.Render("params")}
-	for i, p := range ps {
-		t := p.name + " " + p.value
+	for i, e := range editorParams(p) {
+		t := e.label() + " " + e.value(p)
 		if i == s.paramSel {
 			t = st.Selected.Render("[" + t + "]")
 		}
