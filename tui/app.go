@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -85,7 +86,7 @@ func New(src Source, opts Options) *App {
 	}
 	b := loadBench(src, opts.Device)
 	a := &App{help: help.New(), keys: newGlobalKeys(), active: opts.Start}
-	a.ctx = &Context{Bench: b, Styles: newStyles(), Clock: opts.Clock, Latency: opts.Latency, Tuner: opts.Tuner, Store: opts.Store, Opts: opts}
+	a.ctx = newContext(b, opts)
 	a.help.Styles = a.ctx.Styles.Help
 	if b.LoadErr != nil {
 		a.errs = append(a.errs, b.LoadErr.Error())
@@ -112,11 +113,19 @@ func New(src Source, opts Options) *App {
 	return a
 }
 
-// Run opens the workbench in the terminal and returns when it quits.
+// Run opens the workbench in the terminal and returns when it quits,
+// its jobs cancelled.
 func Run(src Source, opts Options, progOpts ...tea.ProgramOption) error {
-	_, err := tea.NewProgram(New(src, opts), progOpts...).Run()
+	a := New(src, opts)
+	defer a.Close()
+	_, err := tea.NewProgram(a, progOpts...).Run()
 	return err
 }
+
+// Close cancels every job still running (the program quit). The keys that
+// quit call it; a caller that runs the App in its own program calls it
+// when the program has returned.
+func (a *App) Close() { a.ctx.stop() }
 
 // Init implements tea.Model.
 func (a *App) Init() tea.Cmd {
@@ -232,6 +241,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	if a.quiting {
 		switch msg.String() {
 		case "y", "Y", "q", "ctrl+c":
+			a.Close()
 			return tea.Quit
 		default:
 			a.quiting = false
@@ -249,6 +259,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 			a.quiting = true
 			return nil
 		}
+		a.Close()
 		return tea.Quit
 	case key.Matches(msg, k.Next):
 		return a.activate((a.active + 1) % numScreens)
@@ -273,6 +284,7 @@ func (a *App) activate(id ScreenID) tea.Cmd {
 		return nil
 	}
 	a.screens[a.active].Blur()
+	a.ctx.leave(a.active)
 	a.active = id
 	a.notice = ""
 	a.layout()
@@ -298,7 +310,7 @@ func (a *App) autosave() tea.Cmd {
 		return nil
 	}
 	snap, store := a.ctx.Bench.snapshot(), a.ctx.Store
-	return a.ctx.Job(rootID, func() tea.Msg {
+	return a.ctx.Task(rootID, func(context.Context) tea.Msg {
 		a.saveMu.Lock()
 		defer a.saveMu.Unlock()
 		return saveDoneMsg{store.Save(snap)}

@@ -172,6 +172,7 @@ func newHarness(t *testing.T, src Source, w, h int, opts Options) *harness {
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(w, h))
 	hs := &harness{t: t, tm: tm, app: app, clock: clk}
 	t.Cleanup(func() {
+		app.Close()
 		tm.Quit()
 		tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 	})

@@ -111,9 +111,9 @@ func newController(b *Bench) (policy.Controller, []policy.Level, error) {
 }
 
 // observation is what the Replay screen tells a controller.
-func observation(seq int64, t float64, level, class int, conf float32, busyNS int64, b *Bench) policy.Observation {
+func observation(seq int64, t float64, level, class int, conf float32, busyNS int64, dev *device.Profile) policy.Observation {
 	return policy.Observation{Index: seq, Time: t, Level: level, Class: class, Confidence: conf,
-		TimeUS: float64(busyNS) / 1e3, EnergyJ: b.Device.InferenceEnergy(nsDuration(busyNS))}
+		TimeUS: float64(busyNS) / 1e3, EnergyJ: dev.InferenceEnergy(nsDuration(busyNS))}
 }
 
 // savePolicy writes pol atomically to path, reads it back with the rules

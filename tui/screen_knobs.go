@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -143,8 +144,8 @@ func (s *knobsScreen) kick() tea.Cmd {
 	s.busy = true
 	p, cfg, exact, gen := s.player, b.Config, s.exact, s.gen
 	n, budget, clock := s.ctx.Opts.Batch, s.ctx.Opts.BatchBudget, s.ctx.Clock
-	return s.ctx.Job(KnobsScreen, func() tea.Msg {
-		return runKnobsBatch(b, p, cfg, exact, gen, n, budget, clock)
+	return s.ctx.Job(KnobsScreen, func(ctx context.Context) tea.Msg {
+		return runKnobsBatch(ctx, b, p, cfg, exact, gen, n, budget, clock)
 	})
 }
 
@@ -164,7 +165,7 @@ type knobsBatch struct {
 
 type knobsTick struct{ seq int }
 
-func runKnobsBatch(b *Bench, p *player, cfg, exact approx.Config, gen, n int, budget time.Duration, clock Clock) tea.Msg {
+func runKnobsBatch(ctx context.Context, b *Bench, p *player, cfg, exact approx.Config, gen, n int, budget time.Duration, clock Clock) tea.Msg {
 	res := knobsBatch{gen: gen}
 	sel, err := b.Selector(cfg)
 	if err != nil {
@@ -172,7 +173,7 @@ func runKnobsBatch(b *Bench, p *player, cfg, exact approx.Config, gen, n int, bu
 		return res
 	}
 	start := clock.Now()
-	for i := 0; i < n; i++ {
+	for i := 0; i < n && ctx.Err() == nil; i++ {
 		f, err := p.next()
 		if err != nil {
 			res.err = err
@@ -232,7 +233,7 @@ func (s *knobsScreen) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 	case benchChangedMsg:
-		if msg.what == "config" || msg.what == "device" {
+		if msg.what == configChanged || msg.what == deviceChanged {
 			s.restart()
 			return s.kick()
 		}
@@ -315,7 +316,7 @@ func (s *knobsScreen) set(cfg approx.Config) tea.Cmd {
 	}
 	b.Config = cfg
 	b.Dirty = true
-	return s.ctx.Changed("config")
+	return s.ctx.Changed(configChanged)
 }
 
 // restart drops the figures and any batch in flight.

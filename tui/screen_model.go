@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -86,7 +87,7 @@ func (s *modelScreen) measure() tea.Cmd {
 	p, cfg, n := s.player, b.Config, s.measureN
 	s.measuring = b.ConfigText()
 	text := s.measuring
-	return s.ctx.Job(ModelScreen, func() tea.Msg {
+	return s.ctx.Job(ModelScreen, func(context.Context) tea.Msg {
 		res := timingMsg{config: text, stepNS: make([]float64, b.Model.Steps())}
 		sel, err := b.Selector(cfg)
 		if err != nil {
@@ -144,7 +145,7 @@ func (s *modelScreen) Update(msg tea.Msg) tea.Cmd {
 			return s.measure()
 		}
 	case benchChangedMsg:
-		if msg.what == "config" {
+		if msg.what == configChanged {
 			s.stale = true
 			if s.focused {
 				return s.measure()

@@ -185,7 +185,10 @@ func (s *paretoScreen) startTune() tea.Cmd {
 		default:
 		}
 	}
-	job := s.ctx.Job(ParetoScreen, func() tea.Msg {
+	// a tune goes on while other screens are shown (Task); x cancels it
+	job := s.ctx.Task(ParetoScreen, func(quit context.Context) tea.Msg {
+		stop := context.AfterFunc(quit, cancel)
+		defer stop()
 		out, err := tuner.Tune(ctx, b, set, report)
 		close(ch)
 		return tuneDoneMsg{run: run, out: out, err: err}
@@ -231,9 +234,9 @@ func (s *paretoScreen) Update(msg tea.Msg) tea.Cmd {
 				s.sel = i
 			}
 		}
-		return s.ctx.Changed("pareto")
+		return s.ctx.Changed(paretoChanged)
 	case benchChangedMsg:
-		if msg.what == "pareto" || msg.what == "selected" {
+		if msg.what == paretoChanged {
 			s.refresh()
 		}
 	case tea.KeyPressMsg:
@@ -308,14 +311,14 @@ func (s *paretoScreen) load() tea.Cmd {
 	b.Config = cfg
 	b.Selected = p.config
 	b.Dirty = true
-	cmds := []tea.Cmd{s.ctx.Changed("config"), s.ctx.Notice("loaded " + cut(p.config, 40) + " into Knobs"), s.ctx.SwitchTo(KnobsScreen)}
+	cmds := []tea.Cmd{s.ctx.Changed(configChanged), s.ctx.Notice("loaded " + cut(p.config, 40) + " into Knobs"), s.ctx.SwitchTo(KnobsScreen)}
 	if p.level >= 0 { // a controller with a level to run (static) runs this one
 		for _, e := range editorParams(b.Controller) {
 			if e.Level {
 				c := b.Controller
 				if e.Set(&c, strconv.Itoa(p.level)) == nil {
 					b.Controller = c
-					cmds = append(cmds, s.ctx.Changed("controller"))
+					cmds = append(cmds, s.ctx.Changed(controllerChanged))
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -117,7 +118,7 @@ func (s *policyScreen) Update(msg tea.Msg) tea.Cmd {
 		if msg.model != "" {
 			s.saved += fmt.Sprintf(" and the demo model %s", msg.model)
 		}
-		return tea.Batch(s.ctx.Notice("policy saved"), s.ctx.Changed("saved"))
+		return tea.Batch(s.ctx.Notice("policy saved"), s.ctx.Changed(policySaved))
 	case benchChangedMsg:
 		s.field = clampInt(s.field, 0, len(s.fields())-1)
 	case tea.KeyPressMsg:
@@ -205,7 +206,7 @@ func (s *policyScreen) change(field string, d int) tea.Cmd {
 		}
 		b.Controller = c
 		b.Dirty = true
-		return s.ctx.Changed("controller")
+		return s.ctx.Changed(controllerChanged)
 	case field == fieldDevice:
 		devs := device.Profiles()
 		i := 0
@@ -217,7 +218,7 @@ func (s *policyScreen) change(field string, d int) tea.Cmd {
 		dv := devs[(i+d+len(devs))%len(devs)]
 		b.Device = &dv
 		b.Dirty = true
-		return s.ctx.Changed("device")
+		return s.ctx.Changed(deviceChanged)
 	case field == fieldFile:
 		s.editing = true
 		return s.path.Focus()
@@ -226,7 +227,7 @@ func (s *policyScreen) change(field string, d int) tea.Cmd {
 			if p.id() == field {
 				b.Controller = p.step(b.Controller, d, len(levels))
 				b.Dirty = true
-				return s.ctx.Changed("controller")
+				return s.ctx.Changed(controllerChanged)
 			}
 		}
 	}
@@ -249,7 +250,7 @@ func (s *policyScreen) save() tea.Cmd {
 	s.saving = true
 	path, m := b.PolicyPath, b.Model
 	demoBytes, demoName := b.Source.ModelBytes, b.Source.Name
-	return s.ctx.Job(PolicyScreen, func() tea.Msg {
+	return s.ctx.Task(PolicyScreen, func(context.Context) tea.Msg {
 		abs, sum, err := savePolicy(m, pol, path)
 		if err != nil {
 			return policySavedMsg{err: err}

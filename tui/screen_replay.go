@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/guptarohit/asciigraph"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/policy"
 )
@@ -209,13 +211,15 @@ func (s *replayScreen) kick(step bool) tea.Cmd {
 		budget = 0
 	}
 	s.busy = true
-	p, ctrl, cfgs, level, gen, clock := s.player, s.ctrl, s.cfgs, s.level, s.gen, s.ctx.Clock
-	return s.ctx.Job(ReplayScreen, func() tea.Msg {
-		return runReplayBatch(b, p, ctrl, cfgs, level, gen, n, budget, clock)
+	// the job reads a copy of the device: the Policy screen may change
+	// the Bench's meanwhile
+	p, ctrl, cfgs, level, gen, clock, dev := s.player, s.ctrl, s.cfgs, s.level, s.gen, s.ctx.Clock, *b.Device
+	return s.ctx.Job(ReplayScreen, func(ctx context.Context) tea.Msg {
+		return runReplayBatch(ctx, b, p, ctrl, cfgs, level, gen, n, budget, clock, &dev)
 	})
 }
 
-func runReplayBatch(b *Bench, p *player, ctrl policy.Controller, cfgs []approx.Config, level, gen, n int, budget time.Duration, clock Clock) tea.Msg {
+func runReplayBatch(ctx context.Context, b *Bench, p *player, ctrl policy.Controller, cfgs []approx.Config, level, gen, n int, budget time.Duration, clock Clock, dev *device.Profile) tea.Msg {
 	res := replayBatch{gen: gen, level: level}
 	sels := make([]engine.Selector, len(cfgs))
 	for i, c := range cfgs {
@@ -226,7 +230,7 @@ func runReplayBatch(b *Bench, p *player, ctrl policy.Controller, cfgs []approx.C
 		}
 	}
 	start := clock.Now()
-	for i := 0; i < n; i++ {
+	for i := 0; i < n && ctx.Err() == nil; i++ {
 		f, err := p.next()
 		if err != nil {
 			res.err = err
@@ -238,7 +242,7 @@ func runReplayBatch(b *Bench, p *player, ctrl policy.Controller, cfgs []approx.C
 			res.err = err
 			return res
 		}
-		obs := observation(f.Seq, f.Time, l, pred.Class, pred.Confidence, busy, b)
+		obs := observation(f.Seq, f.Time, l, pred.Class, pred.Confidence, busy, dev)
 		d := ctrl.Decide(obs)
 		res.samples = append(res.samples, replaySample{f: f, level: l, class: pred.Class, conf: pred.Confidence, busyNS: busy, energy: obs.EnergyJ, d: d})
 		res.level = d.To
@@ -273,10 +277,10 @@ func (s *replayScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 	case benchChangedMsg:
 		switch msg.what {
-		case "controller", "pareto", "device":
+		case controllerChanged, paretoChanged, deviceChanged:
 			s.rebuild()
 			s.gen++ // drop the batch in flight: it ran the old controller
-		case "config":
+		case configChanged:
 			if !s.tuned {
 				s.rebuild()
 				s.gen++
@@ -320,7 +324,7 @@ func (s *replayScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		b.Controller = c
 		b.Dirty = true
 		s.paramSel = 0
-		return s.ctx.Changed("controller")
+		return s.ctx.Changed(controllerChanged)
 	case key.Matches(msg, k.ParamNext), key.Matches(msg, k.ParamPrev):
 		n := len(editorParams(b.Controller))
 		d := 1
@@ -339,7 +343,7 @@ func (s *replayScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 			}
 			b.Controller = ps[s.paramSel].step(b.Controller, d, len(s.levels))
 			b.Dirty = true
-			return s.ctx.Changed("controller")
+			return s.ctx.Changed(controllerChanged)
 		}
 	case key.Matches(msg, k.All):
 		s.allDecisions = !s.allDecisions
