@@ -3,11 +3,14 @@ package tui
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/kagen-ai/kagen/deploy"
 )
 
 // ScreenID names a screen; messages addressed to a screen carry it.
@@ -55,13 +58,12 @@ type Screen interface {
 // the injected services. It is read-mostly; only the UI goroutine writes
 // it.
 type Context struct {
-	Bench   *Bench
-	Styles  *Styles
-	Clock   Clock
-	Latency Latency
-	Tuner   Tuner
-	Store   Store
-	Opts    Options
+	Bench  *Bench
+	Styles *Styles
+	Clock  Clock
+	Tuner  Tuner
+	Store  Store
+	Opts   Options
 
 	// inflight counts jobs started and fake clock ticks fired whose
 	// results have not been handled yet (tests wait for it to drain).
@@ -72,6 +74,16 @@ type Context struct {
 	root   context.Context
 	stop   context.CancelFunc
 	scopes [numScreens]scope
+
+	// cpu serialises the inference of the background jobs (live replays,
+	// timing rounds), so that a timing round never runs beside the
+	// workbench's own inference: two inferences on the two cores of a
+	// small machine share its caches and memory bandwidth, and the
+	// medians would be of that, not of what kagen bench measures.
+	cpu *sync.Mutex
+
+	// replayReport is the Replay screen's last report (App.ReplayReport).
+	replayReport atomic.Pointer[deploy.Report]
 }
 
 // scope is a cancellable context of one screen's jobs.
@@ -81,7 +93,7 @@ type scope struct {
 }
 
 func newContext(b *Bench, opts Options) *Context {
-	c := &Context{Bench: b, Styles: newStyles(), Clock: opts.Clock, Latency: opts.Latency, Tuner: opts.Tuner, Store: opts.Store, Opts: opts}
+	c := &Context{Bench: b, Styles: newStyles(), Clock: opts.Clock, Tuner: opts.Tuner, Store: opts.Store, Opts: opts, cpu: &sync.Mutex{}}
 	c.root, c.stop = context.WithCancel(context.Background())
 	return c
 }
@@ -120,7 +132,7 @@ type addressed struct {
 // a millisecond. fn's context is cancelled when the screen to is left
 // (Blur) or the program quits: Job is for the live work only that screen
 // shows. fn must read nothing the UI goroutine may change: the caller
-// gives it an immutable snapshot (copies of what it reads),
+// gives it an immutable snapshot (Bench.view, a policy built for it),
 // taken when Job is called.
 func (c *Context) Job(to ScreenID, fn func(context.Context) tea.Msg) tea.Cmd {
 	return c.run(to, c.scopeOf(to), fn)

@@ -9,11 +9,9 @@ package tui
 import (
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/device"
@@ -72,48 +70,45 @@ func exactEnergy(b *Bench) float64 {
 }
 
 // benchPareto returns the Pareto set controllers run on: the tuned one,
-// or before a tune an untuned one from Bench.Levels (for exploring
+// or before a tune an untuned one of Bench.Levels (for exploring
 // controllers in the Replay screen; it cannot be saved).
 func benchPareto(b *Bench) *policy.Pareto {
 	if b.Pareto != nil {
 		return b.Pareto
 	}
 	levels, _ := b.Levels()
-	p := &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: b.Model.SHA256(),
+	return untunedPareto(b, levels)
+}
+
+// untunedPareto is a Pareto set of levels no tune measured.
+func untunedPareto(b *Bench, levels []policy.Level) *policy.Pareto {
+	return &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: b.Model.SHA256(),
 		Device: device.Fingerprint(device.This()), Meter: b.Device.Name + " (modelled)",
 		Objective: policy.ObjectiveTime, Classes: b.Spec.Classes, Configs: levels}
-	return p
 }
 
-// buildPolicy builds the policy of the Bench: its levels and controller.
-// With untuned levels it is only for the Replay screen (tuned false).
-func buildPolicy(b *Bench) (pol *policy.Policy, tuned bool, err error) {
+// buildPolicy builds the policy of the Bench: its levels and controller
+// (a static level past the last brought into them). With untuned levels
+// it is only for the Replay screen.
+func buildPolicy(b *Bench) (*policy.Policy, error) {
 	if !b.Ready() {
-		return nil, false, errors.New("no model loaded")
+		return nil, errors.New("no model loaded")
 	}
 	par := benchPareto(b)
-	pol, err = policy.FromPareto(par, b.Controller.FitLevels(len(par.Configs)))
-	return pol, b.Pareto != nil, err
+	return policy.FromPareto(par, b.Controller.FitLevels(len(par.Configs)))
 }
 
-// newController builds the controller of the Bench's policy and the
-// levels it moves between.
-func newController(b *Bench) (policy.Controller, []policy.Level, error) {
-	pol, _, err := buildPolicy(b)
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := policy.NewController(pol)
-	if err != nil {
-		return nil, nil, err
-	}
-	return c, pol.Levels, nil
+// knobsPolicy is what the Knobs screen replays: exact and the Knobs
+// configuration, the static controller on the configuration.
+func knobsPolicy(b *Bench) (*policy.Policy, error) {
+	par := untunedPareto(b, []policy.Level{{Level: 0, Config: "exact", Speedup: 1}, {Level: 1, Config: b.ConfigText(), Speedup: 1}})
+	return policy.FromPareto(par, policy.Params{Name: policy.Static, Static: &policy.StaticParams{Level: 1}})
 }
 
-// observation is what the Replay screen tells a controller.
-func observation(seq int64, t float64, level, class int, conf float32, busyNS int64, dev *device.Profile) policy.Observation {
-	return policy.Observation{Index: seq, Time: t, Level: level, Class: class, Confidence: conf,
-		TimeUS: float64(busyNS) / 1e3, EnergyJ: dev.InferenceEnergy(nsDuration(busyNS))}
+// paretoOf is the Pareto set of a policy's levels (Options.Policy).
+func paretoOf(pol *policy.Policy) *policy.Pareto {
+	return &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: pol.ModelSHA256, Device: pol.Device, Meter: pol.Meter,
+		Objective: pol.Objective, ExactAccuracy: pol.ExactAccuracy, Classes: slices.Clone(pol.Classes), Configs: slices.Clone(pol.Levels)}
 }
 
 // savePolicy writes pol atomically to path, reads it back with the rules
@@ -140,9 +135,6 @@ func savePolicy(m *engine.Model, pol *policy.Policy, path string) (abs, checksum
 func readPareto(path string, b *Bench) (*policy.Pareto, error) {
 	return policy.ReadPareto(path, policy.ReadOptions{ModelSHA256: b.Model.SHA256()})
 }
-
-// controllerSummary is a one-line description of the controller.
-func controllerSummary(p policy.Params) string { return p.String() }
 
 // floorLevel is the highest level the floor allows.
 func floorLevel(levels []policy.Level, p policy.Params) int {
@@ -234,17 +226,4 @@ func (e editorParam) step(p policy.Params, dir, n int) policy.Params {
 		return p
 	}
 	return q
-}
-
-func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
-
-func round2(v float64) float64 { return math.Round(v*100) / 100 }
-
-func trimFloat(v float64) string {
-	s := fmt.Sprintf("%.3f", v)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	if s == "-0" {
-		s = "0"
-	}
-	return s
 }

@@ -6,9 +6,10 @@ import (
 
 // TestDeviceChangeDuringReplay changes the device profile on the Policy
 // screen while a long batch of the Replay screen may still run. A job
-// reads a copy taken when it started, never the Bench: before, the batch
-// read Bench.Device as the Policy screen wrote it, and go test -race
-// failed here.
+// reads the view taken when it started, never the Bench: before jobs took
+// one, the batch read Bench.Device as the Policy screen wrote it, and go
+// test -race failed here. Back on the Replay screen, the replay models
+// its energy with the new profile.
 func TestDeviceChangeDuringReplay(t *testing.T) {
 	h := newHarness(t, fixture(), 100, 30, Options{Start: ReplayScreen, Batch: 2000})
 	h.settle()
@@ -28,5 +29,10 @@ func TestDeviceChangeDuringReplay(t *testing.T) {
 	b := h.app.ctx.Bench
 	if b.Device.Name == "phone-big" {
 		t.Fatalf("the device did not change:\n%s", v)
+	}
+	h.press("3", "space")
+	h.press("space")
+	if r := h.app.ReplayReport(); r == nil || r.DeviceProfile != b.Device.Name || r.Windows == 0 {
+		t.Fatalf("replay report %+v after the device changed to %s", r, b.Device.Name)
 	}
 }

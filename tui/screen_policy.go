@@ -243,7 +243,7 @@ func (s *policyScreen) save() tea.Cmd {
 	if b.Pareto == nil {
 		return s.ctx.ShowError(errUntuned)
 	}
-	pol, _, err := buildPolicy(b)
+	pol, err := buildPolicy(b)
 	if err != nil {
 		return s.ctx.ShowError(fmt.Errorf("policy: %w", err))
 	}
