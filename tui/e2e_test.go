@@ -52,6 +52,10 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("the Pareto screen does not report the tune:\n%s", v)
 	}
 	t.Logf("tuned: %d levels, %d validated", len(b.Pareto.Configs), len(b.Validated))
+	// the file kagen tune writes (tuning.ParetoFile), every field
+	if p := b.Pareto; p.TuneSeconds <= 0 || len(p.Validated) == 0 || p.Meter != "phone-big (modelled)" || p.MaxLossPP != 20 || p.Validate() != nil {
+		t.Fatalf("Pareto file: tune_seconds %v, %d bytes validated, meter %q, max loss %v, %v", p.TuneSeconds, len(p.Validated), p.Meter, p.MaxLossPP, p.Validate())
+	}
 
 	// select a point and load it into Knobs
 	ps := h.app.screens[ParetoScreen].(*paretoScreen)
