@@ -183,6 +183,38 @@ func (r *Replayer) SetControllers(params []policy.Params) error {
 // SetCost changes the cost charged from the next window on.
 func (r *Replayer) SetCost(c Cost) { r.cost = c }
 
+// SetDevice changes the device profile energies are modelled with from
+// the next window on (the workbench's device field); SetControllers then
+// restarts the tallies, so that no report mixes two profiles.
+func (r *Replayer) SetDevice(p *device.Profile) { r.dev = p }
+
+// Rebind moves the replayer to another deployment of the same model (other
+// levels: the workbench after a knob change or a new tune) with controllers
+// of params, as SetControllers does: the stream goes on where it is and
+// every tally restarts. A cost that does not fit the new levels (a
+// MeasuredCost, or a LevelCost of another length) is replaced by a
+// MeasuredCost of them until the next SetCost.
+func (r *Replayer) Rebind(d *Deployment, params []policy.Params) error {
+	if d.Model != r.d.Model {
+		return fmt.Errorf("%s: another model than the replayer's", d.Name)
+	}
+	old := r.d
+	r.d = d
+	if err := r.SetControllers(params); err != nil {
+		r.d = old
+		return err
+	}
+	switch c := r.cost.(type) {
+	case *MeasuredCost:
+		r.cost = NewMeasuredCost(len(d.Levels))
+	case *LevelCost:
+		if len(c.Times) != len(d.Levels) {
+			r.cost = NewMeasuredCost(len(d.Levels))
+		}
+	}
+	return nil
+}
+
 // Cost returns the cost charged.
 func (r *Replayer) Cost() Cost { return r.cost }
 

@@ -186,6 +186,22 @@ func (c Params) WithDefaults() (Params, error) {
 	return c, nil
 }
 
+// FitLevels returns c with every level index (Param.Level: the static
+// level) brought into a policy of n levels, so that parameters chosen
+// for a longer list of levels still build on a shorter one (the
+// workbench after a new tune); c itself is not changed.
+func (c Params) FitLevels(n int) Params {
+	for _, p := range ParamsOf(c.Name) {
+		if !p.Level {
+			continue
+		}
+		if v, ok := p.field(&c, false).(*int); ok && *v > n-1 {
+			*p.field(&c, true).(*int) = max(0, n-1)
+		}
+	}
+	return c
+}
+
 // Validate checks the parameters against a policy with n levels and
 // returns the first problem, naming its JSON path.
 func (c *Params) Validate(n int) error {

@@ -47,6 +47,10 @@ type Param struct {
 	// Goal marks the budget controller's goals, of which exactly one is
 	// set (> 0) and the others are 0; 0 means not set.
 	Goal bool
+	// Level marks a level index: its range is the policy's levels, which
+	// Validate checks against the level count (Max only bounds the
+	// text).
+	Level bool
 
 	def func() string
 	// field returns a pointer to the value (*int, *float64, *string or
@@ -59,6 +63,9 @@ type Param struct {
 
 // Default returns the default value's text.
 func (p *Param) Default() string { return p.def() }
+
+// Unit returns the unit of a goal ("J", "us"), "" for other parameters.
+func (p *Param) Unit() string { return p.unit }
 
 // Get returns the value's text in p ("" when p has no such sub-object).
 func (p *Param) Get(c Params) string {
@@ -321,7 +328,7 @@ func budgetParam(q *Param, f func(b *BudgetParams) any) *Param {
 var registry = []*ControllerInfo{
 	{
 		Name: Static, Doc: "runs every inference at one level",
-		Params: []*Param{{Flag: "level", Name: "level", Doc: "the level to run", Kind: Int, Min: 0, Max: math.MaxInt32, Step: 1,
+		Params: []*Param{{Flag: "level", Name: "level", Doc: "the level to run", Kind: Int, Min: 0, Max: math.MaxInt32, Step: 1, Level: true,
 			def: intDef(0), field: func(p *Params, w bool) any { return &sub(&p.Static, w).Level }}},
 		zero: func(p *Params) { p.Static = sub(&p.Static, false) },
 		has:  func(p *Params) bool { return p.Static != nil },

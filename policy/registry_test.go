@@ -103,6 +103,27 @@ func TestStepStaysInRange(t *testing.T) {
 	}
 }
 
+func TestFitLevels(t *testing.T) {
+	p := Params{Name: Static, Static: &StaticParams{Level: 5}}
+	q := p.FitLevels(3)
+	if q.Static.Level != 2 || p.Static.Level != 5 {
+		t.Errorf("fitted level %d (the original %d), want 2 (5)", q.Static.Level, p.Static.Level)
+	}
+	if err := q.Validate(3); err != nil {
+		t.Error(err)
+	}
+	for _, c := range Controllers() {
+		for _, prm := range c.Params {
+			if prm.Level != (prm.Flag == "level") {
+				t.Errorf("%s %s: Level %v", c.Name, prm.Flag, prm.Level)
+			}
+		}
+	}
+	if prm, _ := LookupParam("budget-j"); prm.Unit() != "J" {
+		t.Errorf("budget-j unit %q", prm.Unit())
+	}
+}
+
 func TestBuilder(t *testing.T) {
 	frac := func(f float64) (float64, error) { return f * 0.01, nil }
 	for _, tc := range []struct {

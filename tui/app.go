@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,6 +12,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/deploy"
+	"github.com/kagen-ai/kagen/policy"
 )
 
 // Options configure the workbench. The zero value is the interactive
@@ -25,11 +30,27 @@ type Options struct {
 	// Store keeps the work between runs; Resume is the state to resume.
 	Store  Store
 	Resume *Snapshot
-	// Clock, Latency and Tuner replace the wall clock, the measured step
-	// times and the real tuner (tests).
-	Clock   Clock
-	Latency Latency
-	Tuner   Tuner
+	// Clock and Tuner replace the wall clock and the real tuner (tests).
+	Clock Clock
+	Tuner Tuner
+	// Cost, if set, fixes the time the Knobs and Replay screens charge an
+	// inference at each of levels (level 0 exact; the Knobs screen asks
+	// for exact and its configuration) instead of timing the levels in
+	// the background: ParetoCost charges the Pareto file's time_us, as
+	// `kagen replay --cost pareto` does; tests charge a model of the
+	// times, so that their figures do not depend on the machine.
+	Cost func(levels []policy.Level) (*deploy.LevelCost, error)
+	// ReplayOnce makes the Replay screen stop at the end of the traces
+	// instead of starting them again. With it, a test runs the Replay
+	// screen once through its traces, as `kagen replay` does: Start
+	// ReplayScreen, send the keys "s" (speed max) and space, wait for the
+	// screen to show "end of traces", and read App.ReplayReport.
+	ReplayOnce bool
+	// Policy, if set, is a policy of the model to start from (read with
+	// policy.ReadPolicy or deploy.ReadPolicy): its levels become the
+	// Pareto set, in place of ParetoPath's, and its controller the one
+	// the Replay and Policy screens edit and replay.
+	Policy *policy.Policy
 	// Batch bounds the windows of one live batch and BatchBudget its
 	// duration (defaults 32 and 8 ms); KnobsPeriod is the pause between
 	// two batches of the Knobs replay (default 30 ms).
@@ -44,6 +65,19 @@ type Options struct {
 
 	// observe, if set, sees every message after it was handled (tests).
 	observe func(tea.Msg)
+	// stepTimes, if set, replaces the Model screen's measured layer
+	// times with a model of them (tests).
+	stepTimes func(a *approx.Approximator, cfg approx.Config) []float64
+	// measured, if set, replaces the time measured per window that the
+	// Replay screen draws (tests: the charged time).
+	measured func(inf *deploy.Inference) time.Duration
+}
+
+// ParetoCost is an Options.Cost that charges each level the time_us the
+// Pareto file (or policy) gives it, as `kagen replay --cost pareto` does
+// (deploy.PolicyCost). Untuned levels, which have none, are refused.
+func ParetoCost(levels []policy.Level) (*deploy.LevelCost, error) {
+	return deploy.PolicyCost(&policy.Policy{Levels: levels})
 }
 
 // App is the workbench's root model: a thin router over the screens.
@@ -72,7 +106,7 @@ func New(src Source, opts Options) *App {
 		opts.Clock = realClock{}
 	}
 	if opts.Tuner == nil {
-		opts.Tuner = profileTuner{}
+		opts.Tuner = pipelineTuner{}
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 32
@@ -85,7 +119,7 @@ func New(src Source, opts Options) *App {
 	}
 	b := loadBench(src, opts.Device)
 	a := &App{help: help.New(), keys: newGlobalKeys(), active: opts.Start}
-	a.ctx = &Context{Bench: b, Styles: newStyles(), Clock: opts.Clock, Latency: opts.Latency, Tuner: opts.Tuner, Store: opts.Store, Opts: opts}
+	a.ctx = newContext(b, opts)
 	a.help.Styles = a.ctx.Styles.Help
 	if b.LoadErr != nil {
 		a.errs = append(a.errs, b.LoadErr.Error())
@@ -107,16 +141,40 @@ func New(src Source, opts Options) *App {
 				b.Pareto, b.Validated = p, nil
 			}
 		}
+		if pol := opts.Policy; pol != nil {
+			if pol.ModelSHA256 != b.Model.SHA256() {
+				a.errs = append(a.errs, "policy: made for another model (its model_sha256 differs); not loaded")
+			} else if c, err := pol.Controller.WithDefaults(); err != nil {
+				a.errs = append(a.errs, "policy: "+err.Error())
+			} else {
+				b.Pareto, b.Validated, b.Controller = paretoOf(pol), nil, c
+			}
+		}
 	}
 	a.screens = []Screen{newModelScreen(a.ctx), newKnobsScreen(a.ctx), newReplayScreen(a.ctx), newParetoScreen(a.ctx), newPolicyScreen(a.ctx)}
 	return a
 }
 
-// Run opens the workbench in the terminal and returns when it quits.
+// Run opens the workbench in the terminal and returns when it quits,
+// its jobs cancelled.
 func Run(src Source, opts Options, progOpts ...tea.ProgramOption) error {
-	_, err := tea.NewProgram(New(src, opts), progOpts...).Run()
+	a := New(src, opts)
+	defer a.Close()
+	_, err := tea.NewProgram(a, progOpts...).Run()
 	return err
 }
+
+// Close cancels every job still running (the program quit). The keys that
+// quit call it; a caller that runs the App in its own program calls it
+// when the program has returned.
+func (a *App) Close() { a.ctx.stop() }
+
+// ReplayReport returns the Replay screen's figures: its replayer's report
+// of the controller against the exact run since the policy, the device or
+// the traces last started (nil before the first window). It is safe to
+// call from any goroutine while the program runs; see
+// Options.ReplayOnce for reading the figures of a whole replay.
+func (a *App) ReplayReport() *deploy.Report { return a.ctx.replayReport.Load() }
 
 // Init implements tea.Model.
 func (a *App) Init() tea.Cmd {
@@ -232,6 +290,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	if a.quiting {
 		switch msg.String() {
 		case "y", "Y", "q", "ctrl+c":
+			a.Close()
 			return tea.Quit
 		default:
 			a.quiting = false
@@ -249,6 +308,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 			a.quiting = true
 			return nil
 		}
+		a.Close()
 		return tea.Quit
 	case key.Matches(msg, k.Next):
 		return a.activate((a.active + 1) % numScreens)
@@ -273,6 +333,7 @@ func (a *App) activate(id ScreenID) tea.Cmd {
 		return nil
 	}
 	a.screens[a.active].Blur()
+	a.ctx.leave(a.active)
 	a.active = id
 	a.notice = ""
 	a.layout()
@@ -298,7 +359,7 @@ func (a *App) autosave() tea.Cmd {
 		return nil
 	}
 	snap, store := a.ctx.Bench.snapshot(), a.ctx.Store
-	return a.ctx.Job(rootID, func() tea.Msg {
+	return a.ctx.Task(rootID, func(context.Context) tea.Msg {
 		a.saveMu.Lock()
 		defer a.saveMu.Unlock()
 		return saveDoneMsg{store.Save(snap)}

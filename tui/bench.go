@@ -14,6 +14,7 @@ import (
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // Source says where the workbench's model and traces come from.
@@ -55,9 +56,9 @@ func FileSource(model string, traces []string) Source {
 
 // Bench is the workbench state the screens share: the model, its
 // front-end and traces, the current configuration, the tuned Pareto set
-// and the policy being built. Its fields are changed only on the UI
-// goroutine; jobs read the immutable parts (Model, Approx, Spec, Traces)
-// and use the methods marked safe for concurrent use.
+// and the policy being built. Its fields are read and changed only on the
+// UI goroutine; a job reads a view taken when it starts (view), and only
+// the methods marked safe for concurrent use.
 type Bench struct {
 	Source Source
 	// Model, Approx and Spec are nil when the model could not be loaded
@@ -93,9 +94,6 @@ type Bench struct {
 	// Dirty is set by any change not yet in a saved policy file.
 	Dirty bool
 
-	selMu sync.Mutex
-	sels  map[string]*approx.Selector
-
 	dataMu sync.Mutex
 	data   *dataset.Dataset
 }
@@ -106,7 +104,7 @@ func (b *Bench) Ready() bool { return b.Model != nil }
 // loadBench loads the model of src. A model that fails to load gives a
 // Bench with LoadErr set, so that the workbench still opens and shows it.
 func loadBench(src Source, deviceName string) *Bench {
-	b := &Bench{Source: src, sels: map[string]*approx.Selector{}, PolicyPath: "policy.json"}
+	b := &Bench{Source: src, PolicyPath: "policy.json"}
 	b.Controller = policy.Params{Name: policy.State}
 	if c, err := b.Controller.WithDefaults(); err == nil {
 		b.Controller = c
@@ -148,25 +146,43 @@ func loadBench(src Source, deviceName string) *Bench {
 	return b
 }
 
-// Selector returns the prepared selector of cfg; nil for the exact
-// configuration (the engine then runs its own kernels). It is safe for
-// concurrent use and caches by configuration.
-func (b *Bench) Selector(cfg approx.Config) (engine.Selector, error) {
+// benchView is what a job reads of the Bench: the parts that never change
+// once loaded (model, approximator, traces) and a copy of the
+// configuration, taken when the job starts. What else a job needs that
+// the screens change (the device profile, the policy) it is given as a
+// copy of its own (deviceCopy, streamSetup).
+type benchView struct {
+	name   string
+	model  *engine.Model
+	approx *approx.Approximator
+	traces []replay.Trace
+	config approx.Config // never changed in place (approx.Config.With copies)
+}
+
+// view takes the Bench's view for a job.
+func (b *Bench) view() benchView {
+	return benchView{name: b.Source.Name, model: b.Model, approx: b.Approx, traces: b.Source.Traces, config: b.Config}
+}
+
+// deviceCopy returns a copy of the Bench's device profile for a stream,
+// or prev when it is a copy of the same profile: a stream sees a change
+// of device as a new pointer.
+func (b *Bench) deviceCopy(prev *device.Profile) *device.Profile {
+	if prev != nil && prev.Name == b.Device.Name {
+		return prev
+	}
+	dev := *b.Device
+	return &dev
+}
+
+// selector prepares cfg's kernels; nil for the exact configuration (the
+// engine's own kernels, as kagen bench runs exact). The approximator
+// caches kernels and is safe for concurrent use.
+func (v *benchView) selector(cfg approx.Config) (engine.Selector, error) {
 	if cfg.IsExact() {
 		return nil, nil
 	}
-	key := b.Approx.Text(cfg)
-	b.selMu.Lock()
-	defer b.selMu.Unlock()
-	if s, ok := b.sels[key]; ok {
-		return s, nil
-	}
-	s, err := b.Approx.Prepare(cfg)
-	if err != nil {
-		return nil, err
-	}
-	b.sels[key] = s
-	return s, nil
+	return v.approx.Prepare(cfg)
 }
 
 // Dataset returns every labelled window of the traces as `kagen tune`
@@ -184,6 +200,17 @@ func (b *Bench) Dataset() (*dataset.Dataset, error) {
 	}
 	b.data = d
 	return d, nil
+}
+
+// Pipeline returns the tuning pipeline over the traces' labelled windows
+// (Dataset): the windows `kagen tune` reads (tuning.Load), split the same
+// way. It is safe for concurrent use; call it from a job.
+func (b *Bench) Pipeline() (*tuning.Pipeline, error) {
+	d, err := b.Dataset()
+	if err != nil {
+		return nil, err
+	}
+	return tuning.New(b.Approx, b.Spec, d), nil
 }
 
 // Hop returns the seconds between window starts: the real-time period of

@@ -13,7 +13,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // TestEndToEnd opens the demo, runs a short real tune, selects a point,
@@ -26,7 +28,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "policy.json")
-	h := newHarness(t, src, 100, 30, Options{Start: ParetoScreen, Tuner: profileTuner{}, PolicyPath: path})
+	h := newHarness(t, src, 100, 30, Options{Start: ParetoScreen, Tuner: pipelineTuner{}, PolicyPath: path})
 	b := h.app.ctx.Bench
 	if !b.Ready() {
 		t.Fatalf("demo did not load: %v", b.LoadErr)
@@ -50,6 +52,10 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("the Pareto screen does not report the tune:\n%s", v)
 	}
 	t.Logf("tuned: %d levels, %d validated", len(b.Pareto.Configs), len(b.Validated))
+	// the file kagen tune writes (tuning.ParetoFile), every field
+	if p := b.Pareto; p.TuneSeconds <= 0 || len(p.Validated) == 0 || p.Meter != "phone-big (modelled)" || p.MaxLossPP != 20 || p.Validate() != nil {
+		t.Fatalf("Pareto file: tune_seconds %v, %d bytes validated, meter %q, max loss %v, %v", p.TuneSeconds, len(p.Validated), p.Meter, p.MaxLossPP, p.Validate())
+	}
 
 	// select a point and load it into Knobs
 	ps := h.app.screens[ParetoScreen].(*paretoScreen)
@@ -107,10 +113,11 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// the file: same checks as kagen policy validate FILE --model MODEL
-	got, err := checkPolicy(b, path)
+	d, err := deploy.ReadPolicy(path, b.Model)
 	if err != nil {
 		t.Fatalf("saved policy does not validate: %v", err)
 	}
+	got := d.Policy
 	if got.Controller.Name != policy.Kalman || got.Controller.Floor == nil || got.Controller.Floor.LossPP != 1 {
 		t.Fatalf("saved controller %s", got.Controller)
 	}
@@ -223,8 +230,8 @@ func selectedRow(v string) string {
 // blockingTuner reports progress, then waits for its cancellation.
 type blockingTuner struct{ started chan struct{} }
 
-func (b blockingTuner) Tune(ctx context.Context, _ *Bench, _ TuneSettings, progress func(TuneProgress)) (*TuneOutcome, error) {
-	progress(TuneProgress{Phase: "profile", Done: 3, Total: 10})
+func (b blockingTuner) Tune(ctx context.Context, _ *Bench, _ tuning.Settings, progress func(tuning.Progress)) (*TuneOutcome, error) {
+	progress(tuning.Progress{Phase: "profile", Done: 3, Total: 10})
 	close(b.started)
 	<-ctx.Done()
 	return nil, ctx.Err()

@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 )
-
-func nsDuration(ns int64) time.Duration { return time.Duration(ns) }
 
 // fmtEnergy formats joules with an SI prefix: "5.74 µJ".
 func fmtEnergy(j float64) string {
@@ -100,4 +97,18 @@ func plural(n int, noun string) string {
 		return fmt.Sprintf("1 %s", noun)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// trimFloat formats v with at most three decimals and no trailing zeros.
+func trimFloat(v float64) string {
+	s := fmt.Sprintf("%.3f", v)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		s = "0"
+	}
+	return s
 }

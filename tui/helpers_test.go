@@ -15,9 +15,11 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // fakeClock is a manual clock: Tick commands wait until Advance moves the
@@ -77,20 +79,36 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.timers = keep
 }
 
-// modelLatency replaces measured step times by a model of them: 200 ns
-// plus 1 ns per MAC, divided by the knob's ideal speedup; views cost
+// modelSteps is a model of the step times of an inference under cfg: 200
+// ns plus 1 ns per MAC, divided by the knob's ideal speedup; views cost
 // nothing.
-type modelLatency struct{ a *approx.Approximator }
-
-func (m modelLatency) Adjust(cfg approx.Config, steps []int64) {
-	for _, n := range m.a.Nodes() {
+func modelSteps(a *approx.Approximator, cfg approx.Config) []float64 {
+	steps := make([]float64, len(a.Nodes()))
+	for _, n := range a.Nodes() {
 		if n.View {
-			steps[n.Step] = 0
 			continue
 		}
-		t := 200 + float64(n.MACs)
-		t /= cfg.Knob(n.Step).IdealSpeedup()
-		steps[n.Step] = int64(math.Round(t))
+		steps[n.Step] = math.Round((200 + float64(n.MACs)) / cfg.Knob(n.Step).IdealSpeedup())
+	}
+	return steps
+}
+
+// modelCost is an Options.Cost of the modelled step times.
+func modelCost(a *approx.Approximator) func([]policy.Level) (*deploy.LevelCost, error) {
+	return func(levels []policy.Level) (*deploy.LevelCost, error) {
+		c := &deploy.LevelCost{Source: "model"}
+		for i, l := range levels {
+			cfg, err := deploy.ParseLevel(a, i, l.Config)
+			if err != nil {
+				return nil, err
+			}
+			var ns float64
+			for _, t := range modelSteps(a, cfg) {
+				ns += t
+			}
+			c.Times = append(c.Times, time.Duration(ns))
+		}
+		return c, nil
 	}
 }
 
@@ -98,9 +116,9 @@ func (m modelLatency) Adjust(cfg approx.Config, steps []int64) {
 // progress on the way.
 type fakeTuner struct{}
 
-func (fakeTuner) Tune(ctx context.Context, b *Bench, s TuneSettings, progress func(TuneProgress)) (*TuneOutcome, error) {
+func (fakeTuner) Tune(ctx context.Context, b *Bench, s tuning.Settings, progress func(tuning.Progress)) (*TuneOutcome, error) {
 	for i := 0; i <= 4; i++ {
-		progress(TuneProgress{Phase: "profile", Done: i, Total: 4})
+		progress(tuning.Progress{Phase: "profile", Done: i, Total: 4})
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -140,7 +158,7 @@ func fixture() Source {
 }
 
 // harness runs the workbench under teatest with a fake clock, modelled
-// latencies and the fake tuner.
+// costs and step times (unless opts has a Cost) and the fake tuner.
 type harness struct {
 	t     *testing.T
 	tm    *teatest.TestModel
@@ -149,6 +167,18 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, src Source, w, h int, opts Options) *harness {
+	t.Helper()
+	return startHarness(t, src, w, h, opts, true)
+}
+
+// newTimedHarness is newHarness with the times measured in the
+// background, as the workbench runs: no model of them.
+func newTimedHarness(t *testing.T, src Source, w, h int, opts Options) *harness {
+	t.Helper()
+	return startHarness(t, src, w, h, opts, false)
+}
+
+func startHarness(t *testing.T, src Source, w, h int, opts Options, modelled bool) *harness {
 	t.Helper()
 	clk := newFakeClock()
 	if opts.Clock == nil {
@@ -164,13 +194,16 @@ func newHarness(t *testing.T, src Source, w, h int, opts Options) *harness {
 		opts.PolicyPath = "policy.json"
 	}
 	app := New(src, opts)
-	if app.ctx.Latency == nil && app.ctx.Bench.Ready() {
-		app.ctx.Latency = modelLatency{app.ctx.Bench.Approx}
+	if modelled && opts.Cost == nil && app.ctx.Bench.Ready() {
+		app.ctx.Opts.Cost = modelCost(app.ctx.Bench.Approx)
+		app.ctx.Opts.stepTimes = modelSteps
+		app.ctx.Opts.measured = func(inf *deploy.Inference) time.Duration { return inf.Busy }
 	}
 	clk.inflight = &app.ctx.inflight
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(w, h))
 	hs := &harness{t: t, tm: tm, app: app, clock: clk}
 	t.Cleanup(func() {
+		app.Close()
 		tm.Quit()
 		tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 	})

@@ -9,7 +9,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/replay"
 )
 
 // TestResponsiveDuringReplay measures, with the wall clock and no sleeps,
@@ -26,7 +28,7 @@ func TestResponsiveDuringReplay(t *testing.T) {
 	opts := Options{Clock: realClock{}, Start: ReplayScreen, Batch: 256, observe: func(m tea.Msg) {
 		switch m := m.(type) {
 		case addressed:
-			if _, ok := m.msg.(replayBatch); ok && batches.Add(1) == 10 {
+			if _, ok := m.msg.(streamBatch); ok && batches.Add(1) == 10 {
 				once.Do(func() { close(running) })
 			}
 		case tea.KeyPressMsg:
@@ -79,20 +81,19 @@ func TestResponsiveDuringReplay(t *testing.T) {
 func BenchmarkReplayFrame(b *testing.B) {
 	app := New(fixture(), Options{Clock: newFakeClock()})
 	app.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
-	s := app.screens[ReplayScreen].(*replayScreen)
 	app.Update(switchMsg{ReplayScreen})
-	samples := make([]replaySample, 32)
-	for i := range samples {
-		samples[i] = replaySample{f: frame{Seq: int64(i), Time: float64(i), Label: i % 5}, level: i % 2, class: i % 3,
-			conf: 0.8, busyNS: 5000, energy: 1.5e-5,
-			d: policy.Decision{Index: int64(i), From: i % 2, To: (i + 1) % 2, Rule: "state: last 3 predictions equal, votes +2 -> more"}}
+	events := make([]deploy.Event, 32)
+	for i := range events {
+		d := policy.Decision{Index: int64(i), From: i % 2, To: (i + 1) % 2, Rule: "state: last 3 predictions equal, votes +2 -> more"}
+		events[i] = deploy.Event{Seq: int64(i), Time: float64(i), Label: i % 5,
+			Runs: []deploy.RunEvent{{Inference: deploy.Inference{Level: i % 2, Pred: replay.Prediction{Class: i % 3, Confidence: 0.8}, Measured: 5000, Busy: 5000, EnergyJ: 1.5e-5}, Decision: d}}}
 	}
 	for i := 0; i < 20; i++ {
-		app.Update(addressed{to: ReplayScreen, msg: replayBatch{gen: s.gen, samples: samples}})
+		app.Update(addressed{to: ReplayScreen, msg: streamBatch{events: events}})
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		app.Update(addressed{to: ReplayScreen, msg: replayBatch{gen: s.gen, samples: samples}})
+		app.Update(addressed{to: ReplayScreen, msg: streamBatch{events: events}})
 		_ = app.View()
 	}
 }

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -14,13 +16,17 @@ import (
 	"github.com/guptarohit/asciigraph"
 
 	"github.com/kagen-ai/kagen/approx"
+	"github.com/kagen-ai/kagen/deploy"
+	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/replay"
 )
 
 // knobsScreen slides each layer's knob over its applicable knobs while the
 // traces replay continuously, every window run exactly and with the
-// current configuration (interleaved), and shows accuracy, latency and
-// energy against exact.
+// current configuration (a deploy.Replayer of the two, the static
+// controller on the configuration), and shows accuracy per window and
+// latency and energy against exact from the medians of interleaved runs
+// timed in the background (levelTimer).
 type knobsScreen struct {
 	ctx  *Context
 	w, h int
@@ -31,14 +37,15 @@ type knobsScreen struct {
 	top    int
 
 	// live replay
-	live, focused, busy bool
-	gen                 int
-	tick                int // the one pending tick that may start a batch
-	player              *player
-	exact               approx.Config
-	st                  knobStats
-	last                frame
-	rowY0               int // screen row of the first layer row (mouse)
+	live, focused bool
+	tick          int // the one pending tick that may start a batch
+	stream        stream
+	timer         *levelTimer
+	dev           *device.Profile
+	polErr        error
+	st            knobStats
+	last          replay.Window
+	rowY0         int // screen row of the first layer row (mouse)
 }
 
 type knobLayer struct {
@@ -52,15 +59,14 @@ type knobsKeys struct {
 	Up, Down, Left, Right, Exact, AllExact, Pause, Reset key.Binding
 }
 
-// knobStats are the live figures since the configuration last changed.
+// knobStats are the live accuracy figures since the configuration last
+// changed.
 type knobStats struct {
 	windows                  int
 	exactAcc, approxAcc      rolling // correct (1/0) over labelled windows
 	agree                    rolling
-	exactNS, approxNS        rolling
 	sinceExact, sinceApprox  tally
 	sinceAgree               tally
-	sumExactNS, sumApproxNS  float64
 	diff                     series // rolling accuracy difference, one point per batch
 	exactCurve, approxCurve  series // rolling accuracy, one point per labelled window
 	labelledSeen, unlabelled int
@@ -70,12 +76,11 @@ const knobsRoll = 64
 
 func newKnobStats() knobStats {
 	return knobStats{exactAcc: newRolling(knobsRoll), approxAcc: newRolling(knobsRoll), agree: newRolling(knobsRoll),
-		exactNS: newRolling(knobsRoll), approxNS: newRolling(knobsRoll), diff: series{max: 200},
-		exactCurve: series{max: 400}, approxCurve: series{max: 400}}
+		diff: series{max: 200}, exactCurve: series{max: 400}, approxCurve: series{max: 400}}
 }
 
 func newKnobsScreen(ctx *Context) *knobsScreen {
-	s := &knobsScreen{ctx: ctx, live: true, st: newKnobStats()}
+	s := &knobsScreen{ctx: ctx, live: true, st: newKnobStats(), stream: stream{ctx: ctx, to: KnobsScreen}, timer: newLevelTimer(ctx, KnobsScreen)}
 	s.keys = knobsKeys{
 		Up:       bind("↑/k", "layer up", "up", "k"),
 		Down:     bind("↓/j", "layer down", "down", "j"),
@@ -88,7 +93,6 @@ func newKnobsScreen(ctx *Context) *knobsScreen {
 	}
 	b := ctx.Bench
 	if b.Ready() {
-		s.exact = b.Approx.NewConfig()
 		for _, n := range b.Nodes {
 			if n.View {
 				continue
@@ -126,96 +130,53 @@ func (s *knobsScreen) Keys() help.KeyMap {
 
 func (s *knobsScreen) Focus() tea.Cmd {
 	s.focused = true
-	return s.kick()
+	if s.stream.want.pol == nil && s.polErr == nil {
+		s.sync()
+	}
+	return tea.Batch(s.kick(), s.timer.setActive(true))
 }
 
-func (s *knobsScreen) Blur() { s.focused = false }
+func (s *knobsScreen) Blur() {
+	s.focused = false
+	s.timer.setActive(false)
+}
+
+// sync makes the Bench's configuration and device what the replay plays
+// and the timer times.
+func (s *knobsScreen) sync() {
+	b := s.ctx.Bench
+	if !b.Ready() {
+		return
+	}
+	s.dev = b.deviceCopy(s.dev)
+	pol, err := knobsPolicy(b)
+	if s.polErr = err; err != nil {
+		return
+	}
+	s.stream.set(streamSetup{pol: pol, device: s.dev})
+	s.timer.set(pol.Levels)
+}
 
 // kick starts a batch if the replay should run and none is in flight.
 func (s *knobsScreen) kick() tea.Cmd {
-	if !s.live || !s.focused || s.busy || !s.ctx.Bench.Ready() || len(s.ctx.Bench.Source.Traces) == 0 {
+	if !s.live || !s.focused {
 		return nil
 	}
-	b := s.ctx.Bench
-	if s.player == nil {
-		s.player = newPlayer(b, s.ctx.Latency)
-	}
-	s.busy = true
-	p, cfg, exact, gen := s.player, b.Config, s.exact, s.gen
-	n, budget, clock := s.ctx.Opts.Batch, s.ctx.Opts.BatchBudget, s.ctx.Clock
-	return s.ctx.Job(KnobsScreen, func() tea.Msg {
-		return runKnobsBatch(b, p, cfg, exact, gen, n, budget, clock)
-	})
-}
-
-// knobsSample is one window run exactly and with the configuration.
-type knobsSample struct {
-	f                 frame
-	exactOK, approxOK bool
-	agree             bool
-	exactNS, approxNS int64
-}
-
-type knobsBatch struct {
-	gen     int
-	samples []knobsSample
-	err     error
+	return s.stream.batch(s.ctx.Opts.Batch, s.ctx.Opts.BatchBudget)
 }
 
 type knobsTick struct{ seq int }
 
-func runKnobsBatch(b *Bench, p *player, cfg, exact approx.Config, gen, n int, budget time.Duration, clock Clock) tea.Msg {
-	res := knobsBatch{gen: gen}
-	sel, err := b.Selector(cfg)
-	if err != nil {
-		res.err = err
-		return res
-	}
-	start := clock.Now()
-	for i := 0; i < n; i++ {
-		f, err := p.next()
-		if err != nil {
-			res.err = err
-			return res
-		}
-		// interleave, alternating which runs first so that neither
-		// always meets a cold cache
-		var pe, pa replay.Prediction
-		var be, ba int64
-		if f.Seq%2 == 0 {
-			pe, be, err = p.infer(exact, nil)
-			if err == nil {
-				pa, ba, err = p.infer(cfg, sel)
-			}
-		} else {
-			pa, ba, err = p.infer(cfg, sel)
-			if err == nil {
-				pe, be, err = p.infer(exact, nil)
-			}
-		}
-		if err != nil {
-			res.err = err
-			return res
-		}
-		res.samples = append(res.samples, knobsSample{f: f, exactOK: pe.Class == f.Label, approxOK: pa.Class == f.Label,
-			agree: pe.Class == pa.Class, exactNS: be, approxNS: ba})
-		if budget > 0 && clock.Now().Sub(start) > budget {
-			break
-		}
-	}
-	return res
-}
-
 func (s *knobsScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case knobsBatch:
-		s.busy = false
-		if msg.err != nil {
+	case streamBatch:
+		s.stream.done(msg)
+		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
 			s.live = false
 			return s.ctx.ShowError(fmt.Errorf("knobs replay: %w", msg.err))
 		}
-		if msg.gen == s.gen {
-			s.apply(msg.samples)
+		if msg.setup.pol == s.stream.want.pol { // not of a configuration left since
+			s.apply(msg.events)
 		}
 		if s.live && s.focused {
 			s.tick++
@@ -225,6 +186,11 @@ func (s *knobsScreen) Update(msg tea.Msg) tea.Cmd {
 		if msg.seq == s.tick {
 			return s.kick()
 		}
+	case timingMsg:
+		cmd, _ := s.timer.handle(msg)
+		return cmd
+	case timingTick:
+		return s.timer.kick()
 	case selectLayerMsg:
 		for i, l := range s.layers {
 			if l.step == msg.step {
@@ -232,9 +198,10 @@ func (s *knobsScreen) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 	case benchChangedMsg:
-		if msg.what == "config" || msg.what == "device" {
+		if msg.what == configChanged || msg.what == deviceChanged {
 			s.restart()
-			return s.kick()
+			s.sync()
+			return tea.Batch(s.kick(), s.timer.kick())
 		}
 	case tea.KeyPressMsg:
 		return s.key(msg)
@@ -315,38 +282,38 @@ func (s *knobsScreen) set(cfg approx.Config) tea.Cmd {
 	}
 	b.Config = cfg
 	b.Dirty = true
-	return s.ctx.Changed("config")
+	return s.ctx.Changed(configChanged)
 }
 
-// restart drops the figures and any batch in flight.
+// restart drops the accuracy figures.
 func (s *knobsScreen) restart() {
-	s.gen++
 	s.st = newKnobStats()
 }
 
-func (s *knobsScreen) apply(samples []knobsSample) {
+// apply adds a batch's windows: each run with the configuration (Runs[0])
+// and exactly.
+func (s *knobsScreen) apply(events []deploy.Event) {
 	st := &s.st
-	for _, x := range samples {
+	for i := range events {
+		ev := &events[i]
+		approxOK, exactOK := ev.Runs[0].Pred.Class == ev.Label, ev.Exact.Pred.Class == ev.Label
+		agree := ev.Runs[0].Pred.Class == ev.Exact.Pred.Class
 		st.windows++
-		if x.f.Label >= 0 {
-			st.exactAcc.add(b2f(x.exactOK))
-			st.approxAcc.add(b2f(x.approxOK))
-			st.sinceExact.add(x.exactOK)
-			st.sinceApprox.add(x.approxOK)
+		if ev.Label >= 0 {
+			st.exactAcc.add(b2f(exactOK))
+			st.approxAcc.add(b2f(approxOK))
+			st.sinceExact.add(exactOK)
+			st.sinceApprox.add(approxOK)
 			st.exactCurve.add(100 * st.exactAcc.mean())
 			st.approxCurve.add(100 * st.approxAcc.mean())
 		} else {
 			st.unlabelled++
 		}
-		st.agree.add(b2f(x.agree))
-		st.sinceAgree.add(x.agree)
-		st.exactNS.add(float64(x.exactNS))
-		st.approxNS.add(float64(x.approxNS))
-		st.sumExactNS += float64(x.exactNS)
-		st.sumApproxNS += float64(x.approxNS)
-		s.last = x.f
+		st.agree.add(b2f(agree))
+		st.sinceAgree.add(agree)
+		s.last = ev.Window
 	}
-	if len(samples) > 0 {
+	if len(events) > 0 {
 		st.diff.add(st.approxAcc.mean() - st.exactAcc.mean())
 	}
 }
@@ -413,7 +380,12 @@ func (s *knobsScreen) View() string {
 	if len(s.layers) == 0 {
 		lines = append(lines, st.Dim.Render("  no layer of this model has an approximation knob"))
 	}
-	lines = append(lines, st.Dim.Render("config ")+cut(b.ConfigText(), s.w-7), "")
+	lines = append(lines, st.Dim.Render("config ")+cut(b.ConfigText(), s.w-7))
+	if s.polErr != nil {
+		lines = append(lines, st.Bad.Render(cut("not replayed: "+s.polErr.Error(), s.w)))
+	} else {
+		lines = append(lines, "")
+	}
 	lines = append(lines, s.panel()...)
 	if h := s.h - len(lines); h >= 4 {
 		lines = append(lines, s.curves(h)...)
@@ -459,7 +431,7 @@ func (s *knobsScreen) panel() []string {
 	}
 	head := st.Header.Render("Live replay ") + state
 	if k.windows > 0 {
-		head += st.Dim.Render(fmt.Sprintf(" · %s %s · %d windows", filepath.Base(s.last.Win.File), fmtSeconds(s.last.Win.End), k.windows))
+		head += st.Dim.Render(fmt.Sprintf(" · %s %s · %d windows", filepath.Base(s.last.File), fmtSeconds(s.last.End), k.windows))
 	} else {
 		head += st.Dim.Render(" · waiting for the first windows")
 	}
@@ -467,35 +439,30 @@ func (s *knobsScreen) panel() []string {
 	row := func(name, a, b, d string) string {
 		return pad(name, c0) + padLeft(a, c1) + padLeft(b, c1) + "   " + d
 	}
-	exNS, apNS := k.exactNS.mean(), k.approxNS.mean()
+	ex, exOK := s.timer.figure(0)
+	ap, apOK := s.timer.figure(1)
+	timed := exOK && apOK
 	hop := time.Duration(b.Hop() * float64(time.Second))
-	ie := func(ns float64) float64 {
-		if math.IsNaN(ns) {
-			return math.NaN()
-		}
-		return b.Device.InferenceEnergy(time.Duration(ns))
-	}
-	se := func(ns float64) float64 {
-		if math.IsNaN(ns) {
-			return math.NaN()
-		}
-		return b.Device.SystemEnergy(time.Duration(ns), hop)
-	}
-	energy := func(j float64) string {
-		if math.IsNaN(j) {
+	cell := func(f func(timing) string, tm timing) string {
+		if !timed {
 			return "-"
 		}
-		return fmtEnergy(j)
+		return f(tm)
 	}
-	lat := func(ns float64) string {
-		if math.IsNaN(ns) {
-			return "-"
+	ie := func(tm timing) float64 { return b.Device.InferenceEnergy(tm.median) }
+	se := func(tm timing) float64 { return b.Device.SystemEnergy(tm.median, hop) }
+	energy := func(f func(timing) float64) func(timing) string {
+		return func(tm timing) string { return fmtEnergy(f(tm)) }
+	}
+	change := func(f func(timing) float64) string {
+		if !timed {
+			return ""
 		}
-		return fmtTime(ns)
+		return relChange(f(ex), f(ap))
 	}
-	speed := "-"
-	if apNS > 0 && exNS > 0 {
-		speed = fmt.Sprintf("%.2fx", exNS/apNS)
+	speed := st.Dim.Render("measuring…")
+	if timed {
+		speed = fmt.Sprintf("%.2fx", float64(ex.median)/float64(ap.median)) + " " + st.Dim.Render(b.Device.Name+" x"+trimFloat(b.Device.TimeFactor))
 	}
 	accDiff := k.approxAcc.mean() - k.exactAcc.mean()
 	diff := signedPP(accDiff)
@@ -512,13 +479,14 @@ func (s *knobsScreen) panel() []string {
 		st.Dim.Render(row("", "exact", "config", "difference")),
 		row(fmt.Sprintf("accuracy (last %d)", knobsRoll), pct(k.exactAcc.mean()), pct(k.approxAcc.mean()), diff),
 		row("agreement with exact", "", pct(k.agree.mean()), ""),
-		row("latency", lat(exNS), lat(apNS), speed+" "+st.Dim.Render(b.Device.Name+" x"+trimFloat(b.Device.TimeFactor))),
-		row("inference energy", energy(ie(exNS)), energy(ie(apNS)), relChange(ie(exNS), ie(apNS))),
-		row("system energy/window", energy(se(exNS)), energy(se(apNS)), relChange(se(exNS), se(apNS))),
+		row("latency", cell(fmtTiming, ex), cell(fmtTiming, ap), speed),
+		row("inference energy", cell(energy(ie), ex), cell(energy(ie), ap), change(ie)),
+		row("system energy/window", cell(energy(se), ex), cell(energy(se), ap), change(se)),
 		row(fmt.Sprintf("since change (%d)", k.sinceExact.n), pct(k.sinceExact.frac()), pct(k.sinceApprox.frac()), signedPP(k.sinceApprox.frac()-k.sinceExact.frac())),
 	}
 	spark := sparkline(k.diff.get(), -0.2, 0.2, max(10, s.w-26))
 	lines = append(lines, pad("Δ accuracy over time", c0)+st.Accent.Render(spark))
+	lines = append(lines, st.Dim.Render(cut("latency and energy: "+s.timer.status(), s.w)))
 	note := fmt.Sprintf("energy: %s profile (modelled), one inference per %s window", b.Device.Name, fmtSeconds(b.Hop()))
 	if k.unlabelled > 0 {
 		note += fmt.Sprintf(" · %d unlabelled windows not scored", k.unlabelled)

@@ -1,12 +1,16 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/kagen-ai/kagen/measure"
 )
 
 // modelScreen shows the layer table (op, output shape, MACs, measured
@@ -23,12 +27,11 @@ type modelScreen struct {
 	share     []float64
 	perInfNS  float64
 	measured  string // configuration text measured ("" before)
-	windows   int
+	runs      int
 	busy      bool
 	stale     bool
 	focused   bool
-	player    *player
-	measureN  int
+	bench     *benchSession // the measuring job's while busy
 	measuring string
 }
 
@@ -37,7 +40,7 @@ type modelKeys struct {
 }
 
 func newModelScreen(ctx *Context) *modelScreen {
-	return &modelScreen{ctx: ctx, stale: true, measureN: 64, keys: modelKeys{
+	return &modelScreen{ctx: ctx, stale: true, bench: &benchSession{cpu: ctx.cpu}, keys: modelKeys{
 		Up:      bind("↑/k", "up", "up", "k"),
 		Down:    bind("↓/j", "down", "down", "j"),
 		Open:    bind("enter", "knobs of layer", "enter"),
@@ -50,7 +53,12 @@ func (s *modelScreen) Title() string    { return "Model" }
 func (s *modelScreen) Init() tea.Cmd    { return nil }
 func (s *modelScreen) Capturing() bool  { return false }
 func (s *modelScreen) SetSize(w, h int) { s.w, s.h = w, h }
-func (s *modelScreen) Blur()            { s.focused = false }
+func (s *modelScreen) Blur() {
+	s.focused = false
+	if s.busy {
+		s.stale = true // the job is cancelled: measure again on return
+	}
+}
 
 func (s *modelScreen) Keys() help.KeyMap {
 	k := s.keys
@@ -65,50 +73,44 @@ func (s *modelScreen) Focus() tea.Cmd {
 	return nil
 }
 
-// timingMsg is the result of a timing run.
-type timingMsg struct {
-	config  string
-	stepNS  []float64
-	windows int
-	err     error
+// modelTimingRuns is the number of timed runs of a layer-time
+// measurement, after kagen bench's warm-up.
+const modelTimingRuns = 64
+
+// stepTimesMsg is the result of a layer-time measurement.
+type stepTimesMsg struct {
+	config string
+	stepNS []float64 // median time of each step
+	runs   int
+	err    error
 }
 
-// measure times the current configuration over a few windows, in a job.
+// measure times the current configuration's steps in a job: the medians
+// of each step over runs after a warm-up (measure.Inference).
 func (s *modelScreen) measure() tea.Cmd {
 	b := s.ctx.Bench
 	if s.busy || !b.Ready() || len(b.Source.Traces) == 0 {
 		return nil
 	}
-	if s.player == nil {
-		s.player = newPlayer(b, s.ctx.Latency)
-	}
 	s.busy, s.stale = true, false
-	p, cfg, n := s.player, b.Config, s.measureN
 	s.measuring = b.ConfigText()
-	text := s.measuring
-	return s.ctx.Job(ModelScreen, func() tea.Msg {
-		res := timingMsg{config: text, stepNS: make([]float64, b.Model.Steps())}
-		sel, err := b.Selector(cfg)
-		if err != nil {
-			res.err = err
+	v, text, bs, fixed := b.view(), s.measuring, s.bench, s.ctx.Opts.stepTimes
+	return s.ctx.Job(ModelScreen, func(ctx context.Context) tea.Msg {
+		res := stepTimesMsg{config: text, runs: modelTimingRuns}
+		if fixed != nil {
+			res.stepNS = fixed(v.approx, v.config)
 			return res
 		}
-		for i := 0; i < n; i++ {
-			if _, err := p.next(); err != nil {
-				res.err = err
-				return res
-			}
-			if _, _, err := p.infer(cfg, sel); err != nil {
-				res.err = err
-				return res
-			}
-			if i == 0 {
-				continue // warm-up
-			}
-			for j, ns := range p.steps {
-				res.stepNS[j] += float64(ns)
-			}
-			res.windows++
+		sel, err := v.selector(v.config)
+		if res.err = err; err != nil {
+			return res
+		}
+		r, err := bs.compare(ctx, v.model, measure.Options{Warmup: 5, WarmupTime: 200 * time.Millisecond, Runs: modelTimingRuns}, sel)
+		if res.err = err; err != nil {
+			return res
+		}
+		for j := range r[0].Steps {
+			res.stepNS = append(res.stepNS, 1e3*r[0].StepMedianUS(j))
 		}
 		return res
 	})
@@ -120,9 +122,10 @@ type selectLayerMsg struct{ step int }
 func (s *modelScreen) Update(msg tea.Msg) tea.Cmd {
 	n := len(s.ctx.Bench.Nodes)
 	switch msg := msg.(type) {
-	case timingMsg:
+	case stepTimesMsg:
 		s.busy = false
 		if msg.err != nil {
+			s.stale = true
 			return s.ctx.ShowError(fmt.Errorf("timing: %w", msg.err))
 		}
 		var total float64
@@ -135,16 +138,12 @@ func (s *modelScreen) Update(msg tea.Msg) tea.Cmd {
 				s.share[i] = v / total
 			}
 		}
-		s.measured, s.windows = msg.config, msg.windows
-		s.perInfNS = 0
-		if msg.windows > 0 {
-			s.perInfNS = total / float64(msg.windows)
-		}
+		s.measured, s.runs, s.perInfNS = msg.config, msg.runs, total
 		if s.measured != s.ctx.Bench.ConfigText() && s.focused {
 			return s.measure()
 		}
 	case benchChangedMsg:
-		if msg.what == "config" {
+		if msg.what == configChanged {
 			s.stale = true
 			if s.focused {
 				return s.measure()
@@ -216,7 +215,7 @@ func (s *modelScreen) specLines() []string {
 	case s.measured == "":
 		time = "not measured yet"
 	default:
-		time = fmt.Sprintf("%s per inference over %d windows (this machine) · config %s", fmtTime(s.perInfNS), s.windows, s.measured)
+		time = fmt.Sprintf("%s per inference (sum of layer medians, %d runs, this machine) · config %s", fmtTime(s.perInfNS), s.runs, s.measured)
 		if s.busy {
 			time += " · measuring again…"
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // paretoScreen shows the tuned configurations as a scatter of accuracy
@@ -29,11 +31,11 @@ type paretoScreen struct {
 	sel        int
 	plot       plotArea
 
-	settings TuneSettings
+	settings tuning.Settings
 	running  bool
 	cancel   context.CancelFunc
-	progCh   chan TuneProgress
-	prog     TuneProgress
+	progCh   chan tuning.Progress
+	prog     tuning.Progress
 	started  time.Time
 	elapsed  time.Duration
 	result   string
@@ -58,7 +60,7 @@ type paretoKeys struct {
 var tuneBudgets = []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
 
 func newParetoScreen(ctx *Context) *paretoScreen {
-	s := &paretoScreen{ctx: ctx, settings: TuneSettings{MaxLossPP: 1, Budget: 10 * time.Second, Objective: policy.ObjectiveTime, Seed: 1}}
+	s := &paretoScreen{ctx: ctx, settings: tuning.Settings{MaxLossPP: 1, Budget: 10 * time.Second, Objective: policy.ObjectiveTime, Seed: 1}}
 	s.keys = paretoKeys{
 		Left:      bind("←/h", "previous point", "left", "h"),
 		Right:     bind("→/l", "next point", "right", "l"),
@@ -138,7 +140,7 @@ func (s *paretoScreen) xOf(p paretoPoint) float64 {
 
 type tuneProgressMsg struct {
 	run int
-	p   TuneProgress
+	p   tuning.Progress
 	ok  bool
 }
 
@@ -165,14 +167,15 @@ func (s *paretoScreen) startTune() tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.running, s.cancel = true, cancel
 	s.runID++
-	s.progCh = make(chan TuneProgress, 1)
-	s.prog = TuneProgress{Phase: "start"}
+	s.progCh = make(chan tuning.Progress, 1)
+	s.prog = tuning.Progress{Phase: "start"}
 	s.started = s.ctx.Clock.Now()
 	s.result = ""
 	set := s.settings
-	set.Device = b.Device
+	dev := *b.Device
+	set.Device = &dev
 	ch, run, tuner := s.progCh, s.runID, s.ctx.Tuner
-	report := func(p TuneProgress) {
+	report := func(p tuning.Progress) {
 		select { // keep only the newest report
 		case <-ch:
 		default:
@@ -182,7 +185,10 @@ func (s *paretoScreen) startTune() tea.Cmd {
 		default:
 		}
 	}
-	job := s.ctx.Job(ParetoScreen, func() tea.Msg {
+	// a tune goes on while other screens are shown (Task); x cancels it
+	job := s.ctx.Task(ParetoScreen, func(quit context.Context) tea.Msg {
+		stop := context.AfterFunc(quit, cancel)
+		defer stop()
 		out, err := tuner.Tune(ctx, b, set, report)
 		close(ch)
 		return tuneDoneMsg{run: run, out: out, err: err}
@@ -228,9 +234,9 @@ func (s *paretoScreen) Update(msg tea.Msg) tea.Cmd {
 				s.sel = i
 			}
 		}
-		return s.ctx.Changed("pareto")
+		return s.ctx.Changed(paretoChanged)
 	case benchChangedMsg:
-		if msg.what == "pareto" || msg.what == "selected" {
+		if msg.what == paretoChanged {
 			s.refresh()
 		}
 	case tea.KeyPressMsg:
@@ -305,12 +311,19 @@ func (s *paretoScreen) load() tea.Cmd {
 	b.Config = cfg
 	b.Selected = p.config
 	b.Dirty = true
-	if p.level >= 0 && b.Controller.Name == policy.Static {
-		st := *b.Controller.Static
-		st.Level = p.level
-		b.Controller.Static = &st
+	cmds := []tea.Cmd{s.ctx.Changed(configChanged), s.ctx.Notice("loaded " + cut(p.config, 40) + " into Knobs"), s.ctx.SwitchTo(KnobsScreen)}
+	if p.level >= 0 { // a controller with a level to run (static) runs this one
+		for _, e := range editorParams(b.Controller) {
+			if e.Level {
+				c := b.Controller
+				if e.Set(&c, strconv.Itoa(p.level)) == nil {
+					b.Controller = c
+					cmds = append(cmds, s.ctx.Changed(controllerChanged))
+				}
+			}
+		}
 	}
-	return tea.Batch(s.ctx.Changed("config"), s.ctx.Notice("loaded "+cut(p.config, 40)+" into Knobs"), s.ctx.SwitchTo(KnobsScreen))
+	return tea.Batch(cmds...)
 }
 
 // pointAt maps a click to the nearest point within two cells.

@@ -1,9 +1,11 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -89,9 +91,8 @@ const (
 // device and the file.
 func (s *policyScreen) fields() []string {
 	out := []string{fieldController}
-	levels, _ := s.ctx.Bench.Levels()
-	for _, p := range editableParams(s.ctx.Bench.Controller, len(levels)) {
-		out = append(out, "param:"+p.name)
+	for _, p := range editorParams(s.ctx.Bench.Controller) {
+		out = append(out, p.id())
 	}
 	return append(out, fieldDevice, fieldFile)
 }
@@ -117,7 +118,7 @@ func (s *policyScreen) Update(msg tea.Msg) tea.Cmd {
 		if msg.model != "" {
 			s.saved += fmt.Sprintf(" and the demo model %s", msg.model)
 		}
-		return tea.Batch(s.ctx.Notice("policy saved"), s.ctx.Changed("saved"))
+		return tea.Batch(s.ctx.Notice("policy saved"), s.ctx.Changed(policySaved))
 	case benchChangedMsg:
 		s.field = clampInt(s.field, 0, len(s.fields())-1)
 	case tea.KeyPressMsg:
@@ -199,16 +200,13 @@ func (s *policyScreen) change(field string, d int) tea.Cmd {
 	levels, _ := b.Levels()
 	switch {
 	case field == fieldController:
-		names := controllerNames()
-		i := 0
-		for j, n := range names {
-			if n == b.Controller.Name {
-				i = j
-			}
+		c, err := nextController(b, d)
+		if err != nil {
+			return s.ctx.ShowError(err)
 		}
-		b.Controller = withController(b.Controller, names[(i+d+len(names))%len(names)], b)
+		b.Controller = c
 		b.Dirty = true
-		return s.ctx.Changed("controller")
+		return s.ctx.Changed(controllerChanged)
 	case field == fieldDevice:
 		devs := device.Profiles()
 		i := 0
@@ -220,19 +218,16 @@ func (s *policyScreen) change(field string, d int) tea.Cmd {
 		dv := devs[(i+d+len(devs))%len(devs)]
 		b.Device = &dv
 		b.Dirty = true
-		return s.ctx.Changed("device")
+		return s.ctx.Changed(deviceChanged)
 	case field == fieldFile:
 		s.editing = true
 		return s.path.Focus()
-	case strings.HasPrefix(field, "param:"):
-		name := strings.TrimPrefix(field, "param:")
-		for _, p := range editableParams(b.Controller, len(levels)) {
-			if p.name == name {
-				q := b.Controller
-				p.step(&q, d)
-				b.Controller = q
+	default:
+		for _, p := range editorParams(b.Controller) {
+			if p.id() == field {
+				b.Controller = p.step(b.Controller, d, len(levels))
 				b.Dirty = true
-				return s.ctx.Changed("controller")
+				return s.ctx.Changed(controllerChanged)
 			}
 		}
 	}
@@ -248,15 +243,15 @@ func (s *policyScreen) save() tea.Cmd {
 	if b.Pareto == nil {
 		return s.ctx.ShowError(errUntuned)
 	}
-	pol, _, err := buildPolicy(b)
+	pol, err := buildPolicy(b)
 	if err != nil {
 		return s.ctx.ShowError(fmt.Errorf("policy: %w", err))
 	}
 	s.saving = true
-	path := b.PolicyPath
+	path, m := b.PolicyPath, b.Model
 	demoBytes, demoName := b.Source.ModelBytes, b.Source.Name
-	return s.ctx.Job(PolicyScreen, func() tea.Msg {
-		abs, sum, err := savePolicy(b, pol, path)
+	return s.ctx.Task(PolicyScreen, func(context.Context) tea.Msg {
+		abs, sum, err := savePolicy(m, pol, path)
 		if err != nil {
 			return policySavedMsg{err: err}
 		}
@@ -323,7 +318,6 @@ func (s *policyScreen) View() string {
 	}
 	lines = append(lines, st.Header.Render("Policy ")+st.Dim.Render(src))
 	s.rowY0 = len(lines)
-	ps := editableParams(b.Controller, len(levels))
 	row := func(i int, name, value, note string) string {
 		marker := "  "
 		if i == s.field {
@@ -333,27 +327,15 @@ func (s *policyScreen) View() string {
 		return marker + pad(name, 18) + value + " " + st.Dim.Render(note)
 	}
 	i := 0
-	lines = append(lines, row(i, "controller", "◀ "+b.Controller.Name+" ▶", controllerNote(b.Controller.Name)))
+	doc := ""
+	if info := policy.Lookup(b.Controller.Name); info != nil {
+		doc = info.Doc
+	}
+	lines = append(lines, row(i, "controller", "◀ "+b.Controller.Name+" ▶", cut(doc, max(10, s.w-44))))
 	i++
-	for _, p := range ps {
-		note := ""
-		switch p.name {
-		case "floor":
-			if b.Controller.Floor != nil {
-				note = fmt.Sprintf("never above level %d; exact after a hard input", floorLevel(levels, b.Controller))
-			} else {
-				note = "no accuracy floor"
-			}
-		case "energy":
-			if e := levels[0].EnergyJ; e > 0 && b.Controller.Budget != nil {
-				note = fmt.Sprintf("mean per inference, %.0f%% of exact", 100*b.Controller.Budget.EnergyJ/e)
-			}
-		case "level":
-			if b.Controller.Static != nil && b.Controller.Static.Level < len(levels) {
-				note = cut(levels[b.Controller.Static.Level].Config, max(10, s.w-40))
-			}
-		}
-		lines = append(lines, row(i, "  "+p.name, p.value, note))
+	for _, p := range editorParams(b.Controller) {
+		value := p.value(b.Controller)
+		lines = append(lines, row(i, "  "+p.label(), value, cut(paramNote(p, b, levels), max(10, s.w-24-len(value)))))
 		i++
 	}
 	lines = append(lines, row(i, "device profile", "◀ "+b.Device.Name+" ▶", cut(b.Device.Description, max(10, s.w-44))))
@@ -408,20 +390,23 @@ func (s *policyScreen) View() string {
 	return fit(strings.Join(lines, "\n"), s.w, s.h)
 }
 
-func controllerNote(name string) string {
-	switch name {
-	case policy.Static:
-		return "one fixed level"
-	case policy.Naive:
-		return "class changed: less; unchanged: more"
-	case policy.State:
-		return "last N predictions vote"
-	case policy.Kalman:
-		return "Kalman filter on class stability"
-	case policy.Confidence:
-		return "calibrated confidence thresholds"
-	case policy.Budget:
-		return "PI control of mean energy per inference"
+// paramNote says what a parameter does: the registry's doc, or what its
+// value means for these levels.
+func paramNote(p editorParam, b *Bench, levels []policy.Level) string {
+	c := b.Controller
+	switch {
+	case p.floor && c.Floor == nil:
+		return "no accuracy floor"
+	case p.Param == policy.FloorParamSpecs()[0]:
+		return fmt.Sprintf("never above level %d; exact after a hard input", floorLevel(levels, c))
+	case p.Level:
+		if l, err := strconv.Atoi(p.Get(c)); err == nil && l >= 0 && l < len(levels) {
+			return levels[l].Config
+		}
+	case p.Unit() == "J":
+		if e, err := strconv.ParseFloat(p.Get(c), 64); err == nil && levels[0].EnergyJ > 0 {
+			return fmt.Sprintf("mean per inference, %.0f%% of exact", 100*e/levels[0].EnergyJ)
+		}
 	}
-	return ""
+	return p.Doc
 }

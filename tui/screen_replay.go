@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -12,8 +14,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/guptarohit/asciigraph"
 
-	"github.com/kagen-ai/kagen/approx"
-	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/deploy"
+	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/measure"
 	"github.com/kagen-ai/kagen/policy"
 )
 
@@ -28,40 +31,43 @@ const (
 var speedNames = [numSpeeds]string{"1x", "10x", "max"}
 
 // replayScreen replays the traces under a controller that picks the level
-// of every inference, with live curves, the decision log and the
-// controller's parameters.
+// of every inference, beside the exact run (a deploy.Replayer, the loop
+// of `kagen replay`), with live curves, the decision log and the
+// controller's parameters. Every inference is charged its level's median
+// time from interleaved runs timed in the background (levelTimer, given
+// to the replayer as a deploy.LevelCost), or Options.Cost; the time
+// measured per window is drawn apart, as what it is.
 type replayScreen struct {
 	ctx  *Context
 	w, h int
 	keys replayKeys
 
-	playing, focused, busy bool
-	speed                  int
-	gen                    int
-	tick                   int // the one pending tick that may start a batch
-	player                 *player
+	playing, focused bool
+	ended            bool // the traces ended (Options.ReplayOnce)
+	speed            int
+	tick             int // the one pending tick that may start a batch
+	stream           stream
+	timer            *levelTimer
+	dev              *device.Profile
 
-	// the controller, its levels (configurations parsed) and the level of
-	// the next inference; used by the batch in flight only.
-	ctrl    policy.Controller
+	// the policy replayed and its levels
 	levels  []policy.Level
-	cfgs    []approx.Config
-	level   int
 	tuned   bool
 	ctrlErr error
+	// report is the replayer's report since the policy last changed
+	// (nil after a change, until the next batch)
+	report *deploy.Report
 
 	// what the screen shows
-	acc, energy, lvl, conf series
-	accRoll                rolling
-	log                    []policy.Decision
-	allDecisions           bool
-	logOff                 int // lines scrolled back from the newest
-	windows                int64
-	last                   frame
-	correct                tally
-	sumEnergy              float64
-	switches               int
-	paramSel               int
+	acc, measured, lvl, conf series
+	accRoll                  rolling
+	log                      []policy.Decision
+	allDecisions             bool
+	logOff                   int // lines scrolled back from the newest
+	windows                  int64
+	lastTime                 float64
+	level                    int // the controller's level for the next window
+	paramSel                 int
 }
 
 type replayKeys struct {
@@ -75,7 +81,7 @@ const (
 )
 
 func newReplayScreen(ctx *Context) *replayScreen {
-	s := &replayScreen{ctx: ctx, speed: speed10x}
+	s := &replayScreen{ctx: ctx, speed: speed10x, stream: stream{ctx: ctx, to: ReplayScreen, once: ctx.Opts.ReplayOnce}, timer: newLevelTimer(ctx, ReplayScreen)}
 	s.keys = replayKeys{
 		Play:      bind("space", "play/pause", "space"),
 		Step:      bind(".", "step one window", "."),
@@ -111,48 +117,50 @@ func (s *replayScreen) Keys() help.KeyMap {
 
 func (s *replayScreen) Focus() tea.Cmd {
 	s.focused = true
-	if s.ctrl == nil && s.ctrlErr == nil {
+	if s.stream.want.pol == nil && s.ctrlErr == nil {
 		s.rebuild()
 	}
-	return s.kick(false)
+	return tea.Batch(s.kick(false), s.timer.setActive(true))
 }
 
-func (s *replayScreen) Blur() { s.focused = false }
+func (s *replayScreen) Blur() {
+	s.focused = false
+	s.timer.setActive(false)
+}
 
 // reset clears the stream's figures.
 func (s *replayScreen) reset() {
-	s.gen++
-	s.acc, s.energy = series{max: replayHistory}, series{max: replayHistory}
+	s.acc, s.measured = series{max: replayHistory}, series{max: replayHistory}
 	s.lvl, s.conf = series{max: replayHistory}, series{max: replayHistory}
 	s.accRoll = newRolling(replayRoll)
-	s.log, s.logOff, s.windows, s.correct, s.sumEnergy, s.switches = nil, 0, 0, tally{}, 0, 0
+	s.log, s.logOff, s.windows, s.report = nil, 0, 0, nil
 }
 
-// rebuild makes the controller of the Bench's policy; the stream goes on
+// rebuild makes the Bench's policy, device and the level cost what the
+// replayer plays from the next batch on; the stream goes on where it is,
 // from the controller's start level.
 func (s *replayScreen) rebuild() {
 	b := s.ctx.Bench
-	s.ctrl, s.levels, s.cfgs, s.ctrlErr = nil, nil, nil, nil
+	s.ctrlErr = nil
 	if !b.Ready() {
 		return
 	}
-	c, levels, err := newController(b)
-	if err == nil {
-		cfgs := make([]approx.Config, len(levels))
-		for i, l := range levels {
-			if cfgs[i], err = b.Approx.Parse(l.Config); err != nil {
-				err = fmt.Errorf("level %d: %w", i, err)
-				break
-			}
-		}
-		if err == nil {
-			s.ctrl, s.levels, s.cfgs = c, levels, cfgs
-			s.level = c.Start()
-		}
-	}
-	s.ctrlErr = err
+	s.dev = b.deviceCopy(s.dev)
+	pol, err := buildPolicy(b)
 	_, s.tuned = b.Levels()
-	s.paramSel = clampInt(s.paramSel, 0, max(0, len(editableParams(b.Controller, len(s.levels)))-1))
+	if s.ctrlErr = err; err != nil {
+		s.levels = nil
+		return
+	}
+	s.levels = pol.Levels
+	s.level = 0
+	if c, err := policy.NewController(pol); err == nil {
+		s.level = c.Start()
+	}
+	s.timer.set(pol.Levels)
+	s.stream.set(streamSetup{pol: pol, device: s.dev, cost: s.timer.cost})
+	s.report = nil
+	s.paramSel = clampInt(s.paramSel, 0, max(0, len(editorParams(b.Controller))-1))
 }
 
 // pace returns the pause before the next batch and the windows per batch.
@@ -174,32 +182,11 @@ func (s *replayScreen) pace() (time.Duration, int) {
 
 type replayTick struct{ seq int }
 
-// replayBatch is the result of a batch of inferences.
-type replayBatch struct {
-	gen     int
-	samples []replaySample
-	level   int
-	err     error
-}
-
-type replaySample struct {
-	f      frame
-	level  int
-	class  int
-	conf   float32
-	busyNS int64
-	energy float64
-	d      policy.Decision
-}
-
-// kick starts a batch when playing (or one window when step is set).
+// kick starts a batch when playing (or one window when step is set), once
+// the levels' costs are known.
 func (s *replayScreen) kick(step bool) tea.Cmd {
-	b := s.ctx.Bench
-	if s.busy || s.ctrl == nil || !s.focused || (!s.playing && !step) || len(b.Source.Traces) == 0 {
+	if !s.focused || (!s.playing && !step) || s.ctrlErr != nil || s.timer.cost == nil {
 		return nil
-	}
-	if s.player == nil {
-		s.player = newPlayer(b, s.ctx.Latency)
 	}
 	_, n := s.pace()
 	budget := s.ctx.Opts.BatchBudget
@@ -208,60 +195,28 @@ func (s *replayScreen) kick(step bool) tea.Cmd {
 	} else if s.speed != speedMax {
 		budget = 0
 	}
-	s.busy = true
-	p, ctrl, cfgs, level, gen, clock := s.player, s.ctrl, s.cfgs, s.level, s.gen, s.ctx.Clock
-	return s.ctx.Job(ReplayScreen, func() tea.Msg {
-		return runReplayBatch(b, p, ctrl, cfgs, level, gen, n, budget, clock)
-	})
-}
-
-func runReplayBatch(b *Bench, p *player, ctrl policy.Controller, cfgs []approx.Config, level, gen, n int, budget time.Duration, clock Clock) tea.Msg {
-	res := replayBatch{gen: gen, level: level}
-	sels := make([]engine.Selector, len(cfgs))
-	for i, c := range cfgs {
-		var err error
-		if sels[i], err = b.Selector(c); err != nil {
-			res.err = err
-			return res
-		}
-	}
-	start := clock.Now()
-	for i := 0; i < n; i++ {
-		f, err := p.next()
-		if err != nil {
-			res.err = err
-			return res
-		}
-		l := clampInt(res.level, 0, len(cfgs)-1)
-		pred, busy, err := p.infer(cfgs[l], sels[l])
-		if err != nil {
-			res.err = err
-			return res
-		}
-		obs := observation(f.Seq, f.Time, l, pred.Class, pred.Confidence, busy, b)
-		d := ctrl.Decide(obs)
-		res.samples = append(res.samples, replaySample{f: f, level: l, class: pred.Class, conf: pred.Confidence, busyNS: busy, energy: obs.EnergyJ, d: d})
-		res.level = d.To
-		if budget > 0 && clock.Now().Sub(start) > budget {
-			break
-		}
-	}
-	return res
+	return s.stream.batch(n, budget)
 }
 
 func (s *replayScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case replayBatch:
-		s.busy = false
-		if msg.err != nil {
+	case streamBatch:
+		s.stream.done(msg)
+		s.apply(msg.events)
+		if msg.report != nil && msg.setup.pol == s.stream.want.pol {
+			s.report = msg.report
+			s.ctx.replayReport.Store(msg.report)
+		}
+		switch {
+		case msg.setupErr:
+			s.playing, s.ctrlErr = false, msg.err
+			return nil
+		case msg.err != nil && !errors.Is(msg.err, context.Canceled):
 			s.playing = false
 			return s.ctx.ShowError(fmt.Errorf("replay: %w", msg.err))
+		case msg.eof:
+			s.playing, s.ended = false, true
 		}
-		if msg.gen != s.gen {
-			return s.kick(false)
-		}
-		s.level = msg.level
-		s.apply(msg.samples)
 		if s.playing && s.focused {
 			d, _ := s.pace()
 			s.tick++
@@ -271,18 +226,26 @@ func (s *replayScreen) Update(msg tea.Msg) tea.Cmd {
 		if msg.seq == s.tick {
 			return s.kick(false)
 		}
+	case timingMsg:
+		cmd, changed := s.timer.handle(msg)
+		if changed && s.timer.cost != nil {
+			w := s.stream.want
+			w.cost = s.timer.cost
+			s.stream.set(w)
+		}
+		return tea.Batch(cmd, s.kick(false))
+	case timingTick:
+		return s.timer.kick()
 	case benchChangedMsg:
 		switch msg.what {
-		case "controller", "pareto", "device":
+		case controllerChanged, paretoChanged, deviceChanged:
 			s.rebuild()
-			s.gen++ // drop the batch in flight: it ran the old controller
-		case "config":
+		case configChanged:
 			if !s.tuned {
 				s.rebuild()
-				s.gen++
 			}
 		}
-		return s.kick(false)
+		return tea.Batch(s.kick(false), s.timer.kick())
 	case tea.KeyPressMsg:
 		return s.key(msg)
 	case tea.MouseWheelMsg:
@@ -302,30 +265,33 @@ func (s *replayScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Play):
 		s.playing = !s.playing
+		if s.playing && s.ended {
+			s.restart()
+		}
 		return s.kick(false)
 	case key.Matches(msg, k.Step):
 		s.playing = false
+		if s.ended {
+			s.restart()
+		}
 		return s.kick(true)
 	case key.Matches(msg, k.Speed):
 		s.speed = (s.speed + 1) % numSpeeds
 	case key.Matches(msg, k.Ctrl), key.Matches(msg, k.CtrlBack):
-		names := controllerNames()
-		i := 0
-		for j, n := range names {
-			if n == b.Controller.Name {
-				i = j
-			}
-		}
 		d := 1
 		if key.Matches(msg, k.CtrlBack) {
-			d = len(names) - 1
+			d = -1
 		}
-		b.Controller = withController(b.Controller, names[(i+d)%len(names)], b)
+		c, err := nextController(b, d)
+		if err != nil {
+			return s.ctx.ShowError(err)
+		}
+		b.Controller = c
 		b.Dirty = true
 		s.paramSel = 0
-		return s.ctx.Changed("controller")
+		return s.ctx.Changed(controllerChanged)
 	case key.Matches(msg, k.ParamNext), key.Matches(msg, k.ParamPrev):
-		n := len(editableParams(b.Controller, len(s.levels)))
+		n := len(editorParams(b.Controller))
 		d := 1
 		if key.Matches(msg, k.ParamPrev) {
 			d = n - 1
@@ -334,28 +300,21 @@ func (s *replayScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 			s.paramSel = (s.paramSel + d) % n
 		}
 	case key.Matches(msg, k.Inc), key.Matches(msg, k.Dec):
-		ps := editableParams(b.Controller, len(s.levels))
+		ps := editorParams(b.Controller)
 		if s.paramSel < len(ps) {
 			d := 1
 			if key.Matches(msg, k.Dec) {
 				d = -1
 			}
-			p := b.Controller
-			ps[s.paramSel].step(&p, d)
-			b.Controller = p
+			b.Controller = ps[s.paramSel].step(b.Controller, d, len(s.levels))
 			b.Dirty = true
-			return s.ctx.Changed("controller")
+			return s.ctx.Changed(controllerChanged)
 		}
 	case key.Matches(msg, k.All):
 		s.allDecisions = !s.allDecisions
 		s.logOff = 0
 	case key.Matches(msg, k.Restart):
-		if s.player != nil && !s.busy {
-			s.player.close()
-			s.player = nil
-		}
-		s.reset()
-		s.rebuild()
+		s.restart()
 		return s.kick(false)
 	case key.Matches(msg, k.LogUp):
 		s.logOff++
@@ -365,28 +324,38 @@ func (s *replayScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func (s *replayScreen) apply(samples []replaySample) {
-	for _, x := range samples {
+// restart starts the traces again with fresh figures.
+func (s *replayScreen) restart() {
+	s.stream.restart()
+	s.ended = false
+	s.reset()
+	s.rebuild()
+}
+
+// apply adds a batch's windows: the controller's run (Runs[0]).
+func (s *replayScreen) apply(events []deploy.Event) {
+	for i := range events {
+		ev := &events[i]
+		r := &ev.Runs[0]
 		s.windows++
-		s.last = x.f
-		if x.f.Label >= 0 {
-			ok := x.class == x.f.Label
-			s.accRoll.add(b2f(ok))
-			s.correct.add(ok)
+		s.lastTime = ev.Time
+		if ev.Label >= 0 {
+			s.accRoll.add(b2f(r.Pred.Class == ev.Label))
 		}
 		acc := s.accRoll.mean()
 		if !math.IsNaN(acc) {
 			acc *= 100
 		}
 		s.acc.add(acc)
-		s.energy.add(x.energy)
-		s.lvl.add(float64(x.level))
-		s.conf.add(float64(x.conf))
-		s.sumEnergy += x.energy
-		if x.d.To != x.d.From {
-			s.switches++
+		d := r.Measured
+		if f := s.ctx.Opts.measured; f != nil {
+			d = f(&r.Inference)
 		}
-		s.log = append(s.log, x.d)
+		s.measured.add(measure.US(d))
+		s.lvl.add(float64(r.Level))
+		s.conf.add(float64(r.Pred.Confidence))
+		s.level = r.Decision.To
+		s.log = append(s.log, r.Decision)
 		if len(s.log) >= 2*replayLogMax { // amortised: compact now and then
 			n := copy(s.log, s.log[len(s.log)-replayLogMax:])
 			clear(s.log[n:])
@@ -403,10 +372,15 @@ func (s *replayScreen) View() string {
 	}
 	var lines []string
 	state := st.Warn.Render("⏸ paused")
-	if s.playing {
+	switch {
+	case s.ended:
+		state = st.Warn.Render("■ end of traces")
+	case s.playing && s.timer.cost == nil && s.ctrlErr == nil:
+		state = st.Warn.Render("⏳ measuring level costs")
+	case s.playing:
 		state = st.Good.Render("▶ playing")
 	}
-	head := fmt.Sprintf("%s %s · window %d · %s", state, speedNames[s.speed], s.windows, fmtSeconds(s.last.Time))
+	head := fmt.Sprintf("%s %s · window %d · %s", state, speedNames[s.speed], s.windows, fmtSeconds(s.lastTime))
 	if len(s.levels) > 0 {
 		head += fmt.Sprintf(" · level %d of 0-%d", s.level, len(s.levels)-1)
 		if !s.tuned {
@@ -414,26 +388,12 @@ func (s *replayScreen) View() string {
 		}
 	}
 	lines = append(lines, head)
-	lines = append(lines, st.Header.Render("controller ")+cut(controllerSummary(b.Controller), s.w-11))
+	lines = append(lines, st.Header.Render("controller ")+cut(b.Controller.String(), s.w-11))
 	lines = append(lines, s.paramLine())
 	if s.ctrlErr != nil {
 		lines = append(lines, st.Bad.Render(cut("controller: "+s.ctrlErr.Error(), s.w)))
 	}
-	// summary
-	mean := math.NaN()
-	if s.windows > 0 {
-		mean = s.sumEnergy / float64(s.windows)
-	}
-	exactJ := math.NaN()
-	if len(s.levels) > 0 && s.levels[0].EnergyJ > 0 {
-		exactJ = s.levels[0].EnergyJ
-	}
-	sum := fmt.Sprintf("accuracy %s (%d labelled) · %s/inference", pct(s.correct.frac()), s.correct.n, energyOr(mean))
-	if !math.IsNaN(exactJ) && !math.IsNaN(mean) {
-		sum += fmt.Sprintf(" (%s vs exact)", relChange(exactJ, mean))
-	}
-	sum += fmt.Sprintf(" · %d switches", s.switches)
-	lines = append(lines, st.Dim.Render(sum))
+	lines = append(lines, st.Dim.Render(cut(s.summary(), s.w)), st.Dim.Render(cut(s.costLine(), s.w)))
 
 	// charts: 2 x 2
 	logMin := 4
@@ -447,15 +407,10 @@ func (s *replayScreen) View() string {
 		}
 		return v
 	}
-	eScale, eUnit := energyUnit(s.energy.get())
-	ev := make([]float64, 0, len(s.energy.get()))
-	for _, v := range hist(s.energy.get()) {
-		ev = append(ev, v*eScale)
-	}
 	maxLevel := float64(max(1, len(s.levels)-1))
 	top := joinCols(
 		chart(st, fmt.Sprintf("accuracy, rolling %d (%%)", replayRoll), hist(s.acc.get()), chartH, colW, 0, 100, 0),
-		chart(st, "energy per inference ("+eUnit+")", ev, chartH, s.w-colW, math.NaN(), math.NaN(), 2), colW)
+		chart(st, "time measured per window (µs, not charged)", hist(s.measured.get()), chartH, s.w-colW, math.NaN(), math.NaN(), 1), colW)
 	bottom := joinCols(
 		chartRows(st, "approximation level", hist(s.lvl.get()), chartH, colW, 0, maxLevel, 0, int(maxLevel)),
 		chart(st, "confidence", hist(s.conf.get()), chartH, s.w-colW, 0, 1, 2), colW)
@@ -473,12 +428,38 @@ func (s *replayScreen) View() string {
 	return fit(strings.Join(lines, "\n"), s.w, s.h)
 }
 
+// summary is the replayer's report since the last change: the controller
+// against the exact run, both charged the levels' costs.
+func (s *replayScreen) summary() string {
+	r := s.report
+	if r == nil {
+		return "accuracy - · energy per inference - · switches -"
+	}
+	acc, exact := math.NaN(), math.NaN()
+	if r.Labelled > 0 {
+		acc, exact = r.Accuracy, r.ExactAccuracy
+	}
+	return fmt.Sprintf("accuracy %s (exact %s) · %s/inference (%s vs exact) · %d switches · %d windows",
+		pct(acc), pct(exact), fmtEnergy(r.MeanInferenceEnergyJ), relChange(r.ExactInferenceEnergyJ, r.InferenceEnergyJ), r.Switches, r.Windows)
+}
+
+// costLine shows what each level is charged, and where it comes from.
+func (s *replayScreen) costLine() string {
+	parts := []string{"cost per level:"}
+	for i := range s.levels {
+		if tm, ok := s.timer.figure(i); ok {
+			parts = append(parts, fmt.Sprintf("%d %s", i, fmtTiming(tm)))
+		}
+	}
+	return strings.Join(parts, " ") + " · " + s.timer.status()
+}
+
 func (s *replayScreen) paramLine() string {
 	st := s.ctx.Styles
-	ps := editableParams(s.ctx.Bench.Controller, len(s.levels))
+	p := s.ctx.Bench.Controller
 	parts := []string{st.Dim.Render("params")}
-	for i, p := range ps {
-		t := p.name + " " + p.value
+	for i, e := range editorParams(p) {
+		t := e.label() + " " + e.value(p)
 		if i == s.paramSel {
 			t = st.Selected.Render("[" + t + "]")
 		}
@@ -584,31 +565,4 @@ func joinCols(a, b []string, w int) []string {
 		out[i] = pad(l, w) + r
 	}
 	return out
-}
-
-// energyUnit picks a unit for a series of joules.
-func energyUnit(vals []float64) (float64, string) {
-	m := 0.0
-	for _, v := range vals {
-		if !math.IsNaN(v) {
-			m = math.Max(m, math.Abs(v))
-		}
-	}
-	switch {
-	case m >= 1:
-		return 1, "J"
-	case m >= 1e-3:
-		return 1e3, "mJ"
-	case m >= 1e-6 || m == 0:
-		return 1e6, "µJ"
-	default:
-		return 1e9, "nJ"
-	}
-}
-
-func energyOr(j float64) string {
-	if math.IsNaN(j) {
-		return "-"
-	}
-	return fmtEnergy(j)
 }
