@@ -269,7 +269,7 @@ func TestConvTransposeRunAllocatesNothing(t *testing.T) {
 		if _, err := s.Run(x); err != nil {
 			t.Fatal(err)
 		}
-		if a := testing.AllocsPerRun(10, func() { s.Run(x) }); a != 0 && !(spatialRaceBuild && threads > 1) {
+		if a := testing.AllocsPerRun(10, func() { s.Run(x) }); a != 0 && !(raceBuild && threads > 1) {
 			t.Fatalf("threads %d: Run allocates %.0f times per call", threads, a)
 		}
 		checkAgainstReference(t, m, x, 1e-5)

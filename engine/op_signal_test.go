@@ -417,7 +417,7 @@ func TestSignalErrorsAndAllocs(t *testing.T) {
 		if _, err := s.Run(in); err != nil {
 			t.Fatal(err)
 		}
-		if a := testing.AllocsPerRun(10, func() { s.Run(in) }); a != 0 && !(spatialRaceBuild && threads > 1) {
+		if a := testing.AllocsPerRun(10, func() { s.Run(in) }); a != 0 && !(raceBuild && threads > 1) {
 			t.Fatalf("threads %d: Run allocates %.0f times per call", threads, a)
 		}
 		checkAgainstReference(t, m, in, 1e-5)
