@@ -150,7 +150,7 @@ func (p *Param) Range() string {
 	return s
 }
 
-// Step moves the value one notch in direction dir (+1 or -1), staying in
+// StepValue moves the value one notch in direction dir (+1 or -1), staying in
 // range: the workbench's editor.
 func (p *Param) StepValue(c *Params, dir int) {
 	switch v := p.field(c, true).(type) {
@@ -244,7 +244,7 @@ func Names() []string {
 // "hard-frac".
 func FloorParamSpecs() []*Param { return floorParams }
 
-// Params returns the parameters of controller name followed by the
+// ParamsOf returns the parameters of controller name followed by the
 // floor's, or nil for an unknown name.
 func ParamsOf(name string) []*Param {
 	c := Lookup(name)
