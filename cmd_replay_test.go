@@ -246,7 +246,7 @@ func TestReportReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, tr, err := report.RunTime(context.Background(), report.Options{Floor: 1}, report.Model{Name: "tiny", Path: tinyHAR, Data: []string{trace}}, m, paretoPath, par)
+	rows, tr, err := report.Replay(context.Background(), report.Options{Floor: 1}, report.Model{Name: "tiny", Path: tinyHAR, Data: []string{trace}}, m, paretoPath, par)
 	if err != nil {
 		t.Fatal(err)
 	}

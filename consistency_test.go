@@ -52,7 +52,7 @@ func TestFrontEndsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, _, err := report.RunTime(context.Background(), report.Options{Floor: 1, Cost: deploy.CostPareto},
+	rows, _, err := report.Replay(context.Background(), report.Options{Floor: 1, Cost: deploy.CostPareto},
 		report.Model{Name: "har", Path: model, Data: []string{trace}}, m, pareto, par)
 	if err != nil {
 		t.Fatal(err)

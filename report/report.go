@@ -254,7 +254,7 @@ func Generate(ctx context.Context, o Options) error {
 			if err := policy.WritePareto(pareto, t.par); err != nil {
 				return err
 			}
-			rows, tr, err := RunTime(ctx, o, t.l.Model, t.l.m, pareto, t.par)
+			rows, tr, err := Replay(ctx, o, t.l.Model, t.l.m, pareto, t.par)
 			if err != nil {
 				return err
 			}

@@ -12,14 +12,14 @@ import (
 	"github.com/kagen-ai/kagen/replay"
 )
 
-// RunTime replays a model's held-out traces with every controller side by
+// Replay replays a model's held-out traces with every controller side by
 // side against the exact run, as `kagen replay --controller all` does:
 // each with the accuracy floor o.Floor, the budget controller aiming at
 // o.BudgetFrac of exact inference's energy, keyword clip folders played
 // with half a second of silence between clips, on the phone-big profile.
 // The policy's own controller is the confidence controller, whose run is
 // kept as the trace figure. paretoName names the levels in errors.
-func RunTime(ctx context.Context, o Options, rm Model, m *engine.Model, paretoName string, par *policy.Pareto) ([]ControllerRow, *Trace, error) {
+func Replay(ctx context.Context, o Options, rm Model, m *engine.Model, paretoName string, par *policy.Pareto) ([]ControllerRow, *Trace, error) {
 	floor := strconv.FormatFloat(o.Floor, 'g', -1, 64)
 	own := &policy.Builder{}
 	if err := own.Set("floor", floor); err != nil {
