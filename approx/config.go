@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/internal/readfile"
 )
 
 // Approximator prepares and caches the approximate kernels of one model.
@@ -177,24 +176,7 @@ func IsConfigText(text string) bool {
 // maxConfigBytes bounds a configuration file.
 const maxConfigBytes = 1 << 20
 
-func readConfigFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	if st.Size() > maxConfigBytes {
-		return nil, fmt.Errorf("%d bytes, larger than the limit of %d", st.Size(), maxConfigBytes)
-	}
-	return io.ReadAll(io.LimitReader(f, maxConfigBytes))
-}
+func readConfigFile(path string) ([]byte, error) { return readfile.Regular(path, maxConfigBytes) }
 
 // ParseText is Parse of a configuration text, never read from a file:
 // "exact" (or "fp32", or empty), SELECTOR=KNOB pairs or a JSON object.

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/kagen-ai/kagen/internal/readfile"
 )
 
 // Profile is an energy model of a device: what a busy core and the rest of
@@ -136,21 +136,4 @@ const maxProfileBytes = 1 << 20
 
 // readProfileFile reads a device profile file: a regular file of at most
 // maxProfileBytes.
-func readProfileFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	if st.Size() > maxProfileBytes {
-		return nil, fmt.Errorf("%d bytes, larger than the limit of %d", st.Size(), maxProfileBytes)
-	}
-	return io.ReadAll(io.LimitReader(f, maxProfileBytes+1))
-}
+func readProfileFile(path string) ([]byte, error) { return readfile.Regular(path, maxProfileBytes) }

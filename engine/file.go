@@ -1,19 +1,9 @@
 package engine
 
-import (
-	"fmt"
-	"os"
-)
+import "github.com/kagen-ai/kagen/internal/readfile"
 
+// readFileLimited reads a model file: a regular file of at most limit
+// bytes.
 func readFileLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := readAllLimited(f, limit)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return data, nil
+	return readfile.Regular(path, limit)
 }

@@ -113,6 +113,12 @@ func (m *Model) Feed(named map[string]*Tensor) (inputs []*Tensor, notes []string
 
 // ReadNpyFile reads a .npy file (see ReadNpy).
 func ReadNpyFile(path string, limit int64) (*Tensor, error) {
+	// Only regular files: opening a named pipe would block.
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

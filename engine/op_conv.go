@@ -35,17 +35,9 @@ var convOp = opDef{
 				return n.errorf("kernel_shape differs from the weights %v", w.shape)
 			}
 		}
-		group, err := n.attrInt("group", 1)
+		g, m, err := n.convGroups(win.c, w.shape)
 		if err != nil {
 			return err
-		}
-		g := int(group)
-		m := w.shape[0]
-		if g < 1 || int64(g) != group || win.c%g != 0 || m%g != 0 {
-			return n.errorf("group %d does not divide %d input and %d output channels", group, win.c, m)
-		}
-		if w.shape[1] != win.c/g {
-			return n.errorf("weights %v expect %d input channels per group, input has %d in %d groups", w.shape, w.shape[1], win.c, g)
 		}
 		p := &convParams{window: win, group: g, m: m, cg: win.c / g, mg: m / g}
 		if b := n.input(2); b != nil {
@@ -148,17 +140,9 @@ func inferConvND(n *node) error {
 			return n.errorf("kernel_shape differs from the weights %v", w.shape)
 		}
 	}
-	group, err := n.attrInt("group", 1)
+	g, m, err := n.convGroups(win.c, w.shape)
 	if err != nil {
 		return err
-	}
-	g := int(group)
-	m := w.shape[0]
-	if g < 1 || int64(g) != group || win.c%g != 0 || m%g != 0 {
-		return n.errorf("group %d does not divide %d input and %d output channels", group, win.c, m)
-	}
-	if w.shape[1] != win.c/g {
-		return n.errorf("weights %v expect %d input channels per group, input has %d in %d groups", w.shape, w.shape[1], win.c, g)
 	}
 	if b := n.input(2); b != nil && (b.numel() != m || len(b.shape) != 1) {
 		return n.errorf("bias %v does not match %d output channels", b.shape, m)
@@ -203,4 +187,22 @@ func convNDRef(p *convNDParams, x, wt, bias, y []float32, act activation) {
 			}
 		}
 	}
+}
+
+// convGroups reads a convolution's group attribute and checks it against c
+// input channels and weights w [M, C/group, k...]: it returns the group
+// count and M.
+func (n *node) convGroups(c int, w []int) (g, m int, err error) {
+	group, err := n.attrInt("group", 1)
+	if err != nil {
+		return 0, 0, err
+	}
+	g, m = int(group), w[0]
+	if g < 1 || int64(g) != group || c%g != 0 || m%g != 0 {
+		return 0, 0, n.errorf("group %d does not divide %d input and %d output channels", group, c, m)
+	}
+	if w[1] != c/g {
+		return 0, 0, n.errorf("weights %v expect %d input channels per group, input has %d in %d groups", w, w[1], c, g)
+	}
+	return g, m, nil
 }

@@ -107,17 +107,9 @@ func inferIntConv(n *node, p *intConvParams) error {
 			return n.errorf("kernel_shape differs from the weights %v", w.shape)
 		}
 	}
-	group, err := n.attrInt("group", 1)
+	g, m, err := n.convGroups(win.c, w.shape)
 	if err != nil {
 		return err
-	}
-	g := int(group)
-	m := w.shape[0]
-	if g < 1 || int64(g) != group || win.c%g != 0 || m%g != 0 {
-		return n.errorf("group %d does not divide %d input and %d output channels", group, win.c, m)
-	}
-	if w.shape[1] != win.c/g {
-		return n.errorf("weights %v expect %d input channels per group, input has %d in %d groups", w.shape, w.shape[1], win.c, g)
 	}
 	p.window, p.group, p.m, p.cg, p.mg = win, g, m, win.c/g, m/g
 	if p.xZP >= 0 {

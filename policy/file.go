@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
+	"github.com/kagen-ai/kagen/internal/readfile"
 )
 
 // Schema versions of the files this package reads and writes. A file with
@@ -320,19 +320,11 @@ func (p *Policy) checksum() (string, error) {
 
 // readLimited reads a whole file of at most MaxFileBytes.
 func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, &Error{File: path, Msg: "reading", Err: err}
-	}
-	if len(data) > MaxFileBytes {
+	data, err := readfile.Regular(path, MaxFileBytes)
+	if errors.Is(err, readfile.ErrTooLarge) {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d bytes", MaxFileBytes)}
 	}
-	return data, nil
+	return data, err
 }
 
 // checkVersion reads the version field alone first, so that a newer file

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
+	"github.com/kagen-ai/kagen/internal/readfile"
 	"github.com/kagen-ai/kagen/measure"
 )
 
@@ -347,7 +349,7 @@ func (p *Profile) Write(path string) error {
 // ReadProfile reads a profile and checks it belongs to the model and this
 // device (unless force), naming both identities when it does not.
 func ReadProfile(path, modelSHA string, force bool) (*Profile, error) {
-	data, err := os.ReadFile(path)
+	data, err := readfile.Regular(path, maxProfileBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -367,15 +369,51 @@ func ReadProfile(path, modelSHA string, force bool) (*Profile, error) {
 	if dev := device.This(); !p.Device.Equal(dev) {
 		return nil, fmt.Errorf("profile %s was measured on %s, this device is %s (use --force to use it anyway)", path, p.Device, dev)
 	}
-	if len(p.ExactOutputs) != p.Windows*p.Classes || len(p.Labels) != p.Windows {
-		return nil, fmt.Errorf("profile %s: %d exact outputs and %d labels for %d windows of %d classes", path, len(p.ExactOutputs), len(p.Labels), p.Windows, p.Classes)
-	}
-	for _, pp := range p.Pairs {
-		if !pp.Pruned && len(pp.Delta) != len(p.ExactOutputs) {
-			return nil, fmt.Errorf("profile %s: pair %s %s has %d output deltas, expected %d", path, pp.Node, pp.Knob, len(pp.Delta), len(p.ExactOutputs))
-		}
+	if err := p.Validate(-1); err != nil {
+		return nil, fmt.Errorf("profile %s: %w", path, err)
 	}
 	return &p, nil
+}
+
+// maxProfileBytes bounds a profile file read back.
+const maxProfileBytes = 1 << 30
+
+// Validate checks what the tuner relies on: the sizes of the outputs,
+// labels and deltas, labels and steps in range (steps below the model's
+// count of steps, unless it is negative), knobs that parse, and finite
+// figures.
+func (p *Profile) Validate(steps int) error {
+	if p.Windows < 0 || p.Classes < 1 || p.Classes > 1<<20 || len(p.ExactOutputs) != p.Windows*p.Classes || len(p.Labels) != p.Windows {
+		return fmt.Errorf("%d exact outputs and %d labels for %d windows of %d classes", len(p.ExactOutputs), len(p.Labels), p.Windows, p.Classes)
+	}
+	for i, l := range p.Labels {
+		if l < 0 || l >= p.Classes {
+			return fmt.Errorf("labels[%d] is %d, expected 0..%d", i, l, p.Classes-1)
+		}
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if !finite(p.ExactUS) || p.ExactUS < 0 {
+		return fmt.Errorf("exact_us %v, expected a time", p.ExactUS)
+	}
+	for i, pp := range p.Pairs {
+		switch {
+		case pp.Step < 0 || steps >= 0 && pp.Step >= steps:
+			return fmt.Errorf("pairs[%d].step %d, expected 0..%d", i, pp.Step, steps-1)
+		case !finite(pp.NodeUS) || !finite(pp.ExactNodeUS) || !finite(pp.LossPP) || !finite(pp.Accuracy):
+			return fmt.Errorf("pairs[%d] (%s %s): a figure is not finite", i, pp.Node, pp.Knob)
+		case !pp.Pruned && len(pp.Delta) != len(p.ExactOutputs):
+			return fmt.Errorf("pair %s %s has %d output deltas, expected %d", pp.Node, pp.Knob, len(pp.Delta), len(p.ExactOutputs))
+		}
+		if _, err := approx.ParseKnob(pp.Knob); err != nil {
+			return fmt.Errorf("pairs[%d].knob: %w", i, err)
+		}
+	}
+	for i, n := range p.Nodes {
+		if n.Step < 0 || steps >= 0 && n.Step >= steps {
+			return fmt.Errorf("nodes[%d].step %d, expected 0..%d", i, n.Step, steps-1)
+		}
+	}
+	return nil
 }
 
 func numel(s []int) int {

@@ -2,12 +2,11 @@ package replay
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/internal/readfile"
 )
 
 // SpecFromModel reads the front-end spec stored in a model's metadata_props
@@ -70,19 +69,7 @@ func SpecFromFile(path string) (*Spec, error) {
 		}
 		return s, nil
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("front-end spec: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("front-end spec: %w", err)
-	}
-	if !st.Mode().IsRegular() || st.Size() > maxSpecBytes {
-		return nil, fmt.Errorf("front-end spec %s: expected a regular file of at most %d bytes", path, maxSpecBytes)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxSpecBytes))
+	data, err := readfile.Regular(path, maxSpecBytes)
 	if err != nil {
 		return nil, fmt.Errorf("front-end spec: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
+	"github.com/kagen-ai/kagen/internal/readfile"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
@@ -127,6 +128,9 @@ type Result struct {
 func (p *Pipeline) Profile(ctx context.Context, s Settings, f Files, progress func(Progress)) (*profile.Profile, error) {
 	if f.Resume {
 		pr, err := profile.ReadProfile(f.Profile, p.Approx.Model().SHA256(), false)
+		if err == nil {
+			err = pr.Validate(p.Approx.Model().Steps())
+		}
 		if err != nil {
 			return nil, fmt.Errorf("resume: %w", err)
 		}
@@ -219,16 +223,7 @@ func partial(f Files) (known []profile.Candidate, save func(profile.Candidate)) 
 // maxPartialBytes bounds a partial file read back.
 const maxPartialBytes = 64 << 20
 
-func readSmall(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > maxPartialBytes {
-		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", path, maxPartialBytes)
-	}
-	return os.ReadFile(path)
-}
+func readSmall(path string) ([]byte, error) { return readfile.Regular(path, maxPartialBytes) }
 
 // ParetoFile turns a tune result into the Pareto file: the levels with
 // their speedups, losses, times, energies and calibrated confidence
