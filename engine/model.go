@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -298,16 +297,3 @@ func (m *Model) Outputs() []ValueInfo { return m.outputs }
 
 // Passes reports what each graph pass changed when the model was loaded.
 func (m *Model) Passes() []PassStat { return m.passes }
-
-// readAllLimited reads at most limit bytes.
-func readAllLimited(r io.Reader, limit int64) ([]byte, error) {
-	var b bytes.Buffer
-	n, err := b.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if n > limit {
-		return nil, fmt.Errorf("larger than the limit of %d bytes", limit)
-	}
-	return b.Bytes(), nil
-}
