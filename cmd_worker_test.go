@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/internal/synth"
 	"github.com/kagen-ai/kagen/profile"
 )
 
@@ -34,14 +34,7 @@ func TestTuneEmbeddedMatchesLocal(t *testing.T) {
 	os.Mkdir(data, 0o755)
 	labels := []string{"SEATED", "STANDING_UP", "WALKING", "TURNING", "SITTING_DOWN"}
 	for f := 0; f < 2; f++ {
-		var b strings.Builder
-		b.WriteString("x_acc,y_acc,z_acc,x_gyro,y_gyro,z_gyro,timestamp,label\n")
-		for i := 0; i < 3000; i++ {
-			ph := float64(i) / 100
-			b.WriteString(strconv.FormatFloat(math.Sin(ph*float64(3+f)), 'f', 4, 64) + "," + strconv.FormatFloat(9.8+math.Cos(ph*2), 'f', 4, 64) + ",0.1,0.01,0.02," +
-				strconv.FormatFloat(0.3*math.Sin(ph), 'f', 4, 64) + "," + strconv.Itoa(1700000000000+i*10) + "," + labels[(i/600)%len(labels)] + "\n")
-		}
-		if err := os.WriteFile(filepath.Join(data, "t"+strconv.Itoa(f)+".csv"), []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(data, "t"+strconv.Itoa(f)+".csv"), []byte(synth.SineIMU(3000, f, 600, labels)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/internal/synth"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -70,27 +70,12 @@ func tinyDeployment(t *testing.T, name string, settings ...string) *Deployment {
 	return d
 }
 
-// imuTrace writes an IMU CSV trace of rows samples at 50 Hz in three
-// labelled stretches.
+// imuTrace writes synth.WalkIMU(rows) as name.
 func imuTrace(t *testing.T, dir, name string, rows int) replay.Trace {
 	t.Helper()
-	r := rand.New(rand.NewPCG(uint64(rows), 1))
-	var b strings.Builder
-	b.WriteString("x_acc,y_acc,z_acc,x_gyro,y_gyro,z_gyro,timestamp,label\n")
-	for i := 0; i < rows; i++ {
-		label, amp := "SEATED", 0.05
-		switch {
-		case i > 2*rows/3:
-			label, amp = "TURNING", 1.5
-		case i > rows/3:
-			label, amp = "WALKING", 3
-		}
-		bob := amp * math.Sin(float64(i)/4)
-		fmt.Fprintf(&b, "%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%d,%s\n", 0.5+amp*r.NormFloat64()*0.3, -1+bob, 9.7+bob/2,
-			amp*r.NormFloat64()*0.2, 0.1+bob/5, amp*r.NormFloat64()*0.1, 1657533977000+20*int64(i), label)
-	}
+	b := synth.WalkIMU(rows)
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(b), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return replay.Trace{Name: name, Path: p}

@@ -2,31 +2,23 @@ package report
 
 import (
 	"context"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kagen-ai/kagen/deploy"
+	"github.com/kagen-ai/kagen/internal/synth"
 )
 
 // TestGenerateTiny checks that the report code writes the document and its
 // figures from a tiny model and trace.
 func TestGenerateTiny(t *testing.T) {
 	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("x_acc,y_acc,z_acc,x_gyro,y_gyro,z_gyro,timestamp,label\n")
 	labels := []string{"SEATED", "STANDING_UP", "WALKING", "TURNING", "SITTING_DOWN"}
-	for i := 0; i < 2400; i++ {
-		ph := float64(i) / 100
-		b.WriteString(strconv.FormatFloat(math.Sin(ph*3), 'f', 4, 64) + "," + strconv.FormatFloat(9.8+math.Cos(ph*2), 'f', 4, 64) + ",0.1,0.01,0.02," +
-			strconv.FormatFloat(0.3*math.Sin(ph), 'f', 4, 64) + "," + strconv.Itoa(1700000000000+i*10) + "," + labels[(i/480)%5] + "\n")
-	}
 	trace := filepath.Join(dir, "t.csv")
-	os.WriteFile(trace, []byte(b.String()), 0o644)
+	os.WriteFile(trace, []byte(synth.SineIMU(2400, 0, 480, labels)), 0o644)
 	peers := filepath.Join(dir, "peers.jsonl")
 	os.WriteFile(peers, []byte(`{"model":"tiny_har.onnx","kagen_median_us":10,"ort_median_us":8,"ratio":1.25}
 {"sgemm":"256x256x256","m":256,"n":256,"k":256,"kagen_gflops":70,"ort_gflops":68}

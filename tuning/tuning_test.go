@@ -3,7 +3,6 @@ package tuning
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/internal/synth"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
@@ -22,14 +22,7 @@ import (
 func tinyTraces(t *testing.T, classes []string) string {
 	dir := t.TempDir()
 	for f := 0; f < 2; f++ {
-		var b strings.Builder
-		b.WriteString("x_acc,y_acc,z_acc,x_gyro,y_gyro,z_gyro,timestamp,label\n")
-		for i := 0; i < 3000; i++ {
-			ph := float64(i) / 100
-			b.WriteString(strconv.FormatFloat(math.Sin(ph*float64(3+f)), 'f', 4, 64) + "," + strconv.FormatFloat(9.8+math.Cos(ph*2), 'f', 4, 64) + ",0.1,0.01,0.02," +
-				strconv.FormatFloat(0.3*math.Sin(ph), 'f', 4, 64) + "," + strconv.Itoa(1700000000000+i*10) + "," + classes[(i/600)%len(classes)] + "\n")
-		}
-		os.WriteFile(filepath.Join(dir, "t"+strconv.Itoa(f)+".csv"), []byte(b.String()), 0o644)
+		os.WriteFile(filepath.Join(dir, "t"+strconv.Itoa(f)+".csv"), []byte(synth.SineIMU(3000, f, 600, classes)), 0o644)
 	}
 	return dir
 }

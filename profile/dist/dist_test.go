@@ -3,7 +3,6 @@ package dist
 import (
 	"context"
 	"errors"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,6 +18,7 @@ import (
 	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/internal/synth"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -105,16 +105,7 @@ func tinyFixture(t testing.TB) *fixture {
 }
 
 // syntheticIMU is an IMU trace like profile's tuner test uses.
-func syntheticIMU(labels []string, f int) string {
-	var b strings.Builder
-	b.WriteString("x_acc,y_acc,z_acc,x_gyro,y_gyro,z_gyro,timestamp,label\n")
-	for i := 0; i < 3000; i++ {
-		ph := float64(i) / 100
-		b.WriteString(strconv.FormatFloat(math.Sin(ph*float64(3+f)), 'f', 4, 64) + "," + strconv.FormatFloat(9.8+math.Cos(ph*2), 'f', 4, 64) + ",0.1,0.01,0.02," +
-			strconv.FormatFloat(0.3*math.Sin(ph), 'f', 4, 64) + "," + strconv.Itoa(1700000000000+i*10) + "," + labels[(i/600)%len(labels)] + "\n")
-	}
-	return b.String()
-}
+func syntheticIMU(labels []string, f int) string { return synth.SineIMU(3000, f, 600, labels) }
 
 // fakeLatency answers latency trials from the knobs' ideal speedups, so
 // that every run measures the same figures: each node takes 100 us exact,
