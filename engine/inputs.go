@@ -77,6 +77,12 @@ func ShapesOf(named map[string]*Tensor) map[string][]int {
 // A name the model has no input for, or a tensor of the wrong kind (float
 // values for an integer input, or the reverse), is an error.
 func (m *Model) Feed(named map[string]*Tensor) (inputs []*Tensor, notes []string, err error) {
+	return m.FeedFilled(named, "zeros", nil)
+}
+
+// FeedFilled is Feed with the inputs not given made by fill (nil, or a
+// nil result: zeros); what says what it feeds, in the notes.
+func (m *Model) FeedFilled(named map[string]*Tensor, what string, fill func(ValueInfo) *Tensor) (inputs []*Tensor, notes []string, err error) {
 	have := map[string]bool{}
 	var names []string
 	for _, vi := range m.inputs {
@@ -96,13 +102,18 @@ func (m *Model) Feed(named map[string]*Tensor) (inputs []*Tensor, notes []string
 	for _, vi := range m.inputs {
 		t, ok := named[vi.Name]
 		if !ok {
-			t = &Tensor{DType: vi.DType, Shape: append([]int(nil), vi.Shape...)}
-			if vi.DType.IsInt() {
-				t.I = make([]int64, numel(vi.Shape))
-			} else {
-				t.F = make([]float32, numel(vi.Shape))
+			if fill != nil {
+				t = fill(vi)
 			}
-			notes = append(notes, fmt.Sprintf("input %s %v%v is not given: feeding zeros", vi.Name, vi.DType, vi.Shape))
+			if t == nil {
+				t = &Tensor{DType: vi.DType, Shape: append([]int(nil), vi.Shape...)}
+				if vi.DType.IsInt() {
+					t.I = make([]int64, numel(vi.Shape))
+				} else {
+					t.F = make([]float32, numel(vi.Shape))
+				}
+			}
+			notes = append(notes, fmt.Sprintf("input %s %v%v is not given: feeding %s", vi.Name, vi.DType, vi.Shape, what))
 		} else if vi.DType.IsInt() != t.DType.IsInt() {
 			return nil, nil, fmt.Errorf("input %s is %v, the tensor given is %v", vi.Name, vi.DType, t.DType)
 		}

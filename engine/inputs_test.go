@@ -387,3 +387,27 @@ func TestFoldSliceChain(t *testing.T) {
 		t.Fatalf("got %v", out.F)
 	}
 }
+
+func TestFeedFilled(t *testing.T) {
+	m := multiInputModel().load(t, Options{Dims: map[string]int{"n": 4}})
+	ones := func(vi ValueInfo) *Tensor {
+		if vi.DType.IsInt() {
+			return nil // zeros
+		}
+		f := make([]float32, numel(vi.Shape))
+		for i := range f {
+			f[i] = 1
+		}
+		return NewFloat(f, vi.Shape...)
+	}
+	feed, notes, err := m.FeedFilled(map[string]*Tensor{"c": {DType: Bool, Shape: []int{}, I: []int64{1}}}, "ones", ones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 2 || !strings.Contains(notes[0], "input x FLOAT[1 4] is not given: feeding ones") {
+		t.Fatalf("notes %q", notes)
+	}
+	if feed[0].F[3] != 1 || len(feed[1].I) != 2 || feed[1].I[0] != 0 || feed[2].I[0] != 1 {
+		t.Fatalf("fed %v %v %v", feed[0].F, feed[1].I, feed[2].I)
+	}
+}

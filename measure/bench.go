@@ -15,19 +15,25 @@ func RandomInputs(m *engine.Model, seed uint64) []*engine.Tensor {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	var ins []*engine.Tensor
 	for _, vi := range m.Inputs() {
-		t := &engine.Tensor{DType: vi.DType, Shape: vi.Shape}
-		n := t.Len()
-		if vi.DType.IsInt() {
-			t.I = make([]int64, n)
-		} else {
-			t.F = make([]float32, n)
-			for i := range t.F {
-				t.F[i] = rng.Float32()*2 - 1
-			}
-		}
-		ins = append(ins, t)
+		ins = append(ins, RandomTensor(vi, rng))
 	}
 	return ins
+}
+
+// RandomTensor returns a tensor of vi's type and shape: floats uniform in
+// [-1, 1) drawn from rng, integers zero.
+func RandomTensor(vi engine.ValueInfo, rng *rand.Rand) *engine.Tensor {
+	t := &engine.Tensor{DType: vi.DType, Shape: vi.Shape}
+	n := t.Len()
+	if vi.DType.IsInt() {
+		t.I = make([]int64, n)
+		return t
+	}
+	t.F = make([]float32, n)
+	for i := range t.F {
+		t.F[i] = rng.Float32()*2 - 1
+	}
+	return t
 }
 
 // Bench times whole inferences of s on inputs, runs timed runs after
