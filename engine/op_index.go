@@ -117,20 +117,8 @@ var gatherElementsOp = opDef{
 		if r > maxRank {
 			return n.unsupported("rank %d above %d", r, maxRank)
 		}
-		axis, err := n.attrInt("axis", 0)
+		a, err := n.elementsAxis(x.shape, idx.shape)
 		if err != nil {
-			return err
-		}
-		a, err := n.normAxis(axis, r, "axis")
-		if err != nil {
-			return err
-		}
-		for d := 0; d < r; d++ {
-			if d != a && idx.shape[d] > x.shape[d] {
-				return n.errorf("indices shape %v exceeds data shape %v on axis %d", idx.shape, x.shape, d)
-			}
-		}
-		if err := checkConstIndices(n, 1, func(int) int { return x.shape[a] }); err != nil {
 			return err
 		}
 		n.params = &indexAxisParams{axis: a}
@@ -192,20 +180,8 @@ func scatterElementsDef() opDef {
 			if r > maxRank {
 				return n.unsupported("rank %d above %d", r, maxRank)
 			}
-			axis, err := n.attrInt("axis", 0)
+			a, err := n.elementsAxis(x.shape, idx.shape)
 			if err != nil {
-				return err
-			}
-			a, err := n.normAxis(axis, r, "axis")
-			if err != nil {
-				return err
-			}
-			for d := 0; d < r; d++ {
-				if d != a && idx.shape[d] > x.shape[d] {
-					return n.errorf("indices shape %v exceeds data shape %v on axis %d", idx.shape, x.shape, d)
-				}
-			}
-			if err := checkConstIndices(n, 1, func(int) int { return x.shape[a] }); err != nil {
 				return err
 			}
 			p := &indexAxisParams{axis: a}
@@ -399,4 +375,27 @@ var scatterNDOp = opDef{
 			}
 		}
 	},
+}
+
+// elementsAxis reads the axis of GatherElements and ScatterElements and
+// checks that the indices (shape idx, input 1) fit the data (shape x) on
+// every other axis and, when constant, index inside the axis.
+func (n *node) elementsAxis(x, idx []int) (int, error) {
+	axis, err := n.attrInt("axis", 0)
+	if err != nil {
+		return 0, err
+	}
+	a, err := n.normAxis(axis, len(x), "axis")
+	if err != nil {
+		return 0, err
+	}
+	for d := range x {
+		if d != a && idx[d] > x[d] {
+			return 0, n.errorf("indices shape %v exceeds data shape %v on axis %d", idx, x, d)
+		}
+	}
+	if err := checkConstIndices(n, 1, func(int) int { return x[a] }); err != nil {
+		return 0, err
+	}
+	return a, nil
 }

@@ -93,6 +93,7 @@ func poolRef(p *poolParams, x, y, idx *Tensor) {
 	w := p.window
 	isInt := x.DType.IsInt()
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
+	plane := [2]int{w.ih, w.iw}
 	for b := 0; b < w.batch*w.c; b++ {
 		for oy := 0; oy < w.oh; oy++ {
 			for ox := 0; ox < w.ow; ox++ {
@@ -123,27 +124,7 @@ func poolRef(p *poolParams, x, y, idx *Tensor) {
 						cnt++
 					}
 				}
-				o := b*planeOut + oy*w.ow + ox
-				var r float64
-				switch {
-				case p.max:
-					r = best
-				case cnt > 0:
-					r = sum / float64(cnt)
-				}
-				if isInt {
-					y.I[o] = int64(r)
-				} else {
-					y.F[o] = float32(r)
-				}
-				if idx != nil {
-					at := max(bestAt, 0)
-					if p.colMajor {
-						r := at % planeIn
-						at = at - r + (r%w.iw)*w.ih + r/w.iw
-					}
-					idx.I[o] = int64(at)
-				}
+				poolStore(p.max, p.colMajor, y, idx, b*planeOut+oy*w.ow+ox, best, bestAt, sum, cnt, plane[:])
 			}
 		}
 	}
@@ -316,28 +297,35 @@ func poolNDRef(p *poolNDParams, x, y, idx *Tensor) {
 				sum += v
 				cnt++
 			}
-			oi := b*w.outSize + i
-			var r float64
-			switch {
-			case p.max:
-				r = best
-			case cnt > 0:
-				r = sum / float64(cnt)
-			}
-			if isInt {
-				y.I[oi] = int64(r)
-			} else {
-				y.F[oi] = float32(r)
-			}
-			if idx != nil {
-				at := max(bestAt, 0)
-				if p.colMajor {
-					at = colMajorIndex(w.in, at)
-				}
-				idx.I[oi] = int64(at)
-			}
+			poolStore(p.max, p.colMajor, y, idx, b*w.outSize+i, best, bestAt, sum, cnt, w.in)
 			o.next(w.out)
 		}
+	}
+}
+
+// poolStore writes output o of a pooling window: its maximum (best, at
+// flat input index bestAt) or its average (sum over cnt), and with idx
+// MaxPool's index, counted in storage_order=1 form when colMajor over the
+// spatial dimensions.
+func poolStore(isMax, colMajor bool, y, idx *Tensor, o int, best float64, bestAt int, sum float64, cnt int, spatial []int) {
+	var r float64
+	switch {
+	case isMax:
+		r = best
+	case cnt > 0:
+		r = sum / float64(cnt)
+	}
+	if y.DType.IsInt() {
+		y.I[o] = int64(r)
+	} else {
+		y.F[o] = float32(r)
+	}
+	if idx != nil {
+		at := max(bestAt, 0)
+		if colMajor {
+			at = colMajorIndex(spatial, at)
+		}
+		idx.I[o] = int64(at)
 	}
 }
 
