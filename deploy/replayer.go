@@ -136,11 +136,7 @@ func (d *Deployment) NewReplayer(params []policy.Params, o Options) (*Replayer, 
 	if r.cost == nil {
 		r.cost = NewMeasuredCost(len(d.Levels))
 	}
-	hop := d.Spec.Hop
-	if o.Read.Hop > 0 {
-		hop = o.Read.Hop
-	}
-	r.hopS = float64(hop) / float64(d.Spec.SampleRate)
+	r.hopS = d.hop(o.Read).Seconds()
 	if err := r.SetControllers(params); err != nil {
 		return nil, err
 	}
@@ -215,16 +211,6 @@ func (r *Replayer) Rebind(d *Deployment, params []policy.Params) error {
 	return nil
 }
 
-// Cost returns the cost charged.
-func (r *Replayer) Cost() Cost { return r.cost }
-
-// Windows returns the number of windows played since the controllers
-// were set.
-func (r *Replayer) Windows() int64 { return r.windows }
-
-// Level returns controller i's level for the next window.
-func (r *Replayer) Level(i int) int { return r.runs[i].level }
-
 // Close releases the session and the open trace.
 func (r *Replayer) Close() {
 	if r.src != nil && r.o.Source == nil {
@@ -236,9 +222,6 @@ func (r *Replayer) Close() {
 
 // errNoWindow says a replay ended before its first window.
 var errNoWindow = errors.New("no windows in the traces (each shorter than one window?)")
-
-// errNoWindows reports whether err is errNoWindow.
-func errNoWindows(err error) bool { return errors.Is(err, errNoWindow) }
 
 // Run plays the stream to its end (or ctx's), calling each (if not nil)
 // with every window's event.

@@ -52,12 +52,13 @@ func Replay(ctx context.Context, o Options, rm Model, m *engine.Model, paretoNam
 	if len(traces) == 0 {
 		traces = rm.Data
 	}
-	tr := &Trace{}
+	tr, traced := &Trace{}, -1
 	reports, err := d.Replay(ctx, deploy.ReplaySettings{Controller: "all", Settings: all, CostName: o.Cost, Model: rm.Path,
 		Options: deploy.Options{Traces: replay.DiskTraces(traces), Read: replay.Options{Gap: 0.5}, Device: dev, Realtime: o.Realtime},
 		Each: func(ev *deploy.Event) error {
-			for _, r := range ev.Runs {
+			for i, r := range ev.Runs {
 				if r.Controller == policy.Confidence {
+					traced = i
 					tr.Level = append(tr.Level, float64(r.Obs.Level))
 					tr.Confidence = append(tr.Confidence, float64(r.Obs.Confidence))
 					tr.EnergyMJ = append(tr.EnergyMJ, 1e3*r.Obs.EnergyJ)
@@ -70,14 +71,12 @@ func Replay(ctx context.Context, o Options, rm Model, m *engine.Model, paretoNam
 	}
 	var rows []ControllerRow
 	for _, rep := range reports {
-		if rep.Controller == policy.Confidence || rep.Controller == policy.Confidence+"+floor" {
-			tr.Controller = rep.Params
-		}
 		rows = append(rows, Row(rep))
 	}
-	if len(tr.Level) == 0 {
-		tr = nil
+	if traced < 0 {
+		return rows, nil, ctx.Err()
 	}
+	tr.Controller = reports[traced].Params
 	return rows, tr, ctx.Err()
 }
 
