@@ -23,8 +23,10 @@ import (
 // a change of configuration is timed soon and a cancelled round ends
 // soon; its first round warms up as kagen bench does (five runs of each
 // and 200 ms); the figures wait for timingEnough runs of each, and follow
-// the machine with the newest timingKeep. (On the demo, medians of 64
-// interleaved runs came within a few per cent of kagen bench's 200.)
+// the machine with the newest timingKeep. (On the demo, the Knobs screen's
+// 256 runs gave 2.35x at the tuner's fastest level where `kagen bench
+// demo/data/har.onnx --config CFG --runs 300` gave 2.33x, and 0.99x for
+// both with fp16 on the first layer.)
 const (
 	timingRuns   = 16
 	timingEnough = 64
@@ -256,10 +258,9 @@ func (b *benchSession) compare(ctx context.Context, m *engine.Model, o measure.O
 
 // benchInputs are the inputs every timing runs on: kagen bench's
 // (measure.RandomInputs, seed 1), so that the live figures are the ones
-// kagen bench --config gives. (The demo's own windows ran 12% slower
-// exactly and 1.76x faster at the tuner's fastest level, against kagen
-// bench's 1.97x on the same machine: some kernels' times depend on the
-// data.)
+// kagen bench --config gives. Some kernels' times depend on the data, so
+// timing the trace's own windows would give figures kagen bench cannot
+// reproduce.
 func benchInputs(m *engine.Model) [][]*engine.Tensor {
 	return [][]*engine.Tensor{measure.RandomInputs(m, 1)}
 }
