@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/internal/synth"
 	"github.com/kagen-ai/kagen/policy"
 )
 
@@ -39,25 +39,14 @@ var tinyLevels = []struct {
 // path. Level i's time is 100/speedup us and its energy 2 W x 1.5 x time.
 func writeTinyPareto(t *testing.T, dir string) string {
 	t.Helper()
-	classes := []string{"SEATED", "STANDING_UP", "WALKING", "TURNING", "SITTING_DOWN"}
-	p := policy.Pareto{
-		Version: policy.ParetoVersion, ModelSHA256: "e4024b86d27dbf3c6067d23a9c2b48cde3ce712ed17c871ae5ed5a13ff5b6452",
-		Device: device.Fingerprint{GOOS: "linux", GOARCH: "amd64", CPU: "AMD EPYC", Features: []string{"avx2", "fma"}, Kagen: "dev"},
-		Meter:  "phone-big (modelled)", Objective: policy.ObjectiveTime, ExactAccuracy: 0.5, Classes: classes,
+	spec := synth.ParetoSpec{SHA256: "e4024b86d27dbf3c6067d23a9c2b48cde3ce712ed17c871ae5ed5a13ff5b6452",
+		Classes: []string{"SEATED", "STANDING_UP", "WALKING", "TURNING", "SITTING_DOWN"}, ExactAccuracy: 0.5,
+		Correct: 0.6, Wrong: 0.4, CorrectN: 50, WrongN: 50}
+	for _, l := range tinyLevels {
+		spec.Levels = append(spec.Levels, synth.Level{Config: l.config, Speedup: l.speedup, LossPP: l.loss})
 	}
-	for i, l := range tinyLevels {
-		us := 100 / l.speedup
-		lv := policy.Level{Level: i, Config: l.config, Speedup: l.speedup, QoSLossPP: l.loss, Accuracy: 0.5 - l.loss/100,
-			PredictedLossPP: l.loss, TimeUS: us, EnergyJ: 3 * us * 1e-6}
-		for range classes {
-			lv.Confidence.CorrectMean = append(lv.Confidence.CorrectMean, 0.6)
-			lv.Confidence.WrongMean = append(lv.Confidence.WrongMean, 0.4)
-			lv.Confidence.CorrectN = append(lv.Confidence.CorrectN, 50)
-			lv.Confidence.WrongN = append(lv.Confidence.WrongN, 50)
-		}
-		p.Configs = append(p.Configs, lv)
-	}
-	data, err := json.MarshalIndent(&p, "", "  ")
+	p := synth.Pareto(spec)
+	data, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

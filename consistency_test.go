@@ -13,6 +13,7 @@ import (
 
 	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/internal/synth"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/replay"
 	"github.com/kagen-ai/kagen/report"
@@ -127,22 +128,9 @@ func writeParetoFor(t *testing.T, dir string, m *engine.Model) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: m.SHA256(), Meter: "phone-big (modelled)",
-		Objective: policy.ObjectiveTime, ExactAccuracy: 0.9, Classes: spec.Classes}
-	for i, l := range []struct {
-		config        string
-		speedup, loss float64
-	}{{"exact", 1, 0}, {"Conv=int8", 1.4, 0.3}, {"Conv=samp:2:0+int8", 1.9, 0.8}, {"Conv=samp:3:0+int8", 2.2, 2}} {
-		lv := policy.Level{Level: i, Config: l.config, Speedup: l.speedup, QoSLossPP: l.loss, Accuracy: 0.9 - l.loss/100,
-			TimeUS: 100 / l.speedup, EnergyJ: 3e-4 / l.speedup}
-		for range spec.Classes {
-			lv.Confidence.CorrectMean = append(lv.Confidence.CorrectMean, 0.8)
-			lv.Confidence.WrongMean = append(lv.Confidence.WrongMean, 0.5)
-			lv.Confidence.CorrectN = append(lv.Confidence.CorrectN, 50)
-			lv.Confidence.WrongN = append(lv.Confidence.WrongN, 10)
-		}
-		p.Configs = append(p.Configs, lv)
-	}
+	p := synth.Pareto(synth.ParetoSpec{SHA256: m.SHA256(), Classes: spec.Classes, ExactAccuracy: 0.9,
+		Correct: 0.8, Wrong: 0.5, CorrectN: 50, WrongN: 10, Levels: []synth.Level{
+			synth.L("exact", 1, 0), synth.L("Conv=int8", 1.4, 0.3), synth.L("Conv=samp:2:0+int8", 1.9, 0.8), synth.L("Conv=samp:3:0+int8", 2.2, 2)}})
 	path := filepath.Join(dir, "pareto.json")
 	if err := policy.WritePareto(path, p); err != nil {
 		t.Fatal(err)

@@ -27,23 +27,9 @@ var classes = []string{"SEATED", "STANDING_UP", "WALKING", "TURNING", "SITTING_D
 // tinyPareto returns a Pareto file of real configurations of
 // tiny_har.onnx with made-up statistics: level i takes 100/speedup us.
 func tinyPareto(m *engine.Model) *policy.Pareto {
-	p := &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: m.SHA256(), Meter: "phone-big (modelled)",
-		Objective: policy.ObjectiveTime, ExactAccuracy: 0.5, Classes: classes}
-	for i, l := range []struct {
-		config        string
-		speedup, loss float64
-	}{{"exact", 1, 0}, {"Conv_0=samp:3:0", 1.15, 0.4}, {"Conv_0=samp:2:0", 1.3, 0.9}, {"Conv_0=samp:2:0,Gemm_4=red:0.5", 1.35, 2}} {
-		lv := policy.Level{Level: i, Config: l.config, Speedup: l.speedup, QoSLossPP: l.loss, Accuracy: 0.5 - l.loss/100,
-			TimeUS: 100 / l.speedup, EnergyJ: 3e-4 / l.speedup}
-		for range classes {
-			lv.Confidence.CorrectMean = append(lv.Confidence.CorrectMean, 0.6)
-			lv.Confidence.WrongMean = append(lv.Confidence.WrongMean, 0.4)
-			lv.Confidence.CorrectN = append(lv.Confidence.CorrectN, 50)
-			lv.Confidence.WrongN = append(lv.Confidence.WrongN, 50)
-		}
-		p.Configs = append(p.Configs, lv)
-	}
-	return p
+	return synth.Pareto(synth.ParetoSpec{SHA256: m.SHA256(), Classes: classes, ExactAccuracy: 0.5,
+		Correct: 0.6, Wrong: 0.4, CorrectN: 50, WrongN: 50, Levels: []synth.Level{
+			synth.L("exact", 1, 0), synth.L("Conv_0=samp:3:0", 1.15, 0.4), synth.L("Conv_0=samp:2:0", 1.3, 0.9), synth.L("Conv_0=samp:2:0,Gemm_4=red:0.5", 1.35, 2)}})
 }
 
 // tinyDeployment binds a policy with controller name to tiny_har.onnx.

@@ -9,6 +9,9 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/policy"
 )
 
 // imuHeader is the header of an IMU CSV trace.
@@ -48,4 +51,50 @@ func WalkIMU(rows int) string {
 			amp*r.NormFloat64()*0.2, 0.1+bob/5, amp*r.NormFloat64()*0.1, 1657533977000+20*int64(i), label)
 	}
 	return b.String()
+}
+
+// Level is one level of a test Pareto file: a configuration with made-up
+// statistics.
+type Level struct {
+	Config          string
+	Speedup, LossPP float64
+}
+
+// ParetoSpec describes a test Pareto file.
+type ParetoSpec struct {
+	// SHA256 and Classes bind it to a model.
+	SHA256  string
+	Classes []string
+	// ExactAccuracy is level 0's; level i's is ExactAccuracy - LossPP/100.
+	ExactAccuracy float64
+	// Correct and Wrong are every class's mean confidence of correct and
+	// wrong predictions at every level, over CorrectN and WrongN of them.
+	Correct, Wrong   float64
+	CorrectN, WrongN int
+	Levels           []Level
+}
+
+// Pareto returns a valid Pareto file: level i takes 100/speedup µs and
+// 3e-4/speedup J, and its predicted loss is its loss.
+func Pareto(s ParetoSpec) *policy.Pareto {
+	p := &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: s.SHA256,
+		Device: device.Fingerprint{GOOS: "linux", GOARCH: "amd64", CPU: "AMD EPYC", Features: []string{"avx2", "fma"}, Kagen: "dev"},
+		Meter:  "phone-big (modelled)", Objective: policy.ObjectiveTime, ExactAccuracy: s.ExactAccuracy, Classes: s.Classes}
+	for i, l := range s.Levels {
+		lv := policy.Level{Level: i, Config: l.Config, Speedup: l.Speedup, QoSLossPP: l.LossPP, Accuracy: s.ExactAccuracy - l.LossPP/100,
+			PredictedLossPP: l.LossPP, TimeUS: 100 / l.Speedup, EnergyJ: 3 * (100 / l.Speedup) * 1e-6}
+		for range s.Classes {
+			lv.Confidence.CorrectMean = append(lv.Confidence.CorrectMean, s.Correct)
+			lv.Confidence.WrongMean = append(lv.Confidence.WrongMean, s.Wrong)
+			lv.Confidence.CorrectN = append(lv.Confidence.CorrectN, s.CorrectN)
+			lv.Confidence.WrongN = append(lv.Confidence.WrongN, s.WrongN)
+		}
+		p.Configs = append(p.Configs, lv)
+	}
+	return p
+}
+
+// L is a Level.
+func L(config string, speedup, lossPP float64) Level {
+	return Level{Config: config, Speedup: speedup, LossPP: lossPP}
 }
