@@ -126,6 +126,22 @@ type Result struct {
 // Profile profiles every (node, knob) pair on the tune half (or reads the
 // profile back with f.Resume) and writes it to f.Profile.
 func (p *Pipeline) Profile(ctx context.Context, s Settings, f Files, progress func(Progress)) (*profile.Profile, error) {
+	ex, done := p.executor(s.Profile.Workers)
+	defer done()
+	return p.profile(ctx, s, f, progress, ex)
+}
+
+// executor returns the pipeline's executor, or a local one (which done
+// closes).
+func (p *Pipeline) executor(workers int) (ex profile.Executor, done func()) {
+	if p.Executor != nil {
+		return p.Executor, func() {}
+	}
+	local := profile.NewLocalExecutor(p.Approx, workers)
+	return local, local.Close
+}
+
+func (p *Pipeline) profile(ctx context.Context, s Settings, f Files, progress func(Progress), ex profile.Executor) (*profile.Profile, error) {
 	if f.Resume {
 		pr, err := profile.ReadProfile(f.Profile, p.Approx.Model().SHA256(), false)
 		if err == nil {
@@ -139,12 +155,6 @@ func (p *Pipeline) Profile(ctx context.Context, s Settings, f Files, progress fu
 	opts := s.Profile
 	if progress != nil {
 		opts.Progress = func(done, total int, what string) { progress(Progress{"profile", done, total, what}) }
-	}
-	ex := p.Executor
-	if ex == nil {
-		local := profile.NewLocalExecutor(p.Approx, opts.Workers)
-		defer local.Close()
-		ex = local
 	}
 	pr, err := profile.MeasureWith(ctx, p.Approx, p.Tune, opts, ex)
 	if err != nil {
@@ -167,7 +177,9 @@ func (p *Pipeline) Run(ctx context.Context, s Settings, f Files, progress func(P
 		return nil, err
 	}
 	start := time.Now()
-	pr, err := p.Profile(ctx, s, f, progress)
+	ex, done := p.executor(s.Profile.Workers)
+	defer done()
+	pr, err := p.profile(ctx, s, f, progress, ex)
 	if err != nil {
 		return nil, err
 	}
@@ -178,12 +190,6 @@ func (p *Pipeline) Run(ctx context.Context, s Settings, f Files, progress func(P
 	}
 	if f.Partial != "" {
 		opts.Known, opts.Validated = partial(f)
-	}
-	ex := p.Executor
-	if ex == nil {
-		local := profile.NewLocalExecutor(p.Approx, opts.Workers)
-		defer local.Close()
-		ex = local
 	}
 	res, err := profile.TuneWith(ctx, p.Approx, pr, p.Tune, p.Calib, opts, ex)
 	if err != nil {
