@@ -46,8 +46,9 @@
 // bounded in-memory Ring for a user interface; neither allocates per entry.
 //
 // Besides the standard library, the package depends only on package device
-// (the fingerprint recorded in the files) and an atomic file writer, so
-// that it can be built into an application on the device on its own.
+// (the fingerprint recorded in the files) and two small file helpers (atomic
+// writes, bounded reads of regular files), so that it can be built into an
+// application on the device on its own.
 //
 // The file formats, each rule, the guarantees and their assumptions are
 // documented in docs/policy.md.
