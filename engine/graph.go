@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kagen-ai/kagen/engine/onnx"
+	"github.com/kagen-ai/kagen/internal/vec"
 )
 
 // value is one tensor of the graph: a graph input, an initializer, a folded
@@ -67,6 +68,15 @@ func (a activation) apply(x float32) float32 {
 		return a.hi
 	}
 	return x
+}
+
+// applySlice applies the activation to every element of o in place. Fast
+// kernels that do not clamp inside their own loops call it on each block of
+// output they finish, while it is still in cache.
+func (a activation) applySlice(o []float32) {
+	if a.on {
+		vec.Clamp(o, o, a.lo, a.hi)
+	}
 }
 
 // in returns input i, or nil when it is absent.
