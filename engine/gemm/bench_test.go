@@ -74,3 +74,27 @@ func benchSgemm(b *testing.B, kern *kernel, m, n, k int, form string) {
 		b.ReportMetric(flops*float64(b.N)/cpu/1e9, "cpuGFLOP/s")
 	}
 }
+
+// BenchmarkSgemmKernels measures every kernel of this CPU on the same
+// shapes, interleaved by -count, so that their ratio is measured in one
+// run (benchstat groups them by kernel name).
+func BenchmarkSgemmKernels(b *testing.B) {
+	shapes := []struct {
+		m, n, k int
+		form    string
+	}{
+		{64, 3136, 576, "packedA"},  // ResNet conv 3x3, 64->64 at 56x56
+		{128, 784, 1152, "packedA"}, // 3x3, 128 channels at 28x28
+		{512, 49, 4608, "packedA"},  // 3x3, 512 channels at 7x7
+		{96, 3136, 16, "packedA"},   // 1x1 expansion of a mobile block
+		{16, 12544, 32, "packedA"},  // 1x1 projection at 112x112
+		{1, 1000, 512, "packedB"},   // a classifier
+	}
+	for _, s := range shapes {
+		for _, kern := range allKernels() {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s/%s", s.m, s.n, s.k, s.form, kern.name), func(b *testing.B) {
+				benchSgemm(b, kern, s.m, s.n, s.k, s.form)
+			})
+		}
+	}
+}

@@ -69,6 +69,7 @@
 package gemm
 
 //go:generate go run ../../tools/asm/gemm_amd64 -out kernel_amd64.s -stubs kernel_stubs_amd64.go -pkg gemm
+//go:generate go run ../../tools/asm/gemm512_amd64 -out kernel512_amd64.s -stubs kernel512_stubs_amd64.go -pkg gemm
 
 import (
 	"fmt"

@@ -4,9 +4,10 @@ package gemm
 type kernelID uint8
 
 const (
-	kernelGo   kernelID = iota // portable Go, 4x4
-	kernelAVX2                 // amd64 AVX2+FMA assembly, 6x16
-	kernelNEON                 // arm64 NEON assembly, 8x8
+	kernelGo     kernelID = iota // portable Go, 4x4
+	kernelAVX2                   // amd64 AVX2+FMA assembly, 6x16
+	kernelNEON                   // arm64 NEON assembly, 8x8
+	kernelAVX512                 // amd64 AVX-512 assembly, 12x16
 )
 
 // kernel is a micro-kernel with its tile shape and cache blocking. The

@@ -8,14 +8,22 @@ var avx2Kernel = &kernel{name: "avx2-fma-6x16", id: kernelAVX2, mr: 6, nr: 16, m
 
 // archKernels returns the assembly kernels this CPU supports, best first.
 func archKernels() []*kernel {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		return []*kernel{avx2Kernel}
+	var ks []*kernel
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, avx512Kernel)
 	}
-	return nil
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, avx2Kernel)
+	}
+	return ks
 }
 
 // archTile is kernel.tile for the assembly kernels.
 func archTile(id kernelID, m, n, kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	if id == kernelAVX512 {
+		avx512Tile(m, n, kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		return
+	}
 	if n == 16 {
 		var bp *float32
 		if flags&(flagRowBias|flagColBias) != 0 {
@@ -91,7 +99,7 @@ func avx2Call(m, kc int, a *float32, lda int, b *float32, ldb int, c *float32, l
 // packRows copies kc rows of kern.nr floats, row k at src[k*ld:], to
 // dst[k*nr:], if kern has an assembly routine for it.
 func packRows(kern *kernel, dst, src []float32, ld, kc int) bool {
-	if kern.id != kernelAVX2 {
+	if !x86Kernel(kern) {
 		return false
 	}
 	_ = dst[kc*16-1]
@@ -102,7 +110,12 @@ func packRows(kern *kernel, dst, src []float32, ld, kc int) bool {
 
 // hasGemv4 reports whether kern has the gemv4 routine for single-row
 // products with a row-major B.
-func hasGemv4(kern *kernel) bool { return kern.id == kernelAVX2 }
+func hasGemv4(kern *kernel) bool { return x86Kernel(kern) }
+
+// x86Kernel reports whether kern is one of the amd64 assembly kernels,
+// which all have 16-column panels (so packB16 and packB16Half pack for
+// them) and run on CPUs with AVX2 and FMA (so gemv4 runs too).
+func x86Kernel(kern *kernel) bool { return kern.id == kernelAVX2 || kern.id == kernelAVX512 }
 
 // callGemv4 runs gemv4 on len(y) (a multiple of 8) columns; b holds the
 // four rows, starting at b[0], b[ldb], b[2*ldb] and b[3*ldb].
@@ -114,6 +127,10 @@ func callGemv4(n int, b []float32, ldb int, y []float32, x0, x1, x2, x3 float32)
 
 // archTileH is kernel.tileH for the assembly kernels (F16C).
 func archTileH(id kernelID, m, n, kc int, a []float32, lda int, b []uint16, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	if id == kernelAVX512 {
+		avx512TileH(m, n, kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		return
+	}
 	if n == 16 {
 		var bp *float32
 		if flags&(flagRowBias|flagColBias) != 0 {
@@ -177,7 +194,7 @@ func archTileHH(id kernelID, m, n, kc int, a, b []uint16, c []float32, ldc int, 
 // packRowsHalf rounds kc rows of kern.nr floats, row k at src[k*ld:], to
 // halves at dst[k*nr:], if kern has an assembly routine for it.
 func packRowsHalf(kern *kernel, dst []uint16, src []float32, ld, kc int) bool {
-	if kern.id != kernelAVX2 || !kern.halfB {
+	if !x86Kernel(kern) || !kern.halfB {
 		return false
 	}
 	_ = dst[kc*16-1]

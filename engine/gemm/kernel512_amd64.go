@@ -1,0 +1,168 @@
+//go:build !purego
+
+package gemm
+
+// avx512Kernel has the AVX2 kernel's tile width and packed layouts (16
+// columns) and twice its rows: one 512-bit accumulator per row, A
+// multiplied in by embedded-broadcast FMAs (see tools/asm/gemm512_amd64).
+var avx512Kernel = &kernel{name: "avx512-12x16", id: kernelAVX512, mr: 12, nr: 16, mc: 144, kc: 256, nc: 4080, rawA: true, halfB: hasF16C}
+
+// avx512Tile is kernel.tile for avx512Kernel.
+func avx512Tile(m, n, kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	if n == 16 {
+		var bp *float32
+		if flags&(flagRowBias|flagColBias) != 0 {
+			bp = &bias[0]
+		}
+		avx512Call(m, kc, &a[0], lda, &b[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		return
+	}
+	var t [12 * 16]float32
+	if f, bp, ok := partialEpilogue(flags, bias); ok {
+		avx512Call(m, kc, &a[0], lda, &b[0], ldb, &t[0], 16, f, bp, lo, hi)
+		mergeTile(t[:], 16, m, n, c, ldc, 0, nil, 0, 0)
+		return
+	}
+	avx512Call(m, kc, &a[0], lda, &b[0], ldb, &t[0], 16, 0, nil, 0, 0)
+	mergeTile(t[:], 16, m, n, c, ldc, flags, bias, lo, hi)
+}
+
+// avx512TileH is kernel.tileH for avx512Kernel.
+func avx512TileH(m, n, kc int, a []float32, lda int, b []uint16, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	if n == 16 {
+		var bp *float32
+		if flags&(flagRowBias|flagColBias) != 0 {
+			bp = &bias[0]
+		}
+		avx512CallH(m, kc, &a[0], lda, &b[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		return
+	}
+	var t [12 * 16]float32
+	if f, bp, ok := partialEpilogue(flags, bias); ok {
+		avx512CallH(m, kc, &a[0], lda, &b[0], ldb, &t[0], 16, f, bp, lo, hi)
+		mergeTile(t[:], 16, m, n, c, ldc, 0, nil, 0, 0)
+		return
+	}
+	avx512CallH(m, kc, &a[0], lda, &b[0], ldb, &t[0], 16, 0, nil, 0, 0)
+	mergeTile(t[:], 16, m, n, c, ldc, flags, bias, lo, hi)
+}
+
+// avx512Call runs the m-row AVX-512 kernel, reading A in place if lda > 0.
+// The calls are direct (not through a table of functions) so that the
+// kernels' noescape pragma keeps the caller's tile buffer on its stack.
+func avx512Call(m, kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32) {
+	if lda > 0 {
+		switch m {
+		case 12:
+			kernel12x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 11:
+			kernel11x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 10:
+			kernel10x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 9:
+			kernel9x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 8:
+			kernel8x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 7:
+			kernel7x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 6:
+			kernel6x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 5:
+			kernel5x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 4:
+			kernel4x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 3:
+			kernel3x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 2:
+			kernel2x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 1:
+			kernel1x16zrawA(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		}
+		return
+	}
+	switch m {
+	case 12:
+		kernel12x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 11:
+		kernel11x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 10:
+		kernel10x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 9:
+		kernel9x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 8:
+		kernel8x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 7:
+		kernel7x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 6:
+		kernel6x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 5:
+		kernel5x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 4:
+		kernel4x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 3:
+		kernel3x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 2:
+		kernel2x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 1:
+		kernel1x16z(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	}
+}
+
+// avx512CallH runs the m-row AVX-512 kernel with a half-precision B.
+func avx512CallH(m, kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32) {
+	if lda > 0 {
+		switch m {
+		case 12:
+			kernel12x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 11:
+			kernel11x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 10:
+			kernel10x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 9:
+			kernel9x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 8:
+			kernel8x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 7:
+			kernel7x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 6:
+			kernel6x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 5:
+			kernel5x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 4:
+			kernel4x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 3:
+			kernel3x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 2:
+			kernel2x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		case 1:
+			kernel1x16zrawAh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+		}
+		return
+	}
+	switch m {
+	case 12:
+		kernel12x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 11:
+		kernel11x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 10:
+		kernel10x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 9:
+		kernel9x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 8:
+		kernel8x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 7:
+		kernel7x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 6:
+		kernel6x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 5:
+		kernel5x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 4:
+		kernel4x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 3:
+		kernel3x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 2:
+		kernel2x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	case 1:
+		kernel1x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	}
+}
