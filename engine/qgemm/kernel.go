@@ -10,6 +10,7 @@ const (
 	kernelAVX2                  // amd64 AVX2 VPMADDUBSW/VPMADDWD
 	kernelSDOT                  // arm64 NEON with the dot product extension
 	kernelSMLAL                 // arm64 NEON without it (SMULL/SADALP)
+	kernelVNNI                  // amd64 AVX-512 VNNI VPDPBUSD
 )
 
 // kernel is a micro-kernel: it computes tiles of up to mr rows and nr
@@ -28,7 +29,7 @@ type kernel struct {
 const gemvMax = 12
 
 // maxMR bounds mr over all kernels (the size of temporary tiles).
-const maxMR = 8
+const maxMR = 12
 
 // goKernel is the portable kernel, always available.
 var goKernel = &kernel{name: "go-4x16", id: kernelGo, mr: 4}

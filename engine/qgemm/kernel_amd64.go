@@ -6,13 +6,26 @@ import "golang.org/x/sys/cpu"
 
 var avx2Kernel = &kernel{name: "avx2-u8s8-5x16", id: kernelAVX2, mr: 5, rowsB: true}
 
+// vnniKernel computes 12x16 tiles with AVX-512 VNNI's VPDPBUSD; it shares
+// the AVX2 kernel's packed layouts, quantizers and dot-product routines
+// (tools/asm/qgemm512_amd64).
+var vnniKernel = &kernel{name: "avx512-vnni-12x16", id: kernelVNNI, mr: 12, rowsB: true}
+
 // archKernels returns the assembly kernels this CPU supports, best first.
 func archKernels() []*kernel {
-	if cpu.X86.HasAVX2 {
-		return []*kernel{avx2Kernel}
+	var ks []*kernel
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX2 {
+		ks = append(ks, vnniKernel)
 	}
-	return nil
+	if cpu.X86.HasAVX2 {
+		ks = append(ks, avx2Kernel)
+	}
+	return ks
 }
+
+// x86Kernel reports whether kern is one of the amd64 assembly kernels,
+// which share packed layouts and run where AVX2 does.
+func x86Kernel(kern *kernel) bool { return kern.id == kernelAVX2 || kern.id == kernelVNNI }
 
 // archTile runs the assembly kernel for an m x 16 tile with the given
 // flags (flagRaw: store int32 accumulators to c, ignoring e). The caller
@@ -26,18 +39,22 @@ func archTile(id kernelID, dense bool, m, kg int, a []byte, lda int, b []byte, c
 			bias = &e.bias[0]
 		}
 	}
-	archTiles(dense, m, 1, kg, a, lda, b, c, ldc, wsum, wscale, bias, e, flags)
+	archTiles(id, dense, m, 1, kg, a, lda, b, c, ldc, wsum, wscale, bias, e, flags)
 }
 
 // archTiles runs count tiles of m rows with the m-row kernel; the per-row
 // terms and bias pointers are those of the first.
-func archTiles(dense bool, m, count, kg int, a []byte, lda int, b []byte, c []float32, ldc int, wsum *int32, wscale, bias *float32, e *epi, flags uint64) {
+func archTiles(id kernelID, dense bool, m, count, kg int, a []byte, lda int, b []byte, c []float32, ldc int, wsum *int32, wscale, bias *float32, e *epi, flags uint64) {
 	pf := &b[0]
 	if e.pf != nil {
 		pf = e.pf
 	}
 	// Direct calls, so that escape analysis sees the noescape pragmas.
 	ap, bp, cp, zp, xs, lo, hi := &a[0], &b[0], &c[0], e.zp, e.xscale, e.lo, e.hi
+	if id == kernelVNNI {
+		vnniTiles(dense, m, count, kg, ap, lda, bp, cp, ldc, wsum, wscale, bias, zp, xs, lo, hi, flags, pf, e.pfstride)
+		return
+	}
 	if dense {
 		switch m {
 		case 5:
@@ -70,7 +87,7 @@ func archTiles(dense bool, m, count, kg int, a []byte, lda int, b []byte, c []fl
 // gemvRows stores to acc[j], j < n, the dot products of the codes
 // x[:32*k32] with the weight rows w[j*ldw:] (see gemvRowsGo).
 func gemvRows(kern *kernel, n, k32 int, x, w []byte, ldw int, acc *[gemvMax]int32) {
-	if kern.id != kernelAVX2 || k32 == 0 {
+	if !x86Kernel(kern) || k32 == 0 {
 		gemvRowsGo(n, k32, x, w, ldw, acc)
 		return
 	}
@@ -106,7 +123,7 @@ func gemvRows(kern *kernel, n, k32 int, x, w []byte, ldw int, acc *[gemvMax]int3
 }
 
 // hasTiles reports whether kern runs several row tiles per call.
-func hasTiles(kern *kernel) bool { return kern.id == kernelAVX2 }
+func hasTiles(kern *kernel) bool { return x86Kernel(kern) }
 
 // callTiles runs count full tiles of kern.mr x 16 (see kernel.tiles).
 func callTiles(kern *kernel, dense bool, count, kg int, a []byte, lda int, b []byte, c []float32, ldc int, e *epi) {
@@ -118,7 +135,7 @@ func callTiles(kern *kernel, dense bool, count, kg int, a []byte, lda int, b []b
 			bias = &e.bias[0]
 		}
 	}
-	archTiles(dense, kern.mr, count, kg, a, lda, b, c, ldc, wsum, wscale, bias, e, e.flags)
+	archTiles(kern.id, dense, kern.mr, count, kg, a, lda, b, c, ldc, wsum, wscale, bias, e, e.flags)
 }
 
 // quantizeRow stores the codes of src into dst (same length).
@@ -139,7 +156,7 @@ func quantizeRow(dst []uint8, src []float32, inv, lo, hi float32, zp int32) {
 // quantBlock, a last partial panel with quantPanelMasked, a last partial
 // group in Go.
 func packBlock(kern *kernel, dst []byte, x []float32, ldx, k, j0, ncols int, inv, lo, hi float32, zp int32) {
-	if kern.id != kernelAVX2 {
+	if !x86Kernel(kern) {
 		packBlockGo(dst, x, ldx, k, j0, ncols, inv, lo, hi, zp)
 		return
 	}
@@ -173,7 +190,7 @@ func packBlock(kern *kernel, dst []byte, x []float32, ldx, k, j0, ncols int, inv
 // into B panels at dst: whole groups of whole panels with codesBlock, the
 // rest in Go.
 func packBlockCodes(kern *kernel, dst []byte, x []uint8, ldx, k, j0, ncols int) {
-	if kern.id != kernelAVX2 {
+	if !x86Kernel(kern) {
 		packBlockCodesGo(dst, x, ldx, k, j0, ncols)
 		return
 	}

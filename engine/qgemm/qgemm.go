@@ -80,6 +80,7 @@
 package qgemm
 
 //go:generate go run ../../tools/asm/qgemm_amd64 -out kernel_amd64.s -stubs kernel_stubs_amd64.go -pkg qgemm
+//go:generate go run ../../tools/asm/qgemm512_amd64 -out kernel512_amd64.s -stubs kernel512_stubs_amd64.go -pkg qgemm
 
 import (
 	"fmt"
