@@ -230,6 +230,7 @@ type padParams struct {
 }
 
 var padOp = opDef{
+	compile: compilePad,
 	infer: func(n *node) error {
 		if err := n.needInputs(1, 4); err != nil {
 			return err

@@ -16,6 +16,7 @@ type pass struct {
 var pipeline = []pass{
 	{"infer-shapes-and-fold-constants", inferAndFold},
 	{"remove-identity", removeIdentity},
+	{"fold-pad", foldPad},
 	{"fold-batchnorm", foldBatchNorm},
 	{"fuse-layernorm", fuseLayerNorm},
 	{"fuse-activation", fuseActivation},
