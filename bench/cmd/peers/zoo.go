@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -209,7 +210,7 @@ func runZoo(cfg config, args, childFlags []string, timeout time.Duration) error 
 		return err
 	}
 	supported := kagenSupportedOps()
-	start := time.Now()
+	start, loadStart := time.Now(), loadAverage()
 	if !cfg.jsonOnly {
 		fmt.Printf("zoo: %d models, threads %s, %d warm-up + %d timed runs per engine (budget %v), tolerance rtol %g atol %g\n\n",
 			len(models), threadsLabel(threadCounts(cfg)), cfg.warmup, cfg.runs, cfg.budget, cfg.rtol, cfg.atol)
@@ -238,6 +239,7 @@ func runZoo(cfg config, args, childFlags []string, timeout time.Duration) error 
 		}
 	}
 	s := summariseZoo(all, time.Since(start), threadCounts(cfg))
+	s.LoadStart, s.LoadEnd, s.Cores = loadStart, loadAverage(), runtime.NumCPU()
 	if cfg.jsonOnly {
 		b, _ := json.Marshal(s)
 		fmt.Println(string(b))
@@ -252,6 +254,20 @@ func runZoo(cfg config, args, childFlags []string, timeout time.Duration) error 
 		return errors.New("not every zoo model loads, runs and matches ORT")
 	}
 	return nil
+}
+
+// loadAverage is the 1-minute load average ("" where /proc/loadavg is
+// missing).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 // zooOne runs the child for one model.
@@ -379,7 +395,13 @@ type zooSummary struct {
 	// means over the passing models of kagen/ORT and of each engine's
 	// speedup over the first count.
 	ByThreads []zooGeomean `json:"by_threads,omitempty"`
-	Blocking  []opCount    `json:"blocking"` // missing ops by the number of models lacking them
+	// LoadStart and LoadEnd are the machine's 1-minute load averages when
+	// the run began and ended (Linux /proc/loadavg; empty elsewhere), so
+	// that a table says how busy the machine was.
+	LoadStart string    `json:"load_start,omitempty"`
+	LoadEnd   string    `json:"load_end,omitempty"`
+	Cores     int       `json:"cores"`
+	Blocking  []opCount `json:"blocking"` // missing ops by the number of models lacking them
 }
 
 type zooGeomean struct {
@@ -493,8 +515,12 @@ func (s zooSummary) line() string {
 			g += fmt.Sprintf(" (speedup kagen %s, ORT %s)", f(b.KagenSpeedup), f(b.ORTSpeedup))
 		}
 	}
-	return fmt.Sprintf("zoo: %d/%d pass (%d load)%s; kagen/ORT geomean over the passing: %s; %.0f s",
-		s.Pass, s.Models, s.Load, rest, g, s.Seconds)
+	load := ""
+	if s.LoadStart != "" {
+		load = fmt.Sprintf(" (load average %s at the start, %s at the end, %d cores)", s.LoadStart, s.LoadEnd, s.Cores)
+	}
+	return fmt.Sprintf("zoo: %d/%d pass (%d load)%s; kagen/ORT geomean over the passing: %s; %.0f s%s",
+		s.Pass, s.Models, s.Load, rest, g, s.Seconds, load)
 }
 
 func (s zooSummary) blockingLine() string {
