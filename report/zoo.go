@@ -46,14 +46,22 @@ type zooLine struct {
 	ORTMs     *float64 `json:"ort_median_ms"`
 	Ratio     *float64 `json:"ratio"`
 	ByThreads []zooAt  `json:"-"` // a model's by_threads, read apart
-	// the summary line
-	Models    int     `json:"models"`
-	Pass      int     `json:"pass"`
-	Seconds   float64 `json:"seconds"`
-	LoadStart string  `json:"load_start"`
-	LoadEnd   string  `json:"load_end"`
-	Cores     int     `json:"cores"`
-	// (its by_threads, of another type than a model's, is read apart)
+	// from the summary line (zooSummaryLine)
+	Models, Pass       int      `json:"-"`
+	Seconds            float64  `json:"-"`
+	LoadStart, LoadEnd string   `json:"-"`
+	Cores              int      `json:"-"`
+	RatioGeomean       *float64 `json:"-"`
+}
+
+// zooSummaryLine is the last line of bench/peers.sh --zoo --json-only.
+type zooSummaryLine struct {
+	Models       int      `json:"models"`
+	Pass         int      `json:"pass"`
+	Seconds      float64  `json:"seconds"`
+	LoadStart    string   `json:"load_start"`
+	LoadEnd      string   `json:"load_end"`
+	Cores        int      `json:"cores"`
 	RatioGeomean *float64 `json:"ratio_geomean"`
 }
 
@@ -74,8 +82,21 @@ func ZooSection(r io.Reader, cmd string) (string, error) {
 		if !strings.HasPrefix(t, "{") {
 			continue
 		}
+		var kind struct {
+			Summary string `json:"summary"`
+		}
+		if err := json.Unmarshal([]byte(t), &kind); err != nil {
+			return "", fmt.Errorf("zoo results line %d: %w", n, err)
+		}
 		var l zooLine
-		if err := json.Unmarshal([]byte(t), &l); err != nil {
+		if kind.Summary != "" {
+			l.Summary = kind.Summary
+			var sl zooSummaryLine
+			if err := json.Unmarshal([]byte(t), &sl); err != nil {
+				return "", fmt.Errorf("zoo results line %d: %w", n, err)
+			}
+			l.Models, l.Pass, l.Seconds, l.LoadStart, l.LoadEnd, l.Cores, l.RatioGeomean = sl.Models, sl.Pass, sl.Seconds, sl.LoadStart, sl.LoadEnd, sl.Cores, sl.RatioGeomean
+		} else if err := json.Unmarshal([]byte(t), &l); err != nil {
 			return "", fmt.Errorf("zoo results line %d: %w", n, err)
 		}
 		switch {

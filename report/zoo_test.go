@@ -9,10 +9,10 @@ import (
 
 // zooJSON is what bench/peers.sh --zoo --threads 1,2 --json-only prints
 // (trimmed): two passing models, one that does not load, the summary.
-const zooJSON = `{"model":"a.onnx","status":"pass","loads":true,"kagen_median_ms":2,"ort_median_ms":1,"ratio":2,"missing":[],"threads":1,"by_threads":[{"threads":1,"kagen_median_ms":2,"ort_median_ms":1,"ratio":2},{"threads":2,"kagen_median_ms":1.25,"ort_median_ms":0.5,"ratio":2.5,"kagen_speedup":1.6,"ort_speedup":2}]}
+const zooJSON = `{"model":"a.onnx","inputs":"x [1 3]","status":"pass","loads":true,"max_abs_diff":1e-7,"runs":{"kagen@1":15,"ort@1":15},"ops":["Conv"],"kagen_median_ms":2,"ort_median_ms":1,"ratio":2,"missing":[],"threads":1,"by_threads":[{"threads":1,"kagen_median_ms":2,"ort_median_ms":1,"ratio":2},{"threads":2,"kagen_median_ms":1.25,"ort_median_ms":0.5,"ratio":2.5,"kagen_speedup":1.6,"ort_speedup":2}]}
 {"model":"b.onnx","status":"pass","loads":true,"kagen_median_ms":0.5,"ort_median_ms":1,"ratio":0.5,"missing":[],"threads":1,"by_threads":[{"threads":1,"kagen_median_ms":0.5,"ort_median_ms":1,"ratio":0.5},{"threads":2,"kagen_median_ms":0.4,"ort_median_ms":0.5,"ratio":0.8,"kagen_speedup":1.25,"ort_speedup":2}]}
 {"model":"c.onnx","status":"load","error":"unsupported op | x","missing":["Loop"],"threads":1}
-{"summary":"zoo","models":3,"load":2,"pass":2,"ratio_geomean":1,"seconds":42,"by_threads":[{"threads":1,"ratio_geomean":1,"models":2},{"threads":2,"ratio_geomean":1.414,"kagen_speedup_geomean":1.414,"ort_speedup_geomean":2,"models":2}],"load_start":"1.50","load_end":"2.25","cores":2}
+{"summary":"zoo","models":3,"load":2,"pass":2,"status":{"load":1,"pass":2},"blocking":[{"op":"Loop","models":1}],"ratio_geomean":1,"seconds":42,"by_threads":[{"threads":1,"ratio_geomean":1,"models":2},{"threads":2,"ratio_geomean":1.414,"kagen_speedup_geomean":1.414,"ort_speedup_geomean":2,"models":2}],"load_start":"1.50","load_end":"2.25","cores":2}
 `
 
 func TestZooSection(t *testing.T) {

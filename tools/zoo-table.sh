@@ -13,8 +13,10 @@
 # tools/report.sh runs the same measurement for a full report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=$(mktemp)
-trap 'rm -f "$out" "$out.err"' EXIT
+# The raw lines are kept (gitignored) so that a table can be re-rendered
+# without measuring again: go run . report -o docs --zoo FILE --zoo-only
+mkdir -p bench/.cache
+out=bench/.cache/zoo-table.jsonl
 # peers exits non-zero when a model does not load or match ORT: the table
 # says so; only a run without any model line is a failure.
 bash bench/peers.sh --zoo --threads 1,2 --json-only "$@" >"$out" 2>"$out.err" || true
