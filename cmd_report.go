@@ -18,6 +18,8 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	o := report.Options{Log: stderr, RunTime: true, Cost: deploy.CostMeasured}
 	fs.StringVar(&o.Out, "o", "docs", "output directory")
 	fs.StringVar(&o.PeersJSON, "peers", "", "JSON lines from bench/peers.sh --json-only (tools/report.sh runs it)")
+	fs.StringVar(&o.ZooJSON, "zoo", "", "JSON lines from "+report.ZooCommand+" (tools/zoo-table.sh runs it); without it the zoo section of the previous EVALUATION.md is kept")
+	zooOnly := fs.Bool("zoo-only", false, "with --zoo: rewrite only the zoo section of -o's EVALUATION.md (tools/zoo-table.sh)")
 	dataRoot := fs.String("data-root", "../shared/data", "folder holding har-spsw/ and fsdd/")
 	models := fs.String("models", "models", "folder holding har.onnx, kws.onnx and kws-ds.onnx")
 	fs.Float64Var(&o.MaxLossPP, "max-loss", 1, "accuracy loss threshold of the tuner, in percentage points")
@@ -26,7 +28,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	kwsClips := fs.Int("kws-clips", 200, "held-out keyword clips replayed per keyword model (every k-th of the speaker's, in order; 0: all)")
 	fs.Float64Var(&o.Floor, "floor", 1, "the controllers' accuracy floor in percentage points")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen report [-o docs] [--peers peers.jsonl] [--data-root DIR] [--models DIR]\n\nProfiles, tunes and replays the demo models on their held-out traces and writes\nEVALUATION.md and figures/*.png. tools/report.sh also runs the engine comparison.")
+		fmt.Fprintln(stderr, "usage: kagen report [-o docs] [--peers peers.jsonl] [--zoo zoo.jsonl [--zoo-only]] [--data-root DIR] [--models DIR]\n\nProfiles, tunes and replays the demo models on their held-out traces and writes\nEVALUATION.md and figures/*.png. tools/report.sh also runs the engine comparison.")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -36,6 +38,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 0 {
 		fs.Usage()
 		return usageError{"expected no arguments besides the flags"}
+	}
+	if *zooOnly {
+		if o.ZooJSON == "" {
+			return usageError{"--zoo-only without --zoo: give the zoo's JSON lines (tools/zoo-table.sh)"}
+		}
+		return report.UpdateZoo(o.Out, o.ZooJSON)
 	}
 	ms, cleanup, err := report.HeldOut(*dataRoot, *models, *kwsClips)
 	if err != nil {

@@ -7,6 +7,8 @@
 #   bench/peers.sh --sgemm          # SGEMM GFLOP/s only
 #   bench/peers.sh --zoo [DIR|MODEL.onnx...]   # one line per model of the zoo
 #                                   # (default bench/.cache/zoo: bench/zoo/README.md)
+#   bench/peers.sh --zoo --threads 1,2   # at 1 and 2 threads, interleaved: ratios
+#                                   # per count and each engine's 2-thread speedup
 #
 # Needs go, gcc (cgo, for onnxruntime_go) and npm (fetch_ort.sh fetches
 # libonnxruntime.so.1 into bench/.cache/ on first use). If the kagen engine

@@ -8,7 +8,6 @@ package measure
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -30,14 +29,14 @@ type Options struct {
 // Sample is a set of timings of one function.
 type Sample []time.Duration
 
-// Interleaved times fns in o.Runs rounds. Each round calls every function
+// Interleaved times fns in o.Runs rounds (1 to MaxRuns). Each round calls every function
 // once, in an order rotated from round to round, so that none always runs
 // first (after the caller's own work has evicted the caches) or always
 // follows the same other. It returns one sample per function; the first
 // error stops it.
 func Interleaved(o Options, fns ...func() error) ([]Sample, error) {
-	if o.Runs < 1 {
-		return nil, fmt.Errorf("measure: %d runs, expected at least 1", o.Runs)
+	if err := CheckRuns(o.Runs, MaxRuns); err != nil {
+		return nil, err
 	}
 	if len(fns) == 0 {
 		return nil, errors.New("measure: nothing to time")
@@ -155,13 +154,13 @@ type Result struct {
 func (r Result) StepMedianUS(j int) float64 { return r.Steps[j].MedianUS() }
 
 // Compare times each selector (nil: the exact kernels) as Interleaved
-// does, recording every step's time in the timed runs too.
+// does (o.Runs 1 to MaxStepRuns), recording every step's time in the timed runs too.
 func (in *Inference) Compare(o Options, sels ...engine.Selector) ([]Result, error) {
 	if len(in.Inputs) == 0 {
 		return nil, errors.New("measure: no inputs")
 	}
-	if o.Runs < 1 {
-		return nil, fmt.Errorf("measure: %d runs, expected at least 1", o.Runs)
+	if err := CheckRuns(o.Runs, MaxStepRuns); err != nil {
+		return nil, err
 	}
 	steps := in.Session.Model().Steps()
 	res := make([]Result, len(sels))

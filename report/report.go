@@ -47,6 +47,10 @@ type Options struct {
 	Out       string // output directory (EVALUATION.md, figures/)
 	Models    []Model
 	PeersJSON string // JSON lines from bench/peers.sh (optional)
+	// ZooJSON holds the JSON lines of bench/peers.sh --zoo --threads 1,2
+	// --json-only (optional: without it the zoo section of the previous
+	// EVALUATION.md in Out is kept).
+	ZooJSON   string
 	MaxLossPP float64
 	Budget    time.Duration // tuner search time per model
 	Devices   []string      // device profiles for energy (default phone-big, phone-little, host)
@@ -164,6 +168,11 @@ func Generate(ctx context.Context, o Options) error {
 			w("| %s | %.1f | %.1f |\n", r.Shape, r.Kagen, r.ORT)
 		}
 	}
+	zoo, err := zooSectionFor(o.Out, o.ZooJSON)
+	if err != nil {
+		return err
+	}
+	w("\n%s", zoo)
 	// Knobs, tuning
 	w("\n## Knobs\n\nEach (node, knob) pair alone: node time against exact, interleaved, median (measured), next to the ideal speedup of the work it skips.\n\n")
 	type tuned struct {

@@ -23,11 +23,13 @@ func TestGenerateTiny(t *testing.T) {
 	os.WriteFile(peers, []byte(`{"model":"tiny_har.onnx","kagen_median_us":10,"ort_median_us":8,"ratio":1.25}
 {"sgemm":"256x256x256","m":256,"n":256,"k":256,"kagen_gflops":70,"ort_gflops":68}
 `), 0o644)
+	zoo := filepath.Join(dir, "zoo.jsonl")
+	os.WriteFile(zoo, []byte(zooJSON), 0o644)
 	out := filepath.Join(dir, "docs")
 	if d := os.Getenv("REPORT_OUT"); d != "" {
 		out = d
 	}
-	err := Generate(context.Background(), Options{Out: out, Quick: true, Budget: 50 * time.Millisecond, MaxLossPP: 100, PeersJSON: peers,
+	err := Generate(context.Background(), Options{Out: out, Quick: true, Budget: 50 * time.Millisecond, MaxLossPP: 100, PeersJSON: peers, ZooJSON: zoo,
 		Models:  []Model{{Name: "tiny HAR", Path: "../replay/testdata/tiny_har.onnx", Data: []string{trace}, Held: "synthetic"}},
 		RunTime: true, Floor: 1, Cost: deploy.CostPareto})
 	if err != nil {
@@ -37,7 +39,7 @@ func TestGenerateTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Setup", "## Engine", "| tiny HAR |", "1.25", "256x256x256", "## Knobs", "## Tuning", "## Run time",
+	for _, want := range []string{"## Setup", "## Engine", "| tiny HAR |", "1.25", "256x256x256", ZooBegin, "| a | pass | 2.00 | 2.50 |", "## Knobs", "## Tuning", "## Run time",
 		"Replayed as fast as possible", "| static level=", "| confidence less_frac=0.5 more_frac=0.75 factor=1 + floor 1pp", "| budget ", "tiny_HAR_trace.png", "## Limits", "figures/pareto_speedup.png"} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("the document lacks %q", want)

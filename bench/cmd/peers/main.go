@@ -18,7 +18,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,13 +28,17 @@ import (
 
 type config struct {
 	runs, warmup, threads int
-	budget                time.Duration
-	jsonOnly, sgemm       bool
-	rewarm                bool
-	seed                  uint64
-	rtol, atol            float64
-	ortLib                string
-	engines               []string
+	// threadList holds every thread count of --threads (threads is its
+	// first): with several, each engine runs once per count, all of them
+	// interleaved in one rotation.
+	threadList      []int
+	budget          time.Duration
+	jsonOnly, sgemm bool
+	rewarm          bool
+	seed            uint64
+	rtol, atol      float64
+	ortLib          string
+	engines         []string
 }
 
 // engineNames in the order they run within each interleaved round.
@@ -52,8 +58,8 @@ func main() {
 	flag.IntVar(&cfg.warmup, "warmup", 20, "untimed warm-up runs per engine (interleaved)")
 	flag.DurationVar(&cfg.budget, "budget", 20*time.Second, "time budget per engine and model: a slower engine does fewer runs (at least 5)")
 	flag.BoolVar(&cfg.rewarm, "rewarm", true, "precede each timed run by an untimed run of the same engine (see README)")
-	flag.IntVar(&cfg.threads, "threads", 1, "threads per engine (ORT intra-op threads, kagen Options.Threads, GoMLX parallelism)")
-	flag.IntVar(&gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS for the Go engines (0: same as --threads)")
+	threadsText := flag.String("threads", "1", "threads per engine (ORT intra-op threads, kagen Options.Threads, GoMLX parallelism); a list (1,2) runs every engine at each count, interleaved")
+	flag.IntVar(&gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS for the Go engines (0: the largest of --threads)")
 	flag.BoolVar(&cfg.jsonOnly, "json-only", false, "print only the JSON lines on stdout")
 	flag.BoolVar(&cfg.sgemm, "sgemm", false, "also compare SGEMM GFLOP/s: ORT MatMul against kagen's gemm package")
 	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the random inputs")
@@ -88,9 +94,14 @@ func main() {
 			}
 		}
 	}
-	if cfg.runs < 1 || cfg.threads < 1 {
-		fail(errors.New("--runs and --threads must be at least 1"))
+	if cfg.runs < 1 {
+		fail(errors.New("--runs must be at least 1"))
 	}
+	var err error
+	if cfg.threadList, err = parseThreads(*threadsText); err != nil {
+		fail(err)
+	}
+	cfg.threads = cfg.threadList[0]
 	for _, e := range strings.Split(engines, ",") {
 		if _, ok := factories[e]; !ok {
 			fail(fmt.Errorf("unknown engine %q (have %s)", e, strings.Join(engineNames, ",")))
@@ -101,7 +112,7 @@ func main() {
 		fail(err)
 	}
 	if gomaxprocs == 0 {
-		gomaxprocs = cfg.threads
+		gomaxprocs = slices.Max(cfg.threadList)
 	}
 	runtime.GOMAXPROCS(gomaxprocs)
 
@@ -132,8 +143,8 @@ func main() {
 	if !cfg.jsonOnly {
 		fmt.Printf("ONNX Runtime %s (onnxruntime_go v1.27.0), GoMLX v0.26.0 simplego + onnx-gomlx v0.3.4, kagen %s\n",
 			ortInit.version, map[bool]string{true: "engine", false: "NOT BUILT (-tags nokagen)"}[kagenAvailable])
-		fmt.Printf("threads %d, GOMAXPROCS %d, %d warm-up + %d timed runs per engine (rewarm %v, budget %v), interleaved %s, %s/%s\n\n",
-			cfg.threads, gomaxprocs, cfg.warmup, cfg.runs, cfg.rewarm, cfg.budget, strings.Join(cfg.engines, ","), runtime.GOOS, runtime.GOARCH)
+		fmt.Printf("threads %s, GOMAXPROCS %d, %d warm-up + %d timed runs per engine (rewarm %v, budget %v), interleaved %s, %s/%s\n\n",
+			threadsLabel(cfg.threadList), gomaxprocs, cfg.warmup, cfg.runs, cfg.rewarm, cfg.budget, strings.Join(cfg.engines, ","), runtime.GOOS, runtime.GOARCH)
 	}
 
 	failed := false
@@ -162,11 +173,13 @@ func fail(err error) {
 // result of one engine on one model.
 type result struct {
 	name    string
+	threads int
 	err     error // load or run error: no timings
 	times   []time.Duration
 	diff    float64 // max abs diff of the outputs against ORT's
 	agree   bool
 	checked bool
+	ref     bool   // the ORT run whose outputs the others are checked against
 	why     string // where the check failed (several outputs, shapes)
 }
 
@@ -197,11 +210,17 @@ func benchModel(cfg config, path string) error {
 // an engine, nothing is timed unless that engine ran (the zoo's kagen).
 func measure(cfg config, path string, model []byte, ins []inputSpec, need string) []*result {
 	// Load every engine; one that fails is reported and left out.
-	res := make([]*result, len(cfg.engines))
-	eng := make([]Engine, len(cfg.engines))
-	for i, name := range cfg.engines {
-		res[i] = &result{name: name}
-		e, err := factories[name](model, ins, cfg.threads)
+	// One slot per thread count and engine, in that order: the rotation
+	// interleaves them all.
+	var res []*result
+	for _, t := range threadCounts(cfg) {
+		for _, name := range cfg.engines {
+			res = append(res, &result{name: name, threads: t})
+		}
+	}
+	eng := make([]Engine, len(res))
+	for i, r := range res {
+		e, err := factories[r.name](model, ins, r.threads)
 		if err != nil {
 			res[i].err = fmt.Errorf("load: %w", err)
 			continue
@@ -220,12 +239,13 @@ func measure(cfg config, path string, model []byte, ins []inputSpec, need string
 			res[i].err, eng[i] = fmt.Errorf("run: %w", err), nil
 			continue
 		}
-		if res[i].name == "ort" {
+		if res[i].name == "ort" && ref == nil {
 			ref = cloneOutputs(e.Outputs())
+			res[i].ref = true
 		}
 	}
 	for i, e := range eng {
-		if e == nil || ref == nil || res[i].name == "ort" {
+		if e == nil || ref == nil || res[i].ref {
 			continue
 		}
 		r := res[i]
@@ -311,7 +331,7 @@ func measure(cfg config, path string, model []byte, ins []inputSpec, need string
 			continue
 		}
 		d, ok, why := compareOutputs(e.Outputs(), ref, cfg.rtol, cfg.atol)
-		if r.name == "ort" {
+		if r.ref {
 			d, ok, why = compareOutputs(e.Outputs(), ref, 0, 0)
 		}
 		if !ok {
@@ -480,11 +500,25 @@ func summarise(ts []time.Duration) stats {
 }
 
 func report(cfg config, model string, ins []inputSpec, res []*result) {
-	st := map[string]*stats{}
+	counts := threadCounts(cfg)
+	multi := len(counts) > 1
+	label := func(r *result) string {
+		if multi {
+			return fmt.Sprintf("%s@%d", r.name, r.threads)
+		}
+		return r.name
+	}
+	st := map[string]*stats{} // by label
+	at := func(name string, t int) *stats {
+		if multi {
+			return st[fmt.Sprintf("%s@%d", name, t)]
+		}
+		return st[name]
+	}
 	for _, r := range res {
 		if r.err == nil && len(r.times) > 0 {
 			s := summarise(r.times)
-			st[r.name] = &s
+			st[label(r)] = &s
 		}
 	}
 	if !cfg.jsonOnly {
@@ -494,87 +528,155 @@ func report(cfg config, model string, ins []inputSpec, res []*result) {
 			fmt.Printf("%s  inputs %s\n", model, describeInputs(ins))
 		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "engine\truns\tmin µs\tmedian µs\tp90 µs\tmedian/ORT\tmax|Δ| vs ORT\tcheck\t")
+		head := "engine\truns\tmin µs\tmedian µs\tp90 µs\tmedian/ORT\tmax|Δ| vs ORT\tcheck\t"
+		if multi {
+			head += fmt.Sprintf("speedup vs %d thread(s)\t", counts[0])
+		}
+		fmt.Fprintln(tw, head)
 		for _, r := range res {
-			s := st[r.name]
+			s := st[label(r)]
 			if s == nil {
-				fmt.Fprintf(tw, "%s\t0\t-\t-\t-\t-\t-\t%s\t\n", r.name, "n/a")
+				fmt.Fprintf(tw, "%s\t0\t-\t-\t-\t-\t-\t%s\t", label(r), "n/a")
+				if multi {
+					fmt.Fprint(tw, "-\t")
+				}
+				fmt.Fprintln(tw)
 				continue
 			}
 			ratio := "-"
-			if o := st["ort"]; o != nil {
+			if o := at("ort", r.threads); o != nil {
 				ratio = fmt.Sprintf("%.2fx", s.median/o.median)
 			}
 			diff, check := "(ref)", "ref"
-			if r.name != "ort" {
+			if !r.ref {
 				diff, check = "-", "-"
 				if r.checked {
 					diff = fmt.Sprintf("%.2g", r.diff)
 					check = map[bool]string{true: "ok", false: "MISMATCH"}[r.agree]
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t\n", r.name, len(r.times), s.min, s.median, s.p90, ratio, diff, check)
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t", label(r), len(r.times), s.min, s.median, s.p90, ratio, diff, check)
+			if multi {
+				sp := "-"
+				if b := at(r.name, counts[0]); b != nil {
+					sp = fmt.Sprintf("%.2fx", b.median/s.median)
+				}
+				fmt.Fprintf(tw, "%s\t", sp)
+			}
+			fmt.Fprintln(tw)
 		}
 		tw.Flush()
 		for _, r := range res {
 			if r.err != nil {
-				fmt.Printf("  %s: %v\n", r.name, r.err)
+				fmt.Printf("  %s: %v\n", label(r), r.err)
 			}
 		}
 	}
 
-	// One JSON line: medians (null for an engine that did not run), the
-	// required ratios, and a few extras.
-	med := func(name string) *float64 {
-		if s := st[name]; s != nil {
-			v := math.Round(s.median*10) / 10
-			return &v
-		}
-		return nil
-	}
-	ratio := func(a, b string) *float64 {
-		if st[a] == nil || st[b] == nil {
+	// One JSON line per thread count: medians (null for an engine that did
+	// not run), the required ratios, and a few extras; with several thread
+	// counts, each engine's speedup over the first count.
+	for _, t := range counts {
+		med := func(name string) *float64 {
+			if s := at(name, t); s != nil {
+				v := math.Round(s.median*10) / 10
+				return &v
+			}
 			return nil
 		}
-		v := math.Round(st[a].median/st[b].median*1000) / 1000
-		return &v
-	}
-	line := struct {
-		Model          string         `json:"model"`
-		KagenMedianUs  *float64       `json:"kagen_median_us"`
-		OrtMedianUs    *float64       `json:"ort_median_us"`
-		GomlxMedianUs  *float64       `json:"gomlx_median_us"`
-		Ratio          *float64       `json:"ratio"`
-		GomlxRatio     *float64       `json:"gomlx_ratio"`
-		GomlxOrtRatio  *float64       `json:"gomlx_ort_ratio"`
-		KagenMaxAbsDif *float64       `json:"kagen_max_abs_diff"`
-		GomlxMaxAbsDif *float64       `json:"gomlx_max_abs_diff"`
-		Threads        int            `json:"threads"`
-		Runs           map[string]int `json:"runs"`
-	}{
-		Model:         model,
-		KagenMedianUs: med("kagen"), OrtMedianUs: med("ort"), GomlxMedianUs: med("gomlx"),
-		Ratio: ratio("kagen", "ort"), GomlxRatio: ratio("gomlx", "kagen"), GomlxOrtRatio: ratio("gomlx", "ort"),
-		Threads: cfg.threads, Runs: map[string]int{},
-	}
-	for _, r := range res {
-		line.Runs[r.name] = len(r.times)
-	}
-	for _, r := range res {
-		if !r.checked {
-			continue
+		ratio := func(a, b string) *float64 {
+			if at(a, t) == nil || at(b, t) == nil {
+				return nil
+			}
+			v := math.Round(at(a, t).median/at(b, t).median*1000) / 1000
+			return &v
 		}
-		d := r.diff
-		switch r.name {
-		case "kagen":
-			line.KagenMaxAbsDif = &d
-		case "gomlx":
-			line.GomlxMaxAbsDif = &d
+		speedup := func(name string) *float64 {
+			if !multi || t == counts[0] || at(name, t) == nil || at(name, counts[0]) == nil {
+				return nil
+			}
+			v := math.Round(at(name, counts[0]).median/at(name, t).median*1000) / 1000
+			return &v
 		}
+		line := struct {
+			Model          string         `json:"model"`
+			KagenMedianUs  *float64       `json:"kagen_median_us"`
+			OrtMedianUs    *float64       `json:"ort_median_us"`
+			GomlxMedianUs  *float64       `json:"gomlx_median_us"`
+			Ratio          *float64       `json:"ratio"`
+			GomlxRatio     *float64       `json:"gomlx_ratio"`
+			GomlxOrtRatio  *float64       `json:"gomlx_ort_ratio"`
+			KagenMaxAbsDif *float64       `json:"kagen_max_abs_diff"`
+			GomlxMaxAbsDif *float64       `json:"gomlx_max_abs_diff"`
+			Threads        int            `json:"threads"`
+			Runs           map[string]int `json:"runs"`
+			KagenSpeedup   *float64       `json:"kagen_speedup,omitempty"` // over the first --threads count
+			OrtSpeedup     *float64       `json:"ort_speedup,omitempty"`
+			BaseThreads    int            `json:"speedup_over_threads,omitempty"`
+		}{
+			Model:         model,
+			KagenMedianUs: med("kagen"), OrtMedianUs: med("ort"), GomlxMedianUs: med("gomlx"),
+			Ratio: ratio("kagen", "ort"), GomlxRatio: ratio("gomlx", "kagen"), GomlxOrtRatio: ratio("gomlx", "ort"),
+			Threads: t, Runs: map[string]int{},
+			KagenSpeedup: speedup("kagen"), OrtSpeedup: speedup("ort"),
+		}
+		if line.KagenSpeedup != nil || line.OrtSpeedup != nil {
+			line.BaseThreads = counts[0]
+		}
+		for _, r := range res {
+			if r.threads != t {
+				continue
+			}
+			line.Runs[r.name] = len(r.times)
+			if !r.checked {
+				continue
+			}
+			d := r.diff
+			switch r.name {
+			case "kagen":
+				line.KagenMaxAbsDif = &d
+			case "gomlx":
+				line.GomlxMaxAbsDif = &d
+			}
+		}
+		b, _ := json.Marshal(line)
+		fmt.Println(string(b))
 	}
-	b, _ := json.Marshal(line)
-	fmt.Println(string(b))
 	if !cfg.jsonOnly {
 		fmt.Println()
 	}
+}
+
+// parseThreads reads --threads: one count or a comma-separated list of
+// distinct counts, each 1 to 1024.
+func parseThreads(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		t, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || t < 1 || t > 1024 {
+			return nil, fmt.Errorf("--threads %q: expected thread counts 1 to 1024, comma-separated (1,2)", s)
+		}
+		if slices.Contains(out, t) {
+			return nil, fmt.Errorf("--threads %q: %d given twice", s, t)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// threadCounts is cfg's list of thread counts (threads alone when the
+// list is unset).
+func threadCounts(cfg config) []int {
+	if len(cfg.threadList) > 0 {
+		return cfg.threadList
+	}
+	return []int{cfg.threads}
+}
+
+func threadsLabel(ts []int) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = strconv.Itoa(t)
+	}
+	return strings.Join(parts, ",")
 }

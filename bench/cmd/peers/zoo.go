@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -40,7 +41,21 @@ type zooResult struct {
 	Runs       map[string]int `json:"runs,omitempty"`
 	Ops        []string       `json:"ops,omitempty"`
 	Missing    []string       `json:"missing"` // ops the engine does not implement, file order
-	Threads    int            `json:"threads"`
+	Threads    int            `json:"threads"` // the first --threads count: the fields above
+	// ByThreads has one entry per --threads count when there are several
+	// (the first repeats the fields above), all measured interleaved.
+	ByThreads []zooAt `json:"by_threads,omitempty"`
+}
+
+// zooAt is one model at one thread count.
+type zooAt struct {
+	Threads int      `json:"threads"`
+	KagenMs *float64 `json:"kagen_median_ms"`
+	ORTMs   *float64 `json:"ort_median_ms"`
+	Ratio   *float64 `json:"ratio"` // kagen / ORT medians at this count
+	// Speedups over the first thread count (nil for the first).
+	KagenSpeedup *float64 `json:"kagen_speedup,omitempty"`
+	ORTSpeedup   *float64 `json:"ort_speedup,omitempty"`
 }
 
 // zooChild measures one model and prints its zooResult as JSON on stdout.
@@ -62,15 +77,16 @@ func zooChild(cfg config, path string) {
 	}
 	r.Inputs = describeInputs(ins)
 	res := measure(cfg, path, model, ins, "kagen")
-	var kr, or *result
-	for _, x := range res {
-		switch x.name {
-		case "kagen":
-			kr = x
-		case "ort":
-			or = x
+	counts := threadCounts(cfg)
+	find := func(name string, t int) *result {
+		for _, x := range res {
+			if x.name == name && x.threads == t {
+				return x
+			}
 		}
+		return nil
 	}
+	kr, or := find("kagen", counts[0]), find("ort", counts[0])
 	med := func(x *result) *float64 {
 		if x == nil || x.err != nil || len(x.times) == 0 {
 			return nil
@@ -80,7 +96,11 @@ func zooChild(cfg config, path string) {
 	}
 	r.Runs = map[string]int{}
 	for _, x := range res {
-		r.Runs[x.name] = len(x.times)
+		if len(counts) > 1 {
+			r.Runs[fmt.Sprintf("%s@%d", x.name, x.threads)] = len(x.times)
+		} else {
+			r.Runs[x.name] = len(x.times)
+		}
 	}
 	if or == nil || or.err != nil {
 		r.Status = "ort"
@@ -103,9 +123,16 @@ func zooChild(cfg config, path string) {
 	}
 	r.Why = strings.TrimSpace(kr.why)
 	r.KagenMs, r.ORTMs = med(kr), med(or)
-	if kr.err == nil && or != nil && or.err == nil && len(kr.times) > 0 && len(or.times) > 0 {
-		v := math.Round(summarise(kr.times).median/summarise(or.times).median*1000) / 1000
-		r.Ratio = &v
+	r.Ratio = medianRatio(kr, or)
+	if len(counts) > 1 {
+		for _, t := range counts {
+			k, o := find("kagen", t), find("ort", t)
+			at := zooAt{Threads: t, KagenMs: med(k), ORTMs: med(o), Ratio: medianRatio(k, o)}
+			if t != counts[0] {
+				at.KagenSpeedup, at.ORTSpeedup = medianRatio(kr, k), medianRatio(or, o)
+			}
+			r.ByThreads = append(r.ByThreads, at)
+		}
 	}
 	switch {
 	case r.Status == "ort":
@@ -121,6 +148,28 @@ func zooChild(cfg config, path string) {
 	default:
 		r.Status = "mismatch"
 	}
+	// At the other thread counts every engine must have run and agreed too.
+	for _, x := range res {
+		if r.Status != "pass" || x == kr || x == or {
+			continue
+		}
+		switch {
+		case x.err != nil:
+			r.Status, r.Error = "run", fmt.Sprintf("%s at %d threads: %v", x.name, x.threads, x.err)
+		case x.checked && !x.agree:
+			r.Status, r.Why = "mismatch", strings.TrimSpace(fmt.Sprintf("%s at %d threads: %s", x.name, x.threads, x.why))
+		}
+	}
+}
+
+// medianRatio is a's median over b's, rounded to 3 decimals (nil unless
+// both have timings).
+func medianRatio(a, b *result) *float64 {
+	if a == nil || b == nil || a.err != nil || b.err != nil || len(a.times) == 0 || len(b.times) == 0 {
+		return nil
+	}
+	v := math.Round(summarise(a.times).median/summarise(b.times).median*1000) / 1000
+	return &v
 }
 
 // zooModels expands the arguments (directories and .onnx files) into the
@@ -161,11 +210,11 @@ func runZoo(cfg config, args, childFlags []string, timeout time.Duration) error 
 		return err
 	}
 	supported := kagenSupportedOps()
-	start := time.Now()
+	start, loadStart := time.Now(), loadAverage()
 	if !cfg.jsonOnly {
-		fmt.Printf("zoo: %d models, threads %d, %d warm-up + %d timed runs per engine (budget %v), tolerance rtol %g atol %g\n\n",
-			len(models), cfg.threads, cfg.warmup, cfg.runs, cfg.budget, cfg.rtol, cfg.atol)
-		fmt.Printf("%-30s %-5s %-9s %-8s %9s %9s %9s  %s\n", "model", "loads", "max|Δ|", "check", "kagen/ORT", "kagen ms", "ORT ms", "first error; ops the engine lacks")
+		fmt.Printf("zoo: %d models, threads %s, %d warm-up + %d timed runs per engine (budget %v), tolerance rtol %g atol %g\n\n",
+			len(models), threadsLabel(threadCounts(cfg)), cfg.warmup, cfg.runs, cfg.budget, cfg.rtol, cfg.atol)
+		fmt.Println(zooHeader(threadCounts(cfg)))
 	}
 	var all []zooResult
 	for _, path := range models {
@@ -189,7 +238,8 @@ func runZoo(cfg config, args, childFlags []string, timeout time.Duration) error 
 			fmt.Println(zooLine(r))
 		}
 	}
-	s := summariseZoo(all, time.Since(start))
+	s := summariseZoo(all, time.Since(start), threadCounts(cfg))
+	s.LoadStart, s.LoadEnd, s.Cores = loadStart, loadAverage(), runtime.NumCPU()
 	if cfg.jsonOnly {
 		b, _ := json.Marshal(s)
 		fmt.Println(string(b))
@@ -204,6 +254,20 @@ func runZoo(cfg config, args, childFlags []string, timeout time.Duration) error 
 		return errors.New("not every zoo model loads, runs and matches ORT")
 	}
 	return nil
+}
+
+// loadAverage is the 1-minute load average ("" where /proc/loadavg is
+// missing).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 // zooOne runs the child for one model.
@@ -278,8 +342,37 @@ func zooLine(r zooResult) string {
 		ratio = fmt.Sprintf("%.2fx", *r.Ratio)
 	}
 	diff := f(r.MaxAbsDiff, "%.2g")
+	if len(r.ByThreads) > 1 {
+		var ratios, times, speedups string
+		for i, at := range r.ByThreads {
+			ratios += fmt.Sprintf(" %9s", f(at.Ratio, "%.2fx"))
+			times += fmt.Sprintf(" %9s %9s", f(at.KagenMs, "%.3g"), f(at.ORTMs, "%.3g"))
+			if i > 0 {
+				speedups += fmt.Sprintf(" %9s %9s", f(at.KagenSpeedup, "%.2fx"), f(at.ORTSpeedup, "%.2fx"))
+			}
+		}
+		return fmt.Sprintf("%-30s %-5s %-9s %-8s%s%s%s  %s", strings.TrimSuffix(r.Model, ".onnx"), loads, diff, check,
+			ratios, times, speedups, oneLine(note))
+	}
 	return fmt.Sprintf("%-30s %-5s %-9s %-8s %9s %9s %9s  %s", strings.TrimSuffix(r.Model, ".onnx"), loads, diff, check,
 		ratio, f(r.KagenMs, "%.3g"), f(r.ORTMs, "%.3g"), oneLine(note))
+}
+
+// zooHeader is the header of zooLine's columns for the thread counts.
+func zooHeader(counts []int) string {
+	if len(counts) == 1 {
+		return fmt.Sprintf("%-30s %-5s %-9s %-8s %9s %9s %9s  %s", "model", "loads", "max|Δ|", "check", "kagen/ORT", "kagen ms", "ORT ms", "first error; ops the engine lacks")
+	}
+	var ratios, times, speedups string
+	for i, t := range counts {
+		ratios += fmt.Sprintf(" %9s", fmt.Sprintf("k/ORT@%d", t))
+		times += fmt.Sprintf(" %9s %9s", fmt.Sprintf("kagen@%d", t), fmt.Sprintf("ORT@%d", t))
+		if i > 0 {
+			speedups += fmt.Sprintf(" %9s %9s", fmt.Sprintf("kagen %d/%d", counts[0], t), fmt.Sprintf("ORT %d/%d", counts[0], t))
+		}
+	}
+	return fmt.Sprintf("%-30s %-5s %-9s %-8s%s%s%s  %s", "model", "loads", "max|Δ|", "check", ratios, times, speedups,
+		"first error; ops the engine lacks (times in ms; speedup = time at the first count over time at the next)")
 }
 
 func oneLine(s string) string {
@@ -291,14 +384,49 @@ func oneLine(s string) string {
 }
 
 type zooSummary struct {
-	Summary  string         `json:"summary"` // "zoo"
-	Models   int            `json:"models"`
-	Load     int            `json:"load"` // models kagen loads
-	Pass     int            `json:"pass"`
-	Status   map[string]int `json:"status"`
-	Geomean  *float64       `json:"ratio_geomean"` // kagen/ORT over the passing models
-	Seconds  float64        `json:"seconds"`
-	Blocking []opCount      `json:"blocking"` // missing ops by the number of models lacking them
+	Summary string         `json:"summary"` // "zoo"
+	Models  int            `json:"models"`
+	Load    int            `json:"load"` // models kagen loads
+	Pass    int            `json:"pass"`
+	Status  map[string]int `json:"status"`
+	Geomean *float64       `json:"ratio_geomean"` // kagen/ORT over the passing models (first thread count)
+	Seconds float64        `json:"seconds"`
+	// ByThreads: per thread count (when there are several), the geometric
+	// means over the passing models of kagen/ORT and of each engine's
+	// speedup over the first count.
+	ByThreads []zooGeomean `json:"by_threads,omitempty"`
+	// LoadStart and LoadEnd are the machine's 1-minute load averages when
+	// the run began and ended (Linux /proc/loadavg; empty elsewhere), so
+	// that a table says how busy the machine was.
+	LoadStart string    `json:"load_start,omitempty"`
+	LoadEnd   string    `json:"load_end,omitempty"`
+	Cores     int       `json:"cores"`
+	Blocking  []opCount `json:"blocking"` // missing ops by the number of models lacking them
+}
+
+type zooGeomean struct {
+	Threads      int      `json:"threads"`
+	Ratio        *float64 `json:"ratio_geomean"`
+	KagenSpeedup *float64 `json:"kagen_speedup_geomean,omitempty"`
+	ORTSpeedup   *float64 `json:"ort_speedup_geomean,omitempty"`
+	Models       int      `json:"models"` // with a ratio at this count
+}
+
+// geomean of the non-nil positive values, rounded to 3 decimals (nil when
+// there are none), and how many there were.
+func geomean(vs []*float64) (*float64, int) {
+	sum, n := 0.0, 0
+	for _, v := range vs {
+		if v != nil && *v > 0 {
+			sum += math.Log(*v)
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, 0
+	}
+	g := math.Round(math.Exp(sum/float64(n))*1000) / 1000
+	return &g, n
 }
 
 type opCount struct {
@@ -306,7 +434,7 @@ type opCount struct {
 	Models int    `json:"models"`
 }
 
-func summariseZoo(all []zooResult, took time.Duration) zooSummary {
+func summariseZoo(all []zooResult, took time.Duration, counts []int) zooSummary {
 	s := zooSummary{Summary: "zoo", Models: len(all), Status: map[string]int{}, Seconds: math.Round(took.Seconds())}
 	logSum, n := 0.0, 0
 	count := map[string]int{}
@@ -329,6 +457,24 @@ func summariseZoo(all []zooResult, took time.Duration) zooSummary {
 	if n > 0 {
 		g := math.Round(math.Exp(logSum/float64(n))*1000) / 1000
 		s.Geomean = &g
+	}
+	for i, t := range counts {
+		if len(counts) < 2 {
+			break
+		}
+		var ratios, ks, ors []*float64
+		for _, r := range all {
+			if r.Status != "pass" || len(r.ByThreads) != len(counts) {
+				continue
+			}
+			at := r.ByThreads[i]
+			ratios, ks, ors = append(ratios, at.Ratio), append(ks, at.KagenSpeedup), append(ors, at.ORTSpeedup)
+		}
+		g := zooGeomean{Threads: t}
+		g.Ratio, g.Models = geomean(ratios)
+		g.KagenSpeedup, _ = geomean(ks)
+		g.ORTSpeedup, _ = geomean(ors)
+		s.ByThreads = append(s.ByThreads, g)
 	}
 	for op, c := range count {
 		s.Blocking = append(s.Blocking, opCount{op, c})
@@ -357,8 +503,24 @@ func (s zooSummary) line() string {
 	if len(parts) > 0 {
 		rest = ", " + strings.Join(parts, ", ")
 	}
-	return fmt.Sprintf("zoo: %d/%d pass (%d load)%s; kagen/ORT geomean over the passing: %s; %.0f s",
-		s.Pass, s.Models, s.Load, rest, g, s.Seconds)
+	for _, b := range s.ByThreads {
+		f := func(v *float64) string {
+			if v == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.2fx", *v)
+		}
+		g += fmt.Sprintf("; at %d thread(s) %s", b.Threads, f(b.Ratio))
+		if b.KagenSpeedup != nil || b.ORTSpeedup != nil {
+			g += fmt.Sprintf(" (speedup kagen %s, ORT %s)", f(b.KagenSpeedup), f(b.ORTSpeedup))
+		}
+	}
+	load := ""
+	if s.LoadStart != "" {
+		load = fmt.Sprintf(" (load average %s at the start, %s at the end, %d cores)", s.LoadStart, s.LoadEnd, s.Cores)
+	}
+	return fmt.Sprintf("zoo: %d/%d pass (%d load)%s; kagen/ORT geomean over the passing: %s; %.0f s%s",
+		s.Pass, s.Models, s.Load, rest, g, s.Seconds, load)
 }
 
 func (s zooSummary) blockingLine() string {

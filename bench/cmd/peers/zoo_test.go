@@ -280,7 +280,7 @@ func TestZooSummary(t *testing.T) {
 		{Model: "d.onnx", Status: "load", Error: `node "s": unsupported Slice`, Missing: []string{"Slice", "Expand"}},
 		{Model: "e.onnx", Status: "crash", Missing: []string{"Slice"}},
 	}
-	s := summariseZoo(all, 61*time.Second)
+	s := summariseZoo(all, 61*time.Second, []int{1})
 	if s.Pass != 2 || s.Load != 3 || *s.Geomean != 1 || s.Status["crash"] != 1 {
 		t.Errorf("%+v", s)
 	}
@@ -339,5 +339,59 @@ func TestZooOneChild(t *testing.T) {
 	slow := script("slow", "exec sleep 10\n")
 	if r := zooOne(slow, nil, "m.onnx", 100*time.Millisecond); r.Status != "timeout" {
 		t.Errorf("slow: %+v", r)
+	}
+}
+
+func TestParseThreads(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []int
+	}{
+		{"1", []int{1}}, {"2", []int{2}}, {"1,2", []int{1, 2}}, {"4, 1", []int{4, 1}},
+		{"0", nil}, {"-1", nil}, {"1,1", nil}, {"", nil}, {"1,", nil}, {"NaN", nil}, {"1.5", nil}, {"100000", nil},
+	} {
+		got, err := parseThreads(c.in)
+		if (err == nil) != (c.want != nil) || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("parseThreads(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+}
+
+// With several thread counts the zoo reports, per count, the ratio and
+// each engine's speedup over the first count, and their geomeans.
+func TestZooSummaryThreads(t *testing.T) {
+	r := func(v float64) *float64 { return &v }
+	at := func(t int, ratio float64, ks, os *float64) zooAt {
+		return zooAt{Threads: t, KagenMs: r(1), ORTMs: r(1), Ratio: r(ratio), KagenSpeedup: ks, ORTSpeedup: os}
+	}
+	all := []zooResult{
+		{Model: "a.onnx", Status: "pass", Loads: true, Ratio: r(2), ByThreads: []zooAt{at(1, 2, nil, nil), at(2, 4, r(1), r(2))}},
+		{Model: "b.onnx", Status: "pass", Loads: true, Ratio: r(0.5), ByThreads: []zooAt{at(1, 0.5, nil, nil), at(2, 1, r(1.96), r(3.92))}},
+		{Model: "c.onnx", Status: "mismatch", Loads: true, Ratio: r(9), ByThreads: []zooAt{at(1, 9, nil, nil), at(2, 9, r(9), r(9))}},
+	}
+	s := summariseZoo(all, time.Second, []int{1, 2})
+	if len(s.ByThreads) != 2 {
+		t.Fatalf("by threads %+v", s.ByThreads)
+	}
+	g1, g2 := s.ByThreads[0], s.ByThreads[1]
+	if *g1.Ratio != 1 || g1.KagenSpeedup != nil || g1.Models != 2 || *g2.Ratio != 2 || *g2.KagenSpeedup != 1.4 || *g2.ORTSpeedup != 2.8 {
+		t.Errorf("geomeans %+v %+v", g1, g2)
+	}
+	line := s.line()
+	for _, w := range []string{"at 1 thread(s) 1.00x", "at 2 thread(s) 2.00x (speedup kagen 1.40x, ORT 2.80x)"} {
+		if !strings.Contains(line, w) {
+			t.Errorf("summary %q lacks %q", line, w)
+		}
+	}
+	l, h := zooLine(all[0]), zooHeader([]int{1, 2})
+	for _, w := range []string{"2.00x", "4.00x", "1.00x", "2.00x"} {
+		if !strings.Contains(l, w) {
+			t.Errorf("line %q lacks %q", l, w)
+		}
+	}
+	for _, w := range []string{"k/ORT@1", "k/ORT@2", "kagen@2", "ORT@2", "kagen 1/2", "ORT 1/2"} {
+		if !strings.Contains(h, w) {
+			t.Errorf("header %q lacks %q", h, w)
+		}
 	}
 }
