@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/kagen-ai/kagen/internal/readfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -343,7 +344,7 @@ func readPeers(path string) map[string]peerRow {
 	if path == "" {
 		return out
 	}
-	f, err := os.Open(path)
+	f, err := readfile.Open(path)
 	if err != nil {
 		return out
 	}
