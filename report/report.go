@@ -112,6 +112,10 @@ func Generate(ctx context.Context, o Options) error {
 	if err := os.MkdirAll(figs, 0o755); err != nil {
 		return err
 	}
+	// Before the long work: the report can be written there.
+	if err := atomicfile.CheckOutput(filepath.Join(o.Out, "EVALUATION.md")); err != nil {
+		return err
+	}
 	start := time.Now()
 	var doc strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&doc, format, args...) }

@@ -77,6 +77,9 @@ func check(path string) (string, error) {
 	}
 	dir := filepath.Dir(target)
 	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%s: the output directory %s does not exist", named, dir)
+	}
 	if err != nil {
 		return "", fmt.Errorf("%s: output directory: %w", named, err)
 	}
@@ -146,11 +149,11 @@ func CheckOutput(path string, inputs ...string) error {
 			continue // the command reports a missing input itself
 		}
 		if os.SameFile(out, st) {
-			return fmt.Errorf("%s is the input %s; writing it would destroy the input, give another output path", path, in)
+			return fmt.Errorf("%s is the same file as the input %s; writing it would destroy the input, give another output path", path, in)
 		}
 		if st.IsDir() {
 			if f := findSame(in, out); f != "" {
-				return fmt.Errorf("%s is the input %s (in %s); writing it would destroy the input, give another output path", path, f, in)
+				return fmt.Errorf("%s is the same file as the input %s (in %s); writing it would destroy the input, give another output path", path, f, in)
 			}
 		}
 	}

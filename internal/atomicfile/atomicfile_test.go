@@ -108,13 +108,13 @@ func TestCheckOutputRefusesInputs(t *testing.T) {
 	for _, tc := range []struct {
 		out, want string
 	}{
-		{model, "is the input " + model},
-		{"m.onnx", "is the input " + model},
-		{"./D/../m.onnx", "is the input"},
-		{"link.onnx", "is the input"},
-		{"hard.onnx", "is the input"},
-		{"hardtrace.csv", "is the input " + trace + " (in " + data + ")"},
-		{"D/sub/s17.csv", "is the input"},
+		{model, "is the same file as the input " + model},
+		{"m.onnx", "is the same file as the input " + model},
+		{"./D/../m.onnx", "is the same file as the input"},
+		{"link.onnx", "is the same file as the input"},
+		{"hard.onnx", "is the same file as the input"},
+		{"hardtrace.csv", "is the same file as the input " + trace + " (in " + data + ")"},
+		{"D/sub/s17.csv", "is the same file as the input"},
 		{"pareto.json", ""},
 		{"D/pareto.json", ""},
 	} {
@@ -145,7 +145,7 @@ func TestCheckOutputPaths(t *testing.T) {
 	cases := []struct{ path, want string }{
 		{"", "empty output path"},
 		{dir, "is a directory"},
-		{filepath.Join(dir, "missing", "x.json"), "output directory"},
+		{filepath.Join(dir, "missing", "x.json"), "the output directory"},
 		{filepath.Join(file, "x.json"), "not a directory"},
 		{"/dev/full", "not a regular file"},
 	}
@@ -263,4 +263,51 @@ func TestLock(t *testing.T) {
 		t.Fatalf("a stale lock file: %v", err)
 	}
 	again.Unlock()
+}
+
+// Issue #19 items 6 and 12 for logs that grow: Append follows links,
+// refuses pipes and devices without blocking, creates 0644 and keeps an
+// existing file's mode and bytes.
+func TestAppend(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	syscall.Mkfifo(fifo, 0o644)
+	kept := filepath.Join(dir, "kept.jsonl")
+	os.WriteFile(kept, []byte("a\n"), 0o600)
+	link := filepath.Join(dir, "link.jsonl")
+	os.Symlink("kept.jsonl", link)
+	for _, tc := range []struct {
+		path, want string // want: the file's content after appending "b\n", or an error's part
+		mode       os.FileMode
+		fails      bool
+	}{
+		{filepath.Join(dir, "new.jsonl"), "b\n", 0o644, false},
+		{link, "a\nb\n", 0o600, false},
+		{fifo, "a named pipe, not a regular file", 0, true},
+		{"/dev/null", "a character device, not a regular file", 0, true},
+		{dir, "is a directory", 0, true},
+	} {
+		f, err := Append(tc.path)
+		if tc.fails {
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Append(%s) = %v, want an error saying %q", tc.path, err, tc.want)
+			}
+			if f != nil {
+				f.Close()
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Append(%s): %v", tc.path, err)
+		}
+		f.WriteString("b\n")
+		f.Close()
+		got, _ := os.ReadFile(tc.path)
+		st, _ := os.Stat(tc.path)
+		if string(got) != tc.want || st.Mode().Perm() != tc.mode {
+			t.Errorf("%s holds %q with mode %v, want %q and %v", tc.path, got, st.Mode().Perm(), tc.want, tc.mode)
+		}
+	}
 }

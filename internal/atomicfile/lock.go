@@ -31,10 +31,16 @@ func Lock(path string) (*Locked, error) {
 		if pid > 0 {
 			who = fmt.Sprintf("another kagen (pid %d)", pid)
 		}
-		return nil, fmt.Errorf("%s: %s is writing it; wait for it to finish: %w", path, who, ErrLocked)
+		return nil, lockedError{fmt.Sprintf("%s: %s is writing it; wait for it to finish", path, who)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: taking the lock %s: %w", path, lockPath(target), err)
 	}
 	return l, nil
 }
+
+// lockedError is Lock's error when another process holds the lock.
+type lockedError struct{ msg string }
+
+func (e lockedError) Error() string { return e.msg }
+func (e lockedError) Unwrap() error { return ErrLocked }
