@@ -94,10 +94,12 @@ func controllerFlags(fs *flag.FlagSet, fracDoc string) *policy.Builder {
 	return b
 }
 
-// checkOutput checks an output path before long work (a usage error).
-func checkOutput(path string) error {
-	if err := atomicfile.Check(path); err != nil {
-		return usageError{"-o: " + err.Error()}
+// checkOutput checks the output path given with flag before long work
+// (a usage error naming the flag): a writable place for a regular file,
+// and none of the command's inputs (atomicfile.CheckOutput).
+func checkOutput(flag, path string, inputs ...string) error {
+	if err := atomicfile.CheckOutput(path, inputs...); err != nil {
+		return usageError{flag + ": " + err.Error()}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +37,13 @@ func cmdOpen(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 1 {
 		fs.Usage()
 		return usageError{"expected a model and at least one trace"}
+	}
+	outSet := false
+	fs.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "o" })
+	if outSet { // the default may be changed on the Policy screen
+		if err := checkOutput("-o", *out, append([]string{*pareto}, pos...)...); err != nil {
+			return err
+		}
 	}
 	if !isTerminal(os.Stdin) || !isTerminal(stdout) {
 		return errors.New("the workbench needs a terminal on standard input and output; see kagen help for the other commands")

@@ -53,6 +53,9 @@ func cmdPolicyNew(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected --model, --pareto, --controller and -o, and no other arguments"}
 	}
+	if err := checkOutput("-o", *out, *model, *pareto); err != nil {
+		return err
+	}
 	m, err := engine.LoadFile(*model, engine.Options{})
 	if err != nil {
 		return err

@@ -33,7 +33,7 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model and at least one --data"}
 	}
-	run, err := startTuning(pos[0], data, *out, setup, *asJSON, stdout, stderr)
+	run, err := startTuning(pos[0], data, []string{*out}, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,11 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected --model, --policy and at least one --trace"}
 	}
+	if *logPath != "" {
+		if err := checkOutput("--log", *logPath, append([]string{*model, *polPath}, traces...)...); err != nil {
+			return err
+		}
+	}
 	dev, err := lookupDevice(*devName)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/kagen-ai/kagen/deploy"
@@ -45,13 +46,14 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		}
 		return report.UpdateZoo(o.Out, o.ZooJSON)
 	}
+	// SIGTERM too, so that the deferred cleanup removes the linked folders.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ms, cleanup, err := report.HeldOut(*dataRoot, *models, *kwsClips)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 	o.Models = ms
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	return report.Generate(ctx, o)
 }

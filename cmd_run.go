@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kagen-ai/kagen/deploy"
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -41,6 +42,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 0 || *model == "" || *polPath == "" {
 		fs.Usage()
 		return usageError{"expected --model and --policy, and no other arguments"}
+	}
+	if *logPath != "" {
+		if err := checkOutput("--log", *logPath, *model, *polPath, *input); err != nil {
+			return err
+		}
 	}
 	dev, err := lookupDevice(*devName)
 	if err != nil {
@@ -73,7 +79,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	defer src.Close()
 	var log *policy.LogWriter
 	if *logPath != "" {
-		lf, err := os.OpenFile(*logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		lf, err := atomicfile.Append(*logPath)
 		if err != nil {
 			return fmt.Errorf("decision log: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"github.com/kagen-ai/kagen/profile/dist"
 	"github.com/kagen-ai/kagen/replay"
 	"github.com/kagen-ai/kagen/tuning"
@@ -69,6 +70,7 @@ func distFlags(fs *flag.FlagSet) *dist.Setup {
 // interrupt.
 type tuningRun struct {
 	p        *tuning.Pipeline
+	lock     *atomicfile.Locked
 	pool     *dist.Pool
 	ctx      context.Context
 	progress func(tuning.Progress)
@@ -79,10 +81,22 @@ type tuningRun struct {
 // startTuning checks the output path, loads a model and the labelled
 // windows of data, starts the trial pool of setup (nil: in-process) and
 // the progress line (JSON lines on stdout with asJSON).
-func startTuning(path string, data []string, out string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (*tuningRun, error) {
-	if err := checkOutput(out); err != nil {
-		return nil, err
+func startTuning(path string, data []string, outs []string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (run *tuningRun, err error) {
+	inputs := append([]string{path}, data...)
+	for _, out := range outs {
+		if err := checkOutput("-o", out, inputs...); err != nil {
+			return nil, err
+		}
 	}
+	lock, err := atomicfile.Lock(outs[0])
+	if err != nil {
+		return nil, usageError{"-o: " + err.Error()}
+	}
+	defer func() {
+		if err != nil {
+			lock.Unlock()
+		}
+	}()
 	m, err := engine.LoadFile(path, engine.Options{})
 	if err != nil {
 		return nil, err
@@ -91,7 +105,8 @@ func startTuning(path string, data []string, out string, setup *dist.Setup, asJS
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too: the embedded server's temporary folder is removed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	setup.Log = stderr
 	pool, err := setup.StartFor(ctx, path, m)
 	if err != nil {
@@ -108,6 +123,6 @@ func startTuning(path string, data []string, out string, setup *dist.Setup, asJS
 	if asJSON {
 		pr.w = stdout
 	}
-	return &tuningRun{p: p, pool: pool, ctx: ctx, progress: func(g tuning.Progress) { pr.report(g.Phase, g.Done, g.Total, g.Item) },
-		done: pr.done, close: func() { pool.Close(); stop() }}, nil
+	return &tuningRun{p: p, pool: pool, ctx: ctx, lock: lock, progress: func(g tuning.Progress) { pr.report(g.Phase, g.Done, g.Total, g.Item) },
+		done: pr.done, close: func() { pool.Close(); stop(); lock.Unlock() }}, nil
 }

@@ -49,12 +49,13 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model, --data, --max-loss 0..100, --objective time|energy and --predictor p1|p2"}
 	}
-	run, err := startTuning(pos[0], data, *out, setup, *asJSON, stdout, stderr)
+	files := tuning.Files{Profile: *out + ".profile.json", Partial: *out + ".partial.json", Resume: *resume}
+	run, err := startTuning(pos[0], data, []string{*out, files.Profile, files.Partial}, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer run.close()
-	res, err := run.p.Run(run.ctx, s, tuning.Files{Profile: *out + ".profile.json", Partial: *out + ".partial.json", Resume: *resume}, run.progress)
+	res, err := run.p.Run(run.ctx, s, files, run.progress)
 	run.done()
 	if err != nil {
 		return err

@@ -13,8 +13,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
-	"os"
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
@@ -329,12 +329,16 @@ func (s single) Kernel(step int) engine.Kernel {
 
 // ModelHash returns the hex SHA-256 of a file.
 func ModelHash(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	f, err := readfile.Open(path)
 	if err != nil {
 		return "", err
 	}
-	h := sha256.Sum256(data)
-	return hex.EncodeToString(h[:]), nil
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hashing %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Write stores the profile atomically.

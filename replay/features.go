@@ -97,6 +97,13 @@ func WriteFeatures(spec *Spec, paths []string, outDir string, opts Options) (*Ex
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("write features: %w", err)
 	}
+	// Before reading any trace: every file written is a writable path and
+	// none of the traces.
+	for _, name := range []string{FeaturesXFile, FeaturesYFile, FeaturesGFile, FeaturesMetaFile} {
+		if err := atomicfile.CheckOutput(filepath.Join(outDir, name), paths...); err != nil {
+			return nil, fmt.Errorf("write features: %w", err)
+		}
+	}
 	shape := spec.InputShape()
 	x, err := createNPY(filepath.Join(outDir, FeaturesXFile), "<f4", shape[1:])
 	if err != nil {

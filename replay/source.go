@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/kagen-ai/kagen/internal/readfile"
 )
 
 // Options adjust how a trace is cut into windows. The zero value uses the
@@ -87,7 +89,7 @@ type fileSystem interface {
 
 type osFS struct{}
 
-func (osFS) open(name string) (fs.File, error)          { return os.Open(name) }
+func (osFS) open(name string) (fs.File, error)          { return readfile.Open(name) }
 func (osFS) stat(name string) (fs.FileInfo, error)      { return os.Stat(name) }
 func (osFS) readDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
 func (osFS) join(dir, name string) string               { return filepath.Join(dir, name) }
@@ -229,6 +231,11 @@ func listFiles(fsys fileSystem, dir, pattern string, recursive bool) ([]string, 
 				continue
 			}
 			if ok, _ := path.Match(pattern, e.Name()); ok && !strings.HasSuffix(strings.ToLower(e.Name()), ".labels.csv") {
+				// A pipe or device named like a trace would block or never
+				// end: refused before any window is read.
+				if t := e.Type(); !t.IsRegular() && t&fs.ModeSymlink == 0 {
+					return fmt.Errorf("open trace: %w", readfile.NotRegular(p, t))
+				}
 				out = append(out, p)
 			}
 		}

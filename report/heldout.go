@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/kagen-ai/kagen/internal/tempdir"
 )
 
 // HeldOut lists the shipped models found in modelsDir with their held-out
@@ -61,7 +63,7 @@ func HeldOut(dataRoot, modelsDir string, kwsClips int) (ms []Model, cleanup func
 // linkEvery links every k-th file matching pattern (k chosen so that at
 // most n are linked; n <= 0 links all) into a temporary folder.
 func linkEvery(prefix, pattern string, n int) (string, error) {
-	dir, err := os.MkdirTemp("", prefix)
+	dir, err := tempdir.Make(prefix)
 	if err != nil {
 		return "", err
 	}
@@ -82,7 +84,7 @@ func linkEvery(prefix, pattern string, n int) (string, error) {
 // linkFiles links the files matching pattern into a temporary folder, which
 // then reads as one set of traces (a clip folder, or IMU executions).
 func linkFiles(prefix, pattern string) (string, error) {
-	dir, err := os.MkdirTemp("", prefix)
+	dir, err := tempdir.Make(prefix)
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 
@@ -8,6 +9,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 )
 
 // series is one named set of points.
@@ -72,6 +75,14 @@ func savePlot(path, title, xlabel, ylabel string, ss []series, diagonal bool) er
 		p.Add(d)
 		p.Legend.Add("predicted = measured", d)
 	}
-	// 800 px at 96 dpi
-	return p.Save(8.333*vg.Inch, 5.208*vg.Inch, path)
+	// 800 px at 96 dpi, written atomically as every output is.
+	wt, err := p.WriterTo(8.333*vg.Inch, 5.208*vg.Inch, "png")
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", title, err)
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return fmt.Errorf("plot %s: %w", title, err)
+	}
+	return atomicfile.Write(path, buf.Bytes())
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/kagen-ai/kagen/internal/readfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -113,6 +114,10 @@ func Generate(ctx context.Context, o Options) error {
 	}
 	figs := filepath.Join(o.Out, "figures")
 	if err := os.MkdirAll(figs, 0o755); err != nil {
+		return err
+	}
+	// Before the long work: the report can be written there.
+	if err := atomicfile.CheckOutput(filepath.Join(o.Out, "EVALUATION.md")); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -352,7 +357,7 @@ func readPeers(path string) map[string]peerRow {
 	if path == "" {
 		return out
 	}
-	f, err := os.Open(path)
+	f, err := readfile.Open(path)
 	if err != nil {
 		return out
 	}

@@ -45,6 +45,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/kagen-ai/kagen/internal/readfile"
 	"io"
 	"net/url"
 	"os"
@@ -462,7 +463,7 @@ func (s *Store) Delete(name string) error {
 // FileSHA256 returns the lowercase hex SHA-256 of the file at path, the form
 // Session.ModelSHA256 takes.
 func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := readfile.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("hashing %s: %w", path, err)
 	}

@@ -155,7 +155,14 @@ func OpenSession(name, dir string, resume bool, src *Source, opts *Options) (don
 		if resume {
 			*src = s
 			opts.Resume = snap
-		} else if newSHA, err := sessions.FileSHA256(src.ModelPath); err == nil && newSHA == snap.ModelSHA256 {
+		} else {
+			// A model given with a saved session's name continues the
+			// session only if it is the session's model; another model
+			// would replace the saved work, so it is refused.
+			if err := sameModel(ss, src.ModelPath); err != nil {
+				store.Close()
+				return nil, err
+			}
 			snap.Traces = nil // the traces given now replace the session's
 			opts.Resume = snap
 		}
@@ -175,4 +182,42 @@ func OpenSession(name, dir string, resume bool, src *Source, opts *Options) (don
 		lease.Release()
 		store.Close()
 	}, nil
+}
+
+// sameModel checks that the model at path is the one session ss was saved
+// with (by checksum; by path for a session saved without one), and
+// otherwise says so naming both and what to do.
+func sameModel(ss *sessions.Session, path string) error {
+	sha, err := sessions.FileSHA256(path)
+	if err != nil {
+		return err
+	}
+	if ss.ModelSHA256 != "" && sha == ss.ModelSHA256 {
+		return nil
+	}
+	if ss.ModelSHA256 == "" && !strings.HasPrefix(ss.ModelPath, demoPrefix) {
+		a, err1 := filepath.Abs(ss.ModelPath)
+		b, err2 := filepath.Abs(path)
+		if err1 == nil && err2 == nil && a == b {
+			return nil
+		}
+	}
+	saved := ss.ModelPath
+	if demo, ok := strings.CutPrefix(saved, demoPrefix); ok {
+		saved = "the built-in demo " + demo
+	}
+	if ss.ModelSHA256 != "" && !strings.HasPrefix(ss.ModelPath, demoPrefix) {
+		saved += " (SHA-256 " + short(ss.ModelSHA256) + ")"
+	}
+	return fmt.Errorf("session %q was saved with model %s, not %s (SHA-256 %s); opening it on another model would replace its saved work. "+
+		"Resume it with kagen open --session %s, remove it with kagen sessions rm %s, or give another --session name",
+		ss.Name, saved, path, short(sha), ss.Name, ss.Name)
+}
+
+// short is the start of a checksum, enough to tell two apart.
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
 }

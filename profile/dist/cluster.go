@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/internal/tempdir"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -94,7 +95,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 func (c *Cluster) startEmbedded() error {
 	dir := c.cfg.StoreDir
 	if dir == "" {
-		tmp, err := os.MkdirTemp("", "kagen-nats-*")
+		// Named with the pid: a run killed with -9 leaves it, and the next
+		// run's tempdir.Make removes it.
+		tmp, err := tempdir.Make("kagen-nats-")
 		if err != nil {
 			return fmt.Errorf("embedded NATS: %w", err)
 		}

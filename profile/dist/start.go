@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/kagen-ai/kagen/internal/readfile"
 	"io"
 	"log"
-	"os"
 	"time"
 
 	"github.com/kagen-ai/kagen/device"
@@ -58,7 +58,7 @@ func (s Setup) StartFor(ctx context.Context, path string, m *engine.Model) (*Poo
 	if s.ShardWindows < 1 {
 		return nil, fmt.Errorf("shard windows %d, expected at least 1", s.ShardWindows)
 	}
-	model, err := os.ReadFile(path)
+	model, err := readfile.Regular(path, engine.DefaultMaxBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package sessions
+package proc
 
 import (
 	"bytes"
@@ -10,10 +10,10 @@ import (
 	"syscall"
 )
 
-// processAlive reports whether a process with this pid runs on this host. A
+// Alive reports whether a process with this pid runs on this host. A
 // process that exists but belongs to another user (EPERM) counts as alive;
 // a zombie (exited, not yet reaped; seen where /proc is Linux's) does not.
-func processAlive(pid int) bool {
+func Alive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
