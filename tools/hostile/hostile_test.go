@@ -22,7 +22,9 @@
 // the repository root), and EXPECT space-separated checks:
 //
 //	exit=0 | exit!=0     the command's exit status
-//	/REGEX/              matches stdout+stderr (Go syntax; no spaces: use \s)
+//	/REGEX/              matches stdout+stderr (Go syntax; it may hold
+//	                     spaces: it ends at a slash followed by a space or
+//	                     the end of the field)
 //	!/REGEX/             does not match
 //	nochange:FILE        FILE (relative to the case directory) is byte for
 //	                     byte what SETUP left
@@ -82,7 +84,7 @@ func loadCases(t *testing.T) []hostileCase {
 			if len(parts) != 5 {
 				t.Fatalf("%s:%d: %d tab-separated fields, want 5 (ITEM NAME SETUP COMMAND EXPECT)", f, ln, len(parts))
 			}
-			cases = append(cases, hostileCase{file: f, line: ln, item: parts[0], name: parts[1], setup: parts[2], command: parts[3], expect: strings.Fields(parts[4])})
+			cases = append(cases, hostileCase{file: f, line: ln, item: parts[0], name: parts[1], setup: parts[2], command: parts[3], expect: splitChecks(parts[4])})
 		}
 	}
 	return cases
@@ -237,4 +239,41 @@ func tail(b []byte) string {
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+}
+
+// splitChecks splits an EXPECT field into its checks: words separated by
+// spaces, except that a check starting with / or !/ runs to the next slash
+// that ends the field or is followed by a space.
+func splitChecks(field string) []string {
+	var out []string
+	for {
+		field = strings.TrimLeft(field, " ")
+		if field == "" {
+			return out
+		}
+		start := 0
+		switch {
+		case strings.HasPrefix(field, "/"):
+			start = 1
+		case strings.HasPrefix(field, "!/"):
+			start = 2
+		default:
+			end := strings.IndexByte(field, ' ')
+			if end < 0 {
+				end = len(field)
+			}
+			out = append(out, field[:end])
+			field = field[end:]
+			continue
+		}
+		end := len(field)
+		for i := start; i < len(field); i++ {
+			if field[i] == '/' && (i+1 == len(field) || field[i+1] == ' ') {
+				end = i + 1
+				break
+			}
+		}
+		out = append(out, field[:end])
+		field = field[end:]
+	}
 }
