@@ -124,6 +124,9 @@ func (k arithKernel) Run(_ *Exec, in, out []*Tensor) {
 // arithVec sets o = x op y (y op x when swap) element by element.
 func arithVec(op byte, swap bool, o, x, y []float32) {
 	o, y = o[:len(x)], y[:len(x)]
+	if k := arithVecArch(op, swap, o, x, y); k > 0 {
+		o, x, y = o[k:], x[k:], y[k:]
+	}
 	switch {
 	case op == '+':
 		for i, v := range x {
@@ -155,6 +158,9 @@ func arithVec(op byte, swap bool, o, x, y []float32) {
 // arithScalar sets o = x op s (s op x when swap).
 func arithScalar(op byte, swap bool, o, x []float32, s float32) {
 	o = o[:len(x)]
+	if k := arithScalarArch(op, swap, o, x, s); k > 0 {
+		o, x = o[k:], x[k:]
+	}
 	switch {
 	case op == '+':
 		for i, v := range x {
