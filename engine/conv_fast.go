@@ -73,6 +73,11 @@ func compileConv(n *node, c *compiler) (Kernel, error) {
 		buf := make([]float32, gemm.PackedASize(p.mg, k.kdim))
 		k.packed = append(k.packed, gemm.PackA(buf, p.mg, k.kdim, wg, k.kdim, false))
 	}
+	if !k.direct {
+		if rk := compileConvRows(p, k.packed, bias, n.act, c); rk != nil {
+			return rk, nil
+		}
+	}
 	args := gemm.Args{M: p.mg, N: k.cols, K: k.kdim, PackedA: k.packed[0], LDB: k.cols}
 	if !k.direct {
 		args.BSource = &im2colSource{}

@@ -16,6 +16,10 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 		gemmRange16(k, p, i0, i1, j0, j1, scratch)
 		return
 	}
+	if p.BRows != nil {
+		gemmRows(k, p, i0, i1, j0, j1)
+		return
+	}
 	if i1-i0 == 1 && p.PackedA == nil && p.PackedB == nil && p.BSource == nil && !p.TransB && hasGemv4(k) {
 		gemvRange(p, i0, j0, j1)
 		return
@@ -116,6 +120,44 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 						k.tile(m, n, kc, aBlock[ir/k.mr*aStride:], lda, bPanel, ldb,
 							p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 					}
+				}
+			}
+		}
+	}
+}
+
+// gemmRows is gemmRange for a B given by row offsets (Args.BRows): no
+// packing at all. For each K block and row block of A (packed, kept in L2),
+// each 16-column tile of B is read through the table once per row panel,
+// from L1 after the first.
+func gemmRows(k *kernel, p *Args, i0, i1, j0, j1 int) {
+	final := epilogueFlags(p)
+	mPad := roundUp(p.M, k.mr)
+	for pc := 0; pc < p.K; pc += k.kc {
+		kc := min(k.kc, p.K-pc)
+		var flags uint64
+		if pc > 0 || p.Accumulate {
+			flags |= flagAccumulate
+		}
+		if pc+kc == p.K {
+			flags |= final
+		}
+		rows := p.BRows[pc : pc+kc]
+		for ic := i0; ic < i1; ic += k.mc {
+			mc := min(k.mc, i1-ic)
+			aBlock := p.PackedA.data[pc*mPad+ic*kc:]
+			for jr := j0; jr < j1; jr += k.nr {
+				n := min(k.nr, j1-jr)
+				for ir := 0; ir < mc; ir += k.mr {
+					m := min(k.mr, mc-ir)
+					var bias []float32
+					switch {
+					case flags&flagRowBias != 0:
+						bias = p.Bias[ic+ir:]
+					case flags&flagColBias != 0:
+						bias = p.Bias[jr:]
+					}
+					k.tileRows(m, n, kc, aBlock[ir/k.mr*kc*k.mr:], p.B[jr:], rows, p.C[(ic+ir)*p.LDC+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 				}
 			}
 		}

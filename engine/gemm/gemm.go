@@ -131,6 +131,15 @@ type Args struct {
 	// once, straight into the kernel's layout.
 	BSource BSource
 
+	// BRows, if not nil, gives B's rows by offset: element (k, j) of B is
+	// B[BRows[k]+j] (LDB, TransB and BSource are ignored). It is how a
+	// convolution reads its zero-bordered input in place, one row per input
+	// channel and kernel tap, with no im2col copy. It needs PackedA packed
+	// for a kernel with row tables (RowsKernel reports whether the active
+	// one has them), len(BRows) == K, and B readable 15 floats past every
+	// row's last column: B[BRows[k]+N+14] for every k.
+	BRows []int32
+
 	// PackedA16, if not nil, replaces A, LDA and TransA (PackedA must then
 	// be nil): op(A) held in half precision. Its dimensions must be M x K.
 	PackedA16 *PackedA16
@@ -291,6 +300,9 @@ func scratchPerTask(k *kernel, args *Args) int {
 	if isHalf(args) {
 		return scratchPerTask16(k, args)
 	}
+	if args.BRows != nil {
+		return 16 // nothing is packed
+	}
 	kc := min(k.kc, args.K)
 	n := 16
 	if args.PackedA == nil && (args.TransA || !k.rawA) {
@@ -381,6 +393,8 @@ func normalize(args *Args) Args {
 		if p.PackedB.k != p.K || p.PackedB.n != p.N {
 			panic(fmt.Sprintf("gemm: PackedB is %dx%d, want %dx%d", p.PackedB.k, p.PackedB.n, p.K, p.N))
 		}
+	} else if p.BRows != nil {
+		checkRows(&p)
 	} else if p.BSource != nil {
 		// packed on demand
 	} else if p.TransB {
@@ -413,6 +427,26 @@ func normalize(args *Args) Args {
 		panic(fmt.Sprintf("gemm: unknown BiasMode %d", p.BiasMode))
 	}
 	return p
+}
+
+// RowsKernel reports whether the active kernel reads B through row tables
+// (Args.BRows).
+func RowsKernel() bool { return active.rows }
+
+// checkRows validates a call with BRows.
+func checkRows(p *Args) {
+	if p.PackedA == nil || !p.PackedA.kern.rows || p.PackedB16 != nil || p.Half {
+		panic("gemm: BRows needs PackedA packed for a kernel with row tables, and no half-precision operand")
+	}
+	if len(p.BRows) != p.K {
+		panic(fmt.Sprintf("gemm: BRows has %d rows, want K=%d", len(p.BRows), p.K))
+	}
+	for _, r := range p.BRows {
+		if r < 0 || int(r)+p.N+14 >= len(p.B) {
+			panic(fmt.Sprintf("gemm: B row at %d with %d columns (and 15 to spare) passes B's %d elements", r, p.N, len(p.B)))
+		}
+	}
+	p.BSource, p.PackedB = nil, nil
 }
 
 // epilogueFlags returns the flags of the final epilogue of a call.

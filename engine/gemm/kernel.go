@@ -22,6 +22,7 @@ type kernel struct {
 	nc   int  // columns of a packed B block (multiple of nr)
 	rawA bool // can read a row-major A in place (lda > 0 in tile)
 
+	rows     bool // tileRows reads B through a row table (Args.BRows)
 	halfB    bool // tileH reads half-precision B panels (F16C, NEON FCVTL)
 	halfMath bool // tileHH computes in half precision (arm64 FP16)
 }
@@ -59,6 +60,12 @@ func (k *kernel) tile(m, n, kc int, a []float32, lda int, b []float32, ldb int, 
 		return
 	}
 	archTile(k.id, m, n, kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+}
+
+// tileRows is tile with B rows at b[rows[kk]:] (only for kernels with
+// rows); a is a packed micro-panel. Every row is read 16 floats wide.
+func (k *kernel) tileRows(m, n, kc int, a, b []float32, rows []int32, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	archTileRows(k.id, m, n, kc, a, b, rows, c, ldc, flags, bias, lo, hi)
 }
 
 // tileH is tile with a half-precision B micro-panel b (ldb counts halves);

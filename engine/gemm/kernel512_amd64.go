@@ -5,7 +5,7 @@ package gemm
 // avx512Kernel has the AVX2 kernel's tile width and packed layouts (16
 // columns) and twice its rows: one 512-bit accumulator per row, A
 // multiplied in by embedded-broadcast FMAs (see tools/asm/gemm512_amd64).
-var avx512Kernel = &kernel{name: "avx512-12x16", id: kernelAVX512, mr: 12, nr: 16, mc: 144, kc: 256, nc: 4080, rawA: true, halfB: hasF16C}
+var avx512Kernel = &kernel{name: "avx512-12x16", id: kernelAVX512, mr: 12, nr: 16, mc: 144, kc: 256, nc: 4080, rawA: true, rows: true, halfB: hasF16C}
 
 // avx512Tile is kernel.tile for avx512Kernel.
 func avx512Tile(m, n, kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
@@ -164,5 +164,56 @@ func avx512CallH(m, kc int, a *float32, lda int, b *uint16, ldb int, c *float32,
 		kernel2x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
 	case 1:
 		kernel1x16zh(kc, a, lda, b, ldb, c, ldc, flags, bias, lo, hi)
+	}
+}
+
+// avx512TileRows is kernel.tileRows for avx512Kernel.
+func avx512TileRows(m, n, kc int, a, b []float32, rows []int32, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	_ = a[kc*12-1]
+	if n == 16 {
+		var bp *float32
+		if flags&(flagRowBias|flagColBias) != 0 {
+			bp = &bias[0]
+		}
+		avx512CallRows(m, kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+		return
+	}
+	var t [12 * 16]float32
+	if f, bp, ok := partialEpilogue(flags, bias); ok {
+		avx512CallRows(m, kc, &a[0], &b[0], &rows[0], &t[0], 16, f, bp, lo, hi)
+		mergeTile(t[:], 16, m, n, c, ldc, 0, nil, 0, 0)
+		return
+	}
+	avx512CallRows(m, kc, &a[0], &b[0], &rows[0], &t[0], 16, 0, nil, 0, 0)
+	mergeTile(t[:], 16, m, n, c, ldc, flags, bias, lo, hi)
+}
+
+// avx512CallRows runs the m-row AVX-512 kernel reading B through rows.
+func avx512CallRows(m, kc int, a, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32) {
+	switch m {
+	case 12:
+		kernel12x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 11:
+		kernel11x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 10:
+		kernel10x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 9:
+		kernel9x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 8:
+		kernel8x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 7:
+		kernel7x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 6:
+		kernel6x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 5:
+		kernel5x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 4:
+		kernel4x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 3:
+		kernel3x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 2:
+		kernel2x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+	case 1:
+		kernel1x16zrows(kc, a, b, rows, c, ldc, flags, bias, lo, hi)
 	}
 }

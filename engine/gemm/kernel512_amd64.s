@@ -8771,3 +8771,1631 @@ kernel1x16zrawAh_store:
 	VMOVUPS Z0, (AX)
 	VZEROUPPER
 	RET
+
+// func kernel12x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel12x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel12x16zrows_tail
+
+kernel12x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	VFMADD231PS.BCST 28(CX), Z28, Z7
+	VFMADD231PS.BCST 32(CX), Z28, Z8
+	VFMADD231PS.BCST 36(CX), Z28, Z9
+	VFMADD231PS.BCST 40(CX), Z28, Z10
+	VFMADD231PS.BCST 44(CX), Z28, Z11
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z0
+	VFMADD231PS.BCST 52(CX), Z29, Z1
+	VFMADD231PS.BCST 56(CX), Z29, Z2
+	VFMADD231PS.BCST 60(CX), Z29, Z3
+	VFMADD231PS.BCST 64(CX), Z29, Z4
+	VFMADD231PS.BCST 68(CX), Z29, Z5
+	VFMADD231PS.BCST 72(CX), Z29, Z6
+	VFMADD231PS.BCST 76(CX), Z29, Z7
+	VFMADD231PS.BCST 80(CX), Z29, Z8
+	VFMADD231PS.BCST 84(CX), Z29, Z9
+	VFMADD231PS.BCST 88(CX), Z29, Z10
+	VFMADD231PS.BCST 92(CX), Z29, Z11
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel12x16zrows_loop
+
+kernel12x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel12x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	VFMADD231PS.BCST 28(CX), Z28, Z7
+	VFMADD231PS.BCST 32(CX), Z28, Z8
+	VFMADD231PS.BCST 36(CX), Z28, Z9
+	VFMADD231PS.BCST 40(CX), Z28, Z10
+	VFMADD231PS.BCST 44(CX), Z28, Z11
+
+kernel12x16zrows_reduce:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	IMUL3Q $0x03, CX, DX
+	ADDQ   AX, DX
+	IMUL3Q $0x06, CX, BX
+	ADDQ   AX, BX
+	IMUL3Q $0x09, CX, SI
+	ADDQ   AX, SI
+	MOVQ   flags+48(FP), DI
+	TESTQ  $0x00000001, DI
+	JZ     kernel12x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+	VADDPS (AX)(CX*2), Z2, Z2
+	VADDPS (DX), Z3, Z3
+	VADDPS (DX)(CX*1), Z4, Z4
+	VADDPS (DX)(CX*2), Z5, Z5
+	VADDPS (BX), Z6, Z6
+	VADDPS (BX)(CX*1), Z7, Z7
+	VADDPS (BX)(CX*2), Z8, Z8
+	VADDPS (SI), Z9, Z9
+	VADDPS (SI)(CX*1), Z10, Z10
+	VADDPS (SI)(CX*2), Z11, Z11
+
+kernel12x16zrows_rowbias:
+	TESTQ       $0x00000002, DI
+	JZ          kernel12x16zrows_colbias
+	MOVQ        bias+56(FP), R8
+	VADDPS.BCST (R8), Z0, Z0
+	VADDPS.BCST 4(R8), Z1, Z1
+	VADDPS.BCST 8(R8), Z2, Z2
+	VADDPS.BCST 12(R8), Z3, Z3
+	VADDPS.BCST 16(R8), Z4, Z4
+	VADDPS.BCST 20(R8), Z5, Z5
+	VADDPS.BCST 24(R8), Z6, Z6
+	VADDPS.BCST 28(R8), Z7, Z7
+	VADDPS.BCST 32(R8), Z8, Z8
+	VADDPS.BCST 36(R8), Z9, Z9
+	VADDPS.BCST 40(R8), Z10, Z10
+	VADDPS.BCST 44(R8), Z11, Z11
+
+kernel12x16zrows_colbias:
+	TESTQ   $0x00000004, DI
+	JZ      kernel12x16zrows_clamp
+	MOVQ    bias+56(FP), R8
+	VMOVUPS (R8), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+	VADDPS  Z30, Z2, Z2
+	VADDPS  Z30, Z3, Z3
+	VADDPS  Z30, Z4, Z4
+	VADDPS  Z30, Z5, Z5
+	VADDPS  Z30, Z6, Z6
+	VADDPS  Z30, Z7, Z7
+	VADDPS  Z30, Z8, Z8
+	VADDPS  Z30, Z9, Z9
+	VADDPS  Z30, Z10, Z10
+	VADDPS  Z30, Z11, Z11
+
+kernel12x16zrows_clamp:
+	TESTQ        $0x00000008, DI
+	JZ           kernel12x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+	VMAXPS       Z2, Z30, Z2
+	VMINPS       Z2, Z31, Z2
+	VMAXPS       Z3, Z30, Z3
+	VMINPS       Z3, Z31, Z3
+	VMAXPS       Z4, Z30, Z4
+	VMINPS       Z4, Z31, Z4
+	VMAXPS       Z5, Z30, Z5
+	VMINPS       Z5, Z31, Z5
+	VMAXPS       Z6, Z30, Z6
+	VMINPS       Z6, Z31, Z6
+	VMAXPS       Z7, Z30, Z7
+	VMINPS       Z7, Z31, Z7
+	VMAXPS       Z8, Z30, Z8
+	VMINPS       Z8, Z31, Z8
+	VMAXPS       Z9, Z30, Z9
+	VMINPS       Z9, Z31, Z9
+	VMAXPS       Z10, Z30, Z10
+	VMINPS       Z10, Z31, Z10
+	VMAXPS       Z11, Z30, Z11
+	VMINPS       Z11, Z31, Z11
+
+kernel12x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VMOVUPS Z2, (AX)(CX*2)
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, (DX)(CX*1)
+	VMOVUPS Z5, (DX)(CX*2)
+	VMOVUPS Z6, (BX)
+	VMOVUPS Z7, (BX)(CX*1)
+	VMOVUPS Z8, (BX)(CX*2)
+	VMOVUPS Z9, (SI)
+	VMOVUPS Z10, (SI)(CX*1)
+	VMOVUPS Z11, (SI)(CX*2)
+	VZEROUPPER
+	RET
+
+// func kernel11x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel11x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel11x16zrows_tail
+
+kernel11x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	VFMADD231PS.BCST 28(CX), Z28, Z7
+	VFMADD231PS.BCST 32(CX), Z28, Z8
+	VFMADD231PS.BCST 36(CX), Z28, Z9
+	VFMADD231PS.BCST 40(CX), Z28, Z10
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z0
+	VFMADD231PS.BCST 52(CX), Z29, Z1
+	VFMADD231PS.BCST 56(CX), Z29, Z2
+	VFMADD231PS.BCST 60(CX), Z29, Z3
+	VFMADD231PS.BCST 64(CX), Z29, Z4
+	VFMADD231PS.BCST 68(CX), Z29, Z5
+	VFMADD231PS.BCST 72(CX), Z29, Z6
+	VFMADD231PS.BCST 76(CX), Z29, Z7
+	VFMADD231PS.BCST 80(CX), Z29, Z8
+	VFMADD231PS.BCST 84(CX), Z29, Z9
+	VFMADD231PS.BCST 88(CX), Z29, Z10
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel11x16zrows_loop
+
+kernel11x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel11x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	VFMADD231PS.BCST 28(CX), Z28, Z7
+	VFMADD231PS.BCST 32(CX), Z28, Z8
+	VFMADD231PS.BCST 36(CX), Z28, Z9
+	VFMADD231PS.BCST 40(CX), Z28, Z10
+
+kernel11x16zrows_reduce:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	IMUL3Q $0x03, CX, DX
+	ADDQ   AX, DX
+	IMUL3Q $0x06, CX, BX
+	ADDQ   AX, BX
+	IMUL3Q $0x09, CX, SI
+	ADDQ   AX, SI
+	MOVQ   flags+48(FP), DI
+	TESTQ  $0x00000001, DI
+	JZ     kernel11x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+	VADDPS (AX)(CX*2), Z2, Z2
+	VADDPS (DX), Z3, Z3
+	VADDPS (DX)(CX*1), Z4, Z4
+	VADDPS (DX)(CX*2), Z5, Z5
+	VADDPS (BX), Z6, Z6
+	VADDPS (BX)(CX*1), Z7, Z7
+	VADDPS (BX)(CX*2), Z8, Z8
+	VADDPS (SI), Z9, Z9
+	VADDPS (SI)(CX*1), Z10, Z10
+
+kernel11x16zrows_rowbias:
+	TESTQ       $0x00000002, DI
+	JZ          kernel11x16zrows_colbias
+	MOVQ        bias+56(FP), R8
+	VADDPS.BCST (R8), Z0, Z0
+	VADDPS.BCST 4(R8), Z1, Z1
+	VADDPS.BCST 8(R8), Z2, Z2
+	VADDPS.BCST 12(R8), Z3, Z3
+	VADDPS.BCST 16(R8), Z4, Z4
+	VADDPS.BCST 20(R8), Z5, Z5
+	VADDPS.BCST 24(R8), Z6, Z6
+	VADDPS.BCST 28(R8), Z7, Z7
+	VADDPS.BCST 32(R8), Z8, Z8
+	VADDPS.BCST 36(R8), Z9, Z9
+	VADDPS.BCST 40(R8), Z10, Z10
+
+kernel11x16zrows_colbias:
+	TESTQ   $0x00000004, DI
+	JZ      kernel11x16zrows_clamp
+	MOVQ    bias+56(FP), R8
+	VMOVUPS (R8), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+	VADDPS  Z30, Z2, Z2
+	VADDPS  Z30, Z3, Z3
+	VADDPS  Z30, Z4, Z4
+	VADDPS  Z30, Z5, Z5
+	VADDPS  Z30, Z6, Z6
+	VADDPS  Z30, Z7, Z7
+	VADDPS  Z30, Z8, Z8
+	VADDPS  Z30, Z9, Z9
+	VADDPS  Z30, Z10, Z10
+
+kernel11x16zrows_clamp:
+	TESTQ        $0x00000008, DI
+	JZ           kernel11x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+	VMAXPS       Z2, Z30, Z2
+	VMINPS       Z2, Z31, Z2
+	VMAXPS       Z3, Z30, Z3
+	VMINPS       Z3, Z31, Z3
+	VMAXPS       Z4, Z30, Z4
+	VMINPS       Z4, Z31, Z4
+	VMAXPS       Z5, Z30, Z5
+	VMINPS       Z5, Z31, Z5
+	VMAXPS       Z6, Z30, Z6
+	VMINPS       Z6, Z31, Z6
+	VMAXPS       Z7, Z30, Z7
+	VMINPS       Z7, Z31, Z7
+	VMAXPS       Z8, Z30, Z8
+	VMINPS       Z8, Z31, Z8
+	VMAXPS       Z9, Z30, Z9
+	VMINPS       Z9, Z31, Z9
+	VMAXPS       Z10, Z30, Z10
+	VMINPS       Z10, Z31, Z10
+
+kernel11x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VMOVUPS Z2, (AX)(CX*2)
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, (DX)(CX*1)
+	VMOVUPS Z5, (DX)(CX*2)
+	VMOVUPS Z6, (BX)
+	VMOVUPS Z7, (BX)(CX*1)
+	VMOVUPS Z8, (BX)(CX*2)
+	VMOVUPS Z9, (SI)
+	VMOVUPS Z10, (SI)(CX*1)
+	VZEROUPPER
+	RET
+
+// func kernel10x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel10x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel10x16zrows_tail
+
+kernel10x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	VFMADD231PS.BCST 28(CX), Z28, Z7
+	VFMADD231PS.BCST 32(CX), Z28, Z8
+	VFMADD231PS.BCST 36(CX), Z28, Z9
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z0
+	VFMADD231PS.BCST 52(CX), Z29, Z1
+	VFMADD231PS.BCST 56(CX), Z29, Z2
+	VFMADD231PS.BCST 60(CX), Z29, Z3
+	VFMADD231PS.BCST 64(CX), Z29, Z4
+	VFMADD231PS.BCST 68(CX), Z29, Z5
+	VFMADD231PS.BCST 72(CX), Z29, Z6
+	VFMADD231PS.BCST 76(CX), Z29, Z7
+	VFMADD231PS.BCST 80(CX), Z29, Z8
+	VFMADD231PS.BCST 84(CX), Z29, Z9
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel10x16zrows_loop
+
+kernel10x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel10x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	VFMADD231PS.BCST 28(CX), Z28, Z7
+	VFMADD231PS.BCST 32(CX), Z28, Z8
+	VFMADD231PS.BCST 36(CX), Z28, Z9
+
+kernel10x16zrows_reduce:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	IMUL3Q $0x03, CX, DX
+	ADDQ   AX, DX
+	IMUL3Q $0x06, CX, BX
+	ADDQ   AX, BX
+	IMUL3Q $0x09, CX, SI
+	ADDQ   AX, SI
+	MOVQ   flags+48(FP), DI
+	TESTQ  $0x00000001, DI
+	JZ     kernel10x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+	VADDPS (AX)(CX*2), Z2, Z2
+	VADDPS (DX), Z3, Z3
+	VADDPS (DX)(CX*1), Z4, Z4
+	VADDPS (DX)(CX*2), Z5, Z5
+	VADDPS (BX), Z6, Z6
+	VADDPS (BX)(CX*1), Z7, Z7
+	VADDPS (BX)(CX*2), Z8, Z8
+	VADDPS (SI), Z9, Z9
+
+kernel10x16zrows_rowbias:
+	TESTQ       $0x00000002, DI
+	JZ          kernel10x16zrows_colbias
+	MOVQ        bias+56(FP), R8
+	VADDPS.BCST (R8), Z0, Z0
+	VADDPS.BCST 4(R8), Z1, Z1
+	VADDPS.BCST 8(R8), Z2, Z2
+	VADDPS.BCST 12(R8), Z3, Z3
+	VADDPS.BCST 16(R8), Z4, Z4
+	VADDPS.BCST 20(R8), Z5, Z5
+	VADDPS.BCST 24(R8), Z6, Z6
+	VADDPS.BCST 28(R8), Z7, Z7
+	VADDPS.BCST 32(R8), Z8, Z8
+	VADDPS.BCST 36(R8), Z9, Z9
+
+kernel10x16zrows_colbias:
+	TESTQ   $0x00000004, DI
+	JZ      kernel10x16zrows_clamp
+	MOVQ    bias+56(FP), R8
+	VMOVUPS (R8), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+	VADDPS  Z30, Z2, Z2
+	VADDPS  Z30, Z3, Z3
+	VADDPS  Z30, Z4, Z4
+	VADDPS  Z30, Z5, Z5
+	VADDPS  Z30, Z6, Z6
+	VADDPS  Z30, Z7, Z7
+	VADDPS  Z30, Z8, Z8
+	VADDPS  Z30, Z9, Z9
+
+kernel10x16zrows_clamp:
+	TESTQ        $0x00000008, DI
+	JZ           kernel10x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+	VMAXPS       Z2, Z30, Z2
+	VMINPS       Z2, Z31, Z2
+	VMAXPS       Z3, Z30, Z3
+	VMINPS       Z3, Z31, Z3
+	VMAXPS       Z4, Z30, Z4
+	VMINPS       Z4, Z31, Z4
+	VMAXPS       Z5, Z30, Z5
+	VMINPS       Z5, Z31, Z5
+	VMAXPS       Z6, Z30, Z6
+	VMINPS       Z6, Z31, Z6
+	VMAXPS       Z7, Z30, Z7
+	VMINPS       Z7, Z31, Z7
+	VMAXPS       Z8, Z30, Z8
+	VMINPS       Z8, Z31, Z8
+	VMAXPS       Z9, Z30, Z9
+	VMINPS       Z9, Z31, Z9
+
+kernel10x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VMOVUPS Z2, (AX)(CX*2)
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, (DX)(CX*1)
+	VMOVUPS Z5, (DX)(CX*2)
+	VMOVUPS Z6, (BX)
+	VMOVUPS Z7, (BX)(CX*1)
+	VMOVUPS Z8, (BX)(CX*2)
+	VMOVUPS Z9, (SI)
+	VZEROUPPER
+	RET
+
+// func kernel9x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel9x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel9x16zrows_tail
+
+kernel9x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	VFMADD231PS.BCST 28(CX), Z28, Z7
+	VFMADD231PS.BCST 32(CX), Z28, Z8
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z0
+	VFMADD231PS.BCST 52(CX), Z29, Z1
+	VFMADD231PS.BCST 56(CX), Z29, Z2
+	VFMADD231PS.BCST 60(CX), Z29, Z3
+	VFMADD231PS.BCST 64(CX), Z29, Z4
+	VFMADD231PS.BCST 68(CX), Z29, Z5
+	VFMADD231PS.BCST 72(CX), Z29, Z6
+	VFMADD231PS.BCST 76(CX), Z29, Z7
+	VFMADD231PS.BCST 80(CX), Z29, Z8
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel9x16zrows_loop
+
+kernel9x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel9x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	VFMADD231PS.BCST 28(CX), Z28, Z7
+	VFMADD231PS.BCST 32(CX), Z28, Z8
+
+kernel9x16zrows_reduce:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	IMUL3Q $0x03, CX, DX
+	ADDQ   AX, DX
+	IMUL3Q $0x06, CX, BX
+	ADDQ   AX, BX
+	MOVQ   flags+48(FP), SI
+	TESTQ  $0x00000001, SI
+	JZ     kernel9x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+	VADDPS (AX)(CX*2), Z2, Z2
+	VADDPS (DX), Z3, Z3
+	VADDPS (DX)(CX*1), Z4, Z4
+	VADDPS (DX)(CX*2), Z5, Z5
+	VADDPS (BX), Z6, Z6
+	VADDPS (BX)(CX*1), Z7, Z7
+	VADDPS (BX)(CX*2), Z8, Z8
+
+kernel9x16zrows_rowbias:
+	TESTQ       $0x00000002, SI
+	JZ          kernel9x16zrows_colbias
+	MOVQ        bias+56(FP), DI
+	VADDPS.BCST (DI), Z0, Z0
+	VADDPS.BCST 4(DI), Z1, Z1
+	VADDPS.BCST 8(DI), Z2, Z2
+	VADDPS.BCST 12(DI), Z3, Z3
+	VADDPS.BCST 16(DI), Z4, Z4
+	VADDPS.BCST 20(DI), Z5, Z5
+	VADDPS.BCST 24(DI), Z6, Z6
+	VADDPS.BCST 28(DI), Z7, Z7
+	VADDPS.BCST 32(DI), Z8, Z8
+
+kernel9x16zrows_colbias:
+	TESTQ   $0x00000004, SI
+	JZ      kernel9x16zrows_clamp
+	MOVQ    bias+56(FP), DI
+	VMOVUPS (DI), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+	VADDPS  Z30, Z2, Z2
+	VADDPS  Z30, Z3, Z3
+	VADDPS  Z30, Z4, Z4
+	VADDPS  Z30, Z5, Z5
+	VADDPS  Z30, Z6, Z6
+	VADDPS  Z30, Z7, Z7
+	VADDPS  Z30, Z8, Z8
+
+kernel9x16zrows_clamp:
+	TESTQ        $0x00000008, SI
+	JZ           kernel9x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+	VMAXPS       Z2, Z30, Z2
+	VMINPS       Z2, Z31, Z2
+	VMAXPS       Z3, Z30, Z3
+	VMINPS       Z3, Z31, Z3
+	VMAXPS       Z4, Z30, Z4
+	VMINPS       Z4, Z31, Z4
+	VMAXPS       Z5, Z30, Z5
+	VMINPS       Z5, Z31, Z5
+	VMAXPS       Z6, Z30, Z6
+	VMINPS       Z6, Z31, Z6
+	VMAXPS       Z7, Z30, Z7
+	VMINPS       Z7, Z31, Z7
+	VMAXPS       Z8, Z30, Z8
+	VMINPS       Z8, Z31, Z8
+
+kernel9x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VMOVUPS Z2, (AX)(CX*2)
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, (DX)(CX*1)
+	VMOVUPS Z5, (DX)(CX*2)
+	VMOVUPS Z6, (BX)
+	VMOVUPS Z7, (BX)(CX*1)
+	VMOVUPS Z8, (BX)(CX*2)
+	VZEROUPPER
+	RET
+
+// func kernel8x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel8x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel8x16zrows_tail
+
+kernel8x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	VFMADD231PS.BCST 28(CX), Z28, Z7
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z0
+	VFMADD231PS.BCST 52(CX), Z29, Z1
+	VFMADD231PS.BCST 56(CX), Z29, Z2
+	VFMADD231PS.BCST 60(CX), Z29, Z3
+	VFMADD231PS.BCST 64(CX), Z29, Z4
+	VFMADD231PS.BCST 68(CX), Z29, Z5
+	VFMADD231PS.BCST 72(CX), Z29, Z6
+	VFMADD231PS.BCST 76(CX), Z29, Z7
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel8x16zrows_loop
+
+kernel8x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel8x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	VFMADD231PS.BCST 28(CX), Z28, Z7
+
+kernel8x16zrows_reduce:
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	IMUL3Q $0x03, CX, DX
+	ADDQ   AX, DX
+	IMUL3Q $0x06, CX, BX
+	ADDQ   AX, BX
+	MOVQ   flags+48(FP), SI
+	TESTQ  $0x00000001, SI
+	JZ     kernel8x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+	VADDPS (AX)(CX*2), Z2, Z2
+	VADDPS (DX), Z3, Z3
+	VADDPS (DX)(CX*1), Z4, Z4
+	VADDPS (DX)(CX*2), Z5, Z5
+	VADDPS (BX), Z6, Z6
+	VADDPS (BX)(CX*1), Z7, Z7
+
+kernel8x16zrows_rowbias:
+	TESTQ       $0x00000002, SI
+	JZ          kernel8x16zrows_colbias
+	MOVQ        bias+56(FP), DI
+	VADDPS.BCST (DI), Z0, Z0
+	VADDPS.BCST 4(DI), Z1, Z1
+	VADDPS.BCST 8(DI), Z2, Z2
+	VADDPS.BCST 12(DI), Z3, Z3
+	VADDPS.BCST 16(DI), Z4, Z4
+	VADDPS.BCST 20(DI), Z5, Z5
+	VADDPS.BCST 24(DI), Z6, Z6
+	VADDPS.BCST 28(DI), Z7, Z7
+
+kernel8x16zrows_colbias:
+	TESTQ   $0x00000004, SI
+	JZ      kernel8x16zrows_clamp
+	MOVQ    bias+56(FP), DI
+	VMOVUPS (DI), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+	VADDPS  Z30, Z2, Z2
+	VADDPS  Z30, Z3, Z3
+	VADDPS  Z30, Z4, Z4
+	VADDPS  Z30, Z5, Z5
+	VADDPS  Z30, Z6, Z6
+	VADDPS  Z30, Z7, Z7
+
+kernel8x16zrows_clamp:
+	TESTQ        $0x00000008, SI
+	JZ           kernel8x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+	VMAXPS       Z2, Z30, Z2
+	VMINPS       Z2, Z31, Z2
+	VMAXPS       Z3, Z30, Z3
+	VMINPS       Z3, Z31, Z3
+	VMAXPS       Z4, Z30, Z4
+	VMINPS       Z4, Z31, Z4
+	VMAXPS       Z5, Z30, Z5
+	VMINPS       Z5, Z31, Z5
+	VMAXPS       Z6, Z30, Z6
+	VMINPS       Z6, Z31, Z6
+	VMAXPS       Z7, Z30, Z7
+	VMINPS       Z7, Z31, Z7
+
+kernel8x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VMOVUPS Z2, (AX)(CX*2)
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, (DX)(CX*1)
+	VMOVUPS Z5, (DX)(CX*2)
+	VMOVUPS Z6, (BX)
+	VMOVUPS Z7, (BX)(CX*1)
+	VZEROUPPER
+	RET
+
+// func kernel7x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel7x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel7x16zrows_tail
+
+kernel7x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z7
+	VFMADD231PS.BCST 52(CX), Z29, Z8
+	VFMADD231PS.BCST 56(CX), Z29, Z9
+	VFMADD231PS.BCST 60(CX), Z29, Z10
+	VFMADD231PS.BCST 64(CX), Z29, Z11
+	VFMADD231PS.BCST 68(CX), Z29, Z12
+	VFMADD231PS.BCST 72(CX), Z29, Z13
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel7x16zrows_loop
+
+kernel7x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel7x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	VFMADD231PS.BCST 24(CX), Z28, Z6
+
+kernel7x16zrows_reduce:
+	VADDPS Z7, Z0, Z0
+	VADDPS Z8, Z1, Z1
+	VADDPS Z9, Z2, Z2
+	VADDPS Z10, Z3, Z3
+	VADDPS Z11, Z4, Z4
+	VADDPS Z12, Z5, Z5
+	VADDPS Z13, Z6, Z6
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	IMUL3Q $0x03, CX, DX
+	ADDQ   AX, DX
+	IMUL3Q $0x06, CX, BX
+	ADDQ   AX, BX
+	MOVQ   flags+48(FP), SI
+	TESTQ  $0x00000001, SI
+	JZ     kernel7x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+	VADDPS (AX)(CX*2), Z2, Z2
+	VADDPS (DX), Z3, Z3
+	VADDPS (DX)(CX*1), Z4, Z4
+	VADDPS (DX)(CX*2), Z5, Z5
+	VADDPS (BX), Z6, Z6
+
+kernel7x16zrows_rowbias:
+	TESTQ       $0x00000002, SI
+	JZ          kernel7x16zrows_colbias
+	MOVQ        bias+56(FP), DI
+	VADDPS.BCST (DI), Z0, Z0
+	VADDPS.BCST 4(DI), Z1, Z1
+	VADDPS.BCST 8(DI), Z2, Z2
+	VADDPS.BCST 12(DI), Z3, Z3
+	VADDPS.BCST 16(DI), Z4, Z4
+	VADDPS.BCST 20(DI), Z5, Z5
+	VADDPS.BCST 24(DI), Z6, Z6
+
+kernel7x16zrows_colbias:
+	TESTQ   $0x00000004, SI
+	JZ      kernel7x16zrows_clamp
+	MOVQ    bias+56(FP), DI
+	VMOVUPS (DI), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+	VADDPS  Z30, Z2, Z2
+	VADDPS  Z30, Z3, Z3
+	VADDPS  Z30, Z4, Z4
+	VADDPS  Z30, Z5, Z5
+	VADDPS  Z30, Z6, Z6
+
+kernel7x16zrows_clamp:
+	TESTQ        $0x00000008, SI
+	JZ           kernel7x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+	VMAXPS       Z2, Z30, Z2
+	VMINPS       Z2, Z31, Z2
+	VMAXPS       Z3, Z30, Z3
+	VMINPS       Z3, Z31, Z3
+	VMAXPS       Z4, Z30, Z4
+	VMINPS       Z4, Z31, Z4
+	VMAXPS       Z5, Z30, Z5
+	VMINPS       Z5, Z31, Z5
+	VMAXPS       Z6, Z30, Z6
+	VMINPS       Z6, Z31, Z6
+
+kernel7x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VMOVUPS Z2, (AX)(CX*2)
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, (DX)(CX*1)
+	VMOVUPS Z5, (DX)(CX*2)
+	VMOVUPS Z6, (BX)
+	VZEROUPPER
+	RET
+
+// func kernel6x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel6x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel6x16zrows_tail
+
+kernel6x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z6
+	VFMADD231PS.BCST 52(CX), Z29, Z7
+	VFMADD231PS.BCST 56(CX), Z29, Z8
+	VFMADD231PS.BCST 60(CX), Z29, Z9
+	VFMADD231PS.BCST 64(CX), Z29, Z10
+	VFMADD231PS.BCST 68(CX), Z29, Z11
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel6x16zrows_loop
+
+kernel6x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel6x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	VFMADD231PS.BCST 20(CX), Z28, Z5
+
+kernel6x16zrows_reduce:
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z3, Z3
+	VADDPS Z10, Z4, Z4
+	VADDPS Z11, Z5, Z5
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	IMUL3Q $0x03, CX, DX
+	ADDQ   AX, DX
+	MOVQ   flags+48(FP), BX
+	TESTQ  $0x00000001, BX
+	JZ     kernel6x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+	VADDPS (AX)(CX*2), Z2, Z2
+	VADDPS (DX), Z3, Z3
+	VADDPS (DX)(CX*1), Z4, Z4
+	VADDPS (DX)(CX*2), Z5, Z5
+
+kernel6x16zrows_rowbias:
+	TESTQ       $0x00000002, BX
+	JZ          kernel6x16zrows_colbias
+	MOVQ        bias+56(FP), SI
+	VADDPS.BCST (SI), Z0, Z0
+	VADDPS.BCST 4(SI), Z1, Z1
+	VADDPS.BCST 8(SI), Z2, Z2
+	VADDPS.BCST 12(SI), Z3, Z3
+	VADDPS.BCST 16(SI), Z4, Z4
+	VADDPS.BCST 20(SI), Z5, Z5
+
+kernel6x16zrows_colbias:
+	TESTQ   $0x00000004, BX
+	JZ      kernel6x16zrows_clamp
+	MOVQ    bias+56(FP), SI
+	VMOVUPS (SI), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+	VADDPS  Z30, Z2, Z2
+	VADDPS  Z30, Z3, Z3
+	VADDPS  Z30, Z4, Z4
+	VADDPS  Z30, Z5, Z5
+
+kernel6x16zrows_clamp:
+	TESTQ        $0x00000008, BX
+	JZ           kernel6x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+	VMAXPS       Z2, Z30, Z2
+	VMINPS       Z2, Z31, Z2
+	VMAXPS       Z3, Z30, Z3
+	VMINPS       Z3, Z31, Z3
+	VMAXPS       Z4, Z30, Z4
+	VMINPS       Z4, Z31, Z4
+	VMAXPS       Z5, Z30, Z5
+	VMINPS       Z5, Z31, Z5
+
+kernel6x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VMOVUPS Z2, (AX)(CX*2)
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, (DX)(CX*1)
+	VMOVUPS Z5, (DX)(CX*2)
+	VZEROUPPER
+	RET
+
+// func kernel5x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel5x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel5x16zrows_tail
+
+kernel5x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z5
+	VFMADD231PS.BCST 52(CX), Z29, Z6
+	VFMADD231PS.BCST 56(CX), Z29, Z7
+	VFMADD231PS.BCST 60(CX), Z29, Z8
+	VFMADD231PS.BCST 64(CX), Z29, Z9
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel5x16zrows_loop
+
+kernel5x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel5x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	VFMADD231PS.BCST 16(CX), Z28, Z4
+
+kernel5x16zrows_reduce:
+	VADDPS Z5, Z0, Z0
+	VADDPS Z6, Z1, Z1
+	VADDPS Z7, Z2, Z2
+	VADDPS Z8, Z3, Z3
+	VADDPS Z9, Z4, Z4
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	IMUL3Q $0x03, CX, DX
+	ADDQ   AX, DX
+	MOVQ   flags+48(FP), BX
+	TESTQ  $0x00000001, BX
+	JZ     kernel5x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+	VADDPS (AX)(CX*2), Z2, Z2
+	VADDPS (DX), Z3, Z3
+	VADDPS (DX)(CX*1), Z4, Z4
+
+kernel5x16zrows_rowbias:
+	TESTQ       $0x00000002, BX
+	JZ          kernel5x16zrows_colbias
+	MOVQ        bias+56(FP), SI
+	VADDPS.BCST (SI), Z0, Z0
+	VADDPS.BCST 4(SI), Z1, Z1
+	VADDPS.BCST 8(SI), Z2, Z2
+	VADDPS.BCST 12(SI), Z3, Z3
+	VADDPS.BCST 16(SI), Z4, Z4
+
+kernel5x16zrows_colbias:
+	TESTQ   $0x00000004, BX
+	JZ      kernel5x16zrows_clamp
+	MOVQ    bias+56(FP), SI
+	VMOVUPS (SI), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+	VADDPS  Z30, Z2, Z2
+	VADDPS  Z30, Z3, Z3
+	VADDPS  Z30, Z4, Z4
+
+kernel5x16zrows_clamp:
+	TESTQ        $0x00000008, BX
+	JZ           kernel5x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+	VMAXPS       Z2, Z30, Z2
+	VMINPS       Z2, Z31, Z2
+	VMAXPS       Z3, Z30, Z3
+	VMINPS       Z3, Z31, Z3
+	VMAXPS       Z4, Z30, Z4
+	VMINPS       Z4, Z31, Z4
+
+kernel5x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VMOVUPS Z2, (AX)(CX*2)
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, (DX)(CX*1)
+	VZEROUPPER
+	RET
+
+// func kernel4x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel4x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel4x16zrows_tail
+
+kernel4x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z4
+	VFMADD231PS.BCST 52(CX), Z29, Z5
+	VFMADD231PS.BCST 56(CX), Z29, Z6
+	VFMADD231PS.BCST 60(CX), Z29, Z7
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel4x16zrows_loop
+
+kernel4x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel4x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	VFMADD231PS.BCST 12(CX), Z28, Z3
+
+kernel4x16zrows_reduce:
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	IMUL3Q $0x03, CX, DX
+	ADDQ   AX, DX
+	MOVQ   flags+48(FP), BX
+	TESTQ  $0x00000001, BX
+	JZ     kernel4x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+	VADDPS (AX)(CX*2), Z2, Z2
+	VADDPS (DX), Z3, Z3
+
+kernel4x16zrows_rowbias:
+	TESTQ       $0x00000002, BX
+	JZ          kernel4x16zrows_colbias
+	MOVQ        bias+56(FP), SI
+	VADDPS.BCST (SI), Z0, Z0
+	VADDPS.BCST 4(SI), Z1, Z1
+	VADDPS.BCST 8(SI), Z2, Z2
+	VADDPS.BCST 12(SI), Z3, Z3
+
+kernel4x16zrows_colbias:
+	TESTQ   $0x00000004, BX
+	JZ      kernel4x16zrows_clamp
+	MOVQ    bias+56(FP), SI
+	VMOVUPS (SI), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+	VADDPS  Z30, Z2, Z2
+	VADDPS  Z30, Z3, Z3
+
+kernel4x16zrows_clamp:
+	TESTQ        $0x00000008, BX
+	JZ           kernel4x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+	VMAXPS       Z2, Z30, Z2
+	VMINPS       Z2, Z31, Z2
+	VMAXPS       Z3, Z30, Z3
+	VMINPS       Z3, Z31, Z3
+
+kernel4x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VMOVUPS Z2, (AX)(CX*2)
+	VMOVUPS Z3, (DX)
+	VZEROUPPER
+	RET
+
+// func kernel3x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel3x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel3x16zrows_tail
+
+kernel3x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z3
+	VFMADD231PS.BCST 52(CX), Z29, Z4
+	VFMADD231PS.BCST 56(CX), Z29, Z5
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel3x16zrows_loop
+
+kernel3x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel3x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	VFMADD231PS.BCST 8(CX), Z28, Z2
+
+kernel3x16zrows_reduce:
+	VADDPS Z3, Z0, Z0
+	VADDPS Z4, Z1, Z1
+	VADDPS Z5, Z2, Z2
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z0, Z0
+	VADDPS Z10, Z1, Z1
+	VADDPS Z11, Z2, Z2
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   flags+48(FP), DX
+	TESTQ  $0x00000001, DX
+	JZ     kernel3x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+	VADDPS (AX)(CX*2), Z2, Z2
+
+kernel3x16zrows_rowbias:
+	TESTQ       $0x00000002, DX
+	JZ          kernel3x16zrows_colbias
+	MOVQ        bias+56(FP), BX
+	VADDPS.BCST (BX), Z0, Z0
+	VADDPS.BCST 4(BX), Z1, Z1
+	VADDPS.BCST 8(BX), Z2, Z2
+
+kernel3x16zrows_colbias:
+	TESTQ   $0x00000004, DX
+	JZ      kernel3x16zrows_clamp
+	MOVQ    bias+56(FP), BX
+	VMOVUPS (BX), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+	VADDPS  Z30, Z2, Z2
+
+kernel3x16zrows_clamp:
+	TESTQ        $0x00000008, DX
+	JZ           kernel3x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+	VMAXPS       Z2, Z30, Z2
+	VMINPS       Z2, Z31, Z2
+
+kernel3x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VMOVUPS Z2, (AX)(CX*2)
+	VZEROUPPER
+	RET
+
+// func kernel2x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel2x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel2x16zrows_tail
+
+kernel2x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z2
+	VFMADD231PS.BCST 52(CX), Z29, Z3
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel2x16zrows_loop
+
+kernel2x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel2x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	VFMADD231PS.BCST 4(CX), Z28, Z1
+
+kernel2x16zrows_reduce:
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   flags+48(FP), DX
+	TESTQ  $0x00000001, DX
+	JZ     kernel2x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+	VADDPS (AX)(CX*1), Z1, Z1
+
+kernel2x16zrows_rowbias:
+	TESTQ       $0x00000002, DX
+	JZ          kernel2x16zrows_colbias
+	MOVQ        bias+56(FP), BX
+	VADDPS.BCST (BX), Z0, Z0
+	VADDPS.BCST 4(BX), Z1, Z1
+
+kernel2x16zrows_colbias:
+	TESTQ   $0x00000004, DX
+	JZ      kernel2x16zrows_clamp
+	MOVQ    bias+56(FP), BX
+	VMOVUPS (BX), Z30
+	VADDPS  Z30, Z0, Z0
+	VADDPS  Z30, Z1, Z1
+
+kernel2x16zrows_clamp:
+	TESTQ        $0x00000008, DX
+	JZ           kernel2x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+	VMAXPS       Z1, Z30, Z1
+	VMINPS       Z1, Z31, Z1
+
+kernel2x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, (AX)(CX*1)
+	VZEROUPPER
+	RET
+
+// func kernel1x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·kernel1x16zrows(SB), NOSPLIT, $0-72
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   AX, DI
+	SHRQ   $0x01, DI
+	ANDQ   $0x01, AX
+
+	// Main loop: 2 k steps per iteration.
+	TESTQ DI, DI
+	JZ    kernel1x16zrows_tail
+
+kernel1x16zrows_loop:
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+	MOVLQSX          4(BX), SI
+	VMOVUPS          (DX)(SI*4), Z29
+	VFMADD231PS.BCST 48(CX), Z29, Z1
+	ADDQ             $0x00000060, CX
+	ADDQ             $0x00000008, BX
+	DECQ             DI
+	JNZ              kernel1x16zrows_loop
+
+kernel1x16zrows_tail:
+	TESTQ            AX, AX
+	JZ               kernel1x16zrows_reduce
+	MOVLQSX          (BX), SI
+	VMOVUPS          (DX)(SI*4), Z28
+	VFMADD231PS.BCST (CX), Z28, Z0
+
+kernel1x16zrows_reduce:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z0, Z0
+	MOVQ   c+32(FP), AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   flags+48(FP), CX
+	TESTQ  $0x00000001, CX
+	JZ     kernel1x16zrows_rowbias
+	VADDPS (AX), Z0, Z0
+
+kernel1x16zrows_rowbias:
+	TESTQ       $0x00000002, CX
+	JZ          kernel1x16zrows_colbias
+	MOVQ        bias+56(FP), DX
+	VADDPS.BCST (DX), Z0, Z0
+
+kernel1x16zrows_colbias:
+	TESTQ   $0x00000004, CX
+	JZ      kernel1x16zrows_clamp
+	MOVQ    bias+56(FP), DX
+	VMOVUPS (DX), Z30
+	VADDPS  Z30, Z0, Z0
+
+kernel1x16zrows_clamp:
+	TESTQ        $0x00000008, CX
+	JZ           kernel1x16zrows_store
+	VBROADCASTSS lo+64(FP), Z30
+	VBROADCASTSS hi+68(FP), Z31
+	VMAXPS       Z0, Z30, Z0
+	VMINPS       Z0, Z31, Z0
+
+kernel1x16zrows_store:
+	VMOVUPS Z0, (AX)
+	VZEROUPPER
+	RET

@@ -243,3 +243,63 @@ func kernel2x16zrawAh(kc int, a *float32, lda int, b *uint16, ldb int, c *float3
 //
 //go:noescape
 func kernel1x16zrawAh(kc int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel12x16zrows computes a 12x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel12x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel11x16zrows computes a 11x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel11x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel10x16zrows computes a 10x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel10x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel9x16zrows computes a 9x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel9x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel8x16zrows computes a 8x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel8x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel7x16zrows computes a 7x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel7x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel6x16zrows computes a 6x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel6x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel5x16zrows computes a 5x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel5x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel4x16zrows computes a 4x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel4x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel3x16zrows computes a 3x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel3x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel2x16zrows computes a 2x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel2x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel1x16zrows computes a 1x16 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel1x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)

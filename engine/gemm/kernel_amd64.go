@@ -125,6 +125,14 @@ func callGemv4(n int, b []float32, ldb int, y []float32, x0, x1, x2, x3 float32)
 	gemv4(n, &b[0], ldb, &y[0], x0, x1, x2, x3)
 }
 
+// archTileRows is kernel.tileRows for the assembly kernels (AVX-512 only).
+func archTileRows(id kernelID, m, n, kc int, a, b []float32, rows []int32, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	if id != kernelAVX512 {
+		panic("gemm: no row tables in this kernel")
+	}
+	avx512TileRows(m, n, kc, a, b, rows, c, ldc, flags, bias, lo, hi)
+}
+
 // archTileH is kernel.tileH for the assembly kernels (F16C).
 func archTileH(id kernelID, m, n, kc int, a []float32, lda int, b []uint16, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
 	if id == kernelAVX512 {

@@ -91,3 +91,8 @@ func callGemv4(n int, b []float32, ldb int, y []float32, x0, x1, x2, x3 float32)
 	_ = y[n-1]
 	gemv4(n, &b[0], ldb, &y[0], x0, x1, x2, x3)
 }
+
+// archTileRows is never called: no arm64 kernel has row tables.
+func archTileRows(id kernelID, m, n, kc int, a, b []float32, rows []int32, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	panic("gemm: no row-table kernels on arm64")
+}

@@ -33,3 +33,8 @@ func archTileHH(id kernelID, m, n, kc int, a, b []uint16, c []float32, ldc int, 
 
 // packRowsHalf has no assembly routine to use.
 func packRowsHalf(kern *kernel, dst []uint16, src []float32, ld, kc int) bool { return false }
+
+// archTileRows is never called: no kernel here has row tables.
+func archTileRows(id kernelID, m, n, kc int, a, b []float32, rows []int32, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	panic("gemm: no row-table kernels in this build")
+}

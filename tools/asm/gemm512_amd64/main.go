@@ -55,6 +55,9 @@ func main() {
 			}
 		}
 	}
+	for m := mr; m >= 1; m-- {
+		kernelRows(m)
+	}
 	Generate()
 }
 
@@ -259,6 +262,112 @@ func kernel(m int, rawA, halfB bool) {
 	Label(name + "_store")
 	for i := 0; i < m; i++ {
 		VMOVUPS(res[i], rows[i])
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// kernelRows generates the m-row kernel whose B rows are found through a
+// table: row k of the tile's B starts at b + 4*rows[k] (a convolution's
+// input read in place: rows[k] is the offset of one input channel and
+// kernel tap in a zero-bordered input, and the tile's 16 columns are 16
+// consecutive positions of it). A is a packed micro-panel. It reads 16
+// floats of every row, whatever the caller keeps.
+func kernelRows(m int) {
+	name := fmt.Sprintf("kernel%dx%dzrows", m, nr)
+	TEXT(name, NOSPLIT, "func(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %dx%d tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.", name, m, nr))
+	ns := sets(m)
+	acc := make([][]VecPhysical, ns)
+	next := 0
+	for s := range acc {
+		acc[s] = zmm[next : next+m]
+		next += m
+	}
+	bv := []VecPhysical{Z28, Z29}
+	e0, e1 := Z30, Z31
+	Comment("Zero the accumulators.")
+	for s := range acc {
+		for _, x := range acc[s] {
+			VPXORD(x, x, x)
+		}
+	}
+	kc := Load(Param("kc"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := Load(Param("rows"), GP64())
+	off := []GPVirtual{GP64(), GP64()}
+	n := GP64()
+	MOVQ(kc, n)
+	SHRQ(U8(1), n)
+	ANDQ(U8(1), kc)
+	step := func(u int) {
+		x := bv[u%2]
+		MOVLQSX(Mem{Base: rows, Disp: 4 * u}, off[u%2])
+		VMOVUPS(Mem{Base: b, Index: off[u%2], Scale: 4}, x)
+		for i := 0; i < m; i++ {
+			VFMADD231PS_BCST(Mem{Base: a, Disp: u*mr*4 + 4*i}, x, acc[u%ns][i])
+		}
+	}
+	Comment("Main loop: 2 k steps per iteration.")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop")
+	step(0)
+	step(1)
+	ADDQ(U32(2*mr*4), a)
+	ADDQ(U32(8), rows)
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_tail")
+	TESTQ(kc, kc)
+	JZ(LabelRef(name + "_reduce"))
+	step(0)
+	Label(name + "_reduce")
+	for s := 1; s < ns; s++ {
+		for i := 0; i < m; i++ {
+			VADDPS(acc[s][i], acc[0][i], acc[0][i])
+		}
+	}
+	res := acc[0]
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	rowsC := rowMems(c, ldc, m)
+	flags := Load(Param("flags"), GP64())
+	TESTQ(U32(1), flags)
+	JZ(LabelRef(name + "_rowbias"))
+	for i := 0; i < m; i++ {
+		VADDPS(rowsC[i], res[i], res[i])
+	}
+	Label(name + "_rowbias")
+	TESTQ(U32(2), flags)
+	JZ(LabelRef(name + "_colbias"))
+	bias := Load(Param("bias"), GP64())
+	for i := 0; i < m; i++ {
+		VADDPS_BCST(Mem{Base: bias, Disp: 4 * i}, res[i], res[i])
+	}
+	Label(name + "_colbias")
+	TESTQ(U32(4), flags)
+	JZ(LabelRef(name + "_clamp"))
+	bias = Load(Param("bias"), GP64())
+	VMOVUPS(Mem{Base: bias}, e0)
+	for i := 0; i < m; i++ {
+		VADDPS(e0, res[i], res[i])
+	}
+	Label(name + "_clamp")
+	TESTQ(U32(8), flags)
+	JZ(LabelRef(name + "_store"))
+	VBROADCASTSS(paramAddr("lo"), e0)
+	VBROADCASTSS(paramAddr("hi"), e1)
+	for i := 0; i < m; i++ {
+		VMAXPS(res[i], e0, res[i])
+		VMINPS(res[i], e1, res[i])
+	}
+	Label(name + "_store")
+	for i := 0; i < m; i++ {
+		VMOVUPS(res[i], rowsC[i])
 	}
 	VZEROUPPER()
 	RET()
