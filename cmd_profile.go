@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/tuning"
 )
 
@@ -32,6 +33,12 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 0 || len(data) == 0 {
 		fs.Usage()
 		return usageError{"expected one model and at least one --data"}
+	}
+	if s.Profile.Windows < 1 || s.Profile.Windows > profile.MaxOptionWindows {
+		return usageError{fmt.Sprintf("--windows %d, expected 1..%d", s.Profile.Windows, profile.MaxOptionWindows)}
+	}
+	if err := setup.Validate(); err != nil {
+		return usageError{err.Error()}
 	}
 	run, err := startTuning(pos[0], data, *out, setup, *asJSON, stdout, stderr)
 	if err != nil {

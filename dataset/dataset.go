@@ -6,9 +6,13 @@
 package dataset
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 
@@ -94,6 +98,50 @@ func (d *Dataset) Split() (a, b *Dataset) {
 		dst.Files = append(dst.Files, d.Files[i])
 	}
 	return a, b
+}
+
+// Digest is the hex SHA-256 of the windows: their shape, features and
+// labels, in order (not the file names, so that a folder moved elsewhere
+// keeps its digest). A profile and a tune's saved work are bound to it.
+func (d *Dataset) Digest() string {
+	h := sha256.New()
+	var b [8]byte
+	put := func(v uint64) {
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	put(uint64(len(d.Shape)))
+	for _, s := range d.Shape {
+		put(uint64(s))
+	}
+	put(uint64(d.Len()))
+	buf := make([]byte, 0, 4096)
+	for i, x := range d.X {
+		put(uint64(d.Y[i]))
+		put(uint64(len(x)))
+		for _, v := range x {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			if len(buf) == cap(buf) {
+				h.Write(buf)
+				buf = buf[:0]
+			}
+		}
+		h.Write(buf)
+		buf = buf[:0]
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ClassCounts returns the number of windows of each class, for classes
+// classes (labels outside 0..classes-1 are not counted).
+func (d *Dataset) ClassCounts(classes int) []int {
+	n := make([]int, max(classes, 0))
+	for _, y := range d.Y {
+		if y >= 0 && y < classes {
+			n[y]++
+		}
+	}
+	return n
 }
 
 // Subset returns every step-th window, at most n of them.

@@ -37,6 +37,23 @@ type Setup struct {
 // machine's is asked for without a cluster to find its workers in.
 var ErrOtherDevice = errors.New("--device-class names another device: it needs --nats and workers of that class")
 
+// MaxWorkers bounds Setup.Workers.
+const MaxWorkers = 1024
+
+// Validate checks the setup as kagen's flags give it (Workers -1: the
+// default), naming the flag at fault.
+func (s Setup) Validate() error {
+	switch {
+	case s.Workers < -1 || s.Workers > MaxWorkers:
+		return fmt.Errorf("--workers %d, expected 0..%d (or -1: the default)", s.Workers, MaxWorkers)
+	case s.ShardWindows < 1 || s.ShardWindows > 1<<20:
+		return fmt.Errorf("--shard-windows %d, expected 1..%d", s.ShardWindows, 1<<20)
+	case s.AckWait < time.Second || s.AckWait > 24*time.Hour:
+		return fmt.Errorf("--ack-wait %v, expected 1s..24h", s.AckWait)
+	}
+	return nil
+}
+
 // StartFor starts the pool that runs the trials of the model file at path
 // (whose loaded form is m), or returns nil when the trials run in-process
 // without NATS. With a URL it reports on log how many workers of the
@@ -56,7 +73,7 @@ func (s Setup) StartFor(ctx context.Context, path string, m *engine.Model) (*Poo
 		return nil, ErrOtherDevice
 	}
 	if s.ShardWindows < 1 {
-		return nil, fmt.Errorf("shard windows %d, expected at least 1", s.ShardWindows)
+		return nil, fmt.Errorf("--shard-windows %d, expected at least 1", s.ShardWindows)
 	}
 	model, err := os.ReadFile(path)
 	if err != nil {
