@@ -101,5 +101,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		perLevel = append(perLevel, l.Windows)
 	}
 	fmt.Fprintf(stderr, "kagen run: %d windows, stopped by %s; windows per level %v\n", rep.Windows, why, perLevel)
+	if rep.NonFinite > 0 {
+		fmt.Fprintf(stderr, "kagen run: warning: %d windows gave NaN or infinite outputs (non_finite in their lines); the first: %s\n", rep.NonFinite, rep.FirstNonFinite)
+	}
 	return err
 }

@@ -219,6 +219,44 @@ func (r *Evaluator) Close() {
 	}
 }
 
+// NonFinite counts the windows of outputs ([n x classes]) that hold a NaN
+// or an infinity, and returns the index of the first (-1: none).
+func NonFinite(outs []float32, classes int) (n, first int) {
+	first = -1
+	for i := 0; classes > 0 && (i+1)*classes <= len(outs); i++ {
+		for _, x := range outs[i*classes : (i+1)*classes] {
+			if !engine.IsFinite(x) {
+				if n++; first < 0 {
+					first = i
+				}
+				break
+			}
+		}
+	}
+	return n, first
+}
+
+// Locate runs window i of d with the kernels of sel and says where a NaN
+// or an infinity first appears in it (engine.Session.FirstNonFinite), as
+// "FILE window I: node ..."; "" when the window runs finite.
+func Locate(m *engine.Model, d *Dataset, i int, sel engine.Selector) string {
+	if i < 0 || i >= d.Len() {
+		return ""
+	}
+	s := m.NewSession()
+	defer s.Close()
+	in := []*engine.Tensor{{DType: engine.Float32, Shape: m.Inputs()[0].Shape, F: d.X[i]}}
+	nf, err := s.FirstNonFinite(in, sel)
+	where := fmt.Sprintf("%s window %d", d.Files[i], i)
+	switch {
+	case err != nil:
+		return where + ": " + err.Error()
+	case nf == nil:
+		return ""
+	}
+	return where + ": " + nf.String()
+}
+
 // Accuracy scores outputs ([n x classes]) against labels.
 func Accuracy(outs []float32, y []int, classes int) float64 {
 	correct := 0
@@ -230,10 +268,15 @@ func Accuracy(outs []float32, y []int, classes int) float64 {
 	return float64(correct) / float64(len(y))
 }
 
-// Argmax returns the index of the largest value (the first of equals).
+// Argmax returns the index of the largest value (the first of equals),
+// or -1 when v holds a NaN or an infinity: such outputs name no class,
+// and Accuracy scores them wrong.
 func Argmax(v []float32) int {
 	b := 0
 	for i, x := range v {
+		if !engine.IsFinite(x) {
+			return -1
+		}
 		if x > v[b] {
 			b = i
 		}

@@ -52,9 +52,11 @@ type PairProfile struct {
 	NodeUS      float64 `json:"node_us"`
 	ExactNodeUS float64 `json:"exact_node_us"`
 	NodeSpeedup float64 `json:"node_speedup"`
-	// Pruned is set when the knob saves no time on this device; such a
-	// pair has no QoS figures and the tuner ignores it.
-	Pruned bool `json:"pruned,omitempty"`
+	// Pruned is set when the knob saves no time on this device, or when
+	// it makes the model's outputs NaN or infinite on NonFinite windows;
+	// such a pair has no QoS figures and the tuner ignores it.
+	Pruned    bool `json:"pruned,omitempty"`
+	NonFinite int  `json:"non_finite,omitempty"`
 	// Accuracy of the model with only this pair approximated, on the
 	// profile windows (the P2 predictor's input), and its loss in points.
 	Accuracy float64 `json:"accuracy"`
@@ -246,6 +248,9 @@ func MeasureWith(ctx context.Context, a *approx.Approximator, data *dataset.Data
 	steadyExact(p.Pairs, opts.MinSpeedup)
 	p.Classes = classes
 	p.ExactOutputs = concat(shardOuts)
+	if n, first := dataset.NonFinite(p.ExactOutputs, classes); n > 0 {
+		return nil, fmt.Errorf("the exact model gives NaN or infinite outputs on %d of %d windows; the first: %s", n, sub.Len(), dataset.Locate(m, sub, first, nil))
+	}
 	p.ExactAccuracy = dataset.Accuracy(p.ExactOutputs, sub.Y, p.Classes)
 
 	// Batch 2: the outputs of every pair kept.
@@ -270,6 +275,12 @@ func MeasureWith(ctx context.Context, a *approx.Approximator, data *dataset.Data
 	finish := func(i int) {
 		pp := &p.Pairs[i]
 		out := concat(pairOuts[i])
+		if n, _ := dataset.NonFinite(out, p.Classes); n > 0 {
+			// a knob that breaks the model is no choice: the tuner ignores it
+			pp.Pruned, pp.NonFinite = true, n
+			progress("qos " + pp.Node + " " + pp.Knob + ": NaN or infinite outputs")
+			return
+		}
 		pp.Delta = make([]float32, len(out))
 		for j := range out {
 			pp.Delta[j] = out[j] - p.ExactOutputs[j]
@@ -484,6 +495,8 @@ func (p *Profile) Validate(steps int) error {
 		switch {
 		case !pos(pp.NodeUS) || !pos(pp.ExactNodeUS):
 			return fmt.Errorf("%s: node_us %v and exact_node_us %v, expected times above 0", what, pp.NodeUS, pp.ExactNodeUS)
+		case pp.NonFinite < 0 || pp.NonFinite > p.Windows || pp.NonFinite > 0 && !pp.Pruned:
+			return fmt.Errorf("%s: non_finite %d, expected 0..%d windows, on a pruned pair", what, pp.NonFinite, p.Windows)
 		case !finite(pp.NodeSpeedup) || pp.NodeSpeedup < 0:
 			return fmt.Errorf("%s: node_speedup %v, expected a finite number", what, pp.NodeSpeedup)
 		case !pp.Pruned && math.Abs(pp.NodeSpeedup-pp.ExactNodeUS/pp.NodeUS) > 1e-6*pp.NodeSpeedup+1e-9:

@@ -205,6 +205,9 @@ func confidenceStats(c *Candidate, outs []float32, y []int, classes int) {
 	c.CorrectMean, c.WrongMean = make([]float64, classes), make([]float64, classes)
 	c.CorrectN, c.WrongN = make([]int, classes), make([]int, classes)
 	for i := range y {
+		if dataset.Argmax(outs[i*classes:(i+1)*classes]) < 0 {
+			continue // NaN or infinite outputs: scored wrong, no confidence
+		}
 		pr := replay.Predict(outs[i*classes : (i+1)*classes])
 		if pr.Class == y[i] {
 			c.CorrectMean[pr.Class] += float64(pr.Confidence)
