@@ -61,6 +61,7 @@ func distFlags(fs *flag.FlagSet) *dist.Setup {
 	fs.StringVar(&s.DeviceClass, "device-class", "", "device class whose workers measure latency (default this machine's)")
 	fs.IntVar(&s.ShardWindows, "shard-windows", 64, "windows per data shard, the unit of a QoS trial")
 	fs.DurationVar(&s.AckWait, "ack-wait", 30*time.Second, "redeliver a trial whose worker shows no sign of life for this long")
+	fs.DurationVar(&s.ReconnectFor, "nats-retry", dist.DefaultReconnectFor, "with --nats: how long to wait for a lost connection to come back before giving up")
 	return s
 }
 

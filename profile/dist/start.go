@@ -29,6 +29,9 @@ type Setup struct {
 	DeviceClass  string
 	ShardWindows int
 	AckWait      time.Duration
+	// ReconnectFor is how long to wait for a lost connection to NATS
+	// (0: DefaultReconnectFor).
+	ReconnectFor time.Duration
 	// Log receives the coordinator's messages with URL.
 	Log io.Writer
 }
@@ -50,6 +53,8 @@ func (s Setup) Validate() error {
 		return fmt.Errorf("--shard-windows %d, expected 1..%d", s.ShardWindows, 1<<20)
 	case s.AckWait < time.Second || s.AckWait > 24*time.Hour:
 		return fmt.Errorf("--ack-wait %v, expected 1s..24h", s.AckWait)
+	case s.ReconnectFor < time.Second || s.ReconnectFor > 24*time.Hour:
+		return fmt.Errorf("--nats-retry %v, expected 1s..24h", s.ReconnectFor)
 	}
 	return nil
 }
@@ -82,7 +87,7 @@ func (s Setup) StartFor(ctx context.Context, path string, m *engine.Model) (*Poo
 	if h := sha256.Sum256(model); hex.EncodeToString(h[:]) != m.SHA256() {
 		return nil, fmt.Errorf("%s changed while it was loaded", path)
 	}
-	cfg := Config{URL: s.URL, AckWait: s.AckWait, Name: "kagen coordinator"}
+	cfg := Config{URL: s.URL, AckWait: s.AckWait, ReconnectFor: s.ReconnectFor, Name: "kagen coordinator"}
 	if s.URL != "" && s.Log != nil {
 		cfg.Logf = log.New(s.Log, "", log.LstdFlags).Printf
 	}
