@@ -44,6 +44,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model and at least one --data"}
 	}
+	if err := checkStream(*hop, 0, 0, ""); err != nil {
+		return err
+	}
 	m, inputs, err := in.load(pos[0], engine.Options{}, false, stderr)
 	if err != nil {
 		return err

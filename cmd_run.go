@@ -50,6 +50,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *rate < 0 || *rate > 10_000_000 {
+		return usageError{fmt.Sprintf("--rate %d, expected 1..10000000 Hz (0: the model's)", *rate)}
+	}
 	if *rate == 0 {
 		*rate = d.Spec.SampleRate
 	}

@@ -59,6 +59,20 @@ func (s Setup) Validate() error {
 	return nil
 }
 
+// ValidateWorker checks the settings of kagen worker, naming the flag at
+// fault.
+func ValidateWorker(o WorkerOptions, ackWait time.Duration) error {
+	switch {
+	case o.Concurrency < 1 || o.Concurrency > MaxWorkers:
+		return fmt.Errorf("--concurrency %d, expected 1..%d", o.Concurrency, MaxWorkers)
+	case o.Delay < 0 || o.Delay > time.Hour:
+		return fmt.Errorf("--trial-delay %v, expected 0..1h", o.Delay)
+	case ackWait < time.Second || ackWait > 24*time.Hour:
+		return fmt.Errorf("--ack-wait %v, expected 1s..24h", ackWait)
+	}
+	return nil
+}
+
 // StartFor starts the pool that runs the trials of the model file at path
 // (whose loaded form is m), or returns nil when the trials run in-process
 // without NATS. With a URL it reports on log how many workers of the
