@@ -29,7 +29,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&s.Rounds, "rounds", 3, "validation rounds; each anchors the predictor on what the earlier ones measured")
 	fs.IntVar(&s.Profile.Windows, "windows", 600, "windows used for the QoS predictors")
 	fs.IntVar(&s.MinWindows, "min-windows", tuning.DefaultMinWindows, "refuse to tune when a split (tune or calibration) holds fewer windows")
-	fs.IntVar(&s.MinClassWindows, "min-class-windows", tuning.DefaultMinClassWindows, "refuse to tune when a split holds fewer windows of a class the data has")
+	fs.IntVar(&s.MinClassWindows, "min-class-windows", 0, "refuse to tune when a split holds fewer windows of a class the data has (0: warn below 2)")
 	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON result")
 	resume := fs.Bool("resume", false, "reuse OUT.profile.json and the configurations validated by an interrupted run")
 	setup := distFlags(fs)

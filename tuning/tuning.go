@@ -49,21 +49,22 @@ type Settings struct {
 	Candidates, Rounds, ScreenPairs int
 	// Profile are the profiler's options (windows, repeats).
 	Profile profile.Options
-	// MinWindows is the fewest windows each split may hold, and
-	// MinClassWindows the fewest windows of each class present in the
-	// data that each split may hold (0: DefaultMinWindows and
-	// DefaultMinClassWindows). Run refuses fewer, naming the setting.
+	// MinWindows is the fewest windows each split may hold (0:
+	// DefaultMinWindows), and MinClassWindows, if set, the fewest windows
+	// of each class present in the data that each split may hold. Run
+	// refuses fewer, naming the setting (CheckSplits).
 	MinWindows, MinClassWindows int
 }
 
 // Defaults and bounds of the settings checked by Validate.
 const (
-	// DefaultMinWindows is the fewest windows each split must hold, and
-	// DefaultMinClassWindows the fewest of each class the data holds, in
-	// each split: a level validated on fewer is noise (two windows once
-	// "validated" a 2.39x level on one calibration window).
-	DefaultMinWindows      = 10
-	DefaultMinClassWindows = 2
+	// DefaultMinWindows is the fewest windows each split must hold: a
+	// level validated on fewer is noise (two windows once "validated" a
+	// 2.39x level on one calibration window). WarnClassWindows is the
+	// fewest windows of each class of the data a split holds without a
+	// warning (Settings.MinClassWindows makes it an error).
+	DefaultMinWindows = 10
+	WarnClassWindows  = 2
 	MaxCandidates          = 10000
 	MaxRounds              = 100
 	MaxBudget              = 7 * 24 * time.Hour
@@ -111,8 +112,8 @@ func (s *Settings) validate(given bool) error {
 		return bad("screen", "%d, expected -1 (none), 0 (half of --candidates) or up to %d pairs", s.ScreenPairs, MaxCandidates)
 	case s.MinWindows < low:
 		return bad("min-windows", "%d, expected 1 or more", s.MinWindows)
-	case s.MinClassWindows < low:
-		return bad("min-class-windows", "%d, expected 1 or more", s.MinClassWindows)
+	case s.MinClassWindows < 0:
+		return bad("min-class-windows", "%d, expected 0 (a warning only) or more", s.MinClassWindows)
 	case s.Profile.Windows < low:
 		return bad("windows", "%d, expected 1..%d", s.Profile.Windows, profile.MaxOptionWindows)
 	case s.Profile.Workers < 0:
@@ -125,12 +126,14 @@ func (s *Settings) validate(given bool) error {
 }
 
 // CheckSplits refuses splits too small to validate a level on: fewer
-// than s.MinWindows windows in the tune or the calibration split, or
-// fewer than s.MinClassWindows windows of a class the data holds in
-// either split. The error names the setting's flag, which lowers the
-// minimum.
-func (p *Pipeline) CheckSplits(s Settings) error {
-	minW, minC := cmp.Or(s.MinWindows, DefaultMinWindows), cmp.Or(s.MinClassWindows, DefaultMinClassWindows)
+// than s.MinWindows windows in the tune or the calibration split, or,
+// with s.MinClassWindows set, fewer than that many windows of a class
+// the data holds in either split. Without it, a class of the data with
+// fewer than WarnClassWindows windows in a split gives a warning (the
+// built-in keyword demo has such classes). Errors and the warning name
+// the setting's flag.
+func (p *Pipeline) CheckSplits(s Settings) (warning string, err error) {
+	minW := cmp.Or(s.MinWindows, DefaultMinWindows)
 	classes := len(p.Spec.Classes)
 	all := p.Data.ClassCounts(classes)
 	for _, sp := range []struct {
@@ -138,17 +141,22 @@ func (p *Pipeline) CheckSplits(s Settings) error {
 		d    *dataset.Dataset
 	}{{"tune", p.Tune}, {"calibration", p.Calib}} {
 		if sp.d.Len() < minW {
-			return &policy.FlagError{Flag: "min-windows", Msg: fmt.Sprintf("not met: the %s split holds %d windows of the %d loaded, at least %d are needed to validate a level; "+
+			return "", &policy.FlagError{Flag: "min-windows", Msg: fmt.Sprintf("not met: the %s split holds %d windows of the %d loaded, at least %d are needed to validate a level; "+
 				"give more data, or --min-windows %d to tune on these anyway", sp.name, sp.d.Len(), p.Data.Len(), minW, max(sp.d.Len(), 1))}
 		}
 		for k, n := range sp.d.ClassCounts(classes) {
-			if all[k] > 0 && n < minC {
-				return &policy.FlagError{Flag: "min-class-windows", Msg: fmt.Sprintf("not met: the %s split holds %d windows of class %s (%d in the data), at least %d are needed; "+
-					"give more data of that class, or --min-class-windows %d to tune on these anyway", sp.name, n, p.Spec.Classes[k], all[k], minC, max(n, 1))}
+			switch {
+			case all[k] == 0:
+			case s.MinClassWindows > 0 && n < s.MinClassWindows:
+				return "", &policy.FlagError{Flag: "min-class-windows", Msg: fmt.Sprintf("not met: the %s split holds %d windows of class %s (%d in the data), at least %d are needed; "+
+					"give more data of that class, or a lower --min-class-windows to tune on these anyway", sp.name, n, p.Spec.Classes[k], all[k], s.MinClassWindows)}
+			case s.MinClassWindows == 0 && n < WarnClassWindows && warning == "":
+				warning = fmt.Sprintf("warning: the %s split holds %d windows of class %s (%d in the data): what a level does to that class is not validated "+
+					"(give more data of it; --min-class-windows %d makes this an error)", sp.name, n, p.Spec.Classes[k], all[k], WarnClassWindows)
 			}
 		}
 	}
-	return nil
+	return warning, nil
 }
 
 // Progress is one progress report: a phase ("load", "profile", "screen",
@@ -267,12 +275,12 @@ func (p *Pipeline) Run(ctx context.Context, s Settings, f Files, progress func(P
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	if err := p.CheckSplits(s); err != nil {
+	warning, err := p.CheckSplits(s)
+	if err != nil {
 		return nil, err
 	}
 	var known []profile.Candidate
 	if f.Partial != "" && f.Resume {
-		var err error
 		if known, err = p.readPartial(f.Partial, s); err != nil {
 			return nil, fmt.Errorf("resume: %w", err)
 		}
@@ -295,6 +303,9 @@ func (p *Pipeline) Run(ctx context.Context, s Settings, f Files, progress func(P
 	res, err := profile.TuneWith(ctx, p.Approx, pr, p.Tune, p.Calib, opts, ex)
 	if err != nil {
 		return nil, err
+	}
+	if warning != "" {
+		res.Note = strings.TrimSpace(warning + "\n" + res.Note)
 	}
 	secs := time.Since(start).Seconds()
 	par := ParetoFile(p.Approx.Model(), p.Spec, s, pr.Device, res)

@@ -228,22 +228,41 @@ func TestCheckSplits(t *testing.T) {
 		t.Fatal(err)
 	}
 	tiny := New(p.Approx, p.Spec, p.Data.Subset(2))
+	// one window of one class in the tune split, the rest of another
+	d := *p.Data
+	d.Y = append([]int(nil), d.Y...)
+	first := -1
+	for i := range d.Y {
+		if d.Files[i] == p.Tune.Files[0] {
+			if d.Y[i] = 1; first < 0 {
+				d.Y[i], first = 0, i
+			}
+		} else {
+			d.Y[i] = 0
+		}
+	}
+	lone := New(p.Approx, p.Spec, &d)
 	for _, tc := range []struct {
-		name string
-		p    *Pipeline
-		s    Settings
-		want string
+		name       string
+		p          *Pipeline
+		s          Settings
+		want, warn string
 	}{
-		{"enough", p, Settings{}, ""},
-		{"two windows", tiny, Settings{}, "--min-windows not met: the tune split holds 1 windows"},
-		{"two windows allowed", tiny, Settings{MinWindows: 1, MinClassWindows: 1}, ""},
-		{"few of a class", p, Settings{MinWindows: 1, MinClassWindows: p.Tune.Len()}, "--min-class-windows not met"},
-		{"more than the split", p, Settings{MinWindows: p.Data.Len()}, "--min-windows " + strconv.Itoa(p.Tune.Len())},
+		{"enough", p, Settings{}, "", ""},
+		{"two windows", tiny, Settings{}, "--min-windows not met: the tune split holds 1 windows", ""},
+		{"two windows allowed", tiny, Settings{MinWindows: 1}, "", "warning: the tune split holds 1 windows of class"},
+		{"few of a class", p, Settings{MinWindows: 1, MinClassWindows: p.Tune.Len()}, "--min-class-windows not met", ""},
+		{"one of a class warns", lone, Settings{}, "", "warning: the tune split holds 1 windows of class " + p.Spec.Classes[0]},
+		{"one of a class refused", lone, Settings{MinClassWindows: 2}, "--min-class-windows not met: the tune split holds 1 windows", ""},
+		{"more than the split", p, Settings{MinWindows: p.Data.Len()}, "--min-windows " + strconv.Itoa(p.Tune.Len()), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.p.CheckSplits(tc.s)
+			warn, err := tc.p.CheckSplits(tc.s)
 			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if tc.warn == "" && warn != "" || !strings.Contains(warn, tc.warn) {
+				t.Fatalf("warning %q, want %q", warn, tc.warn)
 			}
 		})
 	}
