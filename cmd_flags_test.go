@@ -68,3 +68,28 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// TestSpecFlag checks that eval, profile and tune take --spec, which
+// their error for a model without a front-end spec tells the user to
+// give (#19 item 21: it pointed to a flag that did not exist), and that
+// a spec that does not fit the model is refused naming the flag.
+func TestSpecFlag(t *testing.T) {
+	model, data := "models/har.onnx", "demo/data/har"
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"eval", model, "--spec", model, "--data", data}, 0, "accuracy"},
+		{[]string{"eval", model, "--spec", "models/kws.onnx", "--data", data}, 1, "--spec models/kws.onnx: model input"},
+		{[]string{"tune", model, "--spec", "models/kws.onnx", "--data", data, "-o", t.TempDir() + "/p.json"}, 1, "--spec models/kws.onnx: model input"},
+		{[]string{"profile", model, "--spec", "none.json", "--data", data, "-o", t.TempDir() + "/p.json"}, 1, "--spec: "},
+	} {
+		t.Run(strings.Join(tc.args[:3], " "), func(t *testing.T) {
+			code, out, errs := runCmd(tc.args...)
+			if code != tc.code || !strings.Contains(out+errs, tc.want) {
+				t.Fatalf("exit %d, %q: want exit %d with %q", code, lastLine(out+errs), tc.code, tc.want)
+			}
+		})
+	}
+}

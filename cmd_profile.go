@@ -19,8 +19,9 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	s := tuning.Settings{}
 	fs.IntVar(&s.Profile.Windows, "windows", 600, "windows used for the QoS predictors")
 	setup := distFlags(fs)
+	specPath := specFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [-o profile.json] [--json] [--nats URL] [--workers N]")
+		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [--spec FILE] [-o profile.json] [--json] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -40,7 +41,7 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	if err := setup.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	run, err := startTuning(pos[0], data, *out, setup, *asJSON, stdout, stderr)
+	run, err := startTuning(pos[0], *specPath, data, *out, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,7 @@ type tuningRun struct {
 // startTuning checks the output path, loads a model and the labelled
 // windows of data, starts the trial pool of setup (nil: in-process) and
 // the progress line (JSON lines on stdout with asJSON).
-func startTuning(path string, data []string, out string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (*tuningRun, error) {
+func startTuning(path, specPath string, data []string, out string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (*tuningRun, error) {
 	if err := checkOutput(out); err != nil {
 		return nil, err
 	}
@@ -88,7 +88,13 @@ func startTuning(path string, data []string, out string, setup *dist.Setup, asJS
 	if err != nil {
 		return nil, err
 	}
-	p, err := tuning.Load(m, replay.DiskTraces(data))
+	var spec *replay.Spec
+	if specPath != "" {
+		if spec, err = modelSpec(m, specPath); err != nil {
+			return nil, err
+		}
+	}
+	p, err := tuning.LoadSpec(m, spec, replay.DiskTraces(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

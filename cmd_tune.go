@@ -33,8 +33,9 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON result")
 	resume := fs.Bool("resume", false, "reuse OUT.profile.json and the configurations validated by an interrupted run")
 	setup := distFlags(fs)
+	specPath := specFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
+		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... [--spec FILE] --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -58,7 +59,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if err := setup.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	run, err := startTuning(pos[0], data, *out, setup, *asJSON, stdout, stderr)
+	run, err := startTuning(pos[0], *specPath, data, *out, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}

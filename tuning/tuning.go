@@ -181,7 +181,18 @@ type Pipeline struct {
 // front-end (dataset.Load: one window per clip for keyword clip folders)
 // and splits them.
 func Load(m *engine.Model, traces []replay.Trace) (*Pipeline, error) {
-	spec, err := replay.SpecFromModel(m)
+	return LoadSpec(m, nil, traces)
+}
+
+// LoadSpec is Load with the front-end spec given (nil: the model's own),
+// for a model that carries none; it is checked against the model.
+func LoadSpec(m *engine.Model, spec *replay.Spec, traces []replay.Trace) (*Pipeline, error) {
+	var err error
+	if spec == nil {
+		spec, err = replay.SpecFromModel(m)
+	} else {
+		err = replay.CheckModel(spec, m)
+	}
 	if err != nil {
 		return nil, err
 	}
