@@ -65,9 +65,9 @@ const (
 	// warning (Settings.MinClassWindows makes it an error).
 	DefaultMinWindows = 10
 	WarnClassWindows  = 2
-	MaxCandidates          = 10000
-	MaxRounds              = 100
-	MaxBudget              = 7 * 24 * time.Hour
+	MaxCandidates     = 10000
+	MaxRounds         = 100
+	MaxBudget         = 7 * 24 * time.Hour
 )
 
 // Validate checks the settings. Zero Budget, Candidates, Rounds,
