@@ -238,7 +238,8 @@ func NonFinite(outs []float32, classes int) (n, first int) {
 
 // Locate runs window i of d with the kernels of sel and says where a NaN
 // or an infinity first appears in it (engine.Session.FirstNonFinite), as
-// "FILE window I: node ..."; "" when the window runs finite.
+// "FILE window I: node ...", or "FILE window I (finite when run again
+// here)" when it does not reproduce.
 func Locate(m *engine.Model, d *Dataset, i int, sel engine.Selector) string {
 	if i < 0 || i >= d.Len() {
 		return ""
@@ -252,7 +253,7 @@ func Locate(m *engine.Model, d *Dataset, i int, sel engine.Selector) string {
 	case err != nil:
 		return where + ": " + err.Error()
 	case nf == nil:
-		return ""
+		return where + " (finite when run again here)"
 	}
 	return where + ": " + nf.String()
 }

@@ -173,3 +173,74 @@ func TestCandidateValidate(t *testing.T) {
 		})
 	}
 }
+
+// nanExecutor runs trials with ex and turns the outputs of those that
+// break into NaN.
+type nanExecutor struct {
+	ex     Executor
+	break_ func(t *Trial) bool
+}
+
+func (n nanExecutor) Execute(ctx context.Context, b *Batch, done func(int, *TrialResult) error) error {
+	return n.ex.Execute(ctx, b, func(i int, r *TrialResult) error {
+		if t := &b.Trials[i]; t.Kind == TrialOutputs && n.break_(t) {
+			for j := range r.Outputs {
+				r.Outputs[j] = float32(math.NaN())
+			}
+		}
+		return done(i, r)
+	})
+}
+
+// TestProfileNonFiniteOutputs checks that a knob whose outputs are NaN is
+// pruned with its count, so that the tuner never picks it and the profile
+// still writes, and that NaN exact outputs are refused naming the window
+// (#19 item 19).
+func TestProfileNonFiniteOutputs(t *testing.T) {
+	_, a, tune, _, _ := tinyHAR(t)
+	opts := Options{Repeats: 2, MinSpeedup: 0.01, Windows: 40}
+	local := NewLocalExecutor(a, 0)
+	defer local.Close()
+	var broken string
+	for _, tc := range []struct {
+		name   string
+		break_ func(t *Trial) bool
+		want   string // error; "" a profile
+	}{
+		{"a knob breaks", func(t *Trial) bool {
+			if broken == "" && t.Knob != "" {
+				broken = t.Node + " " + t.Knob
+			}
+			return t.Node+" "+t.Knob == broken
+		}, ""},
+		{"exact breaks", func(t *Trial) bool { return t.Config == "exact" }, "the exact model gives NaN or infinite outputs on 40 of 40 windows"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := MeasureWith(context.Background(), a, tune, opts, nanExecutor{local, tc.break_})
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "window 0") {
+					t.Fatalf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, pp := range p.Pairs {
+				if pp.Node+" "+pp.Knob == broken {
+					found = pp.Pruned && pp.NonFinite == p.Windows && pp.Delta == nil
+				}
+			}
+			if !found {
+				t.Errorf("the broken pair %s is not pruned with its count", broken)
+			}
+			if err := p.Write(filepath.Join(t.TempDir(), "p.json")); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Validate(a.Model().Steps()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
