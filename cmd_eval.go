@@ -20,10 +20,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	hop := fs.Int("hop", 0, "window hop in samples (default: the model's)")
 	cfgText := fs.String("config", "", "approximation configuration (SELECTOR=KNOB,... or a JSON file)")
+	specPath := specFlag(fs)
 	demoRun := fs.Bool("demo", false, "evaluate the built-in demo models on their embedded held-out traces (no MODEL or --data)")
 	in := inputFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen eval MODEL --data PATH... [--config CFG] [--dim NAME=N] [--input NAME=FILE.npy] [--json]\n       kagen eval --demo [--json]\n\nRuns the model's front-end and the engine over IMU CSV files or folders,\nWAV files with NAME.labels.csv, or folders of labelled clips (one window per clip).")
+		fmt.Fprintln(stderr, "usage: kagen eval MODEL --data PATH... [--spec FILE] [--config CFG] [--dim NAME=N] [--input NAME=FILE.npy] [--json]\n       kagen eval --demo [--json]\n\nRuns the model's front-end and the engine over IMU CSV files or folders,\nWAV files with NAME.labels.csv, or folders of labelled clips (one window per clip).")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -31,9 +32,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *demoRun {
-		if len(pos) != 0 || len(data) != 0 || *cfgText != "" {
+		if len(pos) != 0 || len(data) != 0 || *cfgText != "" || *specPath != "" {
 			fs.Usage()
-			return usageError{"--demo takes no model, --data or --config"}
+			return usageError{"--demo takes no model, --data, --config or --spec"}
 		}
 		return evalDemo(stdout, *asJSON)
 	}
@@ -44,11 +45,14 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model and at least one --data"}
 	}
+	if err := checkStream(*hop, 0, 0, ""); err != nil {
+		return err
+	}
 	m, inputs, err := in.load(pos[0], engine.Options{}, false, stderr)
 	if err != nil {
 		return err
 	}
-	spec, err := replay.SpecFromModel(m)
+	spec, err := modelSpec(m, *specPath)
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}

@@ -44,8 +44,9 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 		return usageError{"at least one --data path is required"}
 	case *out == "":
 		return usageError{"-o DIR is required"}
-	case *hop < 0:
-		return usageError{fmt.Sprintf("--hop %d: expected samples >= 0", *hop)}
+	}
+	if err := checkStream(*hop, *gap, snr.v, "noise-snr"); err != nil {
+		return err
 	}
 	spec, err := replay.SpecFromFile(*specPath)
 	if err != nil {

@@ -54,8 +54,9 @@ func (o *optFloat) Set(s string) error {
 }
 
 // streamFlags defines the flags that say how traces are read as a stream
-// (replay, and the report's replays).
-func streamFlags(fs *flag.FlagSet) func() replay.Options {
+// (replay, and the report's replays); the function returned checks them,
+// naming the flag at fault.
+func streamFlags(fs *flag.FlagSet) func() (replay.Options, error) {
 	hop := fs.Int("hop", 0, "window hop in samples (default: the model's)")
 	match := fs.String("match", "", "file name pattern when a trace is a folder (default *.csv or *.wav)")
 	gap := fs.Float64("gap", 0, "seconds of silence (or noise) around the clips of a clip folder")
@@ -63,9 +64,47 @@ func streamFlags(fs *flag.FlagSet) func() replay.Options {
 	snr := fs.Float64("snr", 20, "signal-to-noise ratio in dB with --noise")
 	seed := fs.Uint64("trace-seed", 0, "seed of the noise and shuffle of clip folders")
 	shuffle := fs.Bool("shuffle", false, "play a clip folder in a seeded random order")
-	return func() replay.Options {
-		return replay.Options{Hop: *hop, Match: *match, Gap: *gap, Noise: *noise, SNR: *snr, Seed: *seed, Shuffle: *shuffle}
+	return func() (replay.Options, error) {
+		o := replay.Options{Hop: *hop, Match: *match, Gap: *gap, Noise: *noise, SNR: *snr, Seed: *seed, Shuffle: *shuffle}
+		return o, checkStream(o.Hop, o.Gap, o.SNR, "snr")
 	}
+}
+
+// checkStream checks the flags --hop, --gap and the SNR flag snrFlag (a
+// usage error naming the flag), as replay.Open would check the options
+// later (without the flag's name).
+func checkStream(hop int, gap, snr float64, snrFlag string) error {
+	switch {
+	case hop < 0 || hop > replay.MaxWindow:
+		return usageError{fmt.Sprintf("--hop %d, expected 0 (the model's) to %d samples", hop, replay.MaxWindow)}
+	case !(gap >= 0 && gap <= 3600):
+		return usageError{fmt.Sprintf("--gap %v, expected 0..3600 seconds", gap)}
+	case !(snr >= -100 && snr <= 200):
+		return usageError{fmt.Sprintf("--%s %v, expected -100..200 dB", snrFlag, snr)}
+	}
+	return nil
+}
+
+// specFlag defines --spec, the front-end spec of a model that carries
+// none.
+func specFlag(fs *flag.FlagSet) *string {
+	return fs.String("spec", "", "front-end spec (a JSON file, or a model holding one) for a model without its own")
+}
+
+// modelSpec returns the front-end spec of --spec (checked against m), or
+// m's own when --spec is not given.
+func modelSpec(m *engine.Model, specPath string) (*replay.Spec, error) {
+	if specPath == "" {
+		return replay.SpecFromModel(m)
+	}
+	spec, err := replay.SpecFromFile(specPath)
+	if err != nil {
+		return nil, fmt.Errorf("--spec: %w", err)
+	}
+	if err := replay.CheckModel(spec, m); err != nil {
+		return nil, fmt.Errorf("--spec %s: %w", specPath, err)
+	}
+	return spec, nil
 }
 
 // deviceFlag defines --device-profile.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/tuning"
 )
 
@@ -18,8 +19,9 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	s := tuning.Settings{}
 	fs.IntVar(&s.Profile.Windows, "windows", 600, "windows used for the QoS predictors")
 	setup := distFlags(fs)
+	specPath := specFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [-o profile.json] [--json] [--nats URL] [--workers N]")
+		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [--spec FILE] [-o profile.json] [--json] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -33,7 +35,13 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model and at least one --data"}
 	}
-	run, err := startTuning(pos[0], data, []string{*out}, setup, *asJSON, stdout, stderr)
+	if s.Profile.Windows < 1 || s.Profile.Windows > profile.MaxOptionWindows {
+		return usageError{fmt.Sprintf("--windows %d, expected 1..%d", s.Profile.Windows, profile.MaxOptionWindows)}
+	}
+	if err := setup.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	run, err := startTuning(pos[0], *specPath, data, []string{*out}, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}

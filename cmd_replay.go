@@ -52,6 +52,10 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	ro, err := read()
+	if err != nil {
+		return err
+	}
 	dev, err := lookupDevice(*devName)
 	if err != nil {
 		return err
@@ -63,7 +67,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	reports, err := d.Replay(ctx, deploy.ReplaySettings{Controller: *ctrl, Settings: settings, CostName: *cost, LogPath: *logPath, Model: *model,
-		Options: deploy.Options{Traces: replay.DiskTraces(traces), Read: read(), Device: dev, Realtime: *realtime}})
+		Options: deploy.Options{Traces: replay.DiskTraces(traces), Read: ro, Device: dev, Realtime: *realtime}})
 	if err != nil {
 		return err
 	}

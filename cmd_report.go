@@ -40,6 +40,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected no arguments besides the flags"}
 	}
+	if err := o.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	if *kwsClips < 0 {
+		return usageError{fmt.Sprintf("--kws-clips %d, expected 0 (all) or more", *kwsClips)}
+	}
 	if *zooOnly {
 		if o.ZooJSON == "" {
 			return usageError{"--zoo-only without --zoo: give the zoo's JSON lines (tools/zoo-table.sh)"}

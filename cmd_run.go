@@ -56,6 +56,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *rate < 0 || *rate > 10_000_000 {
+		return usageError{fmt.Sprintf("--rate %d, expected 1..10000000 Hz (0: the model's)", *rate)}
+	}
 	if *rate == 0 {
 		*rate = d.Spec.SampleRate
 	}
@@ -107,5 +110,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		perLevel = append(perLevel, l.Windows)
 	}
 	fmt.Fprintf(stderr, "kagen run: %d windows, stopped by %s; windows per level %v\n", rep.Windows, why, perLevel)
+	if rep.NonFinite > 0 {
+		fmt.Fprintf(stderr, "kagen run: warning: %d windows gave NaN or infinite outputs (non_finite in their lines); the first: %s\n", rep.NonFinite, rep.FirstNonFinite)
+	}
 	return err
 }

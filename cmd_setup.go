@@ -62,6 +62,7 @@ func distFlags(fs *flag.FlagSet) *dist.Setup {
 	fs.StringVar(&s.DeviceClass, "device-class", "", "device class whose workers measure latency (default this machine's)")
 	fs.IntVar(&s.ShardWindows, "shard-windows", 64, "windows per data shard, the unit of a QoS trial")
 	fs.DurationVar(&s.AckWait, "ack-wait", 30*time.Second, "redeliver a trial whose worker shows no sign of life for this long")
+	fs.DurationVar(&s.ReconnectFor, "nats-retry", dist.DefaultReconnectFor, "with --nats: how long to wait for a lost connection to come back before giving up")
 	return s
 }
 
@@ -81,8 +82,11 @@ type tuningRun struct {
 // startTuning checks the output path, loads a model and the labelled
 // windows of data, starts the trial pool of setup (nil: in-process) and
 // the progress line (JSON lines on stdout with asJSON).
-func startTuning(path string, data []string, outs []string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (run *tuningRun, err error) {
+func startTuning(path, specPath string, data []string, outs []string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (run *tuningRun, err error) {
 	inputs := append([]string{path}, data...)
+	if specPath != "" {
+		inputs = append(inputs, specPath)
+	}
 	for _, out := range outs {
 		if err := checkOutput("-o", out, inputs...); err != nil {
 			return nil, err
@@ -101,7 +105,13 @@ func startTuning(path string, data []string, outs []string, setup *dist.Setup, a
 	if err != nil {
 		return nil, err
 	}
-	p, err := tuning.Load(m, replay.DiskTraces(data))
+	var spec *replay.Spec
+	if specPath != "" {
+		if spec, err = modelSpec(m, specPath); err != nil {
+			return nil, err
+		}
+	}
+	p, err := tuning.LoadSpec(m, spec, replay.DiskTraces(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

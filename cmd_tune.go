@@ -27,11 +27,15 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&s.Candidates, "candidates", 24, "configurations validated on the data")
 	fs.IntVar(&s.ScreenPairs, "screen", 0, "knob pairs measured on the tune split before the first round (0: half of --candidates; -1: none)")
 	fs.IntVar(&s.Rounds, "rounds", 3, "validation rounds; each anchors the predictor on what the earlier ones measured")
+	fs.IntVar(&s.Profile.Windows, "windows", 600, "windows used for the QoS predictors")
+	fs.IntVar(&s.MinWindows, "min-windows", tuning.DefaultMinWindows, "refuse to tune when a split (tune or calibration) holds fewer windows")
+	fs.IntVar(&s.MinClassWindows, "min-class-windows", 0, "refuse to tune when a split holds fewer windows of a class the data has (0: warn below 2)")
 	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON result")
 	resume := fs.Bool("resume", false, "reuse OUT.profile.json and the configurations validated by an interrupted run")
 	setup := distFlags(fs)
+	specPath := specFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [--screen N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
+		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... [--spec FILE] --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -45,12 +49,18 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if s.Device, err = lookupDevice(*devName); err != nil {
 		return err
 	}
-	if len(pos) == 0 || len(data) == 0 || s.Validate() != nil {
+	if len(pos) == 0 || len(data) == 0 {
 		fs.Usage()
-		return usageError{"expected one model, --data, --max-loss 0..100, --objective time|energy and --predictor p1|p2"}
+		return usageError{"expected one model and at least one --data"}
+	}
+	if err := s.ValidateGiven(); err != nil {
+		return err
+	}
+	if err := setup.Validate(); err != nil {
+		return usageError{err.Error()}
 	}
 	files := tuning.Files{Profile: *out + ".profile.json", Partial: *out + ".partial.json", Resume: *resume}
-	run, err := startTuning(pos[0], data, []string{*out, files.Profile, files.Partial}, setup, *asJSON, stdout, stderr)
+	run, err := startTuning(pos[0], *specPath, data, []string{*out, files.Profile, files.Partial}, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}

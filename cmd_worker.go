@@ -33,9 +33,13 @@ func cmdWorker(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 || *url == "" || *concurrency < 1 {
+	if len(pos) != 0 || *url == "" {
 		fs.Usage()
-		return usageError{"expected --nats URL and --concurrency >= 1"}
+		return usageError{"expected --nats URL and no other arguments"}
+	}
+	wo := dist.WorkerOptions{Name: *name, Concurrency: *concurrency, DeviceProfile: *devName, Verbose: *verbose, Delay: *delay}
+	if err := dist.ValidateWorker(wo, *ackWait); err != nil {
+		return usageError{err.Error()}
 	}
 	if *devName != "" {
 		d, err := device.Lookup(*devName)
@@ -52,7 +56,8 @@ func cmdWorker(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer c.Close()
-	w, err := c.StartWorker(ctx, dist.WorkerOptions{Name: *name, Concurrency: *concurrency, DeviceProfile: *devName, Verbose: *verbose, Delay: *delay, Logf: logger.Printf})
+	wo.DeviceProfile, wo.Logf = *devName, logger.Printf
+	w, err := c.StartWorker(ctx, wo)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/kagen-ai/kagen/policy"
 )
@@ -112,7 +113,13 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			// A bad flag value is a usage error (exit status 2), its
+			// flag spelt as kagen's usage spells it.
+			msg := strings.Replace(err.Error(), "for flag -", "for flag --", 1)
+			return nil, usageError{strings.Replace(msg, "not defined: -", "not defined: --", 1)}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

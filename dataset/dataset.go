@@ -6,9 +6,13 @@
 package dataset
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 
@@ -96,6 +100,50 @@ func (d *Dataset) Split() (a, b *Dataset) {
 	return a, b
 }
 
+// Digest is the hex SHA-256 of the windows: their shape, features and
+// labels, in order (not the file names, so that a folder moved elsewhere
+// keeps its digest). A profile and a tune's saved work are bound to it.
+func (d *Dataset) Digest() string {
+	h := sha256.New()
+	var b [8]byte
+	put := func(v uint64) {
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	put(uint64(len(d.Shape)))
+	for _, s := range d.Shape {
+		put(uint64(s))
+	}
+	put(uint64(d.Len()))
+	buf := make([]byte, 0, 4096)
+	for i, x := range d.X {
+		put(uint64(d.Y[i]))
+		put(uint64(len(x)))
+		for _, v := range x {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			if len(buf) == cap(buf) {
+				h.Write(buf)
+				buf = buf[:0]
+			}
+		}
+		h.Write(buf)
+		buf = buf[:0]
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ClassCounts returns the number of windows of each class, for classes
+// classes (labels outside 0..classes-1 are not counted).
+func (d *Dataset) ClassCounts(classes int) []int {
+	n := make([]int, max(classes, 0))
+	for _, y := range d.Y {
+		if y >= 0 && y < classes {
+			n[y]++
+		}
+	}
+	return n
+}
+
 // Subset returns every step-th window, at most n of them.
 func (d *Dataset) Subset(n int) *Dataset {
 	if n <= 0 || n >= d.Len() {
@@ -171,6 +219,45 @@ func (r *Evaluator) Close() {
 	}
 }
 
+// NonFinite counts the windows of outputs ([n x classes]) that hold a NaN
+// or an infinity, and returns the index of the first (-1: none).
+func NonFinite(outs []float32, classes int) (n, first int) {
+	first = -1
+	for i := 0; classes > 0 && (i+1)*classes <= len(outs); i++ {
+		for _, x := range outs[i*classes : (i+1)*classes] {
+			if !engine.IsFinite(x) {
+				if n++; first < 0 {
+					first = i
+				}
+				break
+			}
+		}
+	}
+	return n, first
+}
+
+// Locate runs window i of d with the kernels of sel and says where a NaN
+// or an infinity first appears in it (engine.Session.FirstNonFinite), as
+// "FILE window I: node ...", or "FILE window I (finite when run again
+// here)" when it does not reproduce.
+func Locate(m *engine.Model, d *Dataset, i int, sel engine.Selector) string {
+	if i < 0 || i >= d.Len() {
+		return ""
+	}
+	s := m.NewSession()
+	defer s.Close()
+	in := []*engine.Tensor{{DType: engine.Float32, Shape: m.Inputs()[0].Shape, F: d.X[i]}}
+	nf, err := s.FirstNonFinite(in, sel)
+	where := fmt.Sprintf("%s window %d", d.Files[i], i)
+	switch {
+	case err != nil:
+		return where + ": " + err.Error()
+	case nf == nil:
+		return where + " (finite when run again here)"
+	}
+	return where + ": " + nf.String()
+}
+
 // Accuracy scores outputs ([n x classes]) against labels.
 func Accuracy(outs []float32, y []int, classes int) float64 {
 	correct := 0
@@ -182,10 +269,15 @@ func Accuracy(outs []float32, y []int, classes int) float64 {
 	return float64(correct) / float64(len(y))
 }
 
-// Argmax returns the index of the largest value (the first of equals).
+// Argmax returns the index of the largest value (the first of equals),
+// or -1 when v holds a NaN or an infinity: such outputs name no class,
+// and Accuracy scores them wrong.
 func Argmax(v []float32) int {
 	b := 0
 	for i, x := range v {
+		if !engine.IsFinite(x) {
+			return -1
+		}
 		if x > v[b] {
 			b = i
 		}

@@ -24,6 +24,9 @@ type WindowRecord struct {
 	LatencyUS float64 `json:"latency_us"`
 	Next      int     `json:"next_level"`
 	Rule      string  `json:"rule"`
+	// NonFinite is set when the model's outputs held a NaN or an
+	// infinity (Class is then -1, Prediction empty, Confidence 0).
+	NonFinite bool `json:"non_finite,omitempty"`
 }
 
 // Live runs the policy's own controller over a live source, as on the
@@ -40,7 +43,7 @@ func (d *Deployment) Live(ctx context.Context, src replay.Source, dev *device.Pr
 	err = r.Run(ctx, func(ev *Event) error {
 		e := ev.Runs[0]
 		rec = WindowRecord{Index: ev.Window.Index, Start: ev.Window.Start, End: ev.Window.End, Label: ev.Window.Label, Class: e.Pred.Class,
-			Confidence: e.Pred.Confidence, Level: e.Level, LatencyUS: float64(e.Measured) / 1e3, Next: e.Decision.To, Rule: e.Decision.Rule}
+			Confidence: e.Pred.Confidence, Level: e.Level, LatencyUS: float64(e.Measured) / 1e3, Next: e.Decision.To, Rule: e.Decision.Rule, NonFinite: e.NonFinite}
 		if c := e.Pred.Class; c >= 0 && c < len(d.Spec.Classes) {
 			rec.Prediction = d.Spec.Classes[c]
 		}

@@ -41,7 +41,12 @@ type Options struct {
 // Inference is one inference of a window at a level.
 type Inference struct {
 	Level int
-	Pred  replay.Prediction
+	// Pred is the prediction; when the model's outputs held a NaN or an
+	// infinity it is class -1 with confidence 0 (NonFinite is set), so
+	// that no controller, score or JSON record takes garbage for a class.
+	Pred replay.Prediction
+	// NonFinite is set when the outputs held a NaN or an infinity.
+	NonFinite bool
 	// Measured is the busy time measured here; Busy the time charged
 	// (Options.Cost), from which EnergyJ is modelled.
 	Measured, Busy time.Duration
@@ -110,10 +115,14 @@ type Replayer struct {
 	last   float64
 	file   string
 
-	windows    int64
-	labelled   int
-	exactRight int
-	exactBusy  time.Duration
+	windows  int64
+	labelled int
+	// nonFinite counts the inferences (of every run) whose outputs held
+	// a NaN or an infinity; firstNonFinite says where the first came from.
+	nonFinite      int
+	firstNonFinite string
+	exactRight     int
+	exactBusy      time.Duration
 }
 
 // NewReplayer returns a replayer of the deployment's levels with one
@@ -390,8 +399,46 @@ func (r *Replayer) infer(level int) (Inference, error) {
 		return Inference{}, err
 	}
 	busy := r.cost.Busy(level, measured)
-	return Inference{Level: level, Pred: replay.Predict(outs[0].F), Measured: measured, Busy: busy, EnergyJ: r.dev.InferenceEnergy(busy)}, nil
+	inf := Inference{Level: level, Measured: measured, Busy: busy, EnergyJ: r.dev.InferenceEnergy(busy)}
+	if finite(outs[0].F) {
+		inf.Pred = replay.Predict(outs[0].F)
+		return inf, nil
+	}
+	inf.Pred, inf.NonFinite = replay.Prediction{Class: -1}, true
+	r.nonFinite++
+	if r.firstNonFinite == "" {
+		r.firstNonFinite = r.locate(level)
+	}
+	return inf, nil
 }
+
+// finite reports whether v holds no NaN or infinity.
+func finite(v []float32) bool {
+	for _, x := range v {
+		if !engine.IsFinite(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// locate says where the current window's run at level first produced a
+// non-finite value (engine.Session.FirstNonFinite), with the window.
+func (r *Replayer) locate(level int) string {
+	where := fmt.Sprintf("%s window %d at level %d", r.ev.Window.File, r.ev.Window.Index, level)
+	nf, err := r.sess.FirstNonFinite(r.in, r.d.Levels[level])
+	switch {
+	case err != nil:
+		return where + ": " + err.Error()
+	case nf == nil:
+		return where + " (not reproduced when run again)"
+	}
+	return where + ": " + nf.String()
+}
+
+// NonFinite returns the number of inferences (of every run) whose outputs
+// held a NaN or an infinity, and where the first one came from.
+func (r *Replayer) NonFinite() (int, string) { return r.nonFinite, r.firstNonFinite }
 
 func sleepUntil(ctx context.Context, t time.Time) error {
 	d := time.Until(t)

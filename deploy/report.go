@@ -48,6 +48,13 @@ type Report struct {
 	// OutliersReplaced counts measured busy times (of every run) replaced
 	// by their level's median as outliers.
 	OutliersReplaced int `json:"outliers_replaced"`
+	// NonFinite counts the inferences (of every run, exact included)
+	// whose outputs held a NaN or an infinity: each is scored wrong and
+	// reported to the controller with confidence 0. FirstNonFinite says
+	// where the first came from: the window, the level and the node
+	// that first produced one.
+	NonFinite      int    `json:"non_finite,omitempty"`
+	FirstNonFinite string `json:"first_non_finite,omitempty"`
 
 	Switches int              `json:"switches"`
 	Levels   []LevelTime      `json:"levels"`
@@ -91,6 +98,7 @@ func (r *Replayer) Report(i int, model string) *Report {
 	if m, ok := r.cost.(*MeasuredCost); ok {
 		rep.OutliersReplaced = m.Replaced()
 	}
+	rep.NonFinite, rep.FirstNonFinite = r.nonFinite, r.firstNonFinite
 	if r.labelled > 0 {
 		rep.Accuracy = float64(t.correct) / float64(r.labelled)
 		rep.ExactAccuracy = float64(r.exactRight) / float64(r.labelled)

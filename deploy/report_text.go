@@ -23,6 +23,9 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "budget %.4g J per inference, spent %.4g J (%+.1f%%)\n", r.BudgetJ, r.MeanInferenceEnergyJ, 100*(r.MeanInferenceEnergyJ-r.BudgetJ)/r.BudgetJ)
 	}
 	fmt.Fprintf(w, "switches %d\n", r.Switches)
+	if r.NonFinite > 0 {
+		fmt.Fprintf(w, "warning: %d inferences gave NaN or infinite outputs, scored wrong; the first: %s\n", r.NonFinite, r.FirstNonFinite)
+	}
 	if r.OutliersReplaced > 0 {
 		fmt.Fprintf(w, "%d measured busy times over %dx their level's median were replaced by it (preemption)\n", r.OutliersReplaced, OutlierFactor)
 	}

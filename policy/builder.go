@@ -277,9 +277,44 @@ func New(par *Pareto, settings *Builder, name, paretoName string) (*Policy, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := par.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", paretoName, err)
+	}
+	// The settings against the file's levels: a mistake there is the
+	// command line's, named by its flag, not the Pareto file's.
+	if err := params.Validate(len(par.Configs)); err != nil {
+		return nil, asFlagError(err)
+	}
 	pol, err := FromPareto(par, params)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", paretoName, err)
 	}
 	return pol, nil
+}
+
+// asFlagError turns a parameter's error (named by its JSON path, such as
+// controller.static.level) into a FlagError naming its flag (--level).
+func asFlagError(err error) error {
+	var fe *fieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	parts := strings.Split(fe.field, ".")
+	if len(parts) != 3 || parts[0] != "controller" {
+		return err
+	}
+	ps := floorParams
+	if parts[1] != "floor" {
+		info := Lookup(parts[1])
+		if info == nil {
+			return err
+		}
+		ps = info.Params
+	}
+	for _, p := range ps {
+		if p.Name == parts[2] {
+			return &FlagError{Flag: p.Flag, Msg: fe.msg}
+		}
+	}
+	return err
 }

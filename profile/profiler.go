@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
@@ -26,8 +28,10 @@ import (
 	"github.com/kagen-ai/kagen/measure"
 )
 
-// SchemaVersion is the version of profile.json.
-const SchemaVersion = 1
+// SchemaVersion is the version of profile.json. Version 2 binds the
+// profile to its windows and options (DataSHA256, MaxWindows, Repeats,
+// MinSpeedup).
+const SchemaVersion = 2
 
 // NodeProfile is the exact cost of one node.
 type NodeProfile struct {
@@ -48,9 +52,11 @@ type PairProfile struct {
 	NodeUS      float64 `json:"node_us"`
 	ExactNodeUS float64 `json:"exact_node_us"`
 	NodeSpeedup float64 `json:"node_speedup"`
-	// Pruned is set when the knob saves no time on this device; such a
-	// pair has no QoS figures and the tuner ignores it.
-	Pruned bool `json:"pruned,omitempty"`
+	// Pruned is set when the knob saves no time on this device, or when
+	// it makes the model's outputs NaN or infinite on NonFinite windows;
+	// such a pair has no QoS figures and the tuner ignores it.
+	Pruned    bool `json:"pruned,omitempty"`
+	NonFinite int  `json:"non_finite,omitempty"`
 	// Accuracy of the model with only this pair approximated, on the
 	// profile windows (the P2 predictor's input), and its loss in points.
 	Accuracy float64 `json:"accuracy"`
@@ -69,12 +75,20 @@ type Profile struct {
 	ExactUS       float64            `json:"exact_us"`
 	ExactAccuracy float64            `json:"exact_accuracy"`
 	Windows       int                `json:"windows"`
-	Classes       int                `json:"classes"`
-	Labels        []int              `json:"labels"`
-	ExactOutputs  []float32          `json:"exact_outputs"`
-	Nodes         []NodeProfile      `json:"nodes"`
-	Pairs         []PairProfile      `json:"pairs"`
-	ProfileTime   float64            `json:"profile_seconds"`
+	// DataSHA256 is the digest of the profile windows (dataset.Digest);
+	// MaxWindows, Repeats and MinSpeedup are the options they were
+	// profiled with. A resumed tune refuses a profile whose data or
+	// options differ from its own (Matches).
+	DataSHA256   string        `json:"data_sha256"`
+	MaxWindows   int           `json:"max_windows"`
+	Repeats      int           `json:"repeats"`
+	MinSpeedup   float64       `json:"min_speedup"`
+	Classes      int           `json:"classes"`
+	Labels       []int         `json:"labels"`
+	ExactOutputs []float32     `json:"exact_outputs"`
+	Nodes        []NodeProfile `json:"nodes"`
+	Pairs        []PairProfile `json:"pairs"`
+	ProfileTime  float64       `json:"profile_seconds"`
 }
 
 // Options control profiling.
@@ -105,6 +119,26 @@ func (o *Options) defaults() {
 	}
 }
 
+// MaxOptionWindows bounds Options.Windows.
+const MaxOptionWindows = 1 << 20
+
+// Validate checks the options a caller gives (zero takes the default;
+// negative numbers, non-finite speedups and more than MaxOptionWindows
+// windows are refused), naming the option.
+func (o *Options) Validate() error {
+	switch {
+	case o.Windows < 0 || o.Windows > MaxOptionWindows:
+		return fmt.Errorf("windows %d, expected 1..%d", o.Windows, MaxOptionWindows)
+	case o.Repeats < 0 || o.Repeats > 1000:
+		return fmt.Errorf("repeats %d, expected 1..1000", o.Repeats)
+	case o.Workers < 0:
+		return fmt.Errorf("workers %d, expected 0 (every core) or more", o.Workers)
+	case !finite(o.MinSpeedup) || o.MinSpeedup < 0:
+		return fmt.Errorf("minimum speedup %v, expected a finite number above 0", o.MinSpeedup)
+	}
+	return nil
+}
+
 // Measure profiles every applicable (node, knob) pair of a model: node
 // latency on this device (median of repeated single-thread runs
 // interleaved with exact runs, after warm-up), the change of the model
@@ -127,7 +161,8 @@ func MeasureWith(ctx context.Context, a *approx.Approximator, data *dataset.Data
 	m := a.Model()
 	sha := m.SHA256()
 	sub := data.Subset(opts.Windows)
-	p := &Profile{Version: SchemaVersion, ModelSHA256: sha, Device: device.This(), Created: time.Now().UTC(), Windows: sub.Len(), Labels: sub.Y}
+	p := &Profile{Version: SchemaVersion, ModelSHA256: sha, Device: device.This(), Created: time.Now().UTC(), Windows: sub.Len(), Labels: sub.Y,
+		DataSHA256: sub.Digest(), MaxWindows: opts.Windows, Repeats: opts.Repeats, MinSpeedup: opts.MinSpeedup}
 	type pair struct {
 		step int
 		knob approx.Knob
@@ -213,6 +248,9 @@ func MeasureWith(ctx context.Context, a *approx.Approximator, data *dataset.Data
 	steadyExact(p.Pairs, opts.MinSpeedup)
 	p.Classes = classes
 	p.ExactOutputs = concat(shardOuts)
+	if n, first := dataset.NonFinite(p.ExactOutputs, classes); n > 0 {
+		return nil, fmt.Errorf("the exact model gives NaN or infinite outputs on %d of %d windows; the first: %s", n, sub.Len(), dataset.Locate(m, sub, first, nil))
+	}
 	p.ExactAccuracy = dataset.Accuracy(p.ExactOutputs, sub.Y, p.Classes)
 
 	// Batch 2: the outputs of every pair kept.
@@ -237,6 +275,12 @@ func MeasureWith(ctx context.Context, a *approx.Approximator, data *dataset.Data
 	finish := func(i int) {
 		pp := &p.Pairs[i]
 		out := concat(pairOuts[i])
+		if n, _ := dataset.NonFinite(out, p.Classes); n > 0 {
+			// a knob that breaks the model is no choice: the tuner ignores it
+			pp.Pruned, pp.NonFinite = true, n
+			progress("qos " + pp.Node + " " + pp.Knob + ": NaN or infinite outputs")
+			return
+		}
 		pp.Delta = make([]float32, len(out))
 		for j := range out {
 			pp.Delta[j] = out[j] - p.ExactOutputs[j]
@@ -362,16 +406,16 @@ func ReadProfile(path, modelSHA string, force bool) (*Profile, error) {
 		return nil, fmt.Errorf("profile %s: %w", path, err)
 	}
 	if p.Version != SchemaVersion {
-		return nil, fmt.Errorf("profile %s: schema version %d, this kagen reads %d", path, p.Version, SchemaVersion)
+		return nil, fmt.Errorf("profile %s: schema version %d, this kagen reads %d; profile again (tune without --resume)", path, p.Version, SchemaVersion)
 	}
 	if force {
 		return &p, nil
 	}
 	if p.ModelSHA256 != modelSHA {
-		return nil, fmt.Errorf("profile %s was measured for model %s, not %s (use --force to use it anyway)", path, p.ModelSHA256, modelSHA)
+		return nil, fmt.Errorf("profile %s was measured for model %s, not %s; profile again (tune without --resume)", path, clip(p.ModelSHA256), modelSHA)
 	}
 	if dev := device.This(); !p.Device.Equal(dev) {
-		return nil, fmt.Errorf("profile %s was measured on %s, this device is %s (use --force to use it anyway)", path, p.Device, dev)
+		return nil, fmt.Errorf("profile %s was measured on %s, this device is %s; profile again (tune without --resume)", path, p.Device, dev)
 	}
 	if err := p.Validate(-1); err != nil {
 		return nil, fmt.Errorf("profile %s: %w", path, err)
@@ -382,12 +426,15 @@ func ReadProfile(path, modelSHA string, force bool) (*Profile, error) {
 // maxProfileBytes bounds a profile file read back.
 const maxProfileBytes = 1 << 30
 
-// Validate checks what the tuner relies on: the sizes of the outputs,
-// labels and deltas, labels and steps in range (steps below the model's
-// count of steps, unless it is negative), knobs that parse, and finite
-// figures.
+// Validate checks every field of a profile read back, as the tuner relies
+// on them: the sizes of the outputs, labels and deltas, labels in range,
+// steps below the model's count of steps (unless steps is negative), each
+// node and pair once, knobs that parse, accuracies in 0..1 and losses that
+// agree with them, times that are finite and positive, and finite outputs
+// and deltas. It names the field at fault.
 func (p *Profile) Validate(steps int) error {
-	if p.Windows < 0 || p.Classes < 1 || p.Classes > 1<<20 || len(p.ExactOutputs) != p.Windows*p.Classes || len(p.Labels) != p.Windows {
+	if p.Windows < 1 || p.Classes < 1 || p.Classes > 1<<20 || p.Windows > MaxOptionWindows ||
+		len(p.ExactOutputs) != p.Windows*p.Classes || len(p.Labels) != p.Windows {
 		return fmt.Errorf("%d exact outputs and %d labels for %d windows of %d classes", len(p.ExactOutputs), len(p.Labels), p.Windows, p.Classes)
 	}
 	for i, l := range p.Labels {
@@ -395,29 +442,156 @@ func (p *Profile) Validate(steps int) error {
 			return fmt.Errorf("labels[%d] is %d, expected 0..%d", i, l, p.Classes-1)
 		}
 	}
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	if !finite(p.ExactUS) || p.ExactUS < 0 {
-		return fmt.Errorf("exact_us %v, expected a time", p.ExactUS)
+	if i := nonFinite32(p.ExactOutputs); i >= 0 {
+		return fmt.Errorf("exact_outputs[%d] is %v, expected a finite number", i, p.ExactOutputs[i])
 	}
-	for i, pp := range p.Pairs {
+	switch {
+	case !finite(p.ExactUS) || p.ExactUS <= 0:
+		return fmt.Errorf("exact_us %v, expected a time above 0", p.ExactUS)
+	case !isFraction(p.ExactAccuracy):
+		return fmt.Errorf("exact_accuracy %v, expected 0..1", p.ExactAccuracy)
+	case !finite(p.ProfileTime) || p.ProfileTime < 0:
+		return fmt.Errorf("profile_seconds %v, expected a duration", p.ProfileTime)
+	case p.Repeats < 1 || p.Repeats > 1000:
+		return fmt.Errorf("repeats %d, expected 1..1000", p.Repeats)
+	case p.MaxWindows < p.Windows || p.MaxWindows > MaxOptionWindows:
+		return fmt.Errorf("max_windows %d, expected %d..%d (windows is %d)", p.MaxWindows, p.Windows, MaxOptionWindows, p.Windows)
+	case !finite(p.MinSpeedup) || p.MinSpeedup <= 0:
+		return fmt.Errorf("min_speedup %v, expected a finite number above 0", p.MinSpeedup)
+	case len(p.DataSHA256) != 64:
+		return fmt.Errorf("data_sha256 %q, expected the 64 hex digits of a digest", clip(p.DataSHA256))
+	}
+	inRange := func(step int) bool { return step >= 0 && (steps < 0 || step < steps) }
+	nodes := map[int]string{}
+	for i, n := range p.Nodes {
 		switch {
-		case pp.Step < 0 || steps >= 0 && pp.Step >= steps:
-			return fmt.Errorf("pairs[%d].step %d, expected 0..%d", i, pp.Step, steps-1)
-		case !finite(pp.NodeUS) || !finite(pp.ExactNodeUS) || !finite(pp.LossPP) || !finite(pp.Accuracy):
-			return fmt.Errorf("pairs[%d] (%s %s): a figure is not finite", i, pp.Node, pp.Knob)
-		case !pp.Pruned && len(pp.Delta) != len(p.ExactOutputs):
-			return fmt.Errorf("pair %s %s has %d output deltas, expected %d", pp.Node, pp.Knob, len(pp.Delta), len(p.ExactOutputs))
+		case !inRange(n.Step):
+			return fmt.Errorf("nodes[%d].step %d, expected 0..%d", i, n.Step, steps-1)
+		case nodes[n.Step] != "":
+			return fmt.Errorf("nodes[%d]: step %d appears twice", i, n.Step)
+		case n.Name == "":
+			return fmt.Errorf("nodes[%d].name is empty", i)
+		case !finite(n.ExactUS) || n.ExactUS < 0:
+			return fmt.Errorf("nodes[%d].exact_us %v, expected a time", i, n.ExactUS)
+		case n.MACs < 0:
+			return fmt.Errorf("nodes[%d].macs %d, expected 0 or more", i, n.MACs)
+		}
+		nodes[n.Step] = n.Name
+	}
+	seen := map[string]bool{}
+	for i, pp := range p.Pairs {
+		what := fmt.Sprintf("pairs[%d] (%s %s)", i, clip(pp.Node), clip(pp.Knob))
+		if !inRange(pp.Step) {
+			return fmt.Errorf("%s: step %d, expected 0..%d", what, pp.Step, steps-1)
+		}
+		if name, ok := nodes[pp.Step]; !ok || name != pp.Node {
+			return fmt.Errorf("%s: node %q is not the profiled node of step %d", what, clip(pp.Node), pp.Step)
 		}
 		if _, err := approx.ParseKnob(pp.Knob); err != nil {
-			return fmt.Errorf("pairs[%d].knob: %w", i, err)
+			return fmt.Errorf("%s: knob: %w", what, err)
 		}
-	}
-	for i, n := range p.Nodes {
-		if n.Step < 0 || steps >= 0 && n.Step >= steps {
-			return fmt.Errorf("nodes[%d].step %d, expected 0..%d", i, n.Step, steps-1)
+		key := fmt.Sprint(pp.Step, " ", pp.Knob)
+		if seen[key] {
+			return fmt.Errorf("%s: the pair appears twice", what)
+		}
+		seen[key] = true
+		pos := func(v float64) bool { return finite(v) && (v > 0 || pp.Pruned && v == 0) }
+		switch {
+		case !pos(pp.NodeUS) || !pos(pp.ExactNodeUS):
+			return fmt.Errorf("%s: node_us %v and exact_node_us %v, expected times above 0", what, pp.NodeUS, pp.ExactNodeUS)
+		case pp.NonFinite < 0 || pp.NonFinite > p.Windows || pp.NonFinite > 0 && !pp.Pruned:
+			return fmt.Errorf("%s: non_finite %d, expected 0..%d windows, on a pruned pair", what, pp.NonFinite, p.Windows)
+		case !finite(pp.NodeSpeedup) || pp.NodeSpeedup < 0:
+			return fmt.Errorf("%s: node_speedup %v, expected a finite number", what, pp.NodeSpeedup)
+		case !pp.Pruned && math.Abs(pp.NodeSpeedup-pp.ExactNodeUS/pp.NodeUS) > 1e-6*pp.NodeSpeedup+1e-9:
+			return fmt.Errorf("%s: node_speedup %v, but exact_node_us / node_us is %v", what, pp.NodeSpeedup, pp.ExactNodeUS/pp.NodeUS)
+		case pp.Pruned:
+			continue // no QoS figures
+		case !isFraction(pp.Accuracy):
+			return fmt.Errorf("%s: accuracy %v, expected 0..1", what, pp.Accuracy)
+		case math.Abs(pp.LossPP-100*(p.ExactAccuracy-pp.Accuracy)) > 1e-6:
+			return fmt.Errorf("%s: loss_pp %v, but exact_accuracy and accuracy make it %v", what, pp.LossPP, 100*(p.ExactAccuracy-pp.Accuracy))
+		case len(pp.Delta) != len(p.ExactOutputs):
+			return fmt.Errorf("%s: %d output deltas, expected %d", what, len(pp.Delta), len(p.ExactOutputs))
+		}
+		if j := nonFinite32(pp.Delta); j >= 0 {
+			return fmt.Errorf("%s: delta[%d] is %v, expected a finite number", what, j, pp.Delta[j])
 		}
 	}
 	return nil
+}
+
+// Matches checks that a profile read back was measured for this model
+// (its nodes, their ops and the knobs that apply to them), on the windows
+// a new profile would take of data with opts, and with opts' repeats and
+// minimum speedup: a resumed tune must not trust a profile of other data
+// or options. It names what differs.
+func (p *Profile) Matches(a *approx.Approximator, data *dataset.Dataset, opts Options) error {
+	opts.defaults()
+	m := a.Model()
+	if p.ModelSHA256 != m.SHA256() {
+		return fmt.Errorf("it was measured for model %s, not %s", clip(p.ModelSHA256), m.SHA256())
+	}
+	if err := p.Validate(m.Steps()); err != nil {
+		return err
+	}
+	if c := numel(m.Outputs()[0].Shape); p.Classes != c {
+		return fmt.Errorf("classes %d, the model has %d outputs", p.Classes, c)
+	}
+	infos := a.Nodes()
+	for i, n := range p.Nodes {
+		if n.Step >= len(infos) || infos[n.Step].Name != n.Name || infos[n.Step].Op != n.Op {
+			return fmt.Errorf("nodes[%d]: %s %s at step %d is not a node of the model", i, clip(n.Op), clip(n.Name), n.Step)
+		}
+	}
+	for i, pp := range p.Pairs {
+		k, _ := approx.ParseKnob(pp.Knob)
+		if !slices.Contains(a.Applicable(pp.Step), k) {
+			return fmt.Errorf("pairs[%d]: knob %s does not apply to node %s", i, clip(pp.Knob), clip(pp.Node))
+		}
+	}
+	sub := data.Subset(opts.Windows)
+	var diffs []string
+	if p.MaxWindows != opts.Windows {
+		diffs = append(diffs, fmt.Sprintf("--windows %d, not %d", p.MaxWindows, opts.Windows))
+	}
+	if p.Repeats != opts.Repeats {
+		diffs = append(diffs, fmt.Sprintf("%d repeats, not %d", p.Repeats, opts.Repeats))
+	}
+	if p.MinSpeedup != opts.MinSpeedup {
+		diffs = append(diffs, fmt.Sprintf("minimum speedup %v, not %v", p.MinSpeedup, opts.MinSpeedup))
+	}
+	if d := sub.Digest(); p.DataSHA256 != d || p.Windows != sub.Len() {
+		diffs = append(diffs, fmt.Sprintf("other data: %d windows with digest %.12s, these are %d with digest %.12s", p.Windows, p.DataSHA256, sub.Len(), d))
+	} else if !slices.Equal(p.Labels, sub.Y) {
+		diffs = append(diffs, "other labels for the same windows")
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("it was profiled with %s", strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func isFraction(v float64) bool { return v >= 0 && v <= 1 }
+
+// nonFinite32 returns the index of the first NaN or infinity in v, or -1.
+func nonFinite32(v []float32) int {
+	for i, x := range v {
+		if x != x || x > math.MaxFloat32 || x < -math.MaxFloat32 {
+			return i
+		}
+	}
+	return -1
+}
+
+// clip shortens a string read from a file for an error message.
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
 }
 
 func numel(s []int) int {

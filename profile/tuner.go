@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -204,6 +205,9 @@ func confidenceStats(c *Candidate, outs []float32, y []int, classes int) {
 	c.CorrectMean, c.WrongMean = make([]float64, classes), make([]float64, classes)
 	c.CorrectN, c.WrongN = make([]int, classes), make([]int, classes)
 	for i := range y {
+		if dataset.Argmax(outs[i*classes:(i+1)*classes]) < 0 {
+			continue // NaN or infinite outputs: scored wrong, no confidence
+		}
 		pr := replay.Predict(outs[i*classes : (i+1)*classes])
 		if pr.Class == y[i] {
 			c.CorrectMean[pr.Class] += float64(pr.Confidence)
@@ -232,4 +236,38 @@ func (r *TuneResult) String() string {
 		fmt.Fprintf(&b, "level %d: speedup %.2fx loss %.2f pp (predicted %.2f) %s\n", i, l.Speedup, l.LossPP, l.PredictedLossPP, l.Config)
 	}
 	return b.String()
+}
+
+// Validate checks a configuration validated by an earlier run and read
+// back (TuneOptions.Known): figures finite, accuracy in 0..1, losses
+// within 100 points, times above 0 with the speedup their ratio, and
+// per-class statistics for classes classes. It names the field at fault.
+func (c *Candidate) Validate(classes int) error {
+	for name, v := range map[string]float64{"predicted_loss_pp": c.PredictedLossPP, "predicted_us": c.PredictedUS, "tune_loss_pp": c.TuneLossPP,
+		"qos_loss_pp": c.LossPP, "energy_j": c.EnergyJ} {
+		if !finite(v) {
+			return fmt.Errorf("%s %v, expected a finite number", name, v)
+		}
+	}
+	switch {
+	case c.Config == "":
+		return fmt.Errorf("config is empty")
+	case !isFraction(c.Accuracy):
+		return fmt.Errorf("accuracy %v, expected 0..1", c.Accuracy)
+	case !finite(c.TimeUS) || c.TimeUS <= 0 || !finite(c.ExactTimeUS) || c.ExactTimeUS <= 0:
+		return fmt.Errorf("time_us %v and exact_time_us %v, expected times above 0", c.TimeUS, c.ExactTimeUS)
+	case math.Abs(c.Speedup-c.ExactTimeUS/c.TimeUS) > 1e-6*c.ExactTimeUS/c.TimeUS:
+		return fmt.Errorf("speedup %v, but exact_time_us / time_us is %v", c.Speedup, c.ExactTimeUS/c.TimeUS)
+	case math.Abs(c.LossPP) > 100 || math.Abs(c.TuneLossPP) > 100:
+		return fmt.Errorf("qos_loss_pp %v and tune_loss_pp %v, expected -100..100", c.LossPP, c.TuneLossPP)
+	case len(c.CorrectMean) != classes || len(c.WrongMean) != classes || len(c.CorrectN) != classes || len(c.WrongN) != classes:
+		return fmt.Errorf("%d, %d, %d and %d per-class statistics, expected %d each", len(c.CorrectMean), len(c.WrongMean), len(c.CorrectN), len(c.WrongN), classes)
+	}
+	for k := 0; k < classes; k++ {
+		if !isFraction(c.CorrectMean[k]) || !isFraction(c.WrongMean[k]) || c.CorrectN[k] < 0 || c.WrongN[k] < 0 {
+			return fmt.Errorf("class %d: correct_mean %v, wrong_mean %v, correct_n %d, wrong_n %d: expected confidences in 0..1 and counts of 0 or more",
+				k, c.CorrectMean[k], c.WrongMean[k], c.CorrectN[k], c.WrongN[k])
+		}
+	}
+	return nil
 }

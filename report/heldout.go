@@ -21,9 +21,10 @@ func HeldOut(dataRoot, modelsDir string, kwsClips int) (ms []Model, cleanup func
 			os.RemoveAll(d)
 		}
 	}
+	remove := cleanup // the error returns below set cleanup to nil
 	defer func() {
 		if err != nil {
-			cleanup()
+			remove()
 		}
 	}()
 	har := filepath.Join(dataRoot, "har-spsw", "DATA")

@@ -77,6 +77,22 @@ type Options struct {
 	Log io.Writer
 }
 
+// Validate checks the options kagen report's flags set, naming the flag
+// at fault.
+func (o *Options) Validate() error {
+	switch {
+	case !(o.MaxLossPP >= 0 && o.MaxLossPP <= 100):
+		return fmt.Errorf("--max-loss %v, expected 0..100 percentage points", o.MaxLossPP)
+	case o.Budget <= 0 || o.Budget > 7*24*time.Hour:
+		return fmt.Errorf("--budget %v, expected a duration above 0 and at most 168h", o.Budget)
+	case !(o.Floor >= 0 && o.Floor <= 100):
+		return fmt.Errorf("--floor %v, expected 0..100 percentage points", o.Floor)
+	case !(o.BudgetFrac >= 0 && o.BudgetFrac <= 1):
+		return fmt.Errorf("budget fraction %v, expected 0 < F <= 1", o.BudgetFrac)
+	}
+	return nil
+}
+
 // ControllerRow is one controller's replay of a model's traces.
 type ControllerRow struct {
 	Controller         string

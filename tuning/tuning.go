@@ -8,10 +8,15 @@
 package tuning
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,23 +49,114 @@ type Settings struct {
 	Candidates, Rounds, ScreenPairs int
 	// Profile are the profiler's options (windows, repeats).
 	Profile profile.Options
+	// MinWindows is the fewest windows each split may hold (0:
+	// DefaultMinWindows), and MinClassWindows, if set, the fewest windows
+	// of each class present in the data that each split may hold. Run
+	// refuses fewer, naming the setting (CheckSplits).
+	MinWindows, MinClassWindows int
 }
 
-// Validate checks the settings, naming the setting at fault.
+// Defaults and bounds of the settings checked by Validate.
+const (
+	// DefaultMinWindows is the fewest windows each split must hold: a
+	// level validated on fewer is noise (two windows once "validated" a
+	// 2.39x level on one calibration window). WarnClassWindows is the
+	// fewest windows of each class of the data a split holds without a
+	// warning (Settings.MinClassWindows makes it an error).
+	DefaultMinWindows = 10
+	WarnClassWindows  = 2
+	MaxCandidates     = 10000
+	MaxRounds         = 100
+	MaxBudget         = 7 * 24 * time.Hour
+)
+
+// Validate checks the settings. Zero Budget, Candidates, Rounds,
+// ScreenPairs, MinWindows, MinClassWindows and Profile.Windows take their
+// defaults; everything else out of range is refused, with a
+// *policy.FlagError that names the setting by kagen tune's flag.
 func (s *Settings) Validate() error {
+	return s.validate(false)
+}
+
+// ValidateGiven is Validate for settings a user gave explicitly (kagen
+// tune's and kagen profile's flags, whose defaults are not zero): a zero
+// count or budget is refused instead of taking the default.
+func (s *Settings) ValidateGiven() error {
+	return s.validate(true)
+}
+
+func (s *Settings) validate(given bool) error {
+	bad := func(flag, format string, args ...any) error {
+		return &policy.FlagError{Flag: flag, Msg: fmt.Sprintf(format, args...)}
+	}
+	low := 0
+	if given {
+		low = 1
+	}
 	switch {
 	case !(s.MaxLossPP >= 0 && s.MaxLossPP <= 100):
-		return fmt.Errorf("max-loss %v, expected 0..100 percentage points", s.MaxLossPP)
+		return bad("max-loss", "%v, expected 0..100 percentage points", s.MaxLossPP)
 	case s.Objective != policy.ObjectiveTime && s.Objective != policy.ObjectiveEnergy:
-		return fmt.Errorf("objective %q, expected %s or %s", s.Objective, policy.ObjectiveTime, policy.ObjectiveEnergy)
+		return bad("objective", "%q, expected %s or %s", s.Objective, policy.ObjectiveTime, policy.ObjectiveEnergy)
 	case s.Predictor != "" && s.Predictor != profile.P1 && s.Predictor != profile.P2:
-		return fmt.Errorf("predictor %q, expected %s or %s", s.Predictor, profile.P1, profile.P2)
+		return bad("predictor", "%q, expected %s or %s", s.Predictor, profile.P1, profile.P2)
 	case s.Device == nil:
-		return fmt.Errorf("no device profile")
-	case s.Budget < 0 || s.Candidates < 0 || s.Rounds < 0:
-		return fmt.Errorf("budget, candidates and rounds must not be negative")
+		return bad("device-profile", "missing: no device profile")
+	case s.Budget < time.Duration(low) || s.Budget > MaxBudget:
+		return bad("budget", "%v, expected a duration above 0 and at most %v", s.Budget, MaxBudget)
+	case s.Candidates < low || s.Candidates > MaxCandidates:
+		return bad("candidates", "%d, expected 1..%d", s.Candidates, MaxCandidates)
+	case s.Rounds < low || s.Rounds > MaxRounds:
+		return bad("rounds", "%d, expected 1..%d", s.Rounds, MaxRounds)
+	case s.ScreenPairs < -1 || s.ScreenPairs > MaxCandidates:
+		return bad("screen", "%d, expected -1 (none), 0 (half of --candidates) or up to %d pairs", s.ScreenPairs, MaxCandidates)
+	case s.MinWindows < low:
+		return bad("min-windows", "%d, expected 1 or more", s.MinWindows)
+	case s.MinClassWindows < 0:
+		return bad("min-class-windows", "%d, expected 0 (a warning only) or more", s.MinClassWindows)
+	case s.Profile.Windows < low:
+		return bad("windows", "%d, expected 1..%d", s.Profile.Windows, profile.MaxOptionWindows)
+	case s.Profile.Workers < 0:
+		return bad("workers", "%d, expected 0 or more", s.Profile.Workers)
+	}
+	if err := s.Profile.Validate(); err != nil {
+		return fmt.Errorf("profile options: %w", err)
 	}
 	return nil
+}
+
+// CheckSplits refuses splits too small to validate a level on: fewer
+// than s.MinWindows windows in the tune or the calibration split, or,
+// with s.MinClassWindows set, fewer than that many windows of a class
+// the data holds in either split. Without it, a class of the data with
+// fewer than WarnClassWindows windows in a split gives a warning (the
+// built-in keyword demo has such classes). Errors and the warning name
+// the setting's flag.
+func (p *Pipeline) CheckSplits(s Settings) (warning string, err error) {
+	minW := cmp.Or(s.MinWindows, DefaultMinWindows)
+	classes := len(p.Spec.Classes)
+	all := p.Data.ClassCounts(classes)
+	for _, sp := range []struct {
+		name string
+		d    *dataset.Dataset
+	}{{"tune", p.Tune}, {"calibration", p.Calib}} {
+		if sp.d.Len() < minW {
+			return "", &policy.FlagError{Flag: "min-windows", Msg: fmt.Sprintf("not met: the %s split holds %d windows of the %d loaded, at least %d are needed to validate a level; "+
+				"give more data, or --min-windows %d to tune on these anyway", sp.name, sp.d.Len(), p.Data.Len(), minW, max(sp.d.Len(), 1))}
+		}
+		for k, n := range sp.d.ClassCounts(classes) {
+			switch {
+			case all[k] == 0:
+			case s.MinClassWindows > 0 && n < s.MinClassWindows:
+				return "", &policy.FlagError{Flag: "min-class-windows", Msg: fmt.Sprintf("not met: the %s split holds %d windows of class %s (%d in the data), at least %d are needed; "+
+					"give more data of that class, or a lower --min-class-windows to tune on these anyway", sp.name, n, p.Spec.Classes[k], all[k], s.MinClassWindows)}
+			case s.MinClassWindows == 0 && n < WarnClassWindows && warning == "":
+				warning = fmt.Sprintf("warning: the %s split holds %d windows of class %s (%d in the data): what a level does to that class is not validated "+
+					"(give more data of it; --min-class-windows %d makes this an error)", sp.name, n, p.Spec.Classes[k], all[k], WarnClassWindows)
+			}
+		}
+	}
+	return warning, nil
 }
 
 // Progress is one progress report: a phase ("load", "profile", "screen",
@@ -85,7 +181,18 @@ type Pipeline struct {
 // front-end (dataset.Load: one window per clip for keyword clip folders)
 // and splits them.
 func Load(m *engine.Model, traces []replay.Trace) (*Pipeline, error) {
-	spec, err := replay.SpecFromModel(m)
+	return LoadSpec(m, nil, traces)
+}
+
+// LoadSpec is Load with the front-end spec given (nil: the model's own),
+// for a model that carries none; it is checked against the model.
+func LoadSpec(m *engine.Model, spec *replay.Spec, traces []replay.Trace) (*Pipeline, error) {
+	var err error
+	if spec == nil {
+		spec, err = replay.SpecFromModel(m)
+	} else {
+		err = replay.CheckModel(spec, m)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +233,9 @@ type Result struct {
 // Profile profiles every (node, knob) pair on the tune half (or reads the
 // profile back with f.Resume) and writes it to f.Profile.
 func (p *Pipeline) Profile(ctx context.Context, s Settings, f Files, progress func(Progress)) (*profile.Profile, error) {
+	if err := s.Profile.Validate(); err != nil {
+		return nil, err
+	}
 	ex, done := p.executor(s.Profile.Workers)
 	defer done()
 	return p.profile(ctx, s, f, progress, ex)
@@ -144,11 +254,11 @@ func (p *Pipeline) executor(workers int) (ex profile.Executor, done func()) {
 func (p *Pipeline) profile(ctx context.Context, s Settings, f Files, progress func(Progress), ex profile.Executor) (*profile.Profile, error) {
 	if f.Resume {
 		pr, err := profile.ReadProfile(f.Profile, p.Approx.Model().SHA256(), false)
-		if err == nil {
-			err = pr.Validate(p.Approx.Model().Steps())
-		}
 		if err != nil {
 			return nil, fmt.Errorf("resume: %w", err)
+		}
+		if err := pr.Matches(p.Approx, p.Tune, s.Profile); err != nil {
+			return nil, fmt.Errorf("resume: profile %s: %w; profile again (tune without --resume)", f.Profile, err)
 		}
 		return pr, nil
 	}
@@ -176,6 +286,16 @@ func (p *Pipeline) Run(ctx context.Context, s Settings, f Files, progress func(P
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	warning, err := p.CheckSplits(s)
+	if err != nil {
+		return nil, err
+	}
+	var known []profile.Candidate
+	if f.Partial != "" && f.Resume {
+		if known, err = p.readPartial(f.Partial, s); err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+	}
 	start := time.Now()
 	ex, done := p.executor(s.Profile.Workers)
 	defer done()
@@ -189,11 +309,14 @@ func (p *Pipeline) Run(ctx context.Context, s Settings, f Files, progress func(P
 		opts.Progress = func(phase string, done, total int) { progress(Progress{Phase: phase, Done: done, Total: total}) }
 	}
 	if f.Partial != "" {
-		opts.Known, opts.Validated = partial(f)
+		opts.Known, opts.Validated = known, p.savePartial(f.Partial, s, known)
 	}
 	res, err := profile.TuneWith(ctx, p.Approx, pr, p.Tune, p.Calib, opts, ex)
 	if err != nil {
 		return nil, err
+	}
+	if warning != "" {
+		res.Note = strings.TrimSpace(warning + "\n" + res.Note)
 	}
 	secs := time.Since(start).Seconds()
 	par := ParetoFile(p.Approx.Model(), p.Spec, s, pr.Device, res)
@@ -204,24 +327,112 @@ func (p *Pipeline) Run(ctx context.Context, s Settings, f Files, progress func(P
 	return &Result{Profile: pr, Tune: res, Pareto: par, Seconds: secs}, nil
 }
 
-// partial reads the configurations an interrupted run saved (with
-// f.Resume) and returns the hook that saves each new one.
-func partial(f Files) (known []profile.Candidate, save func(profile.Candidate)) {
-	if f.Resume {
-		if b, err := readSmall(f.Partial); err == nil {
-			if json.Unmarshal(b, &known) != nil {
-				known = nil // a damaged partial file only costs the work again
-			}
+// PartialVersion is the version of the partial file (Files.Partial).
+const PartialVersion = 1
+
+// partialFile is what an interrupted run leaves in Files.Partial: the
+// configurations validated so far, bound to the model, the windows of
+// both splits and the settings that choose and score them, so that a
+// resumed run does not take another tune's work as its own.
+type partialFile struct {
+	Version     int                 `json:"version"`
+	ModelSHA256 string              `json:"model_sha256"`
+	DataSHA256  string              `json:"data_sha256"`
+	Binding     partialBinding      `json:"settings"`
+	Validated   []profile.Candidate `json:"validated"`
+}
+
+// partialBinding are the settings that shape the validated
+// configurations (the budget only bounds the search's time).
+type partialBinding struct {
+	MaxLossPP   float64 `json:"max_loss_pp"`
+	Objective   string  `json:"objective"`
+	Predictor   string  `json:"predictor"`
+	Seed        uint64  `json:"seed"`
+	Candidates  int     `json:"candidates"`
+	Rounds      int     `json:"rounds"`
+	ScreenPairs int     `json:"screen"`
+}
+
+func (p *Pipeline) binding(s Settings) (string, partialBinding) {
+	pred := s.Predictor
+	if pred == "" {
+		pred = profile.P1
+	}
+	return p.Data.Digest(), partialBinding{MaxLossPP: s.MaxLossPP, Objective: s.Objective, Predictor: string(pred), Seed: s.Seed,
+		Candidates: s.Candidates, Rounds: s.Rounds, ScreenPairs: s.ScreenPairs}
+}
+
+// readPartial reads the configurations an interrupted run saved (none
+// when there is no file) and checks them: the file must belong to this
+// model, these windows and these settings (it names what differs) and
+// each configuration must parse and hold sound figures.
+func (p *Pipeline) readPartial(path string, s Settings) ([]profile.Candidate, error) {
+	b, err := readSmall(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	again := fmt.Sprintf("; tune without --resume (or remove %s) to validate again", path)
+	var f partialFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil || f.Version != PartialVersion {
+		return nil, fmt.Errorf("%s is not a partial file of this kagen (version %d expected)%s", path, PartialVersion, again)
+	}
+	data, want := p.binding(s)
+	var diffs []string
+	if f.ModelSHA256 != p.Approx.Model().SHA256() {
+		diffs = append(diffs, "another model")
+	}
+	if f.DataSHA256 != data {
+		diffs = append(diffs, "other data")
+	}
+	g := f.Binding
+	for _, d := range []struct {
+		flag      string
+		was, want any
+	}{{"max-loss", g.MaxLossPP, want.MaxLossPP}, {"objective", g.Objective, want.Objective}, {"predictor", g.Predictor, want.Predictor},
+		{"seed", g.Seed, want.Seed}, {"candidates", g.Candidates, want.Candidates}, {"rounds", g.Rounds, want.Rounds}, {"screen", g.ScreenPairs, want.ScreenPairs}} {
+		if d.was != d.want {
+			diffs = append(diffs, fmt.Sprintf("--%s %v (not %v)", d.flag, d.was, d.want))
 		}
 	}
+	if len(diffs) > 0 {
+		return nil, fmt.Errorf("%s was saved by a tune with %s%s", path, strings.Join(diffs, ", "), again)
+	}
+	classes := len(p.Spec.Classes)
+	for i := range f.Validated {
+		c := &f.Validated[i]
+		err := c.Validate(classes)
+		if err == nil && !approx.IsConfigText(c.Config) {
+			err = fmt.Errorf("config %q is not a configuration", c.Config)
+		}
+		if err == nil {
+			_, err = p.Approx.Parse(c.Config)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: validated[%d]: %w%s", path, i, err, again)
+		}
+	}
+	return f.Validated, nil
+}
+
+// savePartial returns the hook that saves each configuration validated,
+// after those known already, to path.
+func (p *Pipeline) savePartial(path string, s Settings, known []profile.Candidate) func(profile.Candidate) {
+	data, g := p.binding(s)
+	f := partialFile{Version: PartialVersion, ModelSHA256: p.Approx.Model().SHA256(), DataSHA256: data, Binding: g,
+		Validated: append([]profile.Candidate(nil), known...)}
 	var mu sync.Mutex
-	saved := append([]profile.Candidate(nil), known...)
-	return known, func(c profile.Candidate) {
+	return func(c profile.Candidate) {
 		mu.Lock()
 		defer mu.Unlock()
-		saved = append(saved, c)
-		if b, err := json.Marshal(saved); err == nil {
-			atomicfile.Write(f.Partial, b) // best effort: the tune goes on without it
+		f.Validated = append(f.Validated, c)
+		if b, err := json.Marshal(f); err == nil {
+			atomicfile.Write(path, b) // best effort: the tune goes on without it
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/kagen-ai/kagen/device"
@@ -37,6 +38,10 @@ type Config struct {
 	Replicas int
 	// Name names this process's connections.
 	Name string
+	// ReconnectFor is how long a coordinator waits for a lost connection
+	// to NATS to come back (retrying every half second) before it gives
+	// up (default DefaultReconnectFor). The loss is logged at once.
+	ReconnectFor time.Duration
 	// Logf, if set, receives diagnostics.
 	Logf func(format string, args ...any)
 }
@@ -51,10 +56,42 @@ func (c *Config) defaults() {
 	if c.Replicas <= 0 {
 		c.Replicas = 1
 	}
+	if c.ReconnectFor <= 0 {
+		c.ReconnectFor = DefaultReconnectFor
+	}
 	if c.Name == "" {
 		host, _ := os.Hostname()
 		c.Name = fmt.Sprintf("kagen-%s-%d", host, os.Getpid())
 	}
+}
+
+// DefaultReconnectFor is how long a coordinator waits for a lost NATS
+// connection by default.
+const DefaultReconnectFor = 2 * time.Minute
+
+// reconnectWait is the pause between attempts to reconnect.
+const reconnectWait = 500 * time.Millisecond
+
+// link is the state of the cluster's own connection: when it was lost
+// (zero while connected), and a channel closed at each change.
+type link struct {
+	mu      sync.Mutex
+	down    time.Time
+	changed chan struct{}
+}
+
+func (l *link) set(down time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.down = down
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+func (l *link) get() (down time.Time, changed <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.down, l.changed
 }
 
 // Cluster is a connection to NATS JetStream with kagen's streams, object
@@ -67,19 +104,36 @@ type Cluster struct {
 	js    jetstream.JetStream
 	blobs jetstream.ObjectStore
 	kv    jetstream.KeyValue
+	link  link
 }
 
 // Start connects to cfg.URL, or starts an embedded server when it is
 // empty, and creates (or updates) the streams, consumers and buckets.
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	cfg.defaults()
-	c := &Cluster{cfg: cfg}
+	c := &Cluster{cfg: cfg, link: link{changed: make(chan struct{})}}
 	if cfg.URL == "" {
 		if err := c.startEmbedded(); err != nil {
 			return nil, err
 		}
 	}
-	nc, err := c.Connect(cfg.Name)
+	nc, err := c.connect(cfg.Name,
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if nc.IsClosed() {
+				return // Close, not a loss
+			}
+			c.link.set(time.Now())
+			why := ""
+			if err != nil {
+				why = ": " + err.Error()
+			}
+			c.logf("lost the connection to NATS %s%s; retrying every %v for up to %v", c.url(), why, reconnectWait, c.cfg.ReconnectFor)
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			down, _ := c.link.get()
+			c.link.set(time.Time{})
+			c.logf("reconnected to NATS %s after %.1f s; resuming", c.url(), time.Since(down).Seconds())
+		}))
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -132,11 +186,14 @@ func (c *Cluster) Embedded() bool { return c.srv != nil }
 // embedded server). Each worker has its own, so that it can be cut off
 // alone.
 func (c *Cluster) Connect(name string) (*nats.Conn, error) {
-	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond)}
-	url := c.cfg.URL
+	return c.connect(name)
+}
+
+func (c *Cluster) connect(name string, extra ...nats.Option) (*nats.Conn, error) {
+	opts := append([]nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(reconnectWait)}, extra...)
+	url := c.url()
 	if c.srv != nil {
 		opts = append(opts, nats.InProcessServer(c.srv))
-		url = c.srv.ClientURL()
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
@@ -238,6 +295,14 @@ func (c *Cluster) Close() {
 	if c.tmp != "" {
 		os.RemoveAll(c.tmp)
 	}
+}
+
+// url is the server's URL (the embedded server's client URL).
+func (c *Cluster) url() string {
+	if c.srv != nil {
+		return c.srv.ClientURL()
+	}
+	return c.cfg.URL
 }
 
 func (c *Cluster) logf(format string, args ...any) {

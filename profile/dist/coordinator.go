@@ -267,7 +267,8 @@ func (co *Coordinator) Execute(ctx context.Context, b *profile.Batch, done func(
 		return nil
 	}
 	// catchUp takes the results stored for pending trials and queues the
-	// others (again: a trial queued already stays as it is).
+	// others (again: a trial queued already stays as it is). An error of
+	// done comes back as a stopError; any other is NATS not answering.
 	catchUp := func() error {
 		var todo []string
 		for _, id := range ids {
@@ -284,7 +285,7 @@ func (co *Coordinator) Execute(ctx context.Context, b *profile.Batch, done func(
 				co.reused.Add(1)
 			}
 			if err := take(r); err != nil {
-				return err
+				return stopError{err}
 			}
 		}
 		todo = todo[:0]
@@ -295,34 +296,124 @@ func (co *Coordinator) Execute(ctx context.Context, b *profile.Batch, done func(
 		}
 		return co.offer(ctx, b, byID, bodies, todo)
 	}
-	if err := catchUp(); err != nil {
+	// trouble is when NATS stopped answering (the connection was lost,
+	// or a look-up failed); zero while it answers. attempt runs catchUp
+	// and notes trouble instead of failing, until ReconnectFor has passed.
+	var trouble time.Time
+	var lastErr error
+	attempt := func() error {
+		if down, _ := co.c.link.get(); !down.IsZero() {
+			if trouble.IsZero() {
+				trouble = down // no use asking before the connection is back
+			}
+			return nil
+		}
+		err := catchUp()
+		var stop stopError
+		switch {
+		case err == nil:
+			trouble, lastErr = time.Time{}, nil
+			return nil
+		case errors.As(err, &stop):
+			return stop.err
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		if trouble.IsZero() {
+			trouble = time.Now()
+			co.logf("coordinator: NATS %s does not answer (%v); retrying for up to %v", co.c.url(), err, co.c.cfg.ReconnectFor)
+		}
+		lastErr = err
+		return nil
+	}
+	if err := attempt(); err != nil {
 		return err
 	}
 	tick := time.NewTicker(co.opts.Resubmit)
 	defer tick.Stop()
+	retry := time.NewTicker(2 * reconnectWait)
+	defer retry.Stop()
 	for len(pending) > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-co.listenE:
-			// The ordered consumer recreates itself; say so and go on.
-			co.logf("coordinator: receiving results: %v", err)
-		case r := <-results:
-			if pending[r.ID] {
-				co.received.Add(1)
+		down, changed := co.c.link.get()
+		since := trouble
+		if !down.IsZero() && (since.IsZero() || down.Before(since)) {
+			since = down
+		}
+		var retrying, giveUp <-chan time.Time
+		var timer *time.Timer
+		if !since.IsZero() {
+			left := time.Until(since.Add(co.c.cfg.ReconnectFor))
+			if left <= 0 {
+				why := "the connection was lost"
+				if lastErr != nil {
+					why = lastErr.Error()
+				}
+				return fmt.Errorf("NATS %s has not answered for %.0f s (%s); gave up after waiting %v for it to come back (--nats-retry)",
+					co.c.url(), time.Since(since).Seconds(), why, co.c.cfg.ReconnectFor)
 			}
-			if err := take(r); err != nil {
-				return err
+			retrying = retry.C
+			timer = time.NewTimer(left)
+			giveUp = timer.C
+		}
+		err := func() error {
+			if timer != nil {
+				defer timer.Stop()
 			}
-		case <-tick.C:
-			co.report(ctx, len(pending))
-			if err := catchUp(); err != nil {
-				return err
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-giveUp:
+				// checked at the top of the loop
+			case <-changed:
+				if d, _ := co.c.link.get(); d.IsZero() && !down.IsZero() {
+					// Back: take the results stored while away, requeue the
+					// rest; until that works the wait goes on counting.
+					if trouble.IsZero() || down.Before(trouble) {
+						trouble = down
+					}
+					if err := attempt(); err != nil {
+						return err
+					}
+				}
+			case <-retrying:
+				if d, _ := co.c.link.get(); d.IsZero() {
+					if err := attempt(); err != nil {
+						return err
+					}
+				}
+			case err := <-co.listenE:
+				// The ordered consumer recreates itself; say so and go on.
+				co.logf("coordinator: receiving results: %v", err)
+			case r := <-results:
+				if pending[r.ID] {
+					co.received.Add(1)
+				}
+				if err := take(r); err != nil {
+					return err
+				}
+			case <-tick.C:
+				if !since.IsZero() {
+					return nil // retrying already
+				}
+				co.report(ctx, len(pending))
+				if err := attempt(); err != nil {
+					return err
+				}
 			}
+			return nil
+		}()
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+// stopError is an error of Execute's done: the batch stops, whatever
+// NATS does.
+type stopError struct{ err error }
+
+func (e stopError) Error() string { return e.err.Error() }
 
 // lookup fetches the results stored already for some trial IDs: it lists
 // the result subjects stored for their models, then fetches those.

@@ -29,6 +29,9 @@ type Setup struct {
 	DeviceClass  string
 	ShardWindows int
 	AckWait      time.Duration
+	// ReconnectFor is how long to wait for a lost connection to NATS
+	// (0: DefaultReconnectFor).
+	ReconnectFor time.Duration
 	// Log receives the coordinator's messages with URL.
 	Log io.Writer
 }
@@ -36,6 +39,39 @@ type Setup struct {
 // ErrOtherDevice is returned when a device class other than this
 // machine's is asked for without a cluster to find its workers in.
 var ErrOtherDevice = errors.New("--device-class names another device: it needs --nats and workers of that class")
+
+// MaxWorkers bounds Setup.Workers.
+const MaxWorkers = 1024
+
+// Validate checks the setup as kagen's flags give it (Workers -1: the
+// default), naming the flag at fault.
+func (s Setup) Validate() error {
+	switch {
+	case s.Workers < -1 || s.Workers > MaxWorkers:
+		return fmt.Errorf("--workers %d, expected 0..%d (or -1: the default)", s.Workers, MaxWorkers)
+	case s.ShardWindows < 1 || s.ShardWindows > 1<<20:
+		return fmt.Errorf("--shard-windows %d, expected 1..%d", s.ShardWindows, 1<<20)
+	case s.AckWait < time.Second || s.AckWait > 24*time.Hour:
+		return fmt.Errorf("--ack-wait %v, expected 1s..24h", s.AckWait)
+	case s.ReconnectFor < time.Second || s.ReconnectFor > 24*time.Hour:
+		return fmt.Errorf("--nats-retry %v, expected 1s..24h", s.ReconnectFor)
+	}
+	return nil
+}
+
+// ValidateWorker checks the settings of kagen worker, naming the flag at
+// fault.
+func ValidateWorker(o WorkerOptions, ackWait time.Duration) error {
+	switch {
+	case o.Concurrency < 1 || o.Concurrency > MaxWorkers:
+		return fmt.Errorf("--concurrency %d, expected 1..%d", o.Concurrency, MaxWorkers)
+	case o.Delay < 0 || o.Delay > time.Hour:
+		return fmt.Errorf("--trial-delay %v, expected 0..1h", o.Delay)
+	case ackWait < time.Second || ackWait > 24*time.Hour:
+		return fmt.Errorf("--ack-wait %v, expected 1s..24h", ackWait)
+	}
+	return nil
+}
 
 // StartFor starts the pool that runs the trials of the model file at path
 // (whose loaded form is m), or returns nil when the trials run in-process
@@ -56,7 +92,7 @@ func (s Setup) StartFor(ctx context.Context, path string, m *engine.Model) (*Poo
 		return nil, ErrOtherDevice
 	}
 	if s.ShardWindows < 1 {
-		return nil, fmt.Errorf("shard windows %d, expected at least 1", s.ShardWindows)
+		return nil, fmt.Errorf("--shard-windows %d, expected at least 1", s.ShardWindows)
 	}
 	model, err := readfile.Regular(path, engine.DefaultMaxBytes)
 	if err != nil {
@@ -65,7 +101,7 @@ func (s Setup) StartFor(ctx context.Context, path string, m *engine.Model) (*Poo
 	if h := sha256.Sum256(model); hex.EncodeToString(h[:]) != m.SHA256() {
 		return nil, fmt.Errorf("%s changed while it was loaded", path)
 	}
-	cfg := Config{URL: s.URL, AckWait: s.AckWait, Name: "kagen coordinator"}
+	cfg := Config{URL: s.URL, AckWait: s.AckWait, ReconnectFor: s.ReconnectFor, Name: "kagen coordinator"}
 	if s.URL != "" && s.Log != nil {
 		cfg.Logf = log.New(s.Log, "", log.LstdFlags).Printf
 	}
