@@ -250,8 +250,14 @@ func (s *policyScreen) save() tea.Cmd {
 	s.saving = true
 	path, m := b.PolicyPath, b.Model
 	demoBytes, demoName := b.Source.ModelBytes, b.Source.Name
+	inputs := []string{b.Source.ModelPath}
+	for _, t := range b.Source.Traces {
+		if t.FS == nil {
+			inputs = append(inputs, t.Path)
+		}
+	}
 	return s.ctx.Task(PolicyScreen, func(context.Context) tea.Msg {
-		abs, sum, err := savePolicy(m, pol, path)
+		abs, sum, err := savePolicy(m, pol, path, inputs)
 		if err != nil {
 			return policySavedMsg{err: err}
 		}
