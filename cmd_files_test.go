@@ -109,3 +109,34 @@ func mustReadDir(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// A decision kept on purpose (README, Files): kagen run --input reads a
+// named pipe, a live stream being what it is for, while its --log is a
+// regular file appended to.
+func TestRunReadsAPipe(t *testing.T) {
+	dir := t.TempDir()
+	trace := writeIMUTrace(t, dir, "live.csv", 400)
+	pol := newPolicy(t, dir, "p", "--controller", "naive")
+	fifo := filepath.Join(dir, "stream")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		f.Write(mustRead(t, trace))
+		f.Close()
+	}()
+	logPath := filepath.Join(dir, "d.jsonl")
+	os.WriteFile(logPath, []byte("{}\n"), 0o600)
+	code, out, errs := runCmd("run", "--model", tinyHAR, "--policy", pol, "--input", fifo, "--log", logPath)
+	if code != 0 || len(runLines(t, out)) == 0 {
+		t.Fatalf("exit %d, %d lines: %s", code, len(runLines(t, out)), errs)
+	}
+	st, _ := os.Stat(logPath)
+	if b := mustRead(t, logPath); !strings.HasPrefix(string(b), "{}\n{") || st.Mode().Perm() != 0o600 {
+		t.Errorf("the log was not appended to in place: mode %v, %.40q", st.Mode().Perm(), b)
+	}
+}

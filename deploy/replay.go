@@ -48,6 +48,12 @@ func (d *Deployment) Replay(ctx context.Context, s ReplaySettings) ([]*Report, e
 		if err := atomicfile.Check(s.LogPath); err != nil {
 			return nil, fmt.Errorf("decision log: %w", err)
 		}
+		// A replay can run for long (--realtime): one at a time per log.
+		lock, err := atomicfile.Lock(s.LogPath)
+		if err != nil {
+			return nil, fmt.Errorf("decision log: %w", err)
+		}
+		defer lock.Unlock()
 	}
 	o := s.Options
 	o.Exact = true

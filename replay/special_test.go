@@ -64,3 +64,35 @@ func TestSpecialFilesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// Issue #19 item 7 for features -o: a feature file that is one of the
+// traces (a hard link into the --data folder) is refused before any
+// trace is read, and the trace is left as it was.
+func TestWriteFeaturesRefusesInputs(t *testing.T) {
+	dir := t.TempDir()
+	trace := writeFile(t, dir, "D/s01_01_sp.csv", labelledCSV(rep("A", 10)...))
+	out := filepath.Join(dir, "out")
+	os.Mkdir(out, 0o755)
+	if err := os.Link(trace, filepath.Join(out, FeaturesXFile)); err != nil {
+		t.Skip("no hard links:", err)
+	}
+	spec := rawSpec(4, 4, "A", "B")
+	for _, tc := range []struct {
+		out, want string
+	}{
+		{out, "X.npy is the same file as the input " + trace},
+		{filepath.Join(dir, "D"), ""}, // the features beside the traces: allowed
+	} {
+		_, err := WriteFeatures(spec, []string{filepath.Join(dir, "D")}, tc.out, Options{})
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.out, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error saying %q", tc.out, err, tc.want)
+		}
+	}
+	if b, _ := os.ReadFile(trace); string(b) != string(labelledCSV(rep("A", 10)...)) {
+		t.Errorf("the trace changed")
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/engine"
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"github.com/kagen-ai/kagen/policy"
 )
 
@@ -117,8 +118,13 @@ func paretoOf(pol *policy.Policy) *policy.Pareto {
 // of m, the classes of its front-end) and returns the absolute path and
 // the file's checksum. It runs in a job: pol was built for it and m never
 // changes.
-func savePolicy(m *engine.Model, pol *policy.Policy, path string) (abs, checksum string, err error) {
+func savePolicy(m *engine.Model, pol *policy.Policy, path string, inputs []string) (abs, checksum string, err error) {
 	if abs, err = filepath.Abs(path); err != nil {
+		return "", "", err
+	}
+	// The model and traces are inputs too: a path typed onto one of them
+	// is refused rather than written over it (issue #19 item 7).
+	if err := atomicfile.CheckOutput(abs, inputs...); err != nil {
 		return "", "", err
 	}
 	if err := policy.WritePolicy(abs, pol); err != nil {

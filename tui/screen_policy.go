@@ -2,8 +2,9 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
+	"github.com/kagen-ai/kagen/internal/readfile"
 	"github.com/kagen-ai/kagen/policy"
 )
 
@@ -250,8 +252,14 @@ func (s *policyScreen) save() tea.Cmd {
 	s.saving = true
 	path, m := b.PolicyPath, b.Model
 	demoBytes, demoName := b.Source.ModelBytes, b.Source.Name
+	inputs := []string{b.Source.ModelPath}
+	for _, t := range b.Source.Traces {
+		if t.FS == nil {
+			inputs = append(inputs, t.Path)
+		}
+	}
 	return s.ctx.Task(PolicyScreen, func(context.Context) tea.Msg {
-		abs, sum, err := savePolicy(m, pol, path)
+		abs, sum, err := savePolicy(m, pol, path, inputs)
 		if err != nil {
 			return policySavedMsg{err: err}
 		}
@@ -260,11 +268,13 @@ func (s *policyScreen) save() tea.Cmd {
 			// the embedded demo model has no file: put it beside the
 			// policy so that the command shown runs as it is
 			mp := filepath.Join(filepath.Dir(abs), demoName)
-			if old, err := os.ReadFile(mp); err == nil {
+			// (a file there that is not the demo, or not a regular file,
+			// is left alone)
+			if old, err := readfile.Regular(mp, int64(len(demoBytes))); err == nil {
 				if string(old) == string(demoBytes) {
 					res.model = mp
 				}
-			} else if atomicfile.Write(mp, demoBytes) == nil && os.Chmod(mp, 0o644) == nil {
+			} else if errors.Is(err, fs.ErrNotExist) && atomicfile.Write(mp, demoBytes) == nil {
 				res.model = mp
 			}
 		}

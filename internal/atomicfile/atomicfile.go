@@ -8,7 +8,8 @@
 //     pipe is refused, so a device is never renamed over.
 //   - An existing file keeps its permission bits; a new file gets 0644.
 //   - Temporary files are named .NAME.tmpPID-NNN; those of dead processes
-//     (a kill -9 mid-write) are removed on the next write of NAME.
+//     (a kill -9 mid-write) are removed on the next write of NAME, and so
+//     are the .NAME.tmpNNN of older kagens once an hour old.
 //   - CheckOutput checks an output before long work: its directory is
 //     writable and it is not one of the command's inputs.
 //   - Lock keeps two runs from writing the same output at once.
