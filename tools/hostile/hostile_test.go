@@ -22,7 +22,8 @@
 // the repository root), and EXPECT space-separated checks:
 //
 //	exit=0 | exit!=0     the command's exit status
-//	/REGEX/              matches stdout+stderr (Go syntax; it may hold
+//	/REGEX/              matches stdout+stderr (Go syntax, ^ and $ at line
+//	                     ends; it may hold
 //	                     spaces: it ends at a slash followed by a space or
 //	                     the end of the field)
 //	!/REGEX/             does not match
@@ -201,7 +202,7 @@ func runCase(t *testing.T, c hostileCase, repo, bin string) {
 }
 
 func compile(t *testing.T, where, expr string) *regexp.Regexp {
-	re, err := regexp.Compile(expr)
+	re, err := regexp.Compile("(?m)" + expr)
 	if err != nil {
 		t.Fatalf("%s: bad regular expression %q: %v", where, expr, err)
 	}
