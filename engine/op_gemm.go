@@ -203,6 +203,7 @@ func (k *denseKernel) Run(x *Exec, in, out []*Tensor) {
 	}
 	x.gemmArgs(&args)
 	gemm.Sgemm(&args)
+	k.act.fnSlice(args.C[:k.m*k.n])
 }
 
 // matMulParams describe a MatMul with numpy semantics.
@@ -351,6 +352,11 @@ func (g *batchedGemm) run(x *Exec, a, b, c, scratch []float32) {
 		}
 		x.gemmArgs(&args)
 		gemm.Sgemm(&args)
+		if g.act.fn != actIdentity {
+			for r := 0; r < g.m; r++ {
+				g.act.fnSlice(args.C[r*g.ldc : r*g.ldc+g.n])
+			}
+		}
 	}
 }
 
