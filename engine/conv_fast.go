@@ -113,11 +113,11 @@ func (k *convKernel) Run(x *Exec, in, out []*Tensor) {
 			if k.act.on {
 				args.Clamp, args.Lo, args.Hi = true, k.act.lo, k.act.hi
 			}
+			// The GEMM clamps in its own epilogue and hands each finished
+			// block to the function (SiLU, sigmoid, ...).
+			args.Epilogue = k.act.epilogue()
 			x.gemmArgs(&args)
 			gemm.Sgemm(&args)
-			// The GEMM clamps in its own epilogue; a function (SiLU,
-			// sigmoid, ...) goes over the group's output channels here.
-			k.act.fnSlice(args.C)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/kagen-ai/kagen/engine/gemm"
 	"github.com/kagen-ai/kagen/engine/onnx"
 	"github.com/kagen-ai/kagen/internal/vec"
 	"github.com/kagen-ai/kagen/internal/vmath"
@@ -133,6 +134,24 @@ func (a activation) applySlice(o []float32) {
 		vec.Clamp(o, o, a.lo, a.hi)
 	}
 	a.fnSlice(o)
+}
+
+// Finish implements gemm.Epilogue: it applies the function (the GEMM
+// clamped already) to each row of a block of C as the GEMM finishes it,
+// while the block is in cache.
+func (a *activation) Finish(c []float32, ldc, m, n int) {
+	for i := 0; i < m; i++ {
+		a.fnSlice(c[i*ldc : i*ldc+n])
+	}
+}
+
+// epilogue returns a as the GEMM epilogue of a kernel that holds it, or
+// nil when it has no function to apply after the GEMM's clamp.
+func (a *activation) epilogue() gemm.Epilogue {
+	if a.fn == actIdentity {
+		return nil
+	}
+	return a
 }
 
 // actChunk is the block fnSlice computes a sigmoid into before multiplying

@@ -201,9 +201,9 @@ func (k *denseKernel) Run(x *Exec, in, out []*Tensor) {
 	if k.act.on {
 		args.Clamp, args.Lo, args.Hi = true, k.act.lo, k.act.hi
 	}
+	args.Epilogue = k.act.epilogue() // the function, on each finished block
 	x.gemmArgs(&args)
 	gemm.Sgemm(&args)
-	k.act.fnSlice(args.C[:k.m*k.n])
 }
 
 // matMulParams describe a MatMul with numpy semantics.
@@ -350,13 +350,9 @@ func (g *batchedGemm) run(x *Exec, a, b, c, scratch []float32) {
 		if g.act.on {
 			args.Clamp, args.Lo, args.Hi = true, g.act.lo, g.act.hi
 		}
+		args.Epilogue = g.act.epilogue() // the function, on each finished block
 		x.gemmArgs(&args)
 		gemm.Sgemm(&args)
-		if g.act.fn != actIdentity {
-			for r := 0; r < g.m; r++ {
-				g.act.fnSlice(args.C[r*g.ldc : r*g.ldc+g.n])
-			}
-		}
 	}
 }
 
