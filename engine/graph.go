@@ -158,6 +158,28 @@ func (a *activation) epilogue() gemm.Epilogue {
 // (on the stack: the SiLU epilogue allocates nothing).
 const actChunk = 256
 
+// mulInPlace sets x[i] *= s[i], eight at a time (the compiler does not
+// vectorise; unrolled, the loop took 300 ns per 256 elements against 500
+// to 770 ns as a plain range loop, go test -bench on this machine).
+func mulInPlace(x, s []float32) {
+	s = s[:len(x)]
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		xx, ss := x[i:i+8:i+8], s[i:i+8:i+8]
+		xx[0] *= ss[0]
+		xx[1] *= ss[1]
+		xx[2] *= ss[2]
+		xx[3] *= ss[3]
+		xx[4] *= ss[4]
+		xx[5] *= ss[5]
+		xx[6] *= ss[6]
+		xx[7] *= ss[7]
+	}
+	for ; i < len(x); i++ {
+		x[i] *= s[i]
+	}
+}
+
 // fnSlice applies the activation's function, not its clamp, to o in place:
 // for kernels that clamp in their own loops (the GEMM's epilogue).
 func (a activation) fnSlice(o []float32) {
@@ -172,9 +194,7 @@ func (a activation) fnSlice(o []float32) {
 			n := min(len(o), actChunk)
 			s, x := buf[:n], o[:n]
 			vmath.Sigmoid(s, x)
-			for i := range x {
-				x[i] *= s[i]
-			}
+			mulInPlace(x, s)
 			o = o[n:]
 		}
 	case actHardSigmoid:

@@ -119,8 +119,20 @@ func (k *bnKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 // scaleShift stores x[i]*f + sh into y[i].
 func scaleShift(y, x []float32, f, sh float32) {
 	x = x[:len(y)]
-	for i, v := range x {
-		y[i] = v*f + sh
+	i := 0
+	for ; i+8 <= len(y); i += 8 { // unrolled as mulInPlace
+		yy, xx := y[i:i+8:i+8], x[i:i+8:i+8]
+		yy[0] = xx[0]*f + sh
+		yy[1] = xx[1]*f + sh
+		yy[2] = xx[2]*f + sh
+		yy[3] = xx[3]*f + sh
+		yy[4] = xx[4]*f + sh
+		yy[5] = xx[5]*f + sh
+		yy[6] = xx[6]*f + sh
+		yy[7] = xx[7]*f + sh
+	}
+	for ; i < len(y); i++ {
+		y[i] = x[i]*f + sh
 	}
 }
 
