@@ -98,6 +98,7 @@ func (g *convGeom) scatter(src, plane []float32, act engine.Activation) {
 			r := &g.rebuild[i] // a pointer: copying the [3]int stalled on store forwarding
 			vec.AvgClamp(plane[r[0]*ow:(r[0]+1)*ow], src[r[1]*ow:(r[1]+1)*ow], src[r[2]*ow:(r[2]+1)*ow], lo, hi)
 		}
+		act.ApplyFn(plane) // the function after the clamp
 		return
 	}
 	nx := len(g.xs)
@@ -122,6 +123,7 @@ func (g *convGeom) scatter(src, plane []float32, act engine.Activation) {
 		if act.On {
 			vec.Clamp(row, row, act.Lo, act.Hi)
 		}
+		act.ApplyFn(row)
 	}
 }
 
@@ -166,15 +168,17 @@ func (g *convGeom) scatterRows(tmp, yg []float32, act engine.Activation) {
 		r := &g.rebuild[i] // a pointer: copying the [3]int stalled on store forwarding
 		vec.AvgClampRows(yg[r[0]*ow:], po, tmp[r[1]*ow:], g.npos, tmp[r[2]*ow:], g.npos, g.mg, ow, lo, hi)
 	}
+	act.ApplyFn(yg[:g.mg*po]) // the function after the clamp
 }
 
 // clampCopy copies src to dst applying the activation.
 func clampCopy(dst, src []float32, act engine.Activation) {
 	if !act.On {
 		copy(dst, src)
-		return
+	} else {
+		vec.Clamp(dst, src, act.Lo, act.Hi)
 	}
-	vec.Clamp(dst, src, act.Lo, act.Hi)
+	act.ApplyFn(dst)
 }
 
 // dummySource stands for an im2col source when sizing GEMM scratch.
@@ -303,6 +307,7 @@ func (k *convKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 				gemm.Sgemm(&args)
 			}
 			if !g.perforatedOutput() {
+				act.ApplyFn(yg) // the function after the GEMM's clamp
 				continue
 			}
 			if g.perfY && cs.OW < 16 {
@@ -398,7 +403,9 @@ func (k *depthwiseKernel) runFast(x *engine.Exec, in, out []*engine.Tensor) {
 	if k.flat != nil {
 		scr := x.Floats(k.flat.ScratchSize())
 		for b := 0; b < cs.Batch; b++ {
-			k.flat.Run(scr, in[0].F[b*cs.C*planeIn:(b+1)*cs.C*planeIn], out[0].F[b*cs.M*planeOut:(b+1)*cs.M*planeOut], k.offs, k.w, cs.Bias, cs.Act.On, cs.Act.Lo, cs.Act.Hi)
+			o := out[0].F[b*cs.M*planeOut : (b+1)*cs.M*planeOut]
+			k.flat.Run(scr, in[0].F[b*cs.C*planeIn:(b+1)*cs.C*planeIn], o, k.offs, k.w, cs.Bias, cs.Act.On, cs.Act.Lo, cs.Act.Hi)
+			cs.Act.ApplyFn(o) // the function after the clamp
 		}
 		return
 	}

@@ -112,6 +112,7 @@ func (k *denseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 			}
 		}
 		qgemm.Gemm(&qa)
+		ds.Act.ApplyFn(out[0].F[:ds.M*ds.N]) // the function after the GEMM's clamp
 		return
 	}
 	args := gemm.Args{M: ds.M, N: ds.N, K: kk, A: a, PackedB: k.packed, PackedB16: k.packed6, C: out[0].F, Scratch: scr}
@@ -125,4 +126,5 @@ func (k *denseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 		args.Clamp, args.Lo, args.Hi = true, ds.Act.Lo, ds.Act.Hi
 	}
 	gemm.Sgemm(&args)
+	ds.Act.ApplyFn(out[0].F[:ds.M*ds.N]) // the function after the GEMM's clamp
 }

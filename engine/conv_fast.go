@@ -118,6 +118,9 @@ func (k *convKernel) Run(x *Exec, in, out []*Tensor) {
 			if k.act.on {
 				args.Clamp, args.Lo, args.Hi = true, k.act.lo, k.act.hi
 			}
+			// The GEMM clamps in its own epilogue and hands each finished
+			// block to the function (SiLU, sigmoid, ...).
+			args.Epilogue = k.act.epilogue()
 			x.gemmArgs(&args)
 			gemm.Sgemm(&args)
 		}
@@ -395,7 +398,9 @@ func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 		p, w := k.p, k.p.window
 		planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 		for b := 0; b < w.batch; b++ {
-			k.flat.Run(x.scratch, in[0].F[b*w.c*planeIn:(b+1)*w.c*planeIn], out[0].F[b*p.m*planeOut:(b+1)*p.m*planeOut], k.offs, k.w, k.bias, k.act.on, k.act.lo, k.act.hi)
+			o := out[0].F[b*p.m*planeOut : (b+1)*p.m*planeOut]
+			k.flat.Run(x.scratch, in[0].F[b*w.c*planeIn:(b+1)*w.c*planeIn], o, k.offs, k.w, k.bias, k.act.on, k.act.lo, k.act.hi)
+			k.act.fnSlice(o)
 		}
 		return
 	}
@@ -416,9 +421,7 @@ func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 			}
 			o := dst[(b*p.m+c)*planeOut : (b*p.m+c+1)*planeOut]
 			vec.TapSumRows(o, w.ow, pad, wp, w.oh, w.ow, k.offs, k.w[c*kk:(c+1)*kk], bias)
-			if k.act.on {
-				vec.Clamp(o, o, k.act.lo, k.act.hi)
-			}
+			k.act.applySlice(o)
 		}
 	}
 }
@@ -534,11 +537,7 @@ func (k *depthwiseKernel) Run(x *Exec, in, out []*Tensor) {
 					}
 				}
 			}
-			if k.act.on {
-				for i, v := range o {
-					o[i] = k.act.apply(v)
-				}
-			}
+			k.act.applySlice(o)
 		}
 	}
 }

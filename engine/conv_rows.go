@@ -114,6 +114,9 @@ func (k *convRowsKernel) Run(x *Exec, in, out []*Tensor) {
 			if k.act.on {
 				args.Clamp, args.Lo, args.Hi = true, k.act.lo, k.act.hi
 			}
+			// The GEMM clamps in its own epilogue and hands each finished
+			// block to the function (SiLU, sigmoid, ...), as convKernel's.
+			args.Epilogue = k.act.epilogue()
 			x.gemmArgs(&args)
 			gemm.Sgemm(&args)
 			if !k.direct {

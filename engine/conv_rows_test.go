@@ -110,3 +110,20 @@ func threadCPU() float64 {
 	_, _, _ = syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 3, uintptr(unsafe.Pointer(&ts)), 0)
 	return float64(ts.Sec) + float64(ts.Nsec)*1e-9
 }
+
+// TestConvRowsFusedFunction checks a fused SiLU on the row-table kernel:
+// the GEMM hands it each finished tile of the bordered grid.
+func TestConvRowsFusedFunction(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	b := newBuilder(13).input("x", 1, 8, 11, 13).init("w", randFloats(rng, 16*8*9), 16, 8, 3, 3).
+		node("Conv", []string{"x", "w"}, []string{"c"}, attrInts("pads", 1, 1, 1, 1)).
+		node("Sigmoid", []string{"c"}, []string{"s"}).
+		node("Mul", []string{"c", "s"}, []string{"y"}).output("y")
+	for _, threads := range []int{1, 2} {
+		m := b.load(t, Options{Threads: threads})
+		if len(m.steps) != 1 {
+			t.Fatalf("%d steps, want the Conv with SiLU fused", len(m.steps))
+		}
+		checkAgainstReference(t, m, []*Tensor{NewFloat(randFloats(rng, 8*11*13), 1, 8, 11, 13)}, 1e-5)
+	}
+}

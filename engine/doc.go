@@ -6,7 +6,8 @@
 //
 //	decode (engine/onnx) -> build the graph, bind input shapes
 //	  -> passes: infer-shapes-and-fold-constants, remove-identity, fold-pad,
-//	     fold-batchnorm, fuse-layernorm, fuse-activation, remove-dead-nodes
+//	     fold-batchnorm, fuse-layernorm, fuse-elementwise, fuse-activation,
+//	     remove-dead-nodes
 //	  -> compile: one Kernel per node, weights packed once
 //	  -> plan: topological steps and an arena that reuses buffers
 //

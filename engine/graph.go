@@ -6,8 +6,10 @@ import (
 	"math"
 	"strings"
 
+	"github.com/kagen-ai/kagen/engine/gemm"
 	"github.com/kagen-ai/kagen/engine/onnx"
 	"github.com/kagen-ai/kagen/internal/vec"
+	"github.com/kagen-ai/kagen/internal/vmath"
 )
 
 // value is one tensor of the graph: a graph input, an initializer, a folded
@@ -49,25 +51,79 @@ type node struct {
 	nIn int
 }
 
-// activation is an element-wise clamp applied by a kernel to its output:
-// Relu is [0, +Inf), Clip is [lo, hi].
+// actFn is the function an activation applies after its clamp. The set is
+// closed: every kernel that takes a fused activation applies all of them
+// through activation.applySlice (or fnSlice after clamping in its own loop).
+type actFn uint8
+
+const (
+	actIdentity    actFn = iota
+	actSigmoid           // 1/(1+e^-x)
+	actTanh              // tanh(x)
+	actSiLU              // x*sigmoid(x) (Swish with beta 1)
+	actHardSigmoid       // clamp(alpha*x+beta, 0, 1)
+	actHardSwish         // x*clamp(alpha*x+beta, 0, 1)
+)
+
+var actFnNames = [...]string{"identity", "sigmoid", "tanh", "silu", "hardsigmoid", "hardswish"}
+
+func (f actFn) String() string { return actFnNames[f] }
+
+// activation is the element-wise epilogue a kernel applies to its output:
+// a clamp (Relu is [0, +Inf), Clip is [lo, hi]) when on, then fn.
 type activation struct {
-	on     bool
-	lo, hi float32
-	from   string // names of the fused nodes, for inspect
+	on          bool
+	lo, hi      float32
+	fn          actFn
+	alpha, beta float32 // HardSigmoid's and HardSwish's
+	from        string  // names of the fused nodes, for inspect
 }
 
+// active reports whether the activation changes anything.
+func (a activation) active() bool { return a.on || a.fn != actIdentity }
+
+// clampOnly returns the activation's clamp without its function: kernels
+// that clamp inside their own loops take it and call fnSlice after.
+func (a activation) clampOnly() activation {
+	return activation{on: a.on, lo: a.lo, hi: a.hi, from: a.from}
+}
+
+// apply is the scalar reference of applySlice (in float64 where it
+// computes a transcendental function).
 func (a activation) apply(x float32) float32 {
-	if !a.on {
-		return x
+	if a.on {
+		if x < a.lo {
+			x = a.lo
+		}
+		if x > a.hi {
+			x = a.hi
+		}
 	}
-	if x < a.lo {
-		return a.lo
-	}
-	if x > a.hi {
-		return a.hi
+	switch a.fn {
+	case actSigmoid:
+		return float32(1 / (1 + math.Exp(-float64(x))))
+	case actTanh:
+		return float32(math.Tanh(float64(x)))
+	case actSiLU:
+		return float32(float64(x) / (1 + math.Exp(-float64(x))))
+	case actHardSigmoid:
+		return hardSigmoid(x, a.alpha, a.beta)
+	case actHardSwish:
+		return x * hardSigmoid(x, a.alpha, a.beta)
 	}
 	return x
+}
+
+// hardSigmoid is max(0, min(1, alpha*x+beta)), NaN for NaN.
+func hardSigmoid(x, alpha, beta float32) float32 {
+	v := alpha*x + beta
+	if v < 0 {
+		return 0
+	}
+	if v > 1 {
+		return 1
+	}
+	return v
 }
 
 // applySlice applies the activation to every element of o in place. Fast
@@ -76,6 +132,63 @@ func (a activation) apply(x float32) float32 {
 func (a activation) applySlice(o []float32) {
 	if a.on {
 		vec.Clamp(o, o, a.lo, a.hi)
+	}
+	a.fnSlice(o)
+}
+
+// Finish implements gemm.Epilogue: it applies the function (the GEMM
+// clamped already) to each row of a block of C as the GEMM finishes it,
+// while the block is in cache.
+func (a *activation) Finish(c []float32, ldc, m, n int) {
+	for i := 0; i < m; i++ {
+		a.fnSlice(c[i*ldc : i*ldc+n])
+	}
+}
+
+// epilogue returns a as the GEMM epilogue of a kernel that holds it, or
+// nil when it has no function to apply after the GEMM's clamp.
+func (a *activation) epilogue() gemm.Epilogue {
+	if a.fn == actIdentity {
+		return nil
+	}
+	return a
+}
+
+// actChunk is the block fnSlice computes a sigmoid into before multiplying
+// (on the stack: the SiLU epilogue allocates nothing).
+const actChunk = 256
+
+// mulInPlace sets x[i] *= s[i] (arithVec: eight at a time in AVX where
+// there is AVX).
+func mulInPlace(x, s []float32) { arithVec('*', false, x, x, s) }
+
+// fnSlice applies the activation's function, not its clamp, to o in place:
+// for kernels that clamp in their own loops (the GEMM's epilogue).
+func (a activation) fnSlice(o []float32) {
+	switch a.fn {
+	case actSigmoid:
+		vmath.Sigmoid(o, o)
+	case actTanh:
+		vmath.Tanh(o, o)
+	case actSiLU:
+		var buf [actChunk]float32
+		for len(o) > 0 {
+			n := min(len(o), actChunk)
+			s, x := buf[:n], o[:n]
+			vmath.Sigmoid(s, x)
+			mulInPlace(x, s)
+			o = o[n:]
+		}
+	case actHardSigmoid:
+		al, be := a.alpha, a.beta
+		for i, x := range o {
+			o[i] = hardSigmoid(x, al, be)
+		}
+	case actHardSwish:
+		al, be := a.alpha, a.beta
+		for i, x := range o {
+			o[i] = x * hardSigmoid(x, al, be)
+		}
 	}
 }
 

@@ -66,11 +66,74 @@ var batchNormOp = opDef{
 				sh := bias[c] - mean[c]*f
 				off := (b*p.c + c) * p.size
 				for i := off; i < off+p.size; i++ {
-					y[i] = x[i]*f + sh
+					y[i] = n.act.apply(x[i]*f + sh)
 				}
 			}
 		}
 	},
+	compile: compileBatchNorm,
+}
+
+// bnKernel runs an inference BatchNormalization that could not be folded
+// into a producer (it follows a Concat, a pooling, an input) as one
+// scale-shift pass per channel plane, the fused activation (DenseNet's
+// Relu) applied to each plane while it is in cache.
+type bnKernel struct {
+	p            *bnParams
+	scale, shift []float32 // per channel: y = x*scale + shift
+	act          activation
+}
+
+func compileBatchNorm(n *node, _ *compiler) (Kernel, error) {
+	p := n.params.(*bnParams)
+	for i := 0; i < 5; i++ {
+		if !n.in[i].isConst() && i > 0 || n.in[i].dtype != Float32 {
+			return nil, nil // statistics fed at run time, or not float32: the reference
+		}
+	}
+	k := &bnKernel{p: p, scale: make([]float32, p.c), shift: make([]float32, p.c), act: n.act}
+	sc, bi, mean, vr := n.in[1].constant.F, n.in[2].constant.F, n.in[3].constant.F, n.in[4].constant.F
+	for c := range k.scale {
+		f := sc[c] / float32(math.Sqrt(float64(vr[c]+p.eps)))
+		k.scale[c], k.shift[c] = f, bi[c]-mean[c]*f
+	}
+	return k, nil
+}
+
+// Run implements Kernel.
+func (k *bnKernel) Run(x *Exec, in, out []*Tensor) {
+	k.runRange(x, in, out, 0, len(in[0].F)/max(1, k.p.size))
+}
+
+// runRange computes channel planes [lo, hi) of the batch (plane i is
+// channel i%c of batch item i/c).
+func (k *bnKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
+	size := k.p.size
+	for i := lo; i < hi; i++ {
+		c := i % k.p.c
+		scaleShift(out[0].F[i*size:(i+1)*size], in[0].F[i*size:(i+1)*size], k.scale[c], k.shift[c])
+		k.act.applySlice(out[0].F[i*size : (i+1)*size])
+	}
+}
+
+// scaleShift stores x[i]*f + sh into y[i].
+func scaleShift(y, x []float32, f, sh float32) {
+	x = x[:len(y)]
+	i := 0
+	for ; i+8 <= len(y); i += 8 { // unrolled as mulInPlace
+		yy, xx := y[i:i+8:i+8], x[i:i+8:i+8]
+		yy[0] = xx[0]*f + sh
+		yy[1] = xx[1]*f + sh
+		yy[2] = xx[2]*f + sh
+		yy[3] = xx[3]*f + sh
+		yy[4] = xx[4]*f + sh
+		yy[5] = xx[5]*f + sh
+		yy[6] = xx[6]*f + sh
+		yy[7] = xx[7]*f + sh
+	}
+	for ; i < len(y); i++ {
+		y[i] = x[i]*f + sh
+	}
 }
 
 // normOps are the normalisation operators (this file, op_softmax.go,

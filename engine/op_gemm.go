@@ -201,6 +201,7 @@ func (k *denseKernel) Run(x *Exec, in, out []*Tensor) {
 	if k.act.on {
 		args.Clamp, args.Lo, args.Hi = true, k.act.lo, k.act.hi
 	}
+	args.Epilogue = k.act.epilogue() // the function, on each finished block
 	x.gemmArgs(&args)
 	gemm.Sgemm(&args)
 }
@@ -349,6 +350,7 @@ func (g *batchedGemm) run(x *Exec, a, b, c, scratch []float32) {
 		if g.act.on {
 			args.Clamp, args.Lo, args.Hi = true, g.act.lo, g.act.hi
 		}
+		args.Epilogue = g.act.epilogue() // the function, on each finished block
 		x.gemmArgs(&args)
 		gemm.Sgemm(&args)
 	}

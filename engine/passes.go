@@ -19,6 +19,7 @@ var pipeline = []pass{
 	{"fold-pad", foldPad},
 	{"fold-batchnorm", foldBatchNorm},
 	{"fuse-layernorm", fuseLayerNorm},
+	{"fuse-elementwise", fuseElementwise},
 	{"fuse-activation", fuseActivation},
 	{"remove-dead-nodes", removeDead},
 }
@@ -222,7 +223,7 @@ func foldBatchNorm(g *graph, _ *Options) (int, error) {
 		}
 		x := bn.in[0]
 		p := x.producer
-		if p == nil || (p.op != "Conv" && p.op != "Gemm") || x.output || p.act.on || len(g.consumers(x)) != 1 {
+		if p == nil || (p.op != "Conv" && p.op != "Gemm") || x.output || p.act.active() || len(g.consumers(x)) != 1 {
 			continue
 		}
 		if !bn.in[1].isConst() || !bn.in[2].isConst() || !bn.in[3].isConst() || !bn.in[4].isConst() {
@@ -317,43 +318,12 @@ func countUsed(g *graph, vs []*value) int {
 	return c
 }
 
-// fusable lists the ops whose kernels apply a clamp epilogue.
-var fusable = map[string]bool{"Conv": true, "Gemm": true, "MatMul": true, "ConvTranspose": true}
-
-// fuseActivation moves Relu and constant Clip nodes into the epilogue of the
-// Conv, Gemm or MatMul that produces their input.
+// fuseActivation moves activations (Relu, constant Clip, Sigmoid, Tanh,
+// HardSigmoid, HardSwish, and Mul(x, Sigmoid(x)) or Mul(x, HardSigmoid(x)))
+// into the epilogue of the Conv, Gemm, MatMul, BatchNormalization or fused
+// element-wise node that produces their input (see passes_fuse.go).
 func fuseActivation(g *graph, _ *Options) (int, error) {
-	drop := map[*node]bool{}
-	for _, a := range g.nodes {
-		var lo, hi float32
-		switch a.op {
-		case "Relu":
-			lo, hi = 0, float32(math.Inf(1))
-		case "Clip":
-			cp := a.params.(*clipParams)
-			if !cp.known {
-				continue
-			}
-			lo, hi = cp.lo, cp.hi
-		default:
-			continue
-		}
-		x := a.in[0]
-		p := x.producer
-		if p == nil || !fusable[p.op] || x.output || len(g.consumers(x)) != 1 || !x.dtype.IsFloat() {
-			continue
-		}
-		if p.act.on {
-			lo, hi = max(lo, p.act.lo), min(hi, p.act.hi)
-		}
-		p.act = activation{on: true, lo: lo, hi: hi, from: joinName(p.act.from, a.name)}
-		out := a.out[0]
-		out.producer = p
-		p.out[0] = out
-		drop[a] = true
-	}
-	g.removeNodes(drop)
-	return len(drop), nil
+	return fuseActivations(g), nil
 }
 
 func joinName(a, b string) string {

@@ -7,17 +7,57 @@ import "github.com/kagen-ai/kagen/engine/gemm"
 // and fused activation of convolutions and dense layers, and scratch memory
 // that grows on first use.
 
-// Activation is the clamp a node applies to its output (a fused Relu is
-// [0, +Inf)); On is false when nothing was fused.
+// Activation is the element-wise epilogue a node applies to its output: a
+// clamp to [Lo, Hi] when On (a fused Relu is [0, +Inf)), then the
+// function Fn (SiLU, sigmoid, ...). The zero value changes nothing.
 type Activation struct {
 	On     bool
 	Lo, Hi float32
+	Fn     ActFn
+	// Alpha and Beta are HardSigmoid's and HardSwish's: clamp(Alpha*x+Beta, 0, 1).
+	Alpha, Beta float32
 }
 
-// Apply clamps x.
-func (a Activation) Apply(x float32) float32 {
-	return activation{on: a.On, lo: a.Lo, hi: a.Hi}.apply(x)
+// ActFn is the function of an Activation, applied after its clamp.
+type ActFn uint8
+
+// The activation functions a node's epilogue may apply.
+const (
+	ActIdentity    = ActFn(actIdentity)
+	ActSigmoid     = ActFn(actSigmoid)     // 1/(1+e^-x)
+	ActTanh        = ActFn(actTanh)        // tanh(x)
+	ActSiLU        = ActFn(actSiLU)        // x*sigmoid(x)
+	ActHardSigmoid = ActFn(actHardSigmoid) // clamp(Alpha*x+Beta, 0, 1)
+	ActHardSwish   = ActFn(actHardSwish)   // x*clamp(Alpha*x+Beta, 0, 1)
+)
+
+func (f ActFn) String() string { return actFn(f).String() }
+
+func (a Activation) internal() activation {
+	return activation{on: a.On, lo: a.Lo, hi: a.Hi, fn: actFn(a.Fn), alpha: a.Alpha, beta: a.Beta}
 }
+
+func publicAct(a activation) Activation {
+	return Activation{On: a.on, Lo: a.lo, Hi: a.hi, Fn: ActFn(a.fn), Alpha: a.alpha, Beta: a.beta}
+}
+
+// Active reports whether the activation changes anything.
+func (a Activation) Active() bool { return a.On || a.Fn != ActIdentity }
+
+// Apply applies the activation to x (the reference of ApplySlice, in
+// float64 where it computes a transcendental function).
+func (a Activation) Apply(x float32) float32 {
+	return a.internal().apply(x)
+}
+
+// ApplySlice applies the activation to every element of o in place, with
+// the engine's vectorised kernels: the fast kernels call it on each block
+// of output they finish.
+func (a Activation) ApplySlice(o []float32) { a.internal().applySlice(o) }
+
+// ApplyFn applies the function alone, not the clamp, to o in place: for
+// kernels that clamp in their own loops (a GEMM with Clamp set).
+func (a Activation) ApplyFn(o []float32) { a.internal().fnSlice(o) }
 
 // ConvSpec describes a planned 1-D or 2-D convolution. 1-D convolutions
 // have H = OH = KH = SH = DH = 1 and no top or bottom padding.
@@ -53,7 +93,7 @@ func convSpecOf(n *node) (*ConvSpec, bool) {
 	w := p.window
 	cs := &ConvSpec{OneD: w.nd == 1, Batch: w.batch, C: w.c, H: w.ih, W: w.iw, M: p.m, OH: w.oh, OW: w.ow,
 		KH: w.kh, KW: w.kw, SH: w.sh, SW: w.sw, DH: w.dh, DW: w.dw, PadT: w.padT, PadL: w.padL, PadB: w.padB, PadR: w.padR,
-		Group: p.group, Weights: n.in[1].constant.F, Act: Activation{n.act.on, n.act.lo, n.act.hi}}
+		Group: p.group, Weights: n.in[1].constant.F, Act: publicAct(n.act)}
 	if b := n.input(2); b != nil {
 		cs.Bias = b.constant.F
 	}
@@ -87,7 +127,7 @@ func (m *Model) Dense(step int) (*DenseSpec, bool) {
 		return nil, false
 	}
 	n := st.n
-	ds := &DenseSpec{M: k.m, N: k.n, K: k.k, TransA: k.transA, Bias: k.bias, BiasPerRow: k.biasMode == gemm.BiasPerRow, Act: Activation{n.act.on, n.act.lo, n.act.hi}}
+	ds := &DenseSpec{M: k.m, N: k.n, K: k.k, TransA: k.transA, Bias: k.bias, BiasPerRow: k.biasMode == gemm.BiasPerRow, Act: publicAct(n.act)}
 	w := n.in[1].constant.F
 	switch p := n.params.(type) {
 	case *gemmParams:

@@ -14,6 +14,9 @@ import "sync"
 func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	if isHalf(p) {
 		gemmRange16(k, p, i0, i1, j0, j1, scratch)
+		if p.Epilogue != nil {
+			p.Epilogue.Finish(p.C[i0*p.LDC+j0:], p.LDC, i1-i0, j1-j0)
+		}
 		return
 	}
 	if p.BRows != nil {
@@ -22,6 +25,9 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	}
 	if i1-i0 == 1 && p.PackedA == nil && p.PackedB == nil && p.BSource == nil && !p.TransB && hasGemv4(k) {
 		gemvRange(p, i0, j0, j1)
+		if p.Epilogue != nil {
+			p.Epilogue.Finish(p.C[i0*p.LDC+j0:], p.LDC, 1, j1-j0)
+		}
 		return
 	}
 	scratch = alignFloats(scratch)
@@ -121,6 +127,10 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 							p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 					}
 				}
+				if pc+kc == p.K && p.Epilogue != nil {
+					// The block's rows are final and in cache.
+					p.Epilogue.Finish(p.C[ic*p.LDC+jc:], p.LDC, mc, nc)
+				}
 			}
 		}
 	}
@@ -158,6 +168,10 @@ func gemmRows(k *kernel, p *Args, i0, i1, j0, j1 int) {
 						bias = p.Bias[jr:]
 					}
 					k.tileRows(m, n, kc, aBlock[ir/k.mr*kc*k.mr:], p.B[jr:], rows, p.C[(ic+ir)*p.LDC+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
+				}
+				if pc+kc == p.K && p.Epilogue != nil {
+					// The tile's rows of C, finished while in cache.
+					p.Epilogue.Finish(p.C[ic*p.LDC+jr:], p.LDC, mc, n)
 				}
 			}
 		}

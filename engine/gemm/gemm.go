@@ -174,6 +174,12 @@ type Args struct {
 	Clamp  bool
 	Lo, Hi float32
 
+	// Epilogue, if not nil, is given each block of C as soon as it is
+	// final (after the bias and clamp), while it is still in cache: a
+	// fused activation. Every element of C is in exactly one block;
+	// blocks of one call may be given concurrently (with Parallel).
+	Epilogue Epilogue
+
 	// Scratch is working memory for packing the operands that are not
 	// prepacked. It should hold at least ScratchSize(args) elements; a
 	// shorter one makes Sgemm allocate a temporary one.
@@ -184,6 +190,12 @@ type Args struct {
 	// for Tasks.
 	Parallel Parallel
 	Tasks    int
+}
+
+// Epilogue finishes blocks of C in place: m rows of n elements, row i at
+// c[i*ldc:].
+type Epilogue interface {
+	Finish(c []float32, ldc, m, n int)
 }
 
 // BSource packs blocks of a K x N right operand on demand.
@@ -472,6 +484,9 @@ func sgemm(k *kernel, args *Args) {
 	}
 	if p.K == 0 {
 		epilogueOnly(&p)
+		if p.Epilogue != nil {
+			p.Epilogue.Finish(p.C, p.LDC, p.M, p.N)
+		}
 		return
 	}
 	tasks := taskCount(k, &p)

@@ -28,6 +28,20 @@ type config struct {
 	half             bool // Args.Half: per-call operands rounded to half
 	bsrc             bool // B given through a BSource
 	grid             bool // values on a grid (multiples of 1/8) that half-precision arithmetic sums exactly
+	epi              bool // an Epilogue (2x+1) on every finished block
+}
+
+// affineEpilogue maps each element v of a finished block to 2v+1: an
+// element finished twice, or one outside C, shows in the comparison.
+type affineEpilogue struct{}
+
+func (affineEpilogue) Finish(c []float32, ldc, m, n int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			row[j] = 2*row[j] + 1
+		}
+	}
 }
 
 func (c config) String() string {
@@ -38,6 +52,7 @@ func (c config) String() string {
 		}
 	}
 	flag(c.transA, "transA")
+	flag(c.epi, "epilogue")
 	flag(c.transB, "transB")
 	flag(c.packA, "packA")
 	flag(c.packB, "packB")
@@ -216,6 +231,16 @@ func runCase(t *testing.T, kern *kernel, c config, rng *rand.Rand) {
 		args.B = nil
 	}
 	args.Half = c.half
+	if c.epi {
+		args.Epilogue = affineEpilogue{}
+		for i := 0; i < c.m; i++ {
+			for j := 0; j < c.n; j++ {
+				e := c.offC + i*ldc + j
+				want[e] = 2*want[e] + 1
+				tol[e] = 2*tol[e] + math.Abs(want[e])/(1<<22) // the epilogue rounds too
+			}
+		}
+	}
 	if c.k > 0 && isHalf(&args) && planHalf(kern, &args).math16 && !c.grid {
 		// Half-precision arithmetic: products and partial sums of up to
 		// halfChunk steps are rounded with unit roundoff 2^-11 (twice the
@@ -394,6 +419,7 @@ func TestRandom(t *testing.T) {
 					c.tasks = 2 + rng.IntN(4)
 					c.parallel = goParallel
 				}
+				c.epi = it%3 == 0
 				runCase(t, kern, c, rng)
 			}
 		})
@@ -415,6 +441,10 @@ func TestParallel(t *testing.T) {
 						runCase(t, kern, c, rng)
 						c.parallel = reverseParallel
 						runCase(t, kern, c, rng)
+						c.epi = true
+						runCase(t, kern, c, rng)
+						c.parallel = goParallel
+						runCase(t, kern, c, rng)
 					}
 				}
 			}
@@ -428,6 +458,8 @@ func TestZeroK(t *testing.T) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		for v := 0; v < 12; v++ {
 			c := config{m: 5, n: 7, k: 0, acc: v&1 != 0, bias: BiasMode(v >> 1 % 3), clamp: v >= 6, packA: v&2 != 0, packB: v&4 != 0}
+			runCase(t, kern, c, rng)
+			c.epi = true
 			runCase(t, kern, c, rng)
 		}
 	}

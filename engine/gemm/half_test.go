@@ -334,6 +334,7 @@ func TestHalfShapes(t *testing.T) {
 							c.packA, c.packB = false, false
 						}
 						c.grid = kern.halfMath && v%2 == 0
+						c.epi = v%5 == 2
 						runCase(t, kern, c, rng)
 					}
 				}
