@@ -19,6 +19,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&data, "data", "trace files or folders (repeatable; further arguments are data too)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	hop := fs.Int("hop", 0, "window hop in samples (default: the model's)")
+	maxGap := maxGapFlag(fs)
 	cfgText := fs.String("config", "", "approximation configuration (SELECTOR=KNOB,... or a JSON file)")
 	demoRun := fs.Bool("demo", false, "evaluate the built-in demo models on their embedded held-out traces (no MODEL or --data)")
 	in := inputFlags(fs)
@@ -52,7 +53,10 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
-	eo := replay.EvalOptions{Options: replay.Options{Hop: *hop}, Extra: inputs[1:]}
+	if err := checkMaxGap(*maxGap); err != nil {
+		return err
+	}
+	eo := replay.EvalOptions{Options: replay.Options{Hop: *hop, MaxGap: *maxGap}, Extra: inputs[1:]}
 	if *cfgText != "" {
 		a := approx.New(m)
 		cfg, err := a.Parse(*cfgText)
@@ -64,7 +68,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "config %s\n", a.Text(cfg))
 	}
-	r, err := replay.Evaluate(m, spec, replay.DiskTraces(data), eo)
+	r, err := replay.Evaluate(m, spec, uniqueTraces(data, stderr), eo)
 	if err != nil {
 		return err
 	}

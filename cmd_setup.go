@@ -13,7 +13,6 @@ import (
 
 	"github.com/kagen-ai/kagen/engine"
 	"github.com/kagen-ai/kagen/profile/dist"
-	"github.com/kagen-ai/kagen/replay"
 	"github.com/kagen-ai/kagen/tuning"
 )
 
@@ -87,7 +86,7 @@ func startTuning(path string, data []string, out string, setup *dist.Setup, asJS
 	if err != nil {
 		return nil, err
 	}
-	p, err := tuning.Load(m, replay.DiskTraces(data))
+	p, err := tuning.Load(m, uniqueTraces(data, stderr))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -30,6 +30,9 @@ type EvalResult struct {
 	Confusion [][]int `json:"confusion"`
 	// Skipped counts windows whose label is not one of the classes.
 	Skipped map[string]int `json:"skipped,omitempty"`
+	// Gaps counts the gaps longer than Options.MaxGap at which the
+	// traces were split.
+	Gaps int `json:"gaps_split,omitempty"`
 }
 
 // Prediction is the model's decision on one window.
@@ -128,7 +131,9 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 				r.Correct++
 			}
 		}
-		nw.Short = append(nw.Short, StatsOf(src).Short...)
+		st := StatsOf(src)
+		nw.Short = append(nw.Short, st.Short...)
+		r.Gaps += st.Gaps
 		src.Close()
 	}
 	if r.N == 0 {

@@ -3,6 +3,8 @@ package replay
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -260,5 +262,64 @@ func TestEvaluateNoWindowsSays(t *testing.T) {
 				t.Errorf("error shows a Go map: %v", err)
 			}
 		})
+	}
+}
+
+// TestUniqueTraces is the regression test of #19 item 14: the same
+// trace given twice, or through a symbolic link, was counted twice.
+func TestUniqueTraces(t *testing.T) {
+	dir := t.TempDir()
+	a := writeFile(t, dir, "d/a.csv", labelledCSV(rep("A", 20)...))
+	b := writeFile(t, dir, "d/sub/b.csv", labelledCSV(rep("B", 20)...))
+	c := writeFile(t, dir, "c.csv", labelledCSV(rep("A", 20)...))
+	w := writeFile(t, dir, "w/sub/x_1.wav", []byte("RIFF"))
+	link := filepath.Join(dir, "link.csv")
+	dlink := filepath.Join(dir, "dlink")
+	inLink := filepath.Join(dir, "d/a-link.csv") // a link beside its target
+	for _, l := range [][2]string{{c, link}, {filepath.Join(dir, "d"), dlink}, {a, inLink}} {
+		if err := os.Symlink(l[0], l[1]); err != nil {
+			t.Skip(err)
+		}
+	}
+	d := filepath.Join(dir, "d")
+	tests := []struct {
+		name  string
+		paths []string
+		keep  []string
+		notes []string
+	}{
+		{"distinct", []string{c, d}, []string{c, d}, nil},
+		{"twice", []string{c, c}, []string{c}, []string{c + " is the same file as " + c}},
+		{"through a link", []string{c, link}, []string{c}, []string{link + " is the same file as " + c + " (given twice, or through a link): read once"}},
+		{"folder through a link", []string{dlink, d}, []string{dlink}, []string{d + " is the same folder as " + dlink}},
+		{"file in a folder", []string{a, d}, []string{d}, []string{a + " is also in the folder " + d}},
+		{"csv deep in a folder", []string{d, b}, []string{d}, []string{b + " is also in the folder " + d}},
+		{"wav deep in a folder is not in it", []string{filepath.Join(dir, "w"), w}, []string{filepath.Join(dir, "w"), w}, nil},
+		{"missing kept", []string{"nope.csv", "nope.csv"}, []string{"nope.csv", "nope.csv"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, notes := UniqueTraces(tc.paths)
+			var paths []string
+			for _, tr := range got {
+				paths = append(paths, tr.Path)
+			}
+			if strings.Join(paths, "|") != strings.Join(tc.keep, "|") || len(notes) != len(tc.notes) {
+				t.Fatalf("kept %v, notes %q; want %v, %q", paths, notes, tc.keep, tc.notes)
+			}
+			for i, n := range tc.notes {
+				if !strings.Contains(notes[i], n) {
+					t.Errorf("note %q, want %q", notes[i], n)
+				}
+			}
+		})
+	}
+	// the link beside its target in d is read once
+	src, err := Open(d, rawSpec(10, 10, "A", "B"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ws := allWindows(t, src, 10); len(ws) != 4 {
+		t.Errorf("folder with a link beside its target: %d windows, want 4 (2 files of 2)", len(ws))
 	}
 }

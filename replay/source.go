@@ -194,6 +194,7 @@ func open(fsys fileSystem, name string, spec *Spec, opts Options) (Source, error
 		if files, err = listFiles(fsys, name, opts.Match, spec.Task == TaskHAR); err != nil {
 			return nil, err
 		}
+		files = dropSame(fsys, files) // a link beside its target is read once
 		if len(files) == 0 {
 			return nil, fmt.Errorf("open trace %s: no files matching %q", name, opts.Match)
 		}
@@ -734,7 +735,7 @@ func (c *clipLoader) load(name string) ([]float32, error) {
 	for {
 		n, err := src.Read(c.chunk)
 		if len(c.buf)+n > c.max {
-			return nil, fileErr(name, nil, "clip longer than %d samples (%.0f s at %d Hz); raise the clip length limit", c.max, float64(c.max)/float64(c.rate), c.rate)
+			return nil, fileErr(name, nil, "clip longer than %d samples (%.0f s at %d Hz), the limit for a clip of a clip folder: cut it into shorter clips, or give the .wav file itself to read it as a stream", c.max, float64(c.max)/float64(c.rate), c.rate)
 		}
 		c.buf = append(c.buf, c.chunk[:n]...)
 		if err == io.EOF {
