@@ -59,9 +59,12 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	eo := replay.EvalOptions{Options: replay.Options{Hop: *hop, MaxGap: *maxGap}, Extra: inputs[1:]}
 	if *cfgText != "" {
 		a := approx.New(m)
-		cfg, err := a.Parse(*cfgText)
+		cfg, notes, err := a.ParseNoted(*cfgText)
 		if err != nil {
 			return err
+		}
+		for _, n := range notes {
+			fmt.Fprintln(stderr, "note: --config:", n)
 		}
 		if eo.Selector, err = a.Prepare(cfg); err != nil {
 			return err
