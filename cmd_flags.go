@@ -70,6 +70,13 @@ func streamFlags(fs *flag.FlagSet) func() replay.Options {
 	}
 }
 
+// warnModel prints the model's load warnings (engine.Model.Warnings).
+func warnModel(m *engine.Model, path string, stderr io.Writer) {
+	for _, w := range m.Warnings() {
+		fmt.Fprintf(stderr, "warning: %s: %s\n", path, w)
+	}
+}
+
 // uniqueTraces returns the traces of paths with every file read once
 // (replay.UniqueTraces), noting on stderr the paths dropped.
 func uniqueTraces(paths []string, stderr io.Writer) []replay.Trace {
@@ -158,6 +165,7 @@ func (s *inputSettings) load(path string, opts engine.Options, random bool, stde
 	if err != nil {
 		return nil, nil, err
 	}
+	warnModel(m, path, stderr)
 	what, fill := "zeros", func(engine.ValueInfo) *engine.Tensor { return nil }
 	if random {
 		rng := rand.New(rand.NewPCG(1, 0)) // measure.RandomInputs' seed

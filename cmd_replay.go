@@ -57,6 +57,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	warnModel(d.Model, *model, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	reports, err := d.Replay(ctx, deploy.ReplaySettings{Controller: *ctrl, Settings: settings, CostName: *cost, LogPath: *logPath, Model: *model,

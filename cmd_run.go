@@ -51,6 +51,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	warnModel(d.Model, *model, stderr)
 	if *rate == 0 {
 		*rate = d.Spec.SampleRate
 	}

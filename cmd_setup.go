@@ -86,6 +86,7 @@ func startTuning(path string, data []string, out string, setup *dist.Setup, asJS
 	if err != nil {
 		return nil, err
 	}
+	warnModel(m, path, stderr)
 	p, err := tuning.Load(m, uniqueTraces(data, stderr))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
