@@ -2,7 +2,8 @@ package engine
 
 import (
 	"fmt"
-	"math")
+	"math"
+)
 
 // Model-level checks of what a model file claims, made at load: the
 // opset, attributes that are flags, and the values of initializers.
