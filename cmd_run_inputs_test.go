@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -89,4 +93,30 @@ func shiftAfter(lines []string, i int, ms int64) string {
 		b.WriteString(l)
 	}
 	return b.String()
+}
+
+// TestExitStatus is the regression test of #19 item 24's Ctrl-C: a
+// cancelled command printed "context canceled"; it now says
+// "interrupted".
+func TestExitStatus(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		code int
+		want string
+	}{
+		{"none", nil, 0, ""},
+		{"help", flag.ErrHelp, 0, ""},
+		{"interrupted", fmt.Errorf("tuning: listing results: %w", context.Canceled), 130, "kagen tune: interrupted\n"},
+		{"usage", usageError{"--runs 0, expected 1.."}, 2, "kagen tune: --runs 0, expected 1..\n"},
+		{"other", errors.New("m.onnx: truncated"), 1, "kagen tune: m.onnx: truncated\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if code := exitStatus("tune", tc.err, &b); code != tc.code || b.String() != tc.want {
+				t.Errorf("exit %d, %q; want %d, %q", code, b.String(), tc.code, tc.want)
+			}
+		})
+	}
 }
