@@ -323,3 +323,42 @@ func TestUniqueTraces(t *testing.T) {
 		t.Errorf("folder with a link beside its target: %d windows, want 4 (2 files of 2)", len(ws))
 	}
 }
+
+// TestErrorsNameRealFlags is the regression test of #19 item 21 in the
+// replay package: errors pointed to flags that do not exist ("give
+// --spec", "raise the clip length limit").
+func TestErrorsNameRealFlags(t *testing.T) {
+	m, err := engine.LoadFile("../bench/testdata/conv1d.onnx", engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, specErr := SpecFromModel(m)
+	dir := t.TempDir()
+	writeFile(t, dir, "7_a_1.wav", encodeWAV(wavSpec{format: 1, bits: 16, channels: 1, rate: 8000}, mono(make([]float64, 8000*3))))
+	spec := DefaultKWSSpec()
+	src, err := Open(dir, spec, Options{MaxClipSeconds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, clipErr := src.Next(make([]float32, spec.InputSize()))
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"no spec", specErr, "the training scripts (tools/train) write it into the model"},
+		{"clip too long", clipErr, "the limit for a clip of a clip folder: cut it into shorter clips, or give the .wav file itself"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", tc.err, tc.want)
+			}
+			for _, bad := range []string{"--spec", "raise the"} {
+				if strings.Contains(tc.err.Error(), bad) {
+					t.Errorf("error points to %q, which does not exist: %v", bad, tc.err)
+				}
+			}
+		})
+	}
+}
