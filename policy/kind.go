@@ -3,8 +3,10 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 )
 
 // The kinds of kagen JSON files, as FileKind names them.
@@ -67,6 +69,21 @@ func checkKind(data []byte, name, want string) error {
 		return &Error{File: name, Msg: fmt.Sprintf("this is a %s file (%s), expected a %s file (%s)", k, kindMaker[k], want, kindMaker[want])}
 	}
 	return nil
+}
+
+// JSONError says what is wrong with JSON that failed to decode in
+// kagen's words, without Go's type names: the field, what it holds and
+// what is expected ("windows: got a JSON string, expected an integer");
+// other errors are returned as encoding/json words them.
+func JSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field == "" {
+			return fmt.Sprintf("got a JSON %s, expected a JSON object", te.Value)
+		}
+		return fmt.Sprintf("%s: got a JSON %s, expected %s", te.Field, te.Value, jsonType(te.Type))
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 // jsonType names the JSON form of a Go type for a message, in kagen's
