@@ -362,3 +362,44 @@ func TestErrorsNameRealFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyClip: an empty WAV (#19 item 23) gives no window and says
+// so; in a clip folder read one window per clip it is refused by name
+// rather than scored as a window of padding.
+func TestEmptyClip(t *testing.T) {
+	dir := t.TempDir()
+	empty := encodeWAV(wavSpec{format: 1, bits: 16, channels: 1, rate: 8000}, nil)
+	p := writeFile(t, dir, "one/e.wav", empty)
+	writeFile(t, dir, "clips/7_a_1.wav", empty)
+	spec := DefaultKWSSpec()
+	tests := []struct {
+		name string
+		path string
+		opts Options
+		want string
+	}{
+		{"single WAV", p, Options{}, "e.wav: no window: 0 samples (0 s at 8000 Hz), fewer than one window"},
+		{"clip folder", filepath.Join(dir, "clips"), Options{OnePerClip: true}, "7_a_1.wav: empty clip: no samples"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := Open(tc.path, spec, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = src.Next(make([]float32, spec.InputSize()))
+			if tc.opts.OnePerClip {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != io.EOF {
+				t.Fatalf("error %v, want EOF", err)
+			}
+			if st := StatsOf(src); len(st.Short) != 1 || !strings.Contains(st.Short[0], tc.want) {
+				t.Errorf("short %q, want %q", st.Short, tc.want)
+			}
+		})
+	}
+}

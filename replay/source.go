@@ -876,6 +876,10 @@ func (c *clipWindows) next(dst []float32) (Window, error) {
 	if err != nil {
 		return Window{}, err
 	}
+	if len(clip) == 0 {
+		// a window of padding alone would be scored as a clip of its label
+		return Window{}, fileErr(name, nil, "empty clip: no samples, expected a spoken clip (remove it from the folder)")
+	}
 	W := len(c.win)
 	var start int
 	clear(c.win)
