@@ -172,7 +172,7 @@ func (a *Approximator) ParseNoted(text string) (Config, []string, error) {
 	if err != nil {
 		return a.NewConfig(), nil, fmt.Errorf("configuration %q is neither SELECTOR=KNOB pairs nor a readable file: %w", text, err)
 	}
-	c, err := a.parseText(string(data), &notes)
+	c, err := a.parseText(strings.TrimPrefix(string(data), "\ufeff"), &notes) // a UTF-8 byte order mark is skipped
 	return c, notes, err
 }
 

@@ -1,6 +1,7 @@
 package approx
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -41,5 +42,19 @@ func TestSelectorNotes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConfigFileBOM: a configuration file starting with a UTF-8 byte
+// order mark is read (#19 item 22).
+func TestConfigFileBOM(t *testing.T) {
+	a, _ := loadModel(t, "../bench/testdata/conv1d.onnx")
+	p := t.TempDir() + "/c.json"
+	if err := os.WriteFile(p, []byte("\ufeff{\"nodes\": {\"/fc/Gemm\": \"red:0.5\"}}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.Parse(p)
+	if err != nil || a.Text(c) != "/fc/Gemm=red:0.5" {
+		t.Fatalf("%q, %v", a.Text(c), err)
 	}
 }

@@ -17,6 +17,7 @@ func TestDecodeProfile(t *testing.T) {
 		{"a Pareto file", `{"version": 1, "configs": [], "exact_accuracy": 0.9}`, `profile p.json: this is a pareto file, expected a profile file`},
 		{"a policy", `{"version": 1, "levels": [], "controller": {}, "checksum": "x"}`, `profile p.json: this is a policy file, expected a profile file`},
 		{"a profile", `{"version": 1, "windows": 3, "pairs": [], "nodes": []}`, ``},
+		{"a profile with a BOM", "\ufeff" + `{"version": 1, "windows": 3, "pairs": [], "nodes": []}`, ``},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
