@@ -11,7 +11,7 @@ import (
 // panicked (tui.fit, slice bounds [:-1]) when the terminal was one row
 // high. Every screen, in the state of its golden session, is started
 // through teatest at heights 1, 2 and 3, then shrunk to every width from
-// 1 to 12 (and a few wider) at heights 1 to 4, with the short and the
+// 1 to 12 (and a few wider) at heights 1 to 8, with the short and the
 // full help, and at height 3 with the error panel: no panic, and the screen is exactly the terminal's
 // size.
 func TestTinyTerminal(t *testing.T) {
@@ -48,7 +48,7 @@ func TestTinyTerminal(t *testing.T) {
 				sc.run(h)
 				checkSize(t, h.settle(), 10, height)
 				for _, w := range widths {
-					for _, ht := range []int{1, 2, 3, 4} {
+					for _, ht := range []int{1, 2, 3, 4, 5, 6, 8} {
 						h.tm.Send(tea.WindowSizeMsg{Width: w, Height: ht})
 						checkSize(t, h.settle(), w, ht)
 						h.press("?") // full help
