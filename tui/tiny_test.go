@@ -12,8 +12,8 @@ import (
 // high. Every screen, in the state of its golden session, is started
 // through teatest at heights 1, 2 and 3, then shrunk to every width from
 // 1 to 12 (and a few wider) at heights 1 to 8, with the short and the
-// full help, and at height 3 with the error panel: no panic, and the screen is exactly the terminal's
-// size.
+// full help, and at height 3 with the error panel: no panic, and the
+// screen is exactly the terminal's size.
 func TestTinyTerminal(t *testing.T) {
 	tune := func(h *harness) { h.press("t"); h.settle() }
 	screens := []struct {
