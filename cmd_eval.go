@@ -19,6 +19,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&data, "data", "trace files or folders (repeatable; further arguments are data too)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	hop := fs.Int("hop", 0, "window hop in samples (default: the model's)")
+	maxGap := maxGapFlag(fs)
 	cfgText := fs.String("config", "", "approximation configuration (SELECTOR=KNOB,... or a JSON file)")
 	specPath := specFlag(fs)
 	demoRun := fs.Bool("demo", false, "evaluate the built-in demo models on their embedded held-out traces (no MODEL or --data)")
@@ -56,19 +57,25 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
-	eo := replay.EvalOptions{Options: replay.Options{Hop: *hop}, Extra: inputs[1:]}
+	if err := checkMaxGap(*maxGap); err != nil {
+		return err
+	}
+	eo := replay.EvalOptions{Options: replay.Options{Hop: *hop, MaxGap: *maxGap}, Extra: inputs[1:]}
 	if *cfgText != "" {
 		a := approx.New(m)
-		cfg, err := a.Parse(*cfgText)
+		cfg, notes, err := a.ParseNoted(*cfgText)
 		if err != nil {
 			return err
+		}
+		for _, n := range notes {
+			fmt.Fprintln(stderr, "note: --config:", n)
 		}
 		if eo.Selector, err = a.Prepare(cfg); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "config %s\n", a.Text(cfg))
 	}
-	r, err := replay.Evaluate(m, spec, replay.DiskTraces(data), eo)
+	r, err := replay.Evaluate(m, spec, uniqueTraces(data, stderr), eo)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&data, "data", "trace `path`: IMU CSV file or directory, WAV file (+ NAME.labels.csv), or clip directory; repeatable")
 	out := fs.String("o", "", "output `dir`ectory")
 	onePerClip := fs.Bool("one-per-clip", false, "one centred window per audio clip (evaluation) instead of a stream")
+	maxGap := maxGapFlag(fs)
 	hop := fs.Int("hop", 0, "window hop in `samples` at the spec's rate (0: the spec's hop)")
 	gap := fs.Float64("gap", 1, "`seconds` of silence or noise before each clip when a clip directory is streamed")
 	var snr optFloat
@@ -48,15 +49,22 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 	if err := checkStream(*hop, *gap, snr.v, "noise-snr"); err != nil {
 		return err
 	}
+	if err := checkMaxGap(*maxGap); err != nil {
+		return err
+	}
 	spec, err := replay.SpecFromFile(*specPath)
 	if err != nil {
 		return err
 	}
+	var paths []string
+	for _, t := range uniqueTraces(data, stderr) { // each file once in the training data
+		paths = append(paths, t.Path)
+	}
 	opts := replay.Options{
 		Hop: *hop, OnePerClip: *onePerClip, Gap: *gap, Noise: snr.set, SNR: snr.v,
-		Seed: *seed, Shuffle: *shuffle, Match: *match, StrictLabels: *strict,
+		Seed: *seed, Shuffle: *shuffle, Match: *match, StrictLabels: *strict, MaxGap: *maxGap,
 	}
-	sum, err := replay.WriteFeatures(spec, data, *out, opts)
+	sum, err := replay.WriteFeatures(spec, paths, *out, opts)
 	if err != nil {
 		return err
 	}

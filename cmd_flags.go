@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -64,10 +65,45 @@ func streamFlags(fs *flag.FlagSet) func() (replay.Options, error) {
 	snr := fs.Float64("snr", 20, "signal-to-noise ratio in dB with --noise")
 	seed := fs.Uint64("trace-seed", 0, "seed of the noise and shuffle of clip folders")
 	shuffle := fs.Bool("shuffle", false, "play a clip folder in a seeded random order")
+	maxGap := maxGapFlag(fs)
 	return func() (replay.Options, error) {
-		o := replay.Options{Hop: *hop, Match: *match, Gap: *gap, Noise: *noise, SNR: *snr, Seed: *seed, Shuffle: *shuffle}
+		o := replay.Options{Hop: *hop, Match: *match, Gap: *gap, Noise: *noise, SNR: *snr, Seed: *seed, Shuffle: *shuffle, MaxGap: *maxGap}
+		if err := checkMaxGap(o.MaxGap); err != nil {
+			return o, err
+		}
 		return o, checkStream(o.Hop, o.Gap, o.SNR, "snr")
 	}
+}
+
+// warnModel prints the model's load warnings (engine.Model.Warnings).
+func warnModel(m *engine.Model, path string, stderr io.Writer) {
+	for _, w := range m.Warnings() {
+		fmt.Fprintf(stderr, "warning: %s: %s\n", path, w)
+	}
+}
+
+// uniqueTraces returns the traces of paths with every file read once
+// (replay.UniqueTraces), noting on stderr the paths dropped.
+func uniqueTraces(paths []string, stderr io.Writer) []replay.Trace {
+	traces, notes := replay.UniqueTraces(paths)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "note:", n)
+	}
+	return traces
+}
+
+// maxGapFlag defines --max-gap, checked by checkMaxGap (replay.Open
+// checks it too).
+func maxGapFlag(fs *flag.FlagSet) *float64 {
+	return fs.Float64("max-gap", 0, "split an IMU trace at a gap between timestamps longer than this many `seconds` (0: one window; at most 60)")
+}
+
+// checkMaxGap checks --max-gap (a usage error).
+func checkMaxGap(v float64) error {
+	if math.IsNaN(v) || v < 0 || v > replay.MaxGapMS/1000 {
+		return usageError{fmt.Sprintf("--max-gap %v, expected 0 (one window) to %d seconds", v, replay.MaxGapMS/1000)}
+	}
+	return nil
 }
 
 // checkStream checks the flags --hop, --gap and the SNR flag snrFlag (a
@@ -173,6 +209,7 @@ func (s *inputSettings) load(path string, opts engine.Options, random bool, stde
 	if err != nil {
 		return nil, nil, err
 	}
+	warnModel(m, path, stderr)
 	what, fill := "zeros", func(engine.ValueInfo) *engine.Tensor { return nil }
 	if random {
 		rng := rand.New(rand.NewPCG(1, 0)) // measure.RandomInputs' seed

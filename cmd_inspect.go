@@ -32,6 +32,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	warnModel(m, pos[0], stderr) // the notes on inputs are not for inspect
 	total := m.MACs()
 	fmt.Fprintf(stdout, "model %s\nsha256 %s\nopset %d, %d parameters, %d MACs per inference, arena %d KiB\n",
 		pos[0], m.SHA256(), m.Opset(), m.Params(), total, m.ArenaBytes()/1024)

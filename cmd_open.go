@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
+	"github.com/kagen-ai/kagen/replay"
 	"github.com/kagen-ai/kagen/tui"
 )
 
@@ -57,6 +58,9 @@ func cmdOpen(args []string, stdout, stderr io.Writer) error {
 		src, err = tui.DemoSource(*demoName) // replaced by the session's source below
 	default:
 		src = tui.FileSource(pos[0], pos[1:])
+		var notes []string
+		src.Traces, notes = replay.UniqueTraces(pos[1:]) // each file read once
+		opts.Warnings = append(opts.Warnings, notes...)
 	}
 	if err != nil {
 		return err

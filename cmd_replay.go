@@ -11,7 +11,6 @@ import (
 
 	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/policy"
-	"github.com/kagen-ai/kagen/replay"
 )
 
 // cmdReplay streams traces through a policy's controllers beside an exact
@@ -64,10 +63,11 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	warnModel(d.Model, *model, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	reports, err := d.Replay(ctx, deploy.ReplaySettings{Controller: *ctrl, Settings: settings, CostName: *cost, LogPath: *logPath, Model: *model,
-		Options: deploy.Options{Traces: replay.DiskTraces(traces), Read: ro, Device: dev, Realtime: *realtime}})
+		Options: deploy.Options{Traces: uniqueTraces(traces, stderr), Read: ro, Device: dev, Realtime: *realtime}})
 	if err != nil {
 		return err
 	}

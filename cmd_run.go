@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
@@ -28,11 +26,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	channels := fs.Int("channels", 1, "interleaved channels of raw PCM, averaged to mono")
 	devName := deviceFlag(fs, "device energy profile for the controller's energy signal")
 	logPath := fs.String("log", "", "append every decision as a JSON line to this file")
+	strict := fs.Bool("strict", false, "stop at the first malformed CSV line (default: skip it, count it in the summary)")
+	maxGap := maxGapFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kagen run --model MODEL --policy FILE [--format csv|s16le|f32le] [--rate HZ] [--input FILE]\n\n"+
 			"Reads a live stream on standard input and writes one JSON line per window: the prediction, its\n"+
 			"confidence, the level it ran at and its latency. IMU CSV needs a header naming the model's columns\n"+
-			"and a timestamp column (Unix milliseconds). Stops cleanly at the end of the input or on SIGTERM/SIGINT.")
+			"and a timestamp column (Unix milliseconds); a malformed line is skipped and counted (--strict: stop).\n"+
+			"Stops cleanly at the end of the input or on SIGTERM/SIGINT.")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -59,25 +60,32 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *rate < 0 || *rate > 10_000_000 {
 		return usageError{fmt.Sprintf("--rate %d, expected 1..10000000 Hz (0: the model's)", *rate)}
 	}
+	warnModel(d.Model, *model, stderr)
 	if *rate == 0 {
 		*rate = d.Spec.SampleRate
 	}
 	if err := replay.CheckStream(d.Spec, *format, *rate, *channels); err != nil {
 		return usageError{"--" + err.Error()}
 	}
+	if err := checkMaxGap(*maxGap); err != nil {
+		return err
+	}
 	in, name := io.ReadCloser(os.Stdin), "stdin"
 	if *input != "-" {
+		if st, err := os.Stat(*input); err == nil && st.IsDir() {
+			return usageError{fmt.Sprintf("--input %s is a folder: run reads one stream (a file, a pipe or standard input); kagen replay --trace reads folders", *input)}
+		}
 		if in, err = os.Open(*input); err != nil {
 			return err
 		}
-		name = strings.TrimSuffix(filepath.Base(*input), filepath.Ext(*input))
+		name = *input
 	}
 	defer in.Close()
 	stream, stopped, release := stoppable(in)
 	defer release()
-	src, err := replay.OpenStream(stream, name, d.Spec, *format, *rate, *channels)
+	src, err := replay.OpenStream(stream, name, d.Spec, *format, *rate, *channels, replay.Options{MaxGap: *maxGap, SkipBadLines: !*strict})
 	if err != nil {
-		return fmt.Errorf("%s: %w", *input, err)
+		return err
 	}
 	defer src.Close()
 	var log *policy.LogWriter
@@ -100,18 +108,46 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return out.Flush()
 	})
 	why := stopped()
-	if why == "" {
-		why = "end of input"
-	} else if err != nil && rep.Windows == 0 {
+	switch {
+	case why != "" && err != nil && rep.Windows == 0:
 		err = nil // stopped before the first window
+	case why != "":
+	case err != nil:
+		why = "the error below"
+	default:
+		why = "end of input"
 	}
-	var perLevel []int
-	for _, l := range rep.Levels {
-		perLevel = append(perLevel, l.Windows)
-	}
-	fmt.Fprintf(stderr, "kagen run: %d windows, stopped by %s; windows per level %v\n", rep.Windows, why, perLevel)
+	fmt.Fprintf(stderr, "kagen run: %s\n", runSummary(rep, replay.StatsOf(src), why))
 	if rep.NonFinite > 0 {
 		fmt.Fprintf(stderr, "kagen run: warning: %d windows gave NaN or infinite outputs (non_finite in their lines); the first: %s\n", rep.NonFinite, rep.FirstNonFinite)
 	}
 	return err
+}
+
+// runSummary is the line kagen run ends with: windows, why it stopped,
+// windows per level, and the gaps split and bad lines skipped.
+func runSummary(rep *deploy.Report, st replay.Stats, why string) string {
+	var perLevel []int
+	for _, l := range rep.Levels {
+		perLevel = append(perLevel, l.Windows)
+	}
+	s := fmt.Sprintf("%d windows, stopped by %s; windows per level %v", rep.Windows, why, perLevel)
+	if st.Gaps > 0 {
+		s += fmt.Sprintf("; %d gaps in the timestamps split the stream (no window spans one)", st.Gaps)
+	}
+	if st.BadLines > 0 {
+		s += fmt.Sprintf("; %d malformed lines skipped", st.BadLines)
+		for i, e := range st.FirstBad {
+			if i == 0 {
+				s += " (" + e.Error()
+			} else {
+				s += "; " + e.Error()
+			}
+		}
+		if st.BadLines > len(st.FirstBad) {
+			s += "; ..."
+		}
+		s += ")"
+	}
+	return s
 }

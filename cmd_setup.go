@@ -105,13 +105,14 @@ func startTuning(path, specPath string, data []string, outs []string, setup *dis
 	if err != nil {
 		return nil, err
 	}
+	warnModel(m, path, stderr)
 	var spec *replay.Spec
 	if specPath != "" {
 		if spec, err = modelSpec(m, specPath); err != nil {
 			return nil, err
 		}
 	}
-	p, err := tuning.LoadSpec(m, spec, replay.DiskTraces(data))
+	p, err := tuning.LoadSpec(m, spec, uniqueTraces(data, stderr))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

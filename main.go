@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -65,20 +66,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr, cmds)
 		return 2
 	}
-	if err := c.run(args[1:], stdout, stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		var ue usageError
-		var fe *policy.FlagError
-		if errors.As(err, &ue) || errors.As(err, &fe) {
-			fmt.Fprintf(stderr, "kagen %s: %v\n", name, err)
-			return 2
-		}
-		fmt.Fprintf(stderr, "kagen %s: %v\n", name, err)
-		return 1
+	return exitStatus(name, c.run(args[1:], stdout, stderr), stderr)
+}
+
+// exitStatus reports the error of command name on stderr and returns the
+// exit status: 0 without an error (or for --help), 2 for a usage error,
+// 130 when interrupted, 1 otherwise.
+func exitStatus(name string, err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
-	return 0
+	if errors.Is(err, context.Canceled) {
+		// Ctrl-C (or SIGTERM) cancelled the command's context: say so in
+		// words, not as Go's "context canceled"
+		fmt.Fprintf(stderr, "kagen %s: interrupted\n", name)
+		return 130
+	}
+	var ue usageError
+	var fe *policy.FlagError
+	if errors.As(err, &ue) || errors.As(err, &fe) {
+		fmt.Fprintf(stderr, "kagen %s: %v\n", name, err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "kagen %s: %v\n", name, err)
+	return 1
 }
 
 // usageError marks errors in the command line itself (exit status 2).

@@ -154,15 +154,26 @@ func (a *Approximator) Text(c Config) string {
 // {"nodes": {"NAME": "KNOB", ...}} or the path of a file holding either
 // form (a regular file of at most 1 MiB).
 func (a *Approximator) Parse(text string) (Config, error) {
+	c, _, err := a.ParseNoted(text)
+	return c, err
+}
+
+// ParseNoted is Parse that also returns a note for each op-type or "*"
+// selector that matched nodes the knob does not apply to: which nodes
+// it set and which it skipped, to show the user.
+func (a *Approximator) ParseNoted(text string) (Config, []string, error) {
 	text = strings.TrimSpace(text)
+	var notes []string
 	if IsConfigText(text) {
-		return a.ParseText(text)
+		c, err := a.parseText(text, &notes)
+		return c, notes, err
 	}
 	data, err := readConfigFile(text)
 	if err != nil {
-		return a.NewConfig(), fmt.Errorf("configuration %q is neither SELECTOR=KNOB pairs nor a readable file: %w", text, err)
+		return a.NewConfig(), nil, fmt.Errorf("configuration %q is neither SELECTOR=KNOB pairs nor a readable file: %w", text, err)
 	}
-	return a.ParseText(string(data))
+	c, err := a.parseText(strings.TrimPrefix(string(data), "\ufeff"), &notes) // a UTF-8 byte order mark is skipped
+	return c, notes, err
 }
 
 // IsConfigText reports whether text is a configuration itself rather than
@@ -181,6 +192,12 @@ func readConfigFile(path string) ([]byte, error) { return readfile.Regular(path,
 // ParseText is Parse of a configuration text, never read from a file:
 // "exact" (or "fp32", or empty), SELECTOR=KNOB pairs or a JSON object.
 func (a *Approximator) ParseText(text string) (Config, error) {
+	return a.parseText(text, nil)
+}
+
+// parseText is ParseText, appending to notes (if not nil) the nodes a
+// selector of several skipped.
+func (a *Approximator) parseText(text string, notes *[]string) (Config, error) {
 	c := a.NewConfig()
 	text = strings.TrimSpace(text)
 	if text == "" || text == "exact" || text == "fp32" {
@@ -229,6 +246,7 @@ func (a *Approximator) ParseText(text string) (Config, error) {
 			continue
 		}
 		matched, opSeen := 0, false
+		var set, skipped []string
 		for i, n := range a.nodes {
 			if sel != "*" && n.Op != sel {
 				continue
@@ -237,6 +255,9 @@ func (a *Approximator) ParseText(text string) (Config, error) {
 			if checkApplicable(a.m, i, k) == nil {
 				c.knobs[i] = k
 				matched++
+				set = append(set, n.Name)
+			} else if !n.View {
+				skipped = append(skipped, n.Name)
 			}
 		}
 		if matched == 0 {
@@ -245,8 +266,24 @@ func (a *Approximator) ParseText(text string) (Config, error) {
 			}
 			return c, fmt.Errorf("knob %s applies to no node selected by %q", k, sel)
 		}
+		if notes != nil && len(skipped) > 0 {
+			what := sel + " nodes"
+			if sel == "*" {
+				what = "nodes"
+			}
+			*notes = append(*notes, fmt.Sprintf("%s=%s set %d of %d %s: %s; skipped, as the knob does not apply to them: %s",
+				sel, k, len(set), len(set)+len(skipped), what, listNames(set), listNames(skipped)))
+		}
 	}
 	return c, nil
+}
+
+// listNames lists node names for a note, at most 8 of them.
+func listNames(names []string) string {
+	if len(names) > 8 {
+		return strings.Join(names[:8], ", ") + fmt.Sprintf(" and %d more", len(names)-8)
+	}
+	return strings.Join(names, ", ")
 }
 
 func (a *Approximator) nodeList() string {

@@ -42,6 +42,7 @@ func Load(spec *replay.Spec, traces []replay.Trace, limit int) (*Dataset, error)
 	for i, t := range traces {
 		names[i] = t.Name
 	}
+	nw := replay.NoWindows{Skipped: map[string]int{}}
 	for _, t := range traces {
 		src, err := t.Open(spec, replay.DatasetOptions(spec, t, replay.Options{}))
 		if err != nil {
@@ -57,18 +58,21 @@ func Load(spec *replay.Spec, traces []replay.Trace, limit int) (*Dataset, error)
 				src.Close()
 				return nil, err
 			}
+			nw.Windows++
 			c := spec.ClassIndex(w.Label)
 			if c < 0 {
+				nw.Skipped[w.Label]++
 				continue
 			}
 			d.X = append(d.X, x)
 			d.Y = append(d.Y, c)
 			d.Files = append(d.Files, w.File)
 		}
+		nw.Short = append(nw.Short, replay.StatsOf(src).Short...)
 		src.Close()
 	}
 	if d.Len() == 0 {
-		return nil, fmt.Errorf("no windows labelled with one of the model's classes %v in %v", spec.Classes, names)
+		return nil, nw.Error(spec, names)
 	}
 	return d, nil
 }

@@ -279,6 +279,8 @@ type loadContext struct {
 	// unrolled counts the nodes made by unrolling loops (bounded in all,
 	// so that nested loops cannot multiply).
 	unrolled int64
+	// warnings are shown by Model.Warnings (check.go).
+	warnings []string
 }
 
 // defaultedDim is an input dimension bound to 1 because nothing bound it.
@@ -304,8 +306,8 @@ func buildGraph(m *onnx.Model, opts *Options) (*graph, error) {
 		sortStrings(domains)
 		return nil, &UnsupportedError{Op: "opset", What: fmt.Sprintf("no ai.onnx opset_import (imports %v)", domains)}
 	}
-	if g.opset < 1 || g.opset > maxOpset {
-		return nil, &UnsupportedError{Op: "opset", What: fmt.Sprint(g.opset)}
+	if err := checkOpset(g.opset); err != nil {
+		return nil, err
 	}
 	if err := checkDims(m.Graph, opts); err != nil {
 		return nil, err
@@ -368,6 +370,9 @@ func (g *graph) build(og *onnx.Graph) error {
 			return fmt.Errorf("initializer %q: %w", t.Name, err)
 		}
 		g.values[t.Name] = &value{name: t.Name, dtype: ct.DType, shape: ct.Shape, constant: ct}
+		if w := nonFinite(t.Name, ct); w != "" {
+			g.ctx.warnings = append(g.ctx.warnings, w)
+		}
 	}
 	for _, vi := range og.Inputs {
 		if _, isInit := g.values[vi.Name]; isInit {
@@ -428,6 +433,9 @@ func (g *graph) build(og *onnx.Graph) error {
 		if on.Domain != "" && on.Domain != "ai.onnx" {
 			return &UnsupportedError{Node: n.name, Op: on.Domain + "." + on.OpType}
 		}
+		if err := checkOpSince(n); err != nil {
+			return err
+		}
 		for _, a := range on.Attrs {
 			if a.RefAttrName != "" {
 				return n.unsupported("attribute %s (reference)", a.Name)
@@ -442,8 +450,8 @@ func (g *graph) build(og *onnx.Graph) error {
 				n.out = append(n.out, nil)
 				continue
 			}
-			if _, dup := g.values[name]; dup {
-				return n.errorf("output %q is defined twice", name)
+			if v, dup := g.values[name]; dup {
+				return duplicateOutput(n, v)
 			}
 			v := &value{name: name, producer: n}
 			g.values[name] = v

@@ -61,6 +61,7 @@ type Model struct {
 	sha256    string
 	metadata  map[string]string
 	opset     int64
+	warnings  []string
 	producer  string
 	passes    []PassStat
 	inputs    []ValueInfo
@@ -195,7 +196,7 @@ func planDecoded(pm *onnx.Model, sha string, opts Options) (*Model, *loadContext
 		return nil, nil, err
 	}
 	g.ctx.passes, g.ctx.changed = pipeline, make([]int, len(pipeline))
-	m := &Model{g: g, opts: opts, sha256: sha, metadata: pm.Metadata, opset: g.opset, producer: pm.ProducerName,
+	m := &Model{g: g, opts: opts, sha256: sha, metadata: pm.Metadata, opset: g.opset, producer: pm.ProducerName, warnings: g.ctx.warnings,
 		pm: pm, variants: &variantCache{byKey: map[string]*Model{}}}
 	if m.passes, err = runPasses(g); err != nil {
 		return nil, g.ctx, err
@@ -285,6 +286,10 @@ func (m *Model) Metadata(key string) (string, bool) {
 	v, ok := m.metadata[key]
 	return v, ok
 }
+
+// Warnings returns what the load found suspicious but not wrong enough
+// to refuse: initializers holding NaN or infinite values, each named.
+func (m *Model) Warnings() []string { return m.warnings }
 
 // Opset returns the model's ai.onnx opset version.
 func (m *Model) Opset() int64 { return m.opset }

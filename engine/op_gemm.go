@@ -24,15 +24,13 @@ var gemmOp = opDef{
 			return n.errorf("inputs %v and %v must be matrices", a.shape, b.shape)
 		}
 		p := &gemmParams{}
-		ta, err := n.attrInt("transA", 0)
-		if err != nil {
+		var err error
+		if p.transA, err = n.flagAttr("transA", 0); err != nil {
 			return err
 		}
-		tb, err := n.attrInt("transB", 0)
-		if err != nil {
+		if p.transB, err = n.flagAttr("transB", 0); err != nil {
 			return err
 		}
-		p.transA, p.transB = ta != 0, tb != 0
 		if p.alpha, err = n.attrFloat("alpha", 1); err != nil {
 			return err
 		}

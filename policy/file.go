@@ -201,6 +201,10 @@ func ReadPareto(path string, opts ReadOptions) (*Pareto, error) {
 
 // ParsePareto is ReadPareto on the bytes of a file; name is used in errors.
 func ParsePareto(data []byte, name string, opts ReadOptions) (*Pareto, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if err := checkKind(data, name, KindPareto); err != nil {
+		return nil, err
+	}
 	if err := checkVersion(data, name, ParetoVersion); err != nil {
 		return nil, err
 	}
@@ -231,6 +235,10 @@ func ReadPolicy(path string, opts ReadOptions) (*Policy, error) {
 
 // ParsePolicy is ReadPolicy on the bytes of a file; name is used in errors.
 func ParsePolicy(data []byte, name string, opts ReadOptions) (*Policy, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if err := checkKind(data, name, KindPolicy); err != nil {
+		return nil, err
+	}
 	if err := checkVersion(data, name, PolicyVersion); err != nil {
 		return nil, err
 	}
@@ -389,7 +397,10 @@ func jsonError(data []byte, name string, err error, off int64) error {
 		}
 		return &Error{File: name, Line: lineAt(data, se.Offset), Msg: msg}
 	case errors.As(err, &te):
-		return &Error{File: name, Line: lineAt(data, te.Offset), Field: te.Field, Msg: fmt.Sprintf("got a JSON %s, expected %s", te.Value, te.Type)}
+		if te.Field == "" {
+			return &Error{File: name, Line: lineAt(data, te.Offset), Msg: fmt.Sprintf("got a JSON %s, expected a JSON object", te.Value)}
+		}
+		return &Error{File: name, Line: lineAt(data, te.Offset), Field: te.Field, Msg: fmt.Sprintf("got a JSON %s, expected %s", te.Value, jsonType(te.Type))}
 	}
 	line := 0
 	if off >= 0 {

@@ -116,7 +116,7 @@ func TestPolicyRefused(t *testing.T) {
 		{"other model", good, ReadOptions{ModelSHA256: strings.Repeat("0", 64)}, "bound to model e4024b86d27dbf3c", ErrModelMismatch},
 		{"edited", []byte(strings.Replace(string(good), `"speedup": 1.25`, `"speedup": 1.35`, 1)), ReadOptions{}, "checksum: file says sha256:", ErrChecksum},
 		{"unknown field", sealed(t, func(m map[string]any) { m["extra"] = 1 }), ReadOptions{}, `unknown field "extra"`, nil},
-		{"type", sealed(t, func(m map[string]any) { level(1, m)["speedup"] = "fast" }), ReadOptions{}, "levels.speedup: got a JSON string, expected float64", nil},
+		{"type", sealed(t, func(m map[string]any) { level(1, m)["speedup"] = "fast" }), ReadOptions{}, "levels.speedup: got a JSON string, expected a number", nil},
 		{"level order", sealed(t, func(m map[string]any) { level(2, m)["level"] = 3 }), ReadOptions{}, "levels[2].level: got 3, expected 2", nil},
 		{"level 0 not exact", sealed(t, func(m map[string]any) { level(0, m)["config"] = "Conv=samp:2:0" }), ReadOptions{}, "levels[0].config", nil},
 		{"speedup", sealed(t, func(m map[string]any) { level(1, m)["speedup"] = 0 }), ReadOptions{}, "levels[1].speedup: got 0, expected 0 < speedup", nil},

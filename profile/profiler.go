@@ -402,8 +402,8 @@ func ReadProfile(path, modelSHA string, force bool) (*Profile, error) {
 		return nil, err
 	}
 	var p Profile
-	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("profile %s: %w", path, err)
+	if err := decodeProfile(path, data, &p); err != nil {
+		return nil, err
 	}
 	if p.Version != SchemaVersion {
 		return nil, fmt.Errorf("profile %s: schema version %d, this kagen reads %d; profile again (tune without --resume)", path, p.Version, SchemaVersion)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits of the CSV readers.
@@ -21,9 +22,12 @@ const (
 	// bounds |value| of an IMU channel.
 	MaxTimestamp = 1e15
 	MaxValue     = 1e12
-	// MaxGapMS is the longest time between two IMU samples accepted (the
-	// resampler interpolates across gaps).
+	// MaxGapMS is the longest gap between two IMU samples that
+	// Options.MaxGap lets the resampler interpolate across; longer gaps
+	// always split the trace.
 	MaxGapMS = 60000
+	// maxBadShown is how many skipped bad lines a Source keeps to show.
+	maxBadShown = 3
 )
 
 // labelTable interns label strings so that a sample's label is an int32 and
@@ -74,12 +78,24 @@ type csvReader struct {
 	prevTS   float64
 	prevLine int
 	eof      bool
+	// skipBad skips a malformed data line (counted in bad, the first
+	// few kept in badShown) instead of failing.
+	skipBad  bool
+	bad      int
+	badShown []error
+	// first and last timestamps and how many distinct ones, to say why
+	// a trace gave no window
+	firstTS, lastTS float64
+	distinctTS      int
 }
 
 // newCSVReader reads the header of an IMU trace and checks that it names
 // timestamp and every one of columns.
 func newCSVReader(r io.Reader, name string, columns []string, labels *labelTable) (*csvReader, error) {
-	c := &csvReader{name: name, br: bufio.NewReaderSize(r, MaxCSVLine), labelCol: -1, tsCol: -1, labels: labels}
+	c := &csvReader{name: name, br: bufio.NewReaderSize(&lineEnds{r: r}, MaxCSVLine), labelCol: -1, tsCol: -1, labels: labels}
+	if b, _ := c.br.Peek(4); bytes.HasPrefix(b, []byte("\xff\xfe")) || bytes.HasPrefix(b, []byte("\xfe\xff")) {
+		return nil, lineErr(name, 1, "not a text CSV: UTF-16 text (byte order mark %q); save it as UTF-8", b[:2])
+	}
 	hdr, err := c.readLine()
 	if err == io.EOF {
 		return nil, lineErr(name, 1, "empty file: expected a header line naming the columns (timestamp, %s, optional label)", strings.Join(columns, ", "))
@@ -88,6 +104,10 @@ func newCSVReader(r io.Reader, name string, columns []string, labels *labelTable
 		return nil, err
 	}
 	hdr = bytes.TrimPrefix(hdr, []byte("\xef\xbb\xbf")) // UTF-8 byte order mark
+	if !isText(hdr) {
+		return nil, lineErr(name, c.line, "not a text CSV: the header holds binary data (%s); expected a UTF-8 line naming the columns (timestamp, %s, optional label)",
+			quoteClip(hdr, 40), strings.Join(columns, ", "))
+	}
 	names := strings.Split(string(hdr), ",")
 	if len(names) > MaxCSVColumns {
 		return nil, lineErr(name, c.line, "header has %d columns, limit %d", len(names), MaxCSVColumns)
@@ -106,7 +126,7 @@ func newCSVReader(r io.Reader, name string, columns []string, labels *labelTable
 	}
 	var ok bool
 	if c.tsCol, ok = idx["timestamp"]; !ok {
-		return nil, lineErr(name, c.line, "missing column \"timestamp\" (Unix ms); header has: %s", strings.Join(names, ", "))
+		return nil, lineErr(name, c.line, "missing column \"timestamp\" (Unix ms); header has: %s", quoteNames(names))
 	}
 	if j, ok := idx["label"]; ok {
 		c.labelCol = j
@@ -114,7 +134,7 @@ func newCSVReader(r io.Reader, name string, columns []string, labels *labelTable
 	for _, col := range columns {
 		j, ok := idx[col]
 		if !ok {
-			return nil, lineErr(name, c.line, "missing column %q; header has: %s", col, strings.Join(names, ", "))
+			return nil, lineErr(name, c.line, "missing column %q; header has: %s", col, quoteNames(names))
 		}
 		c.want = append(c.want, j)
 	}
@@ -137,7 +157,15 @@ func (c *csvReader) readLine() ([]byte, error) {
 				return nil, io.EOF
 			}
 		} else if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, lineErr(c.name, c.line+1, "line longer than %d bytes", MaxCSVLine)
+			c.line++
+			if c.skipBad && c.line > 1 {
+				if err := c.skipRest(); err != nil {
+					return nil, err
+				}
+				c.skip(lineErr(c.name, c.line, "line longer than %d bytes", MaxCSVLine))
+				continue
+			}
+			return nil, lineErr(c.name, c.line, "line longer than %d bytes", MaxCSVLine)
 		} else if err != nil {
 			return nil, fileErr(c.name, err, "reading line %d", c.line+1)
 		}
@@ -154,16 +182,77 @@ func (c *csvReader) readLine() ([]byte, error) {
 // (a buffer reused by the next call) and its label id (-1 without a label
 // column). It returns io.EOF after the last row.
 func (c *csvReader) next() (float64, []float64, int32, error) {
-	b, err := c.readLine()
-	if err == io.EOF {
-		if c.rows == 0 {
-			return 0, nil, -1, lineErr(c.name, c.line+1, "no data rows: expected at least one sample after the header")
+	for {
+		b, err := c.readLine()
+		if err == io.EOF {
+			if c.rows == 0 {
+				msg := "no data rows: expected at least one sample after the header"
+				if c.bad > 0 {
+					msg = fmt.Sprintf("no good data rows: all %d were skipped as malformed (first: %v)", c.bad, c.badShown[0])
+				}
+				return 0, nil, -1, lineErr(c.name, c.line+1, "%s", msg)
+			}
+			return 0, nil, -1, io.EOF
 		}
-		return 0, nil, -1, io.EOF
+		if err != nil {
+			return 0, nil, -1, err
+		}
+		ts, vals, label, err := c.row(b)
+		if err != nil && c.skipBad && skippable(err) {
+			c.skip(err)
+			continue
+		}
+		if err == nil {
+			if c.rows == 0 {
+				c.firstTS = ts
+			}
+			if c.rows == 0 || ts != c.prevTS {
+				c.distinctTS++
+			}
+			c.rows++
+			c.prevTS, c.prevLine, c.lastTS = ts, c.line, ts
+		}
+		return ts, vals, label, err
 	}
-	if err != nil {
-		return 0, nil, -1, err
+}
+
+// errTooManyLabels is not skipped as a bad line: every later label would
+// fail too.
+var errTooManyLabels = errors.New("too many distinct labels")
+
+// skippable reports whether err is about one line only.
+func skippable(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie) && !errors.Is(err, errTooManyLabels)
+}
+
+// skip counts a malformed line skipped.
+func (c *csvReader) skip(err error) {
+	c.bad++
+	if len(c.badShown) < maxBadShown {
+		c.badShown = append(c.badShown, err)
 	}
+}
+
+// skipRest discards the rest of a line too long for the buffer.
+func (c *csvReader) skipRest() error {
+	for {
+		_, err := c.br.ReadSlice('\n')
+		switch {
+		case err == nil:
+			return nil
+		case err == io.EOF:
+			c.eof = true
+			return nil
+		case errors.Is(err, bufio.ErrBufferFull):
+		default:
+			return fileErr(c.name, err, "reading line %d", c.line)
+		}
+	}
+}
+
+// row parses one data line.
+func (c *csvReader) row(b []byte) (float64, []float64, int32, error) {
 	n := 0
 	for {
 		i := bytes.IndexByte(b, ',')
@@ -190,10 +279,6 @@ func (c *csvReader) next() (float64, []float64, int32, error) {
 		return 0, nil, -1, lineErr(c.name, c.line, "timestamp %s goes backwards (line %d has %s); expected non-decreasing Unix ms",
 			fmtNum(ts), c.prevLine, fmtNum(c.prevTS))
 	}
-	if c.rows > 0 && ts-c.prevTS > MaxGapMS {
-		return 0, nil, -1, lineErr(c.name, c.line, "timestamp %s is %s ms after line %d; expected gaps of at most %d ms",
-			fmtNum(ts), fmtNum(ts-c.prevTS), c.prevLine, MaxGapMS)
-	}
 	for k, j := range c.want {
 		if c.vals[k], err = c.number(j, "", MaxValue); err != nil {
 			return 0, nil, -1, err
@@ -207,11 +292,9 @@ func (c *csvReader) next() (float64, []float64, int32, error) {
 		}
 		var ok bool
 		if label, ok = c.labels.id(f); !ok {
-			return 0, nil, -1, lineErr(c.name, c.line, "more than %d distinct labels", MaxLabels)
+			return 0, nil, -1, &InputError{File: c.name, Line: c.line, Offset: -1, Msg: fmt.Sprintf("more than %d distinct labels", MaxLabels), Err: errTooManyLabels}
 		}
 	}
-	c.rows++
-	c.prevTS, c.prevLine = ts, c.line
 	return ts, c.vals, label, nil
 }
 
@@ -222,7 +305,7 @@ func (c *csvReader) number(col int, what string, limit float64) (float64, error)
 		if what == "" {
 			what = fmt.Sprintf("column %d", col+1)
 		}
-		return 0, lineErr(c.name, c.line, "%s: got %q, expected a finite number of magnitude at most %g", what, clip(f, 40), limit)
+		return 0, lineErr(c.name, c.line, "%s: got %s, expected a finite number of magnitude at most %g", what, quoteClip(f, 40), limit)
 	}
 	return v, nil
 }
@@ -247,6 +330,80 @@ func clip(b []byte, n int) string {
 		return string(b[:n]) + "..."
 	}
 	return string(b)
+}
+
+// quoteClip quotes b for a message, at most n bytes of it: binary data
+// is escaped, never echoed raw to the terminal.
+func quoteClip(b []byte, n int) string {
+	if len(b) > n {
+		return strconv.Quote(string(b[:n])) + "..."
+	}
+	return strconv.Quote(string(b))
+}
+
+// quoteNames lists header names for a message, each quoted when it is
+// not plain printable text.
+func quoteNames(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n
+		if !isText([]byte(n)) || strings.ContainsAny(n, ", ") {
+			out[i] = quoteClip([]byte(n), 40)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// isText reports whether b is UTF-8 text without control characters
+// other than tab.
+func isText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if (r < 0x20 && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
+}
+
+// lineEnds reads text with CR LF or a lone CR as line ends, as LF: a
+// trace written with old Mac line ends is read line by line, not as one
+// line.
+type lineEnds struct {
+	r      io.Reader
+	lastCR bool // the last byte read was a CR
+}
+
+func (l *lineEnds) Read(p []byte) (int, error) {
+	for {
+		n, err := l.r.Read(p)
+		if n == 0 || (!l.lastCR && bytes.IndexByte(p[:n], '\r') < 0) {
+			if n > 0 {
+				l.lastCR = false
+			}
+			return n, err
+		}
+		m := 0
+		for _, b := range p[:n] {
+			switch {
+			case b == '\r':
+				p[m] = '\n'
+				m++
+				l.lastCR = true
+			case b == '\n' && l.lastCR:
+				l.lastCR = false // the LF of a CR LF
+			default:
+				p[m] = b
+				m++
+				l.lastCR = false
+			}
+		}
+		if m > 0 || err != nil {
+			return m, err
+		}
+	}
 }
 
 func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -94,7 +94,6 @@ func TestCSVErrors(t *testing.T) {
 		{"nan", "timestamp,a,b\n1,NaN,1\n", `t.csv:2: column 2: got "NaN"`},
 		{"bad timestamp", "timestamp,a,b\n1,2,3\n\nabc,2,3\n", `t.csv:4: timestamp: got "abc"`},
 		{"backwards", "timestamp,a,b\n5,2,3\n4,2,3\n", "t.csv:3: timestamp 4 goes backwards (line 2 has 5)"},
-		{"gap", "timestamp,a,b\n1,2,3\n70001,2,3\n", "t.csv:3: timestamp 70001 is 70000 ms after line 2; expected gaps of at most 60000 ms"},
 		{"huge timestamp", "timestamp,a,b\n1e300,2,3\n", `t.csv:2: timestamp: got "1e300", expected a finite number of magnitude at most 1e+15`},
 		{"huge value", "timestamp,a,b\n1,2,-1e13\n", `t.csv:2: column 3: got "-1e13"`},
 		{"empty label", "timestamp,a,b,label\n1,2,3,\n", "t.csv:2: empty label"},

@@ -8,10 +8,14 @@
 //
 // IMU trace: a CSV file whose first line names the columns; one column per
 // channel, a "timestamp" column in Unix milliseconds (non-decreasing; rows
-// sharing a timestamp are averaged; gaps of at most 60 s) and an optional
+// sharing a timestamp are averaged; a gap longer than Options.MaxGap, one
+// window by default, splits the trace: no window spans it) and an optional
 // "label" column. Other columns are ignored. Fields are separated by commas
 // (no commas inside fields; surrounding double quotes are stripped); CRLF
-// line ends, a UTF-8 byte order mark and blank lines are accepted. The
+// and CR line ends, a UTF-8 byte order mark and blank lines are accepted; a
+// UTF-16 or binary header is refused as not a text CSV. With
+// Options.SkipBadLines a malformed data line is skipped and counted (Stats)
+// instead of ending the trace. The
 // shared HAR files (x_acc,y_acc,z_acc,x_gyro,y_gyro,z_gyro,timestamp,label)
 // are valid traces as they are. A trace is read row by row and resampled by
 // timestamp to the spec's rate: linear interpolation between the two

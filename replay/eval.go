@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/kagen-ai/kagen/engine"
 )
@@ -27,6 +30,9 @@ type EvalResult struct {
 	Confusion [][]int `json:"confusion"`
 	// Skipped counts windows whose label is not one of the classes.
 	Skipped map[string]int `json:"skipped,omitempty"`
+	// Gaps counts the gaps longer than Options.MaxGap at which the
+	// traces were split.
+	Gaps int `json:"gaps_split,omitempty"`
 }
 
 // Prediction is the model's decision on one window.
@@ -92,6 +98,7 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 	for _, t := range traces {
 		names = append(names, t.Name)
 	}
+	var nw NoWindows
 	for _, t := range traces {
 		src, err := t.Open(spec, DatasetOptions(spec, t, opts.Options))
 		if err != nil {
@@ -106,6 +113,7 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 				src.Close()
 				return nil, err
 			}
+			nw.Windows++
 			want := spec.ClassIndex(w.Label)
 			if want < 0 {
 				r.Skipped[w.Label]++
@@ -123,10 +131,14 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 				r.Correct++
 			}
 		}
+		st := StatsOf(src)
+		nw.Short = append(nw.Short, st.Short...)
+		r.Gaps += st.Gaps
 		src.Close()
 	}
 	if r.N == 0 {
-		return nil, fmt.Errorf("no labelled windows in %v (labels seen but not classes: %v)", names, r.Skipped)
+		nw.Skipped = r.Skipped
+		return nil, nw.Error(spec, names)
 	}
 	r.Accuracy = float64(r.Correct) / float64(r.N)
 	for i, c := range spec.Classes {
@@ -141,4 +153,50 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 		r.PerClass[c] = cr
 	}
 	return r, nil
+}
+
+// NoWindows is what was read from traces that gave no window labelled
+// with a class, to say why in words (NoWindows.Error).
+type NoWindows struct {
+	Windows int            // windows read, labelled or not
+	Skipped map[string]int // windows per label that is not a class
+	Short   []string       // Stats.Short of the sources
+}
+
+// Error says why traces named names gave no window labelled with one of
+// spec's classes: too short (and why: timestamps in seconds or all
+// equal, an empty file), no labels at all, or labels that are not
+// classes.
+func (n NoWindows) Error(spec *Spec, names []string) error {
+	what := strings.Join(names, ", ")
+	if n.Windows == 0 {
+		if len(n.Short) > 0 {
+			return fmt.Errorf("no windows: %s", strings.Join(n.Short, "; "))
+		}
+		return fmt.Errorf("no windows in %s: shorter than one window (%d samples, %s s at %d Hz)",
+			what, spec.Window, fmtNum(float64(spec.Window)/float64(spec.SampleRate)), spec.SampleRate)
+	}
+	if len(n.Skipped) == 1 && n.Skipped[""] > 0 {
+		how := `a "label" column`
+		if spec.Task == TaskKWS {
+			how = "a NAME.labels.csv beside each NAME.wav, or clips named LABEL_*.wav in a folder"
+		}
+		return fmt.Errorf("the %d windows of %s have no label: labelled traces need %s (the model's classes: %s)",
+			n.Windows, what, how, strings.Join(spec.Classes, ", "))
+	}
+	labels := make([]string, 0, len(n.Skipped))
+	for l := range n.Skipped {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	var seen []string
+	for _, l := range labels {
+		name := strconv.Quote(l)
+		if l == "" {
+			name = "no label"
+		}
+		seen = append(seen, fmt.Sprintf("%s (%d windows)", name, n.Skipped[l]))
+	}
+	return fmt.Errorf("no window of %s is labelled with one of the model's classes (%s); labels seen: %s",
+		what, strings.Join(spec.Classes, ", "), strings.Join(seen, ", "))
 }

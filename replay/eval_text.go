@@ -3,6 +3,8 @@ package replay
 import (
 	"fmt"
 	"io"
+	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -12,7 +14,22 @@ import (
 func (r *EvalResult) WriteText(w io.Writer, name string) {
 	fmt.Fprintf(w, "%s: accuracy %.2f%% (%d of %d windows)\n", name, 100*r.Accuracy, r.Correct, r.N)
 	if len(r.Skipped) > 0 {
-		fmt.Fprintf(w, "skipped windows with labels outside the classes: %v\n", r.Skipped)
+		labels := make([]string, 0, len(r.Skipped))
+		for l := range r.Skipped {
+			labels = append(labels, l)
+		}
+		sort.Strings(labels)
+		for i, l := range labels {
+			name := strconv.Quote(l)
+			if l == "" {
+				name = "no label"
+			}
+			labels[i] = fmt.Sprintf("%s (%d)", name, r.Skipped[l])
+		}
+		fmt.Fprintf(w, "skipped windows with labels outside the classes: %s\n", strings.Join(labels, ", "))
+	}
+	if r.Gaps > 0 {
+		fmt.Fprintf(w, "%d gaps in the timestamps split the traces (no window spans one)\n", r.Gaps)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "true \\ predicted\t%s\trecall\tn\t\n", strings.Join(shortNames(r.Classes), "\t"))

@@ -58,8 +58,9 @@ func CheckStream(spec *Spec, format string, rate, channels int) error {
 // OpenStream reads a live stream (standard input, a pipe) through spec's
 // front-end: IMU CSV lines with a header naming the model's columns and a
 // timestamp column, or raw mono PCM (interleaved channels are averaged)
-// at rate Hz. name names the stream in errors.
-func OpenStream(r io.Reader, name string, spec *Spec, format string, rate, channels int) (Source, error) {
+// at rate Hz. name names the stream in errors. opts is used as Open
+// uses it (MaxGap, SkipBadLines).
+func OpenStream(r io.Reader, name string, spec *Spec, format string, rate, channels int, opts Options) (Source, error) {
 	if err := CheckStream(spec, format, rate, channels); err != nil {
 		return nil, err
 	}
@@ -71,8 +72,55 @@ func OpenStream(r io.Reader, name string, spec *Spec, format string, rate, chann
 		file = name + ".wav"
 		r = io.MultiReader(wavStreamHeader(format, rate, channels), r)
 	}
-	return OpenFS(&streamFS{name: file, r: r}, file, spec, Options{})
+	src, err := OpenFS(&streamFS{name: file, r: r}, file, spec, opts)
+	if err != nil {
+		return nil, streamErr(err, file, name, format)
+	}
+	return &liveSource{Source: src, file: file, name: name, format: format}, nil
 }
+
+// liveSource is a stream's Source whose errors name the stream as the
+// user gave it (not the file name the readers were given) and, for raw
+// PCM, give byte offsets in the stream (without the header the readers
+// were fed).
+type liveSource struct {
+	Source
+	file, name, format string
+}
+
+// Next implements Source.
+func (s *liveSource) Next(dst []float32) (Window, error) {
+	w, err := s.Source.Next(dst)
+	if err != nil && err != io.EOF {
+		err = streamErr(err, s.file, s.name, s.format)
+	}
+	return w, err
+}
+
+func (s *liveSource) stats() Stats {
+	st := StatsOf(s.Source)
+	for i, e := range st.FirstBad {
+		st.FirstBad[i] = streamErr(e, s.file, s.name, s.format)
+	}
+	return st
+}
+
+// streamErr rewrites an InputError of file as one of the stream name.
+func streamErr(err error, file, name, format string) error {
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.File != file {
+		return err
+	}
+	e := *ie
+	e.File = name
+	if format != FormatCSV && e.Offset >= wavStreamHeaderSize {
+		e.Offset -= wavStreamHeaderSize
+	}
+	return &e
+}
+
+// wavStreamHeaderSize is the size of wavStreamHeader's header.
+const wavStreamHeaderSize = 44
 
 // wavStreamHeader returns a RIFF/WAVE header of unknown length (data size
 // 0xFFFFFFFF) for raw PCM, so that the WAV reader and the resampler of the
@@ -83,7 +131,7 @@ func wavStreamHeader(format string, rate, channels int) io.Reader {
 		code, bits = WAVFormatFloat, 32
 	}
 	block := channels * bits / 8
-	h := make([]byte, 0, 44)
+	h := make([]byte, 0, wavStreamHeaderSize)
 	h = append(h, "RIFF"...)
 	h = binary.LittleEndian.AppendUint32(h, 0xFFFFFFFF)
 	h = append(h, "WAVEfmt "...)

@@ -14,7 +14,7 @@ import (
 func SpecFromModel(m *engine.Model) (*Spec, error) {
 	raw, ok := m.Metadata(SpecKey)
 	if !ok {
-		return nil, fmt.Errorf("model has no front-end spec (metadata_props key %q); write one with the training scripts or give --spec", SpecKey)
+		return nil, fmt.Errorf("model has no front-end spec (metadata_props key %q), which says how traces become its input: the training scripts (tools/train) write it into the model; kagen bench and inspect run a model without one", SpecKey)
 	}
 	s, err := ParseSpec([]byte(raw))
 	if err != nil {

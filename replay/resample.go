@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"errors"
 	"io"
 	"math"
 )
@@ -10,10 +11,17 @@ import (
 // output time. Rows that share a timestamp are averaged into one sample
 // (with the label of the last of them). The first output sample is at the
 // first timestamp; output stops at the last one (no extrapolation). An
-// output sample's label is that of the nearer input sample.
+// output sample's label is that of the nearer input sample. A gap longer
+// than maxGap between two samples is not interpolated across: next
+// returns errSplit after the last sample before it, and the output goes
+// on from the first sample after it.
 type imuResampler struct {
 	src    *csvReader
 	step   float64 // ms per output sample
+	maxGap float64 // ms
+	gap    bool    // the time from ta to tb is a gap longer than maxGap
+	gaps   int     // gaps split
+	first  float64 // the first timestamp
 	k      int64   // index of the next output sample
 	t0     float64
 	ta, tb float64
@@ -29,14 +37,19 @@ type imuResampler struct {
 	srcEOF   bool
 }
 
-func newIMUResampler(src *csvReader, rate int) *imuResampler {
+// errSplit is returned by imuResampler.next at a gap it does not
+// interpolate across.
+var errSplit = errors.New("gap in the trace")
+
+func newIMUResampler(src *csvReader, rate int, maxGap float64) *imuResampler {
 	n := len(src.vals)
 	return &imuResampler{
-		src:  src,
-		step: 1000 / float64(rate),
-		va:   make([]float64, n),
-		vb:   make([]float64, n),
-		pv:   make([]float64, n),
+		src:    src,
+		maxGap: maxGap,
+		step:   1000 / float64(rate),
+		va:     make([]float64, n),
+		vb:     make([]float64, n),
+		pv:     make([]float64, n),
 	}
 }
 
@@ -96,28 +109,30 @@ func (r *imuResampler) next(out []float64) (int32, error) {
 		if err := r.group(&r.ta, r.va, &r.la); err != nil {
 			return -1, err
 		}
-		r.t0 = r.ta
+		r.t0, r.first = r.ta, r.ta
 		r.start = true
-		if err := r.group(&r.tb, r.vb, &r.lb); err == io.EOF {
-			r.bEOF = true
-		} else if err != nil {
+		if err := r.readB(); err != nil {
 			return -1, err
 		}
 	}
 	t := r.t0 + float64(r.k)*r.step
-	for !r.bEOF && t > r.tb {
-		r.ta, r.tb = r.tb, r.ta
-		r.va, r.vb = r.vb, r.va
-		r.la, r.lb = r.lb, r.la
-		if err := r.group(&r.tb, r.vb, &r.lb); err == io.EOF {
-			r.bEOF = true
-		} else if err != nil {
+	for !r.bEOF && !r.gap && t > r.tb {
+		if err := r.shift(); err != nil {
 			return -1, err
 		}
 	}
-	if r.bEOF {
+	if r.bEOF || r.gap {
 		if t > r.ta {
-			return -1, io.EOF
+			if r.bEOF {
+				return -1, io.EOF
+			}
+			// start again at the first sample after the gap
+			r.gaps++
+			r.t0, r.k = r.tb, 0
+			if err := r.shift(); err != nil {
+				return -1, err
+			}
+			return -1, errSplit
 		}
 		copy(out, r.va)
 		r.k++
@@ -132,6 +147,29 @@ func (r *imuResampler) next(out []float64) (int32, error) {
 		return r.la, nil
 	}
 	return r.lb, nil
+}
+
+// shift makes sample b sample a and reads the next b.
+func (r *imuResampler) shift() error {
+	r.ta, r.tb = r.tb, r.ta
+	r.va, r.vb = r.vb, r.va
+	r.la, r.lb = r.lb, r.la
+	return r.readB()
+}
+
+// readB reads sample b, noting the end of the input or a gap before it.
+func (r *imuResampler) readB() error {
+	r.gap = false
+	err := r.group(&r.tb, r.vb, &r.lb)
+	if err == io.EOF {
+		r.bEOF = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.gap = r.tb-r.ta > r.maxGap
+	return nil
 }
 
 // monoReader yields mono float32 samples; Read returns io.EOF at the end.

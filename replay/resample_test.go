@@ -53,7 +53,7 @@ func TestIMUResampler(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := newIMUResampler(c, tc.rate)
+			r := newIMUResampler(c, tc.rate, MaxGapMS)
 			var got []float64
 			var labels []string
 			out := make([]float64, 1)

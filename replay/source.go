@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -49,6 +50,41 @@ type Options struct {
 	// MaxClipSeconds bounds the length of one clip of a clip directory,
 	// which is held in memory; default 30.
 	MaxClipSeconds float64
+	// MaxGap is the longest gap in seconds between two samples of an IMU
+	// trace that is interpolated across; at a longer gap the trace is
+	// split (no window spans it) and the split is counted (Stats.Gaps).
+	// 0: one window's length; at most MaxGapMS/1000.
+	MaxGap float64
+	// SkipBadLines skips a malformed data line of an IMU trace (a field
+	// that is not a finite number, a wrong field count, a timestamp
+	// going backwards, a line too long) and counts it (Stats.BadLines)
+	// instead of failing: for live streams, where a sensor glitch should
+	// not end the stream.
+	SkipBadLines bool
+}
+
+// Stats are what a Source read and what it stepped over.
+type Stats struct {
+	// Windows counts the windows returned so far.
+	Windows int
+	// Gaps counts the gaps longer than Options.MaxGap at which an IMU
+	// trace was split.
+	Gaps int
+	// BadLines counts the malformed lines skipped (Options.SkipBadLines);
+	// FirstBad holds the first few of them.
+	BadLines int
+	FirstBad []error
+	// Short says, for each file that gave no window, why, in words.
+	Short []string
+}
+
+// StatsOf returns the Stats of a Source of this package (zero Stats for
+// another Source).
+func StatsOf(src Source) Stats {
+	if s, ok := src.(interface{ stats() Stats }); ok {
+		return s.stats()
+	}
+	return Stats{}
 }
 
 // Window describes one window produced by a Source.
@@ -135,6 +171,9 @@ func open(fsys fileSystem, name string, spec *Spec, opts Options) (Source, error
 	if !finite(opts.MaxClipSeconds) || opts.MaxClipSeconds < 0 || opts.MaxClipSeconds > 3600 {
 		return nil, fmt.Errorf("replay options: max clip length %v s, expected 0..3600", opts.MaxClipSeconds)
 	}
+	if !finite(opts.MaxGap) || opts.MaxGap < 0 || opts.MaxGap > MaxGapMS/1000 {
+		return nil, fmt.Errorf("replay options: max gap %v s, expected 0 (one window) to %d s", opts.MaxGap, MaxGapMS/1000)
+	}
 	if opts.Match == "" {
 		opts.Match = "*.wav"
 		if spec.Task == TaskHAR {
@@ -157,6 +196,7 @@ func open(fsys fileSystem, name string, spec *Spec, opts Options) (Source, error
 		if files, err = listFiles(fsys, name, opts.Match, spec.Task == TaskHAR); err != nil {
 			return nil, err
 		}
+		files = dropSame(fsys, files) // a link beside its target is read once
 		if len(files) == 0 {
 			return nil, fmt.Errorf("open trace %s: no files matching %q", name, opts.Match)
 		}
@@ -168,7 +208,7 @@ func open(fsys fileSystem, name string, spec *Spec, opts Options) (Source, error
 			}
 			files = []string{name}
 		}
-		return newIMUSource(fsys, files, spec, hop)
+		return newIMUSource(fsys, files, spec, hop, opts)
 	}
 	fe, err := NewAudioFrontEnd(spec)
 	if err != nil {
@@ -287,6 +327,9 @@ type imuSource struct {
 	nc       int
 	labels   *labelTable
 	counts   []int
+	maxGap   float64 // ms
+	skipBad  bool
+	st       Stats
 
 	file   fs.File
 	name   string
@@ -297,18 +340,72 @@ type imuSource struct {
 	skip   int
 	start  int64 // sample index of the window start in the file
 	index  int
-	size   int
-	err    error // sticky
+	// windows and samples of the file being read
+	fileWindows int
+	fileSamples int64
+	size        int
+	err         error // sticky
 }
 
-func newIMUSource(fsys fileSystem, files []string, spec *Spec, hop int) (*imuSource, error) {
+func newIMUSource(fsys fileSystem, files []string, spec *Spec, hop int, opts Options) (*imuSource, error) {
 	fe, err := NewIMUFrontEnd(spec)
 	if err != nil {
 		return nil, err
 	}
 	nc := len(fe.cols)
+	maxGap := opts.MaxGap * 1000
+	if maxGap == 0 {
+		maxGap = float64(spec.Window) * 1000 / float64(spec.SampleRate)
+	}
 	return &imuSource{spec: spec, fe: fe, fsys: fsys, files: files, hop: hop, nc: nc, labels: newLabelTable(),
+		maxGap: maxGap, skipBad: opts.SkipBadLines,
 		raw: make([]float64, spec.Window*nc), lab: make([]int32, spec.Window), size: spec.InputSize()}, nil
+}
+
+func (s *imuSource) stats() Stats {
+	st := s.st
+	if s.res != nil { // the file being read
+		st.Gaps += s.res.gaps
+		st.BadLines += s.res.src.bad
+		st.FirstBad = appendBad(st.FirstBad, s.res.src.badShown)
+	}
+	st.FirstBad = slices.Clip(st.FirstBad)
+	st.Short = slices.Clip(st.Short)
+	return st
+}
+
+func appendBad(dst, errs []error) []error {
+	for _, e := range errs {
+		if len(dst) < maxBadShown {
+			dst = append(dst, e)
+		}
+	}
+	return dst
+}
+
+// done adds the counts of the file just read to the source's and says
+// why it gave no window, if it gave none.
+func (s *imuSource) done() {
+	r, c := s.res, s.res.src
+	s.st.Gaps += r.gaps
+	s.st.BadLines += c.bad
+	s.st.FirstBad = appendBad(s.st.FirstBad, c.badShown)
+	if s.fileWindows > 0 {
+		return
+	}
+	T, rate := s.spec.Window, float64(s.spec.SampleRate)
+	span := (c.lastTS - c.firstTS) / 1000
+	why := fmt.Sprintf("%s: no window: %d rows over %s s give %d samples at %d Hz, fewer than one window (%d samples, %s s)",
+		s.name, c.rows, fmtNum(math.Round(span*1000)/1000), s.fileSamples, s.spec.SampleRate, T, fmtNum(float64(T)/rate))
+	switch {
+	case c.rows > 1 && c.distinctTS == 1:
+		why += fmt.Sprintf("; every row has timestamp %s: expected Unix milliseconds that advance", fmtNum(c.firstTS))
+	case c.rows >= T && span*rate < float64(T) && c.firstTS > 1e8 && c.firstTS < 1e11:
+		why += fmt.Sprintf("; the timestamps (%s...) look like seconds: expected Unix milliseconds", fmtNum(c.firstTS))
+	case r.gaps > 0:
+		why += fmt.Sprintf("; the trace is split at %d gaps longer than %s s", r.gaps, fmtNum(s.maxGap/1000))
+	}
+	s.st.Short = append(s.st.Short, why)
 }
 
 func (s *imuSource) openNext() error {
@@ -323,13 +420,18 @@ func (s *imuSource) openNext() error {
 		f.Close()
 		return err
 	}
-	s.file, s.name, s.res = f, name, newIMUResampler(r, s.spec.SampleRate)
+	r.skipBad = s.skipBad
+	s.file, s.name, s.res = f, name, newIMUResampler(r, s.spec.SampleRate, s.maxGap)
 	s.filled, s.skip, s.start = 0, 0, 0
+	s.fileWindows, s.fileSamples = 0, 0
 	return nil
 }
 
 func (s *imuSource) closeFile() error {
 	var err error
+	if s.res != nil {
+		s.done()
+	}
 	if s.file != nil {
 		err = s.file.Close()
 		s.file, s.res = nil, nil
@@ -365,6 +467,12 @@ func (s *imuSource) next(dst []float32) (Window, error) {
 			}
 		}
 		l, err := s.res.next(s.raw[s.filled*nc : (s.filled+1)*nc])
+		if err == errSplit {
+			// no window spans the gap: start one at the first sample after it
+			s.filled, s.skip = 0, 0
+			s.start = int64(math.Round((s.res.t0 - s.res.first) / s.res.step))
+			continue
+		}
 		if err == io.EOF {
 			if err := s.closeFile(); err != nil {
 				return Window{}, fmt.Errorf("replay: closing %s: %w", s.name, err)
@@ -374,6 +482,7 @@ func (s *imuSource) next(dst []float32) (Window, error) {
 		if err != nil {
 			return Window{}, err
 		}
+		s.fileSamples++
 		if s.skip > 0 {
 			s.skip--
 			continue
@@ -388,6 +497,8 @@ func (s *imuSource) next(dst []float32) (Window, error) {
 	w := Window{Index: s.index, Start: float64(s.start) / rate, End: float64(s.start+int64(T)) / rate,
 		Label: s.majority(), File: s.name}
 	s.index++
+	s.fileWindows++
+	s.st.Windows++
 	s.start += int64(s.hop)
 	if s.hop < T {
 		copy(s.raw, s.raw[s.hop*nc:])
@@ -445,8 +556,23 @@ type audioStream struct {
 	index     int
 	cursor    int
 	done      bool
+	samples   int64 // read so far
 	size      int
 	err       error // sticky
+}
+
+func (s *audioStream) stats() Stats {
+	st := Stats{Windows: s.index}
+	if s.done && s.index == 0 {
+		name := s.file
+		if name == "" {
+			name = "the clip folder"
+		}
+		T, rate := s.spec.Window, float64(s.spec.SampleRate)
+		st.Short = []string{fmt.Sprintf("%s: no window: %d samples (%s s at %d Hz), fewer than one window (%d samples, %s s)",
+			name, s.samples, fmtNum(math.Round(float64(s.samples)/rate*1000)/1000), s.spec.SampleRate, T, fmtNum(float64(T)/rate))}
+	}
+	return st
 }
 
 func newAudioStream(spec *Spec, fe *AudioFrontEnd, hop int, src monoReader, iv *[]Interval, dflt, file string, closer io.Closer) *audioStream {
@@ -485,6 +611,7 @@ func (s *audioStream) next(dst []float32) (Window, error) {
 			n, err = s.src.Read(s.buf[s.filled:])
 			s.filled += n
 		}
+		s.samples += int64(n)
 		if err == io.EOF {
 			s.done = true
 			continue
@@ -615,7 +742,7 @@ func (c *clipLoader) load(name string) ([]float32, error) {
 	for {
 		n, err := src.Read(c.chunk)
 		if len(c.buf)+n > c.max {
-			return nil, fileErr(name, nil, "clip longer than %d samples (%.0f s at %d Hz); raise the clip length limit", c.max, float64(c.max)/float64(c.rate), c.rate)
+			return nil, fileErr(name, nil, "clip longer than %d samples (%.0f s at %d Hz), the limit for a clip of a clip folder: cut it into shorter clips, or give the .wav file itself to read it as a stream", c.max, float64(c.max)/float64(c.rate), c.rate)
 		}
 		c.buf = append(c.buf, c.chunk[:n]...)
 		if err == io.EOF {
@@ -755,6 +882,10 @@ func (c *clipWindows) next(dst []float32) (Window, error) {
 	clip, err := c.cl.load(name)
 	if err != nil {
 		return Window{}, err
+	}
+	if len(clip) == 0 {
+		// a window of padding alone would be scored as a clip of its label
+		return Window{}, fileErr(name, nil, "empty clip: no samples, expected a spoken clip (remove it from the folder)")
 	}
 	W := len(c.win)
 	var start int

@@ -250,7 +250,7 @@ func (w *WAVReader) Read(dst []float32) (int, error) {
 	if err != nil {
 		if w.remaining < 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
 			if n%w.block != 0 {
-				return 0, offErr(w.name, w.off+int64(n), "data ends inside a %d-byte frame", w.block)
+				return 0, offErr(w.name, w.off+int64(n-n%w.block), "data ends inside a %d-byte frame (at its start)", w.block)
 			}
 			frames = n / w.block
 			w.remaining = 0
@@ -259,6 +259,9 @@ func (w *WAVReader) Read(dst []float32) (int, error) {
 			}
 			b = b[:n]
 		} else {
+			if w.remaining < 0 { // a stream of unknown length
+				return 0, w.readErr(err, "reading the data")
+			}
 			return 0, w.readErr(err, "truncated data: the data chunk promised %d more bytes, got %d", w.remaining, n)
 		}
 	} else if w.remaining > 0 {

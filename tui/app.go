@@ -405,10 +405,23 @@ func (a *App) bottom() []string {
 
 // layout gives every screen the body size.
 func (a *App) layout() {
-	h := a.h - 1 - len(a.bottom())
+	h, _ := rows(a.h, len(a.bottom()))
 	for _, s := range a.screens {
-		s.SetSize(a.w, max(1, h))
+		s.SetSize(max(1, a.w), max(1, h))
 	}
+}
+
+// rows splits a terminal of h rows into the body's and the bottom
+// panel's, under the tab bar's one: the body gets at least one row when
+// there is room for it, the bottom panel what is left of its n lines. A
+// terminal of one row shows only the tab bar, of two the tab bar and one
+// row of the body.
+func rows(h, n int) (body, bottom int) {
+	if h <= 1 {
+		return 0, 0
+	}
+	body = max(1, h-1-n)
+	return body, h - 1 - body
 }
 
 func (a *App) tabBar() string {
@@ -454,12 +467,18 @@ func (a *App) render() string {
 		return ""
 	}
 	bottom := a.bottom()
-	h := max(1, a.h-1-len(bottom))
+	bodyH, bottomH := rows(a.h, len(bottom))
 	// screens render exactly their size (fit); the bars are built to the
-	// width, so the parts are joined as they are
-	body := a.screens[a.active].View()
-	out := fit(a.tabBar(), a.w, 1) + "\n" + body + "\n" + fit(strings.Join(bottom, "\n"), a.w, a.h-1-h)
-	return out
+	// width, so the parts are joined as they are. At one to three rows
+	// (a shrunk window) the parts that do not fit are left out.
+	parts := []string{fit(a.tabBar(), a.w, 1)}
+	if bodyH > 0 {
+		parts = append(parts, fit(a.screens[a.active].View(), a.w, bodyH))
+	}
+	if bottomH > 0 {
+		parts = append(parts, fit(strings.Join(bottom, "\n"), a.w, bottomH))
+	}
+	return strings.Join(parts, "\n")
 }
 
 // View implements tea.Model.

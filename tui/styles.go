@@ -73,6 +73,10 @@ func bind(help, desc string, keys ...string) key.Binding {
 // fit makes s exactly h lines of at most w cells: long lines are cut,
 // missing lines are blank.
 func fit(s string, w, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	w = max(0, w)
 	lines := strings.Split(s, "\n")
 	if len(lines) > h {
 		lines = lines[:h]
