@@ -175,6 +175,9 @@ func (p NodeProfile) Format(w io.Writer, top int) error {
 	fmt.Fprintf(&b, ", %d MACs\n", p.MACs)
 	fmt.Fprintf(&b, "whole run median %.1f us (IQR %.0f%% of it), sum of node medians %.1f us = %.1f%% of it; without the per-node clock %.1f us\n\n",
 		p.RunMedianUS, 100*p.RunSpread, p.NodeSumUS, 100*ratio(p.NodeSumUS, p.RunMedianUS), p.PlainMedianUS)
+	if r := ratio(p.NodeSumUS, p.RunMedianUS); r < 0.9 || r > 1.1 {
+		fmt.Fprintf(&b, "note: the node medians add up to %.0f%% of the run's median: the runs were noisy; more --runs or a quieter machine bring the two together\n\n", 100*r)
+	}
 	nameW, fused := len("node"), false
 	for _, n := range p.Nodes {
 		nameW = max(nameW, min(44, len(n.Name)))

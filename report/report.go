@@ -389,6 +389,9 @@ func readPeers(path string) map[string]peerRow {
 			return v
 		}
 		if name, ok := m["model"].(string); ok {
+			if t, ok := m["threads"].(float64); ok && t != 1 {
+				continue // the engine table is at one thread (a --threads 1,2 run has a line per count)
+			}
 			out[name] = peerRow{Kagen: num("kagen_median_us"), ORT: num("ort_median_us"), GoMLX: num("gomlx_median_us")}
 			continue
 		}

@@ -35,23 +35,25 @@ type zooAt struct {
 type zooLine struct {
 	Summary string `json:"summary"`
 	// model lines
-	Model     string   `json:"model"`
-	Status    string   `json:"status"`
-	Error     string   `json:"error"`
-	ORTError  string   `json:"ort_error"`
-	Why       string   `json:"why"`
-	Missing   []string `json:"missing"`
-	Threads   int      `json:"threads"`
-	KagenMs   *float64 `json:"kagen_median_ms"`
-	ORTMs     *float64 `json:"ort_median_ms"`
-	Ratio     *float64 `json:"ratio"`
-	ByThreads []zooAt  `json:"-"` // a model's by_threads, read apart
+	Model     string         `json:"model"`
+	Status    string         `json:"status"`
+	Runs      map[string]int `json:"runs"`
+	Error     string         `json:"error"`
+	ORTError  string         `json:"ort_error"`
+	Why       string         `json:"why"`
+	Missing   []string       `json:"missing"`
+	Threads   int            `json:"threads"`
+	KagenMs   *float64       `json:"kagen_median_ms"`
+	ORTMs     *float64       `json:"ort_median_ms"`
+	Ratio     *float64       `json:"ratio"`
+	ByThreads []zooAt        `json:"-"` // a model's by_threads, read apart
 	// from the summary line (zooSummaryLine)
 	Models, Pass       int      `json:"-"`
 	Seconds            float64  `json:"-"`
 	LoadStart, LoadEnd string   `json:"-"`
 	Cores              int      `json:"-"`
 	RatioGeomean       *float64 `json:"-"`
+	Date               string   `json:"-"`
 }
 
 // zooSummaryLine is the last line of bench/peers.sh --zoo --json-only.
@@ -63,6 +65,7 @@ type zooSummaryLine struct {
 	LoadEnd      string   `json:"load_end"`
 	Cores        int      `json:"cores"`
 	RatioGeomean *float64 `json:"ratio_geomean"`
+	Date         string   `json:"date"`
 }
 
 // ZooSection renders the JSON lines of `bench/peers.sh --zoo --threads
@@ -96,6 +99,7 @@ func ZooSection(r io.Reader, cmd string) (string, error) {
 				return "", fmt.Errorf("zoo results line %d: %w", n, err)
 			}
 			l.Models, l.Pass, l.Seconds, l.LoadStart, l.LoadEnd, l.Cores, l.RatioGeomean = sl.Models, sl.Pass, sl.Seconds, sl.LoadStart, sl.LoadEnd, sl.Cores, sl.RatioGeomean
+			l.Date = sl.Date
 		} else if err := json.Unmarshal([]byte(t), &l); err != nil {
 			return "", fmt.Errorf("zoo results line %d: %w", n, err)
 		}
@@ -181,7 +185,22 @@ func ZooSection(r io.Reader, cmd string) (string, error) {
 			}
 			w("%s", map[bool]string{true: ".", false: ";"}[i == len(geo)-1])
 		}
+		lo, hi := 0, 0
+		for _, m := range models {
+			for _, n := range m.Runs {
+				if n > 0 && (lo == 0 || n < lo) {
+					lo = n
+				}
+				hi = max(hi, n)
+			}
+		}
+		if hi > 0 {
+			w(" Timed runs per engine and count: %d to %d (the zoo's time budget per engine cuts slow models short).", lo, hi)
+		}
 		w(" The run took %.0f s", sum.Seconds)
+		if sum.Date != "" {
+			w(", ending %s,", sum.Date)
+		}
 		if sum.LoadStart != "" {
 			w(" on %d cores with a 1-minute load average of %s at its start and %s at its end (other work on the machine slows the engines and moves the ratios)", sum.Cores, sum.LoadStart, sum.LoadEnd)
 		}
@@ -253,8 +272,11 @@ func fmtX(v *float64) string {
 }
 
 func fmtMs(v *float64) string {
-	if v == nil {
+	switch {
+	case v == nil:
 		return "-"
+	case *v >= 100:
+		return fmt.Sprintf("%.0f", *v)
 	}
 	return fmt.Sprintf("%.3g", *v)
 }

@@ -240,6 +240,7 @@ func runZoo(cfg config, args, childFlags []string, timeout time.Duration) error 
 	}
 	s := summariseZoo(all, time.Since(start), threadCounts(cfg))
 	s.LoadStart, s.LoadEnd, s.Cores = loadStart, loadAverage(), runtime.NumCPU()
+	s.Date = time.Now().UTC().Format("2006-01-02 15:04 UTC")
 	if cfg.jsonOnly {
 		b, _ := json.Marshal(s)
 		fmt.Println(string(b))
@@ -401,7 +402,8 @@ type zooSummary struct {
 	LoadStart string    `json:"load_start,omitempty"`
 	LoadEnd   string    `json:"load_end,omitempty"`
 	Cores     int       `json:"cores"`
-	Blocking  []opCount `json:"blocking"` // missing ops by the number of models lacking them
+	Date      string    `json:"date,omitempty"` // when the run ended, UTC
+	Blocking  []opCount `json:"blocking"`       // missing ops by the number of models lacking them
 }
 
 type zooGeomean struct {

@@ -144,6 +144,30 @@ func TestMultiIOEngines(t *testing.T) {
 			t.Errorf("%s: err %v, %d runs, checked %v agree %v diff %g", r.name, r.err, len(r.times), r.checked, r.agree, r.diff)
 		}
 	}
+
+	// With --threads 1,2: every engine at both counts, one ORT the
+	// reference, every other checked against it.
+	cfg.threadList = []int{1, 2}
+	res := measure(cfg, "multi", model, ins, "")
+	if len(res) != 2*len(cfg.engines) {
+		t.Fatalf("%d results, want %d", len(res), 2*len(cfg.engines))
+	}
+	refs := 0
+	for i, r := range res {
+		if want := cfg.threadList[i/len(cfg.engines)]; r.threads != want {
+			t.Errorf("result %d (%s) at %d threads, want %d", i, r.name, r.threads, want)
+		}
+		if r.ref {
+			refs++
+			continue
+		}
+		if r.err != nil || len(r.times) != 3 || !r.checked || !r.agree {
+			t.Errorf("%s@%d: err %v, %d runs, checked %v agree %v", r.name, r.threads, r.err, len(r.times), r.checked, r.agree)
+		}
+	}
+	if refs != 1 {
+		t.Errorf("%d reference runs, want 1", refs)
+	}
 }
 
 func TestMakeInputs(t *testing.T) {
