@@ -18,6 +18,7 @@ var fusedActs = []engine.Activation{
 	{Fn: engine.ActHardSigmoid, Alpha: 0.2, Beta: 0.5},
 	{On: true, Lo: 0, Hi: 6, Fn: engine.ActTanh},
 	{On: true, Lo: -0.5, Hi: float32(math.Inf(1)), Fn: engine.ActSigmoid},
+	{Fn: engine.ActGelu},
 }
 
 // TestKnobsApplyFusedActivations checks every approximate convolution and
