@@ -54,9 +54,10 @@ func TestKnobsApplyFusedActivations(t *testing.T) {
 				})
 			}
 			for _, p := range []Precision{FP16, INT8} {
-				if act.Fn == engine.ActTanh {
+				if act.Fn == engine.ActTanh || act.Fn == engine.ActSigmoid || act.Fn == engine.ActHardSigmoid {
 					// Bounded outputs of large sums: the tolerance, a
-					// fraction of the largest output, does not apply.
+					// fraction of the largest output, does not apply (on
+					// arm64's half arithmetic especially).
 					continue
 				}
 				k := Knob{Prec: p}
