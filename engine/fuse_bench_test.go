@@ -2,6 +2,7 @@ package engine
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -70,4 +71,57 @@ func benchInputs(m *Model) []*Tensor {
 		in = append(in, t)
 	}
 	return in
+}
+
+// TestZooFusionMatchesUnfused runs every zoo model in KAGEN_ZOO with float
+// inputs loaded with and without the fusion passes and compares the
+// outputs: the patterns as exporters really write them.
+func TestZooFusionMatchesUnfused(t *testing.T) {
+	dir := os.Getenv("KAGEN_ZOO")
+	if dir == "" {
+		t.Skip("KAGEN_ZOO not set")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fused, err := LoadBytes(data, Options{})
+			if err != nil {
+				t.Skip(err)
+			}
+			for _, v := range fused.Inputs() {
+				if v.DType != Float32 {
+					t.Skip("input", v.Name, v.DType)
+				}
+			}
+			saved := pipeline
+			pipeline = nil
+			for _, p := range saved {
+				if p.name != "fuse-elementwise" && p.name != "fuse-activation" {
+					pipeline = append(pipeline, p)
+				}
+			}
+			plain, err := LoadBytes(data, Options{})
+			pipeline = saved
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := benchInputs(fused)
+			got, err := fused.NewSession().Run(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := plain.NewSession().Run(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d steps fused, %d unfused", len(fused.steps), len(plain.steps))
+			for i := range want {
+				sameFloatsNaN(t, want[i].String(), got[i].F, want[i].F, 1e-4)
+			}
+		})
+	}
 }

@@ -63,9 +63,10 @@ const (
 	actSiLU              // x*sigmoid(x) (Swish with beta 1)
 	actHardSigmoid       // clamp(alpha*x+beta, 0, 1)
 	actHardSwish         // x*clamp(alpha*x+beta, 0, 1)
+	actGelu              // x*(1+erf(x/sqrt(2)))/2
 )
 
-var actFnNames = [...]string{"identity", "sigmoid", "tanh", "silu", "hardsigmoid", "hardswish"}
+var actFnNames = [...]string{"identity", "sigmoid", "tanh", "silu", "hardsigmoid", "hardswish", "gelu"}
 
 func (f actFn) String() string { return actFnNames[f] }
 
@@ -110,6 +111,8 @@ func (a activation) apply(x float32) float32 {
 		return hardSigmoid(x, a.alpha, a.beta)
 	case actHardSwish:
 		return x * hardSigmoid(x, a.alpha, a.beta)
+	case actGelu:
+		return float32(float64(x) * (1 + math.Erf(float64(x)/math.Sqrt2)) / 2)
 	}
 	return x
 }
@@ -177,6 +180,20 @@ func (a activation) fnSlice(o []float32) {
 			s, x := buf[:n], o[:n]
 			vmath.Sigmoid(s, x)
 			mulInPlace(x, s)
+			o = o[n:]
+		}
+	case actGelu:
+		var buf [actChunk]float32
+		for len(o) > 0 {
+			n := min(len(o), actChunk)
+			e, x := buf[:n], o[:n]
+			for i, v := range x {
+				e[i] = v * (1 / math.Sqrt2)
+			}
+			vmath.Erf(e, e)
+			for i, v := range e {
+				x[i] *= 0.5 + 0.5*v
+			}
 			o = o[n:]
 		}
 	case actHardSigmoid:

@@ -1,6 +1,9 @@
 package engine
 
-import "math"
+import (
+	"math"
+	"strings"
+)
 
 // This file holds the element-wise fusion: which nodes compute an
 // activation (matchAct), which producers apply one in their epilogue
@@ -16,12 +19,15 @@ type actMatch struct {
 	act   activation
 	x     *value
 	nodes []*node // last is the node whose output is the activation's
+	// xReads is how many of nodes read x (all of them but in GELU).
+	xReads int
 }
 
 // matchAct reports whether n is the last node of an activation of x: a
 // Relu, a Clip with constant bounds, Sigmoid, Tanh, HardSigmoid or
-// HardSwish of x, or Mul(x, Sigmoid(x)) (SiLU, Swish as PyTorch exports it)
-// or Mul(x, HardSigmoid(x)) (hard-swish). Only float32 fuses beyond a
+// HardSwish or Gelu (exact) of x, Mul(x, Sigmoid(x)) (SiLU, Swish as
+// PyTorch exports it), Mul(x, HardSigmoid(x)) (hard-swish) or the erf form
+// of GELU (matchGelu). Only float32 fuses beyond a
 // clamp.
 func matchAct(g *graph, n *node) (actMatch, bool) {
 	if n.def != opTable[n.op] || len(n.in) == 0 || n.in[0] == nil || len(n.out) != 1 {
@@ -52,9 +58,17 @@ func matchAct(g *graph, n *node) (actMatch, bool) {
 		m.act = activation{fn: actHardSigmoid, alpha: al, beta: be}
 	case "HardSwish":
 		m.act = activation{fn: actHardSwish, alpha: 1.0 / 6, beta: 0.5}
+	case "Gelu":
+		if s, err := n.attrString("approximate", "none"); err != nil || s != "none" {
+			return m, false
+		}
+		m.act.fn = actGelu
 	case "Mul":
 		if len(n.in) != 2 || !f32 {
 			return m, false
+		}
+		if gm, ok := matchGelu(g, n); ok {
+			return gm, true
 		}
 		for xi := 0; xi < 2; xi++ {
 			x, gate := n.in[xi], n.in[1-xi]
@@ -78,7 +92,7 @@ func matchAct(g *graph, n *node) (actMatch, bool) {
 			default:
 				continue
 			}
-			m.x, m.nodes = x, []*node{s, n}
+			m.x, m.nodes, m.xReads = x, []*node{s, n}, 2
 			m.act.from = s.name + "+" + n.name
 			return m, true
 		}
@@ -90,7 +104,83 @@ func matchAct(g *graph, n *node) (actMatch, bool) {
 		return m, false
 	}
 	m.act.from = n.name
+	m.xReads = 1
 	return m, true
+}
+
+// matchGelu recognises GELU as PyTorch exports it, ending at the Mul n:
+// Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5) or Mul(Mul(x, 0.5),
+// Add(...)), the division possibly a Mul by 1/sqrt 2, each intermediate
+// read once.
+func matchGelu(g *graph, n *node) (actMatch, bool) {
+	// operand returns the node producing v when it is op, reads a
+	// constant scalar c as one operand (within float32 rounding) and v is
+	// read by nothing else; and its other operand.
+	only := func(v *value) bool { return !v.output && len(g.consumers(v)) == 1 }
+	scalarOp := func(v *value, op string, c float64) (*node, *value) {
+		p := v.producer
+		if p == nil || p.op != op || p.def != opTable[op] || len(p.in) != 2 || !only(v) {
+			return nil, nil
+		}
+		for i := 0; i < 2; i++ {
+			k := p.in[i]
+			if k.isConst() && k.numel() == 1 && k.dtype == Float32 && math.Abs(float64(k.constant.F[0])-c) <= 1e-6*math.Abs(c) {
+				if op == "Div" && i == 0 {
+					return nil, nil
+				}
+				return p, p.in[1-i]
+			}
+		}
+		return nil, nil
+	}
+	// erfPart matches Add(Erf(x/sqrt 2), 1) and returns its nodes and x.
+	erfPart := func(v *value) ([]*node, *value) {
+		add, e := scalarOp(v, "Add", 1)
+		if add == nil || e.producer == nil || e.producer.op != "Erf" || e.producer.def != opTable["Erf"] || !only(e) {
+			return nil, nil
+		}
+		erf := e.producer
+		d, x := scalarOp(erf.in[0], "Div", math.Sqrt2)
+		if d == nil {
+			d, x = scalarOp(erf.in[0], "Mul", 1/math.Sqrt2)
+		}
+		if d == nil {
+			return nil, nil
+		}
+		return []*node{d, erf, add}, x
+	}
+	// Form 1: n = Mul(m, 0.5), m = Mul(x, Add(...)).
+	for i := 0; i < 2; i++ {
+		c, v := n.in[i], n.in[1-i]
+		if c.isConst() && c.numel() == 1 && c.dtype == Float32 && c.constant.F[0] == 0.5 {
+			if m := v.producer; m != nil && m.op == "Mul" && m.def == opTable["Mul"] && len(m.in) == 2 && only(v) {
+				for j := 0; j < 2; j++ {
+					if ns, x := erfPart(m.in[j]); ns != nil && x == m.in[1-j] {
+						return geluMatch(x, append(ns, m, n)), true
+					}
+				}
+			}
+		}
+	}
+	// Form 2: n = Mul(Mul(x, 0.5), Add(...)).
+	for i := 0; i < 2; i++ {
+		ns, x := erfPart(n.in[i])
+		if ns == nil {
+			continue
+		}
+		if h, hx := scalarOp(n.in[1-i], "Mul", 0.5); h != nil && hx == x {
+			return geluMatch(x, append(ns, h, n)), true
+		}
+	}
+	return actMatch{}, false
+}
+
+func geluMatch(x *value, nodes []*node) actMatch {
+	var names []string
+	for _, n := range nodes {
+		names = append(names, n.name)
+	}
+	return actMatch{act: activation{fn: actGelu, from: strings.Join(names, "+")}, x: x, nodes: nodes, xReads: 2}
 }
 
 // absorbs reports whether p's kernel applies act (after its own
@@ -225,6 +315,14 @@ func seScale(a, b, y []int) (*fusedScaleParams, bool) {
 	return nil, false
 }
 
+func joinNames(ns []*node) string {
+	s := ""
+	for _, n := range ns {
+		s = joinName(s, n.name)
+	}
+	return s
+}
+
 func sameShape(a, b []int) bool {
 	if len(a) != len(b) {
 		return false
@@ -253,7 +351,7 @@ func fuseActivations(g *graph) int {
 			continue
 		}
 		x, last := m.x, m.nodes[len(m.nodes)-1]
-		if x.output || len(g.consumers(x)) != len(m.nodes) {
+		if x.output || len(g.consumers(x)) != m.xReads || x.dtype != Float32 && m.act.fn != actIdentity {
 			continue
 		}
 		p := x.producer
@@ -267,12 +365,14 @@ func fuseActivations(g *graph) int {
 			}
 			continue
 		}
-		if len(m.nodes) == 2 { // Mul(x, gate(x)) in one pass
+		if len(m.nodes) >= 2 { // Mul(x, gate(x)), GELU: one pass
 			last.def, last.params, last.act = &fusedActDef, nil, m.act
-			last.act.from = m.nodes[0].name
+			last.act.from = joinNames(m.nodes[:len(m.nodes)-1])
 			last.in = []*value{x}
 			last.nIn = 1
-			drop[m.nodes[0]] = true
+			for _, d := range m.nodes[:len(m.nodes)-1] {
+				drop[d] = true
+			}
 		}
 	}
 	g.removeNodes(drop)

@@ -40,6 +40,22 @@ func silu(b *builder, in, out string, swap bool) {
 	b.node("Mul", ins, []string{out})
 }
 
+// gelu adds x*(1+erf(x/sqrt 2))/2 as PyTorch exports it -> out (the
+// halving first when halfFirst); the Erf's output is out+"_erf".
+func gelu(b *builder, in, out string, halfFirst bool) {
+	b.init(out+"_sqrt2", []float32{float32(math.Sqrt2)}).init(out+"_one", []float32{1}).init(out+"_half", []float32{0.5})
+	b.node("Div", []string{in, out + "_sqrt2"}, []string{out + "_d"})
+	b.node("Erf", []string{out + "_d"}, []string{out + "_erf"})
+	b.node("Add", []string{out + "_erf", out + "_one"}, []string{out + "_a"})
+	if halfFirst {
+		b.node("Mul", []string{out + "_half", in}, []string{out + "_h"})
+		b.node("Mul", []string{out + "_a", out + "_h"}, []string{out})
+		return
+	}
+	b.node("Mul", []string{in, out + "_a"}, []string{out + "_m"})
+	b.node("Mul", []string{out + "_m", out + "_half"}, []string{out})
+}
+
 func bn(b *builder, rng *rand.Rand, in, out string, c int) {
 	vr := randFloats(rng, c)
 	for i := range vr {
@@ -148,6 +164,23 @@ var fuseCases = []fuseCase{
 	{name: "standalone_hardswish_pattern", x: []int{2, 3, 50}, steps: 1, fused: "y_hs", fn: actHardSwish, build: func(b *builder, rng *rand.Rand) {
 		b.node("HardSigmoid", []string{"x"}, []string{"y_hs"}, attrFloat("alpha", 1.0/6), attrFloat("beta", 0.5))
 		b.node("Mul", []string{"x", "y_hs"}, []string{"y"})
+	}},
+
+	{name: "gemm_gelu_erf", x: []int{3, 20}, steps: 1, fused: "y_node", fn: actGelu, build: func(b *builder, rng *rand.Rand) {
+		b.init("w", randFloats(rng, 20*7), 20, 7).init("bias", randFloats(rng, 7), 7)
+		b.node("Gemm", []string{"x", "w", "bias"}, []string{"g"})
+		gelu(b, "g", "y", false)
+	}},
+	{name: "standalone_gelu_half_first", x: []int{2, 40}, steps: 1, fused: "y_erf", fn: actGelu, build: func(b *builder, rng *rand.Rand) {
+		gelu(b, "x", "y", true)
+	}},
+	{name: "conv_gelu_op", x: []int{1, 3, 8, 8}, steps: 1, fused: "y_node", fn: actGelu, build: func(b *builder, rng *rand.Rand) {
+		conv(b, rng, "x", "c", 3, 5, 3, 1, 1)
+		b.node("Gelu", []string{"c"}, []string{"y"})
+	}},
+	{name: "gelu_erf_read_elsewhere", x: []int{2, 40}, steps: 6, build: func(b *builder, rng *rand.Rand) {
+		gelu(b, "x", "y0", false)
+		b.node("Add", []string{"y0", "y0_erf"}, []string{"y"})
 	}},
 
 	// What must not fuse.

@@ -29,6 +29,7 @@ const (
 	ActSiLU        = ActFn(actSiLU)        // x*sigmoid(x)
 	ActHardSigmoid = ActFn(actHardSigmoid) // clamp(Alpha*x+Beta, 0, 1)
 	ActHardSwish   = ActFn(actHardSwish)   // x*clamp(Alpha*x+Beta, 0, 1)
+	ActGelu        = ActFn(actGelu)        // x*(1+erf(x/sqrt(2)))/2
 )
 
 func (f ActFn) String() string { return actFn(f).String() }
