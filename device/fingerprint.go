@@ -44,7 +44,7 @@ func This() Fingerprint {
 		for _, x := range []struct {
 			on   bool
 			name string
-		}{{cpu.X86.HasAVX2, "avx2"}, {cpu.X86.HasFMA, "fma"}, {cpu.X86.HasF16C, "f16c"}, {cpu.X86.HasAVX512F, "avx512f"}, {cpu.X86.HasAVXVNNI, "avxvnni"}} {
+		}{{cpu.X86.HasAVX2, "avx2"}, {cpu.X86.HasFMA, "fma"}, {cpu.X86.HasF16C, "f16c"}, {cpu.X86.HasAVX512F, "avx512f"}, {cpu.X86.HasAVX512VNNI, "avx512vnni"}, {cpu.X86.HasAVXVNNI, "avxvnni"}} {
 			if x.on {
 				f.Features = append(f.Features, x.name)
 			}
