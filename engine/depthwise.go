@@ -2,19 +2,46 @@ package engine
 
 import (
 	"math"
+	"sync"
 
 	"github.com/kagen-ai/kagen/internal/vec"
 )
 
 // depthwiseKernel runs a convolution with one input and one output channel
-// per group directly, without im2col.
+// per group directly, without im2col. Its work is a loop over channel
+// ranges (runRange), split over the session's threads.
 type depthwiseKernel struct {
 	p    *convParams
 	w    []float32
 	bias []float32
 	act  activation
-	offs []int32          // stride 1: each tap's offset in the zero-bordered plane
-	flat *DepthwisePlanes // stride 1 with short rows (see FlatDepthwise)
+	// The clamp done inside the kernel's loops: the activation when it is
+	// a plain clamp; otherwise none (-Inf, +Inf) and act.applySlice on
+	// the finished outputs.
+	clamp  bool
+	lo, hi float32
+	offs   []int32          // stride 1 and 2: each tap's offset in the zero-bordered plane
+	flat   *DepthwisePlanes // stride 1 with short rows (see FlatDepthwise), stride 2
+	task   int              // scratch floats of one task
+	tasks  int              // the most tasks a Run splits into (the model's threads)
+	jobs   sync.Pool        // *depthwiseJob, bound once each
+}
+
+// depthwiseJob is one parallel Run: task t computes a range of channels
+// with its own part of the scratch. Jobs are pooled so that steady-state
+// runs do not allocate; run is bound once per job.
+type depthwiseJob struct {
+	k       *depthwiseKernel
+	x       *Exec
+	in, out []*Tensor
+	tasks   int
+	run     func(task int)
+}
+
+func (j *depthwiseJob) do(t int) {
+	m := j.k.p.m
+	lo, hi := t*m/j.tasks, (t+1)*m/j.tasks
+	j.k.runRange(j.x, j.in, j.out, lo, hi, j.x.scratch[t*j.k.task:(t+1)*j.k.task])
 }
 
 // depthwiseGroupFloats bounds the bordered planes of one group of a flat
@@ -24,12 +51,31 @@ type depthwiseKernel struct {
 // two calls, not 160.
 const depthwiseGroupFloats = 8192
 
+// depthwiseSerialMACs is the work below which a depthwise convolution runs
+// on one thread (a task's start costs about a microsecond).
+const depthwiseSerialMACs = 1 << 16
+
+// isClamp reports whether the activation is at most a clamp to [lo, hi]
+// (what the depthwise kernels apply inside their loops): true unless it
+// has more to it than on, lo and hi.
+func (a activation) isClamp() bool {
+	b := a
+	b.on, b.lo, b.hi, b.from = false, 0, 0, ""
+	return b == activation{}
+}
+
 // newDepthwiseKernel builds the depthwise kernel of a convolution with
 // one input and one output channel per group.
 func newDepthwiseKernel(n *node, c *compiler, bias []float32) *depthwiseKernel {
 	p := n.params.(*convParams)
 	k := &depthwiseKernel{p: p, w: n.in[1].constant.F, bias: bias, act: n.act}
-	if w := p.window; w.sh == 1 && w.sw == 1 {
+	k.lo, k.hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	if n.act.on && n.act.isClamp() {
+		k.clamp, k.lo, k.hi = true, n.act.lo, n.act.hi
+	}
+	w := p.window
+	switch {
+	case w.sh == 1 && w.sw == 1:
 		wp := w.iw + w.padL + w.padR
 		for ky := 0; ky < w.kh; ky++ {
 			for kx := 0; kx < w.kw; kx++ {
@@ -39,22 +85,73 @@ func newDepthwiseKernel(n *node, c *compiler, bias []float32) *depthwiseKernel {
 		if FlatDepthwise(w.ow) {
 			k.flat = NewDepthwisePlanes(w.ih, w.iw, w.padT, w.padL, w.padB, w.padR, w.oh, w.ow, p.m)
 		}
+	case w.sh == 2 && w.sw == 2:
+		k.flat = newDepthwisePlanes2(w.ih, w.iw, w.padT, w.padL, w.padB, w.padR, w.oh, w.ow, p.m)
+		k.offs = k.flat.offsets2(w.kh, w.kw, w.dh, w.dw)
+	}
+	switch {
+	case k.flat != nil:
+		k.task = k.flat.ScratchSize()
+	case w.sh == 1 && w.sw == 1:
+		k.task = (w.ih + w.padT + w.padB) * (w.iw + w.padL + w.padR)
+	}
+	k.tasks = max(1, c.opts.Threads)
+	if p.m*w.oh*w.ow*w.kh*w.kw < depthwiseSerialMACs {
+		k.tasks = 1
+	}
+	k.jobs.New = func() any {
+		j := &depthwiseJob{k: k}
+		j.run = j.do
+		return j
 	}
 	return k
 }
 
-// ScratchSize implements scratchUser: a stride-1 depthwise convolution
-// keeps a zero-bordered input plane.
-func (k *depthwiseKernel) ScratchSize() int {
-	w := k.p.window
-	if w.sh != 1 || w.sw != 1 {
-		return 0
+// ScratchSize implements scratchUser: each task's bordered planes.
+func (k *depthwiseKernel) ScratchSize() int { return k.tasks * k.task }
+
+// Run implements Kernel: the channels split in equal ranges over the
+// session's threads.
+func (k *depthwiseKernel) Run(x *Exec, in, out []*Tensor) {
+	tasks := min(k.tasks, x.Threads(), k.p.m)
+	if tasks <= 1 {
+		k.runRange(x, in, out, 0, k.p.m, x.scratch[:k.task])
+		return
 	}
-	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
-	if k.flat != nil {
-		return k.flat.ScratchSize()
+	j := k.jobs.Get().(*depthwiseJob)
+	j.x, j.in, j.out, j.tasks = x, in, out, tasks
+	x.Parallel(tasks, j.run)
+	j.x, j.in, j.out = nil, nil, nil
+	k.jobs.Put(j)
+}
+
+// runRange computes output channels [lo, hi) of every batch item, with
+// scratch (k.task floats) for the bordered planes.
+func (k *depthwiseKernel) runRange(x *Exec, in, out []*Tensor, lo, hi int, scratch []float32) {
+	if lo >= hi {
+		return
 	}
-	return hp * wp
+	p, w := k.p, k.p.window
+	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
+	kk := w.kh * w.kw
+	switch {
+	case k.flat != nil:
+		var bias []float32
+		if k.bias != nil {
+			bias = k.bias[lo:hi]
+		}
+		for b := 0; b < w.batch; b++ {
+			o := out[0].F[(b*p.m+lo)*planeOut : (b*p.m+hi)*planeOut]
+			k.flat.Run(scratch, in[0].F[(b*w.c+lo)*planeIn:(b*w.c+hi)*planeIn], o, k.offs, k.w[lo*kk:hi*kk], bias, k.clamp, k.lo, k.hi)
+			if !k.clamp {
+				k.act.applySlice(o)
+			}
+		}
+	case w.sh == 1 && w.sw == 1:
+		k.runRows(in, out, lo, hi, scratch)
+	default:
+		k.runGeneral(in, out, lo, hi)
+	}
 }
 
 // FlatDepthwise reports whether a stride-1 depthwise convolution with
@@ -66,30 +163,22 @@ func (k *depthwiseKernel) ScratchSize() int {
 // flat).
 func FlatDepthwise(ow int) bool { return ow < 16 || ow%8 != 0 }
 
-// runStride1 computes a stride-1 depthwise convolution plane by plane:
+// runRows computes a stride-1 depthwise convolution plane by plane:
 // the plane is copied into a zero-bordered one (hp x wp), where output
 // (oy, ox) reads (oy+ky*dh, ox+kx*dw); every output row is then the same
 // sum of taps at fixed offsets from its row of the bordered plane
 // (vec.TapSumRows: eight outputs per vector, every tap accumulated in
 // registers, one call per plane). Short rows go to DepthwisePlanes.
-func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
-	if k.flat != nil {
-		p, w := k.p, k.p.window
-		planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
-		for b := 0; b < w.batch; b++ {
-			k.flat.Run(x.scratch, in[0].F[b*w.c*planeIn:(b+1)*w.c*planeIn], out[0].F[b*p.m*planeOut:(b+1)*p.m*planeOut], k.offs, k.w, k.bias, k.act.on, k.act.lo, k.act.hi)
-		}
-		return
-	}
+func (k *depthwiseKernel) runRows(in, out []*Tensor, lo, hi int, scratch []float32) {
 	p, w := k.p, k.p.window
 	src, dst := in[0].F, out[0].F
 	hp, wp := w.ih+w.padT+w.padB, w.iw+w.padL+w.padR
-	pad := x.scratch[:hp*wp]
+	pad := scratch[:hp*wp]
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 	kk := w.kh * w.kw
 	clear(pad)
 	for b := 0; b < w.batch; b++ {
-		for c := 0; c < p.m; c++ {
+		for c := lo; c < hi; c++ {
 			plane := src[(b*w.c+c)*planeIn : (b*w.c+c+1)*planeIn]
 			vec.CopyRows(pad[w.padT*wp+w.padL:], wp, plane, w.iw, w.ih, w.iw)
 			bias := float32(0)
@@ -98,8 +187,10 @@ func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 			}
 			o := dst[(b*p.m+c)*planeOut : (b*p.m+c+1)*planeOut]
 			vec.TapSumRows(o, w.ow, pad, wp, w.oh, w.ow, k.offs, k.w[c*kk:(c+1)*kk], bias)
-			if k.act.on {
-				vec.Clamp(o, o, k.act.lo, k.act.hi)
+			if k.clamp {
+				vec.Clamp(o, o, k.lo, k.hi)
+			} else {
+				k.act.applySlice(o)
 			}
 		}
 	}
@@ -116,25 +207,64 @@ func (k *depthwiseKernel) runStride1(x *Exec, in, out []*Tensor) {
 // channel's taps and bias, clamped), and ow of every wp outputs copied out
 // with another. The exact kernel and the approximate one (which computes
 // only its kept taps) share it.
+//
+// The engine's stride-2 convolutions run on it too: each bordered plane
+// is stored as its four phases (even and odd rows times even and odd
+// columns, hq x pw each, copied in with vec.Deinterleave), where padded
+// element (2a+py, 2b+px) is at phase (py, px), row a, column b. Output
+// (oy, ox) then reads tap (ky, kx) from phase (ky%2, kx%2) at row
+// oy+ky/2, column ox+kx/2: the same sum of taps at fixed offsets from
+// oy*pw+ox, computed flat as at stride 1 (about ow/pw of it kept), where
+// the strided loop did a multiply-add per load.
 type DepthwisePlanes struct {
 	ih, iw, padT, padL int
 	hp, wp, oh, ow     int
 	group              int       // channels per group
 	zeros              []float32 // the bias of a convolution without one
+	stride             int       // 1, or 2: planes stored as phases
+	hq, pw             int       // stride 2: a phase's rows and columns
+	plane, row         int       // floats of a channel's bordered plane, and of an output grid row
 }
 
 // NewDepthwisePlanes sizes the groups for channels planes of ih x iw,
 // padded by padT, padL, padB, padR, giving oh x ow outputs.
 func NewDepthwisePlanes(ih, iw, padT, padL, padB, padR, oh, ow, channels int) *DepthwisePlanes {
-	d := &DepthwisePlanes{ih: ih, iw: iw, padT: padT, padL: padL, hp: ih + padT + padB, wp: iw + padL + padR, oh: oh, ow: ow}
-	d.group = min(channels, max(1, depthwiseGroupFloats/(d.hp*d.wp)))
-	d.zeros = make([]float32, channels)
+	d := &DepthwisePlanes{ih: ih, iw: iw, padT: padT, padL: padL, hp: ih + padT + padB, wp: iw + padL + padR, oh: oh, ow: ow, stride: 1}
+	d.plane, d.row = d.hp*d.wp, d.wp
+	d.size(channels)
 	return d
+}
+
+// newDepthwisePlanes2 is NewDepthwisePlanes for a stride-2 convolution.
+func newDepthwisePlanes2(ih, iw, padT, padL, padB, padR, oh, ow, channels int) *DepthwisePlanes {
+	d := &DepthwisePlanes{ih: ih, iw: iw, padT: padT, padL: padL, hp: ih + padT + padB, wp: iw + padL + padR, oh: oh, ow: ow, stride: 2}
+	d.hq, d.pw = (d.hp+1)/2, (d.wp+1)/2
+	d.plane, d.row = 4*d.hq*d.pw, d.pw
+	d.size(channels)
+	return d
+}
+
+func (d *DepthwisePlanes) size(channels int) {
+	d.group = min(channels, max(1, depthwiseGroupFloats/d.plane))
+	d.zeros = make([]float32, channels)
+}
+
+// offsets2 returns the offsets of a stride-2 convolution's kh x kw taps
+// (dilations dh, dw) in a phase-split plane.
+func (d *DepthwisePlanes) offsets2(kh, kw, dh, dw int) []int32 {
+	var offs []int32
+	for ky := 0; ky < kh; ky++ {
+		for kx := 0; kx < kw; kx++ {
+			y, x := ky*dh, kx*dw
+			offs = append(offs, int32(((y%2)*2+x%2)*d.hq*d.pw+(y/2)*d.pw+x/2))
+		}
+	}
+	return offs
 }
 
 // ScratchSize is the scratch Run needs, in floats: a group's bordered
 // planes and their flat outputs.
-func (d *DepthwisePlanes) ScratchSize() int { return 2 * d.group * d.hp * d.wp }
+func (d *DepthwisePlanes) ScratchSize() int { return 2 * d.group * d.plane }
 
 // Run convolves the channels of src (one batch item, len(src)/(ih*iw)
 // planes) into dst. offs are the taps' offsets in a bordered plane (row
@@ -142,10 +272,10 @@ func (d *DepthwisePlanes) ScratchSize() int { return 2 * d.group * d.hp * d.wp }
 // (nil: none); with clamp the outputs are clamped to [lo, hi]. scratch
 // holds at least ScratchSize floats.
 func (d *DepthwisePlanes) Run(scratch, src, dst []float32, offs []int32, w, bias []float32, clamp bool, lo, hi float32) {
-	plane := d.hp * d.wp
+	plane := d.plane
 	pad := scratch[:d.group*plane]
 	flat := scratch[d.group*plane : 2*d.group*plane]
-	n := (d.oh-1)*d.wp + d.ow
+	n := (d.oh-1)*d.row + d.ow
 	planeIn, planeOut := d.ih*d.iw, d.oh*d.ow
 	channels := len(src) / planeIn
 	kk := len(offs)
@@ -159,24 +289,47 @@ func (d *DepthwisePlanes) Run(scratch, src, dst []float32, offs []int32, w, bias
 	for c0 := 0; c0 < channels; c0 += d.group {
 		g := min(d.group, channels-c0)
 		i, o := c0*planeIn, c0*planeOut
-		vec.CopyPlanesSpill(pad[d.padT*d.wp+d.padL:], d.wp, plane, src[i:i+g*planeIn], d.iw, planeIn, g, d.ih, d.iw)
+		if d.stride == 2 {
+			d.copyPhases(pad, src[i:i+g*planeIn], g)
+		} else {
+			vec.CopyPlanesSpill(pad[d.padT*d.wp+d.padL:], d.wp, plane, src[i:i+g*planeIn], d.iw, planeIn, g, d.ih, d.iw)
+		}
 		vec.TapSumPlanes(flat, pad, plane, g, n, offs, w[c0*kk:(c0+g)*kk], bias[c0:c0+g], lo, hi)
-		vec.CopyPlanesSpill(dst[o:o+g*planeOut], d.ow, planeOut, flat, d.wp, plane, g, d.oh, d.ow)
+		vec.CopyPlanesSpill(dst[o:o+g*planeOut], d.ow, planeOut, flat, d.row, plane, g, d.oh, d.ow)
 	}
 }
 
-// Run implements Kernel.
-func (k *depthwiseKernel) Run(x *Exec, in, out []*Tensor) {
-	p, w := k.p, k.p.window
-	if w.sh == 1 && w.sw == 1 {
-		k.runStride1(x, in, out)
-		return
+// copyPhases copies g input planes into the phases of their bordered
+// planes in pad: the even and the odd input rows each in one
+// vec.Deinterleave call, which sends even and odd columns to their
+// phases.
+func (d *DepthwisePlanes) copyPhases(pad, src []float32, g int) {
+	q := d.hq * d.pw // a phase
+	// Input column ix is padded column ix+padL: the even input columns
+	// go to phase padL%2 from column padL/2, the odd ones to the other
+	// from (padL+1)/2.
+	pxE, pxO := d.padL%2, 1-d.padL%2
+	cE, cO := d.padL/2, (d.padL+1)/2
+	for c := 0; c < g; c++ {
+		in := src[c*d.ih*d.iw : (c+1)*d.ih*d.iw]
+		for r := 0; r < 2 && r < d.ih; r++ {
+			y := r + d.padT
+			base := c*d.plane + (y%2)*2*q + (y/2)*d.pw
+			vec.Deinterleave(pad[base+pxE*q+cE:], pad[base+pxO*q+cO:], d.pw, in[r*d.iw:], 2*d.iw, (d.ih-r+1)/2, d.iw)
+		}
 	}
+}
+
+// runGeneral computes channels [lo, hi) of any depthwise convolution
+// (strides other than 1 and 2): tap by tap over the outputs whose input is
+// inside the plane.
+func (k *depthwiseKernel) runGeneral(in, out []*Tensor, lo, hi int) {
+	p, w := k.p, k.p.window
 	src, dst := in[0].F, out[0].F
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
 	kk := w.kh * w.kw
 	for b := 0; b < w.batch; b++ {
-		for c := 0; c < p.m; c++ {
+		for c := lo; c < hi; c++ {
 			plane := src[(b*w.c+c)*planeIn : (b*w.c+c+1)*planeIn]
 			o := dst[(b*p.m+c)*planeOut : (b*p.m+c+1)*planeOut]
 			bias := float32(0)
@@ -216,10 +369,10 @@ func (k *depthwiseKernel) Run(x *Exec, in, out []*Tensor) {
 					}
 				}
 			}
-			if k.act.on {
-				for i, v := range o {
-					o[i] = k.act.apply(v)
-				}
+			if k.clamp {
+				vec.Clamp(o, o, k.lo, k.hi)
+			} else {
+				k.act.applySlice(o)
 			}
 		}
 	}
