@@ -77,13 +77,14 @@ func newDepthwiseKernel(n *node, c *compiler, bias []float32) *depthwiseKernel {
 	switch {
 	case w.sh == 1 && w.sw == 1:
 		wp := w.iw + w.padL + w.padR
+		if FlatDepthwise(w.ow) {
+			k.flat = newDepthwisePlanesTight(w.ih, w.iw, w.padT, w.padL, w.padB, w.padR, w.oh, w.ow, p.m)
+			wp = k.flat.row
+		}
 		for ky := 0; ky < w.kh; ky++ {
 			for kx := 0; kx < w.kw; kx++ {
 				k.offs = append(k.offs, int32(ky*w.dh*wp+kx*w.dw))
 			}
-		}
-		if FlatDepthwise(w.ow) {
-			k.flat = NewDepthwisePlanes(w.ih, w.iw, w.padT, w.padL, w.padB, w.padR, w.oh, w.ow, p.m)
 		}
 	case w.sh == 2 && w.sw == 2:
 		k.flat = newDepthwisePlanes2(w.ih, w.iw, w.padT, w.padL, w.padB, w.padR, w.oh, w.ow, p.m)
@@ -235,6 +236,21 @@ func NewDepthwisePlanes(ih, iw, padT, padL, padB, padR, oh, ow, channels int) *D
 	return d
 }
 
+// newDepthwisePlanesTight is NewDepthwisePlanes with the bordered rows
+// overlapping: each row's right border is the next one's left border
+// (rows of iw+max(padL, padR), where NewDepthwisePlanes' are
+// iw+padL+padR), so fewer columns are computed and dropped (a 5x5
+// convolution over 7x7 maps computes 9 columns a row, not 11). Its taps'
+// offsets use row stride d.row.
+func newDepthwisePlanesTight(ih, iw, padT, padL, padB, padR, oh, ow, channels int) *DepthwisePlanes {
+	d := NewDepthwisePlanes(ih, iw, padT, padL, padB, padR, oh, ow, channels)
+	d.row = iw + max(padL, padR)
+	// The last row reads min(padL, padR) floats past its end.
+	d.plane = d.hp*d.row + min(padL, padR)
+	d.size(channels)
+	return d
+}
+
 // newDepthwisePlanes2 is NewDepthwisePlanes for a stride-2 convolution.
 func newDepthwisePlanes2(ih, iw, padT, padL, padB, padR, oh, ow, channels int) *DepthwisePlanes {
 	d := &DepthwisePlanes{ih: ih, iw: iw, padT: padT, padL: padL, hp: ih + padT + padB, wp: iw + padL + padR, oh: oh, ow: ow, stride: 2}
@@ -292,7 +308,7 @@ func (d *DepthwisePlanes) Run(scratch, src, dst []float32, offs []int32, w, bias
 		if d.stride == 2 {
 			d.copyPhases(pad, src[i:i+g*planeIn], g)
 		} else {
-			vec.CopyPlanesSpill(pad[d.padT*d.wp+d.padL:], d.wp, plane, src[i:i+g*planeIn], d.iw, planeIn, g, d.ih, d.iw)
+			vec.CopyPlanesSpill(pad[d.padT*d.row+d.padL:], d.row, plane, src[i:i+g*planeIn], d.iw, planeIn, g, d.ih, d.iw)
 		}
 		vec.TapSumPlanes(flat, pad, plane, g, n, offs, w[c0*kk:(c0+g)*kk], bias[c0:c0+g], lo, hi)
 		vec.CopyPlanesSpill(dst[o:o+g*planeOut], d.ow, planeOut, flat, d.row, plane, g, d.oh, d.ow)
