@@ -327,7 +327,7 @@ func (d *DepthwisePlanes) copyPhases(pad, src []float32, g int) {
 	pxE, pxO := d.padL%2, 1-d.padL%2
 	cE, cO := d.padL/2, (d.padL+1)/2
 	for c := 0; c < g; c++ {
-		in := src[c*d.ih*d.iw : (c+1)*d.ih*d.iw]
+		in := src[c*d.ih*d.iw:] // Deinterleave may read on into the next plane
 		for r := 0; r < 2 && r < d.ih; r++ {
 			y := r + d.padT
 			base := c*d.plane + (y%2)*2*q + (y/2)*d.pw

@@ -175,3 +175,36 @@ func TestDepthwiseNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDepthwise times the depthwise kernel on MobileNet, EfficientNet
+// and VWW shapes at one thread (GMAC/s printed as a metric); bench/dw
+// compares the same shapes with ONNX Runtime.
+func BenchmarkDepthwise(b *testing.B) {
+	for _, c := range []dwCase{
+		{c: 32, h: 112, w: 112, k: 3, s: 1, pads: [4]int{1, 1, 1, 1}, bias: true, act: "clip"},
+		{c: 96, h: 112, w: 112, k: 3, s: 2, pads: [4]int{1, 1, 1, 1}, bias: true, act: "clip"},
+		{c: 144, h: 56, w: 56, k: 3, s: 1, pads: [4]int{1, 1, 1, 1}, bias: true, act: "clip"},
+		{c: 144, h: 56, w: 56, k: 3, s: 2, pads: [4]int{1, 1, 1, 1}, bias: true, act: "clip"},
+		{c: 240, h: 28, w: 28, k: 5, s: 1, pads: [4]int{2, 2, 2, 2}, bias: true, act: "clip"},
+		{c: 480, h: 14, w: 14, k: 5, s: 1, pads: [4]int{2, 2, 2, 2}, bias: true, act: "clip"},
+		{c: 672, h: 14, w: 14, k: 5, s: 2, pads: [4]int{2, 2, 2, 2}, bias: true, act: "clip"},
+		{c: 960, h: 7, w: 7, k: 3, s: 1, pads: [4]int{1, 1, 1, 1}, bias: true, act: "clip"},
+		{c: 960, h: 7, w: 7, k: 5, s: 1, pads: [4]int{2, 2, 2, 2}, bias: true, act: "clip"},
+		{c: 16, h: 48, w: 48, k: 3, s: 2, pads: [4]int{1, 1, 1, 1}, bias: true, act: "clip"},
+		{c: 128, h: 6, w: 6, k: 3, s: 1, pads: [4]int{1, 1, 1, 1}, bias: true, act: "clip"},
+	} {
+		b.Run(c.String(), func(b *testing.B) {
+			m, in := c.model(b, rand.New(rand.NewPCG(1, 1)), Options{})
+			s := m.NewSession()
+			s.Run(in)
+			oh := (c.h+c.pads[0]+c.pads[2]-c.k)/c.s + 1
+			ow := (c.w+c.pads[1]+c.pads[3]-c.k)/c.s + 1
+			macs := float64(c.c * oh * ow * c.k * c.k)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				s.Run(in)
+			}
+			b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+	}
+}

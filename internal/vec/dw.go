@@ -16,12 +16,36 @@ func Deinterleave(even, odd []float32, dstRow int, src []float32, srcRow, rows, 
 		panic("vec: Deinterleave rows reach past a slice")
 	}
 	if hasAVX2 {
-		o := &even[0] // odd is not written when n is 1
-		if no > 0 {
-			o = &odd[0]
+		// The assembly reads whole blocks of 16: a row whose last block
+		// would reach past src goes to the Go loop (only the last rows of
+		// a slice that ends with them).
+		need := n &^ 15
+		if n%16 != 0 {
+			need += 16
 		}
-		deinterleaveAVX(&even[0], o, dstRow, &src[0], srcRow, rows, n)
-		return
+		fit := 0
+		switch {
+		case len(src) < need:
+		case srcRow == 0:
+			fit = rows
+		default:
+			fit = min(rows, (len(src)-need)/srcRow+1)
+		}
+		if fit > 0 {
+			o := &even[0] // odd is not written when n is 1
+			if no > 0 {
+				o = &odd[0]
+			}
+			deinterleaveAVX(&even[0], o, dstRow, &src[0], srcRow, fit, n)
+		}
+		if fit == rows {
+			return
+		}
+		even, src = even[fit*dstRow:], src[fit*srcRow:]
+		if no > 0 {
+			odd = odd[fit*dstRow:]
+		}
+		rows -= fit
 	}
 	deinterleaveGo(even, odd, dstRow, src, srcRow, rows, n)
 }

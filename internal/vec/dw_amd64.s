@@ -43,37 +43,26 @@ di_16:
 	JMP     di_16
 
 di_8:
-	CMPQ    R12, $0x08
-	JB      di_2
-	VMOVUPS (R11), X0
-	VMOVUPS 16(R11), X1
-	VSHUFPS $0x88, X1, X0, X2
-	VSHUFPS $0xdd, X1, X0, X3
-	VMOVUPS X2, (R9)
-	VMOVUPS X3, (R10)
-	ADDQ    $0x20, R11
-	ADDQ    $0x10, R9
-	ADDQ    $0x10, R10
-	SUBQ    $0x08, R12
-
-di_2:
-	CMPQ   R12, $0x02
-	JB     di_1
-	VMOVSS (R11), X0
-	VMOVSS 4(R11), X1
-	VMOVSS X0, (R9)
-	VMOVSS X1, (R10)
-	ADDQ   $0x08, R11
-	ADDQ   $0x04, R9
-	ADDQ   $0x04, R10
-	SUBQ   $0x02, R12
-	JMP    di_2
-
-di_1:
-	TESTQ  R12, R12
-	JZ     di_next
-	VMOVSS (R11), X0
-	VMOVSS X0, (R9)
+	TESTQ      R12, R12
+	JZ         di_next
+	VMOVUPS    (R11), Y0
+	VMOVUPS    32(R11), Y1
+	VSHUFPS    $0x88, Y1, Y0, Y2
+	VSHUFPS    $0xdd, Y1, Y0, Y3
+	VPERMPD    $0xd8, Y2, Y2
+	VPERMPD    $0xd8, Y3, Y3
+	LEAQ       dw_lane_masks<>+0(SB), R11
+	MOVQ       R12, R13
+	INCQ       R13
+	SHRQ       $0x01, R13
+	NEGQ       R13
+	VMOVDQU    32(R11)(R13*4), Y4
+	VMASKMOVPS Y2, Y4, (R9)
+	MOVQ       R12, R13
+	SHRQ       $0x01, R13
+	NEGQ       R13
+	VMOVDQU    32(R11)(R13*4), Y4
+	VMASKMOVPS Y3, Y4, (R10)
 
 di_next:
 	ADDQ BX, AX
@@ -85,3 +74,21 @@ di_next:
 di_done:
 	VZEROUPPER
 	RET
+
+DATA dw_lane_masks<>+0(SB)/4, $0xffffffff
+DATA dw_lane_masks<>+4(SB)/4, $0xffffffff
+DATA dw_lane_masks<>+8(SB)/4, $0xffffffff
+DATA dw_lane_masks<>+12(SB)/4, $0xffffffff
+DATA dw_lane_masks<>+16(SB)/4, $0xffffffff
+DATA dw_lane_masks<>+20(SB)/4, $0xffffffff
+DATA dw_lane_masks<>+24(SB)/4, $0xffffffff
+DATA dw_lane_masks<>+28(SB)/4, $0xffffffff
+DATA dw_lane_masks<>+32(SB)/4, $0x00000000
+DATA dw_lane_masks<>+36(SB)/4, $0x00000000
+DATA dw_lane_masks<>+40(SB)/4, $0x00000000
+DATA dw_lane_masks<>+44(SB)/4, $0x00000000
+DATA dw_lane_masks<>+48(SB)/4, $0x00000000
+DATA dw_lane_masks<>+52(SB)/4, $0x00000000
+DATA dw_lane_masks<>+56(SB)/4, $0x00000000
+DATA dw_lane_masks<>+60(SB)/4, $0x00000000
+GLOBL dw_lane_masks<>(SB), RODATA|NOPTR, $64

@@ -9,9 +9,10 @@
 // (src[2i] to even[i], src[2i+1] to odd[i]): a stride-2 convolution's
 // input copied so that its taps are unit-stride runs again. Each row goes
 // sixteen floats at a time (two loads, VSHUFPS picks the even and the odd
-// elements within each 128-bit lane, VPERMPD puts the lanes in order),
-// then eight (the two halves of one load), then pairs of scalars and a
-// last even one.
+// elements within each 128-bit lane, VPERMPD puts the lanes in order);
+// the last rem < 16 the same way from a whole block read, stored masked
+// (short rows, 7 to 14 floats, are one block: a scalar tail cost as much
+// as the convolution).
 package main
 
 import (
@@ -24,6 +25,25 @@ func main() {
 	ConstraintExpr("!purego")
 	deinterleave()
 	Generate()
+}
+
+var laneMaskData *Mem
+
+// laneMasks is a table of eight set lanes then eight clear ones: the eight
+// lanes from 8-k hold a mask of the first k.
+func laneMasks() Mem {
+	if laneMaskData == nil {
+		m := GLOBL("dw_lane_masks", RODATA|NOPTR)
+		for i := 0; i < 16; i++ {
+			v := uint32(0)
+			if i < 8 {
+				v = 0xffffffff
+			}
+			DATA(4*i, U32(v))
+		}
+		laneMaskData = &m
+	}
+	return *laneMaskData
 }
 
 func deinterleave() {
@@ -65,36 +85,34 @@ func deinterleave() {
 	ADDQ(U8(32), o)
 	SUBQ(U8(16), rem)
 	JMP(LabelRef("di_16"))
+	// The last rem < 16 floats: a whole block read (the caller
+	// guarantees 16 floats from s are readable), (rem+1)/2 evens and
+	// rem/2 odds stored masked.
 	Label("di_8")
-	CMPQ(rem, U8(8))
-	JB(LabelRef("di_2"))
-	VMOVUPS(Mem{Base: s}, X0)
-	VMOVUPS(Mem{Base: s, Disp: 16}, X1)
-	VSHUFPS(U8(0x88), X1, X0, X2)
-	VSHUFPS(U8(0xdd), X1, X0, X3)
-	VMOVUPS(X2, Mem{Base: e})
-	VMOVUPS(X3, Mem{Base: o})
-	ADDQ(U8(32), s)
-	ADDQ(U8(16), e)
-	ADDQ(U8(16), o)
-	SUBQ(U8(8), rem)
-	Label("di_2")
-	CMPQ(rem, U8(2))
-	JB(LabelRef("di_1"))
-	VMOVSS(Mem{Base: s}, X0)
-	VMOVSS(Mem{Base: s, Disp: 4}, X1)
-	VMOVSS(X0, Mem{Base: e})
-	VMOVSS(X1, Mem{Base: o})
-	ADDQ(U8(8), s)
-	ADDQ(U8(4), e)
-	ADDQ(U8(4), o)
-	SUBQ(U8(2), rem)
-	JMP(LabelRef("di_2"))
-	Label("di_1")
 	TESTQ(rem, rem)
 	JZ(LabelRef("di_next"))
-	VMOVSS(Mem{Base: s}, X0)
-	VMOVSS(X0, Mem{Base: e})
+	VMOVUPS(Mem{Base: s}, Y0)
+	VMOVUPS(Mem{Base: s, Disp: 32}, Y1)
+	VSHUFPS(U8(0x88), Y1, Y0, Y2)
+	VSHUFPS(U8(0xdd), Y1, Y0, Y3)
+	VPERMPD(U8(0xd8), Y2, Y2)
+	VPERMPD(U8(0xd8), Y3, Y3)
+	masks := laneMasks()
+	m := GP64()
+	// The mask of the first k lanes is at lane_masks + (8-k)*4.
+	LEAQ(masks, m)
+	t := GP64()
+	MOVQ(rem, t)
+	INCQ(t)
+	SHRQ(U8(1), t) // evens
+	NEGQ(t)
+	VMOVDQU(Mem{Base: m, Index: t, Scale: 4, Disp: 32}, Y4)
+	VMASKMOVPS(Y2, Y4, Mem{Base: e})
+	MOVQ(rem, t)
+	SHRQ(U8(1), t) // odds
+	NEGQ(t)
+	VMOVDQU(Mem{Base: m, Index: t, Scale: 4, Disp: 32}, Y4)
+	VMASKMOVPS(Y3, Y4, Mem{Base: o})
 	Label("di_next")
 	ADDQ(dstRow, even)
 	ADDQ(dstRow, odd)
