@@ -87,7 +87,7 @@ func newDepthwiseKernel(n *node, c *compiler, bias []float32) *depthwiseKernel {
 			}
 		}
 	case w.sh == 2 && w.sw == 2:
-		k.flat = newDepthwisePlanes2(w.ih, w.iw, w.padT, w.padL, w.padB, w.padR, w.oh, w.ow, p.m)
+		k.flat = newDepthwisePlanes2(w, p.m)
 		k.offs = k.flat.offsets2(w.kh, w.kw, w.dh, w.dw)
 	}
 	switch {
@@ -223,7 +223,7 @@ type DepthwisePlanes struct {
 	group              int       // channels per group
 	zeros              []float32 // the bias of a convolution without one
 	stride             int       // 1, or 2: planes stored as phases
-	hq, pw             int       // stride 2: a phase's rows and columns
+	hq, pw             int       // stride 2: a phase's rows, and its row stride
 	plane, row         int       // floats of a channel's bordered plane, and of an output grid row
 }
 
@@ -251,11 +251,35 @@ func newDepthwisePlanesTight(ih, iw, padT, padL, padB, padR, oh, ow, channels in
 	return d
 }
 
-// newDepthwisePlanes2 is NewDepthwisePlanes for a stride-2 convolution.
-func newDepthwisePlanes2(ih, iw, padT, padL, padB, padR, oh, ow, channels int) *DepthwisePlanes {
-	d := &DepthwisePlanes{ih: ih, iw: iw, padT: padT, padL: padL, hp: ih + padT + padB, wp: iw + padL + padR, oh: oh, ow: ow, stride: 2}
-	d.hq, d.pw = (d.hp+1)/2, (d.wp+1)/2
-	d.plane, d.row = 4*d.hq*d.pw, d.pw
+// newDepthwisePlanes2 is NewDepthwisePlanes for the stride-2 convolution
+// of w: planes stored as phases (see DepthwisePlanes), whose rows overlap
+// as newDepthwisePlanesTight's do: a phase row is as short as its data
+// and the columns read past it allow, the next row's left border serving
+// as its right one.
+func newDepthwisePlanes2(w *window, channels int) *DepthwisePlanes {
+	d := &DepthwisePlanes{ih: w.ih, iw: w.iw, padT: w.padT, padL: w.padL, hp: w.ih + w.padT + w.padB, wp: w.iw + w.padL + w.padR, oh: w.oh, ow: w.ow, stride: 2}
+	d.hq = (d.hp + 1) / 2
+	p := 1
+	for px := 0; px < 2; px++ {
+		// Phase px holds padded columns 2b+px: leftZ border columns, data
+		// up to column end; outputs read columns up to last.
+		leftZ := 0
+		if w.padL > px {
+			leftZ = (w.padL - px + 1) / 2
+		}
+		end := (w.padL + w.iw - px + 1) / 2
+		p = max(p, end)
+		for kx := 0; kx < w.kw; kx++ {
+			if x := kx * w.dw; x%2 == px {
+				last := w.ow - 1 + x/2
+				p = max(p, last+1-leftZ)
+			}
+		}
+	}
+	d.pw = p
+	// A phase: hq rows of pw, and one more whose left border the last
+	// row reads on into.
+	d.plane, d.row = 4*(d.hq+1)*d.pw, d.pw
 	d.size(channels)
 	return d
 }
@@ -269,10 +293,11 @@ func (d *DepthwisePlanes) size(channels int) {
 // (dilations dh, dw) in a phase-split plane.
 func (d *DepthwisePlanes) offsets2(kh, kw, dh, dw int) []int32 {
 	var offs []int32
+	q := d.plane / 4
 	for ky := 0; ky < kh; ky++ {
 		for kx := 0; kx < kw; kx++ {
 			y, x := ky*dh, kx*dw
-			offs = append(offs, int32(((y%2)*2+x%2)*d.hq*d.pw+(y/2)*d.pw+x/2))
+			offs = append(offs, int32(((y%2)*2+x%2)*q+(y/2)*d.pw+x/2))
 		}
 	}
 	return offs
@@ -320,7 +345,7 @@ func (d *DepthwisePlanes) Run(scratch, src, dst []float32, offs []int32, w, bias
 // vec.Deinterleave call, which sends even and odd columns to their
 // phases.
 func (d *DepthwisePlanes) copyPhases(pad, src []float32, g int) {
-	q := d.hq * d.pw // a phase
+	q := d.plane / 4 // a phase
 	// Input column ix is padded column ix+padL: the even input columns
 	// go to phase padL%2 from column padL/2, the odd ones to the other
 	// from (padL+1)/2.

@@ -15,10 +15,11 @@ type dwCase struct {
 	pads          [4]int
 	bias          bool
 	act           string
+	dil           int // dilation; 0 is 1
 }
 
 func (c dwCase) String() string {
-	return fmt.Sprintf("c%d_%dx%d_k%d_s%d_p%v_b%v_%s", c.c, c.h, c.w, c.k, c.s, c.pads, c.bias, c.act)
+	return fmt.Sprintf("c%d_%dx%d_k%d_s%d_d%d_p%v_b%v_%s", c.c, c.h, c.w, c.k, c.s, max(1, c.dil), c.pads, c.bias, c.act)
 }
 
 func (c dwCase) model(t testing.TB, rng *rand.Rand, opts Options) (*Model, []*Tensor) {
@@ -34,7 +35,8 @@ func (c dwCase) model(t testing.TB, rng *rand.Rand, opts Options) (*Model, []*Te
 		out = "conv"
 	}
 	b.node("Conv", ins, []string{out}, attrInt("group", c.c), attrInts("kernel_shape", c.k, c.k),
-		attrInts("strides", c.s, c.s), attrInts("pads", c.pads[0], c.pads[1], c.pads[2], c.pads[3]))
+		attrInts("strides", c.s, c.s), attrInts("pads", c.pads[0], c.pads[1], c.pads[2], c.pads[3]),
+		attrInts("dilations", max(1, c.dil), max(1, c.dil)))
 	switch c.act {
 	case "relu":
 		b.node("Relu", []string{"conv"}, []string{"y"})
@@ -68,6 +70,9 @@ func dwCases(rng *rand.Rand) []dwCase {
 		{c: 3, h: 2, w: 3, k: 3, s: 2, pads: [4]int{1, 0, 0, 1}, act: "clip"},
 		{c: 33, h: 31, w: 33, k: 5, s: 2, pads: [4]int{1, 2, 0, 2}, bias: true},
 		{c: 300, h: 6, w: 6, k: 3, s: 2, pads: [4]int{1, 1, 1, 1}, bias: true}, // several groups of planes
+		{c: 5, h: 15, w: 16, k: 3, s: 2, pads: [4]int{2, 1, 2, 3}, dil: 2, act: "relu"},
+		{c: 5, h: 13, w: 12, k: 5, s: 2, pads: [4]int{0, 3, 4, 1}, dil: 3, bias: true},
+		{c: 5, h: 13, w: 12, k: 3, s: 1, pads: [4]int{2, 2, 2, 2}, dil: 2, bias: true},
 	}
 	for i := 0; i < 60; i++ {
 		k := 3 + 2*rng.IntN(2)
