@@ -169,7 +169,8 @@ func FlatDepthwise(ow int) bool { return ow < 16 || ow%8 != 0 }
 // (oy, ox) reads (oy+ky*dh, ox+kx*dw); every output row is then the same
 // sum of taps at fixed offsets from its row of the bordered plane
 // (vec.TapSumRows: eight outputs per vector, every tap accumulated in
-// registers, one call per plane). Short rows go to DepthwisePlanes.
+// registers, one call per plane). Short rows go to DepthwisePlanes
+// (see FlatDepthwise).
 func (k *depthwiseKernel) runRows(in, out []*Tensor, lo, hi int, scratch []float32) {
 	p, w := k.p, k.p.window
 	src, dst := in[0].F, out[0].F
@@ -211,12 +212,13 @@ func (k *depthwiseKernel) runRows(in, out []*Tensor, lo, hi int, scratch []float
 //
 // The engine's stride-2 convolutions run on it too: each bordered plane
 // is stored as its four phases (even and odd rows times even and odd
-// columns, hq x pw each, copied in with vec.Deinterleave), where padded
+// columns, copied in with vec.Deinterleave), where padded
 // element (2a+py, 2b+px) is at phase (py, px), row a, column b. Output
 // (oy, ox) then reads tap (ky, kx) from phase (ky%2, kx%2) at row
 // oy+ky/2, column ox+kx/2: the same sum of taps at fixed offsets from
-// oy*pw+ox, computed flat as at stride 1 (about ow/pw of it kept), where
-// the strided loop did a multiply-add per load.
+// oy*pw+ox (pw the phase rows' stride), computed flat as at stride 1
+// (about ow/pw of it kept), where a strided loop did a multiply-add per
+// load.
 type DepthwisePlanes struct {
 	ih, iw, padT, padL int
 	hp, wp, oh, ow     int
@@ -309,7 +311,8 @@ func (d *DepthwisePlanes) ScratchSize() int { return 2 * d.group * d.plane }
 
 // Run convolves the channels of src (one batch item, len(src)/(ih*iw)
 // planes) into dst. offs are the taps' offsets in a bordered plane (row
-// stride wp), w holds len(offs) weights per channel, bias one per channel
+// stride wp for NewDepthwisePlanes' layout; the engine's own layouts have
+// their own, see offsets2), w holds len(offs) weights per channel, bias one per channel
 // (nil: none); with clamp the outputs are clamped to [lo, hi]. scratch
 // holds at least ScratchSize floats.
 func (d *DepthwisePlanes) Run(scratch, src, dst []float32, offs []int32, w, bias []float32, clamp bool, lo, hi float32) {
