@@ -80,6 +80,9 @@ func newDepthwiseKernel(n *node, c *compiler, bias []float32) *depthwiseKernel {
 		if FlatDepthwise(w.ow) {
 			k.flat = newDepthwisePlanesTight(w.ih, w.iw, w.padT, w.padL, w.padB, w.padR, w.oh, w.ow, p.m)
 			wp = k.flat.row
+			if w.kh == w.kw && (w.kh == 3 || w.kh == 5) && w.dh == 1 && w.dw == 1 {
+				k.flat.k = w.kh
+			}
 		}
 		for ky := 0; ky < w.kh; ky++ {
 			for kx := 0; kx < w.kw; kx++ {
@@ -227,6 +230,7 @@ type DepthwisePlanes struct {
 	stride             int       // 1, or 2: planes stored as phases
 	hq, pw             int       // stride 2: a phase's rows, and its row stride
 	plane, row         int       // floats of a channel's bordered plane, and of an output grid row
+	k                  int       // a k x k kernel at stride 1, dilation 1: vec.DepthwiseFlat (0: TapSumPlanes)
 }
 
 // NewDepthwisePlanes sizes the groups for channels planes of ih x iw,
@@ -338,7 +342,11 @@ func (d *DepthwisePlanes) Run(scratch, src, dst []float32, offs []int32, w, bias
 		} else {
 			vec.CopyPlanesSpill(pad[d.padT*d.row+d.padL:], d.row, plane, src[i:i+g*planeIn], d.iw, planeIn, g, d.ih, d.iw)
 		}
-		vec.TapSumPlanes(flat, pad, plane, g, n, offs, w[c0*kk:(c0+g)*kk], bias[c0:c0+g], lo, hi)
+		if d.k > 0 {
+			vec.DepthwiseFlat(flat, pad, plane, g, n, d.row, d.k, w[c0*kk:(c0+g)*kk], bias[c0:c0+g], lo, hi)
+		} else {
+			vec.TapSumPlanes(flat, pad, plane, g, n, offs, w[c0*kk:(c0+g)*kk], bias[c0:c0+g], lo, hi)
+		}
 		vec.CopyPlanesSpill(dst[o:o+g*planeOut], d.ow, planeOut, flat, d.row, plane, g, d.oh, d.ow)
 	}
 }

@@ -65,3 +65,47 @@ func deinterleaveGo(even, odd []float32, dstRow int, src []float32, srcRow, rows
 		}
 	}
 }
+
+// DepthwiseFlat is TapSumPlanes for a stride-1 k x k kernel (dilation 1)
+// whose taps are at ky*row+kx: for p < planes and i < n, dst[p*stride+i]
+// is the clamp to [lo, hi] of bias[p] + sum over ky, kx < k of
+// w[p*k*k+ky*k+kx] * src[p*stride+ky*row+kx+i] (a depthwise
+// convolution's channels, each flat over its bordered plane of row
+// stride row). k 3 and 5 have assembly, the taps unrolled; the order of
+// the sum is the same on every path but for the fused multiply-adds. It
+// panics if a plane reaches past dst or src, or w or bias is short.
+func DepthwiseFlat(dst, src []float32, stride, planes, n, row, k int, w, bias []float32, lo, hi float32) {
+	if planes <= 0 || n <= 0 || k <= 0 {
+		return
+	}
+	kk := k * k
+	w, bias = w[:planes*kk], bias[:planes]
+	if stride < 0 || row < 0 || (planes-1)*stride+n > len(dst) || (planes-1)*stride+(k-1)*row+k-1+n > len(src) {
+		panic("vec: DepthwiseFlat planes reach past a slice")
+	}
+	if hasFMA && n >= 8 {
+		switch k {
+		case 3:
+			dwFlat3AVX(&dst[0], &src[0], stride, planes, n, row, &w[0], &bias[0], lo, hi)
+			return
+		case 5:
+			dwFlat5AVX(&dst[0], &src[0], stride, planes, n, row, &w[0], &bias[0], lo, hi)
+			return
+		}
+	}
+	for p := 0; p < planes; p++ {
+		d := dst[p*stride : p*stride+n]
+		s := src[p*stride:]
+		wp := w[p*kk : (p+1)*kk]
+		for i := range d {
+			v := bias[p]
+			for ky := 0; ky < k; ky++ {
+				r := s[ky*row+i:]
+				for kx, wv := range wp[ky*k : (ky+1)*k] {
+					v += wv * r[kx]
+				}
+			}
+			d[i] = clamp1(v, lo, hi)
+		}
+	}
+}

@@ -7,3 +7,11 @@ const hasAVX2 = false
 func deinterleaveAVX(even, odd *float32, dstRow int, src *float32, srcRow, rows, n int) {
 	panic("vec: no assembly")
 }
+
+func dwFlat3AVX(dst, src *float32, stride, planes, n, row int, w, bias *float32, lo, hi float32) {
+	panic("vec: no assembly")
+}
+
+func dwFlat5AVX(dst, src *float32, stride, planes, n, row int, w, bias *float32, lo, hi float32) {
+	panic("vec: no assembly")
+}

@@ -8,3 +8,13 @@ package vec
 //
 //go:noescape
 func deinterleaveAVX(even *float32, odd *float32, dstRow int, src *float32, srcRow int, rows int, n int)
+
+// dwFlat3AVX computes planes of a stride-1 3x3 depthwise convolution laid flat (see the generator's documentation).
+//
+//go:noescape
+func dwFlat3AVX(dst *float32, src *float32, stride int, planes int, n int, row int, w *float32, bias *float32, lo float32, hi float32)
+
+// dwFlat5AVX computes planes of a stride-1 5x5 depthwise convolution laid flat (see the generator's documentation).
+//
+//go:noescape
+func dwFlat5AVX(dst *float32, src *float32, stride int, planes int, n int, row int, w *float32, bias *float32, lo float32, hi float32)

@@ -16,6 +16,8 @@
 package main
 
 import (
+	"strconv"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -24,6 +26,8 @@ import (
 func main() {
 	ConstraintExpr("!purego")
 	deinterleave()
+	flat(3)
+	flat(5)
 	Generate()
 }
 
@@ -120,6 +124,125 @@ func deinterleave() {
 	DECQ(rows)
 	JNZ(LabelRef("di_row"))
 	Label("di_done")
+	VZEROUPPER()
+	RET()
+}
+
+// flat generates dwFlat<k>AVX, the stride-1 k x k depthwise convolution
+// of planes laid flat on their bordered grids (the engine's
+// DepthwisePlanes): for p < planes and i < n, dst[p*stride+i] is the
+// clamp to [lo, hi] of bias[p] + sum over ky, kx of w[p*k*k+ky*k+kx] *
+// src[p*stride+ky*row+kx+i]. It is TapSumPlanes with the taps unrolled:
+// their rows are addressed from registers (ky*row as an index register
+// scaled by 1, 2 or 4, 3*row in its own), their columns as
+// displacements, so a tap is one broadcast of its weight and a
+// multiply-add per vector, without TapSumPlanes' offset load and tap
+// loop. Blocks of eight vectors, then one block of the r <= 8 left with
+// its last vector ending at n (overlapping the one before when n is not
+// a multiple of 8). n >= 8.
+func flat(k int) {
+	name := "dwFlat" + strconv.Itoa(k) + "AVX"
+	TEXT(name, NOSPLIT, "func(dst, src *float32, stride, planes, n, row int, w, bias *float32, lo, hi float32)")
+	Pragma("noescape")
+	Doc(name + " computes planes of a stride-1 " + strconv.Itoa(k) + "x" + strconv.Itoa(k) + " depthwise convolution laid flat (see the generator's documentation).")
+	src, dd, rowB, r3, wp, bp := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	Load(Param("src"), src)
+	Load(Param("dst"), dd)
+	SUBQ(src, dd) // dst - src: the outputs sit at the inputs' offsets
+	Load(Param("row"), rowB)
+	SHLQ(U8(2), rowB)
+	LEAQ(Mem{Base: rowB, Index: rowB, Scale: 2}, r3)
+	Load(Param("w"), wp)
+	Load(Param("bias"), bp)
+	lo, hi, bias := Y13, Y14, Y15
+	VBROADCASTSS(NewParamAddr("lo", 64), lo)
+	VBROADCASTSS(NewParamAddr("hi", 68), hi)
+	planes, last, bs, base, fin, t := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	Load(Param("planes"), planes)
+	Load(Param("n"), last)
+	SUBQ(U8(8), last)
+	SHLQ(U8(2), last) // byte offset of a plane's last vector
+	acc := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7}
+	tapMem := func(b Register, ky, kx, disp int) Mem {
+		m := Mem{Base: b, Disp: 4*kx + disp}
+		switch ky {
+		case 1, 2, 4:
+			m.Index, m.Scale = rowB, uint8(ky)
+		case 3:
+			m.Index, m.Scale = r3, 1
+		}
+		return m
+	}
+	// chains computes v vectors from base (the v-th at fin with toLast)
+	// and stores them clamped.
+	chains := func(v int, toLast bool) {
+		at := func(j int) (Register, int) {
+			if toLast && j == v-1 {
+				return fin, 0
+			}
+			return base, 32 * j
+		}
+		for j := 0; j < v; j++ {
+			VMOVAPS(bias, acc[j])
+		}
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				VBROADCASTSS(Mem{Base: wp, Disp: 4 * (ky*k + kx)}, Y8)
+				for j := 0; j < v; j++ {
+					b, d := at(j)
+					VFMADD231PS(tapMem(b, ky, kx, d), Y8, acc[j])
+				}
+			}
+		}
+		for j := 0; j < v; j++ {
+			VMAXPS(acc[j], lo, acc[j])
+			VMINPS(acc[j], hi, acc[j])
+			b, d := at(j)
+			VMOVUPS(acc[j], Mem{Base: b, Index: dd, Scale: 1, Disp: d})
+		}
+	}
+	L := func(s string) string { return "df" + strconv.Itoa(k) + "_" + s }
+	TESTQ(planes, planes)
+	JZ(LabelRef(L("done")))
+	Label(L("plane"))
+	VBROADCASTSS(Mem{Base: bp}, bias)
+	LEAQ(Mem{Base: src, Index: last, Scale: 1}, fin)
+	XORQ(bs, bs)
+	Label(L("block"))
+	LEAQ(Mem{Base: bs, Disp: 224}, t)
+	CMPQ(t, last)
+	JA(LabelRef(L("tail")))
+	LEAQ(Mem{Base: src, Index: bs, Scale: 1}, base)
+	chains(8, false)
+	ADDQ(U32(256), bs)
+	JMP(LabelRef(L("block")))
+	Label(L("tail"))
+	LEAQ(Mem{Base: last, Disp: 32}, t) // the plane's end, in bytes
+	SUBQ(bs, t)
+	JLE(LabelRef(L("next")))
+	ADDQ(U8(31), t)
+	SHRQ(U8(5), t) // vectors left
+	LEAQ(Mem{Base: src, Index: bs, Scale: 1}, base)
+	for v := 1; v < 8; v++ {
+		CMPQ(t, U8(v))
+		JE(LabelRef(L("r" + strconv.Itoa(v))))
+	}
+	chains(8, true)
+	JMP(LabelRef(L("next")))
+	for v := 1; v < 8; v++ {
+		Label(L("r" + strconv.Itoa(v)))
+		chains(v, true)
+		JMP(LabelRef(L("next")))
+	}
+	Label(L("next"))
+	Load(Param("stride"), t)
+	SHLQ(U8(2), t)
+	ADDQ(t, src)
+	ADDQ(U32(4*k*k), wp)
+	ADDQ(U8(4), bp)
+	DECQ(planes)
+	JNZ(LabelRef(L("plane")))
+	Label(L("done"))
 	VZEROUPPER()
 	RET()
 }
