@@ -230,7 +230,7 @@ type DepthwisePlanes struct {
 	stride             int       // 1, or 2: planes stored as phases
 	hq, pw             int       // stride 2: a phase's rows, and its row stride
 	plane, row         int       // floats of a channel's bordered plane, and of an output grid row
-	k                  int       // a k x k kernel at stride 1, dilation 1: vec.DepthwiseFlat (0: TapSumPlanes)
+	k                  int       // a k x k kernel at stride 1, dilation 1: vec.DepthwiseGrid5 or DepthwiseFlat (0: TapSumPlanes)
 }
 
 // NewDepthwisePlanes sizes the groups for channels planes of ih x iw,
@@ -311,7 +311,11 @@ func (d *DepthwisePlanes) offsets2(kh, kw, dh, dw int) []int32 {
 
 // ScratchSize is the scratch Run needs, in floats: a group's bordered
 // planes and their flat outputs.
-func (d *DepthwisePlanes) ScratchSize() int { return 2 * d.group * d.plane }
+func (d *DepthwisePlanes) ScratchSize() int { return 2 * (d.group*d.plane + depthwiseSlack) }
+
+// depthwiseSlack pads the bordered planes and the flat outputs of a group
+// for vec.DepthwiseGrid5's whole-vector rows.
+const depthwiseSlack = 16
 
 // Run convolves the channels of src (one batch item, len(src)/(ih*iw)
 // planes) into dst. offs are the taps' offsets in a bordered plane (row
@@ -321,8 +325,9 @@ func (d *DepthwisePlanes) ScratchSize() int { return 2 * d.group * d.plane }
 // holds at least ScratchSize floats.
 func (d *DepthwisePlanes) Run(scratch, src, dst []float32, offs []int32, w, bias []float32, clamp bool, lo, hi float32) {
 	plane := d.plane
-	pad := scratch[:d.group*plane]
-	flat := scratch[d.group*plane : 2*d.group*plane]
+	span := d.group*plane + depthwiseSlack
+	pad := scratch[:span]
+	flat := scratch[span : 2*span]
 	n := (d.oh-1)*d.row + d.ow
 	planeIn, planeOut := d.ih*d.iw, d.oh*d.ow
 	channels := len(src) / planeIn
@@ -342,9 +347,12 @@ func (d *DepthwisePlanes) Run(scratch, src, dst []float32, offs []int32, w, bias
 		} else {
 			vec.CopyPlanesSpill(pad[d.padT*d.row+d.padL:], d.row, plane, src[i:i+g*planeIn], d.iw, planeIn, g, d.ih, d.iw)
 		}
-		if d.k > 0 {
+		switch {
+		case d.k == 5:
+			vec.DepthwiseGrid5(flat, pad, plane, g, d.oh, d.ow, d.row, w[c0*kk:(c0+g)*kk], bias[c0:c0+g], lo, hi)
+		case d.k > 0:
 			vec.DepthwiseFlat(flat, pad, plane, g, n, d.row, d.k, w[c0*kk:(c0+g)*kk], bias[c0:c0+g], lo, hi)
-		} else {
+		default:
 			vec.TapSumPlanes(flat, pad, plane, g, n, offs, w[c0*kk:(c0+g)*kk], bias[c0:c0+g], lo, hi)
 		}
 		vec.CopyPlanesSpill(dst[o:o+g*planeOut], d.ow, planeOut, flat, d.row, plane, g, d.oh, d.ow)

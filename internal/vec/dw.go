@@ -109,3 +109,28 @@ func DepthwiseFlat(dst, src []float32, stride, planes, n, row, k int, w, bias []
 		}
 	}
 }
+
+// DepthwiseGrid5 is DepthwiseFlat for a 5x5 kernel over planes whose
+// outputs form grids of oh rows of ow (row stride row, the run n =
+// (oh-1)*row+ow): the assembly computes four grid rows by eight columns
+// at a time, each input vector loaded once for the output rows it
+// reaches (the sum in kx, then ky order). Only the grid's outputs (i%row
+// < ow) are defined; the run's others may be left as they were. It needs
+// oh >= 4, and when ow < 8 it also writes the 8-ow floats after each
+// plane's run: dst must then hold them, and src the taps they read.
+// Elsewhere it computes DepthwiseFlat.
+func DepthwiseGrid5(dst, src []float32, stride, planes, oh, ow, row int, w, bias []float32, lo, hi float32) {
+	if planes <= 0 || oh <= 0 || ow <= 0 {
+		return
+	}
+	n := (oh-1)*row + ow
+	if hasFMA && oh >= 4 && stride >= 0 && row >= 0 {
+		m := max(ow, 8)
+		if (planes-1)*stride+(oh-1)*row+m <= len(dst) && (planes-1)*stride+(oh+3)*row+4+m <= len(src) {
+			w, bias = w[:planes*25], bias[:planes]
+			dwGrid5AVX(&dst[0], &src[0], stride, planes, row, 4*max(ow-8, 0), 4*(oh-4)*row, &w[0], &bias[0], lo, hi)
+			return
+		}
+	}
+	DepthwiseFlat(dst, src, stride, planes, n, row, 5, w, bias, lo, hi)
+}

@@ -15,3 +15,7 @@ func dwFlat3AVX(dst, src *float32, stride, planes, n, row int, w, bias *float32,
 func dwFlat5AVX(dst, src *float32, stride, planes, n, row int, w, bias *float32, lo, hi float32) {
 	panic("vec: no assembly")
 }
+
+func dwGrid5AVX(dst, src *float32, stride, planes, row, lastX, lastY int, w, bias *float32, lo, hi float32) {
+	panic("vec: no assembly")
+}

@@ -18,3 +18,8 @@ func dwFlat3AVX(dst *float32, src *float32, stride int, planes int, n int, row i
 //
 //go:noescape
 func dwFlat5AVX(dst *float32, src *float32, stride int, planes int, n int, row int, w *float32, bias *float32, lo float32, hi float32)
+
+// dwGrid5AVX computes planes of a stride-1 5x5 depthwise convolution on their grids, four rows at a time (see the generator's documentation).
+//
+//go:noescape
+func dwGrid5AVX(dst *float32, src *float32, stride int, planes int, row int, lastX int, lastY int, w *float32, bias *float32, lo float32, hi float32)

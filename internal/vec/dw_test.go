@@ -122,3 +122,67 @@ func TestDepthwiseFlat(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthwiseGrid5 compares DepthwiseGrid5 with a direct sum over grid
+// shapes (rows below and above four and not a multiple of it, columns
+// below, at and past a vector, ragged), plane counts and clamps, with
+// room for its whole-vector reads and writes and without it (the
+// DepthwiseFlat path); the grid's outputs are checked, and nothing
+// is written past a run but the 8-ow floats it may write when ow < 8.
+func TestDepthwiseGrid5(t *testing.T) {
+	for _, oh := range []int{1, 3, 4, 5, 7, 8, 9, 14} {
+		for _, ow := range []int{1, 5, 7, 8, 9, 14, 16, 28} {
+			for _, planes := range []int{1, 3} {
+				for _, slack := range []int{0, 16} {
+					clamp := (oh+ow)%2 == 0
+					row := ow + 2 + ow%3
+					n := (oh-1)*row + ow
+					stride := (oh+4)*row + 2
+					src := make([]float32, (planes-1)*stride+(oh+3)*row+4+ow+slack)
+					for i := range src {
+						src[i] = float32((i*7919)%201-100) / 64
+					}
+					src[len(src)/3] = float32(math.NaN())
+					w := make([]float32, planes*25)
+					for i := range w {
+						w[i] = float32((i*31)%17-8) / 16
+					}
+					bias := []float32{0.25, -0.5, 1}[:planes]
+					lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+					if clamp {
+						lo, hi = -0.5, 0.75
+					}
+					dst := make([]float32, (planes-1)*stride+n+slack)
+					for i := range dst {
+						dst[i] = -9
+					}
+					DepthwiseGrid5(dst, src, stride, planes, oh, ow, row, w, bias, lo, hi)
+					for p := 0; p < planes; p++ {
+						for i := 0; i < stride && p*stride+i < len(dst); i++ {
+							g := dst[p*stride+i]
+							if i >= n {
+								if g != -9 && i >= n+max(0, 8-ow) {
+									t.Fatalf("oh %d ow %d planes %d: wrote %v at %d past the run", oh, ow, planes, g, i)
+								}
+								continue
+							}
+							if i%row >= ow {
+								continue // between the grid's rows: unspecified
+							}
+							want := float64(bias[p])
+							for ky := 0; ky < 5; ky++ {
+								for kx := 0; kx < 5; kx++ {
+									want += float64(w[p*25+ky*5+kx]) * float64(src[p*stride+ky*row+kx+i])
+								}
+							}
+							want = float64(clamp1(float32(want), lo, hi))
+							if math.IsNaN(want) != math.IsNaN(float64(g)) || !math.IsNaN(want) && math.Abs(float64(g)-want) > 1e-5*(1+math.Abs(want)) {
+								t.Fatalf("oh %d ow %d planes %d slack %d: (%d, %d) = %v, want %v", oh, ow, planes, slack, p, i, g, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
