@@ -360,9 +360,9 @@ func (d *DepthwisePlanes) Run(scratch, src, dst []float32, offs []int32, w, bias
 }
 
 // copyPhases copies g input planes into the phases of their bordered
-// planes in pad: the even and the odd input rows each in one
-// vec.Deinterleave call, which sends even and odd columns to their
-// phases.
+// planes in pad: the even and the odd input rows of the g planes each in
+// one vec.DeinterleavePlanes call, which sends even and odd columns to
+// their phases.
 func (d *DepthwisePlanes) copyPhases(pad, src []float32, g int) {
 	q := d.plane / 4 // a phase
 	// Input column ix is padded column ix+padL: the even input columns
@@ -370,13 +370,10 @@ func (d *DepthwisePlanes) copyPhases(pad, src []float32, g int) {
 	// from (padL+1)/2.
 	pxE, pxO := d.padL%2, 1-d.padL%2
 	cE, cO := d.padL/2, (d.padL+1)/2
-	for c := 0; c < g; c++ {
-		in := src[c*d.ih*d.iw:] // Deinterleave may read on into the next plane
-		for r := 0; r < 2 && r < d.ih; r++ {
-			y := r + d.padT
-			base := c*d.plane + (y%2)*2*q + (y/2)*d.pw
-			vec.Deinterleave(pad[base+pxE*q+cE:], pad[base+pxO*q+cO:], d.pw, in[r*d.iw:], 2*d.iw, (d.ih-r+1)/2, d.iw)
-		}
+	for r := 0; r < 2 && r < d.ih; r++ {
+		y := r + d.padT
+		base := (y%2)*2*q + (y/2)*d.pw
+		vec.DeinterleavePlanes(pad[base+pxE*q+cE:], pad[base+pxO*q+cO:], d.pw, d.plane, src[r*d.iw:], 2*d.iw, d.ih*d.iw, g, (d.ih-r+1)/2, d.iw)
 	}
 }
 

@@ -36,7 +36,7 @@ func Deinterleave(even, odd []float32, dstRow int, src []float32, srcRow, rows, 
 			if no > 0 {
 				o = &odd[0]
 			}
-			deinterleaveAVX(&even[0], o, dstRow, &src[0], srcRow, fit, n)
+			deinterleaveAVX(&even[0], o, dstRow, &src[0], srcRow, fit, n, 1, 0, 0)
 		}
 		if fit == rows {
 			return
@@ -48,6 +48,36 @@ func Deinterleave(even, odd []float32, dstRow int, src []float32, srcRow, rows, 
 		rows -= fit
 	}
 	deinterleaveGo(even, odd, dstRow, src, srcRow, rows, n)
+}
+
+// DeinterleavePlanes is Deinterleave over planes: plane k's rows are at
+// even[k*dstPlane:], odd[k*dstPlane:] and src[k*srcPlane:] (the even or
+// odd input rows of a group of channels into their phase planes, in one
+// call). It panics if a row reaches past a slice.
+func DeinterleavePlanes(even, odd []float32, dstRow, dstPlane int, src []float32, srcRow, srcPlane, planes, rows, n int) {
+	if planes <= 0 || rows <= 0 || n <= 0 {
+		return
+	}
+	if dstPlane < 0 || srcPlane < 0 {
+		panic("vec: DeinterleavePlanes negative stride")
+	}
+	k := 0
+	if hasAVX2 && planes > 1 && n/2 > 0 && dstRow >= 0 && srcRow >= 0 {
+		// Every plane but the last in one call, when their rows (and the
+		// whole blocks the assembly reads) stay inside the slices.
+		need := n &^ 15
+		if n%16 != 0 {
+			need += 16
+		}
+		p := planes - 1
+		if (p-1)*srcPlane+(rows-1)*srcRow+max(need, n) <= len(src) && (p-1)*dstPlane+(rows-1)*dstRow+(n+1)/2 <= min(len(even), len(odd)) {
+			deinterleaveAVX(&even[0], &odd[0], dstRow, &src[0], srcRow, rows, n, p, dstPlane-rows*dstRow, srcPlane-rows*srcRow)
+			k = p
+		}
+	}
+	for ; k < planes; k++ {
+		Deinterleave(even[k*dstPlane:], odd[k*dstPlane:], dstRow, src[k*srcPlane:], srcRow, rows, n)
+	}
 }
 
 func deinterleaveGo(even, odd []float32, dstRow int, src []float32, srcRow, rows, n int) {

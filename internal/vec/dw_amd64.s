@@ -4,18 +4,22 @@
 
 #include "textflag.h"
 
-// func deinterleaveAVX(even *float32, odd *float32, dstRow int, src *float32, srcRow int, rows int, n int)
+// func deinterleaveAVX(even *float32, odd *float32, dstRow int, src *float32, srcRow int, rows int, n int, planes int, dstSkip int, srcSkip int)
 // Requires: AVX, AVX2
-TEXT ·deinterleaveAVX(SB), NOSPLIT, $0-56
+TEXT ·deinterleaveAVX(SB), NOSPLIT, $0-80
 	MOVQ  even+0(FP), AX
 	MOVQ  odd+8(FP), CX
 	MOVQ  src+24(FP), DX
 	MOVQ  dstRow+16(FP), BX
 	MOVQ  srcRow+32(FP), SI
-	MOVQ  rows+40(FP), DI
-	MOVQ  n+48(FP), R8
+	MOVQ  planes+56(FP), R8
 	SHLQ  $0x02, BX
 	SHLQ  $0x02, SI
+	TESTQ R8, R8
+	JZ    di_done
+
+di_plane:
+	MOVQ  rows+40(FP), DI
 	TESTQ DI, DI
 	JZ    di_done
 
@@ -23,7 +27,7 @@ di_row:
 	MOVQ AX, R9
 	MOVQ CX, R10
 	MOVQ DX, R11
-	MOVQ R8, R12
+	MOVQ n+48(FP), R12
 
 di_16:
 	CMPQ    R12, $0x10
@@ -70,6 +74,15 @@ di_next:
 	ADDQ SI, DX
 	DECQ DI
 	JNZ  di_row
+	MOVQ dstSkip+64(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	MOVQ srcSkip+72(FP), R11
+	SHLQ $0x02, R11
+	ADDQ R11, DX
+	DECQ R8
+	JNZ  di_plane
 
 di_done:
 	VZEROUPPER

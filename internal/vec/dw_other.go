@@ -4,7 +4,7 @@ package vec
 
 const hasAVX2 = false
 
-func deinterleaveAVX(even, odd *float32, dstRow int, src *float32, srcRow, rows, n int) {
+func deinterleaveAVX(even, odd *float32, dstRow int, src *float32, srcRow, rows, n, planes, dstSkip, srcSkip int) {
 	panic("vec: no assembly")
 }
 

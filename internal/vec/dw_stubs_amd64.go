@@ -4,10 +4,10 @@
 
 package vec
 
-// deinterleaveAVX stores src[r*srcRow+2i] into even[r*dstRow+i] and src[r*srcRow+2i+1] into odd[r*dstRow+i] for r < rows and 2i, 2i+1 < n.
+// deinterleaveAVX stores src[r*srcRow+2i] into even[r*dstRow+i] and src[r*srcRow+2i+1] into odd[r*dstRow+i] for r < rows and 2i, 2i+1 < n, for planes planes: each next one dstSkip and srcSkip floats past the previous one's last row's end (see the generator's documentation).
 //
 //go:noescape
-func deinterleaveAVX(even *float32, odd *float32, dstRow int, src *float32, srcRow int, rows int, n int)
+func deinterleaveAVX(even *float32, odd *float32, dstRow int, src *float32, srcRow int, rows int, n int, planes int, dstSkip int, srcSkip int)
 
 // dwFlat3AVX computes planes of a stride-1 3x3 depthwise convolution laid flat (see the generator's documentation).
 //

@@ -186,3 +186,34 @@ func TestDepthwiseGrid5(t *testing.T) {
 		}
 	}
 }
+
+// TestDeinterleavePlanes compares DeinterleavePlanes with Deinterleave
+// plane by plane, for plane strides that make the rows' skips negative
+// (an odd row count) and positive, with and without a tail block.
+func TestDeinterleavePlanes(t *testing.T) {
+	for _, n := range []int{1, 2, 7, 14, 16, 28, 33} {
+		for _, rows := range []int{1, 4, 7} {
+			for _, planes := range []int{1, 2, 5} {
+				srcRow, srcPlane := 2*n, (2*rows-1)*n // rows of every other input row
+				dstRow := (n+1)/2 + 1
+				dstPlane := rows*dstRow + 3
+				src := make([]float32, (planes-1)*srcPlane+(rows-1)*srcRow+n)
+				for i := range src {
+					src[i] = float32(i) + 0.25
+				}
+				size := (planes-1)*dstPlane + (rows-1)*dstRow + (n+1)/2
+				e, o := make([]float32, size), make([]float32, size)
+				we, wo := make([]float32, size), make([]float32, size)
+				DeinterleavePlanes(e, o, dstRow, dstPlane, src, srcRow, srcPlane, planes, rows, n)
+				for k := 0; k < planes; k++ {
+					deinterleaveGo(we[k*dstPlane:], wo[k*dstPlane:], dstRow, src[k*srcPlane:], srcRow, rows, n)
+				}
+				for i := range e {
+					if e[i] != we[i] || o[i] != wo[i] {
+						t.Fatalf("n %d rows %d planes %d: index %d: %v %v, want %v %v", n, rows, planes, i, e[i], o[i], we[i], wo[i])
+					}
+				}
+			}
+		}
+	}
+}
