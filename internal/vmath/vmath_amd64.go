@@ -1,0 +1,24 @@
+//go:build !purego
+
+package vmath
+
+import "golang.org/x/sys/cpu"
+
+// useAsm selects the AVX2+FMA kernels.
+var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// kernel runs function k's assembly over n elements (a multiple of 8).
+func kernel(k kind, dst, src *float32, n int) {
+	switch k {
+	case kExp:
+		expAVX2(dst, src, n)
+	case kLog:
+		logAVX2(dst, src, n)
+	case kTanh:
+		tanhAVX2(dst, src, n)
+	case kSigmoid:
+		sigmoidAVX2(dst, src, n)
+	case kErf:
+		erfAVX2(dst, src, n)
+	}
+}
