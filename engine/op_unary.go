@@ -94,7 +94,7 @@ var (
 	}))
 	hardSwishOp = withCompile(unaryDef(nil, func(x float32, _ [2]float32) float32 {
 		return x * max(0, min(1, x/6+0.5))
-	}, false), sliceCompile(func(*node) func(dst, src []float32) { return hardSwishSlice }))
+	}, false), sliceCompile(func(*node) func(dst, src []float32) { return vmath.HardSwish }))
 )
 
 // clipParams are the bounds of a Clip node.

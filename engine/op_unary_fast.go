@@ -173,22 +173,8 @@ func eluSlice(a, g float32, selu bool) func(dst, src []float32) {
 	}
 }
 
-// hardSigmoidSlice is HardSigmoid with alpha a and beta b, in the
-// reference's float32 arithmetic (so the results are the same bits).
+// hardSigmoidSlice is HardSigmoid with alpha a and beta b (vmath's, in
+// the reference's float32 arithmetic: the same values).
 func hardSigmoidSlice(a, b float32) func(dst, src []float32) {
-	return func(dst, src []float32) {
-		src = src[:len(dst)]
-		for i, x := range src {
-			dst[i] = max(0, min(1, a*x+b))
-		}
-	}
-}
-
-// hardSwishSlice is HardSwish, x*max(0, min(1, x/6 + 0.5)), in the
-// reference's float32 arithmetic.
-func hardSwishSlice(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, x := range src {
-		dst[i] = x * max(0, min(1, x/6+0.5))
-	}
+	return func(dst, src []float32) { vmath.HardSigmoid(dst, src, a, b) }
 }

@@ -212,3 +212,13 @@ func erf1(x float32) float32 {
 	}
 	return y
 }
+
+// hardSigmoid1 is max(0, min(1, a*x + b)), the multiply not fused.
+func hardSigmoid1(x, a, b float32) float32 {
+	return max(0, min(1, float32(a*x)+b))
+}
+
+// hardSwish1 is x * max(0, min(1, x/6 + 0.5)).
+func hardSwish1(x float32) float32 {
+	return x * max(0, min(1, x/6+0.5))
+}

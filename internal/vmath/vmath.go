@@ -1,5 +1,6 @@
 // Package vmath computes transcendental functions over float32 slices:
-// exp, log, tanh, sigmoid and erf. On amd64 with AVX2 and FMA they run as
+// exp, log, tanh, sigmoid and erf (and the piecewise-linear hard sigmoid
+// and hard swish). On amd64 with AVX2 and FMA they run as
 // assembly eight lanes at a time; elsewhere (and with the purego tag) as
 // Go loops over the same polynomials (scalar.go defines them; the
 // assembly follows it step for step). Every function's doc comment
@@ -24,22 +25,27 @@ const (
 	kTanh
 	kSigmoid
 	kErf
+	kHardSigmoid
+	kHardSwish
 )
 
 // vector runs k's assembly over dst, the tail through an 8-element buffer,
 // and reports whether it did (false: no assembly on this CPU).
-func vector(k kind, dst, src []float32) bool {
+func vector(k kind, dst, src []float32) bool { return vectorAB(k, dst, src, 0, 0) }
+
+// vectorAB is vector for a function with parameters a and b.
+func vectorAB(k kind, dst, src []float32, a, b float32) bool {
 	if !useAsm {
 		return false
 	}
 	n := len(dst) &^ 7
 	if n > 0 {
-		kernel(k, &dst[0], &src[0], n)
+		kernel(k, &dst[0], &src[0], n, a, b)
 	}
 	if r := len(dst) - n; r > 0 {
 		var buf [8]float32
 		copy(buf[:], src[n:n+r])
-		kernel(k, &buf[0], &buf[0], 8)
+		kernel(k, &buf[0], &buf[0], 8, a, b)
 		copy(dst[n:], buf[:r])
 	}
 	return true
@@ -111,5 +117,31 @@ func Erf(dst, src []float32) {
 	}
 	for i, x := range src {
 		dst[i] = erf1(x)
+	}
+}
+
+// HardSigmoid stores max(0, min(1, alpha*src[i] + beta)) into dst[i]:
+// the same value as that float32 expression in Go (a multiply, then an
+// add; NaN gives NaN), except that a zero result may be -0.
+func HardSigmoid(dst, src []float32, alpha, beta float32) {
+	src = src[:len(dst)]
+	if vectorAB(kHardSigmoid, dst, src, alpha, beta) {
+		return
+	}
+	for i, x := range src {
+		dst[i] = hardSigmoid1(x, alpha, beta)
+	}
+}
+
+// HardSwish stores x * max(0, min(1, x/6 + 0.5)) of x = src[i] into
+// dst[i]: the same value as that float32 expression in Go (NaN gives
+// NaN), except that a zero result may have the other sign.
+func HardSwish(dst, src []float32) {
+	src = src[:len(dst)]
+	if vector(kHardSwish, dst, src) {
+		return
+	}
+	for i, x := range src {
+		dst[i] = hardSwish1(x)
 	}
 }

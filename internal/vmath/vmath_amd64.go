@@ -7,8 +7,9 @@ import "golang.org/x/sys/cpu"
 // useAsm selects the AVX2+FMA kernels.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// kernel runs function k's assembly over n elements (a multiple of 8).
-func kernel(k kind, dst, src *float32, n int) {
+// kernel runs function k's assembly over n elements (a multiple of 8),
+// with parameters a and b where k takes them.
+func kernel(k kind, dst, src *float32, n int, a, b float32) {
 	switch k {
 	case kExp:
 		expAVX2(dst, src, n)
@@ -20,5 +21,9 @@ func kernel(k kind, dst, src *float32, n int) {
 		sigmoidAVX2(dst, src, n)
 	case kErf:
 		erfAVX2(dst, src, n)
+	case kHardSigmoid:
+		hardSigmoidAVX2(dst, src, n, a, b)
+	case kHardSwish:
+		hardSwishAVX2(dst, src, n)
 	}
 }

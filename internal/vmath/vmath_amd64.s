@@ -841,3 +841,69 @@ DATA vmc_bf800000<>+20(SB)/4, $0xbf800000
 DATA vmc_bf800000<>+24(SB)/4, $0xbf800000
 DATA vmc_bf800000<>+28(SB)/4, $0xbf800000
 GLOBL vmc_bf800000<>(SB), RODATA|NOPTR, $32
+
+// func hardSigmoidAVX2(dst *float32, src *float32, n int, a float32, b float32)
+// Requires: AVX
+TEXT ·hardSigmoidAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS a+24(FP), Y0
+	VBROADCASTSS b+28(FP), Y1
+	SHRQ         $0x03, DX
+	JZ           hsig_done
+
+hsig_loop:
+	VMULPS  (CX), Y0, Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS vmc_3f800000<>+0(SB), Y3
+	VMINPS  Y2, Y3, Y3
+	VMOVUPS vmc_00000000<>+0(SB), Y2
+	VMAXPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	DECQ    DX
+	JNZ     hsig_loop
+
+hsig_done:
+	VZEROUPPER
+	RET
+
+// func hardSwishAVX2(dst *float32, src *float32, n int)
+// Requires: AVX
+TEXT ·hardSwishAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x03, DX
+	JZ   hswi_done
+
+hswi_loop:
+	VMOVUPS (CX), Y0
+	VDIVPS  vmc_40c00000<>+0(SB), Y0, Y1
+	VADDPS  vmc_3f000000<>+0(SB), Y1, Y1
+	VMOVUPS vmc_3f800000<>+0(SB), Y2
+	VMINPS  Y1, Y2, Y2
+	VMOVUPS vmc_00000000<>+0(SB), Y1
+	VMAXPS  Y2, Y1, Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	DECQ    DX
+	JNZ     hswi_loop
+
+hswi_done:
+	VZEROUPPER
+	RET
+
+DATA vmc_40c00000<>+0(SB)/4, $0x40c00000
+DATA vmc_40c00000<>+4(SB)/4, $0x40c00000
+DATA vmc_40c00000<>+8(SB)/4, $0x40c00000
+DATA vmc_40c00000<>+12(SB)/4, $0x40c00000
+DATA vmc_40c00000<>+16(SB)/4, $0x40c00000
+DATA vmc_40c00000<>+20(SB)/4, $0x40c00000
+DATA vmc_40c00000<>+24(SB)/4, $0x40c00000
+DATA vmc_40c00000<>+28(SB)/4, $0x40c00000
+GLOBL vmc_40c00000<>(SB), RODATA|NOPTR, $32

@@ -28,3 +28,13 @@ func sigmoidAVX2(dst *float32, src *float32, n int)
 //
 //go:noescape
 func erfAVX2(dst *float32, src *float32, n int)
+
+// hardSigmoidAVX2 stores max(0, min(1, a*src[i] + b)) into dst[i] for i < n (a multiple of 8).
+//
+//go:noescape
+func hardSigmoidAVX2(dst *float32, src *float32, n int, a float32, b float32)
+
+// hardSwishAVX2 stores src[i] * max(0, min(1, src[i]/6 + 0.5)) into dst[i] for i < n (a multiple of 8).
+//
+//go:noescape
+func hardSwishAVX2(dst *float32, src *float32, n int)

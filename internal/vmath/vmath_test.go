@@ -261,3 +261,41 @@ func TestTails(t *testing.T) {
 		}
 	}
 }
+
+// TestHard checks HardSigmoid and HardSwish against the Go expressions
+// they document, bit for bit but for the sign of zero, on every length
+// 0..33 and offset 0..3 with NaN, infinities and the clamp edges.
+func TestHard(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)),
+		3, -3, 2.5, -2.5, 1e30, -1e30, 0x1p-149}
+	same := func(g, w float32) bool { return g == w || g != g && w != w }
+	for n := 0; n <= 33; n++ {
+		for off := 0; off < 4; off++ {
+			src := make([]float32, n+off)
+			for i := range src {
+				if rng.IntN(4) == 0 {
+					src[i] = special[rng.IntN(len(special))]
+				} else {
+					src[i] = float32(rng.NormFloat64() * 4)
+				}
+			}
+			dst := make([]float32, n+off)
+			for _, ab := range [][2]float32{{0.2, 0.5}, {1.0 / 6, 0.5}, {-0.7, 0.1}} {
+				HardSigmoid(dst[off:], src[off:], ab[0], ab[1])
+				for i := off; i < n+off; i++ {
+					if w := max(0, min(1, float32(ab[0]*src[i])+ab[1])); !same(dst[i], w) {
+						t.Fatalf("HardSigmoid(%v; %v) = %v, want %v", src[i], ab, dst[i], w)
+					}
+				}
+			}
+			HardSwish(dst[off:], src[off:])
+			for i := off; i < n+off; i++ {
+				x := src[i]
+				if w := x * max(0, min(1, x/6+0.5)); !same(dst[i], w) {
+					t.Fatalf("HardSwish(%v) = %v, want %v", x, dst[i], w)
+				}
+			}
+		}
+	}
+}

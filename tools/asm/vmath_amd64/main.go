@@ -74,6 +74,8 @@ func main() {
 	kernel("tanhAVX2", "tanhAVX2 stores tanh(src[i]) into dst[i] for i < n (a multiple of 8).", emitTanh)
 	kernel("sigmoidAVX2", "sigmoidAVX2 stores 1/(1+e^-src[i]) into dst[i] for i < n (a multiple of 8).", emitSigmoid)
 	kernel("erfAVX2", "erfAVX2 stores erf(src[i]) into dst[i] for i < n (a multiple of 8).", emitErf)
+	hardSigmoid()
+	hardSwish()
 	Generate()
 }
 
@@ -246,4 +248,61 @@ func emitErf(x VecVirtual) VecVirtual {
 	q := horner(z, erfB)
 	VDIVPS(q, p, p)
 	return clamp(p, -1, 1)
+}
+
+// hardSigmoid is max(0, min(1, a*x + b)) with a separate multiply and
+// add (the same bits as Go's float32 expression), NaN passing through.
+func hardSigmoid() {
+	TEXT("hardSigmoidAVX2", NOSPLIT, "func(dst, src *float32, n int, a, b float32)")
+	Pragma("noescape")
+	Doc("hardSigmoidAVX2 stores max(0, min(1, a*src[i] + b)) into dst[i] for i < n (a multiple of 8).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	a, b := YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("a", 24), a)
+	VBROADCASTSS(NewParamAddr("b", 28), b)
+	SHRQ(U8(3), n)
+	JZ(LabelRef("hsig_done"))
+	Label("hsig_loop")
+	x := YMM()
+	VMULPS(Mem{Base: src}, a, x)
+	VADDPS(b, x, x)
+	y := clamp(x, 0, 1)
+	VMOVUPS(y, Mem{Base: dst})
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), dst)
+	DECQ(n)
+	JNZ(LabelRef("hsig_loop"))
+	Label("hsig_done")
+	VZEROUPPER()
+	RET()
+}
+
+// hardSwish is x * max(0, min(1, x/6 + 0.5)), dividing by 6 as Go's
+// float32 expression does (the same bits), NaN passing through.
+func hardSwish() {
+	TEXT("hardSwishAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape")
+	Doc("hardSwishAVX2 stores src[i] * max(0, min(1, src[i]/6 + 0.5)) into dst[i] for i < n (a multiple of 8).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	SHRQ(U8(3), n)
+	JZ(LabelRef("hswi_done"))
+	Label("hswi_loop")
+	x, t := YMM(), YMM()
+	VMOVUPS(Mem{Base: src}, x)
+	VDIVPS(cf(6), x, t)
+	VADDPS(cf(0.5), t, t)
+	y := clamp(t, 0, 1)
+	VMULPS(x, y, y)
+	VMOVUPS(y, Mem{Base: dst})
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), dst)
+	DECQ(n)
+	JNZ(LabelRef("hswi_loop"))
+	Label("hswi_done")
+	VZEROUPPER()
+	RET()
 }
