@@ -62,10 +62,14 @@ func softmaxDef(log, hard bool) opDef {
 			softmax(in[0].F, out[0].F, p.outer, p.dim, p.inner, p.log)
 		},
 		compile: func(n *node, _ *compiler) (Kernel, error) {
-			if p := n.params.(*softmaxParams); p.inner == 1 && !p.hard {
+			p := n.params.(*softmaxParams)
+			switch {
+			case p.hard:
+				return nil, nil
+			case p.inner == 1:
 				return softmaxRowsKernel{p}, nil
 			}
-			return nil, nil
+			return softmaxColsKernel{p}, nil
 		},
 	}
 }
@@ -151,6 +155,88 @@ func softmaxRow(x, y []float32, log bool) {
 	inv := 1 / vec.Sum(y)
 	for j := range y {
 		y[j] *= inv
+	}
+}
+
+// softmaxColsKernel is (log-)softmax over a middle axis of [outer, dim,
+// inner], inner > 1 (the channels of an NCHW map): each outer block is
+// reduced column-wise in contiguous row passes, up to softmaxCols
+// columns at a time with their maxima and sums on the stack, the
+// exponentials by vmath.Exp (over the whole block when it has few
+// columns).
+type softmaxColsKernel struct{ p *softmaxParams }
+
+// softmaxCols is the number of columns softmaxColsKernel reduces at once.
+const softmaxCols = 256
+
+func (k softmaxColsKernel) Run(x *Exec, in, out []*Tensor) { k.runRange(x, in, out, 0, k.p.outer) }
+
+// runRange computes outer blocks [lo, hi).
+func (k softmaxColsKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
+	p := k.p
+	n := p.dim * p.inner
+	if n == 0 {
+		return
+	}
+	if p.log && &in[0].F[0] == &out[0].F[0] {
+		// In place, the log pass would read overwritten inputs.
+		softmax(in[0].F[lo*n:hi*n], out[0].F[lo*n:hi*n], hi-lo, p.dim, p.inner, true)
+		return
+	}
+	var mb, sb [softmaxCols]float32
+	for o := lo; o < hi; o++ {
+		xb, yb := in[0].F[o*n:(o+1)*n], out[0].F[o*n:(o+1)*n]
+		for i0 := 0; i0 < p.inner; i0 += softmaxCols {
+			w := min(softmaxCols, p.inner-i0)
+			m, s := mb[:w], sb[:w]
+			copy(m, xb[i0:i0+w])
+			for k := 1; k < p.dim; k++ {
+				for i, v := range xb[k*p.inner+i0:][:w] {
+					if v > m[i] {
+						m[i] = v
+					}
+				}
+			}
+			for k := 0; k < p.dim; k++ {
+				yr := yb[k*p.inner+i0:][:w]
+				for i, v := range xb[k*p.inner+i0:][:w] {
+					yr[i] = v - m[i]
+				}
+				if w < p.inner {
+					vmath.Exp(yr, yr)
+				}
+			}
+			if w == p.inner {
+				vmath.Exp(yb, yb)
+			}
+			clear(s)
+			for k := 0; k < p.dim; k++ {
+				for i, e := range yb[k*p.inner+i0:][:w] {
+					s[i] += e
+				}
+			}
+			if p.log {
+				for i, v := range s {
+					s[i] = float32(math.Log(float64(v)))
+				}
+				for k := 0; k < p.dim; k++ {
+					yr := yb[k*p.inner+i0:][:w]
+					for i, v := range xb[k*p.inner+i0:][:w] {
+						yr[i] = v - m[i] - s[i]
+					}
+				}
+				continue
+			}
+			for i, v := range s {
+				s[i] = 1 / v
+			}
+			for k := 0; k < p.dim; k++ {
+				yr := yb[k*p.inner+i0:][:w]
+				for i := range yr {
+					yr[i] *= s[i]
+				}
+			}
+		}
 	}
 }
 

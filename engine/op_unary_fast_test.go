@@ -122,3 +122,30 @@ func TestUnaryFastNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftmaxColsMatchesReference checks the strided (log-)softmax
+// kernel against the float64 reference over inner sizes below, at and
+// above its column chunk, with infinities and a NaN.
+func TestSoftmaxColsMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, shape := range [][]int{{2, 3, 4}, {1, 7, 5}, {2, 10, 256}, {1, 5, 300}, {3, 2, 513}, {2, 1, 9}} {
+		for _, op := range []string{"Softmax", "LogSoftmax"} {
+			data := randFloats(rng, numel(shape))
+			for i := range data {
+				data[i] *= 30
+			}
+			data[1] = float32(math.Inf(-1))
+			data[len(data)-1] = 1e4
+			data[len(data)/2] = float32(math.NaN())
+			in := []*Tensor{NewFloat(data, shape...)}
+			m, err := elemModel(t, 13, op, in, 1, attrInt("axis", 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := m.steps[0].kernel.(softmaxColsKernel); !ok {
+				t.Fatalf("kernel %T, want a softmaxColsKernel", m.steps[0].kernel)
+			}
+			elemCheckReference(t, m, in, 2e-6)
+		}
+	}
+}
