@@ -163,7 +163,7 @@ func log1(x float32) float32 {
 }
 
 // Constants of erf: x clamped to [-4, 4] (erf(4) rounds to 1), then
-// x*P(x^2)/Q(x^2), a rational minimax approximation (the one of Eigen's
+// P(x^2)/Q(x^2)*x, a rational minimax approximation (the one of Eigen's
 // generic_fast_erf_float), clamped to [-1, 1].
 const (
 	erfMax = 4
@@ -197,13 +197,12 @@ func erf1(x float32) float32 {
 	p = p*z + erfA5
 	p = p*z + erfA3
 	p = p*z + erfA1
-	p = p * x
 	q := float32(erfB8)
 	q = q*z + erfB6
 	q = q*z + erfB4
 	q = q*z + erfB2
 	q = q*z + erfB0
-	y := p / q
+	y := p / q * x // x last: x*A1 of a tiny x would lose bits as a denormal
 	if y > 1 {
 		y = 1
 	}

@@ -671,13 +671,13 @@ erfAVX2_loop:
 	VFMADD213PS vmc_ba40ac63<>+0(SB), Y1, Y2
 	VFMADD213PS vmc_bb41a1f6<>+0(SB), Y1, Y2
 	VFMADD213PS vmc_bc83dbd4<>+0(SB), Y1, Y2
+	VMOVUPS     vmc_b77460cd<>+0(SB), Y3
+	VFMADD213PS vmc_b95fbd29<>+0(SB), Y1, Y3
+	VFMADD213PS vmc_badc924e<>+0(SB), Y1, Y3
+	VFMADD213PS vmc_bbf19bf8<>+0(SB), Y1, Y3
+	VFMADD213PS vmc_bc69b6a7<>+0(SB), Y1, Y3
+	VDIVPS      Y3, Y2, Y2
 	VMULPS      Y0, Y2, Y2
-	VMOVUPS     vmc_b77460cd<>+0(SB), Y0
-	VFMADD213PS vmc_b95fbd29<>+0(SB), Y1, Y0
-	VFMADD213PS vmc_badc924e<>+0(SB), Y1, Y0
-	VFMADD213PS vmc_bbf19bf8<>+0(SB), Y1, Y0
-	VFMADD213PS vmc_bc69b6a7<>+0(SB), Y1, Y0
-	VDIVPS      Y0, Y2, Y2
 	VMOVUPS     vmc_3f800000<>+0(SB), Y0
 	VMINPS      Y2, Y0, Y0
 	VMOVUPS     vmc_bf800000<>+0(SB), Y1

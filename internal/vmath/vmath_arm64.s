@@ -195,7 +195,7 @@ log_loop:
 log_done:
 	RET
 
-// ERF: x clamped to [-4, 4], x*A(x^2)/B(x^2) clamped to [-1, 1].
+// ERF: x clamped to [-4, 4], A(x^2)/B(x^2)*x clamped to [-1, 1].
 // Constants V8-V11 the clamps, V12-V18 A13..A1, V19-V23 B8..B0.
 #define ERF \
 	FMIN4(0, 0, 8); FMAX4(0, 0, 9); FMUL4(1, 0, 0); \
@@ -205,12 +205,11 @@ log_done:
 	MOV16(4, 16); FMLA4(4, 3, 1); \
 	MOV16(3, 17); FMLA4(3, 4, 1); \
 	MOV16(4, 18); FMLA4(4, 3, 1); \
-	FMUL4(4, 4, 0); \
 	MOV16(3, 20); FMLA4(3, 19, 1); \
 	MOV16(2, 21); FMLA4(2, 3, 1); \
 	MOV16(3, 22); FMLA4(3, 2, 1); \
 	MOV16(2, 23); FMLA4(2, 3, 1); \
-	FDIV4(0, 4, 2); FMIN4(0, 0, 10); FMAX4(0, 0, 11)
+	FDIV4(4, 4, 2); FMUL4(0, 4, 0); FMIN4(0, 0, 10); FMAX4(0, 0, 11)
 
 // func erfNEON(dst, src *float32, n int)
 TEXT ·erfNEON(SB), NOSPLIT, $0-24

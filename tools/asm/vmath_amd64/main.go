@@ -237,16 +237,16 @@ func emitLog(x VecVirtual) VecVirtual {
 	return p
 }
 
-// emitErf is erf1: x clamped to [-4, 4], x*A(x^2)/B(x^2) clamped to
+// emitErf is erf1: x clamped to [-4, 4], A(x^2)/B(x^2)*x clamped to
 // [-1, 1].
 func emitErf(x VecVirtual) VecVirtual {
 	u := clamp(x, -erfMax, erfMax)
 	z := YMM()
 	VMULPS(u, u, z)
 	p := horner(z, erfA)
-	VMULPS(u, p, p)
 	q := horner(z, erfB)
 	VDIVPS(q, p, p)
+	VMULPS(u, p, p) // x last, as in erf1
 	return clamp(p, -1, 1)
 }
 
