@@ -187,7 +187,7 @@ var (
 		if p.tanh {
 			return geluTanhSlice
 		}
-		return geluErfSlice
+		return vmath.Gelu
 	}})
 	softplusOp        = mathUnaryDef(mathUnary{f: mathFn(softplusF64), fast: mathSlice(softplusSlice)})
 	softsignOp        = mathUnaryDef(mathUnary{f: func(x float64, _ *mathParams) float64 { return x / (1 + math.Abs(x)) }})

@@ -42,23 +42,6 @@ func sliceCompile(fast func(n *node) func(dst, src []float32)) func(n *node, _ *
 // the passes over it.
 const elemBlock = 512
 
-// geluErfSlice is Gelu: 0.5*x*(1 + erf(x/sqrt(2))).
-func geluErfSlice(dst, src []float32) {
-	src = src[:len(dst)]
-	var buf [elemBlock]float32
-	for lo := 0; lo < len(dst); lo += elemBlock {
-		s, d := src[lo:min(lo+elemBlock, len(dst))], dst[lo:min(lo+elemBlock, len(dst))]
-		t := buf[:len(s)]
-		for i, x := range s {
-			t[i] = x * (1 / math.Sqrt2)
-		}
-		vmath.Erf(t, t)
-		for i, x := range s {
-			d[i] = 0.5 * x * (1 + t[i])
-		}
-	}
-}
-
 // geluTanhSlice is Gelu with approximate="tanh":
 // 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))).
 func geluTanhSlice(dst, src []float32) {

@@ -221,3 +221,12 @@ func hardSigmoid1(x, a, b float32) float32 {
 func hardSwish1(x float32) float32 {
 	return x * max(0, min(1, x/6+0.5))
 }
+
+// silu1 is x * sigmoid(x).
+func silu1(x float32) float32 { return x * sigmoid1(x) }
+
+// gelu1 is (0.5*x) * (1 + erf(x/sqrt(2))), erf as erf1.
+func gelu1(x float32) float32 {
+	h := 0.5 * x
+	return h * (1 + erf1(x*(1/math.Sqrt2)))
+}

@@ -1,6 +1,6 @@
 // Package vmath computes transcendental functions over float32 slices:
-// exp, log, tanh, sigmoid and erf (and the piecewise-linear hard sigmoid
-// and hard swish). On amd64 with AVX2 and FMA they run as
+// exp, log, tanh, sigmoid and erf, the activations built on them (SiLU,
+// Gelu) and the piecewise-linear hard sigmoid and hard swish. On amd64 with AVX2 and FMA they run as
 // assembly eight lanes at a time; elsewhere (and with the purego tag) as
 // Go loops over the same polynomials (scalar.go defines them; the
 // assembly follows it step for step). Every function's doc comment
@@ -27,6 +27,8 @@ const (
 	kErf
 	kHardSigmoid
 	kHardSwish
+	kSiLU
+	kGelu
 )
 
 // vector runs k's assembly over dst, the tail through an 8-element buffer,
@@ -144,5 +146,34 @@ func HardSwish(dst, src []float32) {
 	}
 	for i, x := range src {
 		dst[i] = hardSwish1(x)
+	}
+}
+
+// SiLU stores x*sigmoid(x) of x = src[i] into dst[i], within 4 ulp of the
+// correctly rounded result (Sigmoid's bound and one rounding); a denormal
+// result (x below about -87) is within 1.2e-43. It is +Inf for +Inf and NaN
+// for -Inf (Inf times 0) and NaN.
+func SiLU(dst, src []float32) {
+	src = src[:len(dst)]
+	if vector(kSiLU, dst, src) {
+		return
+	}
+	for i, x := range src {
+		dst[i] = silu1(x)
+	}
+}
+
+// Gelu stores 0.5*x*(1 + erf(x/sqrt(2))) of x = src[i] into dst[i] (the
+// exact Gelu, ONNX's approximate="none"), from Erf: the error is within
+// 4 ulp of the result plus 2.5e-7*|x| (Erf's absolute error, scaled),
+// which matters only where the result is near 0 for negative x. It is
+// +Inf for +Inf and NaN for -Inf (Inf times 0) and NaN.
+func Gelu(dst, src []float32) {
+	src = src[:len(dst)]
+	if vector(kGelu, dst, src) {
+		return
+	}
+	for i, x := range src {
+		dst[i] = gelu1(x)
 	}
 }

@@ -21,6 +21,10 @@ func kernel(k kind, dst, src *float32, n int, a, b float32) {
 		sigmoidAVX2(dst, src, n)
 	case kErf:
 		erfAVX2(dst, src, n)
+	case kSiLU:
+		siluAVX2(dst, src, n)
+	case kGelu:
+		geluAVX2(dst, src, n)
 	case kHardSigmoid:
 		hardSigmoidAVX2(dst, src, n, a, b)
 	case kHardSwish:

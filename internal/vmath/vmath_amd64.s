@@ -842,6 +842,107 @@ DATA vmc_bf800000<>+24(SB)/4, $0xbf800000
 DATA vmc_bf800000<>+28(SB)/4, $0xbf800000
 GLOBL vmc_bf800000<>(SB), RODATA|NOPTR, $32
 
+// func siluAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·siluAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x03, DX
+	JZ   siluAVX2_done
+
+siluAVX2_loop:
+	VMOVUPS      (CX), Y0
+	VORPS        vmc_80000000<>+0(SB), Y0, Y1
+	VMOVUPS      vmc_42b20000<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
+	VMOVUPS      vmc_c2d00000<>+0(SB), Y1
+	VMAXPS       Y2, Y1, Y1
+	VMULPS       vmc_3fb8aa3b<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VFNMADD231PS vmc_3f318000<>+0(SB), Y2, Y1
+	VFNMADD231PS vmc_b95e8083<>+0(SB), Y2, Y1
+	VMULPS       Y1, Y1, Y3
+	VMOVUPS      vmc_39506967<>+0(SB), Y4
+	VFMADD213PS  vmc_3ab743ce<>+0(SB), Y1, Y4
+	VFMADD213PS  vmc_3c088908<>+0(SB), Y1, Y4
+	VFMADD213PS  vmc_3d2aa9c1<>+0(SB), Y1, Y4
+	VFMADD213PS  vmc_3e2aaaaa<>+0(SB), Y1, Y4
+	VFMADD213PS  vmc_3f000000<>+0(SB), Y1, Y4
+	VFMADD213PS  Y1, Y3, Y4
+	VADDPS       vmc_3f800000<>+0(SB), Y4, Y4
+	VCVTTPS2DQ   Y2, Y1
+	VPSRAD       $0x01, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       vmc_0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VPADDD       vmc_0000007f<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VADDPS       vmc_3f800000<>+0(SB), Y4, Y1
+	VMOVUPS      vmc_3f800000<>+0(SB), Y2
+	VBLENDVPS    Y0, Y4, Y2, Y2
+	VDIVPS       Y1, Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	DECQ         DX
+	JNZ          siluAVX2_loop
+
+siluAVX2_done:
+	VZEROUPPER
+	RET
+
+// func geluAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, FMA3
+TEXT ·geluAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x03, DX
+	JZ   geluAVX2_done
+
+geluAVX2_loop:
+	VMOVUPS     (CX), Y0
+	VMULPS      vmc_3f3504f3<>+0(SB), Y0, Y1
+	VMOVUPS     vmc_40800000<>+0(SB), Y2
+	VMINPS      Y1, Y2, Y2
+	VMOVUPS     vmc_c0800000<>+0(SB), Y1
+	VMAXPS      Y2, Y1, Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     vmc_af95df0b<>+0(SB), Y3
+	VFMADD213PS vmc_32edffee<>+0(SB), Y2, Y3
+	VFMADD213PS vmc_b60cff51<>+0(SB), Y2, Y3
+	VFMADD213PS vmc_b86ec2d2<>+0(SB), Y2, Y3
+	VFMADD213PS vmc_ba40ac63<>+0(SB), Y2, Y3
+	VFMADD213PS vmc_bb41a1f6<>+0(SB), Y2, Y3
+	VFMADD213PS vmc_bc83dbd4<>+0(SB), Y2, Y3
+	VMOVUPS     vmc_b77460cd<>+0(SB), Y4
+	VFMADD213PS vmc_b95fbd29<>+0(SB), Y2, Y4
+	VFMADD213PS vmc_badc924e<>+0(SB), Y2, Y4
+	VFMADD213PS vmc_bbf19bf8<>+0(SB), Y2, Y4
+	VFMADD213PS vmc_bc69b6a7<>+0(SB), Y2, Y4
+	VDIVPS      Y4, Y3, Y3
+	VMULPS      Y1, Y3, Y3
+	VMOVUPS     vmc_3f800000<>+0(SB), Y1
+	VMINPS      Y3, Y1, Y1
+	VMOVUPS     vmc_bf800000<>+0(SB), Y2
+	VMAXPS      Y1, Y2, Y2
+	VADDPS      vmc_3f800000<>+0(SB), Y2, Y2
+	VMULPS      vmc_3f000000<>+0(SB), Y0, Y0
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, AX
+	DECQ        DX
+	JNZ         geluAVX2_loop
+
+geluAVX2_done:
+	VZEROUPPER
+	RET
+
 // func hardSigmoidAVX2(dst *float32, src *float32, n int, a float32, b float32)
 // Requires: AVX
 TEXT ·hardSigmoidAVX2(SB), NOSPLIT, $0-32

@@ -19,6 +19,10 @@ func kernel(k kind, dst, src *float32, n int, a, b float32) {
 		sigmoidNEON(dst, src, n)
 	case kErf:
 		erfNEON(dst, src, n)
+	case kSiLU:
+		siluNEON(dst, src, n)
+	case kGelu:
+		geluNEON(dst, src, n)
 	case kHardSigmoid:
 		hardSigmoidNEON(dst, src, n, a, b)
 	case kHardSwish:
@@ -46,3 +50,9 @@ func hardSigmoidNEON(dst, src *float32, n int, a, b float32)
 
 //go:noescape
 func hardSwishNEON(dst, src *float32, n int)
+
+//go:noescape
+func siluNEON(dst, src *float32, n int)
+
+//go:noescape
+func geluNEON(dst, src *float32, n int)

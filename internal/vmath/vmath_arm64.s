@@ -279,3 +279,51 @@ hardSwish_loop:
 
 hardSwish_done:
 	RET
+
+// func siluNEON(dst, src *float32, n int): x (kept in V7) * SIGMOID.
+TEXT ·siluNEON(SB), NOSPLIT, $0-24
+	EXPCONSTS
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	LSR  $2, R2
+	CBZ  R2, silu_done
+
+silu_loop:
+	VLD1.P 16(R1), [V0.S4]
+	MOV16(7, 0)
+	SIGMOID
+	FMUL4(0, 7, 0)
+	VST1.P [V0.S4], 16(R0)
+	SUBS $1, R2
+	BNE  silu_loop
+
+silu_done:
+	RET
+
+// func geluNEON(dst, src *float32, n int): (0.5*x) * (1 + ERF(x/sqrt(2))),
+// x kept in V7; V24 1/sqrt(2), V25 0.5 besides erf's constants.
+TEXT ·geluNEON(SB), NOSPLIT, $0-24
+	CONST(V8, 0x40800000); CONST(V9, 0xc0800000); CONST(V10, 0x3f800000); CONST(V11, 0xbf800000); CONST(V12, 0xaf95df0b); CONST(V13, 0x32edffee); CONST(V14, 0xb60cff51); CONST(V15, 0xb86ec2d2); CONST(V16, 0xba40ac63); CONST(V17, 0xbb41a1f6)
+	CONST(V18, 0xbc83dbd4); CONST(V19, 0xb77460cd); CONST(V20, 0xb95fbd29); CONST(V21, 0xbadc924e); CONST(V22, 0xbbf19bf8); CONST(V23, 0xbc69b6a7)
+	CONST(V24, 0x3f3504f3); CONST(V25, 0x3f000000)
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	LSR  $2, R2
+	CBZ  R2, gelu_done
+
+gelu_loop:
+	VLD1.P 16(R1), [V0.S4]
+	MOV16(7, 0)
+	FMUL4(0, 0, 24)
+	ERF
+	FADD4(0, 0, 10)
+	FMUL4(6, 25, 7)
+	FMUL4(0, 6, 0)
+	VST1.P [V0.S4], 16(R0)
+	SUBS $1, R2
+	BNE  gelu_loop
+
+gelu_done:
+	RET

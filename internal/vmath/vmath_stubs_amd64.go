@@ -29,6 +29,16 @@ func sigmoidAVX2(dst *float32, src *float32, n int)
 //go:noescape
 func erfAVX2(dst *float32, src *float32, n int)
 
+// siluAVX2 stores src[i]/(1+e^-src[i]) into dst[i] for i < n (a multiple of 8).
+//
+//go:noescape
+func siluAVX2(dst *float32, src *float32, n int)
+
+// geluAVX2 stores 0.5*src[i]*(1+erf(src[i]/sqrt(2))) into dst[i] for i < n (a multiple of 8).
+//
+//go:noescape
+func geluAVX2(dst *float32, src *float32, n int)
+
 // hardSigmoidAVX2 stores max(0, min(1, a*src[i] + b)) into dst[i] for i < n (a multiple of 8).
 //
 //go:noescape

@@ -74,6 +74,8 @@ func main() {
 	kernel("tanhAVX2", "tanhAVX2 stores tanh(src[i]) into dst[i] for i < n (a multiple of 8).", emitTanh)
 	kernel("sigmoidAVX2", "sigmoidAVX2 stores 1/(1+e^-src[i]) into dst[i] for i < n (a multiple of 8).", emitSigmoid)
 	kernel("erfAVX2", "erfAVX2 stores erf(src[i]) into dst[i] for i < n (a multiple of 8).", emitErf)
+	kernel("siluAVX2", "siluAVX2 stores src[i]/(1+e^-src[i]) into dst[i] for i < n (a multiple of 8).", emitSiLU)
+	kernel("geluAVX2", "geluAVX2 stores 0.5*src[i]*(1+erf(src[i]/sqrt(2))) into dst[i] for i < n (a multiple of 8).", emitGelu)
 	hardSigmoid()
 	hardSwish()
 	Generate()
@@ -248,6 +250,25 @@ func emitErf(x VecVirtual) VecVirtual {
 	VDIVPS(q, p, p)
 	VMULPS(u, p, p) // x last, as in erf1
 	return clamp(p, -1, 1)
+}
+
+// emitSiLU is silu1: x * sigmoid(x).
+func emitSiLU(x VecVirtual) VecVirtual {
+	s := emitSigmoid(x)
+	VMULPS(x, s, s)
+	return s
+}
+
+// emitGelu is gelu1: (0.5*x) * (1 + erf(x * (1/sqrt(2)))).
+func emitGelu(x VecVirtual) VecVirtual {
+	t := YMM()
+	VMULPS(cf(1/math.Sqrt2), x, t)
+	e := emitErf(t)
+	VADDPS(cf(1), e, e)
+	h := YMM()
+	VMULPS(cf(0.5), x, h)
+	VMULPS(h, e, e)
+	return e
 }
 
 // hardSigmoid is max(0, min(1, a*x + b)) with a separate multiply and
