@@ -1,13 +1,15 @@
 // Package vmath computes transcendental functions over float32 slices:
 // exp, log, tanh, sigmoid and erf, the activations built on them (SiLU,
-// Gelu) and the piecewise-linear hard sigmoid and hard swish. On amd64 with AVX2 and FMA they run as
-// assembly eight lanes at a time; elsewhere (and with the purego tag) as
-// Go loops over the same polynomials (scalar.go defines them; the
+// Gelu) and the piecewise-linear hard sigmoid and hard swish. They run as
+// assembly on amd64 with AVX2 and FMA (eight lanes at a time, generated
+// by tools/asm/vmath_amd64) and on arm64 (NEON, four lanes,
+// vmath_arm64.s); elsewhere, on older amd64 CPUs and with the purego tag
+// as Go loops over the same polynomials (scalar.go defines them; the
 // assembly follows it step for step). Every function's doc comment
-// states its maximum error against the correctly rounded result, measured
-// by the package's tests over a strided sweep of all float32 inputs on
-// both paths. The paths may differ in the last bit (the assembly fuses
-// multiply-adds), never between runs on one machine.
+// states its maximum error against the correctly rounded result,
+// measured by the package's tests over a strided sweep of all float32
+// inputs on both paths. The paths may differ in the last bits (the
+// assembly fuses multiply-adds), never between runs on one machine.
 //
 // Each function writes dst[i] for every i of dst from src[i] (src must be
 // at least as long); dst and src may be the same slice, but must not
