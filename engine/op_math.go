@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/kagen-ai/kagen/internal/vmath"
+)
 
 // mathParams are the parsed attributes of a unary math op (Elu's alpha,
 // Selu's alpha and gamma, Shrink's bias and lambd, Gelu's approximation).
@@ -17,6 +21,9 @@ type mathUnary struct {
 	i func(x int64, p *mathParams) int64
 	// signed refuses the unsigned integer types (Neg).
 	signed bool
+	// fast, when set, returns the float32 slice function of a node with
+	// parameters p (see op_unary_fast.go), or nil to keep the reference.
+	fast func(p *mathParams) func(dst, src []float32)
 }
 
 func elemUnsigned(d DType) bool { return d == Uint8 || d == Uint16 || d == Uint32 || d == Uint64 }
@@ -59,7 +66,18 @@ func mathUnaryDef(u mathUnary) opDef {
 				o[k] = float32(u.f(float64(x), p))
 			}
 		},
+		compile: func(n *node, c *compiler) (Kernel, error) {
+			if u.fast == nil {
+				return nil, nil
+			}
+			return sliceCompile(func(n *node) func(dst, src []float32) { return u.fast(n.params.(*mathParams)) })(n, c)
+		},
 	}
+}
+
+// mathSlice is a mathUnary.fast without parameters.
+func mathSlice(f func(dst, src []float32)) func(*mathParams) func(dst, src []float32) {
+	return func(*mathParams) func(dst, src []float32) { return f }
 }
 
 // mathFloatAttrs parses up to two float attributes into p.a and p.b.
@@ -124,9 +142,9 @@ var (
 		return 0
 	}})
 	sqrtOp       = mathUnaryDef(mathUnary{f: mathFn(math.Sqrt)})
-	expOp        = mathUnaryDef(mathUnary{f: mathFn(math.Exp)})
-	logOp        = mathUnaryDef(mathUnary{f: mathFn(math.Log)})
-	erfOp        = mathUnaryDef(mathUnary{f: mathFn(math.Erf)})
+	expOp        = mathUnaryDef(mathUnary{f: mathFn(math.Exp), fast: mathSlice(vmath.Exp)})
+	logOp        = mathUnaryDef(mathUnary{f: mathFn(math.Log), fast: mathSlice(vmath.Log)})
+	erfOp        = mathUnaryDef(mathUnary{f: mathFn(math.Erf), fast: mathSlice(vmath.Erf)})
 	reciprocalOp = mathUnaryDef(mathUnary{f: func(x float64, _ *mathParams) float64 { return 1 / x }})
 	floorOp      = mathUnaryDef(mathUnary{f: mathFn(math.Floor)})
 	ceilOp       = mathUnaryDef(mathUnary{f: mathFn(math.Ceil)})
@@ -148,14 +166,14 @@ var (
 			return p.a * math.Expm1(x)
 		}
 		return x
-	}})
+	}, fast: func(p *mathParams) func(dst, src []float32) { return eluSlice(float32(p.a), 1, false) }})
 	seluOp = mathUnaryDef(mathUnary{attrs: mathFloatAttrs([2]string{"alpha", "gamma"}, [2]float32{1.67326319217681884765625, 1.05070102214813232421875}),
 		f: func(x float64, p *mathParams) float64 {
 			if x <= 0 {
 				return p.b * p.a * math.Expm1(x)
 			}
 			return p.b * x
-		}})
+		}, fast: func(p *mathParams) func(dst, src []float32) { return eluSlice(float32(p.a), float32(p.b), true) }})
 	celuOp = mathUnaryDef(mathUnary{attrs: mathFloatAttrs([2]string{"alpha"}, [2]float32{1}), f: func(x float64, p *mathParams) float64 {
 		// max(0, x) + min(0, alpha*(exp(x/alpha)-1))
 		return max(0, x) + min(0, p.a*math.Expm1(x/p.a))
@@ -165,10 +183,15 @@ var (
 			return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
 		}
 		return 0.5 * x * (1 + math.Erf(x/math.Sqrt2))
+	}, fast: func(p *mathParams) func(dst, src []float32) {
+		if p.tanh {
+			return geluTanhSlice
+		}
+		return vmath.Gelu
 	}})
-	softplusOp        = mathUnaryDef(mathUnary{f: mathFn(softplusF64)})
+	softplusOp        = mathUnaryDef(mathUnary{f: mathFn(softplusF64), fast: mathSlice(softplusSlice)})
 	softsignOp        = mathUnaryDef(mathUnary{f: func(x float64, _ *mathParams) float64 { return x / (1 + math.Abs(x)) }})
-	mishOp            = mathUnaryDef(mathUnary{f: func(x float64, _ *mathParams) float64 { return x * math.Tanh(softplusF64(x)) }})
+	mishOp            = mathUnaryDef(mathUnary{f: func(x float64, _ *mathParams) float64 { return x * math.Tanh(softplusF64(x)) }, fast: mathSlice(mishSlice)})
 	thresholdedReluOp = mathUnaryDef(mathUnary{attrs: mathFloatAttrs([2]string{"alpha"}, [2]float32{1}), f: func(x float64, p *mathParams) float64 {
 		if x > p.a {
 			return x

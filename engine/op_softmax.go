@@ -1,6 +1,11 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/kagen-ai/kagen/internal/vec"
+	"github.com/kagen-ai/kagen/internal/vmath"
+)
 
 // softmaxParams split the input into [outer, axis, inner]: before opset 13
 // the input is coerced to 2-D at axis ([outer, dim] with inner 1), from
@@ -57,10 +62,14 @@ func softmaxDef(log, hard bool) opDef {
 			softmax(in[0].F, out[0].F, p.outer, p.dim, p.inner, p.log)
 		},
 		compile: func(n *node, _ *compiler) (Kernel, error) {
-			if p := n.params.(*softmaxParams); p.inner == 1 && !p.hard {
+			p := n.params.(*softmaxParams)
+			switch {
+			case p.hard:
+				return nil, nil
+			case p.inner == 1:
 				return softmaxRowsKernel{p}, nil
 			}
-			return nil, nil
+			return softmaxColsKernel{p}, nil
 		},
 	}
 }
@@ -92,18 +101,23 @@ func hardmax(x, y []float32, outer, dim, inner int) {
 }
 
 // softmaxRowsKernel is (log-)softmax over contiguous rows (the last axis,
-// or any axis before opset 13): float32 throughout with a polynomial exp.
+// or any axis before opset 13): float32 throughout with vmath's exp.
 type softmaxRowsKernel struct{ p *softmaxParams }
 
-func (k softmaxRowsKernel) Run(_ *Exec, in, out []*Tensor) {
+func (k softmaxRowsKernel) Run(x *Exec, in, out []*Tensor) { k.runRange(x, in, out, 0, k.p.outer) }
+
+// runRange computes rows [lo, hi).
+func (k softmaxRowsKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 	p := k.p
 	x, y := in[0].F, out[0].F
-	for o := 0; o < p.outer; o++ {
+	for o := lo; o < hi; o++ {
 		softmaxRow(x[o*p.dim:(o+1)*p.dim], y[o*p.dim:(o+1)*p.dim], p.log)
 	}
 }
 
-// softmaxRow computes the (log-)softmax of one contiguous row.
+// softmaxRow computes the (log-)softmax of one contiguous row (y may be
+// x). The exponentials are of x - max <= 0 (vmath.Exp, within 2 ulp),
+// summed in vector partial sums.
 func softmaxRow(x, y []float32, log bool) {
 	if len(x) == 0 {
 		return
@@ -115,72 +129,115 @@ func softmaxRow(x, y []float32, log bool) {
 			m = v
 		}
 	}
-	var s0, s1, s2, s3 float32
-	j := 0
 	if log {
-		for ; j+4 <= len(x); j += 4 {
-			s0 += softmaxExpNeg(x[j] - m)
-			s1 += softmaxExpNeg(x[j+1] - m)
-			s2 += softmaxExpNeg(x[j+2] - m)
-			s3 += softmaxExpNeg(x[j+3] - m)
+		// The exponentials go to a stack buffer: y may be x, needed after.
+		var buf [elemBlock]float32
+		var s float32
+		for lo := 0; lo < len(x); lo += elemBlock {
+			xs := x[lo:min(lo+elemBlock, len(x))]
+			t := buf[:len(xs)]
+			for j, v := range xs {
+				t[j] = v - m
+			}
+			vmath.Exp(t, t)
+			s += vec.Sum(t)
 		}
-		for ; j < len(x); j++ {
-			s0 += softmaxExpNeg(x[j] - m)
-		}
-		ls := float32(math.Log(float64(s0 + s1 + s2 + s3)))
+		ls := float32(math.Log(float64(s)))
 		for j, v := range x {
 			y[j] = v - m - ls // (v-m) first: m+ls would round at large magnitudes
 		}
 		return
 	}
-	for ; j+4 <= len(x); j += 4 {
-		e0, e1, e2, e3 := softmaxExpNeg(x[j]-m), softmaxExpNeg(x[j+1]-m), softmaxExpNeg(x[j+2]-m), softmaxExpNeg(x[j+3]-m)
-		y[j], y[j+1], y[j+2], y[j+3] = e0, e1, e2, e3
-		s0 += e0
-		s1 += e1
-		s2 += e2
-		s3 += e3
+	for j, v := range x {
+		y[j] = v - m
 	}
-	for ; j < len(x); j++ {
-		e := softmaxExpNeg(x[j] - m)
-		y[j] = e
-		s0 += e
-	}
-	inv := 1 / (s0 + s1 + s2 + s3)
+	vmath.Exp(y, y)
+	inv := 1 / vec.Sum(y)
 	for j := range y {
 		y[j] *= inv
 	}
 }
 
-// softmaxExpNeg is exp(x) for x <= 0 (NaN propagates) in float32, with a relative
-// error of a few ulps: x = n*ln2 + r, |r| <= ln2/2, exp(r) by a degree-6
-// polynomial (Cephes expf), times 2^n built in the exponent bits.
-func softmaxExpNeg(x float32) float32 {
-	if !(x >= -87.33) { // also NaN
-		if x != x {
-			return x
+// softmaxColsKernel is (log-)softmax over a middle axis of [outer, dim,
+// inner], inner > 1 (the channels of an NCHW map): each outer block is
+// reduced column-wise in contiguous row passes, up to softmaxCols
+// columns at a time with their maxima and sums on the stack, the
+// exponentials by vmath.Exp (over the whole block when it has few
+// columns).
+type softmaxColsKernel struct{ p *softmaxParams }
+
+// softmaxCols is the number of columns softmaxColsKernel reduces at once.
+const softmaxCols = 256
+
+func (k softmaxColsKernel) Run(x *Exec, in, out []*Tensor) { k.runRange(x, in, out, 0, k.p.outer) }
+
+// runRange computes outer blocks [lo, hi).
+func (k softmaxColsKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
+	p := k.p
+	n := p.dim * p.inner
+	if n == 0 {
+		return
+	}
+	if p.log && &in[0].F[0] == &out[0].F[0] {
+		// In place, the log pass would read overwritten inputs.
+		softmax(in[0].F[lo*n:hi*n], out[0].F[lo*n:hi*n], hi-lo, p.dim, p.inner, true)
+		return
+	}
+	var mb, sb [softmaxCols]float32
+	for o := lo; o < hi; o++ {
+		xb, yb := in[0].F[o*n:(o+1)*n], out[0].F[o*n:(o+1)*n]
+		for i0 := 0; i0 < p.inner; i0 += softmaxCols {
+			w := min(softmaxCols, p.inner-i0)
+			m, s := mb[:w], sb[:w]
+			copy(m, xb[i0:i0+w])
+			for k := 1; k < p.dim; k++ {
+				for i, v := range xb[k*p.inner+i0:][:w] {
+					if v > m[i] {
+						m[i] = v
+					}
+				}
+			}
+			for k := 0; k < p.dim; k++ {
+				yr := yb[k*p.inner+i0:][:w]
+				for i, v := range xb[k*p.inner+i0:][:w] {
+					yr[i] = v - m[i]
+				}
+				if w < p.inner {
+					vmath.Exp(yr, yr)
+				}
+			}
+			if w == p.inner {
+				vmath.Exp(yb, yb)
+			}
+			clear(s)
+			for k := 0; k < p.dim; k++ {
+				for i, e := range yb[k*p.inner+i0:][:w] {
+					s[i] += e
+				}
+			}
+			if p.log {
+				for i, v := range s {
+					s[i] = float32(math.Log(float64(v)))
+				}
+				for k := 0; k < p.dim; k++ {
+					yr := yb[k*p.inner+i0:][:w]
+					for i, v := range xb[k*p.inner+i0:][:w] {
+						yr[i] = v - m[i] - s[i]
+					}
+				}
+				continue
+			}
+			for i, v := range s {
+				s[i] = 1 / v
+			}
+			for k := 0; k < p.dim; k++ {
+				yr := yb[k*p.inner+i0:][:w]
+				for i := range yr {
+					yr[i] *= s[i]
+				}
+			}
 		}
-		return 0
 	}
-	if x > 0 {
-		return float32(math.Exp(float64(x)))
-	}
-	z := x*1.44269504088896341 + 0.5
-	n := int32(z)
-	if float32(n) > z {
-		n--
-	}
-	fn := float32(n)
-	r := x - fn*0.693359375 - fn*-2.12194440e-4
-	r2 := r * r
-	pp := float32(1.9875691500e-4)
-	pp = pp*r + 1.3981999507e-3
-	pp = pp*r + 8.3334519073e-3
-	pp = pp*r + 4.1665795894e-2
-	pp = pp*r + 1.6666665459e-1
-	pp = pp*r + 5.0000001201e-1
-	e := pp*r2 + r + 1
-	return e * math.Float32frombits(uint32(n+127)<<23)
 }
 
 // softmax computes a (log-)softmax over the middle axis of [outer,dim,inner].

@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/kagen-ai/kagen/internal/vmath"
+)
 
 // unaryDef builds an element-wise op from its float function. param parses
 // the op's attributes into the constants f receives.
@@ -57,6 +61,9 @@ func attrParams(names [2]string, defs [2]float32) func(n *node) ([2]float32, err
 	}
 }
 
+// unaryParams are a unaryDef node's parsed constants.
+func unaryParams(n *node) [2]float32 { return n.params.([2]float32) }
+
 var (
 	reluOp = unaryDef(nil, func(x float32, _ [2]float32) float32 {
 		if x < 0 {
@@ -70,18 +77,24 @@ var (
 		}
 		return x
 	}, false)
-	sigmoidOp = unaryDef(nil, func(x float32, _ [2]float32) float32 {
+	// Sigmoid, Tanh, HardSigmoid and HardSwish run on float32 through
+	// the slice functions of op_unary_fast.go (vmath's within a few ulp;
+	// the hard ones in the reference's arithmetic).
+	sigmoidOp = withCompile(unaryDef(nil, func(x float32, _ [2]float32) float32 {
 		return float32(1 / (1 + math.Exp(-float64(x))))
-	}, false)
-	tanhOp = unaryDef(nil, func(x float32, _ [2]float32) float32 {
+	}, false), sliceCompile(func(*node) func(dst, src []float32) { return vmath.Sigmoid }))
+	tanhOp = withCompile(unaryDef(nil, func(x float32, _ [2]float32) float32 {
 		return float32(math.Tanh(float64(x)))
-	}, false)
-	hardSigmoidOp = unaryDef(attrParams([2]string{"alpha", "beta"}, [2]float32{0.2, 0.5}), func(x float32, p [2]float32) float32 {
+	}, false), sliceCompile(func(*node) func(dst, src []float32) { return vmath.Tanh }))
+	hardSigmoidOp = withCompile(unaryDef(attrParams([2]string{"alpha", "beta"}, [2]float32{0.2, 0.5}), func(x float32, p [2]float32) float32 {
 		return max(0, min(1, p[0]*x+p[1]))
-	}, false)
-	hardSwishOp = unaryDef(nil, func(x float32, _ [2]float32) float32 {
+	}, false), sliceCompile(func(n *node) func(dst, src []float32) {
+		p := unaryParams(n)
+		return hardSigmoidSlice(p[0], p[1])
+	}))
+	hardSwishOp = withCompile(unaryDef(nil, func(x float32, _ [2]float32) float32 {
 		return x * max(0, min(1, x/6+0.5))
-	}, false)
+	}, false), sliceCompile(func(*node) func(dst, src []float32) { return vmath.HardSwish }))
 )
 
 // clipParams are the bounds of a Clip node.

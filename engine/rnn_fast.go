@@ -2,9 +2,9 @@ package engine
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/kagen-ai/kagen/engine/gemm"
+	"github.com/kagen-ai/kagen/internal/vmath"
 )
 
 // rnnKernel runs LSTM, GRU and RNN on the GEMM kernels:
@@ -394,17 +394,14 @@ func (k *rnnKernel) stepLSTM(d int, xr, gr, hb, cb, peep []float32) {
 }
 
 // rnnActRow applies an activation to every element of v, with the common
-// functions in their own loops.
+// functions in their own loops (Sigmoid and Tanh vectorised by vmath,
+// within a few ulp of the reference's float64).
 func rnnActRow(a rnnAct, v []float32) {
 	switch a.kind {
 	case rnnActSigmoid:
-		for i, x := range v {
-			v[i] = float32(1 / (1 + math.Exp(-float64(x))))
-		}
+		vmath.Sigmoid(v, v)
 	case rnnActTanh:
-		for i, x := range v {
-			v[i] = float32(math.Tanh(float64(x)))
-		}
+		vmath.Tanh(v, v)
 	case rnnActRelu:
 		for i, x := range v {
 			if !(x > 0) {

@@ -1,0 +1,33 @@
+//go:build !purego
+
+package vmath
+
+import "golang.org/x/sys/cpu"
+
+// useAsm selects the AVX2+FMA kernels.
+var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// kernel runs function k's assembly over n elements (a multiple of 8),
+// with parameters a and b where k takes them.
+func kernel(k kind, dst, src *float32, n int, a, b float32) {
+	switch k {
+	case kExp:
+		expAVX2(dst, src, n)
+	case kLog:
+		logAVX2(dst, src, n)
+	case kTanh:
+		tanhAVX2(dst, src, n)
+	case kSigmoid:
+		sigmoidAVX2(dst, src, n)
+	case kErf:
+		erfAVX2(dst, src, n)
+	case kSiLU:
+		siluAVX2(dst, src, n)
+	case kGelu:
+		geluAVX2(dst, src, n)
+	case kHardSigmoid:
+		hardSigmoidAVX2(dst, src, n, a, b)
+	case kHardSwish:
+		hardSwishAVX2(dst, src, n)
+	}
+}
