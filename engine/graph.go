@@ -174,37 +174,23 @@ func (a activation) fnSlice(o []float32) {
 	case actTanh:
 		vmath.Tanh(o, o)
 	case actSiLU:
+		vmath.SiLU(o, o)
+	case actGelu:
+		vmath.Gelu(o, o)
+	case actHardSigmoid:
+		vmath.HardSigmoid(o, o, a.alpha, a.beta)
+	case actHardSwish:
+		if a.alpha == 1.0/6 && a.beta == 0.5 {
+			vmath.HardSwish(o, o) // ONNX's HardSwish
+			return
+		}
 		var buf [actChunk]float32
 		for len(o) > 0 {
 			n := min(len(o), actChunk)
 			s, x := buf[:n], o[:n]
-			vmath.Sigmoid(s, x)
+			vmath.HardSigmoid(s, x, a.alpha, a.beta)
 			mulInPlace(x, s)
 			o = o[n:]
-		}
-	case actGelu:
-		var buf [actChunk]float32
-		for len(o) > 0 {
-			n := min(len(o), actChunk)
-			e, x := buf[:n], o[:n]
-			for i, v := range x {
-				e[i] = v * (1 / math.Sqrt2)
-			}
-			vmath.Erf(e, e)
-			for i, v := range e {
-				x[i] *= 0.5 + 0.5*v
-			}
-			o = o[n:]
-		}
-	case actHardSigmoid:
-		al, be := a.alpha, a.beta
-		for i, x := range o {
-			o[i] = hardSigmoid(x, al, be)
-		}
-	case actHardSwish:
-		al, be := a.alpha, a.beta
-		for i, x := range o {
-			o[i] = x * hardSigmoid(x, al, be)
 		}
 	}
 }
