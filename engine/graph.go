@@ -436,9 +436,6 @@ func (g *graph) build(og *onnx.Graph) error {
 		if on.Domain != "" && on.Domain != "ai.onnx" {
 			return &UnsupportedError{Node: n.name, Op: on.Domain + "." + on.OpType}
 		}
-		if err := checkOpSince(n); err != nil {
-			return err
-		}
 		for _, a := range on.Attrs {
 			if a.RefAttrName != "" {
 				return n.unsupported("attribute %s (reference)", a.Name)

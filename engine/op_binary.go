@@ -197,6 +197,9 @@ func inferBinary(n *node) error {
 	if a.dtype != b.dtype {
 		return n.errorf("input types differ: %v and %v", a.dtype, b.dtype)
 	}
+	if err := checkLegacyAxis(n, a.shape, b.shape); err != nil {
+		return err
+	}
 	shape, err := broadcastShapes(a.shape, b.shape)
 	if err != nil {
 		return n.errorf("%v", err)

@@ -231,6 +231,9 @@ func geluAttrs(n *node, p *mathParams) error {
 // elemInferBroadcast sets output 0 to the broadcast of inputs 0 and 1 with the
 // given dtype.
 func elemInferBroadcast(n *node, dt DType) error {
+	if err := checkLegacyAxis(n, n.in[0].shape, n.in[1].shape); err != nil {
+		return err
+	}
 	shape, err := broadcastShapes(n.in[0].shape, n.in[1].shape)
 	if err != nil {
 		return n.errorf("%v", err)
