@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/kagen-ai/kagen/engine/gemm"
+import (
+	"github.com/kagen-ai/kagen/engine/gemm"
+	"github.com/kagen-ai/kagen/engine/qgemm"
+)
 
 // maxOpset is the newest ai.onnx opset whose semantics the engine follows.
 const maxOpset = 21
@@ -162,6 +165,14 @@ func (x *Exec) split(k rangeKernel, in, out []*Tensor, n, grain int) {
 // GemmArgs sets the threading fields of a GEMM call to the session's pool
 // (for kernels outside this package, such as the approximate ones).
 func (x *Exec) GemmArgs(a *gemm.Args) { x.gemmArgs(a) }
+
+// QGemmArgs sets the threading fields of an int8 GEMM call to the
+// session's pool.
+func (x *Exec) QGemmArgs(a *qgemm.Args) {
+	if x.par != nil {
+		a.Parallel, a.Tasks = qgemm.Parallel(x.par), x.threads
+	}
+}
 
 // gemmArgs sets the threading fields of a GEMM call.
 func (x *Exec) gemmArgs(a *gemm.Args) {
