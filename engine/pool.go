@@ -43,6 +43,9 @@ type pool struct {
 
 	workers []*worker
 	closed  atomic.Bool
+	// The caller parks here when the tasks it waits for outlast waitSpin:
+	// the worker that finishes the last one wakes it.
+	caller worker
 }
 
 // worker is one pool goroutine's parking place.
@@ -67,8 +70,12 @@ type Ranger interface {
 // parked (the channel pool: 8-13 µs).
 const (
 	// spinFor is how long an idle worker keeps looking for work before it
-	// parks.
-	spinFor = 100 * time.Microsecond
+	// parks. A spinning worker holds a core: when another process wants
+	// it, a long spin takes time from the caller's serial work.
+	spinFor = 30 * time.Microsecond
+	// waitSpin is how long the caller spins for the tasks it waits for
+	// before it parks.
+	waitSpin = 10 * time.Microsecond
 	// chunksPerThread is how many ranges Exec.For cuts per thread (at
 	// most): a descheduled worker then delays a region by about
 	// 1/(threads*chunksPerThread) of it.
@@ -76,7 +83,7 @@ const (
 )
 
 func newPool(threads int) *pool {
-	p := &pool{threads: threads}
+	p := &pool{threads: threads, caller: worker{wake: make(chan struct{}, 1)}}
 	p.forTask = p.runChunk
 	for i := 1; i < threads; i++ { // the caller is the last worker
 		w := &worker{wake: make(chan struct{}, 1)}
@@ -137,7 +144,9 @@ func (p *pool) claim() bool {
 			break
 		}
 		p.fn(int(i))
-		p.done.Add(1)
+		if p.done.Add(1) == int64(n) && p.caller.sleeping.CompareAndSwap(true, false) {
+			p.caller.wake <- struct{}{}
+		}
 		ran = true
 	}
 	return ran
@@ -192,12 +201,38 @@ func (p *pool) region(tasks int, fn func(int)) {
 		}
 	}
 	p.claim()
-	for i := 0; p.done.Load() < int64(tasks); i++ {
-		if i&63 == 63 {
-			runtime.Gosched()
-		}
+	if p.done.Load() < int64(tasks) {
+		p.wait(int64(tasks))
 	}
 	p.fn = nil
+}
+
+// wait returns once tasks tasks of the current region are done: it spins
+// for waitSpin, then parks so that the thread running the last task (one
+// the operating system may have descheduled to run another process) can
+// have this core.
+func (p *pool) wait(tasks int64) {
+	start := time.Now()
+	for p.done.Load() < tasks {
+		for range 64 {
+			if p.done.Load() >= tasks {
+				return
+			}
+		}
+		if time.Since(start) > waitSpin {
+			c := &p.caller
+			c.sleeping.Store(true)
+			if p.done.Load() >= tasks {
+				if !c.sleeping.CompareAndSwap(true, false) {
+					<-c.wake // the last task's thread sent a token: take it
+				}
+				return
+			}
+			// Woken by the thread that finished the last task, or (rarely)
+			// by one finishing the previous region late: look again.
+			<-c.wake
+		}
+	}
 }
 
 // close stops the goroutines.
