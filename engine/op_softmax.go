@@ -95,10 +95,17 @@ func hardmax(x, y []float32, outer, dim, inner int) {
 // or any axis before opset 13): float32 throughout with a polynomial exp.
 type softmaxRowsKernel struct{ p *softmaxParams }
 
-func (k softmaxRowsKernel) Run(_ *Exec, in, out []*Tensor) {
+// Run implements Kernel: the rows are split between the session's
+// threads.
+func (k softmaxRowsKernel) Run(x *Exec, in, out []*Tensor) {
+	x.split(k, in, out, k.p.outer, max(1, elemGrain/4/max(1, k.p.dim)))
+}
+
+// runRange computes rows [lo, hi).
+func (k softmaxRowsKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 	p := k.p
 	x, y := in[0].F, out[0].F
-	for o := 0; o < p.outer; o++ {
+	for o := lo; o < hi; o++ {
 		softmaxRow(x[o*p.dim:(o+1)*p.dim], y[o*p.dim:(o+1)*p.dim], p.log)
 	}
 }

@@ -141,3 +141,44 @@ func TestThreadsShippedModels(t *testing.T) {
 		})
 	}
 }
+
+// TestThreadsRows checks the row splits (Softmax, LayerNormalization) at 2
+// to 4 threads against one thread, bit for bit, and their allocations.
+func TestThreadsRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	scale, bias := randFloats(rng, 512), randFloats(rng, 512)
+	build := func(threads int) *Model {
+		return newBuilder(17).input("x", 64, 512).
+			init("s", scale, 512).init("b", bias, 512).
+			node("Softmax", []string{"x"}, []string{"p"}, attrInt("axis", -1)).
+			node("LayerNormalization", []string{"x", "s", "b"}, []string{"n"}, attrInt("axis", -1)).
+			output("p", "n").load(t, Options{Threads: threads})
+	}
+	x := NewFloat(randFloats(rng, 64*512), 64, 512)
+	m1 := build(1)
+	want, err := m1.NewSession().Run([]*Tensor{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range m1.steps {
+		if _, ok := st.kernel.(rangeKernel); !ok {
+			t.Errorf("step %d (%s) runs %T, not a split kernel", i, st.n.op, st.kernel)
+		}
+	}
+	for _, threads := range []int{2, 3, 4} {
+		s := build(threads).NewSession()
+		got, err := s.Run([]*Tensor{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			sameBits(t, threads, i, got[i].F, want[i].F)
+		}
+		if !raceBuild {
+			if a := testing.AllocsPerRun(10, func() { s.Run([]*Tensor{x}) }); a != 0 {
+				t.Errorf("threads %d: %v allocations per run", threads, a)
+			}
+		}
+		s.Close()
+	}
+}
