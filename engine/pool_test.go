@@ -245,3 +245,27 @@ func TestForAllocs(t *testing.T) {
 		p.close()
 	}
 }
+
+// TestDroppedSessionStopsWorkers checks that the workers of a session that
+// is dropped without Close exit once it is collected.
+func TestDroppedSessionStopsWorkers(t *testing.T) {
+	m := splitModel(t, 4)
+	before := runtime.NumGoroutine()
+	var ss []*Session
+	for range 5 {
+		ss = append(ss, m.NewSession())
+	}
+	if n := runtime.NumGoroutine(); n < before+15 {
+		t.Fatalf("%d goroutines after starting 5 sessions of 4 threads, %d before", n, before)
+	}
+	runtime.KeepAlive(ss)
+	ss = nil
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines left, %d before the sessions", n, before)
+	}
+}
