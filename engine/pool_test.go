@@ -246,26 +246,28 @@ func TestForAllocs(t *testing.T) {
 	}
 }
 
-// TestDroppedSessionStopsWorkers checks that the workers of a session that
-// is dropped without Close exit once it is collected.
+// TestDroppedSessionStopsWorkers checks that the pool of a session that
+// is dropped without Close is closed (its workers exit) once the session
+// is collected.
 func TestDroppedSessionStopsWorkers(t *testing.T) {
 	m := splitModel(t, 4)
-	before := runtime.NumGoroutine()
-	var ss []*Session
+	var pools []*pool
 	for range 5 {
-		ss = append(ss, m.NewSession())
+		pools = append(pools, m.NewSession().pool)
 	}
-	if n := runtime.NumGoroutine(); n < before+15 {
-		t.Fatalf("%d goroutines after starting 5 sessions of 4 threads, %d before", n, before)
-	}
-	runtime.KeepAlive(ss)
-	ss = nil
 	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) {
 		runtime.GC()
+		open := 0
+		for _, p := range pools {
+			if !p.closed.Load() {
+				open++
+			}
+		}
+		if open == 0 {
+			return
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines left, %d before the sessions", n, before)
-	}
+	t.Error("the pools of dropped sessions are still open")
 }
