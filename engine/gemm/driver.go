@@ -169,7 +169,15 @@ func runParallel(k *kernel, p *Args, tasks, per int, scratch []float32) {
 	if j.splitN {
 		j.panels = np
 	}
-	j.chunks = min(j.panels, tasks*chunksPerTask)
+	// A chunk of rows packs all of B for itself (unless B is prepacked):
+	// chunks of fewer rows than a row block (k.mc) would pack B more times
+	// than the product is worth. ResNet-18's later convolutions (M 256-512,
+	// N 49-196, im2col B) split rows.
+	minPanels := 1
+	if !j.splitN && p.PackedB == nil {
+		minPanels = ceilDiv(k.mc, k.mr)
+	}
+	j.chunks = min(j.panels, max(tasks, min(tasks*chunksPerTask, j.panels/minPanels)))
 	j.next.Store(0)
 	p.Parallel(tasks, j.run)
 	run := j.run
