@@ -46,6 +46,9 @@ type pool struct {
 	// The caller parks here when the tasks it waits for outlast waitSpin:
 	// the worker that finishes the last one wakes it.
 	caller worker
+	// serialUntil: regions run on the caller alone until then (see
+	// backoffWait). Only the goroutine holding busy uses it.
+	serialUntil time.Time
 }
 
 // worker is one pool goroutine's parking place.
@@ -76,6 +79,16 @@ const (
 	// waitSpin is how long the caller spins for the tasks it waits for
 	// before it parks.
 	waitSpin = 10 * time.Microsecond
+	// When the caller of a region waits longer than backoffWait, and
+	// longer than its own share of the region took, for a task another
+	// thread claimed, that thread was most likely descheduled (another
+	// process wants the core): a second thread costs more than it gives,
+	// and the session's regions run on the caller alone for backoffFor
+	// before it tries again. Each retry under such load costs one stall,
+	// about a few percent at these settings; without load a region's
+	// tasks are within microseconds of each other and this never fires.
+	backoffWait = 300 * time.Microsecond
+	backoffFor  = 50 * time.Millisecond
 	// chunksPerThread is how many ranges Exec.For cuts per thread (at
 	// most): a descheduled worker then delays a region by about
 	// 1/(threads*chunksPerThread) of it.
@@ -160,14 +173,31 @@ func (p *pool) run(tasks int, fn func(int)) {
 		}
 		return
 	}
-	p.region(tasks, fn)
+	if p.serial() {
+		for i := range tasks {
+			fn(i)
+		}
+	} else {
+		p.region(tasks, fn)
+	}
 	p.busy.Store(false)
+}
+
+// serial reports whether regions run on the caller alone for now (see
+// backoffWait). The caller holds busy.
+func (p *pool) serial() bool {
+	return !p.serialUntil.IsZero() && time.Now().Before(p.serialUntil)
 }
 
 // forRange runs body over [0, n) cut into chunks ranges.
 func (p *pool) forRange(n, chunks int, body Ranger) {
 	if chunks <= 1 || !p.busy.CompareAndSwap(false, true) {
 		body.RunRange(0, n)
+		return
+	}
+	if p.serial() {
+		body.RunRange(0, n)
+		p.busy.Store(false)
 		return
 	}
 	p.body, p.n, p.chunks = body, n, chunks
@@ -200,9 +230,15 @@ func (p *pool) region(tasks int, fn func(int)) {
 			woken++
 		}
 	}
+	start := time.Now()
 	p.claim()
 	if p.done.Load() < int64(tasks) {
+		mid := time.Now()
 		p.wait(int64(tasks))
+		end := time.Now()
+		if w := end.Sub(mid); w > backoffWait && w > mid.Sub(start) {
+			p.serialUntil = end.Add(backoffFor)
+		}
 	}
 	p.fn = nil
 }

@@ -208,6 +208,19 @@ func TestForDescheduledWorker(t *testing.T) {
 			t.Fatalf("index %d run %d times", i, c)
 		}
 	}
+	// The caller waited 50 ms for the stuck worker: the next regions run
+	// on the caller alone (backoffWait).
+	if stuck.Load() {
+		r2 := &markRanger{seen: make([]atomic.Int32, 64)}
+		x.For(64, 1, r2)
+		me := goid()
+		r2.gids.Range(func(k, _ any) bool {
+			if k.(string) != me {
+				t.Errorf("after a stall, a range ran on goroutine %s, not the caller %s", k, me)
+			}
+			return true
+		})
+	}
 }
 
 // blockRanger blocks the first range that a worker (not the caller) runs
