@@ -252,13 +252,21 @@ func newConvKernel(cs *engine.ConvSpec, k Knob) engine.Kernel {
 func (k *convKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 	g := k.g
 	cs := g.cs
-	scratch := x.Floats(k.padSize + k.tmpSize + k.gemmScr)
+	// k.gemmScr is one task's scratch; a parallel GEMM takes one per
+	// thread at most. The int8 GEMM's blocking depends on its tasks.
+	scratch := x.Floats(k.padSize + k.tmpSize + k.gemmScr*x.Threads())
 	pad := scratch[:k.padSize]
 	tmp := scratch[k.padSize : k.padSize+k.tmpSize]
 	gs := scratch[k.padSize+k.tmpSize:]
 	var codes, col, bs []byte
 	if k.prec == INT8 {
-		b := x.Bytes(k.codeSize + k.colSize + k.int8Scr)
+		int8Scr := k.int8Scr
+		if x.Threads() > 1 {
+			sz := qgemm.Args{M: g.mg, N: g.npos, K: len(g.taps), PackedA: k.packed8[0]}
+			x.QGemmArgs(&sz)
+			int8Scr = max(int8Scr, qgemm.ScratchSize(&sz))
+		}
+		b := x.Bytes(k.codeSize + k.colSize + int8Scr)
 		codes, col, bs = b[:k.codeSize], b[k.codeSize:k.codeSize+k.colSize], b[k.codeSize+k.colSize:]
 	}
 	planeIn, planeOut := cs.H*cs.W, cs.OH*cs.OW
@@ -292,6 +300,7 @@ func (k *convKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 				if bias != nil {
 					qa.BiasMode = qgemm.BiasPerRow
 				}
+				x.QGemmArgs(&qa)
 				qgemm.Gemm(&qa)
 			} else {
 				args := gemm.Args{M: g.mg, N: g.npos, K: len(g.taps), BSource: k.im2col.Source(x, xg, pad), Scratch: gs, C: c,
@@ -304,6 +313,7 @@ func (k *convKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 				} else {
 					args.PackedA = k.packed[grp]
 				}
+				x.GemmArgs(&args)
 				gemm.Sgemm(&args)
 			}
 			if !g.perforatedOutput() {

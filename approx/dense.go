@@ -77,7 +77,7 @@ func (k *denseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 	ds := k.ds
 	src := in[0].F
 	kk := ds.K
-	fscr := k.scr
+	fscr := k.scr * x.Threads() // k.scr is one task's; a parallel call takes one per thread at most
 	if k.prec == INT8 {
 		fscr = 0
 	}
@@ -103,8 +103,10 @@ func (k *denseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 		}
 	}
 	if k.prec == INT8 {
-		qa := qgemm.Args{M: ds.M, N: ds.N, K: kk, PackedB: k.packed8, X: a, C: out[0].F, Scratch: x.Bytes(k.scr),
+		qa := qgemm.Args{M: ds.M, N: ds.N, K: kk, PackedB: k.packed8, X: a, C: out[0].F,
 			Bias: ds.Bias, Clamp: ds.Act.On, Lo: ds.Act.Lo, Hi: ds.Act.Hi}
+		x.QGemmArgs(&qa)
+		qa.Scratch = x.Bytes(max(k.scr, qgemm.ScratchSize(&qa)))
 		if ds.Bias != nil {
 			qa.BiasMode = qgemm.BiasPerCol
 			if ds.BiasPerRow {
@@ -125,6 +127,7 @@ func (k *denseKernel) Run(x *engine.Exec, in, out []*engine.Tensor) {
 	if ds.Act.On {
 		args.Clamp, args.Lo, args.Hi = true, ds.Act.Lo, ds.Act.Hi
 	}
+	x.GemmArgs(&args)
 	gemm.Sgemm(&args)
 	ds.Act.ApplyFn(out[0].F[:ds.M*ds.N]) // the function after the GEMM's clamp
 }

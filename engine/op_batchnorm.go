@@ -102,7 +102,8 @@ func compileBatchNorm(n *node, _ *compiler) (Kernel, error) {
 
 // Run implements Kernel.
 func (k *bnKernel) Run(x *Exec, in, out []*Tensor) {
-	k.runRange(x, in, out, 0, len(in[0].F)/max(1, k.p.size))
+	size := max(1, k.p.size)
+	x.split(k, in, out, len(in[0].F)/size, max(1, elemGrain/size))
 }
 
 // runRange computes channel planes [lo, hi) of the batch (plane i is

@@ -55,12 +55,12 @@ func compileArith(n *node, op byte) Kernel {
 	}
 	if equalShapes(a.shape, o.shape) {
 		if outer, mid, inner, ok := arithLayout(o.shape, b.shape); ok {
-			return arithKernel{op: op, outer: outer, mid: mid, inner: inner}
+			return &arithKernel{op: op, outer: outer, mid: mid, inner: inner}
 		}
 	}
 	if equalShapes(b.shape, o.shape) {
 		if outer, mid, inner, ok := arithLayout(o.shape, a.shape); ok {
-			return arithKernel{op: op, swap: true, outer: outer, mid: mid, inner: inner}
+			return &arithKernel{op: op, swap: true, outer: outer, mid: mid, inner: inner}
 		}
 	}
 	return nil
@@ -97,28 +97,6 @@ func arithLayout(out, bc []int) (outer, mid, inner int, ok bool) {
 		}
 	}
 	return numel(out[:k0]), numel(out[k0:k1]), numel(out[k1:]), true
-}
-
-func (k arithKernel) Run(_ *Exec, in, out []*Tensor) {
-	full, bc := in[0].F, in[1].F
-	if k.swap {
-		full, bc = bc, full
-	}
-	o := out[0].F
-	if k.inner == 1 {
-		bc = bc[:k.mid]
-		for r := 0; r < k.outer; r++ {
-			arithVec(k.op, k.swap, o[r*k.mid:(r+1)*k.mid], full[r*k.mid:(r+1)*k.mid], bc)
-		}
-		return
-	}
-	blk := k.mid * k.inner
-	for r := 0; r < k.outer; r++ {
-		for m := 0; m < k.mid; m++ {
-			off := r*blk + m*k.inner
-			arithScalar(k.op, k.swap, o[off:off+k.inner], full[off:off+k.inner], bc[m])
-		}
-	}
 }
 
 // arithVec sets o = x op y (y op x when swap) element by element.

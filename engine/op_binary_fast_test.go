@@ -70,7 +70,7 @@ func TestArithKernelMatchesReference(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, fast := m.steps[0].kernel.(arithKernel)
+				_, fast := m.steps[0].kernel.(*arithKernel)
 				if fast != c.fast {
 					t.Fatalf("kernel %T, want an arithKernel: %v", m.steps[0].kernel, c.fast)
 				}
@@ -91,7 +91,7 @@ func TestArithKernelMatchesReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, fast := m.steps[0].kernel.(arithKernel); fast {
+	if _, fast := m.steps[0].kernel.(*arithKernel); fast {
 		t.Fatal("integer Add runs an arithKernel")
 	}
 }

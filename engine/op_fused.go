@@ -30,7 +30,7 @@ const fusedBlock = 4096
 
 // Run implements Kernel.
 func (k *fusedAddKernel) Run(x *Exec, in, out []*Tensor) {
-	k.runRange(x, in, out, 0, len(out[0].F))
+	x.split(k, in, out, len(out[0].F), elemGrain)
 }
 
 // runRange computes elements [lo, hi).
@@ -97,7 +97,8 @@ type fusedScaleKernel struct {
 
 // Run implements Kernel.
 func (k *fusedScaleKernel) Run(x *Exec, in, out []*Tensor) {
-	k.runRange(x, in, out, 0, k.p.batch*k.p.c)
+	planes := k.p.batch * k.p.c
+	x.split(k, in, out, planes, max(1, elemGrain/max(1, len(out[0].F)/max(1, planes))))
 }
 
 // runRange computes channel planes [lo, hi) (plane i is channel i%c of
@@ -132,7 +133,7 @@ type fusedActKernel struct{ act activation }
 
 // Run implements Kernel.
 func (k *fusedActKernel) Run(x *Exec, in, out []*Tensor) {
-	k.runRange(x, in, out, 0, len(out[0].F))
+	x.split(k, in, out, len(out[0].F), elemGrain/4)
 }
 
 // runRange computes elements [lo, hi).

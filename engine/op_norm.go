@@ -293,7 +293,14 @@ func rowStats(row []float32, eps float64) (mean, inv float64) {
 	return mean, 1 / math.Sqrt(vr+eps)
 }
 
-func (k rowNormKernel) Run(_ *Exec, in, out []*Tensor) {
+// Run implements Kernel: the rows are split between the session's
+// threads.
+func (k rowNormKernel) Run(x *Exec, in, out []*Tensor) {
+	x.split(k, in, out, k.p.rows, max(1, elemGrain/4/max(1, k.p.size)))
+}
+
+// runRange normalizes rows [lo, hi).
+func (k rowNormKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 	p := k.p
 	x, y := in[0].F, out[0].F
 	scale := in[1].F
@@ -301,7 +308,7 @@ func (k rowNormKernel) Run(_ *Exec, in, out []*Tensor) {
 	if p.hasBias {
 		bias = in[2].F
 	}
-	for r := 0; r < p.rows; r++ {
+	for r := lo; r < hi; r++ {
 		row := x[r*p.size : (r+1)*p.size]
 		yr := y[r*p.size : (r+1)*p.size]
 		mean, inv := rowStats(row, p.eps)

@@ -198,9 +198,15 @@ func compileGlobalAvg(n *node, _ *compiler) (Kernel, error) {
 	return &globalAvgKernel{size: numel(n.in[0].shape[2:])}, nil
 }
 
-// Run implements Kernel.
-func (k *globalAvgKernel) Run(_ *Exec, in, out []*Tensor) {
-	vec.SumPlanes(out[0].F, in[0].F, k.size, 1/float32(k.size))
+// Run implements Kernel: the planes are split between the session's
+// threads.
+func (k *globalAvgKernel) Run(x *Exec, in, out []*Tensor) {
+	x.split(k, in, out, len(out[0].F), max(1, elemGrain/max(1, k.size)))
+}
+
+// runRange averages planes [lo, hi).
+func (k *globalAvgKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
+	vec.SumPlanes(out[0].F[lo:hi], in[0].F[lo*k.size:hi*k.size], k.size, 1/float32(k.size))
 }
 
 // poolOps are the pooling operators.

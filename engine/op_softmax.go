@@ -104,7 +104,11 @@ func hardmax(x, y []float32, outer, dim, inner int) {
 // or any axis before opset 13): float32 throughout with vmath's exp.
 type softmaxRowsKernel struct{ p *softmaxParams }
 
-func (k softmaxRowsKernel) Run(x *Exec, in, out []*Tensor) { k.runRange(x, in, out, 0, k.p.outer) }
+// Run implements Kernel: the rows are split between the session's
+// threads.
+func (k softmaxRowsKernel) Run(x *Exec, in, out []*Tensor) {
+	x.split(k, in, out, k.p.outer, max(1, elemGrain/4/max(1, k.p.dim)))
+}
 
 // runRange computes rows [lo, hi).
 func (k softmaxRowsKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
@@ -169,7 +173,11 @@ type softmaxColsKernel struct{ p *softmaxParams }
 // softmaxCols is the number of columns softmaxColsKernel reduces at once.
 const softmaxCols = 256
 
-func (k softmaxColsKernel) Run(x *Exec, in, out []*Tensor) { k.runRange(x, in, out, 0, k.p.outer) }
+// Run implements Kernel: outer blocks are split between the session's
+// threads.
+func (k softmaxColsKernel) Run(x *Exec, in, out []*Tensor) {
+	x.split(k, in, out, k.p.outer, max(1, elemGrain/4/max(1, len(in[0].F)/max(1, k.p.outer))))
+}
 
 // runRange computes outer blocks [lo, hi).
 func (k softmaxColsKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {

@@ -28,6 +28,7 @@ func unaryDef(param func(n *node) ([2]float32, error), f func(x float32, p [2]fl
 			sameType(n.out[0], n.in[0])
 			return nil
 		},
+		compile: compileUnary(f),
 		eval: func(n *node, in, out []*Tensor) {
 			p := n.params.([2]float32)
 			if in[0].DType.IsInt() {
@@ -65,12 +66,12 @@ func attrParams(names [2]string, defs [2]float32) func(n *node) ([2]float32, err
 func unaryParams(n *node) [2]float32 { return n.params.([2]float32) }
 
 var (
-	reluOp = unaryDef(nil, func(x float32, _ [2]float32) float32 {
+	reluOp = withCompile(unaryDef(nil, func(x float32, _ [2]float32) float32 {
 		if x < 0 {
 			return 0
 		}
 		return x
-	}, true)
+	}, true), compileRelu)
 	leakyReluOp = unaryDef(attrParams([2]string{"alpha"}, [2]float32{0.01}), func(x float32, p [2]float32) float32 {
 		if x < 0 {
 			return x * p[0]
@@ -106,6 +107,7 @@ type clipParams struct {
 }
 
 var clipOp = opDef{
+	compile: compileClip,
 	infer: func(n *node) error {
 		if err := n.needInputs(1, 3); err != nil {
 			return err

@@ -14,12 +14,18 @@ type sliceKernel struct {
 	f func(dst, src []float32)
 }
 
-func (k sliceKernel) Run(x *Exec, in, out []*Tensor) { k.runRange(x, in, out, 0, len(in[0].F)) }
+// Run implements Kernel: element ranges are split between the session's
+// threads, a quarter of elemGrain at least (the functions cost several
+// times a memory-bound op per element).
+func (k *sliceKernel) Run(x *Exec, in, out []*Tensor) {
+	x.split(k, in, out, elemBlocks(len(out[0].F)), max(1, elemGrain/elemBlock/4))
+}
 
-// runRange computes elements [lo, hi) of the output: ranges are
-// independent, so a splitter may run them on different threads.
-func (k sliceKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
-	k.f(out[0].F[lo:hi], in[0].F[lo:hi])
+// runRange computes the output elements of blocks [lo, hi) (elemBlock
+// units): ranges are independent.
+func (k *sliceKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
+	e0, e1 := blockRange(len(out[0].F), lo, hi)
+	k.f(out[0].F[e0:e1], in[0].F[e0:e1])
 }
 
 // sliceCompile returns a compile function running fast (built from the
@@ -33,23 +39,23 @@ func sliceCompile(fast func(n *node) func(dst, src []float32)) func(n *node, _ *
 		if f == nil {
 			return nil, nil
 		}
-		return sliceKernel{f}, nil
+		return &sliceKernel{f}, nil
 	}
 }
 
-// elemBlock is the number of elements the composite functions below
+// fnBlock is the number of elements the composite functions below
 // compute per step in a stack buffer: small enough to stay in L1 between
 // the passes over it.
-const elemBlock = 512
+const fnBlock = 512
 
 // geluTanhSlice is Gelu with approximate="tanh":
 // 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))).
 func geluTanhSlice(dst, src []float32) {
 	src = src[:len(dst)]
-	var buf [elemBlock]float32
+	var buf [fnBlock]float32
 	const c = 0.7978845608028654 // sqrt(2/pi)
-	for lo := 0; lo < len(dst); lo += elemBlock {
-		s, d := src[lo:min(lo+elemBlock, len(dst))], dst[lo:min(lo+elemBlock, len(dst))]
+	for lo := 0; lo < len(dst); lo += fnBlock {
+		s, d := src[lo:min(lo+fnBlock, len(dst))], dst[lo:min(lo+fnBlock, len(dst))]
 		t := buf[:len(s)]
 		for i, x := range s {
 			t[i] = c * (x + 0.044715*x*x*x)
@@ -61,11 +67,11 @@ func geluTanhSlice(dst, src []float32) {
 	}
 }
 
-// softplusBlock stores log(1 + e^x) for x of s into d (at most elemBlock
+// softplusBlock stores log(1 + e^x) for x of s into d (at most fnBlock
 // long; d may be s) as max(x, 0) + log1p(e^-|x|), with log1p(e) =
 // e*log(u)/(u-1), u = 1+e (exact where u rounds to 1).
 func softplusBlock(d, s []float32) {
-	var eb, lb [elemBlock]float32
+	var eb, lb [fnBlock]float32
 	e, l := eb[:len(s)], lb[:len(s)]
 	for i, x := range s {
 		e[i] = -abs32(x)
@@ -90,8 +96,8 @@ func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) 
 // softplusSlice is Softplus: log(1 + e^x).
 func softplusSlice(dst, src []float32) {
 	src = src[:len(dst)]
-	for lo := 0; lo < len(dst); lo += elemBlock {
-		hi := min(lo+elemBlock, len(dst))
+	for lo := 0; lo < len(dst); lo += fnBlock {
+		hi := min(lo+fnBlock, len(dst))
 		softplusBlock(dst[lo:hi], src[lo:hi])
 	}
 }
@@ -99,9 +105,9 @@ func softplusSlice(dst, src []float32) {
 // mishSlice is Mish: x*tanh(softplus(x)).
 func mishSlice(dst, src []float32) {
 	src = src[:len(dst)]
-	var buf [elemBlock]float32
-	for lo := 0; lo < len(dst); lo += elemBlock {
-		s, d := src[lo:min(lo+elemBlock, len(dst))], dst[lo:min(lo+elemBlock, len(dst))]
+	var buf [fnBlock]float32
+	for lo := 0; lo < len(dst); lo += fnBlock {
+		s, d := src[lo:min(lo+fnBlock, len(dst))], dst[lo:min(lo+fnBlock, len(dst))]
 		t := buf[:len(s)]
 		softplusBlock(t, s)
 		vmath.Tanh(t, t)
@@ -127,9 +133,9 @@ func eluSlice(a, g float32, selu bool) func(dst, src []float32) {
 	ga := g * a
 	return func(dst, src []float32) {
 		src = src[:len(dst)]
-		var buf [elemBlock]float32
-		for lo := 0; lo < len(dst); lo += elemBlock {
-			s, d := src[lo:min(lo+elemBlock, len(dst))], dst[lo:min(lo+elemBlock, len(dst))]
+		var buf [fnBlock]float32
+		for lo := 0; lo < len(dst); lo += fnBlock {
+			s, d := src[lo:min(lo+fnBlock, len(dst))], dst[lo:min(lo+fnBlock, len(dst))]
 			t := buf[:len(s)]
 			for i, x := range s {
 				t[i] = min(x, 0) // e^x of positive x is not used (and may overflow)

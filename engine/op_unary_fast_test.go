@@ -75,7 +75,7 @@ func TestUnaryFastMatchesReference(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, ok := m.steps[0].kernel.(sliceKernel); !ok {
+				if _, ok := m.steps[0].kernel.(*sliceKernel); !ok {
 					t.Fatalf("kernel %T, want a sliceKernel", m.steps[0].kernel)
 				}
 				got, err := m.NewSession().Run(in)

@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/kagen-ai/kagen/engine/gemm"
+import (
+	"github.com/kagen-ai/kagen/engine/gemm"
+	"github.com/kagen-ai/kagen/engine/qgemm"
+)
 
 // maxOpset is the newest ai.onnx opset whose semantics the engine follows.
 const maxOpset = 21
@@ -87,6 +90,7 @@ type Exec struct {
 	par     gemm.Parallel // pool.run, bound once; nil with one thread
 	im2col  im2colSource  // the convolution kernels' per-session BSource
 	sub     []*planState  // the session's subgraph states, by subPlan.id (op_control.go)
+	kr      kernelRange   // the kernel split by split, while it runs
 }
 
 // Scratch returns the session's work buffer, at least as large as the
@@ -97,7 +101,9 @@ func (x *Exec) Scratch() []float32 { return x.scratch }
 func (x *Exec) Threads() int { return x.threads }
 
 // Parallel runs fn(0), ..., fn(tasks-1) on the session's threads and waits
-// for them; with one thread it runs them in turn.
+// for them; with one thread, or when called from inside a parallel region,
+// it runs them in turn. Tasks are claimed dynamically, so giving it more
+// tasks than threads makes a region tolerate a descheduled thread.
 func (x *Exec) Parallel(tasks int, fn func(task int)) {
 	if x.pool == nil {
 		for i := 0; i < tasks; i++ {
@@ -106,6 +112,66 @@ func (x *Exec) Parallel(tasks int, fn func(task int)) {
 		return
 	}
 	x.pool.run(tasks, fn)
+}
+
+// For runs body over [0, n): with one thread, when n <= grain, or when
+// called from inside a parallel region, as body.RunRange(0, n) on the
+// calling goroutine; otherwise cut into up to 4 ranges per thread of at
+// least grain indices each, which the session's threads and the caller
+// claim as they become free. Choose grain so that a range is worth a
+// handoff (several microseconds of work). It allocates nothing.
+func (x *Exec) For(n, grain int, body Ranger) {
+	if n <= 0 {
+		return
+	}
+	grain = max(grain, 1)
+	if x.pool == nil || n <= grain {
+		body.RunRange(0, n)
+		return
+	}
+	x.pool.forRange(n, min((n+grain-1)/grain, x.threads*chunksPerThread), body)
+}
+
+// rangeKernel is a kernel whose work splits into independent ranges of
+// [0, n) (element blocks, rows, planes, channels): runRange does [lo, hi)
+// and may run concurrently with other ranges, so it must not use the
+// session's scratch memory.
+type rangeKernel interface {
+	runRange(x *Exec, in, out []*Tensor, lo, hi int)
+}
+
+// kernelRange binds a rangeKernel's call to Ranger.
+type kernelRange struct {
+	x       *Exec
+	k       rangeKernel
+	in, out []*Tensor
+}
+
+// RunRange implements Ranger.
+func (r *kernelRange) RunRange(lo, hi int) { r.k.runRange(r.x, r.in, r.out, lo, hi) }
+
+// split runs k over [0, n) as For does, with the node's tensors.
+func (x *Exec) split(k rangeKernel, in, out []*Tensor, n, grain int) {
+	if x.pool == nil || n <= grain || x.pool.busy.Load() {
+		k.runRange(x, in, out, 0, n)
+		return
+	}
+	r := &x.kr
+	r.x, r.k, r.in, r.out = x, k, in, out
+	x.For(n, grain, r)
+	*r = kernelRange{}
+}
+
+// GemmArgs sets the threading fields of a GEMM call to the session's pool
+// (for kernels outside this package, such as the approximate ones).
+func (x *Exec) GemmArgs(a *gemm.Args) { x.gemmArgs(a) }
+
+// QGemmArgs sets the threading fields of an int8 GEMM call to the
+// session's pool.
+func (x *Exec) QGemmArgs(a *qgemm.Args) {
+	if x.par != nil {
+		a.Parallel, a.Tasks = qgemm.Parallel(x.par), x.threads
+	}
 }
 
 // gemmArgs sets the threading fields of a GEMM call.

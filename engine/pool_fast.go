@@ -181,30 +181,37 @@ func compilePool(n *node, _ *compiler) (Kernel, error) {
 	return k, nil
 }
 
-// Run implements Kernel.
-func (k *poolKernel) Run(_ *Exec, in, out []*Tensor) {
+// Run implements Kernel: the planes are split between the session's
+// threads.
+func (k *poolKernel) Run(x *Exec, in, out []*Tensor) {
+	w := k.p.window
+	x.split(k, in, out, w.batch*w.c, max(1, elemGrain/(w.ih*w.iw)))
+}
+
+// runRange pools planes [lo, hi).
+func (k *poolKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 	p := k.p
 	w := p.window
-	x, y := in[0].F, out[0].F
 	planeIn, planeOut := w.ih*w.iw, w.oh*w.ow
+	x, y := in[0].F[lo*planeIn:], out[0].F[lo*planeOut:hi*planeOut]
 	negInf := float32(math.Inf(-1))
 	if k.twoByTwo {
-		maxPool2x2(y[:w.batch*w.c*planeOut], x, w.batch*w.c, w.oh, w.ow, w.iw, planeIn)
+		maxPool2x2(y, x, hi-lo, w.oh, w.ow, w.iw, planeIn)
 		return
 	}
 	if k.flat {
 		// Windows tile the input exactly, one row high: the whole tensor
 		// is a sequence of windows of kw consecutive floats.
-		maxWindows(y[:w.batch*w.c*planeOut], x, w.kw)
+		maxWindows(y, x[:(hi-lo)*planeIn], w.kw)
 		return
 	}
 	if p.max && w.dh == 1 && w.dw == 1 && k.inner[0] < k.inner[1] {
-		for b := 0; b < w.batch*w.c; b++ {
+		for b := 0; b < hi-lo; b++ {
 			k.maxPlane(x[b*planeIn:(b+1)*planeIn], y[b*planeOut:(b+1)*planeOut])
 		}
 		return
 	}
-	for b := 0; b < w.batch*w.c; b++ {
+	for b := 0; b < hi-lo; b++ {
 		src := x[b*planeIn : (b+1)*planeIn]
 		dst := y[b*planeOut : (b+1)*planeOut]
 		for oy := 0; oy < w.oh; oy++ {

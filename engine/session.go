@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -55,6 +56,9 @@ func (m *Model) NewSession() *Session {
 	s := &Session{m: m}
 	if t := max(1, m.opts.Threads); t > 1 {
 		s.pool = newPool(t)
+		// The workers hold the pool, not the session: a session dropped
+		// without Close stops them when it is collected.
+		runtime.AddCleanup(s, (*pool).close, s.pool)
 	}
 	s.cur = m.newSessionPlan(s.pool)
 	s.plans = []*sessionPlan{s.cur}
@@ -138,7 +142,9 @@ func (st *planState) run(x *Exec, steps []step) {
 }
 
 // Close stops the session's worker goroutines (sessions with more than one
-// thread). The session must not be used afterwards.
+// thread; between runs they spin for a few microseconds and then park, and
+// a session that is collected without Close stops them too). The session
+// must not be used afterwards.
 func (s *Session) Close() {
 	if s.pool != nil {
 		s.pool.close()

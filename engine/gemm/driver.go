@@ -1,6 +1,9 @@
 package gemm
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // gemmRange computes the block C[i0:i1, j0:j1] of the product described by p
 // (already normalized, K > 0) with kernel k. i0 is a multiple of k.mr and j0
@@ -180,16 +183,28 @@ func gemmRows(k *kernel, p *Args, i0, i1, j0, j1 int) {
 
 // job is one parallel call. Jobs are pooled so that steady-state parallel
 // calls do not allocate; run is bound once per job.
+//
+// The product is cut into more chunks than tasks (chunksPerTask each, of
+// whole micro-panels); each task claims chunks from next until none is
+// left, using its own part of the scratch. A task whose thread is
+// descheduled then delays the call by at most the chunk it holds, and a
+// task that starts late finds the chunks already taken.
 type job struct {
 	k       *kernel
 	p       Args
 	splitN  bool
 	tasks   int
 	panels  int
+	chunks  int
 	per     int
 	scratch []float32
+	next    atomic.Int64
 	run     func(task int)
 }
+
+// chunksPerTask is how many chunks a parallel call is cut into per task
+// (fewer when the product has fewer micro-panels).
+const chunksPerTask = 4
 
 var jobPool = sync.Pool{New: func() any {
 	j := new(job)
@@ -197,9 +212,9 @@ var jobPool = sync.Pool{New: func() any {
 	return j
 }}
 
-// runParallel splits the product into tasks ranges of whole micro-panels
-// along N (or along M when that has more panels) and runs them with
-// p.Parallel.
+// runParallel splits the product into chunks of whole micro-panels along N
+// (or along M when that has more panels) and runs them as tasks claiming
+// chunks with p.Parallel.
 func runParallel(k *kernel, p *Args, tasks, per int, scratch []float32) {
 	j := jobPool.Get().(*job)
 	j.k, j.p, j.tasks, j.per, j.scratch = k, *p, tasks, per, scratch
@@ -210,23 +225,41 @@ func runParallel(k *kernel, p *Args, tasks, per int, scratch []float32) {
 	if j.splitN {
 		j.panels = np
 	}
+	// A chunk of rows packs all of B for itself (unless B is prepacked):
+	// chunks of fewer rows than a row block (k.mc) would pack B more times
+	// than the product is worth. ResNet-18's later convolutions (M 256-512,
+	// N 49-196, im2col B) split rows.
+	minPanels := 1
+	if !j.splitN && p.PackedB == nil {
+		minPanels = ceilDiv(k.mc, k.mr)
+	}
+	j.chunks = min(j.panels, max(tasks, min(tasks*chunksPerTask, j.panels/minPanels)))
+	j.next.Store(0)
 	p.Parallel(tasks, j.run)
-	*j = job{run: j.run}
+	run := j.run
+	j.k, j.p, j.scratch = nil, Args{}, nil
+	j.run = run
 	jobPool.Put(j)
 }
 
-// do runs task t of the job.
+// do runs task t of the job: chunks until none is left.
 func (j *job) do(t int) {
-	lo := j.panels * t / j.tasks
-	hi := j.panels * (t + 1) / j.tasks
-	if lo == hi {
-		return
-	}
 	scratch := j.scratch[t*j.per : (t+1)*j.per]
-	if j.splitN {
-		gemmRange(j.k, &j.p, 0, j.p.M, lo*j.k.nr, min(hi*j.k.nr, j.p.N), scratch)
-	} else {
-		gemmRange(j.k, &j.p, lo*j.k.mr, min(hi*j.k.mr, j.p.M), 0, j.p.N, scratch)
+	for {
+		c := int(j.next.Add(1) - 1)
+		if c >= j.chunks {
+			return
+		}
+		lo := j.panels * c / j.chunks
+		hi := j.panels * (c + 1) / j.chunks
+		if lo == hi {
+			continue
+		}
+		if j.splitN {
+			gemmRange(j.k, &j.p, 0, j.p.M, lo*j.k.nr, min(hi*j.k.nr, j.p.N), scratch)
+		} else {
+			gemmRange(j.k, &j.p, lo*j.k.mr, min(hi*j.k.mr, j.p.M), 0, j.p.N, scratch)
+		}
 	}
 }
 
