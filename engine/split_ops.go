@@ -15,26 +15,26 @@ import (
 // spinning worker and about ten to a parked one (BenchmarkParallelRegion).
 const elemGrain = 1 << 14
 
-// elemBlock is the unit of an element range: ranges start on multiples of
+// splitBlock is the unit of an element range: ranges start on multiples of
 // 64 elements, so that vector loops split into whole vectors and cache
 // lines are not shared between threads.
-const elemBlock = 64
+const splitBlock = 64
 
-// elemBlocks is the number of elemBlock units covering n elements.
-func elemBlocks(n int) int { return (n + elemBlock - 1) / elemBlock }
+// splitBlocks is the number of splitBlock units covering n elements.
+func splitBlocks(n int) int { return (n + splitBlock - 1) / splitBlock }
 
-// blockRange converts a range of elemBlock units to elements of n.
+// blockRange converts a range of splitBlock units to elements of n.
 func blockRange(n, lo, hi int) (int, int) {
-	return lo * elemBlock, min(hi*elemBlock, n)
+	return lo * splitBlock, min(hi*splitBlock, n)
 }
 
 // Run implements Kernel: element ranges are split between the session's
 // threads.
 func (k *arithKernel) Run(x *Exec, in, out []*Tensor) {
-	x.split(k, in, out, elemBlocks(len(out[0].F)), elemGrain/elemBlock)
+	x.split(k, in, out, splitBlocks(len(out[0].F)), elemGrain/splitBlock)
 }
 
-// runRange computes output elements [lo, hi) (in elemBlock units).
+// runRange computes output elements [lo, hi) (in splitBlock units).
 func (k *arithKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 	full, bc := in[0].F, in[1].F
 	if k.swap {
@@ -80,10 +80,10 @@ func compileUnary(f func(x float32, p [2]float32) float32) func(n *node, _ *comp
 
 // Run implements Kernel.
 func (k *unaryKernel) Run(x *Exec, in, out []*Tensor) {
-	x.split(k, in, out, elemBlocks(len(in[0].F)), elemGrain/elemBlock/4)
+	x.split(k, in, out, splitBlocks(len(in[0].F)), elemGrain/splitBlock/4)
 }
 
-// runRange computes elements [lo, hi) (in elemBlock units).
+// runRange computes elements [lo, hi) (in splitBlock units).
 func (k *unaryKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 	e0, e1 := blockRange(len(in[0].F), lo, hi)
 	src, o := in[0].F[e0:e1], out[0].F[e0:e1]
@@ -114,10 +114,10 @@ func compileClip(n *node, _ *compiler) (Kernel, error) {
 
 // Run implements Kernel.
 func (k *clampKernel) Run(x *Exec, in, out []*Tensor) {
-	x.split(k, in, out, elemBlocks(len(in[0].F)), elemGrain/elemBlock)
+	x.split(k, in, out, splitBlocks(len(in[0].F)), elemGrain/splitBlock)
 }
 
-// runRange clamps elements [lo, hi) (in elemBlock units).
+// runRange clamps elements [lo, hi) (in splitBlock units).
 func (k *clampKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 	e0, e1 := blockRange(len(in[0].F), lo, hi)
 	vec.Clamp(out[0].F[e0:e1], in[0].F[e0:e1], k.lo, k.hi)
