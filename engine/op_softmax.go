@@ -135,10 +135,10 @@ func softmaxRow(x, y []float32, log bool) {
 	}
 	if log {
 		// The exponentials go to a stack buffer: y may be x, needed after.
-		var buf [elemBlock]float32
+		var buf [fnBlock]float32
 		var s float32
-		for lo := 0; lo < len(x); lo += elemBlock {
-			xs := x[lo:min(lo+elemBlock, len(x))]
+		for lo := 0; lo < len(x); lo += fnBlock {
+			xs := x[lo:min(lo+fnBlock, len(x))]
 			t := buf[:len(xs)]
 			for j, v := range xs {
 				t[j] = v - m

@@ -18,10 +18,10 @@ type sliceKernel struct {
 // threads, a quarter of elemGrain at least (the functions cost several
 // times a memory-bound op per element).
 func (k *sliceKernel) Run(x *Exec, in, out []*Tensor) {
-	x.split(k, in, out, elemBlocks(len(out[0].F)), max(1, elemGrain/elemBlock/4))
+	x.split(k, in, out, splitBlocks(len(out[0].F)), max(1, elemGrain/splitBlock/4))
 }
 
-// runRange computes the output elements of blocks [lo, hi) (elemBlock
+// runRange computes the output elements of blocks [lo, hi) (splitBlock
 // units): ranges are independent.
 func (k *sliceKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 	e0, e1 := blockRange(len(out[0].F), lo, hi)
