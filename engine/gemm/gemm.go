@@ -293,7 +293,7 @@ func packedKernB16(p *PackedB16) *kernel {
 
 // taskCount returns the number of parallel tasks a call is split into.
 func taskCount(k *kernel, args *Args) int {
-	if args.Parallel == nil || args.Tasks <= 1 {
+	if args.Parallel == nil || args.Tasks <= 1 || args.M*args.N*args.K < parallelMinMACs {
 		return 1
 	}
 	mp := ceilDiv(args.M, k.mr)
@@ -304,6 +304,13 @@ func taskCount(k *kernel, args *Args) int {
 	}
 	return max(t, 1)
 }
+
+// parallelMinMACs is the least work (M*N*K) a product is split between
+// threads for: about 5-10 us at one thread. Below it the handoff (up to
+// about 10 us to a worker that has parked) costs more than it saves: the
+// zoo's small recurrent and keyword models ran 2-3x slower at two threads
+// than at one when every product was split (tools/zoo-table.sh, load 1.5).
+const parallelMinMACs = 1 << 19
 
 // scratchPerTask returns the scratch elements one task needs: room to align
 // the buffer to a cache line, a packed block of A, a packed block of B and
