@@ -240,7 +240,7 @@ func fuseElementwise(g *graph, _ *Options) (int, error) {
 		}
 		switch n.op {
 		case "Add":
-			if !sameShape(a.shape, y.shape) || !sameShape(b.shape, y.shape) || y.output {
+			if !equalShapes(a.shape, y.shape) || !equalShapes(b.shape, y.shape) || y.output {
 				continue
 			}
 			if !feedsAct(g, y) {
@@ -294,7 +294,7 @@ func seScale(a, b, y []int) (*fusedScaleParams, bool) {
 		if xi == 1 {
 			x, s = b, a
 		}
-		if len(x) < 3 || !sameShape(x, y) || sameShape(x, s) || len(s) > len(x) || len(s) < 2 {
+		if len(x) < 3 || !equalShapes(x, y) || equalShapes(x, s) || len(s) > len(x) || len(s) < 2 {
 			continue
 		}
 		ps := make([]int, len(x)) // s padded to x's rank
@@ -323,17 +323,6 @@ func joinNames(ns []*node) string {
 	return s
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 // fuseActivations moves each activation into the epilogue of the node that
 // produces its input when that node's kernel applies it (absorbs) and
