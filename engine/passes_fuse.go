@@ -323,7 +323,6 @@ func joinNames(ns []*node) string {
 	return s
 }
 
-
 // fuseActivations moves each activation into the epilogue of the node that
 // produces its input when that node's kernel applies it (absorbs) and
 // nothing else reads the input; a SiLU or hard-swish whose producer
