@@ -68,12 +68,15 @@ func savePlot(path, title, xlabel, ylabel string, ss []series, diagonal bool) er
 		}
 	}
 	if diagonal {
+		// A plot without finite points has infinite bounds, and no line
+		// can be drawn between them: the diagonal is left out.
 		lo, hi := p.X.Min, p.X.Max
-		d, _ := plotter.NewLine(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}})
-		d.Color = color.Gray{150}
-		d.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
-		p.Add(d)
-		p.Legend.Add("predicted = measured", d)
+		if d, err := plotter.NewLine(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}}); err == nil {
+			d.Color = color.Gray{150}
+			d.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+			p.Add(d)
+			p.Legend.Add("predicted = measured", d)
+		}
 	}
 	// 800 px at 96 dpi, written atomically as every output is.
 	wt, err := p.WriterTo(8.333*vg.Inch, 5.208*vg.Inch, "png")

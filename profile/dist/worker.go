@@ -112,8 +112,13 @@ var deviceSlot atomic.Bool
 
 var workerSeq atomic.Int64
 
-// blobTimeout bounds the fetch of a model or a shard.
-const blobTimeout = 10 * time.Minute
+// blobTimeout bounds one fetch of a model or a shard. A fetch that
+// outlives it fails its trial without being final, so the trial is
+// redelivered and the blob fetched again: when the NATS server restarted
+// in the middle of a fetch, the object store's request waited for the
+// whole bound (seen under the race detector, where the 10-minute bound
+// outlived the test). A minute moves hundreds of megabytes on a LAN.
+const blobTimeout = time.Minute
 
 // maxShardCache bounds the bytes of decoded shards a worker keeps.
 const maxShardCache = 512 << 20
