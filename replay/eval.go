@@ -33,6 +33,12 @@ type EvalResult struct {
 	// Gaps counts the gaps longer than Options.MaxGap at which the
 	// traces were split.
 	Gaps int `json:"gaps_split,omitempty"`
+	// NonFinite counts the windows whose outputs held a NaN or an
+	// infinity: they are in N and count as wrong, in no confusion cell.
+	NonFinite int `json:"non_finite,omitempty"`
+	// FirstNonFinite names the first such window and where the value
+	// first appeared (an input, or the node that produced it).
+	FirstNonFinite string `json:"first_non_finite,omitempty"`
 }
 
 // Prediction is the model's decision on one window.
@@ -124,6 +130,16 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 				src.Close()
 				return nil, fmt.Errorf("%s window %d: %w", w.File, w.Index, err)
 			}
+			if !allFinite(outs[0].F) {
+				r.N++
+				if r.NonFinite++; r.FirstNonFinite == "" {
+					r.FirstNonFinite = fmt.Sprintf("%s window %d", w.File, w.Index)
+					if nf, err := s.FirstNonFinite(in, opts.Selector); err == nil && nf != nil {
+						r.FirstNonFinite += ": " + nf.String()
+					}
+				}
+				continue
+			}
 			got := Predict(outs[0].F).Class
 			r.Confusion[want][got]++
 			r.N++
@@ -199,4 +215,14 @@ func (n NoWindows) Error(spec *Spec, names []string) error {
 	}
 	return fmt.Errorf("no window of %s is labelled with one of the model's classes (%s); labels seen: %s",
 		what, strings.Join(spec.Classes, ", "), strings.Join(seen, ", "))
+}
+
+// allFinite reports whether every value of x is a number.
+func allFinite(x []float32) bool {
+	for _, v := range x {
+		if !engine.IsFinite(v) {
+			return false
+		}
+	}
+	return true
 }

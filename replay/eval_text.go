@@ -28,6 +28,9 @@ func (r *EvalResult) WriteText(w io.Writer, name string) {
 		}
 		fmt.Fprintf(w, "skipped windows with labels outside the classes: %s\n", strings.Join(labels, ", "))
 	}
+	if r.NonFinite > 0 {
+		fmt.Fprintf(w, "warning: %d windows gave NaN or infinite outputs and count as wrong; the first: %s\n", r.NonFinite, r.FirstNonFinite)
+	}
 	if r.Gaps > 0 {
 		fmt.Fprintf(w, "%d gaps in the timestamps split the traces (no window spans one)\n", r.Gaps)
 	}
