@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"sync"
@@ -190,7 +191,19 @@ func (c *Cluster) Connect(name string) (*nats.Conn, error) {
 }
 
 func (c *Cluster) connect(name string, extra ...nats.Option) (*nats.Conn, error) {
-	opts := append([]nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(reconnectWait)}, extra...)
+	opts := append([]nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(reconnectWait),
+		// The client library's own handler prints asynchronous errors to
+		// stderr in its words ("io: read/write on closed pipe on
+		// connection [22]" when the embedded server stops at Ctrl-C,
+		// #19 item 24); they go to the run's log instead, and those of a
+		// connection being closed, or of the in-process pipe closing
+		// under it, are the shutdown, not news.
+		nats.ErrorHandler(func(nc *nats.Conn, _ *nats.Subscription, err error) {
+			if nc.IsClosed() || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, nats.ErrConnectionClosed) {
+				return
+			}
+			c.logf("NATS %s: %v", c.url(), err)
+		})}, extra...)
 	url := c.url()
 	if c.srv != nil {
 		opts = append(opts, nats.InProcessServer(c.srv))
