@@ -117,37 +117,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	default:
 		why = "end of input"
 	}
-	fmt.Fprintf(stderr, "kagen run: %s\n", runSummary(rep, replay.StatsOf(src), why))
+	fmt.Fprintf(stderr, "kagen run: %s\n", rep.StreamSummary(replay.StatsOf(src), why))
 	if rep.NonFinite > 0 {
 		fmt.Fprintf(stderr, "kagen run: warning: %d windows gave NaN or infinite outputs (non_finite in their lines); the first: %s\n", rep.NonFinite, rep.FirstNonFinite)
 	}
 	return err
-}
-
-// runSummary is the line kagen run ends with: windows, why it stopped,
-// windows per level, and the gaps split and bad lines skipped.
-func runSummary(rep *deploy.Report, st replay.Stats, why string) string {
-	var perLevel []int
-	for _, l := range rep.Levels {
-		perLevel = append(perLevel, l.Windows)
-	}
-	s := fmt.Sprintf("%d windows, stopped by %s; windows per level %v", rep.Windows, why, perLevel)
-	if st.Gaps > 0 {
-		s += fmt.Sprintf("; %d gaps in the timestamps split the stream (no window spans one)", st.Gaps)
-	}
-	if st.BadLines > 0 {
-		s += fmt.Sprintf("; %d malformed lines skipped", st.BadLines)
-		for i, e := range st.FirstBad {
-			if i == 0 {
-				s += " (" + e.Error()
-			} else {
-				s += "; " + e.Error()
-			}
-		}
-		if st.BadLines > len(st.FirstBad) {
-			s += "; ..."
-		}
-		s += ")"
-	}
-	return s
 }

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/replay"
 )
 
 // WriteText writes the report for a terminal.
@@ -103,4 +104,33 @@ func WriteLevels(w io.Writer, pol *policy.Policy) {
 		fmt.Fprintf(tw, "%d\t%.3f\t%.2f\t%.2f%%\t%.1f\t%.3g\t%s\t%s\n", l.Level, l.Speedup, l.QoSLossPP, 100*l.Accuracy, l.TimeUS, l.EnergyJ, ok, l.Config)
 	}
 	tw.Flush()
+}
+
+// StreamSummary is the line a live run (kagen run) ends with: windows, why
+// it stopped, windows per level, and the gaps st split and the malformed
+// lines it skipped (the first few quoted).
+func (r *Report) StreamSummary(st replay.Stats, why string) string {
+	var perLevel []int
+	for _, l := range r.Levels {
+		perLevel = append(perLevel, l.Windows)
+	}
+	s := fmt.Sprintf("%d windows, stopped by %s; windows per level %v", r.Windows, why, perLevel)
+	if st.Gaps > 0 {
+		s += fmt.Sprintf("; %d gaps in the timestamps split the stream (no window spans one)", st.Gaps)
+	}
+	if st.BadLines > 0 {
+		s += fmt.Sprintf("; %d malformed lines skipped", st.BadLines)
+		for i, e := range st.FirstBad {
+			sep := "; "
+			if i == 0 {
+				sep = " ("
+			}
+			s += sep + e.Error()
+		}
+		if st.BadLines > len(st.FirstBad) {
+			s += "; ..."
+		}
+		s += ")"
+	}
+	return s
 }
