@@ -53,7 +53,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	spec, err := modelSpec(m, *specPath)
+	spec, err := replay.SpecFor(m, *specPath)
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}

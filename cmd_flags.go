@@ -127,22 +127,6 @@ func specFlag(fs *flag.FlagSet) *string {
 	return fs.String("spec", "", "front-end spec (a JSON file, or a model holding one) for a model without its own")
 }
 
-// modelSpec returns the front-end spec of --spec (checked against m), or
-// m's own when --spec is not given.
-func modelSpec(m *engine.Model, specPath string) (*replay.Spec, error) {
-	if specPath == "" {
-		return replay.SpecFromModel(m)
-	}
-	spec, err := replay.SpecFromFile(specPath)
-	if err != nil {
-		return nil, fmt.Errorf("--spec: %w", err)
-	}
-	if err := replay.CheckModel(spec, m); err != nil {
-		return nil, fmt.Errorf("--spec %s: %w", specPath, err)
-	}
-	return spec, nil
-}
-
 // deviceFlag defines --device-profile.
 func deviceFlag(fs *flag.FlagSet, doc string) *string {
 	var names []string

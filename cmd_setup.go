@@ -108,7 +108,7 @@ func startTuning(path, specPath string, data []string, outs []string, setup *dis
 	warnModel(m, path, stderr)
 	var spec *replay.Spec
 	if specPath != "" {
-		if spec, err = modelSpec(m, specPath); err != nil {
+		if spec, err = replay.SpecFor(m, specPath); err != nil {
 			return nil, err
 		}
 	}

@@ -79,3 +79,20 @@ func SpecFromFile(path string) (*Spec, error) {
 	}
 	return s, nil
 }
+
+// SpecFor returns the front-end spec at specPath (a JSON file, or a model
+// holding one), checked against m, or m's own when specPath is empty:
+// what --spec means for every command that takes a model.
+func SpecFor(m *engine.Model, specPath string) (*Spec, error) {
+	if specPath == "" {
+		return SpecFromModel(m)
+	}
+	spec, err := SpecFromFile(specPath)
+	if err != nil {
+		return nil, fmt.Errorf("--spec: %w", err)
+	}
+	if err := CheckModel(spec, m); err != nil {
+		return nil, fmt.Errorf("--spec %s: %w", specPath, err)
+	}
+	return spec, nil
+}
