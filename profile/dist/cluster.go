@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kagen-ai/kagen/device"
@@ -106,6 +107,16 @@ type Cluster struct {
 	blobs jetstream.ObjectStore
 	kv    jetstream.KeyValue
 	link  link
+
+	// deviceSlot lets one latency trial at a time be taken by the
+	// workers of this cluster handle (in practice, of this process), so
+	// that they do not hold latency trials that they cannot run yet
+	// (another device of the class could), nor time two at once on the
+	// same cores.
+	deviceSlot atomic.Bool
+	// workerSeq numbers the workers started from this handle in their
+	// default names.
+	workerSeq atomic.Int64
 }
 
 // Start connects to cfg.URL, or starts an embedded server when it is

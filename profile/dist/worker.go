@@ -105,13 +105,6 @@ type Worker struct {
 // waits before it asks again (it takes other trials meanwhile).
 const devBackoff = 50 * time.Millisecond
 
-// deviceSlot lets one latency trial at a time be taken per process, so
-// that a process does not hold latency trials that it cannot run yet
-// (another device of the class could).
-var deviceSlot atomic.Bool
-
-var workerSeq atomic.Int64
-
 // blobTimeout bounds one fetch of a model or a shard. A fetch that
 // outlives it fails its trial without being final, so the trial is
 // redelivered and the blob fetched again: when the NATS server restarted
@@ -142,7 +135,7 @@ func (c *Cluster) StartWorker(ctx context.Context, opts WorkerOptions) (*Worker,
 	}
 	host, _ := os.Hostname()
 	if opts.Name == "" {
-		opts.Name = fmt.Sprintf("%s-%d-%d", host, os.Getpid(), workerSeq.Add(1))
+		opts.Name = fmt.Sprintf("%s-%d-%d", host, os.Getpid(), c.workerSeq.Add(1))
 	}
 	if opts.Logf == nil {
 		opts.Logf = c.cfg.Logf
@@ -292,7 +285,7 @@ func (w *Worker) loop() {
 		}
 		w.handle(msg, runners)
 		if device {
-			deviceSlot.Store(false)
+			w.c.deviceSlot.Store(false)
 		}
 	}
 }
@@ -300,13 +293,13 @@ func (w *Worker) loop() {
 // next fetches a trial: a latency trial of this device class first (when
 // no other of this process runs one), else any other.
 func (w *Worker) next() (jetstream.Msg, bool) {
-	if time.Now().After(w.devIdle.Load().(time.Time)) && deviceSlot.CompareAndSwap(false, true) {
+	if time.Now().After(w.devIdle.Load().(time.Time)) && w.c.deviceSlot.CompareAndSwap(false, true) {
 		if b, err := w.devCons.FetchNoWait(1); err == nil {
 			for m := range b.Messages() {
 				return m, true
 			}
 		}
-		deviceSlot.Store(false)
+		w.c.deviceSlot.Store(false)
 		// None queued: look again in a while, not before every trial.
 		w.devIdle.Store(time.Now().Add(devBackoff))
 	}
