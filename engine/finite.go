@@ -59,21 +59,13 @@ func (s *Session) FirstNonFinite(inputs []*Tensor, sel Selector) (*NonFinite, er
 			return &NonFinite{Step: -1, Value: name, Index: j, Got: t.F[j]}, nil
 		}
 	}
-	sp, err := s.planFor(inputs, sel == nil)
+	sp, err := s.bound(inputs, sel == nil)
 	if err != nil {
-		return nil, err
-	}
-	if err := sp.bind(inputs); err != nil {
 		return nil, err
 	}
 	steps := sp.m.steps
 	for i := range steps {
-		k := steps[i].kernel
-		if sel != nil {
-			if o := sel.Kernel(i); o != nil {
-				k = o
-			}
-		}
+		k := stepKernel(sp, i, sel)
 		if k == nil {
 			continue // a view: its input was checked where it was made
 		}

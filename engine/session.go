@@ -165,26 +165,40 @@ func (s *Session) Run(inputs []*Tensor) ([]*Tensor, error) {
 // Selector's step numbers belong to the model as planned, so with one the
 // inputs must have the planned shapes.
 func (s *Session) RunWith(inputs []*Tensor, sel Selector) ([]*Tensor, error) {
-	sp, err := s.planFor(inputs, sel == nil)
+	sp, err := s.bound(inputs, sel == nil)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sp.m.steps {
+		if k := stepKernel(sp, i, sel); k != nil {
+			k.Run(&sp.x, sp.st.ins[i], sp.st.outs[i])
+		}
+	}
+	return sp.st.results, nil
+}
+
+// bound returns the session plan for the shapes of inputs (see planFor)
+// with inputs bound to it.
+func (s *Session) bound(inputs []*Tensor, replan bool) (*sessionPlan, error) {
+	sp, err := s.planFor(inputs, replan)
 	if err != nil {
 		return nil, err
 	}
 	if err := sp.bind(inputs); err != nil {
 		return nil, err
 	}
-	steps := sp.m.steps
-	for i := range steps {
-		k := steps[i].kernel
-		if sel != nil {
-			if o := sel.Kernel(i); o != nil {
-				k = o
-			}
-		}
-		if k != nil {
-			k.Run(&sp.x, sp.st.ins[i], sp.st.outs[i])
+	return sp, nil
+}
+
+// stepKernel returns the kernel that runs step i: sel's when it has one
+// for the step, else the plan's (nil for a view that needs no work).
+func stepKernel(sp *sessionPlan, i int, sel Selector) Kernel {
+	if sel != nil {
+		if k := sel.Kernel(i); k != nil {
+			return k
 		}
 	}
-	return sp.st.results, nil
+	return sp.m.steps[i].kernel
 }
 
 // RunTimed is RunWith that also records each step's wall time in
@@ -194,20 +208,12 @@ func (s *Session) RunTimed(inputs []*Tensor, sel Selector, stepNanos []int64) ([
 	if len(stepNanos) < len(s.m.steps) {
 		return nil, fmt.Errorf("stepNanos has %d entries for %d steps", len(stepNanos), len(s.m.steps))
 	}
-	sp, err := s.planFor(inputs, false)
+	sp, err := s.bound(inputs, false)
 	if err != nil {
 		return nil, err
 	}
-	if err := sp.bind(inputs); err != nil {
-		return nil, err
-	}
 	for i := range sp.m.steps {
-		k := sp.m.steps[i].kernel
-		if sel != nil {
-			if o := sel.Kernel(i); o != nil {
-				k = o
-			}
-		}
+		k := stepKernel(sp, i, sel)
 		if k == nil {
 			stepNanos[i] = 0
 			continue
