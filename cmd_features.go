@@ -52,12 +52,15 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 	if err := checkMaxGap(*maxGap); err != nil {
 		return err
 	}
+	if err := checkMatch(*match); err != nil {
+		return err
+	}
 	spec, err := replay.SpecFromFile(*specPath)
 	if err != nil {
 		return err
 	}
 	var paths []string
-	for _, t := range uniqueTraces(data, stderr) { // each file once in the training data
+	for _, t := range uniqueTraces(data, "", stderr) { // each file once in the training data
 		paths = append(paths, t.Path)
 	}
 	opts := replay.Options{
@@ -68,6 +71,7 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	printRead(stdout, stderr, sum.Read)
 	fmt.Fprintf(stdout, "wrote %d windows, X %v, to %s (%s, %s, %s, %s)\n", sum.Windows, sum.Shape, *out,
 		replay.FeaturesXFile, replay.FeaturesYFile, replay.FeaturesGFile, replay.FeaturesMetaFile)
 	fmt.Fprintf(stdout, "per class: %s\n", counts(spec.Classes, sum.PerClass))

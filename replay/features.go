@@ -33,6 +33,9 @@ type ExportSummary struct {
 	// Groups lists the groups (subjects or speakers, see GroupOf) in the
 	// order g.npy indexes them.
 	Groups []string `json:"groups"`
+	// Read is what the paths held: files by kind and the windows written
+	// from each.
+	Read *Inventory `json:"read,omitempty"`
 }
 
 // windowMeta is one window's entry in meta.json.
@@ -224,5 +227,9 @@ func exportWindows(spec *Spec, paths []string, opts Options, x, y, g *npyWriter)
 		}
 	}
 	sum.Shape = append([]int{sum.Windows}, shape[1:]...)
+	sum.Read = Survey(spec, DiskTraces(paths), opts)
+	for _, w := range list {
+		sum.Read.Count(w.File)
+	}
 	return sum, list, nil
 }
