@@ -13,6 +13,7 @@ import (
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/measure"
 	"github.com/kagen-ai/kagen/profile/search"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -81,6 +82,10 @@ type Candidate struct {
 	CorrectN        []int     `json:"correct_n"`
 	WrongN          []int     `json:"wrong_n"`
 	Kept            bool      `json:"kept"`
+	// Calib counts the calibration windows exact and this configuration
+	// got right and wrong (zero for exact itself and for configurations
+	// validated before it was recorded): LossPP's confidence interval.
+	Calib measure.Paired `json:"calib"`
 }
 
 // TuneResult is the outcome of a tune.
@@ -260,6 +265,8 @@ func (c *Candidate) Validate(classes int) error {
 		return fmt.Errorf("speedup %v, but exact_time_us / time_us is %v", c.Speedup, c.ExactTimeUS/c.TimeUS)
 	case math.Abs(c.LossPP) > 100 || math.Abs(c.TuneLossPP) > 100:
 		return fmt.Errorf("qos_loss_pp %v and tune_loss_pp %v, expected -100..100", c.LossPP, c.TuneLossPP)
+	case c.Calib.Both < 0 || c.Calib.Lost < 0 || c.Calib.Gained < 0 || c.Calib.Neither < 0:
+		return fmt.Errorf("calib %+v, expected counts of 0 or more", c.Calib)
 	case len(c.CorrectMean) != classes || len(c.WrongMean) != classes || len(c.CorrectN) != classes || len(c.WrongN) != classes:
 		return fmt.Errorf("%d, %d, %d and %d per-class statistics, expected %d each", len(c.CorrectMean), len(c.WrongMean), len(c.CorrectN), len(c.WrongN), classes)
 	}
