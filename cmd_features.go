@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -62,6 +63,9 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *norm {
+		if err := os.MkdirAll(*out, 0o755); err != nil { // as WriteFeatures would
+			return err
+		}
 		if err := checkOutput("-o", filepath.Join(*out, featuresSpecFile), append([]string{*specPath}, data...)...); err != nil {
 			return err
 		}
