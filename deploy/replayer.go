@@ -90,6 +90,9 @@ type tally struct {
 	switches int
 	rules    map[string]int
 	energyJ  float64
+	// diffSum and diffSq sum the busy time of each window less the
+	// exact run's, and its square (ns): the saving's noise.
+	diffSum, diffSq float64
 }
 
 // Replayer streams windows through the engine, each controller choosing
@@ -355,6 +358,13 @@ func (r *Replayer) play(w replay.Window) error {
 		}
 		if err := r.controlled(i, w); err != nil {
 			return err
+		}
+	}
+	if r.o.Exact {
+		for i, t := range r.runs {
+			d := float64(r.ev.Runs[i].Inference.Busy - r.ev.Exact.Busy)
+			t.diffSum += d
+			t.diffSq += d * d
 		}
 	}
 	r.windows++
