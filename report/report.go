@@ -205,7 +205,7 @@ func Generate(ctx context.Context, o Options) error {
 	}
 	var ts []tuned
 	for _, l := range ms {
-		fmt.Fprintf(o.Log, "profiling %s\n", l.Name)
+		fmt.Fprintf(o.Log, "report: profiling and tuning %s (%d of %d models; %s so far)\n", l.Name, len(ts)+1, len(ms), time.Since(start).Round(time.Second))
 		d, err := dataset.Load(l.spec, replay.DiskTraces(l.Data), 0)
 		if err != nil {
 			return err
@@ -219,7 +219,7 @@ func Generate(ctx context.Context, o Options) error {
 			return err
 		}
 		tr, err := tuning.New(l.a, l.spec, d).Run(ctx, tuning.Settings{MaxLossPP: o.MaxLossPP, Budget: o.Budget, Objective: policy.ObjectiveTime,
-			Device: dv, Seed: 1, Profile: popts}, tuning.Files{}, nil)
+			Device: dv, Seed: 1, Profile: popts}, tuning.Files{}, progressLog(o.Log, l.Name, start))
 		if err != nil {
 			return err
 		}
@@ -284,6 +284,7 @@ func Generate(ctx context.Context, o Options) error {
 			if err := policy.WritePareto(pareto, t.par); err != nil {
 				return err
 			}
+			fmt.Fprintf(o.Log, "report: replaying %s with every controller (%s so far)\n", t.l.Name, time.Since(start).Round(time.Second))
 			rows, tr, err := Replay(ctx, o, t.l.Model, t.l.m, pareto, t.par)
 			if err != nil {
 				return err
@@ -409,4 +410,18 @@ func fmtOpt(v float64) string {
 		return "not run"
 	}
 	return fmt.Sprintf("%.0f", v)
+}
+
+// progressLog returns a tuning progress function that writes a line to
+// log when a phase starts and then at most every 10 s, so that a long
+// report is never silent for minutes.
+func progressLog(log io.Writer, model string, start time.Time) func(tuning.Progress) {
+	phase, last := "", time.Time{}
+	return func(g tuning.Progress) {
+		if g.Phase == phase && time.Since(last) < 10*time.Second {
+			return
+		}
+		phase, last = g.Phase, time.Now()
+		fmt.Fprintf(log, "report: %s: %s %d/%d (%s so far)\n", model, g.Phase, g.Done, g.Total, time.Since(start).Round(time.Second))
+	}
 }
