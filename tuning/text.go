@@ -58,7 +58,7 @@ func SplitWarnings(res *profile.TuneResult, calibWindows int, maxLossPP float64)
 }
 
 // Text is the tune's result as kagen tune prints it: the exact accuracy
-// and what was scored, then each level's speedup (and energy with the
+// and what was scored, the timing noise the levels were chosen with, then each level's speedup (and energy with the
 // energy objective), its loss on the calibration split with the loss's
 // 95% interval and the windows it rests on, the loss predicted, and the
 // configuration.
@@ -66,6 +66,9 @@ func Text(res *profile.TuneResult, objective string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "exact accuracy %.2f%%; %d configurations scored, %d knob pairs screened, %d validated, predictor MAE %.2f pp\n",
 		100*res.ExactAccuracy, res.Evaluated, len(res.Screened), len(res.Validated), res.PredictorMAE)
+	if res.SpeedupNoise > 0 {
+		fmt.Fprintf(&b, "speedups within %.1f%% of each other counted as equal when choosing the levels (twice the spread of exact's time over the validation)\n", 100*res.SpeedupNoise)
+	}
 	for i, l := range res.Levels {
 		energy := ""
 		if objective == "energy" {
