@@ -14,10 +14,10 @@ import (
 )
 
 // TestMain lets the test binary stand in for kagen in the scripts the
-// tests run (examples/own-model.sh): with KAGEN_TEST_MAIN=1 it is the
-// command line.
+// tests run (examples/own-model.sh): with KAGEN_AS_MAIN=1 it is the
+// command line (TestRunSIGTERM's KAGEN_TEST_MAIN is another way in).
 func TestMain(m *testing.M) {
-	if os.Getenv("KAGEN_TEST_MAIN") == "1" {
+	if os.Getenv("KAGEN_AS_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -145,7 +145,7 @@ func TestOwnModelExample(t *testing.T) {
 	}
 	work := filepath.Join(dir, "work")
 	cmd := exec.Command("sh", "examples/own-model.sh", bare, trainDir, heldout)
-	cmd.Env = append(os.Environ(), "KAGEN_TEST_MAIN=1", "KAGEN="+os.Args[0], "WORK="+work, "MATCH=*_sp.csv", "TRAIN_HOP="+trainHop)
+	cmd.Env = append(os.Environ(), "KAGEN_AS_MAIN=1", "KAGEN="+os.Args[0], "WORK="+work, "MATCH=*_sp.csv", "TRAIN_HOP="+trainHop)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("examples/own-model.sh: %v\n%s", err, out)
