@@ -91,7 +91,10 @@ type tally struct {
 	rules    map[string]int
 	energyJ  float64
 	// diffSum and diffSq sum the busy time of each window less the
-	// exact run's, and its square (ns): the saving's noise.
+	// exact run's, and its square (ns), each difference clipped to twice
+	// exact's mean busy time: the saving's noise, without the
+	// preemptions of a loaded machine (a difference that large is the
+	// machine's, not the configuration's).
 	diffSum, diffSq float64
 }
 
@@ -361,8 +364,9 @@ func (r *Replayer) play(w replay.Window) error {
 		}
 	}
 	if r.o.Exact {
+		bound := 2 * float64(r.exactBusy) / float64(r.windows+1)
 		for i, t := range r.runs {
-			d := float64(r.ev.Runs[i].Inference.Busy - r.ev.Exact.Busy)
+			d := min(max(float64(r.ev.Runs[i].Inference.Busy-r.ev.Exact.Busy), -bound), bound)
 			t.diffSum += d
 			t.diffSq += d * d
 		}
