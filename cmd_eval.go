@@ -20,12 +20,13 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	hop := fs.Int("hop", 0, "window hop in samples (default: the model's)")
 	maxGap := maxGapFlag(fs)
+	match := matchFlag(fs)
 	cfgText := fs.String("config", "", "approximation configuration (SELECTOR=KNOB,... or a JSON file)")
 	specPath := specFlag(fs)
 	demoRun := fs.Bool("demo", false, "evaluate the built-in demo models on their embedded held-out traces (no MODEL or --data)")
 	in := inputFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen eval MODEL --data PATH... [--spec FILE] [--config CFG] [--dim NAME=N] [--input NAME=FILE.npy] [--json]\n       kagen eval --demo [--json]\n\nRuns the model's front-end and the engine over IMU CSV files or folders,\nWAV files with NAME.labels.csv, or folders of labelled clips (one window per clip).")
+		fmt.Fprintln(stderr, "usage: kagen eval MODEL --data PATH... [--match GLOB] [--spec FILE] [--config CFG] [--dim NAME=N] [--input NAME=FILE.npy] [--json]\n       kagen eval --demo [--json]\n\nRuns the model's front-end and the engine over IMU CSV files or folders,\nWAV files with NAME.labels.csv, or folders of labelled clips (one window per clip).")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -47,6 +48,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		return usageError{"expected one model and at least one --data"}
 	}
 	if err := checkStream(*hop, 0, 0, ""); err != nil {
+		return err
+	}
+	if err := checkMatch(*match); err != nil {
 		return err
 	}
 	m, inputs, err := in.load(pos[0], engine.Options{}, false, stderr)
@@ -75,7 +79,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "config %s\n", a.Text(cfg))
 	}
-	r, err := replay.Evaluate(m, spec, uniqueTraces(data, stderr), eo)
+	r, err := replay.Evaluate(m, spec, uniqueTraces(data, *match, stderr), eo)
 	if err != nil {
 		return err
 	}

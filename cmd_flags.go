@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"path"
 	"strconv"
 	"strings"
 
@@ -83,13 +84,36 @@ func warnModel(m *engine.Model, path string, stderr io.Writer) {
 }
 
 // uniqueTraces returns the traces of paths with every file read once
-// (replay.UniqueTraces), noting on stderr the paths dropped.
-func uniqueTraces(paths []string, stderr io.Writer) []replay.Trace {
+// (replay.UniqueTraces) and the folders' file name pattern match ("":
+// the task's default), noting on stderr the paths dropped.
+func uniqueTraces(paths []string, match string, stderr io.Writer) []replay.Trace {
 	traces, notes := replay.UniqueTraces(paths)
 	for _, n := range notes {
 		fmt.Fprintln(stderr, "note:", n)
 	}
-	return traces
+	return replay.WithMatch(traces, match)
+}
+
+// matchFlag defines --match, the file name pattern of --data folders.
+func matchFlag(fs *flag.FlagSet) *string {
+	return fs.String("match", "", "file name `pattern` in --data folders, as s*_sp.csv (default *.csv for IMU models, *.wav for audio); the files read are counted by kind")
+}
+
+// checkMatch checks --match (a usage error).
+func checkMatch(pattern string) error {
+	if _, err := path.Match(pattern, ""); err != nil {
+		return usageError{fmt.Sprintf("--match %q: not a file name pattern (use *, ? and [a-z])", pattern)}
+	}
+	return nil
+}
+
+// printRead prints what the data held (replay.Inventory) and a warning
+// when it mixes kinds of file.
+func printRead(w, stderr io.Writer, inv *replay.Inventory) {
+	fmt.Fprintln(w, inv)
+	if m := inv.Mixed(); m != "" {
+		fmt.Fprintln(stderr, "warning:", m)
+	}
 }
 
 // maxGapFlag defines --max-gap, checked by checkMaxGap (replay.Open

@@ -20,8 +20,9 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&s.Profile.Windows, "windows", 600, "windows used for the QoS predictors")
 	setup := distFlags(fs)
 	specPath := specFlag(fs)
+	match := matchFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [--spec FILE] [-o profile.json] [--json] [--nats URL] [--workers N]")
+		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [--match GLOB] [--spec FILE] [-o profile.json] [--json] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -41,7 +42,10 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	if err := setup.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	run, err := startTuning(pos[0], *specPath, data, []string{*out}, setup, *asJSON, stdout, stderr)
+	if err := checkMatch(*match); err != nil {
+		return err
+	}
+	run, err := startTuning(pos[0], *specPath, data, *match, []string{*out}, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/replay"
 )
 
 // cmdReplay streams traces through a policy's controllers beside an exact
@@ -64,12 +65,25 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	warnModel(d.Model, *model, stderr)
+	tr := uniqueTraces(traces, ro.Match, stderr)
+	var inv *replay.Inventory
+	if d.Spec != nil {
+		inv = replay.Survey(d.Spec, tr, ro)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	reports, err := d.Replay(ctx, deploy.ReplaySettings{Controller: *ctrl, Settings: settings, CostName: *cost, LogPath: *logPath, Model: *model,
-		Options: deploy.Options{Traces: uniqueTraces(traces, stderr), Read: ro, Device: dev, Realtime: *realtime}})
+		Options: deploy.Options{Traces: tr, Read: ro, Device: dev, Realtime: *realtime}})
 	if err != nil {
 		return err
+	}
+	if inv != nil {
+		inv.Windows = reports[0].Windows
+		w := stdout
+		if *asJSON {
+			w = stderr
+		}
+		printRead(w, stderr, inv)
 	}
 	switch {
 	case *asJSON && *ctrl == "all":

@@ -82,7 +82,7 @@ type tuningRun struct {
 // startTuning checks the output path, loads a model and the labelled
 // windows of data, starts the trial pool of setup (nil: in-process) and
 // the progress line (JSON lines on stdout with asJSON).
-func startTuning(path, specPath string, data []string, outs []string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (run *tuningRun, err error) {
+func startTuning(path, specPath string, data []string, match string, outs []string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (run *tuningRun, err error) {
 	inputs := append([]string{path}, data...)
 	if specPath != "" {
 		inputs = append(inputs, specPath)
@@ -112,9 +112,18 @@ func startTuning(path, specPath string, data []string, outs []string, setup *dis
 			return nil, err
 		}
 	}
-	p, err := tuning.LoadSpec(m, spec, uniqueTraces(data, stderr))
+	traces := uniqueTraces(data, match, stderr)
+	p, err := tuning.LoadSpec(m, spec, traces)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	inv := replay.Survey(p.Spec, traces, replay.Options{})
+	inv.CountFiles(p.Data.Files)
+	if asJSON {
+		printRead(stderr, stderr, inv)
+	} else {
+		printRead(stdout, stderr, inv)
+		fmt.Fprintf(stdout, "split by file: %d windows to tune on, %d to check the losses on\n", p.Tune.Len(), p.Calib.Len())
 	}
 	// SIGTERM too: the embedded server's temporary folder is removed.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

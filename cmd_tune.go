@@ -20,6 +20,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	s := tuning.Settings{}
 	fs.Float64Var(&s.MaxLossPP, "max-loss", 1, "accuracy loss threshold in percentage points")
 	fs.DurationVar(&s.Budget, "budget", 10*time.Second, "search time (profiling and validation come on top)")
+	fs.IntVar(&s.Evaluations, "evaluations", 0, "end each search after this many configurations scored instead of after --budget: the same validated configurations whatever the machine's load (0: --budget decides)")
 	fs.StringVar(&s.Objective, "objective", policy.ObjectiveTime, "time or energy")
 	devName := deviceFlag(fs, "device profile for energy figures")
 	predictor := fs.String("predictor", "p1", "QoS predictor: p1 (output deltas) or p2 (accuracy deltas)")
@@ -34,8 +35,9 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	resume := fs.Bool("resume", false, "reuse OUT.profile.json and the configurations validated by an interrupted run")
 	setup := distFlags(fs)
 	specPath := specFlag(fs)
+	match := matchFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... [--spec FILE] --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
+		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... [--match GLOB] [--spec FILE] --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -59,8 +61,11 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if err := setup.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
+	if err := checkMatch(*match); err != nil {
+		return err
+	}
 	files := tuning.Files{Profile: *out + ".profile.json", Partial: *out + ".partial.json", Resume: *resume}
-	run, err := startTuning(pos[0], *specPath, data, []string{*out, files.Profile, files.Partial}, setup, *asJSON, stdout, stderr)
+	run, err := startTuning(pos[0], *specPath, data, *match, []string{*out, files.Profile, files.Partial}, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -73,11 +78,16 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if err := policy.WritePareto(*out, res.Pareto); err != nil {
 		return err
 	}
+	warnings := tuning.SplitWarnings(res.Tune, run.p.Calib.Len(), s.MaxLossPP)
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{"pareto": *out, "levels": len(res.Pareto.Configs), "validated": len(res.Tune.Validated),
-			"predictor_mae_pp": res.Tune.PredictorMAE, "tune_seconds": res.Seconds, "note": res.Tune.Note, "trials": run.pool.TrialStats()})
+			"predictor_mae_pp": res.Tune.PredictorMAE, "tune_seconds": res.Seconds, "note": res.Tune.Note, "trials": run.pool.TrialStats(),
+			"tune_windows": run.p.Tune.Len(), "calib_windows": run.p.Calib.Len(), "warnings": warnings})
 	}
-	fmt.Fprintf(stdout, "%s", res.Tune)
+	fmt.Fprint(stdout, tuning.Text(res.Tune, s.Objective))
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	if res.Tune.Note != "" {
 		fmt.Fprintln(stdout, res.Tune.Note)
 	}

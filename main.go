@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"policy":      {"write (new) or check (validate) a policy file for the run-time controllers", cmdPolicy},
 		"replay":      {"stream traces through a policy's controller beside an exact run; accuracy and energy", cmdReplay},
 		"run":         {"classify a live stream on stdin with a policy, one JSON line per window", cmdRun},
+		"spec":        {"write a front-end spec, check one against a model, or store one in a model", cmdSpec},
 		"sessions":    {"list saved workbench sessions, or delete one (rm NAME)", cmdSessions},
 	}
 }

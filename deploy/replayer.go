@@ -90,6 +90,12 @@ type tally struct {
 	switches int
 	rules    map[string]int
 	energyJ  float64
+	// diffSum and diffSq sum the busy time of each window less the
+	// exact run's, and its square (ns), each difference clipped to twice
+	// exact's mean busy time: the saving's noise, without the
+	// preemptions of a loaded machine (a difference that large is the
+	// machine's, not the configuration's).
+	diffSum, diffSq float64
 }
 
 // Replayer streams windows through the engine, each controller choosing
@@ -355,6 +361,14 @@ func (r *Replayer) play(w replay.Window) error {
 		}
 		if err := r.controlled(i, w); err != nil {
 			return err
+		}
+	}
+	if r.o.Exact {
+		bound := 2 * float64(r.exactBusy) / float64(r.windows+1)
+		for i, t := range r.runs {
+			d := min(max(float64(r.ev.Runs[i].Inference.Busy-r.ev.Exact.Busy), -bound), bound)
+			t.diffSum += d
+			t.diffSq += d * d
 		}
 	}
 	r.windows++

@@ -1,10 +1,13 @@
 package deploy
 
 import (
+	"fmt"
 	"maps"
+	"math"
 	"time"
 
 	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/measure"
 )
 
 // Report is the outcome of one controller's replay against the exact run.
@@ -32,6 +35,11 @@ type Report struct {
 	InferenceEnergyJ      float64 `json:"inference_energy_j"`
 	ExactInferenceEnergyJ float64 `json:"exact_inference_energy_j"`
 	InferenceEnergySaving float64 `json:"inference_energy_saving"`
+	// InferenceSavingMargin is the half-width of the saving's 95%
+	// interval from the per-window busy-time differences against the
+	// exact run (0 with a cost that is not measured); FormatSaving shows
+	// a saving within it as "~0%".
+	InferenceSavingMargin float64 `json:"inference_energy_saving_margin"`
 	SystemEnergyJ         float64 `json:"system_energy_j"`
 	ExactSystemEnergyJ    float64 `json:"exact_system_energy_j"`
 	SystemEnergySaving    float64 `json:"system_energy_saving"`
@@ -109,6 +117,7 @@ func (r *Replayer) Report(i int, model string) *Report {
 	rep.SystemEnergyJ = r.dev.SystemEnergy(t.busy, wall)
 	rep.ExactSystemEnergyJ = r.dev.SystemEnergy(r.exactBusy, wall)
 	rep.InferenceEnergySaving = saving(rep.InferenceEnergyJ, rep.ExactInferenceEnergyJ)
+	rep.InferenceSavingMargin = savingMargin(t.diffSum, t.diffSq, n, r.exactBusy)
 	rep.SystemEnergySaving = saving(rep.SystemEnergyJ, rep.ExactSystemEnergyJ)
 	if rep.ExactSystemEnergyJ > 0 {
 		rep.InferenceShare = rep.ExactInferenceEnergyJ / rep.ExactSystemEnergyJ
@@ -143,6 +152,35 @@ func (r *Replayer) Report(i int, model string) *Report {
 
 // Controllers returns the number of controllers replayed.
 func (r *Replayer) Controllers() int { return len(r.runs) }
+
+// savingMargin is the half-width of the 95% interval of a saving of
+// inference energy (a fraction; energy is proportional to busy time)
+// from the per-window differences of busy time against the exact run
+// (their sum and sum of squares, in ns, over n windows): 1.96 standard
+// errors of their mean, over the exact run's mean busy time.
+func savingMargin(sum, sumSq float64, n int, exactBusy time.Duration) float64 {
+	if n < 2 || exactBusy <= 0 {
+		return 0
+	}
+	nf := float64(n)
+	mean := sum / nf
+	v := max(sumSq/nf-mean*mean, 0) * nf / (nf - 1)
+	return measure.Z95 * math.Sqrt(v/nf) / (float64(exactBusy) / nf)
+}
+
+// FormatSaving is a saving (a fraction) as the CLI and the workbench
+// show it: "~0%" when it lies within margin of zero (a difference the
+// measurement's noise explains), else the percentage with its margin,
+// "35.5% ±1.2".
+func FormatSaving(saving, margin float64) string {
+	if math.Abs(saving) <= margin {
+		return fmt.Sprintf("~0%% (%+.1f%% ±%.1f, within the timing noise)", 100*saving, 100*margin)
+	}
+	if margin == 0 {
+		return fmt.Sprintf("%.1f%%", 100*saving)
+	}
+	return fmt.Sprintf("%.1f%% ±%.1f", 100*saving, 100*margin)
+}
 
 // saving is 1 - e/exact (0 when exact is 0).
 func saving(e, exact float64) float64 {

@@ -13,6 +13,7 @@ import (
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/dataset"
 	"github.com/kagen-ai/kagen/device"
+	"github.com/kagen-ai/kagen/measure"
 	"github.com/kagen-ai/kagen/profile/search"
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -81,6 +82,11 @@ type Candidate struct {
 	CorrectN        []int     `json:"correct_n"`
 	WrongN          []int     `json:"wrong_n"`
 	Kept            bool      `json:"kept"`
+	// Calib counts the calibration windows exact and this configuration
+	// got right and wrong: LossPP's confidence interval. It is not
+	// written to a partial file (zero for exact itself and for a
+	// configuration read back with --resume: no interval is shown).
+	Calib measure.Paired `json:"-"`
 }
 
 // TuneResult is the outcome of a tune.
@@ -93,6 +99,10 @@ type TuneResult struct {
 	Evaluated     int         // configurations scored by the predictor
 	SearchTime    time.Duration
 	Note          string // e.g. why only the exact configuration was kept
+	// SpeedupNoise is the relative noise of a measured speedup that the
+	// levels were chosen with (see speedupNoise): speedups closer than
+	// this count as equal, and a level must be this much faster.
+	SpeedupNoise float64 `json:",omitempty"`
 }
 
 // searchInput is what the search needs of a profile: the exact figures
@@ -132,12 +142,14 @@ func Tune(ctx context.Context, a *approx.Approximator, p *Profile, tune, calib *
 // was kept.
 func assembleLevels(res *TuneResult, exact Candidate, validated []Candidate, opts *TuneOptions) {
 	var ok []Candidate
+	noise := speedupNoise(validated)
+	res.SpeedupNoise = noise
 	for _, c := range validated {
-		if c.TuneLossPP <= opts.MaxLossPP && c.LossPP <= opts.MaxLossPP && c.Speedup > 1 {
+		if c.TuneLossPP <= opts.MaxLossPP && c.LossPP <= opts.MaxLossPP && c.Speedup > 1+noise {
 			ok = append(ok, c)
 		}
 	}
-	levels := thin(append([]Candidate{exact}, paretoSet(ok)...))
+	levels := thin(append([]Candidate{exact}, paretoSet(ok, noise)...), noise)
 	for i := range levels {
 		levels[i].Kept = true
 		if opts.Device != nil {
@@ -157,13 +169,47 @@ func assembleLevels(res *TuneResult, exact Candidate, validated []Candidate, opt
 	res.Levels, res.Validated = levels, validated
 }
 
-// paretoSet keeps the candidates no other beats in both loss and speed.
-func paretoSet(cs []Candidate) []Candidate {
+// speedupNoise is the relative noise of the speedups measured in a
+// validation: twice the relative standard deviation of exact's time,
+// which is measured beside every configuration (interleaved with it), at
+// most 0.25; 0 with fewer than three measurements. Two timings of the
+// same configuration differ by about that much on a loaded machine, so
+// the levels are chosen as if speedups that close were equal: otherwise
+// the same inputs and seed gave 4, 4 and 2 levels in three runs.
+func speedupNoise(cs []Candidate) float64 {
+	var n, sum, sumSq float64
+	for _, c := range cs {
+		if c.ExactTimeUS > 0 {
+			n++
+			sum += c.ExactTimeUS
+			sumSq += c.ExactTimeUS * c.ExactTimeUS
+		}
+	}
+	if n < 3 {
+		return 0
+	}
+	mean := sum / n
+	sd := math.Sqrt(math.Max(sumSq/n-mean*mean, 0) * n / (n - 1))
+	return math.Min(2*sd/mean, 0.25)
+}
+
+// paretoSet keeps the candidates no other beats, with speedups within a
+// relative noise of each other counting as equal: d beats c if it is no
+// lossier and clearly faster, or less lossy and not clearly slower, or
+// as lossy and as fast within the noise and first by configuration (so
+// that of near-ties the same one is kept whatever their timings). It
+// returns them by loss, then speedup, then configuration.
+func paretoSet(cs []Candidate, noise float64) []Candidate {
 	var out []Candidate
 	for i, c := range cs {
 		dominated := false
 		for j, d := range cs {
-			if i != j && d.LossPP <= c.LossPP && d.Speedup >= c.Speedup && (d.LossPP < c.LossPP || d.Speedup > c.Speedup) {
+			if i == j {
+				continue
+			}
+			faster, notSlower := d.Speedup > c.Speedup*(1+noise), d.Speedup >= c.Speedup*(1-noise)
+			near := notSlower && d.Speedup <= c.Speedup*(1+noise)
+			if d.LossPP <= c.LossPP && faster || d.LossPP < c.LossPP && notSlower || d.LossPP == c.LossPP && near && d.Config < c.Config {
 				dominated = true
 				break
 			}
@@ -172,23 +218,33 @@ func paretoSet(cs []Candidate) []Candidate {
 			out = append(out, c)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].LossPP < out[j].LossPP })
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.LossPP != b.LossPP {
+			return a.LossPP < b.LossPP
+		}
+		if a.Speedup != b.Speedup {
+			return a.Speedup < b.Speedup
+		}
+		return a.Config < b.Config
+	})
 	return out
 }
 
 // thin applies the reference's rule to levels sorted by loss (exact first):
-// a configuration becomes a new level only if it is at least 0.01 faster and
-// 0.1 pp lossier than the last kept one. One at least 0.01 faster but less
+// a configuration becomes a new level only if it is at least 0.01 faster
+// (and faster by the relative noise of the speedups) and 0.1 pp lossier
+// than the last kept one. One at least 0.01 faster but less
 // than 0.1 pp lossier replaces the last level (never the exact one, after
 // which it is a level of its own). Unlike a literal reading of the
 // reference, one less than 0.01 faster is dropped rather than replacing a
 // level it barely beats at a higher loss.
-func thin(cs []Candidate) []Candidate {
+func thin(cs []Candidate, noise float64) []Candidate {
 	out := []Candidate{cs[0]}
 	for _, c := range cs[1:] {
 		last := &out[len(out)-1]
 		switch {
-		case c.Speedup < last.Speedup+0.01:
+		case c.Speedup < max(last.Speedup+0.01, last.Speedup*(1+noise)):
 			// not worth a level
 		case c.LossPP >= last.LossPP+0.1 || len(out) == 1:
 			out = append(out, c)

@@ -24,7 +24,7 @@ func TestThinning(t *testing.T) {
 		{Config: "c", Speedup: 1.255, LossPP: 0.5}, // not 0.01 faster than b: dropped
 		{Config: "d", Speedup: 1.6, LossPP: 0.6},
 	}
-	got := thin(cs)
+	got := thin(cs, 0)
 	var names []string
 	for _, c := range got {
 		names = append(names, c.Config)
@@ -36,7 +36,7 @@ func TestThinning(t *testing.T) {
 
 func TestParetoSet(t *testing.T) {
 	cs := []Candidate{{Config: "a", Speedup: 1.5, LossPP: 0.5}, {Config: "b", Speedup: 1.4, LossPP: 0.6}, {Config: "c", Speedup: 2, LossPP: 0.9}}
-	got := paretoSet(cs)
+	got := paretoSet(cs, 0)
 	if len(got) != 2 || got[0].Config != "a" || got[1].Config != "c" {
 		t.Fatalf("pareto set %+v", got)
 	}

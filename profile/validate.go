@@ -10,6 +10,7 @@ import (
 
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/dataset"
+	"github.com/kagen-ai/kagen/measure"
 	"github.com/kagen-ai/kagen/profile/search"
 )
 
@@ -397,6 +398,7 @@ func (t *tuner) finish(c *candidate) {
 	outs := concat(c.calib)
 	v.Accuracy = dataset.Accuracy(outs, t.calib.Y, t.classes)
 	v.LossPP = 100 * (t.res.ExactAccuracy - v.Accuracy)
+	v.Calib = pairedCounts(concat(t.exact.calib), outs, t.calib.Y, t.classes)
 	confidenceStats(&v, outs, t.calib.Y, t.classes)
 	v.TimeUS, v.ExactTimeUS = c.us, c.exactUS
 	v.Speedup = v.ExactTimeUS / v.TimeUS
@@ -482,4 +484,28 @@ func spread(n, want int) []int {
 		out = append(out, i*(n-1)/(want-1))
 	}
 	return out
+}
+
+// pairedCounts counts the windows exact (outputs ref) and a configuration
+// (outs) got right and wrong, for the loss's paired confidence interval.
+func pairedCounts(ref, outs []float32, y []int, classes int) measure.Paired {
+	var p measure.Paired
+	if len(ref) != len(outs) {
+		return p
+	}
+	for i, want := range y {
+		r := dataset.Argmax(ref[i*classes:(i+1)*classes]) == want
+		c := dataset.Argmax(outs[i*classes:(i+1)*classes]) == want
+		switch {
+		case r && c:
+			p.Both++
+		case r:
+			p.Lost++
+		case c:
+			p.Gained++
+		default:
+			p.Neither++
+		}
+	}
+	return p
 }

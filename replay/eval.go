@@ -39,6 +39,9 @@ type EvalResult struct {
 	// FirstNonFinite names the first such window and where the value
 	// first appeared (an input, or the node that produced it).
 	FirstNonFinite string `json:"first_non_finite,omitempty"`
+	// Read is what the traces held: files by kind and the windows read
+	// from each (labelled with a class or not).
+	Read *Inventory `json:"read,omitempty"`
 }
 
 // Prediction is the model's decision on one window.
@@ -105,6 +108,7 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 		names = append(names, t.Name)
 	}
 	var nw NoWindows
+	r.Read = Survey(spec, traces, opts.Options)
 	for _, t := range traces {
 		src, err := t.Open(spec, DatasetOptions(spec, t, opts.Options))
 		if err != nil {
@@ -120,6 +124,7 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 				return nil, err
 			}
 			nw.Windows++
+			r.Read.Count(w.File)
 			want := spec.ClassIndex(w.Label)
 			if want < 0 {
 				r.Skipped[w.Label]++

@@ -12,6 +12,12 @@ import (
 // WriteText writes the accuracy, per-class recall and the confusion matrix
 // for a terminal, the model called name.
 func (r *EvalResult) WriteText(w io.Writer, name string) {
+	if r.Read != nil {
+		fmt.Fprintln(w, r.Read)
+		if m := r.Read.Mixed(); m != "" {
+			fmt.Fprintln(w, "warning:", m)
+		}
+	}
 	fmt.Fprintf(w, "%s: accuracy %.2f%% (%d of %d windows)\n", name, 100*r.Accuracy, r.Correct, r.N)
 	if len(r.Skipped) > 0 {
 		labels := make([]string, 0, len(r.Skipped))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -33,6 +34,15 @@ type ExportSummary struct {
 	// Groups lists the groups (subjects or speakers, see GroupOf) in the
 	// order g.npy indexes them.
 	Groups []string `json:"groups"`
+	// Read is what the paths held: files by kind and the windows written
+	// from each.
+	Read *Inventory `json:"read,omitempty"`
+	// Stats are the mean and standard deviation of the features written,
+	// per channel (IMU) or feature row (audio), over every window: the
+	// population deviation, at least 1e-6, as tools/train's norm_stats.
+	// Written from features without a norm, they are the norm a model
+	// trained on these windows needs (kagen features --norm).
+	Stats *Norm `json:"feature_stats,omitempty"`
 }
 
 // windowMeta is one window's entry in meta.json.
@@ -172,6 +182,7 @@ func exportWindows(spec *Spec, paths []string, opts Options, x, y, g *npyWriter)
 	groupIdx := map[string]int{}
 	var list []windowMeta
 	dst := make([]float32, spec.InputSize())
+	stats := newRowStats(spec)
 	for _, p := range paths {
 		src, err := Open(p, spec, opts)
 		if err != nil {
@@ -215,6 +226,7 @@ func exportWindows(spec *Spec, paths []string, opts Options, x, y, g *npyWriter)
 				src.Close()
 				return nil, nil, err
 			}
+			stats.add(dst)
 			sum.PerClass[w.Label]++
 			sum.Windows++
 			list = append(list, windowMeta{File: w.File, Group: grp, Start: w.Start, End: w.End, Label: w.Label})
@@ -224,5 +236,66 @@ func exportWindows(spec *Spec, paths []string, opts Options, x, y, g *npyWriter)
 		}
 	}
 	sum.Shape = append([]int{sum.Windows}, shape[1:]...)
+	sum.Stats = stats.norm()
+	sum.Read = Survey(spec, DiskTraces(paths), opts)
+	for _, w := range list {
+		sum.Read.Count(w.File)
+	}
 	return sum, list, nil
+}
+
+// rowStats accumulates the mean and variance of each channel (IMU,
+// [1, C, T]: x[c*T+t]) or feature row (audio, [1, 1, frames, F]:
+// x[t*F+j]) of feature windows, shifted by the first window's values for
+// precision.
+type rowStats struct {
+	rows, inner int
+	imu         bool
+	shift       []float64
+	sum, sumSq  []float64
+	n           float64
+}
+
+func newRowStats(spec *Spec) *rowStats {
+	rows := spec.FeatureRows()
+	return &rowStats{rows: rows, inner: spec.InputSize() / rows, imu: spec.Task == TaskHAR,
+		sum: make([]float64, rows), sumSq: make([]float64, rows)}
+}
+
+func (s *rowStats) add(x []float32) {
+	at := func(r, k int) float64 {
+		if s.imu {
+			return float64(x[r*s.inner+k])
+		}
+		return float64(x[k*s.rows+r])
+	}
+	if s.shift == nil {
+		s.shift = make([]float64, s.rows)
+		for r := range s.shift {
+			s.shift[r] = at(r, 0)
+		}
+	}
+	for r := 0; r < s.rows; r++ {
+		for k := 0; k < s.inner; k++ {
+			d := at(r, k) - s.shift[r]
+			s.sum[r] += d
+			s.sumSq[r] += d * d
+		}
+	}
+	s.n += float64(s.inner)
+}
+
+// norm returns the mean and population standard deviation (at least
+// 1e-6) of each row; nil before any window.
+func (s *rowStats) norm() *Norm {
+	if s.n == 0 {
+		return nil
+	}
+	nm := &Norm{Mean: make([]float64, s.rows), Std: make([]float64, s.rows)}
+	for r := range nm.Mean {
+		m := s.sum[r] / s.n
+		nm.Mean[r] = s.shift[r] + m
+		nm.Std[r] = math.Max(math.Sqrt(math.Max(s.sumSq[r]/s.n-m*m, 0)), 1e-6)
+	}
+	return nm
 }

@@ -17,6 +17,9 @@ type Trace struct {
 	// FS, if not nil, holds Path; else Path is a path on disk.
 	FS   fs.FS
 	Path string
+	// Match, if set, is the file name pattern of a folder (--match),
+	// overriding Options.Match.
+	Match string
 }
 
 // DiskTraces returns the traces of paths on disk.
@@ -151,10 +154,40 @@ func dropSame(fsys fileSystem, files []string) []string {
 
 // Open opens the trace through spec's front-end (see Open).
 func (t Trace) Open(spec *Spec, opts Options) (Source, error) {
+	opts = t.options(spec, opts)
 	if t.FS != nil {
 		return OpenFS(t.FS, t.Path, spec, opts)
 	}
 	return Open(t.Path, spec, opts)
+}
+
+// options are opts with the trace's Match, and the default pattern of
+// spec's task when none is given.
+func (t Trace) options(spec *Spec, opts Options) Options {
+	if t.Match != "" {
+		opts.Match = t.Match
+	}
+	if opts.Match == "" {
+		opts.Match = "*.wav"
+		if spec.Task == TaskHAR {
+			opts.Match = "*.csv"
+		}
+	}
+	return opts
+}
+
+// WithMatch returns traces with Match set to pattern ("" leaves them as
+// they are).
+func WithMatch(traces []Trace, pattern string) []Trace {
+	if pattern == "" {
+		return traces
+	}
+	out := make([]Trace, len(traces))
+	for i, t := range traces {
+		t.Match = pattern
+		out[i] = t
+	}
+	return out
 }
 
 // IsDir reports whether the trace is a folder.

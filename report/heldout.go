@@ -29,6 +29,11 @@ func HeldOut(dataRoot, modelsDir string, kwsClips int) (ms []Model, cleanup func
 	}()
 	har := filepath.Join(dataRoot, "har-spsw", "DATA")
 	fsdd := filepath.Join(dataRoot, "fsdd", "recordings")
+	for _, d := range []string{har, fsdd} {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			return nil, nil, fmt.Errorf("--data-root %s: expected the study's folders har-spsw/DATA and fsdd/recordings in it, and %s is not a folder", dataRoot, d)
+		}
+	}
 	add := func(name, file string, data, replayed []string, held string) {
 		p := filepath.Join(modelsDir, file)
 		if _, err := os.Stat(p); err == nil {
@@ -97,4 +102,35 @@ func linkFiles(prefix, pattern string) (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// Shipped returns the demo models of modelsDir on the held-out traces the
+// repository ships in demoDir (demo/data): the HAR model on three
+// executions of subjects s17-s19 (har/, 53 windows), the keyword models
+// on a 52 s stream of 40 of theo's clips (kws.wav with kws.labels.csv).
+// It needs nothing outside the repository; HeldOut reads the whole
+// held-out subjects and speaker from the study's data instead.
+func Shipped(demoDir, modelsDir string) ([]Model, error) {
+	har := filepath.Join(demoDir, "har")
+	kws := filepath.Join(demoDir, "kws.wav")
+	for _, p := range []string{har, kws} {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("the shipped held-out traces: %w (run kagen report from the repository's root, or give --data-root)", err)
+		}
+	}
+	var ms []Model
+	for _, m := range []Model{
+		{Name: "har", Path: "har.onnx", Data: []string{har}, Held: "subjects s17, s18, s19 (smartphone, the demo's 3 executions, demo/data/har)"},
+		{Name: "kws", Path: "kws.onnx", Data: []string{kws}, Replay: []string{kws}, Held: "speaker theo (the demo's 40 clips in a 52 s stream, demo/data/kws.wav)"},
+		{Name: "kws-ds", Path: "kws-ds.onnx", Data: []string{kws}, Replay: []string{kws}, Held: "speaker theo (the demo's 40 clips in a 52 s stream, demo/data/kws.wav)"},
+	} {
+		m.Path = filepath.Join(modelsDir, m.Path)
+		if _, err := os.Stat(m.Path); err == nil {
+			ms = append(ms, m)
+		}
+	}
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("no models in %s", modelsDir)
+	}
+	return ms, nil
 }

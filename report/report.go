@@ -202,10 +202,12 @@ func Generate(ctx context.Context, o Options) error {
 		res *profile.TuneResult
 		par *policy.Pareto
 		sec float64
+		// calib is the calibration split's window count
+		calib int
 	}
 	var ts []tuned
 	for _, l := range ms {
-		fmt.Fprintf(o.Log, "profiling %s\n", l.Name)
+		fmt.Fprintf(o.Log, "report: profiling and tuning %s (%d of %d models; %s so far)\n", l.Name, len(ts)+1, len(ms), time.Since(start).Round(time.Second))
 		d, err := dataset.Load(l.spec, replay.DiskTraces(l.Data), 0)
 		if err != nil {
 			return err
@@ -218,13 +220,14 @@ func Generate(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		tr, err := tuning.New(l.a, l.spec, d).Run(ctx, tuning.Settings{MaxLossPP: o.MaxLossPP, Budget: o.Budget, Objective: policy.ObjectiveTime,
-			Device: dv, Seed: 1, Profile: popts}, tuning.Files{}, nil)
+		pl := tuning.New(l.a, l.spec, d)
+		tr, err := pl.Run(ctx, tuning.Settings{MaxLossPP: o.MaxLossPP, Budget: o.Budget, Objective: policy.ObjectiveTime,
+			Device: dv, Seed: 1, Profile: popts}, tuning.Files{}, progressLog(o.Log, l.Name, start))
 		if err != nil {
 			return err
 		}
 		p, res := tr.Profile, tr.Tune
-		ts = append(ts, tuned{l, p, res, tr.Pareto, tr.Seconds})
+		ts = append(ts, tuned{l, p, res, tr.Pareto, tr.Seconds, pl.Calib.Len()})
 		w("### %s\n\n| node | knob | exact µs | knob µs | speedup | ideal |\n|---|---|---:|---:|---:|---:|\n", l.Name)
 		pairs := append([]profile.PairProfile(nil), p.Pairs...)
 		sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].Step < pairs[j].Step })
@@ -256,9 +259,12 @@ func Generate(ctx context.Context, o Options) error {
 		pred = append(pred, series{name: t.l.Name, x: px, y: py})
 	}
 	for _, t := range ts {
-		w("\n%s levels:\n\n| level | speedup | loss pp (calibration) | accuracy | energy mJ (phone-big, modelled) | configuration |\n|---:|---:|---:|---:|---:|---|\n", t.l.Name)
+		w("\n%s levels:\n\n| level | speedup | loss (calibration split, 95%% interval, windows) | accuracy | energy mJ (phone-big, modelled) | configuration |\n|---:|---:|---:|---:|---:|---|\n", t.l.Name)
 		for i, l := range t.res.Levels {
-			w("| %d | %.2f | %.2f | %.2f%% | %.3f | `%s` |\n", i, l.Speedup, l.LossPP, 100*l.Accuracy, l.EnergyJ*1e3, l.Config)
+			w("| %d | %.2f | %s | %.2f%% | %.3f | `%s` |\n", i, l.Speedup, tuning.FormatLoss(l), 100*l.Accuracy, l.EnergyJ*1e3, l.Config)
+		}
+		for _, warning := range tuning.SplitWarnings(t.res, t.calib, o.MaxLossPP) {
+			w("\nWarning: %s.\n", warning)
 		}
 		if t.res.Note != "" {
 			w("\n%s\n", t.res.Note)
@@ -284,6 +290,7 @@ func Generate(ctx context.Context, o Options) error {
 			if err := policy.WritePareto(pareto, t.par); err != nil {
 				return err
 			}
+			fmt.Fprintf(o.Log, "report: replaying %s with every controller (%s so far)\n", t.l.Name, time.Since(start).Round(time.Second))
 			rows, tr, err := Replay(ctx, o, t.l.Model, t.l.m, pareto, t.par)
 			if err != nil {
 				return err
@@ -409,4 +416,18 @@ func fmtOpt(v float64) string {
 		return "not run"
 	}
 	return fmt.Sprintf("%.0f", v)
+}
+
+// progressLog returns a tuning progress function that writes a line to
+// log when a phase starts and then at most every 10 s, so that a long
+// report is never silent for minutes.
+func progressLog(log io.Writer, model string, start time.Time) func(tuning.Progress) {
+	phase, last := "", time.Time{}
+	return func(g tuning.Progress) {
+		if g.Phase == phase && time.Since(last) < 10*time.Second {
+			return
+		}
+		phase, last = g.Phase, time.Now()
+		fmt.Fprintf(log, "report: %s: %s %d/%d (%s so far)\n", model, g.Phase, g.Done, g.Total, time.Since(start).Round(time.Second))
+	}
 }

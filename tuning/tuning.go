@@ -38,6 +38,12 @@ type Settings struct {
 	MaxLossPP float64
 	// Budget is the search time (profiling and validation come on top).
 	Budget time.Duration
+	// Evaluations, if positive, ends each search after that many
+	// configurations scored instead of after its share of Budget
+	// (profile.TuneOptions.MaxEvaluations): a time budget scores as many
+	// as the machine's load allows, so two runs validate different
+	// configurations; a count does not depend on the load.
+	Evaluations int
 	// Objective is policy.ObjectiveTime or policy.ObjectiveEnergy.
 	Objective string
 	// Device models energy (the energy objective and every energy_j).
@@ -68,6 +74,7 @@ const (
 	MaxCandidates     = 10000
 	MaxRounds         = 100
 	MaxBudget         = 7 * 24 * time.Hour
+	MaxEvaluations    = 1 << 30
 )
 
 // Validate checks the settings. Zero Budget, Candidates, Rounds,
@@ -104,6 +111,8 @@ func (s *Settings) validate(given bool) error {
 		return bad("device-profile", "missing: no device profile")
 	case s.Budget < time.Duration(low) || s.Budget > MaxBudget:
 		return bad("budget", "%v, expected a duration above 0 and at most %v", s.Budget, MaxBudget)
+	case s.Evaluations < 0 || s.Evaluations > MaxEvaluations:
+		return bad("evaluations", "%d, expected 0 (the time budget decides) to %d", s.Evaluations, MaxEvaluations)
 	case s.Candidates < low || s.Candidates > MaxCandidates:
 		return bad("candidates", "%d, expected 1..%d", s.Candidates, MaxCandidates)
 	case s.Rounds < low || s.Rounds > MaxRounds:
@@ -304,7 +313,8 @@ func (p *Pipeline) Run(ctx context.Context, s Settings, f Files, progress func(P
 		return nil, err
 	}
 	opts := profile.TuneOptions{MaxLossPP: s.MaxLossPP, Budget: s.Budget, Predictor: s.Predictor, Objective: s.Objective,
-		Device: s.Device, Seed: s.Seed, Candidates: s.Candidates, Rounds: s.Rounds, ScreenPairs: s.ScreenPairs, Workers: s.Profile.Workers}
+		Device: s.Device, Seed: s.Seed, Candidates: s.Candidates, Rounds: s.Rounds, ScreenPairs: s.ScreenPairs, Workers: s.Profile.Workers,
+		MaxEvaluations: s.Evaluations}
 	if progress != nil {
 		opts.Progress = func(phase string, done, total int) { progress(Progress{Phase: phase, Done: done, Total: total}) }
 	}

@@ -1,0 +1,41 @@
+package profile
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestLevelsIgnoreTimingNoise: the same validated configurations, timed
+// twice with speedups that differ within the noise of exact's own timings,
+// give the same levels (two near-equal configurations once swapped places
+// from run to run, and the level count with them).
+func TestLevelsIgnoreTimingNoise(t *testing.T) {
+	exactUS := []float64{100, 104, 96, 102, 98} // noise 2*sd/mean = 6.3%
+	run := func(speedups map[string]float64) (string, float64) {
+		losses := map[string]float64{"a": -0.38, "b": -0.38, "c": 0, "d": 0.5, "e": 0.3}
+		var vs []Candidate
+		for i, name := range []string{"a", "b", "c", "d", "e"} {
+			vs = append(vs, Candidate{Config: name, LossPP: losses[name], TuneLossPP: losses[name], Speedup: speedups[name], ExactTimeUS: exactUS[i]})
+		}
+		res := &TuneResult{}
+		assembleLevels(res, Candidate{Config: "exact", Speedup: 1}, vs, &TuneOptions{MaxLossPP: 1})
+		var names []string
+		for _, l := range res.Levels {
+			names = append(names, l.Config)
+		}
+		return strings.Join(names, ","), res.SpeedupNoise
+	}
+	first, noise := run(map[string]float64{"a": 1.85, "b": 1.86, "c": 1.80, "d": 2.1, "e": 1.05})
+	second, _ := run(map[string]float64{"a": 1.87, "b": 1.83, "c": 1.84, "d": 2.05, "e": 1.07})
+	if math.Abs(noise-0.0632) > 0.001 {
+		t.Errorf("noise %.4f, want 0.0632", noise)
+	}
+	if first != "exact,a,d" || second != first {
+		t.Errorf("levels %q then %q, want exact,a,d both times (e is not faster than exact beyond the noise)", first, second)
+	}
+	// without the noise margin the near-equal pair decides by its timing
+	if got := paretoSet([]Candidate{{Config: "a", Speedup: 1.85, LossPP: 1}, {Config: "b", Speedup: 1.86, LossPP: 1}}, 0); len(got) != 1 || got[0].Config != "b" {
+		t.Errorf("without noise: %+v, want b alone", got)
+	}
+}
