@@ -82,7 +82,7 @@ func (f *feeder) failure() error {
 	if f.err == nil || errors.Is(f.err, errClosed) {
 		return errClosed
 	}
-	return fmt.Errorf("the stream stopped: %w", f.err)
+	return f.err
 }
 
 // close ends the goroutine and waits for it.

@@ -28,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 
@@ -566,6 +567,48 @@ func (h *Handle) Flush() ([]Result, error) {
 	h.fixScores()
 	h.segRows, h.lastTS = 0, math.Inf(-1)
 	return h.results, err
+}
+
+// Stream pushes what r yields (PushStream) until its end, calling each
+// with every window's result, then flushes: what `kagen run` does with
+// its standard input. A stream that yields nothing is read as an empty
+// one (for CSV, an error: no header).
+func (h *Handle) Stream(r io.Reader, each func(*Result) error) error {
+	buf := make([]byte, 32<<10)
+	pushed := false
+	for {
+		n, err := r.Read(buf)
+		if n > 0 || (err == io.EOF && !pushed) {
+			pushed = true
+			rs, perr := h.PushStream(buf[:n])
+			if e := h.deliver(rs, each); perr == nil {
+				perr = e
+			}
+			if perr != nil {
+				return perr
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", h.o.Name, err)
+		}
+	}
+	rs, err := h.Flush()
+	if e := h.deliver(rs, each); err == nil {
+		err = e
+	}
+	return err
+}
+
+func (h *Handle) deliver(rs []Result, each func(*Result) error) error {
+	for i := range rs {
+		if err := each(&rs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Stats returns the figures since Open or the last ResetStats.
