@@ -264,6 +264,16 @@ func newHandle(d *deploy.Deployment, o Options) (*Handle, error) {
 	return h, nil
 }
 
+// Stopped returns the error that stopped the handle's stream (a strict
+// stream's malformed line, a stream whose header is wrong), nil while it
+// runs: every push after it returns that error.
+func (h *Handle) Stopped() error {
+	if h.feed != nil && h.feed.ended {
+		return h.feed.failure()
+	}
+	return nil
+}
+
 // Deployment returns the deployment the handle runs.
 func (h *Handle) Deployment() *deploy.Deployment { return h.d }
 
