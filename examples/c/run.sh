@@ -65,5 +65,8 @@ echo "--- C test, linux/arm64 under qemu, libkagen.so"
 $qemu -E LD_LIBRARY_PATH="$out/arm64" "$out/arm64/kagen_test" $model $policy $other "$out/arm64/expect.jsonl" "${traces[@]}" | grep -E "^(demo|kagen_test)"
 echo "--- C test, linux/arm64 under qemu, libkagen.a"
 $qemu "$out/arm64/kagen_test_static" $model $policy $other "$out/arm64/expect.jsonl" "${traces[@]}" | grep -E "^(demo|kagen_test)"
+echo "--- examples/c/hello.c (the README's C snippet), linux/amd64"
+gcc -O2 -Wall -Wextra -Werror -Ilibkagen -o "$out/amd64/hello" examples/c/hello.c -L"$out/amd64" -lkagen
+LD_LIBRARY_PATH="$out/amd64" "$out/amd64/hello" $model $policy "${traces[0]}"
 echo "--- Python ctypes example (/usr/bin/python3), linux/amd64"
 /usr/bin/python3 examples/python/kagen_demo.py "$out/amd64/libkagen.so" $model $policy "${traces[@]}" --expect "$out/amd64/expect.jsonl"
