@@ -447,7 +447,8 @@ func (h *Handle) PushStream(p []byte) ([]Result, error) {
 // values of Columns() in order, row-major in values. It returns the
 // results of the windows they complete, valid until the next call. A
 // push holding a non-finite value or a timestamp going backwards is
-// refused whole, naming the row.
+// refused whole, naming the row (rows are numbered from the handle's
+// first, 0).
 func (h *Handle) PushIMU(timestamps, values []float64) ([]Result, error) {
 	if h.imuCols == 0 {
 		return nil, fmt.Errorf("PushIMU: the model's task is %s, not IMU (har): push PCM", h.d.Spec.Task)
@@ -738,7 +739,8 @@ func clone(p policy.Params) policy.Params {
 	return p
 }
 
-// Close stops the handle's goroutine and releases the model's session.
+// Close stops the handle's goroutine and releases the model's session. A
+// handle that took raw samples holds its goroutine until Close.
 // The results and errors after it say the handle is closed.
 func (h *Handle) Close() error {
 	if h.closed {
