@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,12 +9,14 @@ import (
 
 	"github.com/kagen-ai/kagen/deploy"
 	"github.com/kagen-ai/kagen/internal/atomicfile"
+	"github.com/kagen-ai/kagen/ondevice"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/replay"
 )
 
 // cmdRun classifies a live stream with a policy's controller choosing the
-// level of every window (deploy.Deployment.Live).
+// level of every window: a shell over an ondevice.Handle, the API apps
+// call.
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
 	model := fs.String("model", "", "ONNX model")
@@ -83,11 +84,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	defer in.Close()
 	stream, stopped, release := stoppable(in)
 	defer release()
-	src, err := replay.OpenStream(stream, name, d.Spec, *format, *rate, *channels, replay.Options{MaxGap: *maxGap, SkipBadLines: !*strict})
-	if err != nil {
-		return err
-	}
-	defer src.Close()
 	var log *policy.LogWriter
 	if *logPath != "" {
 		lf, err := atomicfile.Append(*logPath)
@@ -98,18 +94,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		log = policy.NewLogWriter(lf, d.Policy.Classes)
 		defer log.Flush()
 	}
+	h, err := ondevice.New(d, ondevice.Options{Device: dev, Log: log, Format: *format, Rate: *rate, Channels: *channels,
+		MaxGap: *maxGap, Strict: *strict, Name: name})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
 	out := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	rep, err := d.Live(context.Background(), src, dev, log, func(rec *deploy.WindowRecord) error {
-		if err := enc.Encode(rec); err != nil {
+	err = h.Stream(stream, func(res *ondevice.Result) error {
+		if err := enc.Encode(res.Record()); err != nil {
 			return fmt.Errorf("writing: %w", err)
 		}
 		return out.Flush()
 	})
 	why := stopped()
 	switch {
-	case why != "" && err != nil && rep.Windows == 0:
+	case why != "" && err != nil && h.Stats().Windows == 0:
 		err = nil // stopped before the first window
 	case why != "":
 	case err != nil:
@@ -117,7 +119,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	default:
 		why = "end of input"
 	}
-	fmt.Fprintf(stderr, "kagen run: %s\n", rep.StreamSummary(replay.StatsOf(src), why))
+	rep := h.Report("")
+	if rep == nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "kagen run: %s\n", rep.StreamSummary(h.StreamStats(), why))
 	if rep.NonFinite > 0 {
 		fmt.Fprintf(stderr, "kagen run: warning: %d windows gave NaN or infinite outputs (non_finite in their lines); the first: %s\n", rep.NonFinite, rep.FirstNonFinite)
 	}

@@ -51,6 +51,10 @@ type Inference struct {
 	// (Options.Cost), from which EnergyJ is modelled.
 	Measured, Busy time.Duration
 	EnergyJ        float64
+	// Scores is the model's output vector: the session's buffer, valid
+	// until the replayer's next inference (with Options.Exact, another
+	// run of the same window may come first); copy to keep.
+	Scores []float32
 }
 
 // RunEvent is what one controller did with a window.
@@ -413,7 +417,7 @@ func (r *Replayer) infer(level int) (Inference, error) {
 		return Inference{}, err
 	}
 	busy := r.cost.Busy(level, measured)
-	inf := Inference{Level: level, Measured: measured, Busy: busy, EnergyJ: r.dev.InferenceEnergy(busy)}
+	inf := Inference{Level: level, Measured: measured, Busy: busy, EnergyJ: r.dev.InferenceEnergy(busy), Scores: outs[0].F}
 	if finite(outs[0].F) {
 		inf.Pred = replay.Predict(outs[0].F)
 		return inf, nil
