@@ -212,9 +212,10 @@ func (e Estimate) Change() string {
 	return fmt.Sprintf("%+.1f%%", 100*(e.Value-1)) + e.spread((e.Hi-e.Lo)/2)
 }
 
-// spread is " ±x%" of h, a fraction, empty for an exact figure.
+// spread is " ±x%" of h, a fraction, empty for an exact figure (or
+// one measured the same in every run, such as a thing over itself).
 func (e Estimate) spread(h float64) string {
-	if e.N == 0 || math.IsNaN(h) {
+	if e.N == 0 || !(h > 0) {
 		return ""
 	}
 	return fmt.Sprintf(" ±%.1f%%", 100*h)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/dataset"
@@ -90,6 +91,11 @@ type Bench struct {
 	PolicyPath   string
 	SavedPath    string
 	SavedCommand string
+
+	// ExactTime is exact inference's median time as last measured here
+	// (the Knobs or Replay screen's timing, the Model screen's), 0
+	// before: the starting point of a budget.
+	ExactTime time.Duration
 
 	// Dirty is set by any change not yet in a saved policy file.
 	Dirty bool

@@ -454,15 +454,20 @@ func (s *knobsScreen) panel() []string {
 	energy := func(f func(timing) float64) func(timing) string {
 		return func(tm timing) string { return fmtEnergy(f(tm)) }
 	}
-	change := func(f func(timing) float64) string {
-		if !timed {
+	// ratios of the configuration's figure to exact's, from the runs
+	// timed together, shown with their interval and as ~ within it
+	change := func(f func(time.Duration) float64) string {
+		e, ok := s.timer.estimate(func(t []time.Duration) float64 { return f(t[1]) / f(t[0]) })
+		if !ok {
 			return ""
 		}
-		return relChange(f(ex), f(ap))
+		return e.Change()
 	}
+	ie0 := func(d time.Duration) float64 { return b.Device.InferenceEnergy(d) }
+	se0 := func(d time.Duration) float64 { return b.Device.SystemEnergy(d, hop) }
 	speed := st.Dim.Render("measuring…")
-	if timed {
-		speed = fmt.Sprintf("%.2fx", float64(ex.median)/float64(ap.median)) + " " + st.Dim.Render(b.Device.Name+" x"+trimFloat(b.Device.TimeFactor))
+	if e, ok := s.timer.estimate(func(t []time.Duration) float64 { return float64(t[0]) / float64(t[1]) }); ok && timed {
+		speed = e.Speedup() + " " + st.Dim.Render(b.Device.Name+" x"+trimFloat(b.Device.TimeFactor))
 	}
 	accDiff := k.approxAcc.mean() - k.exactAcc.mean()
 	diff := signedPP(accDiff)
@@ -480,8 +485,8 @@ func (s *knobsScreen) panel() []string {
 		row(fmt.Sprintf("accuracy (last %d)", knobsRoll), pct(k.exactAcc.mean()), pct(k.approxAcc.mean()), diff),
 		row("agreement with exact", "", pct(k.agree.mean()), ""),
 		row("latency", cell(fmtTiming, ex), cell(fmtTiming, ap), speed),
-		row("inference energy", cell(energy(ie), ex), cell(energy(ie), ap), change(ie)),
-		row("system energy/window", cell(energy(se), ex), cell(energy(se), ap), change(se)),
+		row("inference energy", cell(energy(ie), ex), cell(energy(ie), ap), change(ie0)),
+		row("system energy/window", cell(energy(se), ex), cell(energy(se), ap), change(se0)),
 		row(fmt.Sprintf("since change (%d)", k.sinceExact.n), pct(k.sinceExact.frac()), pct(k.sinceApprox.frac()), signedPP(k.sinceApprox.frac()-k.sinceExact.frac())),
 	}
 	spark := sparkline(k.diff.get(), -0.2, 0.2, max(10, s.w-26))

@@ -429,7 +429,10 @@ func (s *replayScreen) View() string {
 }
 
 // summary is the replayer's report since the last change: the controller
-// against the exact run, both charged the levels' costs.
+// against the exact run, both charged the levels' costs, so that the
+// energy is compared like for like; its change comes with its interval
+// (the levels' runs timed together, weighted by the windows the
+// controller spent at each) and shows as ~0% within it.
 func (s *replayScreen) summary() string {
 	r := s.report
 	if r == nil {
@@ -440,7 +443,27 @@ func (s *replayScreen) summary() string {
 		acc, exact = r.Accuracy, r.ExactAccuracy
 	}
 	return fmt.Sprintf("accuracy %s (exact %s) · %s/inference (%s vs exact) · %d switches · %d windows",
-		pct(acc), pct(exact), fmtEnergy(r.MeanInferenceEnergyJ), relChange(r.ExactInferenceEnergyJ, r.InferenceEnergyJ), r.Switches, r.Windows)
+		pct(acc), pct(exact), fmtEnergy(r.MeanInferenceEnergyJ), s.vsExact(r), r.Switches, r.Windows)
+}
+
+// vsExact is the controller's inference energy relative to the exact
+// run's: the levels' times weighted by the windows spent at each, over
+// exact's, with its interval ("measuring…" while the levels are).
+func (s *replayScreen) vsExact(r *deploy.Report) string {
+	if len(r.Levels) != len(s.levels) || r.Windows == 0 {
+		return "-"
+	}
+	e, ok := s.timer.estimate(func(t []time.Duration) float64 {
+		var sum float64
+		for i, l := range r.Levels {
+			sum += l.Fraction * float64(t[i])
+		}
+		return sum / float64(t[0])
+	})
+	if !ok {
+		return "measuring…"
+	}
+	return e.Change()
 }
 
 // costLine shows what each level is charged, and where it comes from.
