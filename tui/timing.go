@@ -48,7 +48,7 @@ type levelTimer struct {
 	ctx *Context
 	to  ScreenID
 
-	key     string         // the configurations timed, joined
+	key     string          // the configurations timed, joined
 	configs []approx.Config // the distinct configurations timed
 	of      []int           // the index in configs of each level
 	live    *measure.Live
