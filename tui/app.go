@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -139,6 +140,12 @@ func New(src Source, opts Options) *App {
 				a.errs = append(a.errs, err.Error())
 			} else {
 				b.Pareto, b.Validated = p, nil
+				if len(p.Validated) > 0 { // the tuner's record: the scatter's other points
+					if err := json.Unmarshal(p.Validated, &b.Validated); err != nil {
+						b.Validated = nil
+						a.errs = append(a.errs, opts.ParetoPath+": its \"validated\" list is not a list of validated configurations; only the levels are plotted")
+					}
+				}
 			}
 		}
 		if pol := opts.Policy; pol != nil {

@@ -69,6 +69,10 @@ type Bench struct {
 	Spec    *replay.Spec
 	Nodes   []engine.NodeInfo
 	LoadErr error
+	// Short[i] is the part of Nodes[i]'s name that tells it from the
+	// others (shortNames), Ops[i] its operator with the fused ones
+	// (opLabel): what the tables show.
+	Short, Ops []string
 
 	// Device is the energy profile used for every energy figure.
 	Device *device.Profile
@@ -147,6 +151,12 @@ func loadBench(src Source, deviceName string) *Bench {
 		b.LoadErr = fmt.Errorf("no traces given: kagen open %s TRACE...", src.Name)
 	}
 	b.Model, b.Spec, b.Nodes = m, spec, m.Nodes()
+	names := make([]string, len(b.Nodes))
+	for i, n := range b.Nodes {
+		names[i] = n.Name
+		b.Ops = append(b.Ops, opLabel(n))
+	}
+	b.Short = shortNames(names)
 	b.Approx = approx.New(m)
 	b.Config = b.Approx.NewConfig()
 	return b

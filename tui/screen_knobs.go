@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
 
 	"github.com/kagen-ai/kagen/approx"
@@ -93,7 +94,7 @@ func newKnobsScreen(ctx *Context) *knobsScreen {
 	}
 	b := ctx.Bench
 	if b.Ready() {
-		for _, n := range b.Nodes {
+		for i, n := range b.Nodes {
 			if n.View {
 				continue
 			}
@@ -101,11 +102,7 @@ func newKnobsScreen(ctx *Context) *knobsScreen {
 			if len(ks) < 2 {
 				continue
 			}
-			op := n.Op
-			if n.Fused != "" {
-				op += "+" + n.Fused
-			}
-			s.layers = append(s.layers, knobLayer{step: n.Step, name: n.Name, op: op, macs: n.MACs, knobs: ks})
+			s.layers = append(s.layers, knobLayer{step: n.Step, name: b.Short[i], op: b.Ops[i], macs: n.MACs, knobs: ks})
 		}
 	}
 	return s
@@ -348,7 +345,6 @@ func (s *knobsScreen) View() string {
 		return fit(st.Dim.Render("No model loaded (see the error panel)."), s.w, s.h)
 	}
 	var lines []string
-	lines = append(lines, st.Header.Render("Layers")+st.Dim.Render(fmt.Sprintf("  %d with knobs of %d steps · ←/→ slides the knob", len(s.layers), len(b.Nodes))))
 	rows := s.rows()
 	if s.cur < s.top {
 		s.top = s.cur
@@ -356,8 +352,29 @@ func (s *knobsScreen) View() string {
 	if s.cur >= s.top+rows {
 		s.top = s.cur - rows + 1
 	}
+	s.top = clampInt(s.top, 0, max(0, len(s.layers)-rows))
+	title := fmt.Sprintf("  %d of %s have knobs · ←/→ slides · ~2x: the node's ideal speedup", len(s.layers), plural(len(b.Nodes), "node"))
+	if hid := hiddenRows(s.top, rows, len(s.layers), "↑/↓"); hid != "" {
+		title = hid + " ·" + title[1:]
+	}
+	lines = append(lines, st.Header.Render("Layers")+st.Dim.Render(cut(title, s.w-6)))
 	s.rowY0 = 1
-	nameW := 18
+	// columns: the name whole where the terminal allows, then the op and
+	// the knob
+	nameW, opW, knobW := 4, 2, 4
+	for _, l := range s.layers {
+		nameW, opW = max(nameW, ansi.StringWidth(l.name)), max(opW, min(14, ansi.StringWidth(l.op)))
+		for _, k := range l.knobs {
+			knobW = max(knobW, ansi.StringWidth(k.String()))
+		}
+	}
+	const rest = 2 + 1 + 4 + 1 + 12 + 1 + 5 + 1 + 6 // marker, slider ends, bar, n/m, ideal speedup
+	if over := 2 + nameW + 1 + opW + 1 + knobW + rest - s.w; over > 0 {
+		opW -= min(over, max(0, opW-9))
+		if over = 2 + nameW + 1 + opW + 1 + knobW + rest - s.w; over > 0 {
+			nameW -= min(over, max(0, nameW-12))
+		}
+	}
 	for i := s.top; i < len(s.layers) && i < s.top+rows; i++ {
 		l := s.layers[i]
 		k := b.Config.Knob(l.step)
@@ -366,9 +383,9 @@ func (s *knobsScreen) View() string {
 		if i == s.cur {
 			marker = "▸ "
 		}
-		slider := fmt.Sprintf("◀ %s ▶", pad(k.String(), 18))
+		slider := fmt.Sprintf("◀ %s ▶", pad(k.String(), knobW))
 		bar := sliderBar(idx, len(l.knobs), 12)
-		row := fmt.Sprintf("%s%s %s %s %s %s", marker, pad(l.name, nameW), pad(l.op, 12), slider, bar, st.Dim.Render(fmt.Sprintf("%d/%d", idx+1, len(l.knobs))))
+		row := fmt.Sprintf("%s%s %s %s %s %s", marker, pad(cutLeft(l.name, nameW), nameW), pad(l.op, opW), slider, bar, st.Dim.Render(padLeft(fmt.Sprintf("%d/%d", idx+1, len(l.knobs)), 5)))
 		if i == s.cur {
 			row = st.Bold.Render(row)
 		}

@@ -49,6 +49,7 @@ type paretoPoint struct {
 	config                                     string
 	level                                      int
 	speedup, lossPP, accuracy, timeUS, energyJ float64
+	windows                                    int // calibration windows of the loss (0: not known)
 }
 
 type plotArea struct{ x0, y0, w, h int }
@@ -111,7 +112,8 @@ func (s *paretoScreen) refresh() {
 	}
 	seen := map[string]bool{}
 	for i, l := range b.Pareto.Configs {
-		s.points = append(s.points, paretoPoint{config: l.Config, level: i, speedup: l.Speedup, lossPP: l.QoSLossPP, accuracy: l.Accuracy, timeUS: l.TimeUS, energyJ: l.EnergyJ})
+		s.points = append(s.points, paretoPoint{config: l.Config, level: i, speedup: l.Speedup, lossPP: l.QoSLossPP, accuracy: l.Accuracy, timeUS: l.TimeUS, energyJ: l.EnergyJ,
+			windows: tuning.Windows(l.Confidence)})
 		seen[l.Config] = true
 	}
 	for _, c := range b.Validated {
@@ -119,7 +121,8 @@ func (s *paretoScreen) refresh() {
 			continue
 		}
 		seen[c.Config] = true
-		s.points = append(s.points, paretoPoint{config: c.Config, level: -1, speedup: c.Speedup, lossPP: c.LossPP, accuracy: c.Accuracy, timeUS: c.TimeUS, energyJ: c.EnergyJ})
+		s.points = append(s.points, paretoPoint{config: c.Config, level: -1, speedup: c.Speedup, lossPP: c.LossPP, accuracy: c.Accuracy, timeUS: c.TimeUS, energyJ: c.EnergyJ,
+			windows: tuning.Windows(policy.ConfidenceStats{CorrectN: c.CorrectN, WrongN: c.WrongN})})
 	}
 	sort.SliceStable(s.points, func(i, j int) bool { return s.xOf(s.points[i]) < s.xOf(s.points[j]) })
 	s.sel = 0
@@ -376,6 +379,11 @@ func (s *paretoScreen) View() string {
 		return fit(st.Dim.Render("No model loaded (see the error panel)."), s.w, s.h)
 	}
 	var foot []string
+	if w := s.splitWarning(); w != "" {
+		for _, l := range wrapText("⚠ "+w, s.w) {
+			foot = append(foot, st.Warn.Render(l))
+		}
+	}
 	foot = append(foot, s.selectedLines()...)
 	foot = append(foot, s.tuneLines()...)
 	plotH := s.h - len(foot) - 2
@@ -480,13 +488,38 @@ func (s *paretoScreen) selectedLines() []string {
 	if p.level >= 0 {
 		where = fmt.Sprintf("level %d", p.level)
 	}
-	line := fmt.Sprintf("%s %s · speedup %.2fx · loss %+.2f pp · accuracy %s · %s · %s", st.Bold.Render("◆"), where,
-		p.speedup, p.lossPP, pct(p.accuracy), fmtTime(p.timeUS*1e3), fmtEnergy(p.energyJ))
+	line := fmt.Sprintf("%s %s · speedup %.2fx · loss %s · accuracy %s · %s · %s", st.Bold.Render("◆"), where,
+		p.speedup, s.lossText(p), pct(p.accuracy), fmtTime(p.timeUS*1e3), fmtEnergy(p.energyJ))
 	cfg := st.Dim.Render("config ") + cut(p.config, s.w-7)
 	if p.config == s.ctx.Bench.ConfigText() {
 		cfg += st.Good.Render(" (in Knobs)")
 	}
-	return []string{line, cfg}
+	return append(wrapText(line, s.w), cfg)
+}
+
+// lossText is a point's calibrated loss with its uncertainty and the
+// windows it was measured on: "+0.50 pp ±26 pp, 19 windows".
+func (s *paretoScreen) lossText(p paretoPoint) string {
+	t := fmt.Sprintf("%+.2f pp", p.lossPP)
+	if p.windows > 0 && s.ctx.Bench.Pareto != nil {
+		h := tuning.LossHalfWidthPP(s.ctx.Bench.Pareto.ExactAccuracy, p.accuracy, p.windows)
+		t += fmt.Sprintf(" ±%.1f (%d windows)", h, p.windows)
+	}
+	return t
+}
+
+// splitWarning warns when the calibration windows cannot decide a loss
+// at the tune's threshold (tuning.SplitWarning).
+func (s *paretoScreen) splitWarning() string {
+	par := s.ctx.Bench.Pareto
+	if par == nil || len(par.Configs) == 0 {
+		return ""
+	}
+	th := par.MaxLossPP
+	if !(th > 0) {
+		th = s.settings.MaxLossPP
+	}
+	return tuning.SplitWarning(tuning.Windows(par.Configs[0].Confidence), par.ExactAccuracy, th)
 }
 
 func (s *paretoScreen) tuneLines() []string {

@@ -116,6 +116,22 @@ func pad(s string, w int) string {
 	return s + strings.Repeat(" ", w-sw)
 }
 
+// cutLeft cuts s to at most w cells from the left, marking the cut with
+// "…": the end of a name is what tells it from the others.
+func cutLeft(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw <= w {
+		return s
+	}
+	if w == 1 {
+		return "…"
+	}
+	return "…" + ansi.TruncateLeft(s, sw-(w-1), "")
+}
+
 // padLeft right-aligns s in w cells.
 func padLeft(s string, w int) string {
 	s = cut(s, w)
