@@ -100,6 +100,7 @@ type stepTimesMsg struct {
 	config string
 	stepNS []float64 // median time of each step
 	runs   int
+	exact  time.Duration // the whole inference's median when config is exact
 	err    error
 }
 
@@ -117,6 +118,13 @@ func (s *modelScreen) measure() tea.Cmd {
 		res := stepTimesMsg{config: text, runs: modelTimingRuns}
 		if fixed != nil {
 			res.stepNS = fixed(v.approx, v.config)
+			if v.config.IsExact() {
+				var ns float64
+				for _, t := range res.stepNS {
+					ns += t
+				}
+				res.exact = time.Duration(ns)
+			}
 			return res
 		}
 		sel, err := v.selector(v.config)
@@ -126,6 +134,9 @@ func (s *modelScreen) measure() tea.Cmd {
 		r, err := bs.compare(ctx, v.model, measure.Options{Warmup: 5, WarmupTime: 200 * time.Millisecond, Runs: modelTimingRuns}, sel)
 		if res.err = err; err != nil {
 			return res
+		}
+		if v.config.IsExact() {
+			res.exact = r[0].Total.Median()
 		}
 		for j := range r[0].Steps {
 			res.stepNS = append(res.stepNS, 1e3*r[0].StepMedianUS(j))
@@ -157,7 +168,10 @@ func (s *modelScreen) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		s.measured, s.runs, s.perInfNS = msg.config, msg.runs, total
-		if s.measured != s.ctx.Bench.ConfigText() && s.focused {
+		if msg.exact > 0 {
+			s.ctx.Bench.ExactTime = msg.exact
+		}
+		if (s.stale || s.measured != s.ctx.Bench.ConfigText()) && s.focused { // r pressed, or a change, while measuring
 			return s.measure()
 		}
 	case benchChangedMsg:

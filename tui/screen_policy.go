@@ -374,7 +374,11 @@ func (s *policyScreen) View() string {
 		if j > fl {
 			mark = st.Dim.Render("×")
 		}
-		lines = append(lines, fmt.Sprintf("%s %2d %6.2fx %+6.2f pp %7s  %s", mark, j, l.Speedup, l.QoSLossPP, pct(l.Accuracy), cut(l.Config, max(10, s.w-34))))
+		speed, loss, acc := fmt.Sprintf("%6.2fx", l.Speedup), fmt.Sprintf("%+6.2f pp", l.QoSLossPP), pct(l.Accuracy)
+		if !tuned { // nothing measured yet: no figure rather than a zero
+			speed, loss, acc = padLeft("-", 7), padLeft("-", 6)+"   ", "-"
+		}
+		lines = append(lines, fmt.Sprintf("%s %2d %s %s %7s  %s", mark, j, speed, loss, acc, cut(l.Config, max(10, s.w-34))))
 	}
 	lines = append(lines, "")
 	switch {
@@ -414,8 +418,9 @@ func paramNote(p editorParam, b *Bench, levels []policy.Level) string {
 			return levels[l].Config
 		}
 	case p.Unit() == "J":
-		if e, err := strconv.ParseFloat(p.Get(c), 64); err == nil && levels[0].EnergyJ > 0 {
-			return fmt.Sprintf("mean per inference, %.0f%% of exact", 100*e/levels[0].EnergyJ)
+		exactJ, err := exactEnergy(b)
+		if e, perr := strconv.ParseFloat(p.Get(c), 64); perr == nil && err == nil {
+			return fmt.Sprintf("mean per inference, %.0f%% of exact (%s measured)", 100*e/exactJ, fmtEnergy(exactJ))
 		}
 	}
 	return p.Doc

@@ -99,6 +99,9 @@ func (t *levelTimer) set(levels []policy.Level) {
 			t.cost, t.err = nil, fmt.Errorf("cost: %d times for %d levels", len(t.cost.Times), len(levels))
 		}
 		t.configs = []approx.Config{}
+		if t.err == nil && len(levels) > 0 && levels[0].Config == "exact" {
+			t.ctx.Bench.ExactTime = t.cost.Times[0]
+		}
 		return
 	}
 	a := t.ctx.Bench.Approx
