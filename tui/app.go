@@ -448,7 +448,7 @@ func (a *App) shortHelp(s Screen) string {
 	}
 	var head []string
 	for _, b := range s.Keys().ShortHelp() {
-		if !b.Enabled() {
+		if b.Help().Key == "" {
 			continue
 		}
 		t, w := a.helpItem(b)
@@ -469,7 +469,7 @@ func (a *App) fullHelp(s Screen) []string {
 	seen := map[string]bool{}
 	for _, g := range s.Keys().FullHelp() {
 		for _, b := range g {
-			if h := b.Help(); b.Enabled() && !seen[h.Key+h.Desc] {
+			if h := b.Help(); h.Key != "" && !seen[h.Key+h.Desc] {
 				seen[h.Key+h.Desc] = true
 				binds = append(binds, b)
 			}

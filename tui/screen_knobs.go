@@ -120,7 +120,7 @@ func (s *knobsScreen) SetSize(w, h int) { s.w, s.h = w, h }
 func (s *knobsScreen) Keys() help.KeyMap {
 	k := s.keys
 	return keyMap{
-		short: []key.Binding{k.Up, k.Down, k.Left, k.Right, k.Exact, k.Pause},
+		short: []key.Binding{helpOnly("←/→", "knob"), helpOnly("↑/↓", "layer"), k.Exact, k.Pause, k.AllExact},
 		full:  [][]key.Binding{{k.Up, k.Down, k.Left, k.Right}, {k.Exact, k.AllExact, k.Pause, k.Reset}},
 	}
 }
@@ -353,9 +353,9 @@ func (s *knobsScreen) View() string {
 		s.top = s.cur - rows + 1
 	}
 	s.top = clampInt(s.top, 0, max(0, len(s.layers)-rows))
-	title := fmt.Sprintf("  %d of %s have knobs · ←/→ slides · ~2x: the node's ideal speedup", len(s.layers), plural(len(b.Nodes), "node"))
-	if hid := hiddenRows(s.top, rows, len(s.layers), "↑/↓"); hid != "" {
-		title = hid + " ·" + title[1:]
+	title := fmt.Sprintf("  %d of %s have knobs · ~2x = the node's ideal speedup", len(s.layers), plural(len(b.Nodes), "node"))
+	if hid := hiddenRows(s.top, rows, len(s.layers), ""); hid != "" {
+		title = strings.TrimSuffix(hid, " ()") + " ·" + title[1:]
 	}
 	lines = append(lines, st.Header.Render("Layers")+st.Dim.Render(cut(title, s.w-6)))
 	s.rowY0 = 1
@@ -423,7 +423,7 @@ func (s *knobsScreen) curves(h int) []string {
 	if len(ex) < 2 {
 		return append(lines, st.Dim.Render("  (no labelled window yet)"))
 	}
-	plot := asciigraph.PlotMany([][]float64{ex, ap}, asciigraph.Height(h-2), asciigraph.Width(n),
+	plot := asciigraph.PlotMany([][]float64{ex, ap}, asciigraph.Height(niceHeight(h-2)), asciigraph.Width(n),
 		asciigraph.LowerBound(0), asciigraph.UpperBound(100), asciigraph.Precision(0),
 		asciigraph.SeriesColors(asciigraph.Default, asciigraph.SlateBlue))
 	return append(lines, strings.Split(plot, "\n")...)

@@ -80,7 +80,7 @@ func (s *modelScreen) Blur() {
 
 func (s *modelScreen) Keys() help.KeyMap {
 	k := s.keys
-	return keyMap{short: []key.Binding{k.Up, k.Down, k.Open, k.Measure, k.List}, full: [][]key.Binding{{k.Up, k.Down, k.Open, k.Measure, k.List}}}
+	return keyMap{short: []key.Binding{helpOnly("↑/↓", "layer"), k.Open, k.List, k.Measure}, full: [][]key.Binding{{k.Up, k.Down, k.Open, k.Measure, k.List}}}
 }
 
 func (s *modelScreen) Focus() tea.Cmd {
@@ -357,7 +357,7 @@ func (s *modelScreen) View() string {
 		return fit(strings.Join(lines, "\n"), s.w, s.h)
 	}
 	cols := s.columns()
-	hdr := fmt.Sprintf("%3s %s %s %s %s %s %s", "#", pad("node", cols.name), pad("op", cols.op), pad("output", cols.shape), padLeft("MACs", 7), pad("  time share", cols.share), "knob")
+	hdr := fmt.Sprintf("%3s %s %s %s %s %s %s", "#", pad("node", cols.name), pad("op", cols.op), pad("output", cols.shape), padLeft("MACs", 7), pad(map[bool]string{true: "  time share", false: "  time"}[cols.share >= 12], cols.share), "knob")
 	lines := []string{st.Header.Render(cut(hdr, s.w))}
 	s.rowY0 = 1
 	for i := s.top; i < len(b.Nodes) && i < s.top+rows; i++ {

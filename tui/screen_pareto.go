@@ -89,9 +89,9 @@ func (s *paretoScreen) Blur()            {}
 
 func (s *paretoScreen) Keys() help.KeyMap {
 	k := s.keys
-	short := []key.Binding{k.Left, k.Right, k.Load, k.Tune, k.Axis}
+	short := []key.Binding{k.Tune, helpOnly("←/→", "point"), k.Load, k.Axis, k.LossDown, k.LossUp}
 	if s.running {
-		short = []key.Binding{k.Cancel, k.Left, k.Right, k.Load}
+		short = []key.Binding{k.Cancel, helpOnly("←/→", "point"), k.Load}
 	}
 	return keyMap{short: short, full: [][]key.Binding{{k.Left, k.Right, k.Load, k.Axis}, {k.Tune, k.Cancel, k.LossUp, k.LossDown, k.Budget, k.Objective}}}
 }
@@ -456,9 +456,10 @@ func (s *paretoScreen) scatter(h int) []string {
 		}
 		out = append(out, padLeft(label, labelW)+st.Dim.Render("│")+strings.Join(grid[r], ""))
 	}
+	scale, unit := energyUnit(math.Max(math.Abs(x0), math.Abs(x1)))
 	xl := func(v float64) string {
-		if s.energyAxis {
-			return fmtEnergy(-v)
+		if s.energyAxis { // one unit along the axis
+			return fmt.Sprintf("%.3g %s", -v/scale, unit)
 		}
 		return fmt.Sprintf("%.2fx", v)
 	}
@@ -525,7 +526,10 @@ func (s *paretoScreen) splitWarning() string {
 func (s *paretoScreen) tuneLines() []string {
 	st := s.ctx.Styles
 	set := fmt.Sprintf("tune: max loss %s pp (-/+) · budget %s (b) · objective %s (o) · device %s", trimFloat(s.settings.MaxLossPP), s.settings.Budget, s.settings.Objective, s.ctx.Bench.Device.Name)
-	lines := []string{st.Dim.Render(cut(set, s.w))}
+	var lines []string
+	for _, l := range wrapText(set, s.w) {
+		lines = append(lines, st.Dim.Render(l))
+	}
 	switch {
 	case s.running:
 		frac := 0.0

@@ -78,7 +78,7 @@ func (s *policyScreen) Keys() help.KeyMap {
 	if s.editing {
 		return keyMap{short: []key.Binding{bind("enter", "done", "enter"), k.Cancel}, full: [][]key.Binding{{k.Cancel}}}
 	}
-	return keyMap{short: []key.Binding{k.Up, k.Down, k.Left, k.Right, k.Edit, k.Save},
+	return keyMap{short: []key.Binding{k.Save, helpOnly("↑/↓", "field"), helpOnly("←/→", "change"), k.Edit},
 		full: [][]key.Binding{{k.Up, k.Down, k.Left, k.Right}, {k.Edit, k.Save}}}
 }
 

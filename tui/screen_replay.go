@@ -110,7 +110,7 @@ func (s *replayScreen) SetSize(w, h int) { s.w, s.h = w, h }
 func (s *replayScreen) Keys() help.KeyMap {
 	k := s.keys
 	return keyMap{
-		short: []key.Binding{k.Play, k.Step, k.Speed, k.Ctrl, k.ParamNext, k.Inc},
+		short: []key.Binding{k.Play, k.Speed, k.Ctrl, helpOnly("[/]", "parameter"), helpOnly("-/+", "value"), k.Step},
 		full:  [][]key.Binding{{k.Play, k.Step, k.Speed, k.Restart}, {k.Ctrl, k.CtrlBack, k.ParamPrev, k.ParamNext, k.Dec, k.Inc}, {k.All, k.LogUp, k.LogDown}},
 	}
 }
@@ -393,7 +393,9 @@ func (s *replayScreen) View() string {
 	if s.ctrlErr != nil {
 		lines = append(lines, st.Bad.Render(cut("controller: "+s.ctrlErr.Error(), s.w)))
 	}
-	lines = append(lines, st.Dim.Render(cut(s.summary(), s.w)), st.Dim.Render(cut(s.costLine(), s.w)))
+	for _, l := range append(wrapText(s.summary(), s.w), wrapText(s.costLine(), s.w)...) {
+		lines = append(lines, st.Dim.Render(l))
+	}
 
 	// charts: 2 x 2
 	logMin := 4
@@ -410,7 +412,7 @@ func (s *replayScreen) View() string {
 	maxLevel := float64(max(1, len(s.levels)-1))
 	top := joinCols(
 		chart(st, fmt.Sprintf("accuracy, rolling %d (%%)", replayRoll), hist(s.acc.get()), chartH, colW, 0, 100, 0),
-		chart(st, "time measured per window (µs, not charged)", hist(s.measured.get()), chartH, s.w-colW, math.NaN(), math.NaN(), 1), colW)
+		chart(st, "µs measured per window (not charged)", hist(s.measured.get()), chartH, s.w-colW, math.NaN(), math.NaN(), 1), colW)
 	bottom := joinCols(
 		chartRows(st, "approximation level", hist(s.lvl.get()), chartH, colW, 0, maxLevel, 0, int(maxLevel)),
 		chart(st, "confidence", hist(s.conf.get()), chartH, s.w-colW, 0, 1, 2), colW)
@@ -552,6 +554,8 @@ func chartRows(st *Styles, caption string, vals []float64, h, w int, lo, hi floa
 		ph := max(1, h-2)
 		if rows > 0 {
 			ph = min(ph, rows)
+		} else if !math.IsNaN(lo) && !math.IsNaN(hi) {
+			ph = niceHeight(ph)
 		}
 		opts := []asciigraph.Option{asciigraph.Height(ph), asciigraph.Width(max(4, w-12)), asciigraph.Precision(prec)}
 		if !math.IsNaN(lo) {
@@ -572,6 +576,18 @@ func chartRows(st *Styles, caption string, vals []float64, h, w int, lo, hi floa
 		lines[i] = pad(lines[i], w-1)
 	}
 	return lines[:h]
+}
+
+// niceHeight is the most plot rows up to h (asciigraph's height: rows
+// less one) that divide a fixed axis into round steps: 10, 5, 4, 2 or 1
+// (0-100% in steps of 10, 20, 25, 50).
+func niceHeight(h int) int {
+	for _, n := range []int{10, 5, 4, 2} {
+		if n <= h {
+			return n
+		}
+	}
+	return 1
 }
 
 // joinCols puts two blocks of lines side by side, the first w wide.

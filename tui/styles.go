@@ -70,6 +70,12 @@ func bind(help, desc string, keys ...string) key.Binding {
 	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 }
 
+// helpOnly is a binding shown in a footer for keys bound one by one (↑/↓
+// for two bindings): it matches no key.
+func helpOnly(keys, desc string) key.Binding {
+	return key.NewBinding(key.WithHelp(keys, desc))
+}
+
 // fit makes s exactly h lines of at most w cells: long lines are cut,
 // missing lines are blank.
 func fit(s string, w, h int) string {
