@@ -38,7 +38,7 @@ func TestGolden(t *testing.T) {
 			h.press("right", "right")
 			h.settle()
 			return h.advance(h.app.ctx.Opts.KnobsPeriod, 3)
-		}, []string{"since change", "accuracy (last 64)", "inference energy", "ideal speedup"}},
+		}, []string{"since change", "accuracy (last 64)", "inference energy", "~2x"}},
 		{"replay", ParetoScreen, func(h *harness) string {
 			tune(h)
 			h.press("3", "s", "space")

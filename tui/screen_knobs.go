@@ -353,9 +353,15 @@ func (s *knobsScreen) View() string {
 		s.top = s.cur - rows + 1
 	}
 	s.top = clampInt(s.top, 0, max(0, len(s.layers)-rows))
-	title := fmt.Sprintf("  %d of %s have knobs · ~2x = the node's ideal speedup", len(s.layers), plural(len(b.Nodes), "node"))
+	var parts []string
 	if hid := hiddenRows(s.top, rows, len(s.layers), ""); hid != "" {
-		title = strings.TrimSuffix(hid, " ()") + " ·" + title[1:]
+		parts = append(parts, strings.TrimSpace(strings.TrimSuffix(hid, " ()")))
+	}
+	parts = append(parts, fmt.Sprintf("%d of %s with knobs", len(s.layers), plural(len(b.Nodes), "node")), "~2x = the node's ideal speedup")
+	title := "  " + strings.Join(parts, " · ")
+	if len(title)+6 > s.w { // narrow: the legend shorter
+		parts[len(parts)-1] = "~2x ideal"
+		title = "  " + strings.Join(parts, " · ")
 	}
 	lines = append(lines, st.Header.Render("Layers")+st.Dim.Render(cut(title, s.w-6)))
 	s.rowY0 = 1
@@ -368,11 +374,16 @@ func (s *knobsScreen) View() string {
 			knobW = max(knobW, ansi.StringWidth(k.String()))
 		}
 	}
-	const rest = 2 + 1 + 4 + 1 + 12 + 1 + 5 + 1 + 6 // marker, slider ends, bar, n/m, ideal speedup
-	if over := 2 + nameW + 1 + opW + 1 + knobW + rest - s.w; over > 0 {
-		opW -= min(over, max(0, opW-9))
-		if over = 2 + nameW + 1 + opW + 1 + knobW + rest - s.w; over > 0 {
-			nameW -= min(over, max(0, nameW-12))
+	// a narrow terminal: the op column gives way first, then the knob's,
+	// the bar, and the names last (cut from the left)
+	barW := 12
+	over := func() int { return 2 + nameW + 1 + opW + 1 + knobW + 4 + 1 + barW + 1 + 5 + 1 + 6 - s.w }
+	for _, c := range []struct {
+		w   *int
+		min int
+	}{{&opW, 9}, {&knobW, 10}, {&barW, 5}, {&nameW, 12}} {
+		if o := over(); o > 0 {
+			*c.w -= min(o, max(0, *c.w-c.min))
 		}
 	}
 	for i := s.top; i < len(s.layers) && i < s.top+rows; i++ {
@@ -383,8 +394,8 @@ func (s *knobsScreen) View() string {
 		if i == s.cur {
 			marker = "▸ "
 		}
-		slider := fmt.Sprintf("◀ %s ▶", pad(k.String(), knobW))
-		bar := sliderBar(idx, len(l.knobs), 12)
+		slider := fmt.Sprintf("◀ %s ▶", pad(cut(k.String(), knobW), knobW))
+		bar := sliderBar(idx, len(l.knobs), barW)
 		row := fmt.Sprintf("%s%s %s %s %s %s", marker, pad(cutLeft(l.name, nameW), nameW), pad(l.op, opW), slider, bar, st.Dim.Render(padLeft(fmt.Sprintf("%d/%d", idx+1, len(l.knobs)), 5)))
 		if i == s.cur {
 			row = st.Bold.Render(row)

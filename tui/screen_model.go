@@ -304,16 +304,15 @@ func (s *modelScreen) columns() modelColumns {
 		c.op = max(c.op, min(20, ansi.StringWidth(op)))
 		c.shape = max(c.shape, ansi.StringWidth(fmtShape(n.Shape)))
 	}
-	const knobMin = 10
+	const knobMin = 6
 	used := func() int { return 4 + c.name + 1 + c.op + 1 + c.shape + 1 + 8 + c.share + 1 + knobMin }
-	if over := used() - s.w; over > 0 {
-		c.op -= min(over, max(0, c.op-9))
-	}
-	if over := used() - s.w; over > 0 {
-		c.share -= min(over, c.share-10)
-	}
-	if over := used() - s.w; over > 0 {
-		c.name -= min(over, max(0, c.name-12))
+	for _, g := range []struct {
+		w   *int
+		min int
+	}{{&c.op, 9}, {&c.share, 8}, {&c.name, 12}} {
+		if over := used() - s.w; over > 0 {
+			*g.w -= min(over, max(0, *g.w-g.min))
+		}
 	}
 	return c
 }

@@ -392,11 +392,18 @@ func (s *paretoScreen) View() string {
 	if s.energyAxis {
 		title = "loss (pp) vs energy per inference"
 	}
-	lines = append(lines, st.Header.Render("Pareto ")+title+st.Dim.Render(" · 0-9 front levels · · validated · ◆ selected"))
+	legend := " · 0-9 front levels · · validated · ◆ selected"
+	if len("Pareto "+title+legend) > s.w {
+		legend = " · 0-9 levels · ◆ selected"
+	}
+	lines = append(lines, st.Header.Render("Pareto ")+title+st.Dim.Render(legend))
 	if len(s.points) == 0 {
 		msg := "No tuned configurations yet. Press t to profile and tune on the traces"
 		msg += fmt.Sprintf(" (max loss %s pp, budget %s, objective %s).", trimFloat(s.settings.MaxLossPP), s.settings.Budget, s.settings.Objective)
-		lines = append(lines, "", st.Dim.Render(cut(msg, s.w)))
+		lines = append(lines, "")
+		for _, l := range wrapText(msg, s.w) {
+			lines = append(lines, st.Dim.Render(l))
+		}
 		for len(lines) < s.h-len(foot) {
 			lines = append(lines, "")
 		}
@@ -541,7 +548,9 @@ func (s *paretoScreen) tuneLines() []string {
 	case s.result != "":
 		lines = append(lines, st.Notice.Render(cut(s.result, s.w)))
 	default:
-		lines = append(lines, st.Dim.Render("t tunes: profiles every (layer, knob) pair on this machine, then searches and validates"))
+		for _, l := range wrapText("t tunes: profiles every (layer, knob) pair on this machine, then searches and validates", s.w) {
+			lines = append(lines, st.Dim.Render(l))
+		}
 	}
 	return lines
 }

@@ -397,7 +397,9 @@ func (s *policyScreen) View() string {
 		lines = append(lines, st.Warn.Render(cut("changed since: "+s.saved, s.w)))
 		lines = append(lines, st.Dim.Render("s saves again"))
 	case !tuned:
-		lines = append(lines, st.Warn.Render(cut(errUntuned.Error(), s.w)))
+		for _, l := range wrapText(errUntuned.Error(), s.w) {
+			lines = append(lines, st.Warn.Render(l))
+		}
 	default:
 		lines = append(lines, st.Dim.Render(fmt.Sprintf("s validates and writes %s atomically", b.PolicyPath)))
 	}

@@ -387,7 +387,7 @@ func (s *replayScreen) View() string {
 			head += st.Warn.Render(" (untuned: exact + Knobs config)")
 		}
 	}
-	lines = append(lines, head)
+	lines = append(lines, wrapText(head, s.w)...)
 	lines = append(lines, st.Header.Render("controller ")+cut(b.Controller.String(), s.w-11))
 	lines = append(lines, s.paramLine())
 	if s.ctrlErr != nil {
