@@ -209,8 +209,23 @@ func (e Estimate) Change() string {
 	if e.Contains(1) {
 		return "~0%" + e.spread((e.Hi-e.Lo)/2)
 	}
-	return fmt.Sprintf("%+.1f%%", 100*(e.Value-1)) + e.spread((e.Hi-e.Lo)/2)
+	return signedPct(100*(e.Value-1)) + e.spread((e.Hi-e.Lo)/2)
 }
+
+// decimals is the number of decimals that show p (in percent) to two
+// significant digits, from one to three.
+func decimals(p float64) int {
+	switch a := math.Abs(p); {
+	case a >= 1 || a == 0:
+		return 1
+	case a >= 0.1:
+		return 2
+	}
+	return 3
+}
+
+// signedPct formats a change in percent: "-31.2%", "-0.015%".
+func signedPct(p float64) string { return fmt.Sprintf("%+.*f%%", decimals(p), p) }
 
 // spread is " ±x%" of h, a fraction, empty for an exact figure (or
 // one measured the same in every run, such as a thing over itself).
@@ -218,5 +233,5 @@ func (e Estimate) spread(h float64) string {
 	if e.N == 0 || !(h > 0) {
 		return ""
 	}
-	return fmt.Sprintf(" ±%.1f%%", 100*h)
+	return fmt.Sprintf(" ±%.*f%%", decimals(100*h), 100*h)
 }

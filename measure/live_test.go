@@ -71,6 +71,7 @@ func TestEstimateFormat(t *testing.T) {
 		{Estimate{Value: 0.98, Lo: 0.95, Hi: 1.01, N: 64}, "~0.98x ±3.1%", "~0% ±3.0%"},
 		{Estimate{Value: 1.6, Lo: 1.56, Hi: 1.64, N: 64}, "1.60x ±2.5%", "+60.0% ±4.0%"},
 		{Estimate{Value: math.NaN()}, "-", "-"},
+		{Estimate{Value: 0.99985, Lo: 0.99984, Hi: 0.99986, N: 256}, "1.00x ±0.001%", "-0.015% ±0.001%"},
 	} {
 		if got := tc.e.Speedup(); got != tc.speedup {
 			t.Errorf("%+v.Speedup() = %q, want %q", tc.e, got, tc.speedup)
@@ -167,5 +168,5 @@ func ExampleLive() {
 	l.Add([]Sample{{100e3, 102e3, 98e3, 100e3}, {62e3, 63e3, 61e3, 62e3}})
 	speedup := l.Paired(func(t []time.Duration) float64 { return float64(t[0]) / float64(t[1]) })
 	fmt.Println(l.Stable(), speedup.Speedup())
-	// Output: true 1.61x ±0.6%
+	// Output: true 1.61x ±0.57%
 }

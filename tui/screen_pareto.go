@@ -455,11 +455,11 @@ func (s *paretoScreen) scatter(h int) []string {
 		label := ""
 		switch r {
 		case 0:
-			label = trimFloat(y1)
+			label = fmt.Sprintf("%.3g", y1)
 		case s.plot.h / 2:
-			label = trimFloat(y1 - (y1-y0)*float64(r)/float64(s.plot.h-1))
+			label = fmt.Sprintf("%.3g", y1-(y1-y0)*float64(r)/float64(s.plot.h-1))
 		case s.plot.h - 1:
-			label = trimFloat(y0)
+			label = fmt.Sprintf("%.3g", y0)
 		}
 		out = append(out, padLeft(label, labelW)+st.Dim.Render("│")+strings.Join(grid[r], ""))
 	}
@@ -508,12 +508,11 @@ func (s *paretoScreen) selectedLines() []string {
 // lossText is a point's calibrated loss with its uncertainty and the
 // windows it was measured on: "+0.50 pp ±26 pp, 19 windows".
 func (s *paretoScreen) lossText(p paretoPoint) string {
-	t := fmt.Sprintf("%+.2f pp", p.lossPP)
 	if p.windows > 0 && s.ctx.Bench.Pareto != nil {
 		h := tuning.LossHalfWidthPP(s.ctx.Bench.Pareto.ExactAccuracy, p.accuracy, p.windows)
-		t += fmt.Sprintf(" ±%.1f (%d windows)", h, p.windows)
+		return fmt.Sprintf("%+.2f ±%.1f pp (%d windows)", p.lossPP, h, p.windows)
 	}
-	return t
+	return fmt.Sprintf("%+.2f pp", p.lossPP)
 }
 
 // splitWarning warns when the calibration windows cannot decide a loss

@@ -267,7 +267,7 @@ func (t *levelTimer) status() string {
 		}
 		return fmt.Sprintf("measuring… %d/%d interleaved runs", t.runs(), n)
 	}
-	return fmt.Sprintf("medians of %d interleaved runs, ± half the interquartile range; ratios ± their 95%% interval", t.runs())
+	return fmt.Sprintf("medians of %d interleaved runs ±IQR/2; ratios ±95%% interval", t.runs())
 }
 
 // fmtTiming formats a timing: "103 µs ±2.1%".
