@@ -182,17 +182,20 @@ func (t *levelTimer) handle(m timingMsg) (tea.Cmd, bool) {
 		return t.ctx.ShowError(fmt.Errorf("timing: %w", m.err)), true
 	case m.key != t.key:
 		return t.kick(), false // another list now: time it at once
+	case t.live == nil:
+		return nil, false
 	}
 	t.warm = true
-	t.cost = nil
-	if t.live.Stable() {
+	// once stable the figures stay shown (and the replay charged), each
+	// round's medians replacing the last
+	if t.cost != nil || t.live.Stable() {
 		t.cost = &deploy.LevelCost{Source: "medians"}
 		med := t.live.Medians()
 		for _, j := range t.of {
 			t.cost.Times = append(t.cost.Times, med[j])
 		}
-		if exact := t.ctx.Bench; len(t.of) > 0 && t.configs[t.of[0]].IsExact() {
-			exact.ExactTime = med[t.of[0]]
+		if b := t.ctx.Bench; len(t.of) > 0 && t.configs[t.of[0]].IsExact() {
+			b.ExactTime = med[t.of[0]]
 		}
 	}
 	var next tea.Cmd
