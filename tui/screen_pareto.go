@@ -545,7 +545,9 @@ func (s *paretoScreen) tuneLines() []string {
 		s.bar.SetWidth(min(30, max(10, s.w-50)))
 		lines = append(lines, fmt.Sprintf("%s %s %d/%d · %.0f s · x cancels", s.bar.ViewAs(frac), s.prog.Phase, s.prog.Done, s.prog.Total, s.elapsed.Seconds()))
 	case s.result != "":
-		lines = append(lines, st.Notice.Render(cut(s.result, s.w)))
+		for _, l := range wrapText(s.result, s.w) {
+			lines = append(lines, st.Notice.Render(l))
+		}
 	default:
 		for _, l := range wrapText("t tunes: profiles every (layer, knob) pair on this machine, then searches and validates", s.w) {
 			lines = append(lines, st.Dim.Render(l))
