@@ -388,7 +388,13 @@ func (s *replayScreen) View() string {
 		}
 	}
 	lines = append(lines, wrapText(head, s.w)...)
-	lines = append(lines, st.Header.Render("controller ")+cut(b.Controller.String(), s.w-11))
+	// the controller's name and what it does; its parameters, formatted
+	// with their units, are on the next line
+	ctrl := b.Controller.Name
+	if info := policy.Lookup(ctrl); info != nil {
+		ctrl += st.Dim.Render(" · " + info.Doc)
+	}
+	lines = append(lines, st.Header.Render("controller ")+cut(ctrl, s.w-11))
 	lines = append(lines, s.paramLine())
 	if s.ctrlErr != nil {
 		lines = append(lines, st.Bad.Render(cut("controller: "+s.ctrlErr.Error(), s.w)))
