@@ -18,6 +18,7 @@ import (
 	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"github.com/kagen-ai/kagen/internal/readfile"
 	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // policyScreen edits the controller, the accuracy floor, the energy
@@ -362,7 +363,15 @@ func (s *policyScreen) View() string {
 	lines = append(lines, "")
 
 	// levels
-	lines = append(lines, st.Header.Render("Levels")+st.Dim.Render(fmt.Sprintf("  (%s)", map[bool]string{true: "calibrated", false: "untuned"}[tuned])))
+	head := "  (untuned)"
+	if tuned {
+		head = "  (calibrated"
+		if n := tuning.Windows(levels[0].Confidence); n > 0 {
+			head += fmt.Sprintf(" on %d windows; loss ± its 95%% bound", n)
+		}
+		head += ")"
+	}
+	lines = append(lines, st.Header.Render("Levels")+st.Dim.Render(cut(head, s.w-6)))
 	fl := floorLevel(levels, b.Controller)
 	maxLv := max(1, s.h-len(lines)-5)
 	for j, l := range levels {
@@ -375,10 +384,14 @@ func (s *policyScreen) View() string {
 			mark = st.Dim.Render("×")
 		}
 		speed, loss, acc := fmt.Sprintf("%6.2fx", l.Speedup), fmt.Sprintf("%+6.2f pp", l.QoSLossPP), pct(l.Accuracy)
-		if !tuned { // nothing measured yet: no figure rather than a zero
-			speed, loss, acc = padLeft("-", 7), padLeft("-", 6)+"   ", "-"
+		if n := tuning.Windows(l.Confidence); tuned && n > 0 && j > 0 {
+			loss = fmt.Sprintf("%+6.2f ±%.1f pp", l.QoSLossPP, tuning.LossHalfWidthPP(b.Pareto.ExactAccuracy, l.Accuracy, n))
 		}
-		lines = append(lines, fmt.Sprintf("%s %2d %s %s %7s  %s", mark, j, speed, loss, acc, cut(l.Config, max(10, s.w-34))))
+		loss = pad(loss, 16)
+		if !tuned { // nothing measured yet: no figure rather than a zero
+			speed, loss, acc = padLeft("-", 7), pad(padLeft("-", 6), 16), "-"
+		}
+		lines = append(lines, fmt.Sprintf("%s %2d %s %s %7s  %s", mark, j, speed, loss, acc, cut(l.Config, max(10, s.w-41))))
 	}
 	lines = append(lines, "")
 	switch {
