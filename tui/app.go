@@ -2,12 +2,12 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -86,7 +86,6 @@ type App struct {
 	screens []Screen
 	active  ScreenID
 	w, h    int
-	help    help.Model
 	keys    globalKeys
 	showAll bool
 	errs    []string
@@ -118,9 +117,8 @@ func New(src Source, opts Options) *App {
 		opts.KnobsPeriod = 30 * time.Millisecond
 	}
 	b := loadBench(src, opts.Device)
-	a := &App{help: help.New(), keys: newGlobalKeys(), active: opts.Start}
+	a := &App{keys: newGlobalKeys(), active: opts.Start}
 	a.ctx = newContext(b, opts)
-	a.help.Styles = a.ctx.Styles.Help
 	if b.LoadErr != nil {
 		a.errs = append(a.errs, b.LoadErr.Error())
 	}
@@ -139,6 +137,12 @@ func New(src Source, opts Options) *App {
 				a.errs = append(a.errs, err.Error())
 			} else {
 				b.Pareto, b.Validated = p, nil
+				if len(p.Validated) > 0 { // the tuner's record: the scatter's other points
+					if err := json.Unmarshal(p.Validated, &b.Validated); err != nil {
+						b.Validated = nil
+						a.errs = append(a.errs, opts.ParetoPath+": its \"validated\" list is not a list of validated configurations; only the levels are plotted")
+					}
+				}
 			}
 		}
 		if pol := opts.Policy; pol != nil {
@@ -389,18 +393,104 @@ func (a *App) bottom() []string {
 		lines = append(lines, st.Warn.Render("Unsaved work (not in a saved policy file). Quit anyway? y/n"))
 		return lines
 	}
-	a.help.SetWidth(a.w)
 	s := a.screens[a.active]
 	if a.showAll {
-		k := a.keys
-		groups := append(s.Keys().FullHelp(), []key.Binding{k.Next, k.Prev, k.Jump, k.Help, k.Quit})
-		lines = append(lines, strings.Split(a.help.FullHelpView(groups), "\n")...)
+		lines = append(lines, a.fullHelp(s)...)
 	} else {
-		k := a.keys
-		short := append(s.Keys().ShortHelp(), k.Next, k.Help, k.Quit)
-		lines = append(lines, a.help.ShortHelpView(short))
+		lines = append(lines, a.shortHelp(s))
 	}
 	return lines
+}
+
+// helpItem renders one key and what it does.
+func (a *App) helpItem(b key.Binding) (text string, width int) {
+	st := a.ctx.Styles.Help
+	h := b.Help()
+	return st.ShortKey.Render(h.Key) + " " + st.ShortDesc.Render(h.Desc), ansi.StringWidth(h.Key + " " + h.Desc)
+}
+
+// globalHelp lists the router's keys for the help: none but ctrl+c
+// while a screen takes every key (a file name is typed).
+func (a *App) globalHelp(s Screen, all bool) []key.Binding {
+	k := a.keys
+	if s.Capturing() {
+		return []key.Binding{bind("ctrl+c", "quit", "ctrl+c")}
+	}
+	help := bind("?", "all keys", "?")
+	if a.showAll {
+		help = bind("?", "fewer keys", "?")
+	}
+	if !all {
+		return []key.Binding{k.Next, help, k.Quit}
+	}
+	out := []key.Binding{k.Next, k.Prev, k.Jump, help, bind("q/ctrl+c", "quit", "q")}
+	if len(a.errs) > 0 {
+		out = append(out, k.Dismiss)
+	}
+	return out
+}
+
+// shortHelp is the one-line footer: the router's keys (next screen, all
+// keys, quit) and as many of the screen's as fit, in the screen's order
+// of priority; never cut.
+func (a *App) shortHelp(s Screen) string {
+	sep := a.ctx.Styles.Help.ShortSeparator.Render(" • ")
+	var tail []string
+	var widths []int
+	used := -3 // the first item has no separator
+	for _, b := range a.globalHelp(s, false) {
+		t, w := a.helpItem(b)
+		tail, widths = append(tail, t), append(widths, w)
+		used += w + 3
+	}
+	for len(tail) > 1 && used > a.w { // a very narrow terminal: quit stays
+		tail, used, widths = tail[1:], used-widths[0]-3, widths[1:]
+	}
+	var head []string
+	for _, b := range s.Keys().ShortHelp() {
+		if b.Help().Key == "" {
+			continue
+		}
+		t, w := a.helpItem(b)
+		if used+w+3 > a.w {
+			break
+		}
+		head = append(head, t)
+		used += w + 3
+	}
+	return strings.Join(append(head, tail...), sep)
+}
+
+// fullHelp lists every key of the screen and of the router, wrapped to
+// the width: nothing is cut.
+func (a *App) fullHelp(s Screen) []string {
+	sep := a.ctx.Styles.Help.ShortSeparator.Render(" • ")
+	var binds []key.Binding
+	seen := map[string]bool{}
+	for _, g := range s.Keys().FullHelp() {
+		for _, b := range g {
+			if h := b.Help(); h.Key != "" && !seen[h.Key+h.Desc] {
+				seen[h.Key+h.Desc] = true
+				binds = append(binds, b)
+			}
+		}
+	}
+	binds = append(binds, a.globalHelp(s, true)...)
+	var lines []string
+	line, lw := "", 0
+	for _, b := range binds {
+		t, w := a.helpItem(b)
+		switch {
+		case lw == 0:
+			line, lw = t, w
+		case lw+3+w <= a.w:
+			line, lw = line+sep+t, lw+3+w
+		default:
+			lines = append(lines, line)
+			line, lw = t, w
+		}
+	}
+	return append(lines, line)
 }
 
 // layout gives every screen the body size.

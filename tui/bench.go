@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/kagen-ai/kagen/approx"
 	"github.com/kagen-ai/kagen/dataset"
@@ -68,6 +69,10 @@ type Bench struct {
 	Spec    *replay.Spec
 	Nodes   []engine.NodeInfo
 	LoadErr error
+	// Short[i] is the part of Nodes[i]'s name that tells it from the
+	// others (shortNames), Ops[i] its operator with the fused ones
+	// (opLabel): what the tables show.
+	Short, Ops []string
 
 	// Device is the energy profile used for every energy figure.
 	Device *device.Profile
@@ -90,6 +95,11 @@ type Bench struct {
 	PolicyPath   string
 	SavedPath    string
 	SavedCommand string
+
+	// ExactTime is exact inference's median time as last measured here
+	// (the Knobs or Replay screen's timing, the Model screen's), 0
+	// before: the starting point of a budget.
+	ExactTime time.Duration
 
 	// Dirty is set by any change not yet in a saved policy file.
 	Dirty bool
@@ -141,6 +151,12 @@ func loadBench(src Source, deviceName string) *Bench {
 		b.LoadErr = fmt.Errorf("no traces given: kagen open %s TRACE...", src.Name)
 	}
 	b.Model, b.Spec, b.Nodes = m, spec, m.Nodes()
+	names := make([]string, len(b.Nodes))
+	for i, n := range b.Nodes {
+		names[i] = n.Name
+		b.Ops = append(b.Ops, opLabel(n))
+	}
+	b.Short = shortNames(names)
 	b.Approx = approx.New(m)
 	b.Config = b.Approx.NewConfig()
 	return b

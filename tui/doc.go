@@ -18,7 +18,9 @@
 // through a deploy.Replayer (the loop of kagen replay); their latency and
 // energy figures, and the cost the replayer charges, are medians of
 // interleaved runs (package measure, as kagen bench times) refreshed in
-// the background; the Pareto screen runs the tuning pipeline of kagen
+// the background, and their speedups and savings come with a 95%
+// interval from the runs timed together (measure.Live), shown as ~1.00x
+// or ~0% when they cannot be told from none; the Pareto screen runs the tuning pipeline of kagen
 // tune; the controller editor comes from the policy registry; a saved
 // policy is checked with deploy.ReadPolicy.
 //

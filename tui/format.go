@@ -23,6 +23,20 @@ func fmtEnergy(j float64) string {
 	}
 }
 
+// energyUnit is the SI unit of an axis whose largest value is j joules:
+// its size in joules and its name.
+func energyUnit(j float64) (float64, string) {
+	switch {
+	case j >= 1:
+		return 1, "J"
+	case j >= 1e-3:
+		return 1e-3, "mJ"
+	case j >= 1e-6:
+		return 1e-6, "µJ"
+	}
+	return 1e-9, "nJ"
+}
+
 // fmtTime formats nanoseconds: "1.91 µs".
 func fmtTime(ns float64) string {
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,20 +136,45 @@ func (fakeTuner) Tune(ctx context.Context, b *Bench, s tuning.Settings, progress
 		}
 		return cs
 	}
+	level1, level2 := "Conv_0=samp:2:1", "Conv_0=samp:2:1,Gemm_4=red:0.5"
+	others := []string{"Conv_0=perf-row:2:0", "Conv_0=samp:3:0"}
+	if _, err := b.Approx.Parse(level1); err != nil { // not the fixture: a demo
+		level1, level2, others = demoConfigs(b)
+	}
 	par := &policy.Pareto{Version: policy.ParetoVersion, ModelSHA256: b.Model.SHA256(),
 		Device: device.Fingerprint{GOOS: "linux", GOARCH: "amd64", CPU: "test", Features: []string{}, Kagen: device.KagenVersion},
 		Meter:  s.Device.Name + " (modelled)", Objective: s.Objective, ExactAccuracy: 0.8, Classes: b.Spec.Classes, MaxLossPP: s.MaxLossPP,
 		Configs: []policy.Level{
 			{Level: 0, Config: "exact", Speedup: 1, Accuracy: 0.8, TimeUS: 9.5, EnergyJ: e(9.5), Confidence: stats(0.8, 0.5)},
-			{Level: 1, Config: "Conv_0=samp:2:1", Speedup: 1.6, QoSLossPP: 0.5, PredictedLossPP: 0.4, Accuracy: 0.795, TimeUS: 5.9, EnergyJ: e(5.9), Confidence: stats(0.75, 0.5)},
-			{Level: 2, Config: "Conv_0=samp:2:1,Gemm_4=red:0.5", Speedup: 1.9, QoSLossPP: 2, PredictedLossPP: 1.5, Accuracy: 0.78, TimeUS: 5, EnergyJ: e(5), Confidence: stats(0.7, 0.5)},
+			{Level: 1, Config: level1, Speedup: 1.6, QoSLossPP: 0.5, PredictedLossPP: 0.4, Accuracy: 0.795, TimeUS: 5.9, EnergyJ: e(5.9), Confidence: stats(0.75, 0.5)},
+			{Level: 2, Config: level2, Speedup: 1.9, QoSLossPP: 2, PredictedLossPP: 1.5, Accuracy: 0.78, TimeUS: 5, EnergyJ: e(5), Confidence: stats(0.7, 0.5)},
 		}}
 	validated := []profile.Candidate{
-		{Config: "Conv_0=perf-row:2:0", Speedup: 1.3, LossPP: 3, Accuracy: 0.77, TimeUS: 7.3, EnergyJ: e(7.3)},
-		{Config: "Conv_0=samp:3:0", Speedup: 1.4, LossPP: 1.2, Accuracy: 0.788, TimeUS: 6.8, EnergyJ: e(6.8)},
-		{Config: "Conv_0=samp:2:1", Speedup: 1.6, LossPP: 0.5, Accuracy: 0.795, TimeUS: 5.9, EnergyJ: e(5.9)},
+		{Config: others[0], Speedup: 1.3, LossPP: 3, Accuracy: 0.77, TimeUS: 7.3, EnergyJ: e(7.3)},
+		{Config: others[1], Speedup: 1.4, LossPP: 1.2, Accuracy: 0.788, TimeUS: 6.8, EnergyJ: e(6.8)},
+		{Config: level1, Speedup: 1.6, LossPP: 0.5, Accuracy: 0.795, TimeUS: 5.9, EnergyJ: e(5.9)},
 	}
 	return &TuneOutcome{Pareto: par, Validated: validated}, nil
+}
+
+// demoConfigs are configurations of any model for the fake tuner: the
+// layer with the most MACs at the middle of its knobs (level 1), and with
+// the second such layer at a third of its (level 2); others are two more
+// of the first layer's knobs.
+func demoConfigs(b *Bench) (level1, level2 string, others []string) {
+	a := b.Approx
+	var steps []int
+	for _, n := range b.Nodes {
+		if !n.View && len(a.Applicable(n.Step)) > 2 {
+			steps = append(steps, n.Step)
+		}
+	}
+	sort.SliceStable(steps, func(i, j int) bool { return b.Nodes[steps[i]].MACs > b.Nodes[steps[j]].MACs })
+	ka, kb := a.Applicable(steps[0]), a.Applicable(steps[1])
+	c1 := a.NewConfig().With(steps[0], ka[len(ka)/2])
+	c2 := c1.With(steps[1], kb[len(kb)/3])
+	others = []string{a.Text(a.NewConfig().With(steps[0], ka[1])), a.Text(a.NewConfig().With(steps[0], ka[2]))}
+	return a.Text(c1), a.Text(c2), others
 }
 
 // fixture is the source of the golden tests: a copy of the placeholder

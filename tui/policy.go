@@ -56,19 +56,32 @@ func nextController(b *Bench, dir int) (policy.Params, error) {
 	cs := policy.Controllers()
 	i := slices.IndexFunc(cs, func(c *policy.ControllerInfo) bool { return c.Name == b.Controller.Name })
 	next := cs[((max(i, 0)+dir)%len(cs)+len(cs))%len(cs)]
-	return withController(b.Controller, next.Name, exactEnergy(b))
+	exactJ, err := exactEnergy(b)
+	if err != nil && slices.ContainsFunc(next.Params, func(q *policy.Param) bool { return q.Goal }) {
+		return b.Controller, fmt.Errorf("%s controller: %w", next.Name, err)
+	}
+	return withController(b.Controller, next.Name, exactJ)
 }
 
-// exactEnergy is exact inference's energy per inference: the Pareto
-// file's, else the device's for 2 us (only a starting point, before a
-// tune).
-func exactEnergy(b *Bench) float64 {
+// exactEnergy is exact inference's energy per inference on the Bench's
+// device, from a measurement: exact's median time as last measured here
+// (Bench.ExactTime: the Knobs or Replay screen's timing, the Model
+// screen's), else the tuned Pareto set's. Before either there is none
+// (an error saying how to get one).
+func exactEnergy(b *Bench) (float64, error) {
+	if b.ExactTime > 0 {
+		return b.Device.InferenceEnergy(b.ExactTime), nil
+	}
 	levels, _ := b.Levels()
 	if e := levels[0].EnergyJ; e > 0 {
-		return e
+		return e, nil
 	}
-	return b.Device.InferenceEnergy(2000)
+	return 0, errNoExactTime
 }
+
+// errNoExactTime says a goal cannot be set from exact inference's energy
+// yet.
+var errNoExactTime = errors.New("exact inference's energy is not measured yet, and a budget starts from it: let the Model screen (1) measure, or tune first")
 
 // benchPareto returns the Pareto set controllers run on: the tuned one,
 // or before a tune an untuned one of Bench.Levels (for exploring

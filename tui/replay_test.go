@@ -90,7 +90,7 @@ func TestBackgroundTiming(t *testing.T) {
 		t.Fatalf("no measuring before the first rounds:\n%s", v)
 	}
 	v = waitForText(t, h, "medians of")
-	if row := lineWith(v, "latency  "); !strings.Contains(row, "±") || !strings.Contains(row, "x phone-big") {
+	if row := lineWith(v, "latency  "); !strings.Contains(row, "±") || !strings.Contains(row, "~1.00x phone-big") {
 		t.Fatalf("latency row %q", row)
 	}
 	h.press("4", "t") // tune (the fake tuner), then play on the Replay screen

@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
 
 	"github.com/kagen-ai/kagen/approx"
@@ -93,7 +94,7 @@ func newKnobsScreen(ctx *Context) *knobsScreen {
 	}
 	b := ctx.Bench
 	if b.Ready() {
-		for _, n := range b.Nodes {
+		for i, n := range b.Nodes {
 			if n.View {
 				continue
 			}
@@ -101,11 +102,7 @@ func newKnobsScreen(ctx *Context) *knobsScreen {
 			if len(ks) < 2 {
 				continue
 			}
-			op := n.Op
-			if n.Fused != "" {
-				op += "+" + n.Fused
-			}
-			s.layers = append(s.layers, knobLayer{step: n.Step, name: n.Name, op: op, macs: n.MACs, knobs: ks})
+			s.layers = append(s.layers, knobLayer{step: n.Step, name: b.Short[i], op: b.Ops[i], macs: n.MACs, knobs: ks})
 		}
 	}
 	return s
@@ -123,7 +120,7 @@ func (s *knobsScreen) SetSize(w, h int) { s.w, s.h = w, h }
 func (s *knobsScreen) Keys() help.KeyMap {
 	k := s.keys
 	return keyMap{
-		short: []key.Binding{k.Up, k.Down, k.Left, k.Right, k.Exact, k.Pause},
+		short: []key.Binding{helpOnly("←/→", "knob"), helpOnly("↑/↓", "layer"), k.Exact, k.Pause, k.AllExact},
 		full:  [][]key.Binding{{k.Up, k.Down, k.Left, k.Right}, {k.Exact, k.AllExact, k.Pause, k.Reset}},
 	}
 }
@@ -348,7 +345,6 @@ func (s *knobsScreen) View() string {
 		return fit(st.Dim.Render("No model loaded (see the error panel)."), s.w, s.h)
 	}
 	var lines []string
-	lines = append(lines, st.Header.Render("Layers")+st.Dim.Render(fmt.Sprintf("  %d with knobs of %d steps · ←/→ slides the knob", len(s.layers), len(b.Nodes))))
 	rows := s.rows()
 	if s.cur < s.top {
 		s.top = s.cur
@@ -356,8 +352,40 @@ func (s *knobsScreen) View() string {
 	if s.cur >= s.top+rows {
 		s.top = s.cur - rows + 1
 	}
+	s.top = clampInt(s.top, 0, max(0, len(s.layers)-rows))
+	var parts []string
+	if hid := hiddenRows(s.top, rows, len(s.layers), ""); hid != "" {
+		parts = append(parts, strings.TrimSpace(strings.TrimSuffix(hid, " ()")))
+	}
+	parts = append(parts, fmt.Sprintf("%d of %s with knobs", len(s.layers), plural(len(b.Nodes), "node")), "~2x = the node's ideal speedup")
+	title := "  " + strings.Join(parts, " · ")
+	if len(title)+6 > s.w { // narrow: the legend shorter
+		parts[len(parts)-1] = "~2x ideal"
+		title = "  " + strings.Join(parts, " · ")
+	}
+	lines = append(lines, st.Header.Render("Layers")+st.Dim.Render(cut(title, s.w-6)))
 	s.rowY0 = 1
-	nameW := 18
+	// columns: the name whole where the terminal allows, then the op and
+	// the knob
+	nameW, opW, knobW := 4, 2, 4
+	for _, l := range s.layers {
+		nameW, opW = max(nameW, ansi.StringWidth(l.name)), max(opW, min(14, ansi.StringWidth(l.op)))
+		for _, k := range l.knobs {
+			knobW = max(knobW, ansi.StringWidth(k.String()))
+		}
+	}
+	// a narrow terminal: the op column gives way first, then the knob's,
+	// the bar, and the names last (cut from the left)
+	barW := 12
+	over := func() int { return 2 + nameW + 1 + opW + 1 + knobW + 4 + 1 + barW + 1 + 5 + 1 + 6 - s.w }
+	for _, c := range []struct {
+		w   *int
+		min int
+	}{{&opW, 9}, {&knobW, 10}, {&barW, 5}, {&nameW, 12}} {
+		if o := over(); o > 0 {
+			*c.w -= min(o, max(0, *c.w-c.min))
+		}
+	}
 	for i := s.top; i < len(s.layers) && i < s.top+rows; i++ {
 		l := s.layers[i]
 		k := b.Config.Knob(l.step)
@@ -366,9 +394,9 @@ func (s *knobsScreen) View() string {
 		if i == s.cur {
 			marker = "▸ "
 		}
-		slider := fmt.Sprintf("◀ %s ▶", pad(k.String(), 18))
-		bar := sliderBar(idx, len(l.knobs), 12)
-		row := fmt.Sprintf("%s%s %s %s %s %s", marker, pad(l.name, nameW), pad(l.op, 12), slider, bar, st.Dim.Render(fmt.Sprintf("%d/%d", idx+1, len(l.knobs))))
+		slider := fmt.Sprintf("◀ %s ▶", pad(cut(k.String(), knobW), knobW))
+		bar := sliderBar(idx, len(l.knobs), barW)
+		row := fmt.Sprintf("%s%s %s %s %s %s", marker, pad(cutLeft(l.name, nameW), nameW), pad(l.op, opW), slider, bar, st.Dim.Render(padLeft(fmt.Sprintf("%d/%d", idx+1, len(l.knobs)), 5)))
 		if i == s.cur {
 			row = st.Bold.Render(row)
 		}
@@ -406,7 +434,7 @@ func (s *knobsScreen) curves(h int) []string {
 	if len(ex) < 2 {
 		return append(lines, st.Dim.Render("  (no labelled window yet)"))
 	}
-	plot := asciigraph.PlotMany([][]float64{ex, ap}, asciigraph.Height(h-2), asciigraph.Width(n),
+	plot := asciigraph.PlotMany([][]float64{ex, ap}, asciigraph.Height(niceHeight(h-2)), asciigraph.Width(n),
 		asciigraph.LowerBound(0), asciigraph.UpperBound(100), asciigraph.Precision(0),
 		asciigraph.SeriesColors(asciigraph.Default, asciigraph.SlateBlue))
 	return append(lines, strings.Split(plot, "\n")...)
@@ -454,15 +482,20 @@ func (s *knobsScreen) panel() []string {
 	energy := func(f func(timing) float64) func(timing) string {
 		return func(tm timing) string { return fmtEnergy(f(tm)) }
 	}
-	change := func(f func(timing) float64) string {
-		if !timed {
+	// ratios of the configuration's figure to exact's, from the runs
+	// timed together, shown with their interval and as ~ within it
+	change := func(f func(time.Duration) float64) string {
+		e, ok := s.timer.estimate(func(t []time.Duration) float64 { return f(t[1]) / f(t[0]) })
+		if !ok {
 			return ""
 		}
-		return relChange(f(ex), f(ap))
+		return e.Change()
 	}
+	ie0 := func(d time.Duration) float64 { return b.Device.InferenceEnergy(d) }
+	se0 := func(d time.Duration) float64 { return b.Device.SystemEnergy(d, hop) }
 	speed := st.Dim.Render("measuring…")
-	if timed {
-		speed = fmt.Sprintf("%.2fx", float64(ex.median)/float64(ap.median)) + " " + st.Dim.Render(b.Device.Name+" x"+trimFloat(b.Device.TimeFactor))
+	if e, ok := s.timer.estimate(func(t []time.Duration) float64 { return float64(t[0]) / float64(t[1]) }); ok && timed {
+		speed = e.Speedup() + " " + st.Dim.Render(b.Device.Name+" x"+trimFloat(b.Device.TimeFactor))
 	}
 	accDiff := k.approxAcc.mean() - k.exactAcc.mean()
 	diff := signedPP(accDiff)
@@ -480,8 +513,8 @@ func (s *knobsScreen) panel() []string {
 		row(fmt.Sprintf("accuracy (last %d)", knobsRoll), pct(k.exactAcc.mean()), pct(k.approxAcc.mean()), diff),
 		row("agreement with exact", "", pct(k.agree.mean()), ""),
 		row("latency", cell(fmtTiming, ex), cell(fmtTiming, ap), speed),
-		row("inference energy", cell(energy(ie), ex), cell(energy(ie), ap), change(ie)),
-		row("system energy/window", cell(energy(se), ex), cell(energy(se), ap), change(se)),
+		row("inference energy", cell(energy(ie), ex), cell(energy(ie), ap), change(ie0)),
+		row("system energy/window", cell(energy(se), ex), cell(energy(se), ap), change(se0)),
 		row(fmt.Sprintf("since change (%d)", k.sinceExact.n), pct(k.sinceExact.frac()), pct(k.sinceApprox.frac()), signedPP(k.sinceApprox.frac()-k.sinceExact.frac())),
 	}
 	spark := sparkline(k.diff.get(), -0.2, 0.2, max(10, s.w-26))

@@ -49,6 +49,7 @@ type paretoPoint struct {
 	config                                     string
 	level                                      int
 	speedup, lossPP, accuracy, timeUS, energyJ float64
+	windows                                    int // calibration windows of the loss (0: not known)
 }
 
 type plotArea struct{ x0, y0, w, h int }
@@ -88,9 +89,9 @@ func (s *paretoScreen) Blur()            {}
 
 func (s *paretoScreen) Keys() help.KeyMap {
 	k := s.keys
-	short := []key.Binding{k.Left, k.Right, k.Load, k.Tune, k.Axis}
+	short := []key.Binding{k.Tune, helpOnly("←/→", "point"), k.Load, k.Axis, k.LossDown, k.LossUp}
 	if s.running {
-		short = []key.Binding{k.Cancel, k.Left, k.Right, k.Load}
+		short = []key.Binding{k.Cancel, helpOnly("←/→", "point"), k.Load}
 	}
 	return keyMap{short: short, full: [][]key.Binding{{k.Left, k.Right, k.Load, k.Axis}, {k.Tune, k.Cancel, k.LossUp, k.LossDown, k.Budget, k.Objective}}}
 }
@@ -111,7 +112,8 @@ func (s *paretoScreen) refresh() {
 	}
 	seen := map[string]bool{}
 	for i, l := range b.Pareto.Configs {
-		s.points = append(s.points, paretoPoint{config: l.Config, level: i, speedup: l.Speedup, lossPP: l.QoSLossPP, accuracy: l.Accuracy, timeUS: l.TimeUS, energyJ: l.EnergyJ})
+		s.points = append(s.points, paretoPoint{config: l.Config, level: i, speedup: l.Speedup, lossPP: l.QoSLossPP, accuracy: l.Accuracy, timeUS: l.TimeUS, energyJ: l.EnergyJ,
+			windows: tuning.Windows(l.Confidence)})
 		seen[l.Config] = true
 	}
 	for _, c := range b.Validated {
@@ -119,7 +121,8 @@ func (s *paretoScreen) refresh() {
 			continue
 		}
 		seen[c.Config] = true
-		s.points = append(s.points, paretoPoint{config: c.Config, level: -1, speedup: c.Speedup, lossPP: c.LossPP, accuracy: c.Accuracy, timeUS: c.TimeUS, energyJ: c.EnergyJ})
+		s.points = append(s.points, paretoPoint{config: c.Config, level: -1, speedup: c.Speedup, lossPP: c.LossPP, accuracy: c.Accuracy, timeUS: c.TimeUS, energyJ: c.EnergyJ,
+			windows: tuning.Windows(policy.ConfidenceStats{CorrectN: c.CorrectN, WrongN: c.WrongN})})
 	}
 	sort.SliceStable(s.points, func(i, j int) bool { return s.xOf(s.points[i]) < s.xOf(s.points[j]) })
 	s.sel = 0
@@ -376,6 +379,11 @@ func (s *paretoScreen) View() string {
 		return fit(st.Dim.Render("No model loaded (see the error panel)."), s.w, s.h)
 	}
 	var foot []string
+	if w := s.splitWarning(); w != "" {
+		for _, l := range wrapText("⚠ "+w, s.w) {
+			foot = append(foot, st.Warn.Render(l))
+		}
+	}
 	foot = append(foot, s.selectedLines()...)
 	foot = append(foot, s.tuneLines()...)
 	plotH := s.h - len(foot) - 2
@@ -384,11 +392,18 @@ func (s *paretoScreen) View() string {
 	if s.energyAxis {
 		title = "loss (pp) vs energy per inference"
 	}
-	lines = append(lines, st.Header.Render("Pareto ")+title+st.Dim.Render(" · 0-9 front levels · · validated · ◆ selected"))
+	legend := " · 0-9 front levels · · validated · ◆ selected"
+	if len("Pareto "+title+legend) > s.w {
+		legend = " · 0-9 levels · ◆ selected"
+	}
+	lines = append(lines, st.Header.Render("Pareto ")+title+st.Dim.Render(legend))
 	if len(s.points) == 0 {
 		msg := "No tuned configurations yet. Press t to profile and tune on the traces"
 		msg += fmt.Sprintf(" (max loss %s pp, budget %s, objective %s).", trimFloat(s.settings.MaxLossPP), s.settings.Budget, s.settings.Objective)
-		lines = append(lines, "", st.Dim.Render(cut(msg, s.w)))
+		lines = append(lines, "")
+		for _, l := range wrapText(msg, s.w) {
+			lines = append(lines, st.Dim.Render(l))
+		}
 		for len(lines) < s.h-len(foot) {
 			lines = append(lines, "")
 		}
@@ -440,17 +455,18 @@ func (s *paretoScreen) scatter(h int) []string {
 		label := ""
 		switch r {
 		case 0:
-			label = trimFloat(y1)
+			label = fmt.Sprintf("%.3g", y1)
 		case s.plot.h / 2:
-			label = trimFloat(y1 - (y1-y0)*float64(r)/float64(s.plot.h-1))
+			label = fmt.Sprintf("%.3g", y1-(y1-y0)*float64(r)/float64(s.plot.h-1))
 		case s.plot.h - 1:
-			label = trimFloat(y0)
+			label = fmt.Sprintf("%.3g", y0)
 		}
 		out = append(out, padLeft(label, labelW)+st.Dim.Render("│")+strings.Join(grid[r], ""))
 	}
+	scale, unit := energyUnit(math.Max(math.Abs(x0), math.Abs(x1)))
 	xl := func(v float64) string {
-		if s.energyAxis {
-			return fmtEnergy(-v)
+		if s.energyAxis { // one unit along the axis
+			return fmt.Sprintf("%.3g %s", -v/scale, unit)
 		}
 		return fmt.Sprintf("%.2fx", v)
 	}
@@ -480,19 +496,46 @@ func (s *paretoScreen) selectedLines() []string {
 	if p.level >= 0 {
 		where = fmt.Sprintf("level %d", p.level)
 	}
-	line := fmt.Sprintf("%s %s · speedup %.2fx · loss %+.2f pp · accuracy %s · %s · %s", st.Bold.Render("◆"), where,
-		p.speedup, p.lossPP, pct(p.accuracy), fmtTime(p.timeUS*1e3), fmtEnergy(p.energyJ))
+	line := fmt.Sprintf("%s %s · speedup %.2fx · loss %s · accuracy %s · %s · %s", st.Bold.Render("◆"), where,
+		p.speedup, s.lossText(p), pct(p.accuracy), fmtTime(p.timeUS*1e3), fmtEnergy(p.energyJ))
 	cfg := st.Dim.Render("config ") + cut(p.config, s.w-7)
 	if p.config == s.ctx.Bench.ConfigText() {
 		cfg += st.Good.Render(" (in Knobs)")
 	}
-	return []string{line, cfg}
+	return append(wrapText(line, s.w), cfg)
+}
+
+// lossText is a point's calibrated loss with its uncertainty and the
+// windows it was measured on: "+0.50 pp ±26 pp, 19 windows".
+func (s *paretoScreen) lossText(p paretoPoint) string {
+	if p.windows > 0 && s.ctx.Bench.Pareto != nil {
+		h := tuning.LossHalfWidthPP(s.ctx.Bench.Pareto.ExactAccuracy, p.accuracy, p.windows)
+		return fmt.Sprintf("%+.2f ±%.1f pp (%d windows)", p.lossPP, h, p.windows)
+	}
+	return fmt.Sprintf("%+.2f pp", p.lossPP)
+}
+
+// splitWarning warns when the calibration windows cannot decide a loss
+// at the tune's threshold (tuning.SplitWarning).
+func (s *paretoScreen) splitWarning() string {
+	par := s.ctx.Bench.Pareto
+	if par == nil || len(par.Configs) == 0 {
+		return ""
+	}
+	th := par.MaxLossPP
+	if !(th > 0) {
+		th = s.settings.MaxLossPP
+	}
+	return tuning.SplitWarning(tuning.Windows(par.Configs[0].Confidence), par.ExactAccuracy, th)
 }
 
 func (s *paretoScreen) tuneLines() []string {
 	st := s.ctx.Styles
 	set := fmt.Sprintf("tune: max loss %s pp (-/+) · budget %s (b) · objective %s (o) · device %s", trimFloat(s.settings.MaxLossPP), s.settings.Budget, s.settings.Objective, s.ctx.Bench.Device.Name)
-	lines := []string{st.Dim.Render(cut(set, s.w))}
+	var lines []string
+	for _, l := range wrapText(set, s.w) {
+		lines = append(lines, st.Dim.Render(l))
+	}
 	switch {
 	case s.running:
 		frac := 0.0
@@ -502,9 +545,13 @@ func (s *paretoScreen) tuneLines() []string {
 		s.bar.SetWidth(min(30, max(10, s.w-50)))
 		lines = append(lines, fmt.Sprintf("%s %s %d/%d · %.0f s · x cancels", s.bar.ViewAs(frac), s.prog.Phase, s.prog.Done, s.prog.Total, s.elapsed.Seconds()))
 	case s.result != "":
-		lines = append(lines, st.Notice.Render(cut(s.result, s.w)))
+		for _, l := range wrapText(s.result, s.w) {
+			lines = append(lines, st.Notice.Render(l))
+		}
 	default:
-		lines = append(lines, st.Dim.Render("t tunes: profiles every (layer, knob) pair on this machine, then searches and validates"))
+		for _, l := range wrapText("t tunes: profiles every (layer, knob) pair on this machine, then searches and validates", s.w) {
+			lines = append(lines, st.Dim.Render(l))
+		}
 	}
 	return lines
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"github.com/kagen-ai/kagen/internal/readfile"
 	"github.com/kagen-ai/kagen/policy"
+	"github.com/kagen-ai/kagen/tuning"
 )
 
 // policyScreen edits the controller, the accuracy floor, the energy
@@ -78,7 +79,7 @@ func (s *policyScreen) Keys() help.KeyMap {
 	if s.editing {
 		return keyMap{short: []key.Binding{bind("enter", "done", "enter"), k.Cancel}, full: [][]key.Binding{{k.Cancel}}}
 	}
-	return keyMap{short: []key.Binding{k.Up, k.Down, k.Left, k.Right, k.Edit, k.Save},
+	return keyMap{short: []key.Binding{k.Save, helpOnly("↑/↓", "field"), helpOnly("←/→", "change"), k.Edit},
 		full: [][]key.Binding{{k.Up, k.Down, k.Left, k.Right}, {k.Edit, k.Save}}}
 }
 
@@ -362,7 +363,15 @@ func (s *policyScreen) View() string {
 	lines = append(lines, "")
 
 	// levels
-	lines = append(lines, st.Header.Render("Levels")+st.Dim.Render(fmt.Sprintf("  (%s)", map[bool]string{true: "calibrated", false: "untuned"}[tuned])))
+	head := "  (untuned)"
+	if tuned {
+		head = "  (calibrated"
+		if n := tuning.Windows(levels[0].Confidence); n > 0 {
+			head += fmt.Sprintf(" on %d windows; loss ± its 95%% bound", n)
+		}
+		head += ")"
+	}
+	lines = append(lines, st.Header.Render("Levels")+st.Dim.Render(cut(head, s.w-6)))
 	fl := floorLevel(levels, b.Controller)
 	maxLv := max(1, s.h-len(lines)-5)
 	for j, l := range levels {
@@ -374,7 +383,15 @@ func (s *policyScreen) View() string {
 		if j > fl {
 			mark = st.Dim.Render("×")
 		}
-		lines = append(lines, fmt.Sprintf("%s %2d %6.2fx %+6.2f pp %7s  %s", mark, j, l.Speedup, l.QoSLossPP, pct(l.Accuracy), cut(l.Config, max(10, s.w-34))))
+		speed, loss, acc := fmt.Sprintf("%6.2fx", l.Speedup), fmt.Sprintf("%+6.2f pp", l.QoSLossPP), pct(l.Accuracy)
+		if n := tuning.Windows(l.Confidence); tuned && n > 0 && j > 0 {
+			loss = fmt.Sprintf("%+6.2f ±%.1f pp", l.QoSLossPP, tuning.LossHalfWidthPP(b.Pareto.ExactAccuracy, l.Accuracy, n))
+		}
+		loss = pad(loss, 16)
+		if !tuned { // nothing measured yet: no figure rather than a zero
+			speed, loss, acc = padLeft("-", 7), pad(padLeft("-", 6), 16), "-"
+		}
+		lines = append(lines, fmt.Sprintf("%s %2d %s %s %7s  %s", mark, j, speed, loss, acc, cut(l.Config, max(10, s.w-41))))
 	}
 	lines = append(lines, "")
 	switch {
@@ -393,7 +410,9 @@ func (s *policyScreen) View() string {
 		lines = append(lines, st.Warn.Render(cut("changed since: "+s.saved, s.w)))
 		lines = append(lines, st.Dim.Render("s saves again"))
 	case !tuned:
-		lines = append(lines, st.Warn.Render(cut(errUntuned.Error(), s.w)))
+		for _, l := range wrapText(errUntuned.Error(), s.w) {
+			lines = append(lines, st.Warn.Render(l))
+		}
 	default:
 		lines = append(lines, st.Dim.Render(fmt.Sprintf("s validates and writes %s atomically", b.PolicyPath)))
 	}
@@ -414,8 +433,9 @@ func paramNote(p editorParam, b *Bench, levels []policy.Level) string {
 			return levels[l].Config
 		}
 	case p.Unit() == "J":
-		if e, err := strconv.ParseFloat(p.Get(c), 64); err == nil && levels[0].EnergyJ > 0 {
-			return fmt.Sprintf("mean per inference, %.0f%% of exact", 100*e/levels[0].EnergyJ)
+		exactJ, err := exactEnergy(b)
+		if e, perr := strconv.ParseFloat(p.Get(c), 64); perr == nil && err == nil {
+			return fmt.Sprintf("mean per inference, %.0f%% of exact (%s measured)", 100*e/exactJ, fmtEnergy(exactJ))
 		}
 	}
 	return p.Doc

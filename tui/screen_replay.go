@@ -110,7 +110,7 @@ func (s *replayScreen) SetSize(w, h int) { s.w, s.h = w, h }
 func (s *replayScreen) Keys() help.KeyMap {
 	k := s.keys
 	return keyMap{
-		short: []key.Binding{k.Play, k.Step, k.Speed, k.Ctrl, k.ParamNext, k.Inc},
+		short: []key.Binding{k.Play, k.Speed, k.Ctrl, helpOnly("[/]", "parameter"), helpOnly("-/+", "value"), k.Step},
 		full:  [][]key.Binding{{k.Play, k.Step, k.Speed, k.Restart}, {k.Ctrl, k.CtrlBack, k.ParamPrev, k.ParamNext, k.Dec, k.Inc}, {k.All, k.LogUp, k.LogDown}},
 	}
 }
@@ -387,13 +387,21 @@ func (s *replayScreen) View() string {
 			head += st.Warn.Render(" (untuned: exact + Knobs config)")
 		}
 	}
-	lines = append(lines, head)
-	lines = append(lines, st.Header.Render("controller ")+cut(b.Controller.String(), s.w-11))
+	lines = append(lines, wrapText(head, s.w)...)
+	// the controller's name and what it does; its parameters, formatted
+	// with their units, are on the next line
+	ctrl := b.Controller.Name
+	if info := policy.Lookup(ctrl); info != nil {
+		ctrl += st.Dim.Render(" · " + info.Doc)
+	}
+	lines = append(lines, st.Header.Render("controller ")+cut(ctrl, s.w-11))
 	lines = append(lines, s.paramLine())
 	if s.ctrlErr != nil {
 		lines = append(lines, st.Bad.Render(cut("controller: "+s.ctrlErr.Error(), s.w)))
 	}
-	lines = append(lines, st.Dim.Render(cut(s.summary(), s.w)), st.Dim.Render(cut(s.costLine(), s.w)))
+	for _, l := range append(wrapText(s.summary(), s.w), wrapText(s.costLine(), s.w)...) {
+		lines = append(lines, st.Dim.Render(l))
+	}
 
 	// charts: 2 x 2
 	logMin := 4
@@ -410,7 +418,7 @@ func (s *replayScreen) View() string {
 	maxLevel := float64(max(1, len(s.levels)-1))
 	top := joinCols(
 		chart(st, fmt.Sprintf("accuracy, rolling %d (%%)", replayRoll), hist(s.acc.get()), chartH, colW, 0, 100, 0),
-		chart(st, "time measured per window (µs, not charged)", hist(s.measured.get()), chartH, s.w-colW, math.NaN(), math.NaN(), 1), colW)
+		chart(st, "µs measured per window (not charged)", hist(s.measured.get()), chartH, s.w-colW, math.NaN(), math.NaN(), 1), colW)
 	bottom := joinCols(
 		chartRows(st, "approximation level", hist(s.lvl.get()), chartH, colW, 0, maxLevel, 0, int(maxLevel)),
 		chart(st, "confidence", hist(s.conf.get()), chartH, s.w-colW, 0, 1, 2), colW)
@@ -429,7 +437,10 @@ func (s *replayScreen) View() string {
 }
 
 // summary is the replayer's report since the last change: the controller
-// against the exact run, both charged the levels' costs.
+// against the exact run, both charged the levels' costs, so that the
+// energy is compared like for like; its change comes with its interval
+// (the levels' runs timed together, weighted by the windows the
+// controller spent at each) and shows as ~0% within it.
 func (s *replayScreen) summary() string {
 	r := s.report
 	if r == nil {
@@ -440,7 +451,27 @@ func (s *replayScreen) summary() string {
 		acc, exact = r.Accuracy, r.ExactAccuracy
 	}
 	return fmt.Sprintf("accuracy %s (exact %s) · %s/inference (%s vs exact) · %d switches · %d windows",
-		pct(acc), pct(exact), fmtEnergy(r.MeanInferenceEnergyJ), relChange(r.ExactInferenceEnergyJ, r.InferenceEnergyJ), r.Switches, r.Windows)
+		pct(acc), pct(exact), fmtEnergy(r.MeanInferenceEnergyJ), s.vsExact(r), r.Switches, r.Windows)
+}
+
+// vsExact is the controller's inference energy relative to the exact
+// run's: the levels' times weighted by the windows spent at each, over
+// exact's, with its interval ("measuring…" while the levels are).
+func (s *replayScreen) vsExact(r *deploy.Report) string {
+	if len(r.Levels) != len(s.levels) || r.Windows == 0 {
+		return "-"
+	}
+	e, ok := s.timer.estimate(func(t []time.Duration) float64 {
+		var sum float64
+		for i, l := range r.Levels {
+			sum += l.Fraction * float64(t[i])
+		}
+		return sum / float64(t[0])
+	})
+	if !ok {
+		return "measuring…"
+	}
+	return e.Change()
 }
 
 // costLine shows what each level is charged, and where it comes from.
@@ -529,6 +560,8 @@ func chartRows(st *Styles, caption string, vals []float64, h, w int, lo, hi floa
 		ph := max(1, h-2)
 		if rows > 0 {
 			ph = min(ph, rows)
+		} else if !math.IsNaN(lo) && !math.IsNaN(hi) {
+			ph = niceHeight(ph)
 		}
 		opts := []asciigraph.Option{asciigraph.Height(ph), asciigraph.Width(max(4, w-12)), asciigraph.Precision(prec)}
 		if !math.IsNaN(lo) {
@@ -549,6 +582,18 @@ func chartRows(st *Styles, caption string, vals []float64, h, w int, lo, hi floa
 		lines[i] = pad(lines[i], w-1)
 	}
 	return lines[:h]
+}
+
+// niceHeight is the most plot rows up to h (asciigraph's height: rows
+// less one) that divide a fixed axis into round steps: 10, 5, 4, 2 or 1
+// (0-100% in steps of 10, 20, 25, 50).
+func niceHeight(h int) int {
+	for _, n := range []int{10, 5, 4, 2} {
+		if n <= h {
+			return n
+		}
+	}
+	return 1
 }
 
 // joinCols puts two blocks of lines side by side, the first w wide.

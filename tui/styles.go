@@ -70,6 +70,12 @@ func bind(help, desc string, keys ...string) key.Binding {
 	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 }
 
+// helpOnly is a binding shown in a footer for keys bound one by one (↑/↓
+// for two bindings): it matches no key.
+func helpOnly(keys, desc string) key.Binding {
+	return key.NewBinding(key.WithHelp(keys, desc))
+}
+
 // fit makes s exactly h lines of at most w cells: long lines are cut,
 // missing lines are blank.
 func fit(s string, w, h int) string {
@@ -114,6 +120,22 @@ func pad(s string, w int) string {
 		return cut(s, w)
 	}
 	return s + strings.Repeat(" ", w-sw)
+}
+
+// cutLeft cuts s to at most w cells from the left, marking the cut with
+// "…": the end of a name is what tells it from the others.
+func cutLeft(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw <= w {
+		return s
+	}
+	if w == 1 {
+		return "…"
+	}
+	return "…" + ansi.TruncateLeft(s, sw-(w-1), "")
 }
 
 // padLeft right-aligns s in w cells.

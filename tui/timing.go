@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,33 +21,38 @@ import (
 // The background timing of the live screens. A round is short, so that
 // a change of configuration is timed soon and a cancelled round ends
 // soon; its first round warms up as kagen bench does (five runs of each
-// and 200 ms); the figures wait for timingEnough runs of each, and follow
-// the machine with the newest timingKeep. (On the demo, the Knobs screen's
-// 256 runs gave 2.35x at the tuner's fastest level where `kagen bench
+// and 200 ms); the figures wait until measure.Live calls them stable (at
+// least measure.LiveEnough runs of each, medians known to
+// measure.StableWidth, or measure.LiveKeep runs) and follow the machine
+// with the newest measure.LiveKeep. (On the demo, the Knobs screen's 256
+// runs gave 2.35x at the tuner's fastest level where `kagen bench
 // demo/data/har.onnx --config CFG --runs 300` gave 2.33x, and 0.99x for
 // both with fp16 on the first layer.)
 const (
-	timingRuns   = 16
-	timingEnough = 64
-	timingKeep   = 256
-	timingPause  = 100 * time.Millisecond
+	timingRuns  = 16
+	timingPause = 100 * time.Millisecond
 )
 
 // levelTimer times a list of configurations (levels) against each other
 // in the background, the one way kagen times (package measure: warm-up,
-// interleaved runs, medians), in rounds of a few runs on its own engine
-// session, while its screen is shown. The medians of each level's newest
-// runs are the screen's latency and energy figures and, as a
-// deploy.LevelCost, what a replay charges. With Options.Cost the figures
-// are that cost's and nothing is timed.
+// interleaved runs, medians, measure.Live), in rounds of a few runs on
+// its own engine session, while its screen is shown. The medians of each
+// level's newest runs are the screen's latency and energy figures and,
+// as a deploy.LevelCost, what a replay charges; figures of the levels
+// together (a speedup, a saving) come with their interval
+// (levelTimer.estimate). A configuration listed twice (exact, and a
+// Knobs configuration still exact) is timed once, so that it is
+// compared with itself. With Options.Cost the figures are that cost's
+// and nothing is timed.
 type levelTimer struct {
 	ctx *Context
 	to  ScreenID
 
-	key     string // the configurations timed, joined
-	configs []approx.Config
-	samples []measure.Sample
-	cost    *deploy.LevelCost // of the samples; nil until timingEnough runs
+	key     string          // the configurations timed, joined
+	configs []approx.Config // the distinct configurations timed
+	of      []int           // the index in configs of each level
+	live    *measure.Live
+	cost    *deploy.LevelCost // of the medians; nil until stable
 	fixed   bool
 	err     error
 
@@ -56,6 +60,10 @@ type levelTimer struct {
 	busy   bool // a round is in flight: it holds bench
 	warm   bool // a round of this list ran (warm-up done)
 	bench  *benchSession
+
+	// timeRound, if set, replaces the timing of a round (tests: a
+	// deterministic model of noisy times).
+	timeRound func(cfgs []approx.Config, runs int) []measure.Sample
 }
 
 // timingMsg is a round's result.
@@ -83,7 +91,7 @@ func (t *levelTimer) set(levels []policy.Level) {
 	if key == t.key && t.configs != nil {
 		return
 	}
-	t.key, t.samples, t.cost, t.err, t.warm, t.configs = key, make([]measure.Sample, len(levels)), nil, nil, false, nil
+	t.key, t.live, t.cost, t.err, t.warm, t.configs, t.of = key, nil, nil, nil, false, nil, nil
 	if f := t.ctx.Opts.Cost; f != nil {
 		t.fixed = true
 		t.cost, t.err = f(levels)
@@ -91,17 +99,29 @@ func (t *levelTimer) set(levels []policy.Level) {
 			t.cost, t.err = nil, fmt.Errorf("cost: %d times for %d levels", len(t.cost.Times), len(levels))
 		}
 		t.configs = []approx.Config{}
+		if t.err == nil && len(levels) > 0 && levels[0].Config == "exact" {
+			t.ctx.Bench.ExactTime = t.cost.Times[0]
+		}
 		return
 	}
 	a := t.ctx.Bench.Approx
+	seen := map[string]int{}
 	for i, text := range texts {
 		cfg, err := deploy.ParseLevel(a, i, text)
 		if err != nil {
 			t.err = err
 			return
 		}
-		t.configs = append(t.configs, cfg)
+		norm := a.Text(cfg)
+		j, ok := seen[norm]
+		if !ok {
+			j = len(t.configs)
+			seen[norm] = j
+			t.configs = append(t.configs, cfg)
+		}
+		t.of = append(t.of, j)
 	}
+	t.live = measure.NewLive(len(t.configs), 0, 0)
 }
 
 // setActive starts (the screen is shown) or stops the rounds.
@@ -117,6 +137,9 @@ func (t *levelTimer) kick() tea.Cmd {
 	}
 	t.busy = true
 	v, cfgs, key, bs, warm := t.ctx.Bench.view(), t.configs, t.key, t.bench, t.warm
+	if f := t.timeRound; f != nil {
+		return t.ctx.Job(t.to, func(context.Context) tea.Msg { return timingMsg{key: key, totals: f(cfgs, timingRuns)} })
+	}
 	return t.ctx.Job(t.to, func(ctx context.Context) tea.Msg { return timeRound(ctx, &v, bs, cfgs, key, warm) })
 }
 
@@ -150,26 +173,29 @@ func (t *levelTimer) handle(m timingMsg) (tea.Cmd, bool) {
 	switch {
 	case errors.Is(m.err, context.Canceled):
 		return nil, false
+	case m.err == nil && m.key == t.key && t.live != nil:
+		m.err = t.live.Add(m.totals)
+	}
+	switch {
 	case m.err != nil:
 		t.err = m.err
 		return t.ctx.ShowError(fmt.Errorf("timing: %w", m.err)), true
 	case m.key != t.key:
 		return t.kick(), false // another list now: time it at once
+	case t.live == nil:
+		return nil, false
 	}
 	t.warm = true
-	n := math.MaxInt
-	for i, s := range m.totals {
-		t.samples[i] = append(t.samples[i], s...)
-		if len(t.samples[i]) > timingKeep {
-			t.samples[i] = slices.Clone(t.samples[i][len(t.samples[i])-timingKeep:])
-		}
-		n = min(n, len(t.samples[i]))
-	}
-	t.cost = nil
-	if n >= timingEnough {
+	// once stable the figures stay shown (and the replay charged), each
+	// round's medians replacing the last
+	if t.cost != nil || t.live.Stable() {
 		t.cost = &deploy.LevelCost{Source: "medians"}
-		for _, s := range t.samples {
-			t.cost.Times = append(t.cost.Times, s.Median())
+		med := t.live.Medians()
+		for _, j := range t.of {
+			t.cost.Times = append(t.cost.Times, med[j])
+		}
+		if b := t.ctx.Bench; len(t.of) > 0 && t.configs[t.of[0]].IsExact() {
+			b.ExactTime = med[t.of[0]]
 		}
 	}
 	var next tea.Cmd
@@ -181,13 +207,10 @@ func (t *levelTimer) handle(m timingMsg) (tea.Cmd, bool) {
 
 // runs returns the number of runs of each level kept so far.
 func (t *levelTimer) runs() int {
-	n := 0
-	for i, s := range t.samples {
-		if i == 0 || len(s) < n {
-			n = len(s)
-		}
+	if t.live == nil {
+		return 0
 	}
-	return n
+	return t.live.Runs()
 }
 
 // timing is one level's figure: the median time, the spread of the runs
@@ -207,8 +230,28 @@ func (t *levelTimer) figure(i int) (tm timing, ok bool) {
 	if t.fixed {
 		return timing{median: t.cost.Times[i], spread: math.NaN()}, true
 	}
-	s := t.samples[i].Summary()
+	s := t.live.Summary(t.of[i])
 	return timing{median: s.Median, spread: s.Spread(), n: s.N}, true
+}
+
+// estimate returns a figure f of the levels' times together (f is given
+// the time of every level, in order), with its interval: exact for a
+// fixed cost, else from the runs timed together (measure.Live.Paired).
+// ok is false while the levels are measured.
+func (t *levelTimer) estimate(f func(times []time.Duration) float64) (e measure.Estimate, ok bool) {
+	if t.cost == nil {
+		return measure.Estimate{}, false
+	}
+	if t.fixed {
+		return measure.ExactEstimate(f(t.cost.Times)), true
+	}
+	lv := make([]time.Duration, len(t.of))
+	return t.live.Paired(func(times []time.Duration) float64 {
+		for i, j := range t.of {
+			lv[i] = times[j]
+		}
+		return f(lv)
+	}), true
 }
 
 // status says where the figures come from, or how far the measuring is.
@@ -218,10 +261,16 @@ func (t *levelTimer) status() string {
 		return "not timed: " + t.err.Error()
 	case t.fixed:
 		return "fixed cost (" + t.cost.Source + ")"
+	case t.cost == nil && t.live != nil && t.runs() >= t.live.Enough():
+		return fmt.Sprintf("measuring… %d interleaved runs, medians not yet known to ±%.0f%%", t.runs(), 100*measure.StableWidth)
 	case t.cost == nil:
-		return fmt.Sprintf("measuring… %d/%d interleaved runs", t.runs(), timingEnough)
+		n := 0
+		if t.live != nil {
+			n = t.live.Enough()
+		}
+		return fmt.Sprintf("measuring… %d/%d interleaved runs", t.runs(), n)
 	}
-	return fmt.Sprintf("medians of %d interleaved runs, ± half the interquartile range", t.runs())
+	return fmt.Sprintf("medians of %d interleaved runs ±IQR/2; ratios ±95%% interval", t.runs())
 }
 
 // fmtTiming formats a timing: "103 µs ±2.1%".
