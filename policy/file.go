@@ -72,7 +72,24 @@ type Level struct {
 	EnergyJ float64 `json:"energy_j"`
 	// Confidence holds the calibrated confidence statistics.
 	Confidence ConfidenceStats `json:"confidence"`
+	// Calib counts the calibration windows exact and this level each got
+	// right, paired, from which the loss's confidence interval follows;
+	// nil in files written before kagen recorded it.
+	Calib *PairedCounts `json:"calib,omitempty"`
 }
+
+// PairedCounts counts, over the same calibration windows, how exact and a
+// level did: both right, only exact right (the level lost the window),
+// only the level right (it gained it), both wrong.
+type PairedCounts struct {
+	Both    int `json:"both"`
+	Lost    int `json:"lost"`
+	Gained  int `json:"gained"`
+	Neither int `json:"neither"`
+}
+
+// maxCalibWindows bounds each paired count read back.
+const maxCalibWindows = 1 << 30
 
 // Pareto is the content of pareto.json, written by `kagen tune`.
 type Pareto struct {
@@ -561,6 +578,22 @@ func validateLevels(key string, levels []Level, nc int) error {
 		}
 		if err := l.Confidence.validate(f("confidence"), nc); err != nil {
 			return err
+		}
+		if c := l.Calib; c != nil {
+			for _, v := range []struct {
+				name string
+				n    int
+			}{{"both", c.Both}, {"lost", c.Lost}, {"gained", c.Gained}, {"neither", c.Neither}} {
+				if v.n < 0 || v.n > maxCalibWindows {
+					return ferr(f("calib."+v.name), "got %d, expected 0..%d windows", v.n, maxCalibWindows)
+				}
+			}
+			if c.Both+c.Lost+c.Gained+c.Neither == 0 {
+				return ferr(f("calib"), "counts no windows, expected at least one (or no calib at all)")
+			}
+			if i == 0 && (c.Lost != 0 || c.Gained != 0) {
+				return ferr(f("calib"), "level 0 lost %d and gained %d windows against itself, expected 0", c.Lost, c.Gained)
+			}
 		}
 	}
 	return nil

@@ -50,7 +50,7 @@ func TestGolden(t *testing.T) {
 			tune(h)
 			h.press("left")
 			return h.settle()
-		}, []string{"◆ level 1", "tuned in 0.0 s: 3 levels", "windows)"}},
+		}, []string{"◆ level 1", "tuned in 0.0 s: 3 levels", "] on "}},
 		{"policy", ParetoScreen, func(h *harness) string {
 			tune(h)
 			h.press("5", "down", "right")

@@ -49,7 +49,7 @@ type paretoPoint struct {
 	config                                     string
 	level                                      int
 	speedup, lossPP, accuracy, timeUS, energyJ float64
-	windows                                    int // calibration windows of the loss (0: not known)
+	loss                                       tuning.Loss // the loss with its interval and windows
 }
 
 type plotArea struct{ x0, y0, w, h int }
@@ -113,7 +113,7 @@ func (s *paretoScreen) refresh() {
 	seen := map[string]bool{}
 	for i, l := range b.Pareto.Configs {
 		s.points = append(s.points, paretoPoint{config: l.Config, level: i, speedup: l.Speedup, lossPP: l.QoSLossPP, accuracy: l.Accuracy, timeUS: l.TimeUS, energyJ: l.EnergyJ,
-			windows: tuning.Windows(l.Confidence)})
+			loss: tuning.LevelLoss(l, b.Pareto.ExactAccuracy)})
 		seen[l.Config] = true
 	}
 	for _, c := range b.Validated {
@@ -122,7 +122,7 @@ func (s *paretoScreen) refresh() {
 		}
 		seen[c.Config] = true
 		s.points = append(s.points, paretoPoint{config: c.Config, level: -1, speedup: c.Speedup, lossPP: c.LossPP, accuracy: c.Accuracy, timeUS: c.TimeUS, energyJ: c.EnergyJ,
-			windows: tuning.Windows(policy.ConfidenceStats{CorrectN: c.CorrectN, WrongN: c.WrongN})})
+			loss: tuning.IndependentLoss(c.LossPP, b.Pareto.ExactAccuracy, c.Accuracy, tuning.Windows(policy.ConfidenceStats{CorrectN: c.CorrectN, WrongN: c.WrongN}))})
 	}
 	sort.SliceStable(s.points, func(i, j int) bool { return s.xOf(s.points[i]) < s.xOf(s.points[j]) })
 	s.sel = 0
@@ -505,28 +505,19 @@ func (s *paretoScreen) selectedLines() []string {
 	return append(wrapText(line, s.w), cfg)
 }
 
-// lossText is a point's calibrated loss with its uncertainty and the
-// windows it was measured on: "+0.50 pp ±26 pp, 19 windows".
+// lossText is a point's calibrated loss with its 95% interval and the
+// windows it rests on, as kagen tune prints it (tuning.Loss).
 func (s *paretoScreen) lossText(p paretoPoint) string {
-	if p.windows > 0 && s.ctx.Bench.Pareto != nil {
-		h := tuning.LossHalfWidthPP(s.ctx.Bench.Pareto.ExactAccuracy, p.accuracy, p.windows)
-		return fmt.Sprintf("%+.2f ±%.1f pp (%d windows)", p.lossPP, h, p.windows)
+	if p.loss.Windows > 0 {
+		return p.loss.String()
 	}
 	return fmt.Sprintf("%+.2f pp", p.lossPP)
 }
 
 // splitWarning warns when the calibration windows cannot decide a loss
-// at the tune's threshold (tuning.SplitWarning).
+// at the tune's threshold (tuning.ParetoWarnings, as kagen tune warns).
 func (s *paretoScreen) splitWarning() string {
-	par := s.ctx.Bench.Pareto
-	if par == nil || len(par.Configs) == 0 {
-		return ""
-	}
-	th := par.MaxLossPP
-	if !(th > 0) {
-		th = s.settings.MaxLossPP
-	}
-	return tuning.SplitWarning(tuning.Windows(par.Configs[0].Confidence), par.ExactAccuracy, th)
+	return strings.Join(tuning.ParetoWarnings(s.ctx.Bench.Pareto, s.settings.MaxLossPP), "; ")
 }
 
 func (s *paretoScreen) tuneLines() []string {

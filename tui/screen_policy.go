@@ -367,7 +367,7 @@ func (s *policyScreen) View() string {
 	if tuned {
 		head = "  (calibrated"
 		if n := tuning.Windows(levels[0].Confidence); n > 0 {
-			head += fmt.Sprintf(" on %d windows; loss ± its 95%% bound", n)
+			head += fmt.Sprintf(" on %d windows; loss [its 95%% interval]", n)
 		}
 		head += ")"
 	}
@@ -384,14 +384,16 @@ func (s *policyScreen) View() string {
 			mark = st.Dim.Render("×")
 		}
 		speed, loss, acc := fmt.Sprintf("%6.2fx", l.Speedup), fmt.Sprintf("%+6.2f pp", l.QoSLossPP), pct(l.Accuracy)
-		if n := tuning.Windows(l.Confidence); tuned && n > 0 && j > 0 {
-			loss = fmt.Sprintf("%+6.2f ±%.1f pp", l.QoSLossPP, tuning.LossHalfWidthPP(b.Pareto.ExactAccuracy, l.Accuracy, n))
+		if tuned && j > 0 && b.Pareto != nil {
+			if ll := tuning.LevelLoss(l, b.Pareto.ExactAccuracy); ll.Windows > 0 {
+				loss = fmt.Sprintf("%+6.2f [%+.1f, %+.1f]", ll.PP, ll.Lo, ll.Hi)
+			}
 		}
-		loss = pad(loss, 16)
+		loss = pad(loss, 22)
 		if !tuned { // nothing measured yet: no figure rather than a zero
-			speed, loss, acc = padLeft("-", 7), pad(padLeft("-", 6), 16), "-"
+			speed, loss, acc = padLeft("-", 7), pad(padLeft("-", 6), 22), "-"
 		}
-		lines = append(lines, fmt.Sprintf("%s %2d %s %s %7s  %s", mark, j, speed, loss, acc, cut(l.Config, max(10, s.w-41))))
+		lines = append(lines, fmt.Sprintf("%s %2d %s %s %7s  %s", mark, j, speed, loss, acc, cut(l.Config, max(10, s.w-47))))
 	}
 	lines = append(lines, "")
 	switch {

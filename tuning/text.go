@@ -4,58 +4,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kagen-ai/kagen/measure"
 	"github.com/kagen-ai/kagen/profile"
 )
 
-// LossInterval is the 95% confidence interval, in percentage points, of
-// a validated configuration's loss on the calibration split
-// (measure.Paired.LossInterval over the windows exact and it got right),
-// and the number of windows it rests on; ok is false for exact and for a
-// configuration read back from an older file without the counts. The CLI
-// (kagen tune) and the workbench's Pareto screen show it beside every
-// loss.
-func LossInterval(c profile.Candidate) (lo, hi float64, windows int, ok bool) {
-	n := c.Calib.N()
-	if n == 0 {
-		return 0, 0, 0, false
-	}
-	lo, hi = c.Calib.LossInterval(measure.Z95)
-	return lo, hi, n, true
-}
-
-// FormatLoss is a loss with its interval and windows, as kagen tune and
-// the workbench print it: "-0.38 pp [-1.9, +1.2] on 262".
-func FormatLoss(c profile.Candidate) string {
-	lo, hi, n, ok := LossInterval(c)
-	if !ok {
-		return fmt.Sprintf("%.2f pp", c.LossPP)
-	}
-	return fmt.Sprintf("%.2f pp [%+.1f, %+.1f] on %d", c.LossPP, lo, hi, n)
-}
-
-// SplitWarnings say when the calibration split is too small to decide
-// at maxLossPP: one window weighs more than the threshold, or a level
-// kept below the threshold has an interval reaching above it (the data
-// cannot tell that level from one that breaks the threshold).
-func SplitWarnings(res *profile.TuneResult, calibWindows int, maxLossPP float64) []string {
-	var out []string
-	if calibWindows > 0 && 100/float64(calibWindows) > maxLossPP {
-		out = append(out, fmt.Sprintf("one calibration window weighs %.2f pp, more than --max-loss %g: %d windows cannot decide at that threshold; give more data",
-			100/float64(calibWindows), maxLossPP, calibWindows))
-	}
-	var undecided []string
-	for i, l := range res.Levels {
-		if lo, hi, _, ok := LossInterval(l); ok && i > 0 && hi > maxLossPP && lo <= maxLossPP {
-			undecided = append(undecided, fmt.Sprintf("%d (up to %.1f pp)", i, hi))
-		}
-	}
-	if len(undecided) > 0 {
-		out = append(out, fmt.Sprintf("the 95%% interval of level %s reaches above --max-loss %g on %d calibration windows: the split is too small to say the level meets it; give more data or a larger --max-loss",
-			strings.Join(undecided, ", level "), maxLossPP, calibWindows))
-	}
-	return out
-}
+// FormatLoss is a configuration's loss with its interval and windows,
+// as kagen tune and the report print it: "-0.38 pp [-1.9, +1.2] on 262".
+func FormatLoss(c profile.Candidate) string { return CandidateLoss(c).String() }
 
 // Text is the tune's result as kagen tune prints it: the exact accuracy
 // and what was scored, the timing noise the levels were chosen with, then each level's speedup (and energy with the

@@ -33,7 +33,8 @@ func TestText(t *testing.T) {
 		max   float64
 		want  []string
 	}{
-		{19, 1, []string{"one calibration window weighs 5.26 pp, more than --max-loss 1", "level 1 (up to 13.3 pp) reaches above --max-loss 1"}},
+		{19, 1, []string{"one calibration window weighs 5.26 pp, more than --max-loss 1"}},
+		{19, 10, []string{"level 1 (up to 13.3 pp) reaches above --max-loss 10"}},
 		{19, 20, nil}, // 19 windows decide 20 pp
 	} {
 		ws := SplitWarnings(res, c.calib, c.max)
@@ -47,8 +48,8 @@ func TestText(t *testing.T) {
 			}
 		}
 	}
-	if lo, hi, n, ok := LossInterval(res.Levels[0]); ok || lo != 0 || hi != 0 || n != 0 {
-		t.Errorf("exact: interval %v..%v on %d (%v), want none", lo, hi, n, ok)
+	if l := CandidateLoss(res.Levels[0]); l.Windows != 0 || l.Paired || l.String() != "0.00 pp" {
+		t.Errorf("exact: %+v (%q), want no interval", l, l)
 	}
 	for _, c := range []struct {
 		j    float64

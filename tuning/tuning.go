@@ -469,6 +469,9 @@ func ParetoFile(m *engine.Model, spec *replay.Spec, s Settings, measuredOn devic
 		f.Configs = append(f.Configs, policy.Level{Level: i, Config: l.Config, Speedup: l.Speedup, QoSLossPP: l.LossPP, Accuracy: l.Accuracy,
 			PredictedLossPP: l.PredictedLossPP, TimeUS: l.TimeUS, EnergyJ: l.EnergyJ,
 			Confidence: policy.ConfidenceStats{CorrectMean: l.CorrectMean, WrongMean: l.WrongMean, CorrectN: l.CorrectN, WrongN: l.WrongN}})
+		if c := l.Calib; c.N() > 0 {
+			f.Configs[i].Calib = &policy.PairedCounts{Both: c.Both, Lost: c.Lost, Gained: c.Gained, Neither: c.Neither}
+		}
 	}
 	return f
 }
