@@ -1,8 +1,10 @@
 // Command onnxgo-conformance runs ONNX backend test directories (the ones
-// `kagen conformance` runs) through onnx-go v0.5.0 and its Gorgonia backend,
-// and prints kagen's line from the same directories beside it:
+// `kagen conformance` runs) through onnx-go v0.5.0 and its Gorgonia backend
+// (or, with -engine, through the other peers of bench/peers.sh: GoMLX or
+// ONNX Runtime), and prints kagen's line from the same directories beside
+// it:
 //
-//	onnxgo-conformance [-timeout 20s] [-kagen=true] [-v] DIR...
+//	onnxgo-conformance [-engine onnxgo|gomlx|ort] [-timeout 20s] [-kagen=true] [-v] DIR...
 //
 // A DIR holding model.onnx is one test; any other DIR is searched one level
 // deep, as kagen does. Each test is judged as kagen judges its own:
@@ -24,7 +26,7 @@
 // the other; a test that crashes the child or runs past -timeout is counted
 // as a failure, the child is killed and a new one goes on with the next
 // test. The summary line is "onnx-go conformance: P passed, F failed, U
-// unsupported", followed by the unsupported tests by category and, with
+// unsupported" (gomlx, ort with -engine), followed by the unsupported tests by category and, with
 // -kagen (the default), "kagen conformance: ..." from kagen's own
 // conformance package on the same directories (the line `kagen conformance
 // DIR...` prints).
@@ -32,6 +34,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -63,15 +66,26 @@ func main() {
 	withKagen := flag.Bool("kagen", true, "also run kagen's conformance on the same directories and print its line")
 	verbose := flag.Bool("v", false, "print one line per test (PASS, FAIL with the reason, UNSUPPORTED with the category)")
 	child := flag.Bool("child", false, "internal: run the given test directories and print one JSON result per line")
+	engineName := flag.String("engine", "onnxgo", "engine under test: onnxgo (onnx-go v0.5.0, Gorgonia), gomlx (GoMLX simplego via onnx-gomlx) or ort (ONNX Runtime via onnxruntime_go)")
+	flag.StringVar(&ortLib, "ort-lib", os.Getenv("ORT_LIB"), "ONNX Runtime library for -engine ort (default $ORT_LIB)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: onnxgo-conformance [flags] DIR...\n\nRuns ONNX backend tests through onnx-go v0.5.0 (Gorgonia backend) and prints\nP passed, F failed, U unsupported, beside kagen's line from the same directories.\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	eng, ok := runners[*engineName]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "onnxgo-conformance: -engine %q: expected onnxgo, gomlx or ort\n", *engineName)
+		os.Exit(2)
+	}
 	if *child {
+		// The test directories come on stdin, one a line (not as
+		// arguments: ONNX Runtime's environment set-up crashes when the
+		// process's arguments are large).
 		enc := json.NewEncoder(os.Stdout)
-		for _, dir := range flag.Args() {
-			if err := enc.Encode(runTest(dir)); err != nil {
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			if err := enc.Encode(runTest(eng, sc.Text())); err != nil {
 				os.Exit(1)
 			}
 		}
@@ -96,15 +110,16 @@ func main() {
 		os.Exit(1)
 	}
 	start := time.Now()
-	results := runAll(self, tests, *timeout)
+	childArgs := []string{"-child", "-engine=" + *engineName, "-ort-lib=" + ortLib}
+	results := runAll(self, childArgs, tests, *timeout)
 	s := summarise(results)
 	if *verbose {
 		for _, r := range results {
 			fmt.Println(r.line())
 		}
 	}
-	fmt.Printf("onnx-go conformance: %d passed, %d failed, %d unsupported (%d tests, %d failed on the second run only, %d crashed or timed out; %.0f s)\n",
-		s.passed, s.failed, s.unsupported, len(results), s.secondRun, s.lost, time.Since(start).Seconds())
+	fmt.Printf("%s conformance: %d passed, %d failed, %d unsupported (%d tests, %d failed on the second run only, %d crashed or timed out; %.0f s)\n",
+		labels[*engineName], s.passed, s.failed, s.unsupported, len(results), s.secondRun, s.lost, time.Since(start).Seconds())
 	for _, c := range s.categories() {
 		fmt.Printf("  unsupported %d: %s\n", s.byCat[c], c)
 	}
@@ -119,6 +134,10 @@ func main() {
 			ks.Passed, ks.Failed, ks.Unsupported, len(ks.Results), time.Since(start).Seconds())
 	}
 }
+
+var runners = map[string]engineRunner{"onnxgo": onnxgoRunner, "gomlx": gomlxRunner, "ort": ortRunner}
+
+var labels = map[string]string{"onnxgo": "onnx-go", "gomlx": "gomlx", "ort": "ort"}
 
 // findTests lists the test directories under dirs: a directory holding
 // model.onnx is a test, any other is searched one level deep.
@@ -145,11 +164,11 @@ func findTests(dirs []string) ([]string, error) {
 // runAll runs the tests in child processes: one child goes through them in
 // order; when it crashes or a test outlasts timeout, the test fails, the
 // child is killed and a new one starts at the next test.
-func runAll(self string, tests []string, timeout time.Duration) []result {
+func runAll(self string, childArgs, tests []string, timeout time.Duration) []result {
 	var out []result
 	for len(out) < len(tests) {
 		rest := tests[len(out):]
-		got, lost := runChild(self, rest, timeout)
+		got, lost := runChild(self, childArgs, rest, timeout)
 		out = append(out, got...)
 		if lost != nil {
 			out = append(out, *lost)
@@ -160,11 +179,13 @@ func runAll(self string, tests []string, timeout time.Duration) []result {
 
 // runChild runs one child on tests and returns the results it gave and, if
 // it stopped before the end, the failed result of the test it stopped at.
-func runChild(self string, tests []string, timeout time.Duration) ([]result, *result) {
+func runChild(self string, childArgs, tests []string, timeout time.Duration) ([]result, *result) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, self, append([]string{"-child"}, tests...)...)
-	cmd.Stderr = io.Discard
+	cmd := exec.CommandContext(ctx, self, childArgs...)
+	cmd.Stdin = strings.NewReader(strings.Join(tests, "\n") + "\n")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	cmd.WaitDelay = 5 * time.Second
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -188,6 +209,9 @@ func runChild(self string, tests []string, timeout time.Duration) ([]result, *re
 		for range lines { // let the reader finish
 		}
 		cmd.Wait()
+		if l := fatalLine(stderr.String()); l != "" && !strings.HasSuffix(why, "(time-out)") {
+			why = strings.TrimSuffix(why, " (crash)") + ": " + oneLine(l) + " (crash)"
+		}
 		return got, &result{Name: filepath.Base(tests[len(got)]), Status: "FAIL", Reason: why}
 	}
 	for len(got) < len(tests) {
@@ -209,6 +233,18 @@ func runChild(self string, tests []string, timeout time.Duration) ([]result, *re
 	}
 	cmd.Wait()
 	return got, nil
+}
+
+// fatalLine picks the informative line of a crashed child's stderr: the
+// panic or fatal error, else the last line.
+func fatalLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for _, l := range lines {
+		if strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "SIGSEGV") {
+			return l
+		}
+	}
+	return lines[len(lines)-1]
 }
 
 func (r result) line() string {

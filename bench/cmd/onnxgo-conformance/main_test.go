@@ -37,7 +37,7 @@ func TestRunTest(t *testing.T) {
 		if _, err := os.Stat(dir); err != nil {
 			t.Skip("the ONNX backend test data is not installed (apt-get install libonnx-testdata)")
 		}
-		r := runTest(dir)
+		r := runTest(onnxgoRunner, dir)
 		if r.Status != tc.status || r.Category != tc.category || r.SecondRun != tc.secondRun {
 			t.Errorf("%s: %+v, want %s [%s] second run %v", tc.test, r, tc.status, tc.category, tc.secondRun)
 		}
@@ -46,17 +46,17 @@ func TestRunTest(t *testing.T) {
 
 func TestRunTestBadDirectory(t *testing.T) {
 	dir := t.TempDir()
-	if r := runTest(dir); r.Status != "FAIL" || !strings.Contains(r.Reason, "model.onnx") {
+	if r := runTest(onnxgoRunner, dir); r.Status != "FAIL" || !strings.Contains(r.Reason, "model.onnx") {
 		t.Errorf("no model: %+v", r)
 	}
 	os.WriteFile(filepath.Join(dir, "model.onnx"), []byte("garbage"), 0o644)
 	os.Mkdir(filepath.Join(dir, "test_data_set_0"), 0o755)
-	if r := runTest(dir); r.Status != "FAIL" {
+	if r := runTest(onnxgoRunner, dir); r.Status != "FAIL" {
 		t.Errorf("garbage model: %+v", r)
 	}
 	os.Remove(filepath.Join(dir, "model.onnx"))
 	os.Mkdir(filepath.Join(dir, "model.onnx"), 0o755)
-	if r := runTest(dir); r.Status != "FAIL" || !strings.Contains(r.Reason, "not a regular file") {
+	if r := runTest(onnxgoRunner, dir); r.Status != "FAIL" || !strings.Contains(r.Reason, "not a regular file") {
 		t.Errorf("directory as model: %+v", r)
 	}
 }
@@ -141,8 +141,7 @@ func TestRunAllCrashAndTimeout(t *testing.T) {
 	dir := t.TempDir()
 	// A fake test process: "ok" tests pass, "hang" sleeps, "die" exits.
 	script := `#!/bin/sh
-shift
-for d in "$@"; do
+while read -r d; do
   case "$d" in
     *hang) sleep 30 ;;
     *die) exit 3 ;;
@@ -156,7 +155,7 @@ done
 	}
 	tests := []string{"a/ok1", "a/hang", "a/ok2", "a/die", "a/ok3"}
 	start := time.Now()
-	rs := runAll(self, tests, 500*time.Millisecond)
+	rs := runAll(self, []string{"-child"}, tests, 500*time.Millisecond)
 	if time.Since(start) > 20*time.Second {
 		t.Errorf("took %v", time.Since(start))
 	}

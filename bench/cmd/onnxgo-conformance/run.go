@@ -21,9 +21,9 @@ import (
 // the Debian backend test data is a few MB).
 const maxFile = 256 << 20
 
-// runTest runs one test directory through onnx-go (see the package doc for
-// how it is judged). A panic fails the test.
-func runTest(dir string) (r result) {
+// runTest runs one test directory through an engine (see the package doc
+// for how it is judged). A panic fails the test.
+func runTest(eng engineRunner, dir string) (r result) {
 	r = result{Name: filepath.Base(dir)}
 	defer func() {
 		if p := recover(); p != nil {
@@ -70,37 +70,30 @@ func runTest(dir string) (r result) {
 		if err != nil {
 			return failed(r, fmt.Errorf("%s: %w", filepath.Base(set), err))
 		}
-		backend := gorgonnx.NewGraph()
-		m := onnxgo.NewModel(backend)
-		if err := m.UnmarshalBinary(model); err != nil {
-			return judged(r, err)
+		run, done, err := eng.load(model, pm, inputNames)
+		if err != nil {
+			return eng.judged(r, err)
 		}
-		for run := 1; run <= 2; run++ { // the second run catches state left over
-			if err := setInputs(m, set, inputNames); err != nil {
-				return judged(r, err)
-			}
-			if err := backend.Run(); err != nil {
-				return judged(r, err)
-			}
-			got, err := m.GetOutputTensors()
+		for i := 1; i <= 2; i++ { // the second run catches state left over
+			got, err := run(set)
 			if err != nil {
-				return judged(r, err)
+				done()
+				return eng.judged(r, err)
 			}
 			if len(got) != len(want) {
+				done()
 				return failed(r, fmt.Errorf("%d outputs, expected %d", len(got), len(want)))
 			}
-			for i := range got {
-				g, err := fromGorgonia(got[i])
-				if err != nil {
-					return judged(r, fmt.Errorf("output %d: %w", i, err))
-				}
-				if err := conformance.CompareWithin(g, want[i], rtol, atol); err != nil {
-					r = failed(r, fmt.Errorf("%s run %d output %d: %w", filepath.Base(set), run, i, err))
-					r.SecondRun = run == 2
+			for k := range got {
+				if err := conformance.CompareWithin(got[k], want[k], rtol, atol); err != nil {
+					done()
+					r = failed(r, fmt.Errorf("%s run %d output %d: %w", filepath.Base(set), i, k, err))
+					r.SecondRun = i == 2
 					return r
 				}
 			}
 		}
+		done()
 	}
 	r.Status = "PASS"
 	return r
@@ -121,6 +114,46 @@ func intrinsic(cat string) bool {
 		return true // another operator domain (ai.onnx.ml, ...)
 	}
 	return false
+}
+
+// engineRunner is one engine under test.
+type engineRunner struct {
+	// load prepares a model; run runs it once on a data set's inputs and
+	// returns its outputs in graph order; done releases it.
+	load func(model []byte, pm *konnx.Model, inputNames []string) (run func(set string) ([]*engine.Tensor, error), done func(), err error)
+	// judged classifies the engine's errors (UNSUPPORTED or FAIL).
+	judged func(r result, err error) result
+}
+
+var onnxgoRunner = engineRunner{load: loadOnnxGo, judged: judged}
+
+// loadOnnxGo decodes the model with onnx-go into a Gorgonia backend.
+func loadOnnxGo(model []byte, _ *konnx.Model, inputNames []string) (func(string) ([]*engine.Tensor, error), func(), error) {
+	backend := gorgonnx.NewGraph()
+	m := onnxgo.NewModel(backend)
+	if err := m.UnmarshalBinary(model); err != nil {
+		return nil, nil, err
+	}
+	run := func(set string) ([]*engine.Tensor, error) {
+		if err := setInputs(m, set, inputNames); err != nil {
+			return nil, err
+		}
+		if err := backend.Run(); err != nil {
+			return nil, err
+		}
+		ts, err := m.GetOutputTensors()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*engine.Tensor, len(ts))
+		for i, t := range ts {
+			if out[i], err = fromGorgonia(t); err != nil {
+				return nil, fmt.Errorf("output %d: %w", i, err)
+			}
+		}
+		return out, nil
+	}
+	return run, func() {}, nil
 }
 
 // setInputs reads the inputs of a data set with onnx-go's own tensor
