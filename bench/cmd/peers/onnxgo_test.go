@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // onnx-go runs testdata/small.onnx (Conv, Relu, Flatten, Gemm) and agrees
@@ -125,5 +126,41 @@ func TestZooPeers(t *testing.T) {
 	}
 	if l := peersLine(all[0].Peers); l != "    gomlx pass (4.00x ORT); onnxgo load: operator Shape not implemented" {
 		t.Errorf("peers line %q", l)
+	}
+}
+
+func TestPeerStatus(t *testing.T) {
+	ms := func(n int) []time.Duration {
+		d := make([]time.Duration, n)
+		for i := range d {
+			d[i] = 2 * time.Millisecond
+		}
+		return d
+	}
+	ort := &result{name: "ort", times: ms(3), ref: true}
+	cases := []struct {
+		x            *result
+		ort          *result
+		status       string
+		loads, timed bool
+		errPart      string
+	}{
+		{&result{name: "gomlx", times: ms(3), checked: true, agree: true}, ort, "pass", true, true, ""},
+		{&result{name: "gomlx", times: ms(3), checked: true, why: " [output \"y\": shape [2], ORT [3]]"}, ort, "mismatch", true, true, `output "y": shape [2], ORT [3]`},
+		{&result{name: "onnxgo", err: errors.New("load: onnx: operator Shape not implemented ()")}, ort, "load", false, false, "onnx: operator Shape"},
+		{&result{name: "onnxgo", err: errors.New("run: onnx-go panicked: boom")}, ort, "run", true, false, "onnx-go panicked: boom"},
+		{&result{name: "gomlx", times: ms(3)}, &result{name: "ort", err: errors.New("load: bad")}, "ort", true, true, ""},
+	}
+	for i, tc := range cases {
+		p := peerStatus(tc.x, tc.ort)
+		if p.Engine != tc.x.name || p.Status != tc.status || p.Loads != tc.loads || (p.Ms != nil) != tc.timed || !strings.Contains(p.Error, tc.errPart) {
+			t.Errorf("case %d: %+v", i, p)
+		}
+		if strings.HasPrefix(p.Error, "load: ") || strings.HasPrefix(p.Error, "run: ") {
+			t.Errorf("case %d: error keeps its prefix: %q", i, p.Error)
+		}
+	}
+	if p := peerStatus(cases[0].x, ort); p.Ratio == nil || *p.Ratio != 1 || *p.Ms != 2 {
+		t.Errorf("ratio and median: %+v", p)
 	}
 }

@@ -84,7 +84,7 @@ func peerStatus(x, ort *result) zooPeer {
 	case x.checked && x.agree:
 		p.Status = "pass"
 	default:
-		p.Status, p.Error = "mismatch", strings.Trim(strings.TrimSpace(x.why), "[]")
+		p.Status, p.Error = "mismatch", strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(x.why), "["), "]")
 	}
 	return p
 }
