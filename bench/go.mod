@@ -10,6 +10,7 @@ require (
 	github.com/kagen-ai/kagen v0.0.0-00010101000000-000000000000
 	github.com/owulveryck/onnx-go v0.5.0
 	github.com/yalue/onnxruntime_go v1.27.0
+	gorgonia.org/tensor v0.9.3
 )
 
 require (
@@ -30,9 +31,9 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	gonum.org/v1/gonum v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	gorgonia.org/cu v0.9.0-beta // indirect
 	gorgonia.org/dawson v1.1.0 // indirect
 	gorgonia.org/gorgonia v0.9.4 // indirect
-	gorgonia.org/tensor v0.9.3 // indirect
 	gorgonia.org/vecf32 v0.9.0 // indirect
 	gorgonia.org/vecf64 v0.9.0 // indirect
 	k8s.io/klog/v2 v2.130.1 // indirect
