@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 out=bench/.cache/engines
 mkdir -p "$out"
 render() {
-	(cd bench && go run ./cmd/engines-table -dir .cache/engines ../README.md ../docs/EVALUATION.md)
+	(cd bench && go run ./cmd/engines-table -dir .cache/engines -readme ../README.md ../docs/EVALUATION.md)
 	echo "engines-table.sh: rewrote the engines section of README.md and docs/EVALUATION.md" >&2
 }
 if [[ "${1:-}" == "--render" ]]; then

@@ -36,21 +36,30 @@ const (
 
 func main() {
 	dir := flag.String("dir", "bench/.cache/engines", "directory of the measured files")
+	readme := flag.String("readme", "", "a file (README.md) that gets the short section: the table, the commands and a link to docs/EVALUATION.md")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: engines-table [-dir DIR] FILE.md...\n\nRewrites the engines section of each FILE.md from the files tools/engines-table.sh measured into DIR.\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() == 0 {
+	if flag.NArg() == 0 && *readme == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
-	section, err := render(*dir)
+	long, err := render(*dir, false)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "engines-table:", err)
 		os.Exit(1)
 	}
+	short, _ := render(*dir, true)
+	files := map[string]string{}
 	for _, f := range flag.Args() {
+		files[f] = long
+	}
+	if *readme != "" {
+		files[*readme] = short
+	}
+	for f, section := range files {
 		if err := replaceSection(f, section); err != nil {
 			fmt.Fprintln(os.Stderr, "engines-table:", err)
 			os.Exit(1)
@@ -252,8 +261,9 @@ func shorten(s string, n int) string {
 	return s
 }
 
-// render builds the section from the measured files.
-func render(dir string) (string, error) {
+// render builds the section from the measured files: the whole of it, or
+// with short the table, the commands and a link to docs/EVALUATION.md.
+func render(dir string, short bool) (string, error) {
 	engines := []struct{ key, name, what string }{
 		{"kagen", "kagen", "this repository's engine"},
 		{"onnxgo", "onnx-go", "github.com/owulveryck/onnx-go v0.5.0, Gorgonia backend"},
@@ -311,6 +321,10 @@ func render(dir string) (string, error) {
 	p("- Conformance: the Debian ONNX backend tests that CI runs (`/usr/share/libonnx-testdata/data/{node,pytorch-converted,pytorch-operator,simple}`, %d tests), kagen by `kagen conformance DIR...`, the others by `bench/cmd/onnxgo-conformance -engine onnxgo|gomlx|ort DIR...`, judged by kagen's rules: its tolerances (rtol 1e-4, atol 1e-5), two runs per data set, every output compared; a test needing sequence, optional or string values, training or random operators or another operator domain is unsupported for every engine, and so is one the engine says it lacks (an operator, an attribute, a type); any other error, a wrong output, a panic, a crash of the process or a hang is a failure. ORT's unsupported count includes float16 and bfloat16 tests its Go binding cannot allocate (`adapter: FLOAT16`).\n", zoo0(confs))
 	p("- Zoo: `bench/peers.sh --zoo --engines kagen,ort,gomlx,onnxgo --runs 5 --warmup 1 --budget 2s --zoo-timeout 20m` on the %d models of `bench/zoo/` (bench/zoo/README.md), each model in its own process; a model matches when every output is within rtol 1e-3, atol 1e-4 of ORT's after the first run and after the timed ones. The run took %.0f s, ending %s, load average %s at its start and %s at its end on 2 cores.\n", zoo.models, zoo.sum.Seconds, zoo.sum.Date, zoo.sum.LoadStart, zoo.sum.LoadEnd)
 	p("- Shipped models: `bench/peers.sh --engines kagen,ort,gomlx,onnxgo --runs 100 models/*.onnx`, one thread, runs interleaved; medians of the timed runs (GoMLX stops after its 20 s budget, at least 5 runs).\n")
+	if short {
+		p("\nThe machine's load average during the measurements, the per-engine conformance lines and what the failures are: [docs/EVALUATION.md](docs/EVALUATION.md#why-kagen-has-its-own-onnx-engine). Regenerate with `tools/engines-table.sh`.\n")
+		return b.String(), nil
+	}
 	if l := strings.TrimSpace(string(load)); l != "" {
 		p("- Load (`/proc/loadavg` before and after each step; the machine is shared, so timings move with it):\n\n```\n%s\n```\n", l)
 	}
@@ -319,7 +333,7 @@ func render(dir string) (string, error) {
 		p("%s: %s\n", e.key, confs[e.key].line)
 	}
 	p("```\n\n")
-	p("What the failures are (read from the per-test lines, `-v`): onnx-go lacks most operators of today's exported models (Shape, Gather, Slice, ReduceMean, LayerNormalization, Pad, Clip, ConstantOfShape, ...), takes only 2-D convolutions with symmetric padding, cannot decode the BOOL test tensors and has not implemented uint8, int8 or float16 ones, and panics on others, some on a Gorgonia goroutine that no `recover` reaches (negative Concat axes crash the process). Its Gemm writes its result into its C input when C has the output's size, so with a bias initializer and batch 1 every run adds to the bias: a model is right once and wrong from the second run on (`TestOnnxGoSmallModel`). GoMLX's simplego backend lacks several operators (GRU, RNN, InstanceNormalization, LogSoftmax, ConvTranspose, Pad, ceil_mode pooling), needs shapes known when the graph is built, and runs convolutions as plain loops, hundreds to thousands of times slower than ORT.\n\n")
+	p("What the failures are (read from the per-test lines, `-v`): onnx-go lacks most operators of today's exported models (Shape, Gather, Slice, ReduceMean, LayerNormalization, Pad, Clip, ConstantOfShape, ...), takes only 2-D convolutions with symmetric padding, cannot decode the BOOL test tensors and has not implemented uint8, int8 or float16 ones, and panics on others, some on a Gorgonia goroutine that no `recover` reaches (negative Concat axes crash the process). Its Gemm writes its result into its C input when C has the output's size, so with a bias initializer and batch 1 every run adds to the bias: a model is right once and wrong from the second run on (`TestOnnxGoSmallModel`). GoMLX's simplego backend lacks several operators and forms the zoo uses (GRU, RNN, InstanceNormalization, LogSoftmax, ConvTranspose, HardSwish, Pad, ceil_mode pooling), needs shapes known when the graph is built (inputs that are computed shapes, axes or indices fail), and runs convolutions as plain loops: on the shipped models its medians are a thousand times ORT's or more.\n\n")
 	p("Regenerate this section with `tools/engines-table.sh` (about 30 minutes on 2 cores, most of it GoMLX on the zoo's convolutional networks).\n")
 	return b.String(), nil
 }

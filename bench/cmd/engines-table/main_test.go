@@ -37,7 +37,7 @@ func writeFixture(t *testing.T) string {
 
 func TestRender(t *testing.T) {
 	dir := writeFixture(t)
-	s, err := render(dir)
+	s, err := render(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +56,21 @@ func TestRender(t *testing.T) {
 	}
 }
 
+func TestRenderShort(t *testing.T) {
+	s, err := render(writeFixture(t), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s, "| 987 / 0 / 85 |") || !strings.Contains(s, "docs/EVALUATION.md#why-kagen-has-its-own-onnx-engine") || strings.Contains(s, "17:33 kagen") {
+		t.Errorf("short section:\n%s", s)
+	}
+}
+
 func TestRenderMissing(t *testing.T) {
 	dir := writeFixture(t)
 	os.Remove(filepath.Join(dir, "conf-ort.txt"))
 	os.WriteFile(filepath.Join(dir, "zoo.jsonl"), []byte(`{"model":"a.onnx","status":"pass"}`+"\n"), 0o644)
-	_, err := render(dir)
+	_, err := render(dir, false)
 	if err == nil || !strings.Contains(err.Error(), "conf-ort.txt") || !strings.Contains(err.Error(), "no summary line") {
 		t.Errorf("error %v", err)
 	}
