@@ -28,7 +28,8 @@ import (
 	"github.com/kagen-ai/kagen/internal/atomicfile"
 )
 
-// The markers of the section.
+// The markers of the section (report.EnginesBegin and EnginesEnd in the
+// main module, which keeps the section in a full report).
 const (
 	EnginesBegin = "<!-- engines:begin (tools/engines-table.sh) -->"
 	EnginesEnd   = "<!-- engines:end -->"
