@@ -17,7 +17,7 @@ func writeFixture(t *testing.T) string {
 		"conf-onnxgo.txt": "onnx-go conformance: 149 passed, 131 failed, 792 unsupported (1072 tests, ...)\n  unsupported 63: not implemented: Shape\n",
 		"conf-gomlx.txt":  "gomlx conformance: 268 passed, 221 failed, 583 unsupported (1072 tests)\n",
 		"conf-ort.txt":    "ort conformance: 923 passed, 13 failed, 136 unsupported (1072 tests)\n",
-		"shipped.jsonl": `{"model":"har.onnx","kagen_median_us":75,"ort_median_us":74,"gomlx_median_us":315516,"errors":{"onnxgo":"load: conv: kernel shape is supposed to have a dim of 2"},"agree":{"kagen":true,"gomlx":true}}
+		"shipped.jsonl": `{"model":"har.onnx","kagen_median_us":75,"ort_median_us":74,"gomlx_median_us":315516,"errors":{"onnxgo":"load: conv: kernel shape is supposed to have a dim of 2"},"agree":{"kagen":true,"gomlx":true},"min_us":{"kagen":70}}
 {"model":"kws.onnx","kagen_median_us":3600,"ort_median_us":8400,"gomlx_median_us":null,"onnxgo_median_us":1208322,"errors":{"gomlx":"run: boom"},"agree":{"kagen":true,"onnxgo":false}}
 `,
 		"zoo.jsonl": `{"model":"a.onnx","status":"pass","loads":true,"peers":[{"engine":"gomlx","status":"pass","loads":true},{"engine":"onnxgo","status":"load","loads":false}]}
@@ -25,7 +25,7 @@ func writeFixture(t *testing.T) string {
 {"model":"c.onnx","status":"timeout","loads":false}
 {"summary":"zoo","models":3,"load_start":"1.5","load_end":"2.5","date":"2026-12-07 18:00 UTC"}
 `,
-		"load.txt": "17:33 kagen conformance start: load 1.0 1.0 1.0\n",
+		"load.txt": "17:33 kagen conformance start: load 1.0 1.0 1.0\n17:50 end: load 3.0 2.0 1.0\n",
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
@@ -42,12 +42,13 @@ func TestRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| kagen (this repository's engine) | 987 / 0 / 85 | 2 / 2 | 75 µs | 3.6 ms |",
+		"| kagen (this repository's engine) | 987 / 0 / 85 | 2 / 2 | 75 µs (min 70 µs) | 3.6 ms |",
 		"| onnx-go (github.com/owulveryck/onnx-go v0.5.0, Gorgonia backend) | 149 / 131 / 792 | 1 / 0 | does not load: conv: kernel shape is supposed to have a dim of 2 | 1.21 s (**wrong output**) |",
 		"| GoMLX (v0.26.0 simplego + onnx-gomlx v0.3.4) | 268 / 221 / 583 | 2 / 1 | 316 ms | does not run: boom |",
 		"| ONNX Runtime (1.30.0 through onnxruntime_go (cgo)) | 923 / 13 / 136 | 2 / 2 (the reference) | 74 µs | 8.4 ms |",
 		"(of 3)", "1072 tests", "load average 1.5 at its start and 2.5 at its end",
 		"17:33 kagen conformance start: load 1.0 1.0 1.0",
+		"went from 1.0 to 3.0 during",
 		"kagen: conformance: 987 passed, 0 failed, 85 unsupported",
 	} {
 		if !strings.Contains(s, want) {
