@@ -6,6 +6,7 @@
 #
 #   tools/engines-table.sh            # measure everything, then render
 #   tools/engines-table.sh --render   # render again from the kept files
+#   tools/engines-table.sh --shipped  # measure the shipped models again, render
 #
 # Steps, each with the machine's load average noted in load.txt:
 #   kagen conformance DIR...                                   (conf-kagen.txt)
@@ -37,6 +38,16 @@ lib=${ORT_LIB:-}
 [[ -n "$lib" ]] || lib=$(bench/fetch_ort.sh)
 export ORT_LIB=$lib
 note() { echo "$(date -u +%H:%M) $1: load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"; }
+shipped() {
+	note "shipped models start"
+	bash bench/peers.sh --json-only --engines kagen,ort,gomlx,onnxgo --runs 100 models/*.onnx >"$out/shipped.jsonl" 2>"$out/shipped.err" || true
+	note "shipped models end"
+}
+if [[ "${1:-}" == "--shipped" ]]; then
+	shipped
+	render
+	exit 0
+fi
 : >"$out/load.txt"
 
 note "kagen conformance start"
@@ -49,8 +60,7 @@ done
 # peers.sh exits non-zero when an engine does not load or match ORT: the
 # table says so; only a run without any line is a failure (the renderer
 # refuses it).
-note "shipped models start"
-bash bench/peers.sh --json-only --engines kagen,ort,gomlx,onnxgo --runs 100 models/*.onnx >"$out/shipped.jsonl" 2>"$out/shipped.err" || true
+shipped
 note "zoo start"
 bash bench/peers.sh --zoo --json-only --engines kagen,ort,gomlx,onnxgo --runs 5 --warmup 1 --budget 2s --zoo-timeout 20m "$zoo" >"$out/zoo.jsonl" 2>"$out/zoo.err" || true
 note "end"
