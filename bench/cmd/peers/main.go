@@ -615,13 +615,16 @@ func report(cfg config, model string, ins []inputSpec, res []*result) {
 			// Errors has, per engine that did not load or run, its error
 			// (shortened); Agree, per engine checked against ORT, whether
 			// its outputs agreed.
-			Errors       map[string]string `json:"errors,omitempty"`
-			Agree        map[string]bool   `json:"agree,omitempty"`
-			Threads      int               `json:"threads"`
-			Runs         map[string]int    `json:"runs"`
-			KagenSpeedup *float64          `json:"kagen_speedup,omitempty"` // over the first --threads count
-			OrtSpeedup   *float64          `json:"ort_speedup,omitempty"`
-			BaseThreads  int               `json:"speedup_over_threads,omitempty"`
+			Errors  map[string]string `json:"errors,omitempty"`
+			Agree   map[string]bool   `json:"agree,omitempty"`
+			Threads int               `json:"threads"`
+			Runs    map[string]int    `json:"runs"`
+			// MinUs is each engine's fastest timed run (µs): on a loaded
+			// machine the median moves more than the minimum.
+			MinUs        map[string]float64 `json:"min_us,omitempty"`
+			KagenSpeedup *float64           `json:"kagen_speedup,omitempty"` // over the first --threads count
+			OrtSpeedup   *float64           `json:"ort_speedup,omitempty"`
+			BaseThreads  int                `json:"speedup_over_threads,omitempty"`
 		}{
 			Model:         model,
 			KagenMedianUs: med("kagen"), OrtMedianUs: med("ort"), GomlxMedianUs: med("gomlx"),
@@ -638,6 +641,12 @@ func report(cfg config, model string, ins []inputSpec, res []*result) {
 				continue
 			}
 			line.Runs[r.name] = len(r.times)
+			if s := at(r.name, t); s != nil && r.err == nil {
+				if line.MinUs == nil {
+					line.MinUs = map[string]float64{}
+				}
+				line.MinUs[r.name] = math.Round(s.min*10) / 10
+			}
 			if r.err != nil {
 				if line.Errors == nil {
 					line.Errors = map[string]string{}
