@@ -20,9 +20,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/kagen-ai/kagen/internal/atomicfile"
@@ -327,14 +329,14 @@ func render(dir string, short bool) (string, error) {
 	p("- Zoo: `bench/peers.sh --zoo --engines kagen,ort,gomlx,onnxgo --runs 5 --warmup 1 --budget 2s --zoo-timeout 20m` on the %d models of `bench/zoo/` (bench/zoo/README.md), each model in its own process; a model matches when every output is within rtol 1e-3, atol 1e-4 of ORT's after the first run and after the timed ones. The run took %.0f s, ending %s, load average %s at its start and %s at its end on 2 cores.\n", zoo.models, zoo.sum.Seconds, zoo.sum.Date, zoo.sum.LoadStart, zoo.sum.LoadEnd)
 	p("- Shipped models: `bench/peers.sh --engines kagen,ort,gomlx,onnxgo --runs 100 models/*.onnx`, one thread, runs interleaved; medians of the timed runs (GoMLX stops after its 20 s budget, at least 5 runs).\n")
 	if from, to := loadRange(string(load)); from != "" {
-		p("- Load: the 1-minute load average went from %s to %s during these measurements (2 cores shared with other work: the medians of the fast engines move with it more than their minima).\n", from, to)
+		p("- Load: the 1-minute load average was between %s and %s during these measurements (2 cores shared with other work: the medians of the fast engines move with it more than their minima).\n", from, to)
 	}
 	if short {
 		p("\nThe machine's load average during the measurements, the per-engine conformance lines and what the failures are: [docs/EVALUATION.md](docs/EVALUATION.md#why-kagen-has-its-own-onnx-engine). Regenerate with `tools/engines-table.sh`.\n")
 		return b.String(), nil
 	}
 	if l := strings.TrimSpace(string(load)); l != "" {
-		p("- Load (`/proc/loadavg` before and after each step; the machine is shared, so timings move with it):\n\n```\n%s\n```\n", l)
+		p("- Load at each step (`/proc/loadavg`; the machine is shared, so timings move with it):\n\n```\n%s\n```\n", l)
 	}
 	p("\nThe lines the conformance program printed:\n\n```\n")
 	for _, e := range engines {
@@ -346,21 +348,29 @@ func render(dir string, short bool) (string, error) {
 	return b.String(), nil
 }
 
-// loadRange is the first and the last 1-minute load average of load.txt
-// ("HH:MM step: load A B C" lines).
-func loadRange(s string) (from, to string) {
+// loadRange is the lowest and the highest 1-minute load average of
+// load.txt ("HH:MM step: load A B C" lines).
+func loadRange(s string) (low, high string) {
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, l := range strings.Split(s, "\n") {
 		f := strings.Fields(l)
 		for i := range f {
-			if f[i] == "load" && i+1 < len(f) {
-				if from == "" {
-					from = f[i+1]
-				}
-				to = f[i+1]
+			if f[i] != "load" || i+1 >= len(f) {
+				continue
+			}
+			v, err := strconv.ParseFloat(f[i+1], 64)
+			if err != nil {
+				continue
+			}
+			if v < lo {
+				lo, low = v, f[i+1]
+			}
+			if v > hi {
+				hi, high = v, f[i+1]
 			}
 		}
 	}
-	return from, to
+	return low, high
 }
 
 // zoo0 is the number of conformance tests (the largest count of any
