@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Compare kagen against ONNX Runtime and GoMLX (pure-Go simplego backend) on
+# Compare kagen against ONNX Runtime and GoMLX (pure-Go simplego backend), and
+# with --engines ...,onnxgo onnx-go (Gorgonia backend), on
 # the same models, same thread count, runs interleaved. See README.md.
 #
 #   bench/peers.sh [--runs N] [--threads T] [--json-only] [--sgemm] MODEL.onnx...
@@ -13,7 +14,7 @@
 # Needs go, gcc (cgo, for onnxruntime_go) and npm (fetch_ort.sh fetches
 # libonnxruntime.so.1 into bench/.cache/ on first use). If the kagen engine
 # does not compile, the bench is built with -tags nokagen and kagen shows as
-# n/a. Other flags: --warmup N, --seed S, --engines kagen,ort,gomlx,
+# n/a. Other flags: --warmup N, --seed S, --engines kagen,ort,gomlx[,onnxgo],
 # --gomaxprocs P, --rtol, --atol, --ort-lib PATH (see `peers.sh --help`).
 set -euo pipefail
 

@@ -336,6 +336,7 @@ func Generate(ctx context.Context, o Options) error {
 	}
 	w("\n## Limits\n\n- No phone was measured: every energy figure is modelled from time measured on this machine with a device profile whose time factor is an estimate (energy.md).\n- The machine is a shared 2-core VM; timings are medians of interleaved runs, but neighbours still move them by several percent.\n- Accuracies come from the held-out traces in the repository's reach (a few subjects and one speaker); the subjects and the speaker held back outside the repository are not used here.\n- The tuner's speedups are for one thread; a phone's memory system and cores differ, which is why kagen profiles on the device it ships to.\n")
 	out := strings.Replace(doc.String(), "{{DURATION}}", time.Since(start).Round(time.Second).String(), 1)
+	out = keepEnginesSection(out, filepath.Join(o.Out, "EVALUATION.md"))
 	return atomicfile.Write(filepath.Join(o.Out, "EVALUATION.md"), []byte(out))
 }
 

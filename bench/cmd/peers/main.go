@@ -42,12 +42,13 @@ type config struct {
 }
 
 // engineNames in the order they run within each interleaved round.
-var engineNames = []string{"kagen", "ort", "gomlx"}
+var engineNames = []string{"kagen", "ort", "gomlx", "onnxgo"}
 
 var factories = map[string]engineFactory{
-	"kagen": newKagen,
-	"ort":   newORT,
-	"gomlx": newGoMLX,
+	"kagen":  newKagen,
+	"ort":    newORT,
+	"gomlx":  newGoMLX,
+	"onnxgo": newOnnxGo,
 }
 
 func main() {
@@ -68,7 +69,7 @@ func main() {
 	flag.StringVar(&cfg.ortLib, "ort-lib", os.Getenv("ORT_LIB"), "path of libonnxruntime.so.1 (default $ORT_LIB)")
 	flag.StringVar(&gomlxConfig, "gomlx-config", "", "GoMLX simplego backend config (default \"parallelism=T\", plus \",ops_sequential\" when T is 1)")
 	ortOpt := flag.String("ort-opt", "all", "ORT graph optimisation level: all, extended, basic or none")
-	flag.StringVar(&engines, "engines", strings.Join(engineNames, ","), "engines to run, comma-separated")
+	flag.StringVar(&engines, "engines", "kagen,ort,gomlx", "engines to run, comma-separated, in rotation order (also: onnxgo)")
 	zoo := flag.Bool("zoo", false, "zoo mode: one line per model of the given directories (and .onnx files), kagen against ORT, each model in a child process; defaults become --runs 15 --warmup 2 --budget 3s --engines kagen,ort")
 	zooTimeout := flag.Duration("zoo-timeout", 5*time.Minute, "zoo mode: time limit of one model's child process")
 	child := flag.Bool("zoo-child", false, "internal: measure one zoo model and print its result as JSON")
@@ -568,7 +569,7 @@ func report(cfg config, model string, ins []inputSpec, res []*result) {
 		tw.Flush()
 		for _, r := range res {
 			if r.err != nil {
-				fmt.Printf("  %s: %v\n", label(r), r.err)
+				fmt.Printf("  %s: %s\n", label(r), shortError(r.err, 240))
 			}
 		}
 	}
@@ -599,26 +600,38 @@ func report(cfg config, model string, ins []inputSpec, res []*result) {
 			return &v
 		}
 		line := struct {
-			Model          string         `json:"model"`
-			KagenMedianUs  *float64       `json:"kagen_median_us"`
-			OrtMedianUs    *float64       `json:"ort_median_us"`
-			GomlxMedianUs  *float64       `json:"gomlx_median_us"`
-			Ratio          *float64       `json:"ratio"`
-			GomlxRatio     *float64       `json:"gomlx_ratio"`
-			GomlxOrtRatio  *float64       `json:"gomlx_ort_ratio"`
-			KagenMaxAbsDif *float64       `json:"kagen_max_abs_diff"`
-			GomlxMaxAbsDif *float64       `json:"gomlx_max_abs_diff"`
-			Threads        int            `json:"threads"`
-			Runs           map[string]int `json:"runs"`
-			KagenSpeedup   *float64       `json:"kagen_speedup,omitempty"` // over the first --threads count
-			OrtSpeedup     *float64       `json:"ort_speedup,omitempty"`
-			BaseThreads    int            `json:"speedup_over_threads,omitempty"`
+			Model          string   `json:"model"`
+			KagenMedianUs  *float64 `json:"kagen_median_us"`
+			OrtMedianUs    *float64 `json:"ort_median_us"`
+			GomlxMedianUs  *float64 `json:"gomlx_median_us"`
+			Ratio          *float64 `json:"ratio"`
+			GomlxRatio     *float64 `json:"gomlx_ratio"`
+			GomlxOrtRatio  *float64 `json:"gomlx_ort_ratio"`
+			KagenMaxAbsDif *float64 `json:"kagen_max_abs_diff"`
+			GomlxMaxAbsDif *float64 `json:"gomlx_max_abs_diff"`
+			OnnxgoMedianUs *float64 `json:"onnxgo_median_us,omitempty"`
+			OnnxgoOrtRatio *float64 `json:"onnxgo_ort_ratio,omitempty"`
+			OnnxgoMaxAbsDf *float64 `json:"onnxgo_max_abs_diff,omitempty"`
+			// Errors has, per engine that did not load or run, its error
+			// (shortened); Agree, per engine checked against ORT, whether
+			// its outputs agreed.
+			Errors  map[string]string `json:"errors,omitempty"`
+			Agree   map[string]bool   `json:"agree,omitempty"`
+			Threads int               `json:"threads"`
+			Runs    map[string]int    `json:"runs"`
+			// MinUs is each engine's fastest timed run (µs): on a loaded
+			// machine the median moves more than the minimum.
+			MinUs        map[string]float64 `json:"min_us,omitempty"`
+			KagenSpeedup *float64           `json:"kagen_speedup,omitempty"` // over the first --threads count
+			OrtSpeedup   *float64           `json:"ort_speedup,omitempty"`
+			BaseThreads  int                `json:"speedup_over_threads,omitempty"`
 		}{
 			Model:         model,
 			KagenMedianUs: med("kagen"), OrtMedianUs: med("ort"), GomlxMedianUs: med("gomlx"),
 			Ratio: ratio("kagen", "ort"), GomlxRatio: ratio("gomlx", "kagen"), GomlxOrtRatio: ratio("gomlx", "ort"),
 			Threads: t, Runs: map[string]int{},
 			KagenSpeedup: speedup("kagen"), OrtSpeedup: speedup("ort"),
+			OnnxgoMedianUs: med("onnxgo"), OnnxgoOrtRatio: ratio("onnxgo", "ort"),
 		}
 		if line.KagenSpeedup != nil || line.OrtSpeedup != nil {
 			line.BaseThreads = counts[0]
@@ -628,15 +641,36 @@ func report(cfg config, model string, ins []inputSpec, res []*result) {
 				continue
 			}
 			line.Runs[r.name] = len(r.times)
+			if s := at(r.name, t); s != nil && r.err == nil {
+				if line.MinUs == nil {
+					line.MinUs = map[string]float64{}
+				}
+				line.MinUs[r.name] = math.Round(s.min*10) / 10
+			}
+			if r.err != nil {
+				if line.Errors == nil {
+					line.Errors = map[string]string{}
+				}
+				line.Errors[r.name] = shortError(r.err, 240)
+			}
 			if !r.checked {
 				continue
 			}
+			if line.Agree == nil {
+				line.Agree = map[string]bool{}
+			}
+			line.Agree[r.name] = r.agree
 			d := r.diff
+			if math.IsInf(d, 0) || math.IsNaN(d) {
+				continue // JSON has no infinity: Agree says it disagreed
+			}
 			switch r.name {
 			case "kagen":
 				line.KagenMaxAbsDif = &d
 			case "gomlx":
 				line.GomlxMaxAbsDif = &d
+			case "onnxgo":
+				line.OnnxgoMaxAbsDf = &d
 			}
 		}
 		b, _ := json.Marshal(line)

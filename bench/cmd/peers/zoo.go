@@ -45,6 +45,48 @@ type zooResult struct {
 	// ByThreads has one entry per --threads count when there are several
 	// (the first repeats the fields above), all measured interleaved.
 	ByThreads []zooAt `json:"by_threads,omitempty"`
+	// Peers has, per engine of --engines other than kagen and ORT (gomlx,
+	// onnxgo), whether it loads, runs and agrees with ORT, at the first
+	// thread count.
+	Peers []zooPeer `json:"peers,omitempty"`
+}
+
+// zooPeer is one peer engine on one zoo model.
+type zooPeer struct {
+	Engine     string   `json:"engine"`
+	Status     string   `json:"status"` // pass, mismatch, load, run, ort (no reference)
+	Loads      bool     `json:"loads"`
+	Error      string   `json:"error,omitempty"` // shortened
+	MaxAbsDiff *float64 `json:"max_abs_diff"`
+	Ms         *float64 `json:"median_ms"`
+	Ratio      *float64 `json:"ratio"` // the engine's median over ORT's
+}
+
+// peerStatus is a peer engine's zooPeer from its result (ort: ORT's).
+func peerStatus(x, ort *result) zooPeer {
+	p := zooPeer{Engine: x.name, Loads: x.err == nil || strings.HasPrefix(x.err.Error(), "run: ")}
+	if x.checked && !math.IsInf(x.diff, 0) && !math.IsNaN(x.diff) {
+		d := x.diff
+		p.MaxAbsDiff = &d
+	}
+	if x.err == nil && len(x.times) > 0 {
+		v := math.Round(summarise(x.times).median) / 1e3
+		p.Ms = &v
+	}
+	p.Ratio = medianRatio(x, ort)
+	switch {
+	case x.err != nil && !p.Loads:
+		p.Status, p.Error = "load", shortError(errors.New(strings.TrimPrefix(x.err.Error(), "load: ")), 160)
+	case x.err != nil:
+		p.Status, p.Error = "run", shortError(errors.New(strings.TrimPrefix(x.err.Error(), "run: ")), 160)
+	case ort == nil || ort.err != nil:
+		p.Status = "ort"
+	case x.checked && x.agree:
+		p.Status = "pass"
+	default:
+		p.Status, p.Error = "mismatch", strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(x.why), "["), "]")
+	}
+	return p
 }
 
 // zooAt is one model at one thread count.
@@ -87,6 +129,11 @@ func zooChild(cfg config, path string) {
 		return nil
 	}
 	kr, or := find("kagen", counts[0]), find("ort", counts[0])
+	for _, x := range res {
+		if x.threads == counts[0] && x.name != "kagen" && x.name != "ort" {
+			r.Peers = append(r.Peers, peerStatus(x, or))
+		}
+	}
 	med := func(x *result) *float64 {
 		if x == nil || x.err != nil || len(x.times) == 0 {
 			return nil
@@ -148,9 +195,10 @@ func zooChild(cfg config, path string) {
 	default:
 		r.Status = "mismatch"
 	}
-	// At the other thread counts every engine must have run and agreed too.
+	// At the other thread counts kagen and ORT must have run and agreed
+	// too (the peers have their own lines, at the first count).
 	for _, x := range res {
-		if r.Status != "pass" || x == kr || x == or {
+		if r.Status != "pass" || x == kr || x == or || (x.name != "kagen" && x.name != "ort") {
 			continue
 		}
 		switch {
@@ -236,6 +284,9 @@ func runZoo(cfg config, args, childFlags []string, timeout time.Duration) error 
 			fmt.Println(string(b))
 		} else {
 			fmt.Println(zooLine(r))
+			if l := peersLine(r.Peers); l != "" {
+				fmt.Println(l)
+			}
 		}
 	}
 	s := summariseZoo(all, time.Since(start), threadCounts(cfg))
@@ -249,6 +300,9 @@ func runZoo(cfg config, args, childFlags []string, timeout time.Duration) error 
 		fmt.Println(s.line())
 		if len(s.Blocking) > 0 {
 			fmt.Println(s.blockingLine())
+		}
+		for _, p := range s.Peers {
+			fmt.Println(p.line())
 		}
 	}
 	if s.Pass != s.Models {
@@ -404,6 +458,102 @@ type zooSummary struct {
 	Cores     int       `json:"cores"`
 	Date      string    `json:"date,omitempty"` // when the run ended, UTC
 	Blocking  []opCount `json:"blocking"`       // missing ops by the number of models lacking them
+	// Peers counts, per peer engine (gomlx, onnxgo), the models it loads
+	// and those it runs in agreement with ORT.
+	Peers []peerSummary `json:"peers,omitempty"`
+}
+
+// peerSummary is one peer engine over the zoo.
+type peerSummary struct {
+	Engine string         `json:"engine"`
+	Models int            `json:"models"`
+	Load   int            `json:"load"`
+	Pass   int            `json:"pass"`
+	Status map[string]int `json:"status"`
+	// Geomean is the engine's median over ORT's, geometric mean over the
+	// models it passes.
+	Geomean *float64 `json:"ratio_geomean"`
+}
+
+func (p peerSummary) line() string {
+	var parts []string
+	for _, st := range []string{"mismatch", "load", "run", "ort", "crash"} {
+		if c := p.Status[st]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c, map[string]string{
+				"mismatch": "mismatch ORT", "load": "do not load", "run": "fail to run", "ort": "without an ORT reference",
+				"crash": "lost to a crash or time-out of the model's process"}[st]))
+		}
+	}
+	rest := ""
+	if len(parts) > 0 {
+		rest = ", " + strings.Join(parts, ", ")
+	}
+	g := "-"
+	if p.Geomean != nil {
+		g = fmt.Sprintf("%.2fx", *p.Geomean)
+	}
+	return fmt.Sprintf("%s: %d/%d pass (%d load)%s; %s/ORT geomean over its passing: %s", p.Engine, p.Pass, p.Models, p.Load, rest, p.Engine, g)
+}
+
+// peersLine is a model's peer engines on one indented line ("" without
+// peers): status, median and ratio to ORT, or the error.
+func peersLine(ps []zooPeer) string {
+	var parts []string
+	for _, p := range ps {
+		s := p.Engine + " " + p.Status
+		if p.Ms != nil {
+			s += fmt.Sprintf(" %.3g ms", *p.Ms)
+		}
+		if p.Ratio != nil {
+			s += fmt.Sprintf(" (%.2fx ORT)", *p.Ratio)
+		}
+		if p.Error != "" {
+			s += ": " + p.Error
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "    " + oneLine(strings.Join(parts, "; "))
+}
+
+// summarisePeers counts each peer engine's statuses over the zoo, in the
+// order the engines first appear.
+func summarisePeers(all []zooResult) []peerSummary {
+	var out []peerSummary
+	idx := map[string]int{}
+	ratios := map[string][]*float64{}
+	for _, r := range all {
+		for _, p := range r.Peers {
+			i, ok := idx[p.Engine]
+			if !ok {
+				i = len(out)
+				idx[p.Engine] = i
+				out = append(out, peerSummary{Engine: p.Engine, Status: map[string]int{}})
+			}
+			ps := &out[i]
+			ps.Models++
+			ps.Status[p.Status]++
+			if p.Loads {
+				ps.Load++
+			}
+			if p.Status == "pass" {
+				ps.Pass++
+				ratios[p.Engine] = append(ratios[p.Engine], p.Ratio)
+			}
+		}
+	}
+	for i := range out {
+		out[i].Geomean, _ = geomean(ratios[out[i].Engine])
+		// A model whose child process crashed or timed out has no peer
+		// results: it counts against every peer.
+		if n := len(all) - out[i].Models; n > 0 {
+			out[i].Status["crash"] += n
+			out[i].Models = len(all)
+		}
+	}
+	return out
 }
 
 type zooGeomean struct {
@@ -481,6 +631,7 @@ func summariseZoo(all []zooResult, took time.Duration, counts []int) zooSummary 
 	for op, c := range count {
 		s.Blocking = append(s.Blocking, opCount{op, c})
 	}
+	s.Peers = summarisePeers(all)
 	sort.Slice(s.Blocking, func(i, j int) bool {
 		a, b := s.Blocking[i], s.Blocking[j]
 		return a.Models > b.Models || (a.Models == b.Models && a.Op < b.Op)
