@@ -20,6 +20,7 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&s.Profile.Windows, "windows", 600, "windows used for the QoS predictors")
 	setup := distFlags(fs)
 	specPath := specFlag(fs)
+	qos := qosFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kagen profile MODEL --data PATH... [--spec FILE] [-o profile.json] [--json] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
@@ -41,7 +42,7 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	if err := setup.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	run, err := startTuning(pos[0], *specPath, data, []string{*out}, setup, *asJSON, stdout, stderr)
+	run, err := startTuning(pos[0], *specPath, *qos, data, []string{*out}, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}

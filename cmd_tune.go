@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
+	"github.com/kagen-ai/kagen/replay"
 	"github.com/kagen-ai/kagen/tuning"
 )
 
@@ -18,7 +20,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&data, "data", "labelled trace files or folders (repeatable; further arguments are data too)")
 	out := fs.String("o", "pareto.json", "output file")
 	s := tuning.Settings{}
-	fs.Float64Var(&s.MaxLossPP, "max-loss", 1, "accuracy loss threshold in percentage points")
+	fs.Float64Var(&s.MaxLossPP, "max-loss", 1, "accuracy loss threshold in percentage points (with --qos agreement: disagreement with the exact model)")
 	fs.DurationVar(&s.Budget, "budget", 10*time.Second, "search time (profiling and validation come on top)")
 	fs.StringVar(&s.Objective, "objective", policy.ObjectiveTime, "time or energy")
 	devName := deviceFlag(fs, "device profile for energy figures")
@@ -34,8 +36,9 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	resume := fs.Bool("resume", false, "reuse OUT.profile.json and the configurations validated by an interrupted run")
 	setup := distFlags(fs)
 	specPath := specFlag(fs)
+	qos := qosFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... [--spec FILE] --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
+		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... [--spec FILE] [--qos accuracy|agreement] --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -60,7 +63,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 		return usageError{err.Error()}
 	}
 	files := tuning.Files{Profile: *out + ".profile.json", Partial: *out + ".partial.json", Resume: *resume}
-	run, err := startTuning(pos[0], *specPath, data, []string{*out, files.Profile, files.Partial}, setup, *asJSON, stdout, stderr)
+	run, err := startTuning(pos[0], *specPath, *qos, data, []string{*out, files.Profile, files.Partial}, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -75,7 +78,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{"pareto": *out, "levels": len(res.Pareto.Configs), "validated": len(res.Tune.Validated),
-			"predictor_mae_pp": res.Tune.PredictorMAE, "tune_seconds": res.Seconds, "note": res.Tune.Note, "trials": run.pool.TrialStats()})
+			"predictor_mae_pp": res.Tune.PredictorMAE, "tune_seconds": res.Seconds, "note": res.Tune.Note, "trials": run.pool.TrialStats(), "qos": cmp.Or(res.Pareto.QoS, replay.QoSAccuracy)})
 	}
 	fmt.Fprintf(stdout, "%s", res.Tune)
 	if res.Tune.Note != "" {
