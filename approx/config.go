@@ -68,6 +68,8 @@ func (a *Approximator) Kernel(step int, k Knob) (engine.Kernel, error) {
 		kr = newConvKernelPrec(cs, k)
 	} else if ds, ok := a.m.Dense(step); ok {
 		kr = newDenseKernelPrec(ds, k)
+	} else if ms, ok := a.m.ActMatMul(step); ok && k.Shape == Red && k.Prec == FP32 {
+		kr = newActMatMulKernel(ms, k)
 	}
 	if kr == nil {
 		return nil, fmt.Errorf("node %q: no kernel for knob %s", a.nodes[step].Name, k)

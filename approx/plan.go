@@ -141,6 +141,14 @@ func Applicable(m *engine.Model, step int) []Knob {
 		}
 		return filterSupported(out)
 	}
+	if ms, ok := m.ActMatMul(step); ok && ms.K >= 4 {
+		// A product of two activations (attention): reduction sampling
+		// in fp32. Its operands change every inference, so fp16 and
+		// int8 would convert or quantise both on every call.
+		for _, keep := range []int{50, 60, 75} {
+			out = append(out, Knob{Shape: Red, Keep: keep})
+		}
+	}
 	return out
 }
 

@@ -175,3 +175,32 @@ func (x *Exec) Ints(n int) []int32 {
 	}
 	return x.ints[:n]
 }
+
+// MatMulSpec describes a planned MatMul of two computed operands (an
+// activation-by-activation product, such as attention's Q·Kᵀ and its
+// product with V): Count products C_i[M x N] = A_i[M x K] B_i[K x N], row
+// major with leading dimensions LDA, LDB and LDC, operand i starting at
+// OffA[i], OffB[i] and OffC[i] of the node's first input, second input
+// and output; then the activation.
+type MatMulSpec struct {
+	M, N, K          int
+	LDA, LDB, LDC    int
+	OffA, OffB, OffC []int
+	Act              Activation
+}
+
+// ActMatMul returns the product planned at step, if that step runs a
+// MatMul whose second operand is computed (or batched) rather than a
+// constant weight matrix.
+func (m *Model) ActMatMul(step int) (*MatMulSpec, bool) {
+	if step < 0 || step >= len(m.steps) {
+		return nil, false
+	}
+	k, ok := m.steps[step].kernel.(*matMulKernel)
+	if !ok || k.g.transA || k.g.transB {
+		return nil, false
+	}
+	g := &k.g
+	return &MatMulSpec{M: g.m, N: g.n, K: g.k, LDA: g.lda, LDB: g.ldb, LDC: g.ldc,
+		OffA: g.offA, OffB: g.offB, OffC: g.offC, Act: publicAct(g.act)}, true
+}
