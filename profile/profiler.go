@@ -79,12 +79,12 @@ type Profile struct {
 	// MaxWindows, Repeats and MinSpeedup are the options they were
 	// profiled with. A resumed tune refuses a profile whose data or
 	// options differ from its own (Matches).
-	DataSHA256   string        `json:"data_sha256"`
-	MaxWindows   int           `json:"max_windows"`
-	Repeats      int           `json:"repeats"`
-	MinSpeedup   float64       `json:"min_speedup"`
+	DataSHA256 string  `json:"data_sha256"`
+	MaxWindows int     `json:"max_windows"`
+	Repeats    int     `json:"repeats"`
+	MinSpeedup float64 `json:"min_speedup"`
 	// OneOffset is Options.OneOffset: one offset per stride profiled.
-	OneOffset bool `json:"one_offset,omitempty"`
+	OneOffset    bool          `json:"one_offset,omitempty"`
 	Classes      int           `json:"classes"`
 	Labels       []int         `json:"labels"`
 	ExactOutputs []float32     `json:"exact_outputs"`
