@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/kagen-ai/kagen/engine/gemm"
+import (
+	"fmt"
+
+	"github.com/kagen-ai/kagen/engine/gemm"
+)
 
 // This file is the seam through which the approximation knobs (package
 // approx) build their own kernels for planned nodes: the geometry, weights
@@ -203,4 +207,48 @@ func (m *Model) ActMatMul(step int) (*MatMulSpec, bool) {
 	g := &k.g
 	return &MatMulSpec{M: g.m, N: g.n, K: g.k, LDA: g.lda, LDB: g.ldb, LDC: g.ldc,
 		OffA: g.offA, OffB: g.offB, OffC: g.offC, Act: publicAct(g.act)}, true
+}
+
+// RNNSpec describes a planned LSTM, GRU or RNN node run by the fast
+// recurrent kernel.
+type RNNSpec struct {
+	Op                              string // "LSTM", "GRU" or "RNN"
+	Seq, Batch, Input, Hidden, Dirs int
+}
+
+// RNN returns the recurrent node planned at step, if the fast recurrent
+// kernel runs it.
+func (m *Model) RNN(step int) (*RNNSpec, bool) {
+	if step < 0 || step >= len(m.steps) {
+		return nil, false
+	}
+	k, ok := m.steps[step].kernel.(*rnnKernel)
+	if !ok {
+		return nil, false
+	}
+	p := k.p
+	return &RNNSpec{Op: m.steps[step].n.op, Seq: p.seq, Batch: p.batch, Input: p.input, Hidden: p.hidden, Dirs: p.dirs}, true
+}
+
+// RNNHold returns the kernel of the recurrent node at step under the
+// temporal knob: at the steps st (counted from each direction's first
+// step) with st%stride == offset the state update is skipped (no
+// recurrent product, no gate): the hidden and cell states are held and
+// Y at that step repeats the held hidden state. Every other step runs
+// the exact update from the held state. It shares the node's packed
+// weights and work memory.
+func (m *Model) RNNHold(step, stride, offset int) (Kernel, error) {
+	if step < 0 || step >= len(m.steps) {
+		return nil, fmt.Errorf("step %d is not a recurrent node", step)
+	}
+	k, ok := m.steps[step].kernel.(*rnnKernel)
+	if !ok {
+		return nil, fmt.Errorf("step %d is not a recurrent node", step)
+	}
+	if stride < 2 || offset < 0 || offset >= stride {
+		return nil, fmt.Errorf("hold stride %d and offset %d, expected a stride of 2 or more and an offset in [0, stride)", stride, offset)
+	}
+	c := *k
+	c.hold, c.holdOff = stride, offset
+	return &c, nil
 }
