@@ -65,7 +65,7 @@ func holdH0(n int) []float32 {
 // a shorter sequence); a knob must change the output.
 func TestHoldMatchesReference(t *testing.T) {
 	for _, c := range []struct {
-		op                          string
+		op                        string
 		seq, batch, input, hidden int
 	}{
 		{"LSTM", 8, 1, 3, 4}, {"LSTM", 13, 3, 5, 16}, {"GRU", 8, 2, 4, 5}, {"GRU", 11, 1, 6, 32},
