@@ -96,7 +96,7 @@ type TuneResult struct {
 	// Agreement is set when the windows' classes are the exact model's
 	// own predictions (the agreement QoS): accuracies are then top-1
 	// agreements with the exact model and losses disagreements, in pp.
-	Agreement bool
+	Agreement bool `json:",omitempty"`
 }
 
 // searchInput is what the search needs of a profile: the exact figures
