@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/kagen-ai/kagen/approx"
@@ -96,22 +97,37 @@ func run(path string, windows int, oneOffset bool, budget time.Duration, candida
 		}
 	}
 	fmt.Printf("%s: %d tunable nodes, %d windows, one offset %v; loaded and labelled in %.1f s\n", path, tunable, windows, oneOffset, time.Since(start).Seconds())
-	phase, t0 := "", time.Now()
+	phase, t0, tenth := "", time.Now(), -1
 	res, err := p.Run(context.Background(), s, tuning.Files{}, func(g tuning.Progress) {
-		if g.Phase != phase {
-			fmt.Printf("  %.1f s: %s\n", time.Since(t0).Seconds(), g.Phase)
-			phase = g.Phase
+		at := -1
+		if g.Total > 0 {
+			at = 10 * g.Done / g.Total
+		}
+		if g.Phase != phase || at != tenth {
+			fmt.Printf("  %6.1f s wall, %6.1f s CPU: %s %d/%d\n", time.Since(t0).Seconds(), cpuSeconds(), g.Phase, g.Done, g.Total)
+			phase, tenth = g.Phase, at
 		}
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("%s", res.Tune)
-	fmt.Printf("profile: %d pairs (%d kept) in %.1f s; tune total %.1f s\n", len(res.Profile.Pairs), kept(res), res.Profile.ProfileTime, res.Seconds)
+	fmt.Printf("profile: %d pairs (%d kept) in %.1f s; tune total %.1f s wall, %.1f s CPU\n", len(res.Profile.Pairs), kept(res), res.Profile.ProfileTime, res.Seconds, cpuSeconds())
 	if out != "" {
 		return policy.WritePareto(out, res.Pareto)
 	}
 	return nil
+}
+
+// cpuSeconds is the process's user and system time so far: on a shared
+// machine it says what the run cost where the wall time says how busy the
+// machine was.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func kept(res *tuning.Result) int {
