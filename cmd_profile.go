@@ -19,6 +19,7 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	s := tuning.Settings{}
 	fs.IntVar(&s.Profile.Windows, "windows", 600, "windows used for the QoS predictors")
 	fs.BoolVar(&s.Profile.OneOffset, "one-offset", false, "profile perforation and sampling at one offset per stride (step mod stride): about 3x fewer pairs, for models of 50+ tunable nodes")
+	fs.BoolVar(&s.Profile.NodeAlone, "node-alone", false, "time each (node, knob) pair's node alone after one run of the nodes before it, not within whole inferences: for large models")
 	setup := distFlags(fs)
 	specPath := specFlag(fs)
 	qos := qosFlag(fs)

@@ -31,6 +31,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&s.Rounds, "rounds", 3, "validation rounds; each anchors the predictor on what the earlier ones measured")
 	fs.IntVar(&s.Profile.Windows, "windows", 600, "windows used for the QoS predictors")
 	fs.BoolVar(&s.Profile.OneOffset, "one-offset", false, "profile perforation and sampling at one offset per stride (step mod stride): about 3x fewer pairs, for models of 50+ tunable nodes")
+	fs.BoolVar(&s.Profile.NodeAlone, "node-alone", false, "time each (node, knob) pair's node alone after one run of the nodes before it, not within whole inferences: for large models")
 	fs.IntVar(&s.MinWindows, "min-windows", tuning.DefaultMinWindows, "refuse to tune when a split (tune or calibration) holds fewer windows")
 	fs.IntVar(&s.MinClassWindows, "min-class-windows", 0, "refuse to tune when a split holds fewer windows of a class the data has (0: warn below 2)")
 	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON result")

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/kagen-ai/kagen/engine/gemm"
 )
@@ -251,4 +252,63 @@ func (m *Model) RNNHold(step, stride, offset int) (Kernel, error) {
 	c := *k
 	c.hold, c.holdOff = stride, offset
 	return &c, nil
+}
+
+// TimeStep times one step alone: it runs the steps before it exactly on
+// inputs (so that the step's inputs hold what they hold in inference),
+// then runs the step's kernel under a and under b (nil: exact)
+// interleaved (a first on even runs, b on odd ones), len(nanosA) times
+// each, recording each run's wall time in
+// nanoseconds. The step's outputs never share memory with its inputs, so
+// the runs see the same inputs. It allocates nothing; the inputs must
+// have the planned shapes. Profiling a node's knobs this way costs a
+// prefix of one inference and the node's own runs, not whole inferences.
+func (s *Session) TimeStep(inputs []*Tensor, step int, a, b Selector, nanosA, nanosB []int64) error {
+	if step < 0 || step >= len(s.m.steps) {
+		return fmt.Errorf("step %d, the model has %d", step, len(s.m.steps))
+	}
+	if len(nanosB) != len(nanosA) {
+		return fmt.Errorf("%d and %d timing slots, expected the same number", len(nanosA), len(nanosB))
+	}
+	sp, err := s.planFor(inputs, false)
+	if err != nil {
+		return err
+	}
+	if err := sp.bind(inputs); err != nil {
+		return err
+	}
+	for i := 0; i < step; i++ {
+		if k := sp.m.steps[i].kernel; k != nil {
+			k.Run(&sp.x, sp.st.ins[i], sp.st.outs[i])
+		}
+	}
+	kernel := func(sel Selector) Kernel {
+		if sel != nil {
+			if o := sel.Kernel(step); o != nil {
+				return o
+			}
+		}
+		return sp.m.steps[step].kernel
+	}
+	ka, kb := kernel(a), kernel(b)
+	if ka == nil || kb == nil {
+		clear(nanosA)
+		clear(nanosB)
+		return nil
+	}
+	in, out := sp.st.ins[step], sp.st.outs[step]
+	for r := range nanosA {
+		// a first on even runs, b first on odd ones: neither always finds
+		// the caches the other warmed
+		first, second, d1, d2 := ka, kb, &nanosA[r], &nanosB[r]
+		if r%2 == 1 {
+			first, second, d1, d2 = kb, ka, &nanosB[r], &nanosA[r]
+		}
+		t0 := time.Now()
+		first.Run(&sp.x, in, out)
+		t1 := time.Now()
+		second.Run(&sp.x, in, out)
+		*d1, *d2 = int64(t1.Sub(t0)), int64(time.Since(t1))
+	}
+	return nil
 }

@@ -86,3 +86,37 @@ func TestOneOffsetSamplesPairs(t *testing.T) {
 		t.Fatalf("a profile of every offset matched a one-offset run: %v", err)
 	}
 }
+
+// TestNodeAloneTimesNodes profiles with Options.NodeAlone: the same pairs
+// as in context, every one timed (positive node and exact times, finite
+// speedups) by node-latency trials, and the profile records it.
+func TestNodeAloneTimesNodes(t *testing.T) {
+	_, a, tune, _, _ := tinyHAR(t)
+	opts := Options{Repeats: 3, Windows: 10, MinSpeedup: 0.01}
+	ctx := context.Background()
+	in, err := Measure(ctx, a, tune, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.NodeAlone = true
+	alone, err := Measure(ctx, a, tune, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !alone.NodeAlone || in.NodeAlone || len(alone.Pairs) != len(in.Pairs) || len(alone.Pairs) == 0 {
+		t.Fatalf("node alone %v (in context %v), %d pairs, in context %d", alone.NodeAlone, in.NodeAlone, len(alone.Pairs), len(in.Pairs))
+	}
+	for i, pp := range alone.Pairs {
+		if pp.Knob != in.Pairs[i].Knob || !(pp.NodeUS > 0 && pp.ExactNodeUS > 0) || math.IsInf(pp.NodeSpeedup, 0) || math.IsNaN(pp.NodeSpeedup) {
+			t.Fatalf("pair %d %s %s: node %v us, exact %v us, speedup %v", i, pp.Node, pp.Knob, pp.NodeUS, pp.ExactNodeUS, pp.NodeSpeedup)
+		}
+	}
+	tr := Trial{Kind: TrialNodeLatency, Model: in.ModelSHA256, Shard: in.DataSHA256, Step: 1, Knob: "int8", Repeats: 3, Device: "x"}
+	if err := tr.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tr.Knob = ""
+	if err := tr.Validate(); err == nil {
+		t.Fatal("a node-latency trial without a knob validated")
+	}
+}

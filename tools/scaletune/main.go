@@ -30,19 +30,20 @@ func main() {
 	model := flag.String("model", "", "ONNX model")
 	windows := flag.Int("windows", 24, "random windows (half tune, half calibration)")
 	oneOffset := flag.Bool("one-offset", false, "profile one offset per stride")
+	alone := flag.Bool("node-alone", false, "time each pair's node alone")
 	budget := flag.Duration("budget", 10*time.Second, "search time")
 	candidates := flag.Int("candidates", 24, "configurations validated")
 	rounds := flag.Int("rounds", 3, "validation rounds")
 	maxLoss := flag.Float64("max-loss", 1, "disagreement threshold in pp")
 	out := flag.String("o", "", "write the Pareto file here")
 	flag.Parse()
-	if err := run(*model, *windows, *oneOffset, *budget, *candidates, *rounds, *maxLoss, *out); err != nil {
+	if err := run(*model, *windows, *oneOffset, *alone, *budget, *candidates, *rounds, *maxLoss, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "scaletune:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path string, windows int, oneOffset bool, budget time.Duration, candidates, rounds int, maxLoss float64, out string) error {
+func run(path string, windows int, oneOffset, alone bool, budget time.Duration, candidates, rounds int, maxLoss float64, out string) error {
 	if path == "" || windows < 4 {
 		return fmt.Errorf("expected -model and -windows of at least 4")
 	}
@@ -90,13 +91,14 @@ func run(path string, windows int, oneOffset bool, budget time.Duration, candida
 		Candidates: candidates, Rounds: rounds, MinWindows: 2}
 	s.Profile.Windows = windows
 	s.Profile.OneOffset = oneOffset
+	s.Profile.NodeAlone = alone
 	tunable := 0
 	for _, n := range a.Nodes() {
 		if !n.View && len(a.Applicable(n.Step)) > 1 {
 			tunable++
 		}
 	}
-	fmt.Printf("%s: %d tunable nodes, %d windows, one offset %v; loaded and labelled in %.1f s\n", path, tunable, windows, oneOffset, time.Since(start).Seconds())
+	fmt.Printf("%s: %d tunable nodes, %d windows, one offset %v, nodes alone %v; loaded and labelled in %.1f s\n", path, tunable, windows, oneOffset, alone, time.Since(start).Seconds())
 	phase, t0, tenth := "", time.Now(), -1
 	res, err := p.Run(context.Background(), s, tuning.Files{}, func(g tuning.Progress) {
 		at := -1
