@@ -110,7 +110,7 @@ type Options struct {
 	// OneOffset samples the knob pairs: perforation and filter sampling
 	// are profiled at one offset per stride, OFFSET = step mod STRIDE
 	// (so that neighbouring nodes drop different rows or taps), not at
-	// every offset. A convolution's pairs shrink about 3x (2349 to 888 on
+	// every offset. A convolution's pairs shrink about 3x (2349 to 849 on
 	// MobileNetV2): what makes a model of 50+ tunable nodes affordable.
 	OneOffset bool
 	// NodeAlone times each pair's node alone (TrialNodeLatency: the
