@@ -23,10 +23,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	match := matchFlag(fs)
 	cfgText := fs.String("config", "", "approximation configuration (SELECTOR=KNOB,... or a JSON file)")
 	specPath := specFlag(fs)
+	qos := qosFlag(fs)
 	demoRun := fs.Bool("demo", false, "evaluate the built-in demo models on their embedded held-out traces (no MODEL or --data)")
 	in := inputFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen eval MODEL --data PATH... [--match GLOB] [--spec FILE] [--config CFG] [--dim NAME=N] [--input NAME=FILE.npy] [--json]\n       kagen eval --demo [--json]\n\nRuns the model's front-end and the engine over IMU CSV files or folders,\nWAV files with NAME.labels.csv, or folders of labelled clips (one window per clip).")
+		fmt.Fprintln(stderr, "usage: kagen eval MODEL --data PATH... [--match GLOB] [--spec FILE] [--config CFG] [--qos accuracy|agreement] [--dim NAME=N] [--input NAME=FILE.npy] [--json]\n       kagen eval --demo [--json]\n\nRuns the model's front-end and the engine over IMU CSV files or folders,\nWAV files with NAME.labels.csv, or folders of labelled clips (one window per clip).")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -64,7 +65,10 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err := checkMaxGap(*maxGap); err != nil {
 		return err
 	}
-	eo := replay.EvalOptions{Options: replay.Options{Hop: *hop, MaxGap: *maxGap}, Extra: inputs[1:]}
+	if err := replay.CheckQoS(*qos); err != nil {
+		return usageError{"--qos: " + err.Error()}
+	}
+	eo := replay.EvalOptions{Options: replay.Options{Hop: *hop, MaxGap: *maxGap}, Extra: inputs[1:], QoS: *qos}
 	if *cfgText != "" {
 		a := approx.New(m)
 		cfg, notes, err := a.ParseNoted(*cfgText)

@@ -151,6 +151,11 @@ func specFlag(fs *flag.FlagSet) *string {
 	return fs.String("spec", "", "front-end spec (a JSON file, or a model holding one) for a model without its own")
 }
 
+// qosFlag defines --qos: what the loss is measured against.
+func qosFlag(fs *flag.FlagSet) *string {
+	return fs.String("qos", "accuracy", "QoS reference: accuracy (the traces' labels) or agreement (the exact model's own predictions: top-1 agreement, no labels needed)")
+}
+
 // deviceFlag defines --device-profile.
 func deviceFlag(fs *flag.FlagSet, doc string) *string {
 	var names []string

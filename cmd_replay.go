@@ -28,13 +28,14 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	logPath := fs.String("log", "", "write every decision as a JSON line to this file")
 	cost := fs.String("cost", deploy.CostMeasured, "inference cost: measured (busy time here) or pareto (the policy's time_us of each level)")
+	qos := qosFlag(fs)
 	read := streamFlags(fs)
 	settings := controllerFlags(fs, "mean energy per inference as a fraction of exact inference's, measured here (median over the first windows of the first trace, paced with --realtime) (with --cost pareto: the policy's time_us of level 0)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen replay --model MODEL --policy FILE --trace PATH... [--controller NAME|all] [--device-profile NAME] [--realtime] [--json] [--log decisions.jsonl]\n\n"+
+		fmt.Fprintln(stderr, "usage: kagen replay --model MODEL --policy FILE --trace PATH... [--controller NAME|all] [--device-profile NAME] [--realtime] [--qos accuracy|agreement] [--json] [--log decisions.jsonl]\n\n"+
 			"Streams traces through the model's front-end and the engine, choosing each window's level with the\n"+
 			"policy's controller, and runs the same stream exactly (level 0) beside it. Reports accuracy against\n"+
-			"the exact run's, modelled inference and system-wide energy (one inference per window hop) and\n"+
+			"the exact run's (with --qos agreement: agreement with the exact run's predictions, no labels needed), modelled inference and system-wide energy (one inference per window hop) and\n"+
 			"their savings, the time at each level and the number of switches.")
 		fs.PrintDefaults()
 	}
@@ -51,6 +52,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		if err := checkOutput("--log", *logPath, append([]string{*model, *polPath}, traces...)...); err != nil {
 			return err
 		}
+	}
+	if err := replay.CheckQoS(*qos); err != nil {
+		return usageError{"--qos: " + err.Error()}
 	}
 	ro, err := read()
 	if err != nil {
@@ -73,7 +77,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	reports, err := d.Replay(ctx, deploy.ReplaySettings{Controller: *ctrl, Settings: settings, CostName: *cost, LogPath: *logPath, Model: *model,
-		Options: deploy.Options{Traces: tr, Read: ro, Device: dev, Realtime: *realtime}})
+		Options: deploy.Options{Traces: tr, Read: ro, Device: dev, Realtime: *realtime, QoS: *qos}})
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ type tuningRun struct {
 // startTuning checks the output path, loads a model and the labelled
 // windows of data, starts the trial pool of setup (nil: in-process) and
 // the progress line (JSON lines on stdout with asJSON).
-func startTuning(path, specPath string, data []string, match string, outs []string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (run *tuningRun, err error) {
+func startTuning(path, specPath, qos string, data []string, match string, outs []string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (run *tuningRun, err error) {
 	inputs := append([]string{path}, data...)
 	if specPath != "" {
 		inputs = append(inputs, specPath)
@@ -112,8 +112,16 @@ func startTuning(path, specPath string, data []string, match string, outs []stri
 			return nil, err
 		}
 	}
+	if err := replay.CheckQoS(qos); err != nil {
+		return nil, usageError{"--qos: " + err.Error()}
+	}
+	load := tuning.LoadSpec
+	if qos == replay.QoSAgreement {
+		load = tuning.LoadAgreement
+		fmt.Fprintln(stderr, "QoS: top-1 agreement with the exact model (its predictions on every window are the reference; labels are not read)")
+	}
 	traces := uniqueTraces(data, match, stderr)
-	p, err := tuning.LoadSpec(m, spec, traces)
+	p, err := load(m, spec, traces)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
+	"github.com/kagen-ai/kagen/replay"
 	"github.com/kagen-ai/kagen/tuning"
 )
 
@@ -18,7 +20,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&data, "data", "labelled trace files or folders (repeatable; further arguments are data too)")
 	out := fs.String("o", "pareto.json", "output file")
 	s := tuning.Settings{}
-	fs.Float64Var(&s.MaxLossPP, "max-loss", 1, "accuracy loss threshold in percentage points")
+	fs.Float64Var(&s.MaxLossPP, "max-loss", 1, "accuracy loss threshold in percentage points (with --qos agreement: disagreement with the exact model)")
 	fs.DurationVar(&s.Budget, "budget", 10*time.Second, "search time (profiling and validation come on top)")
 	fs.IntVar(&s.Evaluations, "evaluations", 0, "end each search after this many configurations scored instead of after --budget: the same validated configurations whatever the machine's load (0: --budget decides)")
 	fs.StringVar(&s.Objective, "objective", policy.ObjectiveTime, "time or energy")
@@ -29,6 +31,8 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&s.ScreenPairs, "screen", 0, "knob pairs measured on the tune split before the first round (0: half of --candidates; -1: none)")
 	fs.IntVar(&s.Rounds, "rounds", 3, "validation rounds; each anchors the predictor on what the earlier ones measured")
 	fs.IntVar(&s.Profile.Windows, "windows", 600, "windows used for the QoS predictors")
+	fs.BoolVar(&s.Profile.OneOffset, "one-offset", false, "profile perforation and sampling at one offset per stride (step mod stride): about 3x fewer pairs, for models of 50+ tunable nodes")
+	fs.BoolVar(&s.Profile.NodeAlone, "node-alone", false, "time each (node, knob) pair's node alone after one run of the nodes before it, not within whole inferences: for large models")
 	fs.IntVar(&s.MinWindows, "min-windows", tuning.DefaultMinWindows, "refuse to tune when a split (tune or calibration) holds fewer windows")
 	fs.IntVar(&s.MinClassWindows, "min-class-windows", 0, "refuse to tune when a split holds fewer windows of a class the data has (0: warn below 2)")
 	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON result")
@@ -36,8 +40,9 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	setup := distFlags(fs)
 	specPath := specFlag(fs)
 	match := matchFlag(fs)
+	qos := qosFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... [--match GLOB] [--spec FILE] --max-loss PP [--budget DURATION] [--objective time|energy] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
+		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... [--match GLOB] [--spec FILE] [--qos accuracy|agreement] --max-loss PP [--budget DURATION | --evaluations N] [--objective time|energy] [--one-offset] [--node-alone] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -65,7 +70,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	files := tuning.Files{Profile: *out + ".profile.json", Partial: *out + ".partial.json", Resume: *resume}
-	run, err := startTuning(pos[0], *specPath, data, *match, []string{*out, files.Profile, files.Partial}, setup, *asJSON, stdout, stderr)
+	run, err := startTuning(pos[0], *specPath, *qos, data, *match, []string{*out, files.Profile, files.Partial}, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -82,7 +87,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{"pareto": *out, "levels": len(res.Pareto.Configs), "validated": len(res.Tune.Validated),
 			"predictor_mae_pp": res.Tune.PredictorMAE, "tune_seconds": res.Seconds, "note": res.Tune.Note, "trials": run.pool.TrialStats(),
-			"tune_windows": run.p.Tune.Len(), "calib_windows": run.p.Calib.Len(), "warnings": warnings})
+			"tune_windows": run.p.Tune.Len(), "calib_windows": run.p.Calib.Len(), "warnings": warnings, "qos": cmp.Or(res.Pareto.QoS, replay.QoSAccuracy)})
 	}
 	fmt.Fprint(stdout, tuning.Text(res.Tune, s.Objective))
 	for _, w := range warnings {

@@ -68,6 +68,13 @@ func (a *Approximator) Kernel(step int, k Knob) (engine.Kernel, error) {
 		kr = newConvKernelPrec(cs, k)
 	} else if ds, ok := a.m.Dense(step); ok {
 		kr = newDenseKernelPrec(ds, k)
+	} else if ms, ok := a.m.ActMatMul(step); ok && k.Shape == Red && k.Prec == FP32 {
+		kr = newActMatMulKernel(ms, k)
+	} else if _, ok := a.m.RNN(step); ok && k.Shape == Hold {
+		var err error
+		if kr, err = a.m.RNNHold(step, k.Stride, k.Offset); err != nil {
+			return nil, fmt.Errorf("node %q: %w", a.nodes[step].Name, err)
+		}
 	}
 	if kr == nil {
 		return nil, fmt.Errorf("node %q: no kernel for knob %s", a.nodes[step].Name, k)

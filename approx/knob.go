@@ -33,14 +33,15 @@ const (
 	PerfCol              // output perforation of columns (2-D only)
 	Samp                 // filter sampling: K of the GEMM shrinks
 	Red                  // reduction sampling of a dense layer's dot products
+	Hold                 // temporal: a recurrent node's state held on every STRIDE-th step
 )
 
 // Knob is one approximation setting of one node. The zero Knob is exact
 // fp32.
 type Knob struct {
 	Shape Shape
-	// Stride and Offset parameterise perforation and filter sampling:
-	// Stride in {2,3,4}, Offset in [0, Stride).
+	// Stride and Offset parameterise perforation, filter sampling and
+	// the temporal hold: Stride in {2,3,4}, Offset in [0, Stride).
 	Stride, Offset int
 	// Keep is the kept fraction of reduction sampling, in percent
 	// (50, 60 or 75).
@@ -64,6 +65,8 @@ func (k Knob) String() string {
 		s = fmt.Sprintf("perf-col:%d:%d", k.Stride, k.Offset)
 	case Samp:
 		s = fmt.Sprintf("samp:%d:%d", k.Stride, k.Offset)
+	case Hold:
+		s = fmt.Sprintf("hold:%d:%d", k.Stride, k.Offset)
 	case Red:
 		s = "red:" + strconv.FormatFloat(float64(k.Keep)/100, 'f', -1, 64)
 	}
@@ -83,7 +86,7 @@ func (k Knob) String() string {
 // precision changes are counted as 1 (their gain is measured, not assumed).
 func (k Knob) IdealSpeedup() float64 {
 	switch k.Shape {
-	case PerfRow, PerfCol, Samp:
+	case PerfRow, PerfCol, Samp, Hold:
 		return float64(k.Stride) / float64(k.Stride-1)
 	case Red:
 		return 100 / float64(k.Keep)
@@ -92,7 +95,7 @@ func (k Knob) IdealSpeedup() float64 {
 }
 
 // ParseKnob reads a knob's text form: "fp32", "fp16", "int8",
-// "perf-row:S:O", "perf-col:S:O", "samp:S:O", "red:R", or a structural knob
+// "perf-row:S:O", "perf-col:S:O", "samp:S:O", "hold:S:O", "red:R", or a structural knob
 // and a precision joined by "+" ("perf-row:2:0+int8").
 func ParseKnob(s string) (Knob, error) {
 	var k Knob
@@ -116,7 +119,7 @@ func ParseKnob(s string) (Knob, error) {
 		}
 		name, args, _ := strings.Cut(p, ":")
 		switch name {
-		case "perf-row", "perf-col", "samp":
+		case "perf-row", "perf-col", "samp", "hold":
 			so := strings.Split(args, ":")
 			if len(so) != 2 {
 				return k, fmt.Errorf("knob %q: expected %s:STRIDE:OFFSET with STRIDE in {2,3,4} and OFFSET in [0,STRIDE)", s, name)
@@ -126,7 +129,7 @@ func ParseKnob(s string) (Knob, error) {
 			if err1 != nil || err2 != nil || st < 2 || st > 4 || off < 0 || off >= st {
 				return k, fmt.Errorf("knob %q: stride %q must be 2, 3 or 4 and offset %q in [0, stride)", s, so[0], so[1])
 			}
-			k.Shape = map[string]Shape{"perf-row": PerfRow, "perf-col": PerfCol, "samp": Samp}[name]
+			k.Shape = map[string]Shape{"perf-row": PerfRow, "perf-col": PerfCol, "samp": Samp, "hold": Hold}[name]
 			k.Stride, k.Offset = st, off
 		case "red":
 			f, err := strconv.ParseFloat(args, 64)

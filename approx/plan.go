@@ -141,6 +141,24 @@ func Applicable(m *engine.Model, step int) []Knob {
 		}
 		return filterSupported(out)
 	}
+	if rs, ok := m.RNN(step); ok {
+		// The temporal hold, where every step's state is not already
+		// the whole work (a sequence of 2S steps or more).
+		for st := 2; st <= 4; st++ {
+			for o := 0; o < st && rs.Seq >= 2*st; o++ {
+				out = append(out, Knob{Shape: Hold, Stride: st, Offset: o})
+			}
+		}
+		return out
+	}
+	if ms, ok := m.ActMatMul(step); ok && ms.K >= 4 {
+		// A product of two activations (attention): reduction sampling
+		// in fp32. Its operands change every inference, so fp16 and
+		// int8 would convert or quantise both on every call.
+		for _, keep := range []int{50, 60, 75} {
+			out = append(out, Knob{Shape: Red, Keep: keep})
+		}
+	}
 	return out
 }
 
@@ -202,6 +220,8 @@ func summarize(ks []Knob) string {
 			f = "perf-col:S:O"
 		case Samp:
 			f = "samp:S:O"
+		case Hold:
+			f = "hold:S:O"
 		case Red:
 			f = "red:{0.5,0.6,0.75}"
 		default:

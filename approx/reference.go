@@ -158,3 +158,37 @@ func ReferenceDense(ds *engine.DenseSpec, k Knob, x []float32) []float32 {
 	}
 	return y
 }
+
+// ReferenceHold computes a forward recurrent node of seq steps under the
+// temporal knob k (hold:S:O) from its definition: the exact recurrence
+// runs over the kept steps alone, in order (exact is given their indices
+// and returns its output at each, [len(kept)][...], and its last hidden
+// state); a held step's output repeats the state before it: the last
+// kept step's output, or h0 when none came yet. It returns the output at
+// every step and the last hidden state.
+func ReferenceHold(seq int, k Knob, h0 []float32, exact func(kept []int) (y [][]float32, last []float32)) ([][]float32, []float32) {
+	var kept []int
+	for t := 0; t < seq; t++ {
+		if k.Shape != Hold || t%k.Stride != k.Offset {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) == 0 {
+		y := make([][]float32, seq)
+		for t := range y {
+			y[t] = h0
+		}
+		return y, h0
+	}
+	ky, last := exact(kept)
+	y := make([][]float32, seq)
+	prev, j := h0, 0
+	for t := 0; t < seq; t++ {
+		if j < len(kept) && kept[j] == t {
+			prev = ky[j]
+			j++
+		}
+		y[t] = prev
+	}
+	return y, last
+}

@@ -36,6 +36,17 @@ func (d *Dataset) Len() int { return len(d.Y) }
 // and keeps the windows whose label is one of the classes, at most limit
 // of them (0: all).
 func Load(spec *replay.Spec, traces []replay.Trace, limit int) (*Dataset, error) {
+	return load(spec, traces, limit, false)
+}
+
+// LoadAll is Load keeping every window, labelled or not: windows whose
+// label is not one of the classes get class -1. Relabel then gives them
+// the exact model's predictions (the agreement QoS).
+func LoadAll(spec *replay.Spec, traces []replay.Trace, limit int) (*Dataset, error) {
+	return load(spec, traces, limit, true)
+}
+
+func load(spec *replay.Spec, traces []replay.Trace, limit int, all bool) (*Dataset, error) {
 	d := &Dataset{Shape: spec.InputShape()}
 	size := spec.InputSize()
 	names := make([]string, len(traces))
@@ -60,7 +71,7 @@ func Load(spec *replay.Spec, traces []replay.Trace, limit int) (*Dataset, error)
 			}
 			nw.Windows++
 			c := spec.ClassIndex(w.Label)
-			if c < 0 {
+			if c < 0 && !all {
 				nw.Skipped[w.Label]++
 				continue
 			}
@@ -75,6 +86,38 @@ func Load(spec *replay.Spec, traces []replay.Trace, limit int) (*Dataset, error)
 		return nil, nw.Error(spec, names)
 	}
 	return d, nil
+}
+
+// Relabel replaces every window's class by the model's own top-1
+// prediction with the kernels of sel (nil: the exact model), run by ev:
+// the reference of the agreement QoS, under which a configuration's
+// "accuracy" is its top-1 agreement with that model. Windows whose
+// outputs hold a NaN or an infinity name no class and are dropped; it
+// returns how many were, and an error when none is left.
+func (d *Dataset) Relabel(ev *Evaluator, sel engine.Selector) (dropped int, err error) {
+	nc := ev.Classes()
+	if nc < 2 {
+		return 0, fmt.Errorf("the model has %d output per window: top-1 agreement needs at least 2 (a classifier's scores)", nc)
+	}
+	outs := make([]float32, d.Len()*nc)
+	if err := ev.Outputs(d, sel, outs); err != nil {
+		return 0, fmt.Errorf("exact predictions: %w", err)
+	}
+	keep := 0
+	for i := range d.Y {
+		c := Argmax(outs[i*nc : (i+1)*nc])
+		if c < 0 {
+			dropped++
+			continue
+		}
+		d.X[keep], d.Y[keep], d.Files[keep] = d.X[i], c, d.Files[i]
+		keep++
+	}
+	d.X, d.Y, d.Files = d.X[:keep], d.Y[:keep], d.Files[:keep]
+	if keep == 0 {
+		return dropped, fmt.Errorf("all %d windows gave NaN or infinite exact outputs: no reference to agree with", dropped)
+	}
+	return dropped, nil
 }
 
 // Split cuts the dataset in two halves by source file (alternate files),

@@ -36,6 +36,12 @@ type Options struct {
 	Realtime bool
 	// Log, if set, receives every decision of the first controller.
 	Log *policy.LogWriter
+	// QoS is replay.QoSAccuracy ("": against the windows' labels) or
+	// replay.QoSAgreement: each window's class is the exact run's
+	// prediction (Exact is implied; the exact run goes first), so that
+	// accuracies are top-1 agreements with the exact model and unlabelled
+	// traces can be replayed.
+	QoS string
 }
 
 // Inference is one inference of a window at a level.
@@ -143,6 +149,12 @@ func (d *Deployment) NewReplayer(params []policy.Params, o Options) (*Replayer, 
 	}
 	if o.Source == nil && len(o.Traces) == 0 {
 		return nil, errors.New("no traces to replay")
+	}
+	if err := replay.CheckQoS(o.QoS); err != nil {
+		return nil, err
+	}
+	if o.QoS == replay.QoSAgreement {
+		o.Exact = true
 	}
 	r := &Replayer{d: d, o: o, dev: o.Device, cost: o.Cost, trace: -1}
 	if r.dev == nil {
@@ -337,11 +349,24 @@ func (r *Replayer) play(w replay.Window) error {
 	ev.Window, ev.Seq, ev.Label = w, r.windows, -1
 	ev.Time = r.offset + w.End
 	r.last = max(r.last, ev.Time)
-	if w.Label != "" {
+	agree := r.o.QoS == replay.QoSAgreement
+	if w.Label != "" && !agree {
 		ev.Label = r.d.Spec.ClassIndex(w.Label)
+	}
+	if agree {
+		// The reference is the exact run's prediction: it runs first
+		// (a non-finite exact output, class -1, leaves the window
+		// without a reference).
+		if err := r.exact(w); err != nil {
+			return err
+		}
+		ev.Label = ev.Exact.Pred.Class
 	}
 	if ev.Label >= 0 {
 		r.labelled++
+		if agree {
+			r.exactRight++
+		}
 	}
 	// Shuffle the order of the runs (the exact one included) from window
 	// to window, so that none always finds the caches cold after the
@@ -349,16 +374,13 @@ func (r *Replayer) play(w replay.Window) error {
 	r.rng.Shuffle(len(r.order), func(i, j int) { r.order[i], r.order[j] = r.order[j], r.order[i] })
 	for _, i := range r.order {
 		if i == len(r.runs) {
-			if !r.o.Exact {
+			if !r.o.Exact || agree {
 				continue
 			}
-			inf, err := r.infer(0)
-			if err != nil {
-				return fmt.Errorf("%s window %d exact: %w", w.File, w.Index, err)
+			if err := r.exact(w); err != nil {
+				return err
 			}
-			ev.Exact = inf
-			r.exactBusy += inf.Busy
-			if inf.Pred.Class == ev.Label {
+			if ev.Exact.Pred.Class == ev.Label {
 				r.exactRight++
 			}
 			continue
@@ -376,6 +398,17 @@ func (r *Replayer) play(w replay.Window) error {
 		}
 	}
 	r.windows++
+	return nil
+}
+
+// exact runs the window at level 0 as the exact run.
+func (r *Replayer) exact(w replay.Window) error {
+	inf, err := r.infer(0)
+	if err != nil {
+		return fmt.Errorf("%s window %d exact: %w", w.File, w.Index, err)
+	}
+	r.ev.Exact = inf
+	r.exactBusy += inf.Busy
 	return nil
 }
 

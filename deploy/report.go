@@ -8,6 +8,7 @@ import (
 
 	"github.com/kagen-ai/kagen/device"
 	"github.com/kagen-ai/kagen/measure"
+	"github.com/kagen-ai/kagen/replay"
 )
 
 // Report is the outcome of one controller's replay against the exact run.
@@ -28,6 +29,10 @@ type Report struct {
 	HopS          float64 `json:"hop_s"`
 	WallS         float64 `json:"wall_s"`
 
+	// QoS is replay.QoSAccuracy or replay.QoSAgreement: with agreement,
+	// Labelled counts the windows with a finite exact output, Accuracy
+	// is the top-1 agreement with the exact run and ExactAccuracy 1.
+	QoS            string  `json:"qos"`
 	Accuracy       float64 `json:"accuracy"`
 	ExactAccuracy  float64 `json:"exact_accuracy"`
 	AccuracyLossPP float64 `json:"accuracy_loss_pp"`
@@ -98,7 +103,10 @@ func (r *Replayer) Report(i int, model string) *Report {
 		Model: model, Policy: r.d.Name, Controller: t.ctrl.Name(), Params: t.params.String(),
 		Meter: r.dev.Name + " (modelled)", DeviceProfile: r.dev.Name, Cost: r.cost.Name(), Realtime: r.o.Realtime,
 		Windows: n, Labelled: r.labelled, HopS: r.hopS, WallS: wall.Seconds(),
-		Switches: t.switches, Rules: maps.Clone(t.rules),
+		Switches: t.switches, Rules: maps.Clone(t.rules), QoS: replay.QoSAccuracy,
+	}
+	if r.o.QoS == replay.QoSAgreement {
+		rep.QoS = replay.QoSAgreement
 	}
 	for _, tr := range r.o.Traces {
 		rep.Traces = append(rep.Traces, tr.Name)

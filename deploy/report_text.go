@@ -10,12 +10,25 @@ import (
 	"github.com/kagen-ai/kagen/replay"
 )
 
+// labelledWord says what Labelled counts: labelled windows, or with the
+// agreement QoS the windows the exact run gave a reference for.
+func (r *Report) labelledWord() string {
+	if r.QoS == replay.QoSAgreement {
+		return "with an exact reference"
+	}
+	return "labelled"
+}
+
 // WriteText writes the report for a terminal.
 func (r *Report) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "replay of %d windows (%d labelled), hop %.3g s: %.1f s of stream; energy modelled by device profile %s from %s busy time\n",
-		r.Windows, r.Labelled, r.HopS, r.WallS, r.DeviceProfile, r.Cost)
+	fmt.Fprintf(w, "replay of %d windows (%d %s), hop %.3g s: %.1f s of stream; energy modelled by device profile %s from %s busy time\n",
+		r.Windows, r.Labelled, r.labelledWord(), r.HopS, r.WallS, r.DeviceProfile, r.Cost)
 	fmt.Fprintf(w, "controller %s\n", r.Params)
-	fmt.Fprintf(w, "accuracy %.2f%% (exact %.2f%%): loss %.2f pp\n", 100*r.Accuracy, 100*r.ExactAccuracy, r.AccuracyLossPP)
+	if r.QoS == replay.QoSAgreement {
+		fmt.Fprintf(w, "agreement with the exact run %.2f%% (QoS agreement: the exact model's predictions are the reference, labels unused): disagreement %.2f pp\n", 100*r.Accuracy, r.AccuracyLossPP)
+	} else {
+		fmt.Fprintf(w, "accuracy %.2f%% (exact %.2f%%): loss %.2f pp\n", 100*r.Accuracy, 100*r.ExactAccuracy, r.AccuracyLossPP)
+	}
 	fmt.Fprintf(w, "inference energy %.4g J (exact %.4g J): saving %s; mean latency %.1f us (exact %.1f us)\n",
 		r.InferenceEnergyJ, r.ExactInferenceEnergyJ, FormatSaving(r.InferenceEnergySaving, r.InferenceSavingMargin), r.MeanLatencyUS, r.ExactMeanLatencyUS)
 	fmt.Fprintf(w, "system energy %.4g J (exact %.4g J): saving %.3f%%; inference is %.3f%% of the exact run's system energy\n",
@@ -60,10 +73,15 @@ func WriteTable(w io.Writer, rs []*Report) {
 		return
 	}
 	r0 := rs[0]
-	fmt.Fprintf(w, "replay of %d windows (%d labelled), hop %.3g s: %.1f s of stream; exact accuracy %.2f%%; energy modelled from %s busy time\n",
-		r0.Windows, r0.Labelled, r0.HopS, r0.WallS, 100*r0.ExactAccuracy, r0.Cost)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	ref := fmt.Sprintf("exact accuracy %.2f%%", 100*r0.ExactAccuracy)
 	head := "controller\taccuracy\tloss pp\tinference saving\tswitches\tmean level"
+	if r0.QoS == replay.QoSAgreement {
+		ref = "QoS agreement: accuracy is top-1 agreement with the exact run, labels unused"
+		head = "controller\tagreement\tdisagreement pp\tinference saving\tswitches\tmean level"
+	}
+	fmt.Fprintf(w, "replay of %d windows (%d %s), hop %.3g s: %.1f s of stream; %s; energy modelled from %s busy time\n",
+		r0.Windows, r0.Labelled, r0.labelledWord(), r0.HopS, r0.WallS, ref, r0.Cost)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, p := range r0.Profiles {
 		head += "\tsystem saving " + p.Name
 	}

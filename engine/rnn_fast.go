@@ -26,6 +26,10 @@ type rnnKernel struct {
 	packW  *gemm.PackedB    // K=input, N=dirs*gates*hidden; nil: read W
 	packR  [2]*gemm.PackedB // per direction: R, or R[zr] for a GRU without linear_before_reset
 	packRh [2]*gemm.PackedB // GRU without linear_before_reset: R[h]
+	// hold > 0 skips the state update at the steps st (counted in the
+	// direction's order) with st%hold == holdOff: the state is held and
+	// Y repeats it (the temporal knob, Model.RNNHold).
+	hold, holdOff int
 
 	// Scratch layout (offsets in float32 elements) and size.
 	offXW, offBias, offRbh, offH, offC, offRec, offRH, offGemm int
@@ -205,6 +209,10 @@ func (k *rnnKernel) Run(x *Exec, in, out []*Tensor) {
 			peep = pT.F[d*3*h : (d+1)*3*h]
 		}
 		for st := 0; st < maxLen; st++ {
+			if k.hold > 0 && st%k.hold == k.holdOff {
+				k.holdStep(st, d, lens, hs, y)
+				continue
+			}
 			// The recurrent product H * R^T (R[zr] for a plain GRU).
 			ra := gemm.Args{M: p.batch, N: p.recCols(), K: h, A: hs, C: rec, LDC: gh, Scratch: gs}
 			if k.packR[d] != nil {
@@ -293,6 +301,27 @@ func (k *rnnKernel) Run(x *Exec, in, out []*Tensor) {
 				}
 			}
 		}
+	}
+}
+
+// holdStep is a skipped step of the temporal knob: no product and no
+// gate is computed, the state is held and Y at the step repeats it.
+func (k *rnnKernel) holdStep(st, d int, lens *Tensor, hs []float32, y *Tensor) {
+	p, h := k.p, k.p.hidden
+	if y == nil {
+		return
+	}
+	for b := 0; b < p.batch; b++ {
+		L := p.seqLen(lens, b)
+		if st >= L {
+			continue
+		}
+		t := st
+		if p.dirReverse(d) {
+			t = L - 1 - st
+		}
+		o := p.yOff(t, d, b)
+		copy(y.F[o:o+h], hs[b*h:(b+1)*h])
 	}
 }
 

@@ -1,6 +1,11 @@
 package engine
 
-import "github.com/kagen-ai/kagen/engine/gemm"
+import (
+	"fmt"
+	"time"
+
+	"github.com/kagen-ai/kagen/engine/gemm"
+)
 
 // This file is the seam through which the approximation knobs (package
 // approx) build their own kernels for planned nodes: the geometry, weights
@@ -174,4 +179,136 @@ func (x *Exec) Ints(n int) []int32 {
 		x.ints = make([]int32, n)
 	}
 	return x.ints[:n]
+}
+
+// MatMulSpec describes a planned MatMul of two computed operands (an
+// activation-by-activation product, such as attention's Q·Kᵀ and its
+// product with V): Count products C_i[M x N] = A_i[M x K] B_i[K x N], row
+// major with leading dimensions LDA, LDB and LDC, operand i starting at
+// OffA[i], OffB[i] and OffC[i] of the node's first input, second input
+// and output; then the activation.
+type MatMulSpec struct {
+	M, N, K          int
+	LDA, LDB, LDC    int
+	OffA, OffB, OffC []int
+	Act              Activation
+}
+
+// ActMatMul returns the product planned at step, if that step runs a
+// MatMul whose second operand is computed (or batched) rather than a
+// constant weight matrix.
+func (m *Model) ActMatMul(step int) (*MatMulSpec, bool) {
+	if step < 0 || step >= len(m.steps) {
+		return nil, false
+	}
+	k, ok := m.steps[step].kernel.(*matMulKernel)
+	if !ok || k.g.transA || k.g.transB {
+		return nil, false
+	}
+	g := &k.g
+	return &MatMulSpec{M: g.m, N: g.n, K: g.k, LDA: g.lda, LDB: g.ldb, LDC: g.ldc,
+		OffA: g.offA, OffB: g.offB, OffC: g.offC, Act: publicAct(g.act)}, true
+}
+
+// RNNSpec describes a planned LSTM, GRU or RNN node run by the fast
+// recurrent kernel.
+type RNNSpec struct {
+	Op                              string // "LSTM", "GRU" or "RNN"
+	Seq, Batch, Input, Hidden, Dirs int
+}
+
+// RNN returns the recurrent node planned at step, if the fast recurrent
+// kernel runs it.
+func (m *Model) RNN(step int) (*RNNSpec, bool) {
+	if step < 0 || step >= len(m.steps) {
+		return nil, false
+	}
+	k, ok := m.steps[step].kernel.(*rnnKernel)
+	if !ok {
+		return nil, false
+	}
+	p := k.p
+	return &RNNSpec{Op: m.steps[step].n.op, Seq: p.seq, Batch: p.batch, Input: p.input, Hidden: p.hidden, Dirs: p.dirs}, true
+}
+
+// RNNHold returns the kernel of the recurrent node at step under the
+// temporal knob: at the steps st (counted from each direction's first
+// step) with st%stride == offset the state update is skipped (no
+// recurrent product, no gate): the hidden and cell states are held and
+// Y at that step repeats the held hidden state. Every other step runs
+// the exact update from the held state. It shares the node's packed
+// weights and work memory.
+func (m *Model) RNNHold(step, stride, offset int) (Kernel, error) {
+	if step < 0 || step >= len(m.steps) {
+		return nil, fmt.Errorf("step %d is not a recurrent node", step)
+	}
+	k, ok := m.steps[step].kernel.(*rnnKernel)
+	if !ok {
+		return nil, fmt.Errorf("step %d is not a recurrent node", step)
+	}
+	if stride < 2 || offset < 0 || offset >= stride {
+		return nil, fmt.Errorf("hold stride %d and offset %d, expected a stride of 2 or more and an offset in [0, stride)", stride, offset)
+	}
+	c := *k
+	c.hold, c.holdOff = stride, offset
+	return &c, nil
+}
+
+// TimeStep times one step alone: it runs the steps before it exactly on
+// inputs (so that the step's inputs hold what they hold in inference),
+// then runs the step's kernel under a and under b (nil: exact)
+// interleaved (a first on even runs, b on odd ones), len(nanosA) times
+// each, recording each run's wall time in
+// nanoseconds. The step's outputs never share memory with its inputs, so
+// the runs see the same inputs. It allocates nothing; the inputs must
+// have the planned shapes. Profiling a node's knobs this way costs a
+// prefix of one inference and the node's own runs, not whole inferences.
+func (s *Session) TimeStep(inputs []*Tensor, step int, a, b Selector, nanosA, nanosB []int64) error {
+	if step < 0 || step >= len(s.m.steps) {
+		return fmt.Errorf("step %d, the model has %d", step, len(s.m.steps))
+	}
+	if len(nanosB) != len(nanosA) {
+		return fmt.Errorf("%d and %d timing slots, expected the same number", len(nanosA), len(nanosB))
+	}
+	sp, err := s.planFor(inputs, false)
+	if err != nil {
+		return err
+	}
+	if err := sp.bind(inputs); err != nil {
+		return err
+	}
+	for i := 0; i < step; i++ {
+		if k := sp.m.steps[i].kernel; k != nil {
+			k.Run(&sp.x, sp.st.ins[i], sp.st.outs[i])
+		}
+	}
+	kernel := func(sel Selector) Kernel {
+		if sel != nil {
+			if o := sel.Kernel(step); o != nil {
+				return o
+			}
+		}
+		return sp.m.steps[step].kernel
+	}
+	ka, kb := kernel(a), kernel(b)
+	if ka == nil || kb == nil {
+		clear(nanosA)
+		clear(nanosB)
+		return nil
+	}
+	in, out := sp.st.ins[step], sp.st.outs[step]
+	for r := range nanosA {
+		// a first on even runs, b first on odd ones: neither always finds
+		// the caches the other warmed
+		first, second, d1, d2 := ka, kb, &nanosA[r], &nanosB[r]
+		if r%2 == 1 {
+			first, second, d1, d2 = kb, ka, &nanosB[r], &nanosA[r]
+		}
+		t0 := time.Now()
+		first.Run(&sp.x, in, out)
+		t1 := time.Now()
+		second.Run(&sp.x, in, out)
+		*d1, *d2 = int64(t1.Sub(t0)), int64(time.Since(t1))
+	}
+	return nil
 }

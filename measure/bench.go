@@ -112,3 +112,41 @@ func PerKnob(a *approx.Approximator, s *engine.Session, inputs []*engine.Tensor,
 	}
 	return nil
 }
+
+// NodeOffer is what a node is offered after measuring: the knobs whose
+// node speedup reached the threshold, and those dropped because they
+// measured slower (or not faster enough) than exact on this machine.
+type NodeOffer struct {
+	Step    int          `json:"step"`
+	Node    string       `json:"node"`
+	Op      string       `json:"op"`
+	Offered []KnobTiming `json:"offered"`
+	Dropped []KnobTiming `json:"dropped,omitempty"`
+}
+
+// Offered times every applicable (node, knob) pair of a's model alone
+// against exact (PerKnob, runs timed runs each) and keeps, per node with
+// any knob, the pairs whose node speedup is at least minSpeedup: the
+// measured filter of kagen knobs, with the threshold the profiler prunes
+// pairs at (profile.Options.MinSpeedup), so that nothing measuring slower
+// than exact here is offered.
+func Offered(a *approx.Approximator, s *engine.Session, inputs []*engine.Tensor, runs int, minSpeedup float64) ([]NodeOffer, error) {
+	var out []NodeOffer
+	byName := map[string]int{}
+	for _, n := range a.Nodes() {
+		byName[n.Name] = n.Step
+	}
+	err := PerKnob(a, s, inputs, runs, "", func(r KnobTiming) error {
+		if len(out) == 0 || out[len(out)-1].Node != r.Node {
+			out = append(out, NodeOffer{Step: byName[r.Node], Node: r.Node, Op: r.Op})
+		}
+		o := &out[len(out)-1]
+		if r.NodeSpeedup >= minSpeedup {
+			o.Offered = append(o.Offered, r)
+		} else {
+			o.Dropped = append(o.Dropped, r)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -106,6 +106,11 @@ type Pareto struct {
 	Objective string `json:"objective"`
 	// ExactAccuracy is the exact model's calibrated accuracy, a fraction.
 	ExactAccuracy float64 `json:"exact_accuracy"`
+	// QoS is "agreement" when the levels were tuned against the exact
+	// model's own predictions rather than labels (kagen tune --qos
+	// agreement): accuracies are then top-1 agreements with the exact
+	// model and losses disagreements. Empty: against labels.
+	QoS string `json:"qos,omitempty"`
 	// Classes names the model's output classes by index.
 	Classes []string `json:"classes"`
 	// Configs are the levels, ordered by increasing approximation.

@@ -30,6 +30,11 @@ const (
 	// TrialPairLatency times one node with one knob, interleaved with the
 	// exact node, on one input window.
 	TrialPairLatency TrialKind = "pair-latency"
+	// TrialNodeLatency times one node with one knob alone, interleaved
+	// with the exact node, after one exact run of the steps before it
+	// (engine.Session.TimeStep): a pair costs a fraction of an inference
+	// and the node's runs, not whole inferences (Options.NodeAlone).
+	TrialNodeLatency TrialKind = "node-latency"
 	// TrialOutputs runs the model with one configuration (or one pair)
 	// over one data shard and returns its outputs.
 	TrialOutputs TrialKind = "outputs"
@@ -46,7 +51,7 @@ const (
 // must run on the device being profiled.
 func (k TrialKind) NeedsDevice() bool {
 	switch k {
-	case TrialExactLatency, TrialPairLatency, TrialExactTime, TrialConfigTime:
+	case TrialExactLatency, TrialPairLatency, TrialNodeLatency, TrialExactTime, TrialConfigTime:
 		return true
 	}
 	return false
@@ -54,7 +59,7 @@ func (k TrialKind) NeedsDevice() bool {
 
 func (k TrialKind) known() bool {
 	switch k {
-	case TrialExactLatency, TrialPairLatency, TrialOutputs, TrialExactTime, TrialConfigTime, TrialNoop:
+	case TrialExactLatency, TrialPairLatency, TrialNodeLatency, TrialOutputs, TrialExactTime, TrialConfigTime, TrialNoop:
 		return true
 	}
 	return false
@@ -145,9 +150,9 @@ func (t *Trial) Validate() error {
 		return fmt.Errorf("trial kind %s takes no repeats", t.Kind)
 	}
 	switch t.Kind {
-	case TrialPairLatency:
+	case TrialPairLatency, TrialNodeLatency:
 		if t.Knob == "" || t.Config != "" {
-			return errors.New("a pair-latency trial names a knob and no configuration")
+			return fmt.Errorf("a %s trial names a knob and no configuration", t.Kind)
 		}
 	case TrialExactLatency, TrialExactTime:
 		if t.Knob != "" || t.Config != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -163,7 +164,7 @@ func (r *TrialRunner) selector(t *Trial) (engine.Selector, error) {
 func (r *TrialRunner) run(t *Trial, shard *dataset.Dataset) (*TrialResult, error) {
 	m := r.a.Model()
 	switch t.Kind {
-	case TrialExactLatency, TrialPairLatency:
+	case TrialExactLatency, TrialPairLatency, TrialNodeLatency:
 		b := r.benches[t.Shard]
 		if b == nil {
 			b = newLatencyBench(m, shard)
@@ -177,7 +178,11 @@ func (r *TrialRunner) run(t *Trial, shard *dataset.Dataset) (*TrialResult, error
 		if err != nil {
 			return nil, err
 		}
-		nodeUS, exactUS, err := b.pair(sel.(single), t.Repeats)
+		pair := b.pair
+		if t.Kind == TrialNodeLatency {
+			pair = b.pairAlone
+		}
+		nodeUS, exactUS, err := pair(sel.(single), t.Repeats)
 		return &TrialResult{NodeUS: nodeUS, ExactNodeUS: exactUS}, err
 	case TrialExactTime, TrialConfigTime:
 		tm := r.timers[t.Shard]
@@ -216,8 +221,9 @@ func (r *TrialRunner) run(t *Trial, shard *dataset.Dataset) (*TrialResult, error
 // latencyBench times nodes on one input with one session. Its first
 // measurement starts with five warm-up runs more than the others.
 type latencyBench struct {
-	in   measure.Inference
-	warm bool
+	in    measure.Inference
+	warm  bool
+	nanos []int64 // pairAlone's timings
 }
 
 func newLatencyBench(m *engine.Model, d *dataset.Dataset) *latencyBench {
@@ -259,6 +265,33 @@ func (b *latencyBench) pair(sel single, repeats int) (nodeUS, exactNodeUS float6
 		return 0, 0, err
 	}
 	return r[1].StepMedianUS(sel.step), r[0].StepMedianUS(sel.step), nil
+}
+
+// pairAlone returns the median time of one step with its knob and
+// exact over repeats interleaved runs of the step alone (after two
+// warm-up runs of each), its inputs computed by one exact run of the
+// steps before it (engine.Session.TimeStep).
+func (b *latencyBench) pairAlone(sel single, repeats int) (nodeUS, exactNodeUS float64, err error) {
+	n := repeats + 2
+	if cap(b.nanos) < 2*n {
+		b.nanos = make([]int64, 2*n)
+	}
+	na, ne := b.nanos[:n], b.nanos[n:2*n]
+	if err := b.in.Session.TimeStep(b.in.Inputs[0], sel.step, sel, nil, na, ne); err != nil {
+		return 0, 0, err
+	}
+	return medianUS(na[2:]), medianUS(ne[2:]), nil
+}
+
+// medianUS is the median of nanosecond times, in microseconds; it sorts
+// them.
+func medianUS(ns []int64) float64 {
+	slices.Sort(ns)
+	m := len(ns) / 2
+	if len(ns)%2 == 1 {
+		return float64(ns[m]) / 1e3
+	}
+	return float64(ns[m-1]+ns[m]) / 2e3
 }
 
 // timer times configurations against exact on the timing windows (up to

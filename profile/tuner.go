@@ -103,6 +103,10 @@ type TuneResult struct {
 	// levels were chosen with (see speedupNoise): speedups closer than
 	// this count as equal, and a level must be this much faster.
 	SpeedupNoise float64 `json:",omitempty"`
+	// Agreement is set when the windows' classes are the exact model's
+	// own predictions (the agreement QoS): accuracies are then top-1
+	// agreements with the exact model and losses disagreements, in pp.
+	Agreement bool `json:",omitempty"`
 }
 
 // searchInput is what the search needs of a profile: the exact figures
@@ -286,8 +290,12 @@ func confidenceStats(c *Candidate, outs []float32, y []int, classes int) {
 // String summarises a result.
 func (r *TuneResult) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "exact accuracy %.2f%%; %d configurations scored, %d knob pairs screened, %d validated, predictor MAE %.2f pp\n",
-		100*r.ExactAccuracy, r.Evaluated, len(r.Screened), len(r.Validated), r.PredictorMAE)
+	what := "exact accuracy"
+	if r.Agreement {
+		what = "QoS: top-1 agreement with the exact model (its predictions are the reference, labels unused): exact agreement"
+	}
+	fmt.Fprintf(&b, "%s %.2f%%; %d configurations scored, %d knob pairs screened, %d validated, predictor MAE %.2f pp\n",
+		what, 100*r.ExactAccuracy, r.Evaluated, len(r.Screened), len(r.Validated), r.PredictorMAE)
 	for i, l := range r.Levels {
 		fmt.Fprintf(&b, "level %d: speedup %.2fx loss %.2f pp (predicted %.2f) %s\n", i, l.Speedup, l.LossPP, l.PredictedLossPP, l.Config)
 	}

@@ -19,8 +19,34 @@ type ClassResult struct {
 	Recall  float64 `json:"recall"`
 }
 
-// EvalResult is the accuracy of a model over labelled windows.
+// QoS names what a result's accuracy is measured against.
+const (
+	// QoSAccuracy compares predictions with the traces' labels.
+	QoSAccuracy = "accuracy"
+	// QoSAgreement compares them with the exact model's own predictions
+	// on the same windows (top-1 agreement): no labels are needed, and
+	// the exact model agrees with itself 100% of the time.
+	QoSAgreement = "agreement"
+)
+
+// CheckQoS refuses a QoS name other than QoSAccuracy and QoSAgreement
+// ("" is QoSAccuracy).
+func CheckQoS(qos string) error {
+	switch qos {
+	case "", QoSAccuracy, QoSAgreement:
+		return nil
+	}
+	return fmt.Errorf("QoS %q, expected %s (against the traces' labels) or %s (against the exact model's predictions, no labels needed)", qos, QoSAccuracy, QoSAgreement)
+}
+
+// EvalResult is the accuracy of a model over labelled windows, or with
+// QoS QoSAgreement its top-1 agreement with the exact model over every
+// window.
 type EvalResult struct {
+	// QoS is QoSAccuracy or QoSAgreement: with agreement, Accuracy,
+	// Correct, PerClass and Confusion count the exact model's
+	// predictions as the true classes.
+	QoS      string                 `json:"qos"`
 	Accuracy float64                `json:"accuracy"`
 	N        int                    `json:"n"`
 	Correct  int                    `json:"correct"`
@@ -42,6 +68,10 @@ type EvalResult struct {
 	// Read is what the traces held: files by kind and the windows read
 	// from each (labelled with a class or not).
 	Read *Inventory `json:"read,omitempty"`
+	// RelErr is, with QoSAgreement, the mean over windows of the relative
+	// error of the outputs, ||y - y_exact|| / ||y_exact|| (Euclidean
+	// norms; 0 where both are zero): the QoS of regression-like outputs.
+	RelErr float64 `json:"rel_err,omitempty"`
 }
 
 // Prediction is the model's decision on one window.
@@ -85,6 +115,10 @@ type EvalOptions struct {
 	// fills: fed as they are with every window (a model with state or
 	// parameter inputs).
 	Extra []*engine.Tensor
+	// QoS is QoSAccuracy ("") or QoSAgreement: every window, labelled or
+	// not, is run exactly and with Selector, and the exact prediction is
+	// the true class.
+	QoS string
 }
 
 // Evaluate runs the front-end and the model over traces (files or folders)
@@ -94,8 +128,17 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 	if err := CheckModel(spec, m); err != nil {
 		return nil, err
 	}
+	if err := CheckQoS(opts.QoS); err != nil {
+		return nil, err
+	}
+	agree := opts.QoS == QoSAgreement
 	nc := len(spec.Classes)
-	r := &EvalResult{PerClass: map[string]ClassResult{}, Classes: spec.Classes, Confusion: make([][]int, nc), Skipped: map[string]int{}}
+	r := &EvalResult{QoS: QoSAccuracy, PerClass: map[string]ClassResult{}, Classes: spec.Classes, Confusion: make([][]int, nc), Skipped: map[string]int{}}
+	if agree {
+		r.QoS = QoSAgreement
+	}
+	var exactOut []float32 // the exact outputs of the window (agreement)
+	var relErr float64
 	for i := range r.Confusion {
 		r.Confusion[i] = make([]int, nc)
 	}
@@ -126,8 +169,18 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 			nw.Windows++
 			r.Read.Count(w.File)
 			want := spec.ClassIndex(w.Label)
+			if agree {
+				if want, exactOut, err = exactClass(s, in, exactOut); err != nil {
+					src.Close()
+					return nil, fmt.Errorf("%s window %d exact: %w", w.File, w.Index, err)
+				}
+			}
 			if want < 0 {
-				r.Skipped[w.Label]++
+				key := w.Label
+				if agree {
+					key = "exact output not finite"
+				}
+				r.Skipped[key]++
 				continue
 			}
 			outs, err := s.RunWith(in, opts.Selector)
@@ -146,6 +199,9 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 				continue
 			}
 			got := Predict(outs[0].F).Class
+			if agree {
+				relErr += RelativeError(outs[0].F, exactOut)
+			}
 			r.Confusion[want][got]++
 			r.N++
 			if got == want {
@@ -162,6 +218,7 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 		return nil, nw.Error(spec, names)
 	}
 	r.Accuracy = float64(r.Correct) / float64(r.N)
+	r.RelErr = relErr / float64(r.N)
 	for i, c := range spec.Classes {
 		cr := ClassResult{}
 		for j := range r.Confusion[i] {
@@ -174,6 +231,43 @@ func Evaluate(m *engine.Model, spec *Spec, traces []Trace, opts EvalOptions) (*E
 		r.PerClass[c] = cr
 	}
 	return r, nil
+}
+
+// exactClass runs the window in in exactly, copies its outputs into buf
+// (grown as needed) and returns the exact prediction: -1 (the window is
+// skipped as "no label") when they are not finite.
+func exactClass(s *engine.Session, in []*engine.Tensor, buf []float32) (int, []float32, error) {
+	outs, err := s.RunWith(in, nil)
+	if err != nil {
+		return -1, buf, err
+	}
+	buf = append(buf[:0], outs[0].F...)
+	if !allFinite(buf) {
+		return -1, buf, nil
+	}
+	return Predict(buf).Class, buf, nil
+}
+
+// RelativeError is ||y - ref|| / ||ref|| in Euclidean norms, the
+// relative-error QoS of regression-like outputs: 0 when both are zero,
+// +Inf when only ref is (or the lengths differ).
+func RelativeError(y, ref []float32) float64 {
+	if len(y) != len(ref) {
+		return math.Inf(1)
+	}
+	var num, den float64
+	for i, v := range ref {
+		d := float64(y[i]) - float64(v)
+		num += d * d
+		den += float64(v) * float64(v)
+	}
+	switch {
+	case num == 0:
+		return 0
+	case den == 0:
+		return math.Inf(1)
+	}
+	return math.Sqrt(num / den)
 }
 
 // NoWindows is what was read from traces that gave no window labelled

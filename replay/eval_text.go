@@ -18,7 +18,14 @@ func (r *EvalResult) WriteText(w io.Writer, name string) {
 			fmt.Fprintln(w, "warning:", m)
 		}
 	}
-	fmt.Fprintf(w, "%s: accuracy %.2f%% (%d of %d windows)\n", name, 100*r.Accuracy, r.Correct, r.N)
+	truth := "true"
+	if r.QoS == QoSAgreement {
+		truth = "exact"
+		fmt.Fprintf(w, "%s: agreement with the exact model %.2f%% (%d of %d windows; the exact model's predictions are the reference, labels unused); mean relative output error %.3g\n",
+			name, 100*r.Accuracy, r.Correct, r.N, r.RelErr)
+	} else {
+		fmt.Fprintf(w, "%s: accuracy %.2f%% (%d of %d windows)\n", name, 100*r.Accuracy, r.Correct, r.N)
+	}
 	if len(r.Skipped) > 0 {
 		labels := make([]string, 0, len(r.Skipped))
 		for l := range r.Skipped {
@@ -41,7 +48,7 @@ func (r *EvalResult) WriteText(w io.Writer, name string) {
 		fmt.Fprintf(w, "%d gaps in the timestamps split the traces (no window spans one)\n", r.Gaps)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "true \\ predicted\t%s\trecall\tn\t\n", strings.Join(shortNames(r.Classes), "\t"))
+	fmt.Fprintf(tw, "%s \\ predicted\t%s\trecall\tn\t\n", truth, strings.Join(shortNames(r.Classes), "\t"))
 	for i, c := range r.Classes {
 		row := make([]string, len(r.Confusion[i]))
 		for j, v := range r.Confusion[i] {

@@ -18,8 +18,12 @@ func FormatLoss(c profile.Candidate) string { return CandidateLoss(c).String() }
 // configuration.
 func Text(res *profile.TuneResult, objective string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "exact accuracy %.2f%%; %d configurations scored, %d knob pairs screened, %d validated, predictor MAE %.2f pp\n",
-		100*res.ExactAccuracy, res.Evaluated, len(res.Screened), len(res.Validated), res.PredictorMAE)
+	what := "exact accuracy"
+	if res.Agreement {
+		what = "QoS: top-1 agreement with the exact model (its predictions are the reference, labels unused): exact agreement"
+	}
+	fmt.Fprintf(&b, "%s %.2f%%; %d configurations scored, %d knob pairs screened, %d validated, predictor MAE %.2f pp\n",
+		what, 100*res.ExactAccuracy, res.Evaluated, len(res.Screened), len(res.Validated), res.PredictorMAE)
 	if res.SpeedupNoise > 0 {
 		fmt.Fprintf(&b, "speedups within %.1f%% of each other counted as equal when choosing the levels (twice the spread of exact's time over the validation)\n", 100*res.SpeedupNoise)
 	}

@@ -184,6 +184,12 @@ type Pipeline struct {
 	Data, Tune, Calib *dataset.Dataset
 	// Executor runs the trials (nil: in this process).
 	Executor profile.Executor
+	// QoS is replay.QoSAgreement when the windows' classes are the
+	// exact model's own predictions (LoadAgreement), else "" (labels).
+	QoS string
+	// Dropped counts the windows LoadAgreement dropped because the exact
+	// model's outputs on them were not finite.
+	Dropped int
 }
 
 // Load reads the labelled windows of traces through the model's
@@ -210,6 +216,36 @@ func LoadSpec(m *engine.Model, spec *replay.Spec, traces []replay.Trace) (*Pipel
 		return nil, err
 	}
 	return New(approx.New(m), spec, d), nil
+}
+
+// LoadAgreement is LoadSpec for the agreement QoS: every window of the
+// traces is kept, labelled or not, and its class is the exact model's own
+// top-1 prediction (dataset.Relabel), so that a tune's "accuracy" is each
+// configuration's agreement with the exact model and its loss the
+// disagreement in pp. Traces need no labels.
+func LoadAgreement(m *engine.Model, spec *replay.Spec, traces []replay.Trace) (*Pipeline, error) {
+	var err error
+	if spec == nil {
+		spec, err = replay.SpecFromModel(m)
+	} else {
+		err = replay.CheckModel(spec, m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, err := dataset.LoadAll(spec, traces, 0)
+	if err != nil {
+		return nil, err
+	}
+	ev := dataset.NewEvaluator(m, 0)
+	dropped, err := d.Relabel(ev, nil)
+	ev.Close()
+	if err != nil {
+		return nil, err
+	}
+	p := New(approx.New(m), spec, d)
+	p.QoS, p.Dropped = replay.QoSAgreement, dropped
+	return p, nil
 }
 
 // New is a pipeline over windows already loaded.
@@ -329,8 +365,17 @@ func (p *Pipeline) Run(ctx context.Context, s Settings, f Files, progress func(P
 		res.Note = strings.TrimSpace(warning + "\n" + res.Note)
 	}
 	secs := time.Since(start).Seconds()
+	if p.QoS == replay.QoSAgreement {
+		res.Agreement = true
+		if p.Dropped > 0 {
+			res.Note = strings.TrimSpace(res.Note + fmt.Sprintf("\n%d windows whose exact outputs were not finite were left out (no reference to agree with)", p.Dropped))
+		}
+	}
 	par := ParetoFile(p.Approx.Model(), p.Spec, s, pr.Device, res)
 	par.TuneSeconds = secs
+	if res.Agreement {
+		par.QoS = replay.QoSAgreement
+	}
 	if f.Partial != "" && ctx.Err() == nil {
 		os.Remove(f.Partial)
 	}
