@@ -311,7 +311,7 @@ func kernelRows(m int) {
 	SHRQ(U8(1), n)
 	ANDQ(U8(1), kc)
 	step := func(u int) {
-		x := bv[u%2]
+		x := bv[u%len(bv)]
 		MOVLQSX(Mem{Base: rows, Disp: 4 * u}, off[u%2])
 		VMOVUPS(Mem{Base: b, Index: off[u%2], Scale: 4}, x)
 		for i := 0; i < m; i++ {
@@ -390,23 +390,16 @@ func paramAddr(name string) Mem {
 	return basic.Addr
 }
 
-// setsWide is sets for the 32-column kernels: at least eight independent
-// accumulators.
-func setsWide(m int) int {
-	switch {
-	case m >= 4:
-		return 1
-	case m >= 2:
-		return 2
-	}
-	return 4
-}
-
-// wideAccumulators returns the accumulators of an m-row 32-column kernel:
-// acc[s][i][h] is set s, row i, half h (columns 16h..16h+15).
-func wideAccumulators(m int) [][][2]VecPhysical {
-	ns := setsWide(m)
-	acc := make([][][2]VecPhysical, ns)
+// wideRegisters returns the accumulators of an m-row 32-column kernel,
+// acc[s][i][h] being set s, row i, half h (columns 16h..16h+15), and the
+// registers left for B (pairs, one per k step in flight) and for
+// broadcasts of A. It has the 16-column kernel's sets (see sets) and
+// assigns k steps to them as that kernel does, so that a column comes out
+// bit for bit the same whichever of the two kernels computed it (a
+// product split between threads puts a column in either).
+func wideRegisters(m int) (acc [][][2]VecPhysical, bv [][2]VecPhysical, av []VecPhysical) {
+	ns := sets(m)
+	acc = make([][][2]VecPhysical, ns)
 	next := 0
 	for s := range acc {
 		acc[s] = make([][2]VecPhysical, m)
@@ -415,10 +408,13 @@ func wideAccumulators(m int) [][][2]VecPhysical {
 			next += 2
 		}
 	}
-	if next > 24 {
-		panic("too many accumulators")
+	switch {
+	case next <= 24:
+		return acc, [][2]VecPhysical{{Z24, Z25}, {Z26, Z27}}, []VecPhysical{Z28, Z29, Z30, Z31}
+	case next <= 28:
+		return acc, [][2]VecPhysical{{Z28, Z29}}, []VecPhysical{Z30, Z31}
 	}
-	return acc
+	panic("too many accumulators")
 }
 
 // wideEpilogue reduces the accumulator sets and applies the flags'
@@ -509,10 +505,8 @@ func kernelWide(m int, rawA bool) {
 	TEXT(name, NOSPLIT, "func(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %dx32 tile of C = A*B from kc k steps of %s and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.", name, m, form))
-	acc := wideAccumulators(m)
+	acc, bv, av := wideRegisters(m)
 	ns := len(acc)
-	bv := [][2]VecPhysical{{Z24, Z25}, {Z26, Z27}}
-	av := []VecPhysical{Z28, Z29, Z30, Z31}
 
 	Comment("Zero the accumulators.")
 	for s := range acc {
@@ -551,11 +545,12 @@ func kernelWide(m int, rawA bool) {
 	SHLQ(U8(2), ldb)
 	n := GP64()
 	MOVQ(kc, n)
-	SHRQ(U8(1), n)
-	ANDQ(U8(1), kc)
+	SHRQ(U8(2), n)
+	ANDQ(U8(unroll-1), kc)
 	t := 0
-	step := func(u int) {
-		x := bv[u%2]
+	// step multiplies k step u (of the iteration) into accumulator set s.
+	step := func(u, s int) {
+		x := bv[u%len(bv)]
 		VMOVUPS(Mem{Base: b}, x[0])
 		VMOVUPS(Mem{Base: b2}, x[1])
 		ADDQ(ldb, b)
@@ -564,23 +559,28 @@ func kernelWide(m int, rawA bool) {
 			y := av[t%len(av)]
 			t++
 			VBROADCASTSS(aElem(i, u), y)
-			VFMADD231PS(x[0], y, acc[u%ns][i][0])
-			VFMADD231PS(x[1], y, acc[u%ns][i][1])
+			VFMADD231PS(x[0], y, acc[s][i][0])
+			VFMADD231PS(x[1], y, acc[s][i][1])
 		}
 	}
-	Comment("Main loop: 2 k steps per iteration.")
+	Comment(fmt.Sprintf("Main loop: %d k steps per iteration, step u into set u%%%d as the 16-column kernel does.", unroll, ns))
 	TESTQ(n, n)
 	JZ(LabelRef(name + "_tail"))
 	Label(name + "_loop")
-	step(0)
-	step(1)
-	advanceA(2 * aStep)
+	for u := 0; u < unroll; u++ {
+		step(u, u%ns)
+	}
+	advanceA(unroll * aStep)
 	DECQ(n)
 	JNZ(LabelRef(name + "_loop"))
 	Label(name + "_tail")
 	TESTQ(kc, kc)
 	JZ(LabelRef(name + "_reduce"))
-	step(0)
+	Label(name + "_tailloop")
+	step(0, 0)
+	advanceA(aStep)
+	DECQ(kc)
+	JNZ(LabelRef(name + "_tailloop"))
 	Label(name + "_reduce")
 	wideEpilogue(name, m, acc)
 }
@@ -592,10 +592,8 @@ func kernelRowsWide(m int) {
 	TEXT(name, NOSPLIT, "func(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %dx32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.", name, m))
-	acc := wideAccumulators(m)
+	acc, bv, av := wideRegisters(m)
 	ns := len(acc)
-	bv := [][2]VecPhysical{{Z24, Z25}, {Z26, Z27}}
-	av := []VecPhysical{Z28, Z29, Z30, Z31}
 	Comment("Zero the accumulators.")
 	for s := range acc {
 		for i := range acc[s] {
@@ -614,7 +612,7 @@ func kernelRowsWide(m int) {
 	ANDQ(U8(1), kc)
 	t := 0
 	step := func(u int) {
-		x := bv[u%2]
+		x := bv[u%len(bv)]
 		MOVLQSX(Mem{Base: rows, Disp: 4 * u}, off[u%2])
 		VMOVUPS(Mem{Base: b, Index: off[u%2], Scale: 4}, x[0])
 		VMOVUPS(Mem{Base: b, Index: off[u%2], Scale: 4, Disp: 64}, x[1])
