@@ -164,10 +164,14 @@ func deinterleave() {
 func flat(k int, z bool) {
 	name := "dwFlat" + strconv.Itoa(k) + "AVX"
 	// vw is a vector's floats; vr returns vector register i.
-	vw, vr := 8, func(i int) VecPhysical { return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i] }
+	vw, vr := 8, func(i int) VecPhysical {
+		return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
+	}
 	if z {
 		name += "512"
-		vw, vr = 16, func(i int) VecPhysical { return []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}[i] }
+		vw, vr = 16, func(i int) VecPhysical {
+			return []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}[i]
+		}
 	}
 	vb := 4 * vw // a vector's bytes
 	TEXT(name, NOSPLIT, "func(dst, src *float32, stride, planes, n, row int, w, bias *float32, lo, hi float32)")
