@@ -9,6 +9,10 @@ func gatherArch(panel, x []float32, kbase []int32, nr int, pl *panelPlan) bool {
 	if !cpu.X86.HasAVX {
 		return false
 	}
+	if len(pl.m8) == 4 && len(pl.m1) == 0 {
+		gatherPair(&panel[0], &x[0], &kbase[0], len(kbase), nr*4, int(pl.m8[0]), int(pl.m8[1]), int(pl.m8[2]), int(pl.m8[3]))
+		return true
+	}
 	var m8, m1 *int32
 	if len(pl.m8) > 0 {
 		m8 = &pl.m8[0]

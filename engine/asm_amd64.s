@@ -134,6 +134,55 @@ gatherBytes_next:
 gatherBytes_done:
 	RET
 
+// func gatherPair(dst *float32, x *float32, kbase *int32, kn int, stride int, t0 int, p0 int, t1 int, p1 int)
+// Requires: AVX
+TEXT ·gatherPair(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ kbase+16(FP), DX
+	MOVQ kn+24(FP), BX
+	MOVQ stride+32(FP), SI
+	MOVQ t0+40(FP), DI
+	MOVQ p0+48(FP), R8
+	MOVQ t1+56(FP), R9
+	MOVQ p1+64(FP), R10
+	LEAQ (CX)(R8*4), R8
+	LEAQ (CX)(R10*4), R10
+	LEAQ (AX)(DI*4), DI
+	LEAQ (AX)(R9*4), R9
+
+gp_two:
+	CMPQ    BX, $0x02
+	JB      gp_one
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), CX
+	VMOVUPS (R8)(AX*4), Y0
+	VMOVUPS (R10)(AX*4), Y1
+	VMOVUPS (R8)(CX*4), Y2
+	VMOVUPS (R10)(CX*4), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (R9)
+	VMOVUPS Y2, (DI)(SI*1)
+	VMOVUPS Y3, (R9)(SI*1)
+	LEAQ    (DI)(SI*2), DI
+	LEAQ    (R9)(SI*2), R9
+	ADDQ    $0x08, DX
+	SUBQ    $0x02, BX
+	JMP     gp_two
+
+gp_one:
+	TESTQ   BX, BX
+	JZ      gp_done
+	MOVLQSX (DX), AX
+	VMOVUPS (R8)(AX*4), Y0
+	VMOVUPS (R10)(AX*4), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (R9)
+
+gp_done:
+	VZEROUPPER
+	RET
+
 // func maxPoolRow(dst *float32, src *float32, n int, kw int, sw int)
 // Requires: AVX
 TEXT ·maxPoolRow(SB), NOSPLIT, $0-40

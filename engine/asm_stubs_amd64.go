@@ -14,6 +14,11 @@ func gatherMoves(dst *float32, x *float32, kbase *int32, kn int, stride int, m8 
 //go:noescape
 func gatherBytes(dst *uint8, x *uint8, kbase *int32, kn int, stride int, m8 *int32, n8 int, m1 *int32, n1 int)
 
+// gatherPair performs two moves of eight floats of an im2col panel for kn rows (see the generator's documentation).
+//
+//go:noescape
+func gatherPair(dst *float32, x *float32, kbase *int32, kn int, stride int, t0 int, p0 int, t1 int, p1 int)
+
 // maxPoolRow folds the kw taps at src[i*sw:] into dst[i] for i < n, skipping NaNs (see the generator's documentation).
 //
 //go:noescape

@@ -18,6 +18,11 @@ func TestIm2colPackMatchesGather(t *testing.T) {
 	specs := []ConvSpec{
 		packBenchConvs[0].cs,
 		packBenchConvs[1].cs,
+		// kws.onnx's second convolution: rows of 8 outputs, each 16-wide
+		// panel two moves of eight (gatherPair), and its odd K.
+		{Batch: 1, C: 3, H: 17, W: 10, KH: 10, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, Group: 1, M: 4, OH: 8, OW: 8},
+		// Rows of 20 (the 16-wide panels straddle rows), padded.
+		{Batch: 1, C: 2, H: 9, W: 20, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, Group: 1, M: 4, PadT: 1, PadL: 1, PadB: 1, PadR: 1, OH: 9, OW: 20},
 	}
 	for range 30 {
 		c := ConvSpec{Batch: 1, C: 1 + rng.IntN(4), H: 3 + rng.IntN(20), W: 3 + rng.IntN(40), KH: 1 + rng.IntN(4), KW: 1 + rng.IntN(9),

@@ -40,9 +40,14 @@ var (
 // as [mid]. That covers equal shapes (mid is everything), a scalar operand
 // (inner is everything), a per-row bias after a MatMul (inner 1) and a
 // per-channel [C,1,1] operand. swap says bc is input 0.
+//
+// With across, bc instead varies along the outer and the inner blocks and
+// is broadcast along mid ([outer, 1, inner]: an attention mask [heads, 1,
+// keys] added to scores [heads, queries, keys]).
 type arithKernel struct {
 	op                byte
 	swap              bool
+	across            bool
 	outer, mid, inner int
 }
 
@@ -63,7 +68,50 @@ func compileArith(n *node, op byte) Kernel {
 			return &arithKernel{op: op, swap: true, outer: outer, mid: mid, inner: inner}
 		}
 	}
+	if equalShapes(a.shape, o.shape) {
+		if outer, mid, inner, ok := arithAcross(o.shape, b.shape); ok {
+			return &arithKernel{op: op, across: true, outer: outer, mid: mid, inner: inner}
+		}
+	}
+	if equalShapes(b.shape, o.shape) {
+		if outer, mid, inner, ok := arithAcross(o.shape, a.shape); ok {
+			return &arithKernel{op: op, swap: true, across: true, outer: outer, mid: mid, inner: inner}
+		}
+	}
 	return nil
+}
+
+// arithAcross views out as [outer, mid, inner] with bc (right-aligned to
+// out) equal to out on the outer and inner blocks and 1 on mid.
+func arithAcross(out, bc []int) (outer, mid, inner int, ok bool) {
+	r := len(out)
+	if len(bc) > r {
+		return 0, 0, 0, false
+	}
+	dim := func(i int) int { // bc's dimension aligned with out[i]
+		if j := len(bc) - r + i; j >= 0 {
+			return bc[j]
+		}
+		return 1
+	}
+	i0, i1 := r, r // the axes from the first to the last where bc differs
+	for i := 0; i < r; i++ {
+		if dim(i) != out[i] {
+			if i0 == r {
+				i0 = i
+			}
+			i1 = i + 1
+		}
+	}
+	if i0 == r {
+		return 0, 0, 0, false
+	}
+	for i := i0; i < i1; i++ {
+		if dim(i) != 1 {
+			return 0, 0, 0, false
+		}
+	}
+	return numel(out[:i0]), numel(out[i0:i1]), numel(out[i1:]), true
 }
 
 // arithLayout views out as [outer, mid, inner] with bc (right-aligned to

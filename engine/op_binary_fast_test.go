@@ -61,6 +61,12 @@ func TestArithKernelMatchesReference(t *testing.T) {
 		{[]int{4, 1}, []int{1, 5}, false},          // both broadcast
 		{[]int{2, 5, 3, 4}, []int{5, 1, 4}, false}, // two separate blocks
 		{[]int{3, 1}, []int{3, 4}, true},
+		{[]int{4, 99, 99}, []int{4, 1, 99}, true}, // an attention mask: broadcast along the middle
+		{[]int{4, 1, 99}, []int{4, 99, 99}, true},
+		{[]int{2, 3, 4, 5}, []int{2, 1, 1, 5}, true},
+		{[]int{2, 3, 4, 5}, []int{3, 1, 5}, false}, // broadcast along axes 0 and 2
+		{[]int{2, 3, 4, 5}, []int{2, 3, 1, 1}, true},
+		{[]int{2, 3, 4, 5}, []int{2, 1, 4, 1}, false}, // three blocks
 	}
 	for _, c := range cases {
 		for _, op := range []string{"Add", "Sub", "Mul", "Div"} {

@@ -122,3 +122,39 @@ func TestFoldPad(t *testing.T) {
 		})
 	}
 }
+
+// TestZeroPadRemoved checks that a Pad of all-zero pads (MLPerf Tiny's
+// DS-CNN has one before its pooling) is removed as an identity, in every
+// mode, and that the output stays the reference's; a Pad that pads is
+// kept.
+func TestZeroPadRemoved(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	x := randFloats(rng, 2*3*5)
+	for _, c := range []struct {
+		mode string
+		pads []int
+		gone bool
+	}{
+		{"constant", []int{0, 0, 0, 0, 0, 0}, true},
+		{"edge", []int{0, 0, 0, 0, 0, 0}, true},
+		{"reflect", []int{0, 0, 0, 0, 0, 0}, true},
+		{"constant", []int{0, 0, 1, 0, 0, 0}, false},
+		{"constant", []int{0, 0, 1, 0, 0, -1}, false}, // same shape, shifted
+	} {
+		t.Run(fmt.Sprintf("%s/%v", c.mode, c.pads), func(t *testing.T) {
+			m := newBuilder(13).input("x", 2, 3, 5).initInts("pads", toInt64s(c.pads), 6).
+				node("Pad", []string{"x", "pads"}, []string{"p"}, strAttr("mode", c.mode)).
+				node("Relu", []string{"p"}, []string{"y"}).output("y").load(t, Options{})
+			removed := -1
+			for _, ps := range m.Passes() {
+				if ps.Name == "remove-identity" {
+					removed = ps.Changed
+				}
+			}
+			if want := b2i(c.gone); removed != want {
+				t.Fatalf("remove-identity changed %d nodes, want %d", removed, want)
+			}
+			checkAgainstReference(t, m, []*Tensor{NewFloat(x, 2, 3, 5)}, 0)
+		})
+	}
+}

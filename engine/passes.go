@@ -196,7 +196,7 @@ func (g *graph) removeNodes(drop map[*node]bool) {
 func removeIdentity(g *graph, _ *Options) (int, error) {
 	drop := map[*node]bool{}
 	for _, n := range g.nodes {
-		if n.op != "Identity" && n.op != "Dropout" {
+		if n.op != "Identity" && n.op != "Dropout" && !zeroPad(n) {
 			continue
 		}
 		if n.op == "Dropout" && len(n.out) > 1 && n.out[1] != nil && len(g.consumers(n.out[1])) > 0 || n.op == "Dropout" && len(n.out) > 1 && n.out[1] != nil && n.out[1].output {
@@ -211,6 +211,22 @@ func removeIdentity(g *graph, _ *Options) (int, error) {
 	}
 	g.removeNodes(drop)
 	return len(drop), nil
+}
+
+// zeroPad reports whether n is a Pad that adds nothing (every pad 0): an
+// identity (MLPerf Tiny's DS-CNN has one before its pooling, which copied
+// its input row by row).
+func zeroPad(n *node) bool {
+	p, ok := n.params.(*padParams)
+	if n.op != "Pad" || !ok || p == nil || !equalShapes(p.inShape, p.outShape) {
+		return false
+	}
+	for i := range p.begin {
+		if p.begin[i] != 0 || i < len(p.end) && p.end[i] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // foldBatchNorm merges an inference BatchNormalization into the Conv or

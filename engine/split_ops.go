@@ -42,6 +42,17 @@ func (k *arithKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 	}
 	o := out[0].F
 	e0, e1 := blockRange(k.outer*k.mid*k.inner, lo, hi)
+	if k.across {
+		// Row q of inner elements takes bc's row q/mid.
+		for e := e0; e < e1; {
+			q, i := e/k.inner, e%k.inner
+			end := min(e1, (q+1)*k.inner)
+			b := q / k.mid * k.inner
+			arithVec(k.op, k.swap, o[e:end], full[e:end], bc[b+i:b+i+end-e])
+			e = end
+		}
+		return
+	}
 	if k.inner == 1 {
 		for e := e0; e < e1; {
 			r, c := e/k.mid, e%k.mid

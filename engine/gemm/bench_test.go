@@ -88,6 +88,7 @@ func BenchmarkSgemmKernels(b *testing.B) {
 		{512, 49, 4608, "packedA"},  // 3x3, 512 channels at 7x7
 		{96, 3136, 16, "packedA"},   // 1x1 expansion of a mobile block
 		{16, 12544, 32, "packedA"},  // 1x1 projection at 112x112
+		{160, 500, 160, "packedA"},  // kws-ds.onnx's 1x1 convolutions at 25x20
 		{1, 1000, 512, "packedB"},   // a classifier
 	}
 	for _, s := range shapes {

@@ -107,6 +107,28 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 					n := min(k.nr, nc-jr)
 					var bPanel []float32
 					ldb := k.nr
+					if k.wide != nil && nc-jr >= 2*k.nr {
+						// Two whole panels: one tile 2*nr wide.
+						var b2 []float32
+						if direct {
+							bPanel, b2, ldb = bBlock[jr:], bBlock[jr+k.nr:], p.LDB
+						} else {
+							bPanel, b2 = bBlock[jr*kc:], bBlock[(jr+k.nr)*kc:]
+						}
+						for ir := 0; ir < mc; ir += k.mr {
+							var bias []float32
+							switch {
+							case flags&flagRowBias != 0:
+								bias = p.Bias[ic+ir:]
+							case flags&flagColBias != 0:
+								bias = p.Bias[jc+jr:]
+							}
+							k.wide(min(k.mr, mc-ir), kc, aBlock[ir/k.mr*aStride:], lda, bPanel, b2, ldb,
+								p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
+						}
+						jr += k.nr
+						continue
+					}
 					switch {
 					case !direct:
 						bPanel = bBlock[jr*kc:]
@@ -161,6 +183,24 @@ func gemmRows(k *kernel, p *Args, i0, i1, j0, j1 int) {
 			aBlock := p.PackedA.data[pc*mPad+ic*kc:]
 			for jr := j0; jr < j1; jr += k.nr {
 				n := min(k.nr, j1-jr)
+				if k.wideRows != nil && j1-jr >= 2*k.nr {
+					n = 2 * k.nr
+					for ir := 0; ir < mc; ir += k.mr {
+						var bias []float32
+						switch {
+						case flags&flagRowBias != 0:
+							bias = p.Bias[ic+ir:]
+						case flags&flagColBias != 0:
+							bias = p.Bias[jr:]
+						}
+						k.wideRows(min(k.mr, mc-ir), kc, aBlock[ir/k.mr*kc*k.mr:], p.B[jr:], rows, p.C[(ic+ir)*p.LDC+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
+					}
+					if pc+kc == p.K && p.Epilogue != nil {
+						p.Epilogue.Finish(p.C[ic*p.LDC+jr:], p.LDC, mc, n)
+					}
+					jr += k.nr
+					continue
+				}
 				for ir := 0; ir < mc; ir += k.mr {
 					m := min(k.mr, mc-ir)
 					var bias []float32

@@ -600,3 +600,56 @@ func TestConcurrentPacked(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestWideMatchesNarrowBits checks that a kernel's 2*nr-column tiles give
+// the same bits as its nr-column ones, for every row count, odd K and both
+// forms of A and B, row tables included: a product split between threads
+// computes a column with either, and sessions promise the same output
+// whatever their threads.
+func TestWideMatchesNarrowBits(t *testing.T) {
+	for _, kern := range archKernels() {
+		if kern.wide == nil {
+			continue
+		}
+		narrow := withoutWide(kern)
+		t.Run(kern.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(11, 12))
+			for m := 1; m <= kern.mr+1; m++ {
+				for _, k := range []int{1, 2, 3, 5, 7, 9, kern.kc + 3} {
+					for v := 0; v < 4; v++ {
+						n := 2*kern.nr + v*5
+						a := storage(rng, m, k, k, 0, 0)
+						bm := storage(rng, k, n+32, n+32, 0, 0)
+						rows := make([]int32, k)
+						for i := range rows {
+							rows[i] = int32(i * (n + 32))
+						}
+						run := func(kn *kernel) []float32 {
+							c := make([]float32, m*n)
+							args := Args{M: m, N: n, K: k, A: a, LDA: k, B: bm, LDB: n + 32, C: c, LDC: n,
+								Bias: bm[:max(m, n)], BiasMode: BiasMode(v % 3), Clamp: v == 3, Lo: -1, Hi: 1}
+							switch v {
+							case 1:
+								args.PackedA = packA(kn, nil, m, k, a, k, false)
+							case 2:
+								args.PackedB = packB(kn, nil, k, n, bm, n+32, false)
+							case 3:
+								args.PackedA = packA(kn, nil, m, k, a, k, false)
+								args.BRows, args.LDB = rows, 0
+							}
+							args.Scratch = make([]float32, scratchSize(kn, &args))
+							sgemm(kn, &args)
+							return c
+						}
+						got, want := run(kern), run(narrow)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("m %d k %d n %d form %d: C[%d] = %v wide, %v narrow", m, k, n, v, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}

@@ -25,6 +25,14 @@ type kernel struct {
 	rows     bool // tileRows reads B through a row table (Args.BRows)
 	halfB    bool // tileH reads half-precision B panels (F16C, NEON FCVTL)
 	halfMath bool // tileHH computes in half precision (arm64 FP16)
+
+	// wide, when set, computes an m x 2*nr tile (m <= mr) from two B
+	// micro-panels of nr columns, the first's row kk at b[kk*ldb:] and
+	// the second's at b2[kk*ldb:], with tile's A forms and epilogue (a
+	// column bias has 2*nr values). wideRows is tileRows for 2*nr
+	// columns. Both are nil for kernels without such tiles.
+	wide     func(m, kc int, a []float32, lda int, b, b2 []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32)
+	wideRows func(m, kc int, a, b []float32, rows []int32, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32)
 }
 
 // goKernel is the portable kernel, always available.
@@ -44,7 +52,23 @@ func selectKernel() *kernel {
 
 // allKernels returns every kernel usable on this CPU, best first.
 func allKernels() []*kernel {
-	return append(archKernels(), goKernel)
+	var ks []*kernel
+	for _, k := range archKernels() {
+		ks = append(ks, k)
+		if k.wide != nil {
+			ks = append(ks, withoutWide(k))
+		}
+	}
+	return append(ks, goKernel)
+}
+
+// withoutWide returns a copy of k (same layouts) without its 2*nr-column
+// tiles, for tests and benchmarks of its nr-column tiles alone.
+func withoutWide(k *kernel) *kernel {
+	c := *k
+	c.name += "/narrow"
+	c.wide, c.wideRows = nil, nil
+	return &c
 }
 
 // tile computes an m x n tile of C (m <= k.mr, n <= k.nr) from kc k steps of

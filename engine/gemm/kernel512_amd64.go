@@ -5,7 +5,117 @@ package gemm
 // avx512Kernel has the AVX2 kernel's tile width and packed layouts (16
 // columns) and twice its rows: one 512-bit accumulator per row, A
 // multiplied in by embedded-broadcast FMAs (see tools/asm/gemm512_amd64).
-var avx512Kernel = &kernel{name: "avx512-12x16", id: kernelAVX512, mr: 12, nr: 16, mc: 144, kc: 256, nc: 4080, rawA: true, rows: true, halfB: hasF16C}
+var avx512Kernel = &kernel{name: "avx512-12x16", id: kernelAVX512, mr: 12, nr: 16, mc: 144, kc: 256, nc: 4080, rawA: true, rows: true, halfB: hasF16C,
+	wide: avx512TileWide, wideRows: avx512TileRowsWide}
+
+// avx512TileWide is kernel.wide for avx512Kernel: a 12x32 tile is 24
+// accumulators, each A element broadcast once into a register for two
+// FMAs, where the 12x16 tile spends a load (its embedded broadcast) on
+// every FMA and leaves the FMA units idle part of the time
+// (BenchmarkSgemmKernels: avx512-12x16 against avx512-12x16/narrow).
+func avx512TileWide(m, kc int, a []float32, lda int, b, b2 []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	_ = b[(kc-1)*ldb+15]
+	_ = b2[(kc-1)*ldb+15]
+	_ = c[(m-1)*ldc+31]
+	var bp *float32
+	if flags&(flagRowBias|flagColBias) != 0 {
+		bp = &bias[0]
+	}
+	if lda > 0 {
+		_ = a[(m-1)*lda+kc-1]
+		switch m {
+		case 12:
+			kernel12x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 11:
+			kernel11x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 10:
+			kernel10x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 9:
+			kernel9x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 8:
+			kernel8x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 7:
+			kernel7x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 6:
+			kernel6x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 5:
+			kernel5x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 4:
+			kernel4x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 3:
+			kernel3x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 2:
+			kernel2x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		case 1:
+			kernel1x32zrawA(kc, &a[0], lda, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+		}
+		return
+	}
+	_ = a[kc*12-1]
+	switch m {
+	case 12:
+		kernel12x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 11:
+		kernel11x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 10:
+		kernel10x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 9:
+		kernel9x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 8:
+		kernel8x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 7:
+		kernel7x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 6:
+		kernel6x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 5:
+		kernel5x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 4:
+		kernel4x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 3:
+		kernel3x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 2:
+		kernel2x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	case 1:
+		kernel1x32z(kc, &a[0], 0, &b[0], &b2[0], ldb, &c[0], ldc, flags, bp, lo, hi)
+	}
+}
+
+// avx512TileRowsWide is kernel.wideRows for avx512Kernel.
+func avx512TileRowsWide(m, kc int, a, b []float32, rows []int32, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	_ = a[kc*12-1]
+	_ = rows[kc-1]
+	_ = c[(m-1)*ldc+31]
+	var bp *float32
+	if flags&(flagRowBias|flagColBias) != 0 {
+		bp = &bias[0]
+	}
+	switch m {
+	case 12:
+		kernel12x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 11:
+		kernel11x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 10:
+		kernel10x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 9:
+		kernel9x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 8:
+		kernel8x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 7:
+		kernel7x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 6:
+		kernel6x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 5:
+		kernel5x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 4:
+		kernel4x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 3:
+		kernel3x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 2:
+		kernel2x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	case 1:
+		kernel1x32zrows(kc, &a[0], &b[0], &rows[0], &c[0], ldc, flags, bp, lo, hi)
+	}
+}
 
 // avx512Tile is kernel.tile for avx512Kernel.
 func avx512Tile(m, n, kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {

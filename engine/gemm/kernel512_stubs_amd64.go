@@ -303,3 +303,183 @@ func kernel2x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ld
 //
 //go:noescape
 func kernel1x16zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel12x32z computes a 12x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel12x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel11x32z computes a 11x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel11x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel10x32z computes a 10x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel10x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel9x32z computes a 9x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel9x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel8x32z computes a 8x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel8x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel7x32z computes a 7x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel7x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel6x32z computes a 6x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel6x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel5x32z computes a 5x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel5x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel4x32z computes a 4x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel4x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel3x32z computes a 3x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel3x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel2x32z computes a 2x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel2x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel1x32z computes a 1x32 tile of C = A*B from kc k steps of a packed A micro-panel (a[k*12+i]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel1x32z(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel12x32zrawA computes a 12x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel12x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel11x32zrawA computes a 11x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel11x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel10x32zrawA computes a 10x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel10x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel9x32zrawA computes a 9x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel9x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel8x32zrawA computes a 8x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel8x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel7x32zrawA computes a 7x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel7x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel6x32zrawA computes a 6x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel6x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel5x32zrawA computes a 5x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel5x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel4x32zrawA computes a 4x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel4x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel3x32zrawA computes a 3x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel3x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel2x32zrawA computes a 2x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel2x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel1x32zrawA computes a 1x32 tile of C = A*B from kc k steps of A in place (a[i*lda+k]) and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel1x32zrawA(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel12x32zrows computes a 12x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel12x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel11x32zrows computes a 11x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel11x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel10x32zrows computes a 10x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel10x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel9x32zrows computes a 9x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel9x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel8x32zrows computes a 8x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel8x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel7x32zrows computes a 7x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel7x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel6x32zrows computes a 6x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel6x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel5x32zrows computes a 5x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel5x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel4x32zrows computes a 4x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel4x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel3x32zrows computes a 3x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel3x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel2x32zrows computes a 2x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel2x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)
+
+// kernel1x32zrows computes a 1x32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.
+//
+//go:noescape
+func kernel1x32zrows(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo float32, hi float32)

@@ -19,6 +19,16 @@ func dwFlat3AVX(dst *float32, src *float32, stride int, planes int, n int, row i
 //go:noescape
 func dwFlat5AVX(dst *float32, src *float32, stride int, planes int, n int, row int, w *float32, bias *float32, lo float32, hi float32)
 
+// dwFlat3AVX512 computes planes of a stride-1 3x3 depthwise convolution laid flat (see the generator's documentation).
+//
+//go:noescape
+func dwFlat3AVX512(dst *float32, src *float32, stride int, planes int, n int, row int, w *float32, bias *float32, lo float32, hi float32)
+
+// dwFlat5AVX512 computes planes of a stride-1 5x5 depthwise convolution laid flat (see the generator's documentation).
+//
+//go:noescape
+func dwFlat5AVX512(dst *float32, src *float32, stride int, planes int, n int, row int, w *float32, bias *float32, lo float32, hi float32)
+
 // dwGrid5AVX computes planes of a stride-1 5x5 depthwise convolution on their grids, four rows at a time (see the generator's documentation).
 //
 //go:noescape

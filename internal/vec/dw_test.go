@@ -61,62 +61,103 @@ func testDeinterleave(t *testing.T, n, rows, slack int) {
 // runs is written, and NaN and Inf reach the outputs that read them.
 func TestDepthwiseFlat(t *testing.T) {
 	inf := float32(math.Inf(1))
-	for _, k := range []int{3, 5} {
-		for _, n := range []int{8, 9, 15, 16, 17, 63, 64, 65, 71, 127, 128, 129, 200, 455} {
-			for _, planes := range []int{1, 3} {
-				for _, clamp := range []bool{false, true} {
-					row := 9 + n%7
-					stride := (k-1)*row + k + n + 5
-					src := make([]float32, (planes-1)*stride+(k-1)*row+k-1+n)
-					for i := range src {
-						src[i] = float32((i*7919)%201-100) / 64
-					}
-					src[3] = float32(math.NaN())
-					src[len(src)/2] = inf
-					w := make([]float32, planes*k*k)
-					for i := range w {
-						w[i] = float32((i*31)%17-8) / 16
-					}
-					bias := []float32{0.25, -0.5, 1}[:planes]
-					lo, hi := -inf, inf
-					if clamp {
-						lo, hi = -0.5, 0.75
-					}
-					got := make([]float32, (planes-1)*stride+n+3)
-					for i := range got {
-						got[i] = -9
-					}
-					DepthwiseFlat(got[:len(got)-3], src, stride, planes, n, row, k, w, bias, lo, hi)
-					for p := 0; p < planes; p++ {
-						for i := 0; i < stride && p*stride+i < len(got); i++ {
-							g := got[p*stride+i]
-							if i >= n {
-								if g != -9 {
-									t.Fatalf("k %d n %d planes %d: wrote %v at %d past the run", k, n, planes, g, i)
+	// The 256-bit routines, then what DepthwiseFlat chooses (the
+	// 512-bit ones where the CPU has them).
+	for _, z := range []bool{false, true} {
+		for _, k := range []int{3, 5} {
+			for _, n := range []int{8, 9, 15, 16, 17, 63, 64, 65, 71, 127, 128, 129, 200, 455} {
+				for _, planes := range []int{1, 3} {
+					for _, clamp := range []bool{false, true} {
+						row := 9 + n%7
+						stride := (k-1)*row + k + n + 5
+						src := make([]float32, (planes-1)*stride+(k-1)*row+k-1+n)
+						for i := range src {
+							src[i] = float32((i*7919)%201-100) / 64
+						}
+						src[3] = float32(math.NaN())
+						src[len(src)/2] = inf
+						w := make([]float32, planes*k*k)
+						for i := range w {
+							w[i] = float32((i*31)%17-8) / 16
+						}
+						bias := []float32{0.25, -0.5, 1}[:planes]
+						lo, hi := -inf, inf
+						if clamp {
+							lo, hi = -0.5, 0.75
+						}
+						got := make([]float32, (planes-1)*stride+n+3)
+						for i := range got {
+							got[i] = -9
+						}
+						if z {
+							DepthwiseFlat(got[:len(got)-3], src, stride, planes, n, row, k, w, bias, lo, hi)
+						} else {
+							depthwiseFlat(got[:len(got)-3], src, stride, planes, n, row, k, w, bias, lo, hi, false)
+						}
+						for p := 0; p < planes; p++ {
+							for i := 0; i < stride && p*stride+i < len(got); i++ {
+								g := got[p*stride+i]
+								if i >= n {
+									if g != -9 {
+										t.Fatalf("k %d n %d planes %d: wrote %v at %d past the run", k, n, planes, g, i)
+									}
+									continue
 								}
-								continue
-							}
-							var want float64 = float64(bias[p])
-							for ky := 0; ky < k; ky++ {
-								for kx := 0; kx < k; kx++ {
-									want += float64(w[p*k*k+ky*k+kx]) * float64(src[p*stride+ky*row+kx+i])
+								var want float64 = float64(bias[p])
+								for ky := 0; ky < k; ky++ {
+									for kx := 0; kx < k; kx++ {
+										want += float64(w[p*k*k+ky*k+kx]) * float64(src[p*stride+ky*row+kx+i])
+									}
 								}
-							}
-							want = float64(clamp1(float32(want), lo, hi))
-							switch {
-							case math.IsNaN(want):
-								if !math.IsNaN(float64(g)) {
-									t.Fatalf("k %d n %d planes %d: (%d, %d) = %v, want NaN", k, n, planes, p, i, g)
+								want = float64(clamp1(float32(want), lo, hi))
+								switch {
+								case math.IsNaN(want):
+									if !math.IsNaN(float64(g)) {
+										t.Fatalf("k %d n %d planes %d: (%d, %d) = %v, want NaN", k, n, planes, p, i, g)
+									}
+								case math.IsInf(want, 0):
+									if float64(g) != want {
+										t.Fatalf("k %d n %d planes %d: (%d, %d) = %v, want %v", k, n, planes, p, i, g, want)
+									}
+								case math.Abs(float64(g)-want) > 1e-5*(1+math.Abs(want)):
+									t.Fatalf("k %d n %d planes %d clamp %v: (%d, %d) = %v, want %v", k, n, planes, clamp, p, i, g, want)
 								}
-							case math.IsInf(want, 0):
-								if float64(g) != want {
-									t.Fatalf("k %d n %d planes %d: (%d, %d) = %v, want %v", k, n, planes, p, i, g, want)
-								}
-							case math.Abs(float64(g)-want) > 1e-5*(1+math.Abs(want)):
-								t.Fatalf("k %d n %d planes %d clamp %v: (%d, %d) = %v, want %v", k, n, planes, clamp, p, i, g, want)
 							}
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestDepthwiseFlatWidthsAgree checks that the 512-bit routines give the
+// 256-bit ones' bits: each lane's sum is the same chain of FMAs.
+func TestDepthwiseFlatWidthsAgree(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no 512-bit routines on this CPU")
+	}
+	for _, k := range []int{3, 5} {
+		for _, n := range []int{16, 17, 31, 100, 127, 128, 129, 550} {
+			row := 22
+			stride := (k-1)*row + k + n + 3
+			planes := 3
+			src := make([]float32, (planes-1)*stride+(k-1)*row+k-1+n)
+			for i := range src {
+				src[i] = float32((i*7919)%201-100) / 63
+			}
+			w := make([]float32, planes*k*k)
+			for i := range w {
+				w[i] = float32((i*31)%17-8) / 15
+			}
+			bias := []float32{0.3, -0.7, 1.1}
+			a := make([]float32, (planes-1)*stride+n)
+			b := make([]float32, len(a))
+			depthwiseFlat(a, src, stride, planes, n, row, k, w, bias, -2, 2, false)
+			depthwiseFlat(b, src, stride, planes, n, row, k, w, bias, -2, 2, true)
+			for i := range a {
+				if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+					t.Fatalf("k %d n %d: element %d is %v at 256 bits, %v at 512", k, n, i, a[i], b[i])
 				}
 			}
 		}

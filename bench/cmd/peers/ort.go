@@ -53,8 +53,15 @@ func parseORTOpt(s string) error {
 	return nil
 }
 
+// ortSpin is whether ORT's intra-op threads spin while they wait for work
+// (--ort-spin; ORT's default). Spinning threads go on spinning after a
+// run returns, on the cores the next engine of the rotation runs on; with
+// false they park, as kagen's workers park after 30 µs of spinning.
+var ortSpin = true
+
 // ortSessionOptions: threads intra-op threads, 1 inter-op thread,
-// sequential execution, all graph optimisations (unless --ort-opt).
+// sequential execution, all graph optimisations (unless --ort-opt), intra-op
+// spinning unless --ort-spin=false.
 func ortSessionOptions(threads int) (*ort.SessionOptions, error) {
 	o, err := ort.NewSessionOptions()
 	if err != nil {
@@ -65,6 +72,12 @@ func ortSessionOptions(threads int) (*ort.SessionOptions, error) {
 		func() error { return o.SetInterOpNumThreads(1) },
 		func() error { return o.SetExecutionMode(ort.ExecutionModeSequential) },
 		func() error { return o.SetGraphOptimizationLevel(ortOptLevel) },
+		func() error {
+			if ortSpin {
+				return nil
+			}
+			return o.AddSessionConfigEntry("session.intra_op.allow_spinning", "0")
+		},
 	} {
 		if err := f(); err != nil {
 			o.Destroy()

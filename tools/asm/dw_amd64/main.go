@@ -26,8 +26,10 @@ import (
 func main() {
 	ConstraintExpr("!purego")
 	deinterleave()
-	flat(3)
-	flat(5)
+	flat(3, false)
+	flat(5, false)
+	flat(3, true)
+	flat(5, true)
 	grid5()
 	Generate()
 }
@@ -155,8 +157,23 @@ func deinterleave() {
 // loop. Blocks of eight vectors, then one block of the r <= 8 left with
 // its last vector ending at n (overlapping the one before when n is not
 // a multiple of 8). n >= 8.
-func flat(k int) {
+//
+// With z, it generates dwFlatKAVX512: the same with 512-bit vectors of
+// sixteen floats (n >= 16), every lane computed as the AVX form computes
+// it.
+func flat(k int, z bool) {
 	name := "dwFlat" + strconv.Itoa(k) + "AVX"
+	// vw is a vector's floats; vr returns vector register i.
+	vw, vr := 8, func(i int) VecPhysical {
+		return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
+	}
+	if z {
+		name += "512"
+		vw, vr = 16, func(i int) VecPhysical {
+			return []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}[i]
+		}
+	}
+	vb := 4 * vw // a vector's bytes
 	TEXT(name, NOSPLIT, "func(dst, src *float32, stride, planes, n, row int, w, bias *float32, lo, hi float32)")
 	Pragma("noescape")
 	Doc(name + " computes planes of a stride-1 " + strconv.Itoa(k) + "x" + strconv.Itoa(k) + " depthwise convolution laid flat (see the generator's documentation).")
@@ -169,15 +186,15 @@ func flat(k int) {
 	LEAQ(Mem{Base: rowB, Index: rowB, Scale: 2}, r3)
 	Load(Param("w"), wp)
 	Load(Param("bias"), bp)
-	lo, hi, bias := Y13, Y14, Y15
+	lo, hi, bias := vr(13), vr(14), vr(15)
 	VBROADCASTSS(NewParamAddr("lo", 64), lo)
 	VBROADCASTSS(NewParamAddr("hi", 68), hi)
 	planes, last, bs, base, fin, t := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
 	Load(Param("planes"), planes)
 	Load(Param("n"), last)
-	SUBQ(U8(8), last)
+	SUBQ(U8(vw), last)
 	SHLQ(U8(2), last) // byte offset of a plane's last vector
-	acc := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7}
+	acc := []VecPhysical{vr(0), vr(1), vr(2), vr(3), vr(4), vr(5), vr(6), vr(7)}
 	tapMem := func(b Register, ky, kx, disp int) Mem {
 		m := Mem{Base: b, Disp: 4*kx + disp}
 		switch ky {
@@ -195,17 +212,17 @@ func flat(k int) {
 			if toLast && j == v-1 {
 				return fin, 0
 			}
-			return base, 32 * j
+			return base, vb * j
 		}
 		for j := 0; j < v; j++ {
 			VMOVAPS(bias, acc[j])
 		}
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
-				VBROADCASTSS(Mem{Base: wp, Disp: 4 * (ky*k + kx)}, Y8)
+				VBROADCASTSS(Mem{Base: wp, Disp: 4 * (ky*k + kx)}, vr(8))
 				for j := 0; j < v; j++ {
 					b, d := at(j)
-					VFMADD231PS(tapMem(b, ky, kx, d), Y8, acc[j])
+					VFMADD231PS(tapMem(b, ky, kx, d), vr(8), acc[j])
 				}
 			}
 		}
@@ -216,7 +233,7 @@ func flat(k int) {
 			VMOVUPS(acc[j], Mem{Base: b, Index: dd, Scale: 1, Disp: d})
 		}
 	}
-	L := func(s string) string { return "df" + strconv.Itoa(k) + "_" + s }
+	L := func(s string) string { return name + "_" + s }
 	TESTQ(planes, planes)
 	JZ(LabelRef(L("done")))
 	Label(L("plane"))
@@ -224,19 +241,23 @@ func flat(k int) {
 	LEAQ(Mem{Base: src, Index: last, Scale: 1}, fin)
 	XORQ(bs, bs)
 	Label(L("block"))
-	LEAQ(Mem{Base: bs, Disp: 224}, t)
+	LEAQ(Mem{Base: bs, Disp: 7 * vb}, t)
 	CMPQ(t, last)
 	JA(LabelRef(L("tail")))
 	LEAQ(Mem{Base: src, Index: bs, Scale: 1}, base)
 	chains(8, false)
-	ADDQ(U32(256), bs)
+	ADDQ(U32(8*vb), bs)
 	JMP(LabelRef(L("block")))
 	Label(L("tail"))
-	LEAQ(Mem{Base: last, Disp: 32}, t) // the plane's end, in bytes
+	LEAQ(Mem{Base: last, Disp: vb}, t) // the plane's end, in bytes
 	SUBQ(bs, t)
 	JLE(LabelRef(L("next")))
-	ADDQ(U8(31), t)
-	SHRQ(U8(5), t) // vectors left
+	ADDQ(U8(vb-1), t)
+	if z {
+		SHRQ(U8(6), t) // vectors left
+	} else {
+		SHRQ(U8(5), t)
+	}
 	LEAQ(Mem{Base: src, Index: bs, Scale: 1}, base)
 	for v := 1; v < 8; v++ {
 		CMPQ(t, U8(v))

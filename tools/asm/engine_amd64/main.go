@@ -11,6 +11,12 @@
 // dst[t : t+8]), then n1 moves of one float. Rows of the panel are stride
 // bytes apart. Every index was checked by the caller.
 //
+// gatherPair is gatherMoves for a plan of exactly two moves of eight
+// floats, (t0, p0) and (t1, p1), and none of one (the panels of every
+// stride-1 convolution whose output rows are 8 or at least 16 wide): the
+// moves are kept in registers and two rows done an iteration, where
+// gatherMoves reloads its lists and tests their lengths every row.
+//
 // gatherBytes is gatherMoves over bytes (an im2col matrix of quantized
 // activation codes): moves of eight bytes and of one byte, with the same
 // (t, pos) pairs in elements.
@@ -42,6 +48,7 @@ func main() {
 	ConstraintExpr("!purego")
 	gather("gatherMoves", 4)
 	gather("gatherBytes", 1)
+	gatherPair()
 	maxPoolRow()
 	maxPool3()
 	maxPairs()
@@ -450,6 +457,56 @@ func maxPool2x2() {
 	DECQ(planes)
 	JNZ(LabelRef("p22_plane"))
 	Label("p22_done")
+	VZEROUPPER()
+	RET()
+}
+
+func gatherPair() {
+	TEXT("gatherPair", NOSPLIT, "func(dst *float32, x *float32, kbase *int32, kn int, stride int, t0, p0, t1, p1 int)")
+	Pragma("noescape")
+	Doc("gatherPair performs two moves of eight floats of an im2col panel for kn rows (see the generator's documentation).")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	kbase := Load(Param("kbase"), GP64())
+	kn := Load(Param("kn"), GP64())
+	stride := Load(Param("stride"), GP64())
+	t0 := Load(Param("t0"), GP64())
+	p0 := Load(Param("p0"), GP64())
+	t1 := Load(Param("t1"), GP64())
+	p1 := Load(Param("p1"), GP64())
+	// Byte offsets: the moves' sources relative to x, destinations to dst.
+	LEAQ(Mem{Base: x, Index: p0, Scale: 4}, p0)
+	LEAQ(Mem{Base: x, Index: p1, Scale: 4}, p1)
+	LEAQ(Mem{Base: dst, Index: t0, Scale: 4}, t0)
+	LEAQ(Mem{Base: dst, Index: t1, Scale: 4}, t1)
+	r0, r1 := GP64(), GP64()
+	Label("gp_two")
+	CMPQ(kn, U8(2))
+	JB(LabelRef("gp_one"))
+	MOVLQSX(Mem{Base: kbase}, r0)
+	MOVLQSX(Mem{Base: kbase, Disp: 4}, r1)
+	VMOVUPS(Mem{Base: p0, Index: r0, Scale: 4}, Y0)
+	VMOVUPS(Mem{Base: p1, Index: r0, Scale: 4}, Y1)
+	VMOVUPS(Mem{Base: p0, Index: r1, Scale: 4}, Y2)
+	VMOVUPS(Mem{Base: p1, Index: r1, Scale: 4}, Y3)
+	VMOVUPS(Y0, Mem{Base: t0})
+	VMOVUPS(Y1, Mem{Base: t1})
+	VMOVUPS(Y2, Mem{Base: t0, Index: stride, Scale: 1})
+	VMOVUPS(Y3, Mem{Base: t1, Index: stride, Scale: 1})
+	LEAQ(Mem{Base: t0, Index: stride, Scale: 2}, t0)
+	LEAQ(Mem{Base: t1, Index: stride, Scale: 2}, t1)
+	ADDQ(U8(8), kbase)
+	SUBQ(U8(2), kn)
+	JMP(LabelRef("gp_two"))
+	Label("gp_one")
+	TESTQ(kn, kn)
+	JZ(LabelRef("gp_done"))
+	MOVLQSX(Mem{Base: kbase}, r0)
+	VMOVUPS(Mem{Base: p0, Index: r0, Scale: 4}, Y0)
+	VMOVUPS(Mem{Base: p1, Index: r0, Scale: 4}, Y1)
+	VMOVUPS(Y0, Mem{Base: t0})
+	VMOVUPS(Y1, Mem{Base: t1})
+	Label("gp_done")
 	VZEROUPPER()
 	RET()
 }

@@ -58,6 +58,14 @@ func main() {
 	for m := mr; m >= 1; m-- {
 		kernelRows(m)
 	}
+	for _, rawA := range []bool{false, true} {
+		for m := mr; m >= 1; m-- {
+			kernelWide(m, rawA)
+		}
+	}
+	for m := mr; m >= 1; m-- {
+		kernelRowsWide(m)
+	}
 	Generate()
 }
 
@@ -303,7 +311,7 @@ func kernelRows(m int) {
 	SHRQ(U8(1), n)
 	ANDQ(U8(1), kc)
 	step := func(u int) {
-		x := bv[u%2]
+		x := bv[u%len(bv)]
 		MOVLQSX(Mem{Base: rows, Disp: 4 * u}, off[u%2])
 		VMOVUPS(Mem{Base: b, Index: off[u%2], Scale: 4}, x)
 		for i := 0; i < m; i++ {
@@ -380,4 +388,256 @@ func paramAddr(name string) Mem {
 		panic(err)
 	}
 	return basic.Addr
+}
+
+// wideRegisters returns the accumulators of an m-row 32-column kernel,
+// acc[s][i][h] being set s, row i, half h (columns 16h..16h+15), and the
+// registers left for B (pairs, one per k step in flight) and for
+// broadcasts of A. It has the 16-column kernel's sets (see sets) and
+// assigns k steps to them as that kernel does, so that a column comes out
+// bit for bit the same whichever of the two kernels computed it (a
+// product split between threads puts a column in either).
+func wideRegisters(m int) (acc [][][2]VecPhysical, bv [][2]VecPhysical, av []VecPhysical) {
+	ns := sets(m)
+	acc = make([][][2]VecPhysical, ns)
+	next := 0
+	for s := range acc {
+		acc[s] = make([][2]VecPhysical, m)
+		for i := range acc[s] {
+			acc[s][i] = [2]VecPhysical{zmm[next], zmm[next+1]}
+			next += 2
+		}
+	}
+	switch {
+	case next <= 24:
+		return acc, [][2]VecPhysical{{Z24, Z25}, {Z26, Z27}}, []VecPhysical{Z28, Z29, Z30, Z31}
+	case next <= 28:
+		return acc, [][2]VecPhysical{{Z28, Z29}}, []VecPhysical{Z30, Z31}
+	}
+	panic("too many accumulators")
+}
+
+// wideEpilogue reduces the accumulator sets and applies the flags'
+// epilogue to the m x 32 tile, storing it at c (row stride ldc floats).
+func wideEpilogue(name string, m int, acc [][][2]VecPhysical) {
+	for s := 1; s < len(acc); s++ {
+		for i := 0; i < m; i++ {
+			for h := 0; h < 2; h++ {
+				VADDPS(acc[s][i][h], acc[0][i][h], acc[0][i][h])
+			}
+		}
+	}
+	res := acc[0]
+	e0, e1 := Z30, Z31
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	rows := rowMems(c, ldc, m)
+	flags := Load(Param("flags"), GP64())
+
+	Comment("Accumulate into C.")
+	TESTQ(U32(1), flags)
+	JZ(LabelRef(name + "_rowbias"))
+	for i := 0; i < m; i++ {
+		for h := 0; h < 2; h++ {
+			VADDPS(rows[i].Offset(64*h), res[i][h], res[i][h])
+		}
+	}
+
+	Label(name + "_rowbias")
+	TESTQ(U32(2), flags)
+	JZ(LabelRef(name + "_colbias"))
+	bias := Load(Param("bias"), GP64())
+	for i := 0; i < m; i++ {
+		VBROADCASTSS(Mem{Base: bias, Disp: 4 * i}, e0)
+		VADDPS(e0, res[i][0], res[i][0])
+		VADDPS(e0, res[i][1], res[i][1])
+	}
+
+	Label(name + "_colbias")
+	TESTQ(U32(4), flags)
+	JZ(LabelRef(name + "_clamp"))
+	bias = Load(Param("bias"), GP64())
+	VMOVUPS(Mem{Base: bias}, e0)
+	VMOVUPS(Mem{Base: bias, Disp: 64}, e1)
+	for i := 0; i < m; i++ {
+		VADDPS(e0, res[i][0], res[i][0])
+		VADDPS(e1, res[i][1], res[i][1])
+	}
+
+	Label(name + "_clamp")
+	TESTQ(U32(8), flags)
+	JZ(LabelRef(name + "_store"))
+	VBROADCASTSS(paramAddr("lo"), e0)
+	VBROADCASTSS(paramAddr("hi"), e1)
+	for i := 0; i < m; i++ {
+		for h := 0; h < 2; h++ {
+			// The accumulator is the second source so that NaN propagates.
+			VMAXPS(res[i][h], e0, res[i][h])
+			VMINPS(res[i][h], e1, res[i][h])
+		}
+	}
+
+	Label(name + "_store")
+	for i := 0; i < m; i++ {
+		for h := 0; h < 2; h++ {
+			VMOVUPS(res[i][h], rows[i].Offset(64*h))
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// kernelWide generates the m-row kernel of a 32-column tile: two B
+// micro-panels of 16 columns, the first's row k at b + k*ldb and the
+// second's at b2 + k*ldb (two adjacent packed panels, or two halves of a
+// row-major B). Each A element is broadcast once into a register and
+// multiplied into both halves, so a k step is 2 loads of B, m broadcasts
+// and 2m FMAs: the 16-column kernel's one load per FMA (its embedded
+// broadcasts) kept the FMA units a third idle.
+func kernelWide(m int, rawA bool) {
+	name := fmt.Sprintf("kernel%dx32z", m)
+	form := "a packed A micro-panel (a[k*12+i])"
+	if rawA {
+		name += "rawA"
+		form = "A in place (a[i*lda+k])"
+	}
+	TEXT(name, NOSPLIT, "func(kc int, a *float32, lda int, b *float32, b2 *float32, ldb int, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %dx32 tile of C = A*B from kc k steps of %s and two 16-column B micro-panels at b and b2 with AVX-512, then applies the epilogue selected by flags.", name, m, form))
+	acc, bv, av := wideRegisters(m)
+	ns := len(acc)
+
+	Comment("Zero the accumulators.")
+	for s := range acc {
+		for i := range acc[s] {
+			VPXORD(acc[s][i][0], acc[s][i][0], acc[s][i][0])
+			VPXORD(acc[s][i][1], acc[s][i][1], acc[s][i][1])
+		}
+	}
+	kc := Load(Param("kc"), GP64())
+	a := Load(Param("a"), GP64())
+	var aElem func(i, s int) Mem
+	var advanceA func(bytes int)
+	aStep := mr * 4
+	if rawA {
+		lda := Load(Param("lda"), GP64())
+		SHLQ(U8(2), lda)
+		rowsA := rowMems(a, lda, m)
+		aElem = func(i, s int) Mem { return rowsA[i].Offset(4 * s) }
+		aStep = 4
+		advanceA = func(bytes int) {
+			seen := map[Register]bool{}
+			for _, r := range rowsA {
+				if !seen[r.Base] {
+					seen[r.Base] = true
+					ADDQ(U32(bytes), r.Base)
+				}
+			}
+		}
+	} else {
+		aElem = func(i, s int) Mem { return Mem{Base: a, Disp: s*mr*4 + 4*i} }
+		advanceA = func(bytes int) { ADDQ(U32(bytes), a) }
+	}
+	b := Load(Param("b"), GP64())
+	b2 := Load(Param("b2"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	n := GP64()
+	MOVQ(kc, n)
+	SHRQ(U8(2), n)
+	ANDQ(U8(unroll-1), kc)
+	t := 0
+	// step multiplies k step u (of the iteration) into accumulator set s.
+	step := func(u, s int) {
+		x := bv[u%len(bv)]
+		VMOVUPS(Mem{Base: b}, x[0])
+		VMOVUPS(Mem{Base: b2}, x[1])
+		ADDQ(ldb, b)
+		ADDQ(ldb, b2)
+		for i := 0; i < m; i++ {
+			y := av[t%len(av)]
+			t++
+			VBROADCASTSS(aElem(i, u), y)
+			VFMADD231PS(x[0], y, acc[s][i][0])
+			VFMADD231PS(x[1], y, acc[s][i][1])
+		}
+	}
+	Comment(fmt.Sprintf("Main loop: %d k steps per iteration, step u into set u%%%d as the 16-column kernel does.", unroll, ns))
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop")
+	for u := 0; u < unroll; u++ {
+		step(u, u%ns)
+	}
+	advanceA(unroll * aStep)
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_tail")
+	TESTQ(kc, kc)
+	JZ(LabelRef(name + "_reduce"))
+	Label(name + "_tailloop")
+	step(0, 0)
+	advanceA(aStep)
+	DECQ(kc)
+	JNZ(LabelRef(name + "_tailloop"))
+	Label(name + "_reduce")
+	wideEpilogue(name, m, acc)
+}
+
+// kernelRowsWide is kernelRows for a 32-column tile: row k of B is the 32
+// floats at b + 4*rows[k].
+func kernelRowsWide(m int) {
+	name := fmt.Sprintf("kernel%dx32zrows", m)
+	TEXT(name, NOSPLIT, "func(kc int, a *float32, b *float32, rows *int32, c *float32, ldc int, flags uint64, bias *float32, lo, hi float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %dx32 tile of C = A*B from kc k steps of a packed A micro-panel and B rows at b[rows[k]:], then applies the epilogue selected by flags.", name, m))
+	acc, bv, av := wideRegisters(m)
+	ns := len(acc)
+	Comment("Zero the accumulators.")
+	for s := range acc {
+		for i := range acc[s] {
+			VPXORD(acc[s][i][0], acc[s][i][0], acc[s][i][0])
+			VPXORD(acc[s][i][1], acc[s][i][1], acc[s][i][1])
+		}
+	}
+	kc := Load(Param("kc"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := Load(Param("rows"), GP64())
+	off := []GPVirtual{GP64(), GP64()}
+	n := GP64()
+	MOVQ(kc, n)
+	SHRQ(U8(1), n)
+	ANDQ(U8(1), kc)
+	t := 0
+	step := func(u int) {
+		x := bv[u%len(bv)]
+		MOVLQSX(Mem{Base: rows, Disp: 4 * u}, off[u%2])
+		VMOVUPS(Mem{Base: b, Index: off[u%2], Scale: 4}, x[0])
+		VMOVUPS(Mem{Base: b, Index: off[u%2], Scale: 4, Disp: 64}, x[1])
+		for i := 0; i < m; i++ {
+			y := av[t%len(av)]
+			t++
+			VBROADCASTSS(Mem{Base: a, Disp: u*mr*4 + 4*i}, y)
+			VFMADD231PS(x[0], y, acc[u%ns][i][0])
+			VFMADD231PS(x[1], y, acc[u%ns][i][1])
+		}
+	}
+	Comment("Main loop: 2 k steps per iteration.")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop")
+	step(0)
+	step(1)
+	ADDQ(U32(2*mr*4), a)
+	ADDQ(U32(8), rows)
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_tail")
+	TESTQ(kc, kc)
+	JZ(LabelRef(name + "_reduce"))
+	step(0)
+	Label(name + "_reduce")
+	wideEpilogue(name, m, acc)
 }
