@@ -81,14 +81,6 @@ func signedPP(d float64) string {
 	return fmt.Sprintf("%+.1f pp", 100*d)
 }
 
-// relChange formats b relative to a: "-24.6%".
-func relChange(a, b float64) string {
-	if !(a > 0) || math.IsNaN(b) {
-		return "-"
-	}
-	return fmt.Sprintf("%+.1f%%", 100*(b-a)/a)
-}
-
 func fmtShape(s []int) string {
 	p := make([]string, len(s))
 	for i, d := range s {

@@ -47,11 +47,6 @@ func (r *rolling) mean() float64 {
 	return r.sum / float64(n)
 }
 
-func (r *rolling) reset() {
-	clear(r.buf)
-	r.pos, r.full, r.sum = 0, false, 0
-}
-
 // series keeps the last max values of a curve, oldest first. Adding is
 // amortised O(1): the slice grows to twice max before it is compacted.
 type series struct {
