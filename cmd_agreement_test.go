@@ -118,8 +118,8 @@ func TestAgreementTunesAndReplaysUnlabelledTraces(t *testing.T) {
 		m["exact_accuracy"] != 1.0 || m["accuracy"] != 1.0 || m["accuracy_loss_pp"] != 0.0 {
 		t.Fatalf("replay --qos agreement of the exact level: %v", m)
 	}
-	m = replayJSON(t, append([]string{"--model", tinyHAR, "--policy", pol, "--qos", "agreement", "--controller", "static", "--level", "1", "--hop", "16"}, traces...)...)
-	if lv := len(p.Configs) - 1; lv >= 1 {
+	if len(p.Configs) > 1 { // under the race detector the timing noise may leave only exact
+		m = replayJSON(t, append([]string{"--model", tinyHAR, "--policy", pol, "--qos", "agreement", "--controller", "static", "--level", "1", "--hop", "16"}, traces...)...)
 		if acc := m["accuracy"].(float64); acc <= 0 || acc > 1 || m["exact_accuracy"] != 1.0 || m["labelled"] != m["windows"] {
 			t.Fatalf("replay --qos agreement of level 1: %v", m)
 		}
