@@ -350,7 +350,7 @@ def main():
     ap.add_argument("--only", default="base,fsdd-aug,synth-more",
                     help="comma list of the parts to (re)make: base (fsdd-speed, asterisk, synth, noise), "
                     "fsdd-aug, synth-more")
-    ap.add_argument("--synth-more-per-digit", type=int, default=60,
+    ap.add_argument("--synth-more-per-digit", type=int, default=20,
                     help="synth-more: espeak-ng clips per digit (flite: a third as many)")
     ap.add_argument("--out", default=os.path.join(C.WORK, "audio"))
     args = ap.parse_args()
