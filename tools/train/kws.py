@@ -54,6 +54,15 @@ Usage (the Makefile runs exactly these for the shipped models):
   /usr/bin/python3 tools/train/kws.py --arch ds --final --extras allison,espeak,flite \
       --eq-db 6 --extra-weight 0.5 --width 160 --ds-blocks 5 --ds-pool 1,2 \
       --out models/kws-ds.onnx
+Honk res8 and the keyword transformer (issue 18), with the robust recipe
+(--robust: kws_data.py's speed/pitch/room-augmented FSDD copies and
+synth-more voices; --masks 2: SpecAugment twice); --cv --final ships the
+fold holding out theo (see models/README.md for the runs made):
+  /usr/bin/python3 tools/train/kws.py --arch res8 --cv --final --robust --masks 2 --eq-db 6 \
+      --extra-weight 0.5 --extras allison,espeak,flite --epochs 10 --epoch-size 2560 --batch 64 \
+      --tag robust --out models/kws-res8.onnx
+  (--arch kwt ... --out models/kws-kwt.onnx for the transformer; --only SPEAKERS runs some
+  folds, --merge A.json,B.json joins runs of disjoint folds)
 The first DS-CNN (64 channels, 4 blocks, no pooling: the DS defaults) was
   /usr/bin/python3 tools/train/kws.py --arch ds --cv --extras "" --tag none
 """
