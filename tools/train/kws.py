@@ -54,12 +54,22 @@ Usage (the Makefile runs exactly these for the shipped models):
   /usr/bin/python3 tools/train/kws.py --arch ds --final --extras allison,espeak,flite \
       --eq-db 6 --extra-weight 0.5 --width 160 --ds-blocks 5 --ds-pool 1,2 \
       --out models/kws-ds.onnx
+Honk res8 and the keyword transformer (issue 18), with the robust recipe
+(--robust: kws_data.py's speed/pitch/room-augmented FSDD copies and
+synth-more voices; --masks 2: SpecAugment twice); --cv --final ships the
+fold holding out theo (see models/README.md for the runs made):
+  /usr/bin/python3 tools/train/kws.py --arch res8 --cv --final --robust --masks 2 --eq-db 6 \
+      --extra-weight 0.5 --extras allison,espeak,flite --epochs 10 --epoch-size 2560 --batch 64 \
+      --tag robust --out models/kws-res8.onnx
+  (--arch kwt ... --out models/kws-kwt.onnx for the transformer; --only SPEAKERS runs some
+  folds, --merge A.json,B.json joins runs of disjoint folds)
 The first DS-CNN (64 channels, 4 blocks, no pooling: the DS defaults) was
   /usr/bin/python3 tools/train/kws.py --arch ds --cv --extras "" --tag none
 """
 
 import argparse
 import glob
+import json
 import os
 import sys
 import time
@@ -159,9 +169,96 @@ class DSCNN(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class Res8(nn.Module):
+    """Honk res8 (Tang & Lin 2018, "Deep residual learning for small-footprint
+    keyword spotting"; castorini/honk model.py): conv 3x3 (45 maps) + ReLU,
+    average pool 4x3 (98x40 -> 24x13), then `layers` 3x3 convolutions (45
+    maps, padding 1, no bias) each followed by ReLU and a BatchNorm without
+    affine parameters, a residual connection around every pair (after the
+    ReLU of the pair's second conv, before its BatchNorm, as in Honk),
+    global average pooling, dense. Input: our 98x40 log-mel instead of
+    Honk's 101x40 MFCC."""
+
+    def __init__(self, n_classes=11, maps=45, layers=6, pool=(4, 3), dropout=0.0):
+        super().__init__()
+        self.conv0 = nn.Conv2d(1, maps, 3, padding=1, bias=False)
+        self.pool = nn.AvgPool2d(pool)
+        self.convs = nn.ModuleList([nn.Conv2d(maps, maps, 3, padding=1, bias=False) for _ in range(layers)])
+        self.bns = nn.ModuleList([nn.BatchNorm2d(maps, affine=False) for _ in range(layers)])
+        self.drop = nn.Dropout(dropout)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.out = nn.Linear(maps, n_classes)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv0(x)))
+        old = x
+        for i, (conv, bn) in enumerate(zip(self.convs, self.bns), start=1):
+            y = torch.relu(conv(x))
+            if i % 2 == 0:
+                x = y + old
+                old = x
+            else:
+                x = y
+            x = bn(x)
+        return self.out(self.drop(torch.flatten(self.gap(x), 1)))
+
+
+class KWT(nn.Module):
+    """A small keyword transformer (after Berg et al. 2021, KWT): the 98x40
+    log-mel cut into patches of `patch` frames x 40 bands (a linear patch
+    embedding, written as a strided convolution), learned positional
+    embeddings, `layers` pre-norm encoder layers (multi-head self-attention
+    with `heads` heads, MLP of 2x width with GELU), a final LayerNorm,
+    mean over the tokens, dense. Attention is written out (MatMul, Softmax)
+    so that the exported graph uses only opset-13 operators kagen runs."""
+
+    def __init__(self, n_classes=11, dim=64, layers=4, heads=4, patch=2, mlp=2, dropout=0.1):
+        super().__init__()
+        self.embed = nn.Conv2d(1, dim, (patch, MELS), stride=(patch, MELS))
+        self.tokens = FRAMES // patch
+        self.pos = nn.Parameter(torch.randn(1, self.tokens, dim) * 0.02)
+        self.blocks = nn.ModuleList([EncoderLayer(dim, heads, mlp, dropout) for _ in range(layers)])
+        self.norm = nn.LayerNorm(dim)
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Linear(dim, n_classes)
+
+    def forward(self, x):
+        x = self.embed(x)  # [B, dim, T, 1]
+        x = torch.flatten(x, 2).transpose(1, 2) + self.pos  # [B, T, dim]
+        for b in self.blocks:
+            x = b(x)
+        x = self.norm(x).mean(1)
+        return self.out(self.drop(x))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, dim, heads, mlp, dropout):
+        super().__init__()
+        self.heads, self.dh = heads, dim // heads
+        self.ln1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.ln2 = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, mlp * dim)
+        self.fc2 = nn.Linear(mlp * dim, dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x):
+        B, T, D = x.shape
+        q, k, v = self.qkv(self.ln1(x)).reshape(B, T, 3, self.heads, self.dh).permute(2, 0, 3, 1, 4)
+        a = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * (self.dh ** -0.5), dim=-1)
+        h = torch.matmul(a, v).transpose(1, 2).reshape(B, T, D)
+        x = x + self.drop(self.proj(h))
+        return x + self.drop(self.fc2(nn.functional.gelu(self.fc1(self.ln2(x)))))
+
+
 def build(args):
     if args.arch == "trad":
         return CNNTradFPool3(len(CLASSES), args.rank, args.dropout)
+    if args.arch == "res8":
+        return Res8(len(CLASSES), args.width, args.res_layers, dropout=args.dropout)
+    if args.arch == "kwt":
+        return KWT(len(CLASSES), args.width, args.kwt_layers, args.kwt_heads, args.kwt_patch, dropout=args.dropout)
     return DSCNN(len(CLASSES), args.width, args.dropout, args.ds_blocks, ds_pool(args), ds_stride(args))
 
 
@@ -222,6 +319,17 @@ def export_sets(args):
             ("extra_clip_n15", extra, ["--one-per-clip", "--noise-snr", "15", "--seed", "31"]),
             ("extra_stream_n20", extra, stream + ["--seed", "32", "--noise-snr", "20"]),
         ]
+    if args.robust:
+        aug = os.path.join(audio, "fsdd-aug")
+        more = os.path.join(audio, "synth-more")
+        if not glob.glob(os.path.join(aug, "*.wav")):
+            raise SystemExit(f"{aug}: run tools/train/kws_data.py first (--robust needs fsdd-aug and synth-more)")
+        jobs += [
+            ("aug", [aug], ["--one-per-clip"]),
+            ("aug_n15", [aug], ["--one-per-clip", "--noise-snr", "15", "--seed", "14"]),
+            ("extra_more", [more], ["--one-per-clip"]),
+            ("extra_more_n15", [more], ["--one-per-clip", "--noise-snr", "15", "--seed", "33"]),
+        ]
     sets = {}
     for name, data, opts in jobs:
         X, y, g, meta = C.features(spec, data, os.path.join(w, name), *opts)
@@ -234,7 +342,9 @@ def export_sets(args):
 # per-epoch sampling weights of the keyword sources (silence: --silence share)
 KW_SOURCES = {"clip": 1.0, "clip_n20": 0.7, "clip_n10": 0.7, "speed": 1.0, "speed_n15": 0.7,
               "stream": 0.7, "stream_n20": 0.7, "stream_n5": 0.5,
-              "extra_clip": 1.0, "extra_clip_n15": 1.0, "extra_stream_n20": 0.7}
+              "extra_clip": 1.0, "extra_clip_n15": 1.0, "extra_stream_n20": 0.7,
+              # --robust: speed/pitch/room-augmented FSDD clips and more synthetic voices
+              "aug": 1.5, "aug_n15": 1.0, "extra_more": 1.5, "extra_more_n15": 1.0}
 SIL_SOURCES = {"stream": 1.0, "stream_n20": 1.0, "stream_n5": 1.0, "noise": 0.7, "extra_stream_n20": 0.5}
 
 
@@ -316,14 +426,15 @@ def mask(Xn, rng, args):
     """Time and frequency masks on normalised features (set to 0, the mean)."""
     B = len(Xn)
     for b in range(B):
-        if args.freq_mask and rng.random() < 0.5:
-            w = int(rng.integers(1, args.freq_mask + 1))
-            f0 = int(rng.integers(0, MELS - w))
-            Xn[b, :, :, f0:f0 + w] = 0
-        if args.time_mask and rng.random() < 0.5:
-            w = int(rng.integers(1, args.time_mask + 1))
-            t0 = int(rng.integers(0, FRAMES - w))
-            Xn[b, :, t0:t0 + w, :] = 0
+        for _ in range(args.masks):
+            if args.freq_mask and rng.random() < 0.5:
+                w = int(rng.integers(1, args.freq_mask + 1))
+                f0 = int(rng.integers(0, MELS - w))
+                Xn[b, :, :, f0:f0 + w] = 0
+            if args.time_mask and rng.random() < 0.5:
+                w = int(rng.integers(1, args.time_mask + 1))
+                t0 = int(rng.integers(0, FRAMES - w))
+                Xn[b, :, t0:t0 + w, :] = 0
     return Xn
 
 
@@ -402,6 +513,10 @@ def run_cv(args, sets):
         C.log(f"-- fold {k + 1}/{len(SPEAKERS)}: test {spk}")
         model, norm, info = fit(args, sets, train, args.seed + 100 + k, f"fold {k + 1}", args.fold_budget)
         r = test_speaker(model, norm, sets, spk, args)
+        if args.final and spk == args.keep_out:
+            # the fold holding out the kept-out speaker trains exactly what
+            # --final would (same speakers and extras): ship it
+            args.final_result = export_final(args, sets, model, norm, info, info["seconds"])
         C.log(f"fold {k + 1} ({spk}): clips {100*r['clip']['accuracy']:.1f}% of {r['clip']['n']}, "
               f"10 dB {100*r['clip_n10']['accuracy']:.1f}%, stream(20 dB) {100*r['stream_n20']['accuracy']:.1f}% "
               f"(silence recall {100*r['stream_n20']['per_class']['_silence_']:.1f}%); "
@@ -409,13 +524,41 @@ def run_cv(args, sets):
         res.append({"fold": k + 1, "groups": [spk], "test": r["clip"], "test_n10": r["clip_n10"],
                     "test_stream_n20": r["stream_n20"], "best_epoch": info["best_epoch"],
                     "epochs_run": info["epochs_run"], "seconds": info["seconds"]})
-    out = {"arch": args.arch, "extras": extras(args), "args": vars(args), "seconds": time.time() - t0, "folds": res}
-    for key, title in [("test", "clean clips"), ("test_n10", "clips + 10 dB noise"),
-                       ("test_stream_n20", "stream, 20 dB noise, with _silence_")]:
-        out["summary" if key == "test" else "summary_" + key[5:]] = s = C.summarise_folds(res, CLASSES, key)
-        C.print_summary(s, CLASSES, f"KWS {args.arch} LOSO ({title}), extras {extras(args) or 'none'}")
+    out = {"arch": args.arch, "extras": extras(args),
+           "args": {k: v for k, v in vars(args).items() if k != "final_result"}, "seconds": time.time() - t0}
+    summarise(out, res)
     C.log(f"CV time {time.time() - t0:.0f} s")
     return out
+
+
+def summarise(out, res):
+    """Fill out["folds"] and the summaries (clean, 10 dB, noisy stream)."""
+    out["folds"] = sorted(res, key=lambda f: f["fold"])
+    for key, title in [("test", "clean clips"), ("test_n10", "clips + 10 dB noise"),
+                       ("test_stream_n20", "stream, 20 dB noise, with _silence_")]:
+        out["summary" if key == "test" else "summary_" + key[5:]] = s = C.summarise_folds(out["folds"], CLASSES, key)
+        C.print_summary(s, CLASSES, f"KWS {out['arch']} LOSO ({title}), extras {out['extras'] or 'none'}")
+
+
+def merge_cv(paths, dest):
+    """Join CV result files of disjoint folds (runs with --only, e.g. two
+    processes of one thread each) into one with the summaries over all."""
+    parts = [json.load(open(p)) for p in paths]
+    out = {"arch": parts[0]["arch"], "extras": parts[0]["extras"], "args": parts[0]["args"],
+           "merged_from": [os.path.basename(p) for p in paths], "seconds": sum(p["seconds"] for p in parts)}
+    for p in parts[1:]:
+        a, b = dict(p["args"]), dict(out["args"])
+        for k in ("only", "tag", "threads", "final", "out"):
+            a.pop(k, None), b.pop(k, None)
+        if a != b:
+            raise SystemExit(f"--merge: {p['merged_from'] if 'merged_from' in p else ''} runs differ: "
+                             + ", ".join(f"{k}={a.get(k)!r}/{b.get(k)!r}" for k in sorted(set(a) | set(b))
+                                         if a.get(k) != b.get(k)))
+    res = [f for p in parts for f in p["folds"]]
+    if len({f["fold"] for f in res}) != len(res):
+        raise SystemExit("--merge: the files share folds")
+    summarise(out, res)
+    C.save_json(out, dest)
 
 
 def run_final(args, sets):
@@ -424,7 +567,14 @@ def run_final(args, sets):
     C.log(f"-- final: train {train}, kept out {keep}")
     t0 = time.time()
     model, norm, info = fit(args, sets, train, args.seed + 1000, "final", args.final_budget)
-    secs = time.time() - t0
+    return export_final(args, sets, model, norm, info, time.time() - t0)
+
+
+def export_final(args, sets, model, norm, info, secs):
+    """Report the kept-out speaker and export model (trained on the other
+    FSDD speakers + extras) to args.out."""
+    keep = args.keep_out
+    train = [s for s in SPEAKERS if s != keep] + extras(args)
     r = test_speaker(model, norm, sets, keep, args)
     for name, m in r.items():
         C.log(f"kept-out {keep} ({name}): {100*m['accuracy']:.1f}% of {m['n']}")
@@ -434,7 +584,7 @@ def run_final(args, sets):
     nparams = C.count_params(model)
     macs = C.count_macs(model, spec["input_shape"])
     C.log(f"parameters {nparams}, MACs {macs}")
-    name = "cnn-trad-fpool3" if args.arch == "trad" else "DS-CNN"
+    name = {"trad": "cnn-trad-fpool3", "ds": "DS-CNN", "res8": "Honk res8", "kwt": "keyword transformer"}[args.arch]
     doc = (f"kagen keyword demo: {name} over 98x40 log-mel; classes _silence_, 0-9; trained on FSDD speakers "
            f"{','.join(s for s in train if s in SPEAKERS)} (Free Spoken Digit Dataset, Z. Jackson et al., "
            f"doi:10.5281/zenodo.1342401, CC BY-SA 4.0)"
@@ -444,19 +594,26 @@ def run_final(args, sets):
     size = C.export_onnx(model, spec, args.out, doc)
     return {"out": args.out, "bytes": size, "params": nparams, "macs": macs, "train": train, "kept_out": keep,
             "kept_out_metrics": r, "best_epoch": info["best_epoch"], "epochs_run": info["epochs_run"],
-            "seconds": secs, "history": info["history"], "args": vars(args), "spec": spec}
+            "seconds": secs, "history": info["history"], "args": dict(vars(args)), "spec": spec}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--arch", choices=["trad", "ds"], default="trad")
+    ap.add_argument("--arch", choices=["trad", "ds", "res8", "kwt"], default="trad")
+    ap.add_argument("--robust", action="store_true",
+                    help="also train on kws_data.py's fsdd-aug (speed, pitch, room) and synth-more (more voices) sets")
+    ap.add_argument("--masks", type=int, default=1, help="SpecAugment: time and frequency masks per window (each p=0.5)")
+    ap.add_argument("--res-layers", type=int, default=6, help="res8: residual-stack 3x3 convolutions")
+    ap.add_argument("--kwt-layers", type=int, default=4, help="kwt: encoder layers")
+    ap.add_argument("--kwt-heads", type=int, default=4, help="kwt: attention heads")
+    ap.add_argument("--kwt-patch", type=int, default=2, help="kwt: frames per patch (x 40 bands)")
     ap.add_argument("--cv", action="store_true")
     ap.add_argument("--final", action="store_true")
     ap.add_argument("--extras", default="", help="extra training speakers: comma list of " + ",".join(EXTRA))
     ap.add_argument("--extra-weight", type=float, default=1.0, help="sampling weight of the extra speakers' sets")
     ap.add_argument("--keep-out", default="theo")
     ap.add_argument("--rank", type=int, default=28, help="trad: low-rank linear units")
-    ap.add_argument("--width", type=int, default=64, help="ds: channels")
+    ap.add_argument("--width", type=int, default=None, help="ds: channels (64); res8: maps (45); kwt: model width (64)")
     ap.add_argument("--ds-blocks", type=int, default=4, help="ds: depthwise-separable blocks")
     ap.add_argument("--ds-pool", default="", help="ds: comma list of blocks (1-based) followed by a 2x2 max-pool")
     ap.add_argument("--ds-stride", default="4,2", help="ds: stride (time,frequency) of the first conv")
@@ -482,20 +639,30 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", default="", help="CV: run only the folds of these held-out speakers (pilots)")
     ap.add_argument("--tag", default="", help="suffix of the CV results file")
+    ap.add_argument("--merge", default="", help="comma list of CV result files of disjoint folds to join "
+                    "into results/kws_cv_ARCH_TAG.json (no training)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--results", default=os.path.join(C.HERE, "results"))
     args = ap.parse_args()
     trad = args.arch == "trad"
     defaults = {"dropout": 0.3 if trad else 0.1, "epochs": 8 if trad else 24, "epoch_size": 2560,
-                "lr": 2e-3 if trad else 5e-3}
+                "lr": 2e-3 if trad else 5e-3, "width": {"ds": 64, "res8": 45, "kwt": 64}.get(args.arch, 64)}
+    if args.arch == "res8":
+        defaults.update(dropout=0.0, epochs=20, lr=5e-3)
+    if args.arch == "kwt":
+        defaults.update(dropout=0.1, epochs=30, lr=2e-3)
     for k, v in defaults.items():
         if getattr(args, k) is None:
             setattr(args, k, v)
     if args.out is None:
-        args.out = os.path.join(C.REPO, "models", "kws.onnx" if trad else "kws-ds.onnx")
+        args.out = os.path.join(C.REPO, "models", {"trad": "kws.onnx", "ds": "kws-ds.onnx", "res8": "kws-res8.onnx",
+                                                   "kwt": "kws-kwt.onnx"}[args.arch])
     for e in extras(args):
         if e not in EXTRA:
             ap.error(f"--extras: unknown {e!r}, expected some of {EXTRA}")
+    if args.merge:
+        merge_cv(args.merge.split(","), os.path.join(args.results, f"kws_cv_{args.arch}" + (f"_{args.tag}" if args.tag else "") + ".json"))
+        return
     if not (args.cv or args.final):
         ap.error("give --cv and/or --final")
     C.print_command()
@@ -507,7 +674,7 @@ def main():
         tag = args.arch + (f"_{args.tag}" if args.tag else "")
         C.save_json(r, os.path.join(args.results, f"kws_cv_{tag}.json"))
     if args.final:
-        r = run_final(args, sets)
+        r = getattr(args, "final_result", None) or run_final(args, sets)
         C.save_json(r, os.path.join(args.results, f"kws_final_{args.arch}.json"))
 
 

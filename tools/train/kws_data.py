@@ -18,13 +18,28 @@ expects (the GROUP field is the speaker used for leave-speaker-out splits):
                 "espeak": English voices x variants, random speed and pitch)
                 and flite (speaker "flite": its voices, random duration and
                 pitch), trimmed. For training only, never for evaluation.
+  fsdd-aug/     --aug-copies copies of every FSDD clip, each with a random
+                speed (--aug-speed, resampled: tempo and pitch together), an
+                independent pitch shift (+-aug-pitch semitones: phase-vocoder
+                time stretch then resampling back to the length) and, with
+                probability --aug-rir, a simulated room (synthetic impulse
+                response: direct path + exponentially decaying noise tail,
+                RT60 0.15-0.8 s, random wet/dry mix). Named
+                DIGIT_SPEAKER_IDX_aK.wav: the same clip and speaker as the
+                original, so a held-out speaker's copies go with it.
+  synth-more/   more synthetic voices: espeak-ng over its English voices and
+                all its voice variants (--synth-more-per-digit clips per digit,
+                random speed, pitch, word gap), flite over its four full
+                voices, and --aug-copies augmented copies of the Allison
+                digits, each passed through the same speed / pitch / room
+                augmentation as fsdd-aug (speakers espeak, flite, allison).
   noise/        noise-only traces (white, pink and brown noise at several
                 levels, plus alsa-utils' Noise.wav if installed), each with
                 an empty NAME.labels.csv so that every window is labelled
                 _silence_; group "noise".
 
 Seeded; prints its command. Usage:
-  /usr/bin/python3 tools/train/kws_data.py [--synth-per-digit 60]
+  /usr/bin/python3 tools/train/kws_data.py [--synth-per-digit 60] [--aug-copies 3]
 """
 
 import argparse
@@ -151,6 +166,139 @@ def synth(args, out, rng):
     C.log(f"{out}: synthetic clips {n}")
 
 
+def variants():
+    """espeak-ng's voice variants (espeak-ng --voices=variant), else the
+    short built-in list."""
+    try:
+        out = subprocess.run(["espeak-ng", "--voices=variant"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return ESPEAK_VARIANTS
+    names = [ln.split()[3] for ln in out.splitlines()[1:] if len(ln.split()) >= 4]
+    return [""] + ["+" + n for n in names if n not in ("fast_test",)]
+
+
+def resample(a, factor):
+    """Play a at factor x speed (linear interpolation): length / factor."""
+    n = max(2, int(round(len(a) / factor)))
+    return np.interp(np.arange(n) * factor, np.arange(len(a)), a).astype(np.float32)
+
+
+def stretch(a, rate, n_fft=256, hop=64):
+    """Phase-vocoder time stretch by rate (>1: shorter), pitch unchanged."""
+    if len(a) < n_fft:
+        a = np.pad(a, (0, n_fft - len(a)))
+    win = np.hanning(n_fft)
+    frames = 1 + (len(a) - n_fft) // hop
+    S = np.stack([np.fft.rfft(win * a[i * hop:i * hop + n_fft]) for i in range(frames)])
+    steps = np.arange(0, frames - 1, rate)
+    omega = 2 * np.pi * hop * np.arange(S.shape[1]) / n_fft
+    phase = np.angle(S[0])
+    out = np.zeros(len(steps) * hop + n_fft)
+    for k, t in enumerate(steps):
+        i = int(t)
+        fr = t - i
+        mag = (1 - fr) * np.abs(S[i]) + fr * np.abs(S[i + 1])
+        out[k * hop:k * hop + n_fft] += win * np.fft.irfft(mag * np.exp(1j * phase), n_fft)
+        dphi = np.angle(S[i + 1]) - np.angle(S[i]) - omega
+        dphi -= 2 * np.pi * np.round(dphi / (2 * np.pi))
+        phase += omega + dphi
+    out /= (win ** 2).sum() / hop
+    return out.astype(np.float32)
+
+
+def pitch_shift(a, semitones):
+    """Shift the pitch by semitones keeping the duration: stretch by
+    1/f then play f times faster."""
+    f = 2.0 ** (semitones / 12)
+    return resample(stretch(a, 1 / f), f)
+
+
+def room(a, rate, rng):
+    """Convolve with a synthetic room impulse response: a direct path and a
+    tail of Gaussian noise decaying by 60 dB over RT60 (0.15-0.8 s), mixed
+    at a random direct-to-reverberant ratio; the level is restored."""
+    rt60 = rng.uniform(0.15, 0.8)
+    n = int(rt60 * rate)
+    t = np.arange(n) / rate
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
+    tail[: int(0.002 * rate)] = 0
+    h = tail / np.sqrt((tail ** 2).sum()) * 10 ** (-rng.uniform(0, 12) / 20)
+    h[0] = 1.0
+    y = np.convolve(a, h)[: len(a) + n // 2]
+    return (y * (np.abs(a).max() / max(np.abs(y).max(), 1e-9))).astype(np.float32)
+
+
+def perturb(args, a, rate, rng):
+    """One random speed / pitch / room variant of clip a (8 kHz float)."""
+    a = resample(a, rng.uniform(1 - args.aug_speed, 1 + args.aug_speed))
+    a = pitch_shift(a, rng.uniform(-args.aug_pitch, args.aug_pitch))
+    if rng.random() < args.aug_rir:
+        a = room(a, rate, rng)
+    peak = np.abs(a).max()
+    return a / peak * rng.uniform(0.3, 0.9) if peak > 0 else a
+
+
+def to8k(a, r):
+    return a if r == 8000 else resample(a, r / 8000)
+
+
+def fsdd_aug(args, fsdd, out, rng):
+    fresh(out)
+    n = 0
+    for name in sorted(os.listdir(fsdd)):
+        if not name.endswith(".wav"):
+            continue
+        a, r = read_wav(os.path.join(fsdd, name))
+        a = to8k(a, r)
+        for k in range(args.aug_copies):
+            write_wav(os.path.join(out, name[:-4] + f"_a{k}.wav"), perturb(args, a, 8000, rng), 8000)
+            n += 1
+    C.log(f"{out}: {n} speed/pitch/room-augmented FSDD clips")
+
+
+def synth_more(args, out, rng):
+    fresh(out)
+    tmp = os.path.join(out, "tmp.wav")
+    n = {"espeak": 0, "flite": 0, "allison": 0}
+    var = variants() if shutil.which("espeak-ng") else []
+    voices = ESPEAK_VOICES + ["en-us-nyc", "en-uk"]
+    flite = ["kal", "kal16", "awb", "rms", "slt"] if shutil.which("flite") else []
+    for d, word in enumerate(WORDS):
+        for i in range(args.synth_more_per_digit if var else 0):
+            v = voices[rng.integers(len(voices))] + var[rng.integers(len(var))]
+            cmd = ["espeak-ng", "-v", v, "-s", str(int(rng.integers(100, 240))), "-p", str(int(rng.integers(0, 99))),
+                   "-a", "150", "-w", tmp, word]
+            if subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+                continue
+            a, r = read_wav(tmp)
+            a = trim(to8k(a, r), 8000)
+            if rng.random() < 0.5:
+                a = perturb(args, a, 8000, rng)
+            write_wav(os.path.join(out, f"{d}_espeak_m{i}.wav"), a, 8000)
+            n["espeak"] += 1
+        for i in range(args.synth_more_per_digit // 3 if flite else 0):
+            v = flite[rng.integers(len(flite))]
+            subprocess.run(["flite", "-voice", v, "-t", word, "-o", tmp, "--setf",
+                            f"duration_stretch={rng.uniform(0.75, 1.35):.2f}",
+                            "--setf", f"int_f0_target_mean={int(rng.integers(70, 240))}"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            a, r = read_wav(tmp)
+            a = perturb(args, trim(to8k(a, r), 8000), 8000, rng)
+            write_wav(os.path.join(out, f"{d}_flite_m{i}.wav"), a, 8000)
+            n["flite"] += 1
+    src = "/usr/share/asterisk/sounds/en/digits"
+    if os.path.isdir(src):
+        for d in range(10):
+            a, r = read_wav(os.path.join(src, f"{d}.wav"))
+            a = trim(to8k(a, r), 8000)
+            for k in range(args.aug_copies * 4):
+                write_wav(os.path.join(out, f"{d}_allison_a{k}.wav"), perturb(args, a, 8000, rng), 8000)
+                n["allison"] += 1
+    if os.path.exists(tmp):
+        os.remove(tmp)
+    C.log(f"{out}: more synthetic / augmented extra clips {n} ({len(var)} espeak-ng variants)")
+
+
 def coloured(rng, n, kind):
     w = rng.standard_normal(n)
     if kind == "white":
@@ -195,15 +343,31 @@ def main():
                     help="espeak-ng clips per digit (flite: half as many)")
     ap.add_argument("--noise-levels", type=float, nargs="*", default=[0.001, 0.003, 0.01, 0.03, 0.1])
     ap.add_argument("--noise-seconds", type=float, default=20)
+    ap.add_argument("--aug-copies", type=int, default=3, help="fsdd-aug: augmented copies per FSDD clip")
+    ap.add_argument("--aug-speed", type=float, default=0.15, help="fsdd-aug: speed factor range 1 +- this")
+    ap.add_argument("--aug-pitch", type=float, default=3.0, help="fsdd-aug: pitch shift range +- semitones")
+    ap.add_argument("--aug-rir", type=float, default=0.5, help="fsdd-aug: probability of a simulated room")
+    ap.add_argument("--only", default="base,fsdd-aug,synth-more",
+                    help="comma list of the parts to (re)make: base (fsdd-speed, asterisk, synth, noise), "
+                    "fsdd-aug, synth-more")
+    ap.add_argument("--synth-more-per-digit", type=int, default=20,
+                    help="synth-more: espeak-ng clips per digit (flite: a third as many)")
     ap.add_argument("--out", default=os.path.join(C.WORK, "audio"))
     args = ap.parse_args()
+    args.only = args.only.split(",")
     C.print_command()
     rng = np.random.default_rng(args.seed)
     fsdd = os.path.join(C.DATA, "fsdd", "recordings")
-    speed(args, fsdd, os.path.join(args.out, "fsdd-speed"))
-    asterisk(os.path.join(args.out, "asterisk"))
-    synth(args, os.path.join(args.out, "synth"), rng)
-    noise(args, os.path.join(args.out, "noise"), rng)
+    if "base" in args.only:
+        speed(args, fsdd, os.path.join(args.out, "fsdd-speed"))
+        asterisk(os.path.join(args.out, "asterisk"))
+        synth(args, os.path.join(args.out, "synth"), rng)
+        noise(args, os.path.join(args.out, "noise"), rng)
+    # after the original sets, each from its own seed: the sets above stay as they were
+    if "fsdd-aug" in args.only:
+        fsdd_aug(args, fsdd, os.path.join(args.out, "fsdd-aug"), np.random.default_rng(args.seed + 1))
+    if "synth-more" in args.only:
+        synth_more(args, os.path.join(args.out, "synth-more"), np.random.default_rng(args.seed + 2))
 
 
 if __name__ == "__main__":
