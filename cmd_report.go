@@ -22,7 +22,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.ZooJSON, "zoo", "", "JSON lines from "+report.ZooCommand+" (tools/zoo-table.sh runs it); without it the zoo section of the previous EVALUATION.md is kept")
 	zooOnly := fs.Bool("zoo-only", false, "with --zoo: rewrite only the zoo section of -o's EVALUATION.md (tools/zoo-table.sh)")
 	dataRoot := fs.String("data-root", "../shared/data", "folder holding har-spsw/ and fsdd/")
-	models := fs.String("models", "models", "folder holding har.onnx, kws.onnx and kws-ds.onnx")
+	models := fs.String("models", "models", "folder holding the demo models (har.onnx, har-mobilenet.onnx, har-lstm.onnx, kws.onnx, kws-ds.onnx; those present are reported)")
 	fs.Float64Var(&o.MaxLossPP, "max-loss", 1, "accuracy loss threshold of the tuner, in percentage points")
 	fs.DurationVar(&o.Budget, "budget", 20*time.Second, "tuner search time per model")
 	fs.BoolVar(&o.Realtime, "realtime", true, "replay the held-out traces in real time (one inference per window hop), as the run-time targets require")
