@@ -23,7 +23,7 @@ Models (--arch):
              third), a two-layer LSTM of 64 units over the 16 steps, the
              last step through Linear. Exported as two ONNX LSTM nodes.
 
-Steps (all seeded; Debian's PyTorch; 2 threads):
+Steps (all seeded; Debian's PyTorch; 2 threads, 1 for the newer architectures):
   --cv      leave-subjects-out cross-validation: the 19 subjects in 5 folds;
             each fold trains on the other subjects (two of them held aside
             as the early-stopping validation set), tests on the fold's
@@ -38,10 +38,10 @@ Steps (all seeded; Debian's PyTorch; 2 threads):
 Usage (from anywhere; the Makefile runs exactly these):
   /usr/bin/python3 tools/train/har.py --cv --window 64
   /usr/bin/python3 tools/train/har.py --final --window 64 --out models/har.onnx
-  /usr/bin/python3 tools/train/har.py --arch mobilenet --cv --window 64
-  /usr/bin/python3 tools/train/har.py --arch mobilenet --final --window 64 --out models/har-mobilenet.onnx
-  /usr/bin/python3 tools/train/har.py --arch lstm --cv --window 64
-  /usr/bin/python3 tools/train/har.py --arch lstm --final --window 64 --out models/har-lstm.onnx
+  /usr/bin/python3 tools/train/har.py --arch mobilenet --cv --window 64 --threads 1
+  /usr/bin/python3 tools/train/har.py --arch mobilenet --final --window 64 --threads 1 --out models/har-mobilenet.onnx
+  /usr/bin/python3 tools/train/har.py --arch lstm --cv --window 64 --threads 1
+  /usr/bin/python3 tools/train/har.py --arch lstm --final --window 64 --threads 1 --out models/har-lstm.onnx
 Results: results/har_cv_[ARCH_]w64.json and results/har_final[_ARCH].json
 (no ARCH for cnn). --final also writes 32
 kept-out windows and PyTorch's logits as an ONNX backend test and runs
