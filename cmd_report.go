@@ -23,7 +23,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	zooOnly := fs.Bool("zoo-only", false, "with --zoo: rewrite only the zoo section of -o's EVALUATION.md (tools/zoo-table.sh)")
 	dataRoot := fs.String("data-root", "", "the study's data: a folder holding har-spsw/DATA and fsdd/recordings, whose held-out subjects and speaker are read whole (default: the held-out traces the repository ships in --demo-data)")
 	demoData := fs.String("demo-data", "demo/data", "the repository's held-out traces (har/, kws.wav), used without --data-root")
-	models := fs.String("models", "models", "folder holding har.onnx, kws.onnx and kws-ds.onnx")
+	models := fs.String("models", "models", "folder holding the demo models (har.onnx, har-mobilenet.onnx, har-lstm.onnx, kws.onnx, kws-ds.onnx; those present are reported)")
 	fs.Float64Var(&o.MaxLossPP, "max-loss", 1, "accuracy loss threshold of the tuner, in percentage points")
 	fs.DurationVar(&o.Budget, "budget", 20*time.Second, "tuner search time per model")
 	fs.BoolVar(&o.Realtime, "realtime", true, "replay the held-out traces in real time (one inference per window hop), as the run-time targets require")

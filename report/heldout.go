@@ -10,7 +10,8 @@ import (
 
 // HeldOut lists the shipped models found in modelsDir with their held-out
 // traces under dataRoot (the layout of ../shared/data): HAR's smartphone
-// streams of subjects s17-s19, and speaker theo's FSDD clips for the
+// streams of subjects s17-s19 for the three activity models (har,
+// har-mobilenet, har-lstm), and speaker theo's FSDD clips for the
 // keyword models (every k-th of them, at most kwsClips, replayed; all of
 // them for tuning). The traces are linked into temporary folders, which
 // cleanup removes.
@@ -58,6 +59,8 @@ func HeldOut(dataRoot, modelsDir string, kwsClips int) (ms []Model, cleanup func
 	}
 	dirs = append(dirs, phone)
 	add("har", "har.onnx", []string{phone}, nil, "subjects s17, s18, s19 (smartphone, 30 executions)")
+	add("har-mobilenet", "har-mobilenet.onnx", []string{phone}, nil, "subjects s17, s18, s19 (smartphone, 30 executions)")
+	add("har-lstm", "har-lstm.onnx", []string{phone}, nil, "subjects s17, s18, s19 (smartphone, 30 executions)")
 	add("kws", "kws.onnx", []string{theo}, []string{theoReplay}, "speaker theo (500 clips)")
 	add("kws-ds", "kws-ds.onnx", []string{theo}, []string{theoReplay}, "speaker theo (500 clips)")
 	if len(ms) == 0 {

@@ -16,7 +16,7 @@ For each model:
   4. `kagen inspect MODEL` for parameters and MACs.
 Writes results/check.json and prints everything.
 
-Usage: /usr/bin/python3 tools/train/check.py [--models har,kws,kws-ds]
+Usage: /usr/bin/python3 tools/train/check.py [--models har,har-mobilenet,har-lstm,kws,kws-ds]
 """
 
 import argparse
@@ -70,7 +70,7 @@ def has_command(name):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default="har,kws,kws-ds")
+    ap.add_argument("--models", default="har,har-mobilenet,har-lstm,kws,kws-ds")
     ap.add_argument("--out", default=os.path.join(C.HERE, "results", "check.json"))
     args = ap.parse_args()
     C.print_command()
