@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -100,15 +98,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer h.Close()
-	out := bufio.NewWriter(stdout)
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
-	err = h.Stream(stream, func(res *ondevice.Result) error {
-		if err := enc.Encode(res.Record()); err != nil {
-			return fmt.Errorf("writing: %w", err)
-		}
-		return out.Flush()
-	})
+	err = h.StreamJSON(stream, stdout)
 	why := stopped()
 	switch {
 	case why != "" && err != nil && h.Stats().Windows == 0:

@@ -25,7 +25,9 @@
 package ondevice
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -611,6 +613,21 @@ func (h *Handle) Stream(r io.Reader, each func(*Result) error) error {
 		err = e
 	}
 	return err
+}
+
+// StreamJSON is Stream writing each result to w as one JSON line
+// (Result.Record), flushed per window, as `kagen run` and the device
+// runner print them.
+func (h *Handle) StreamJSON(r io.Reader, w io.Writer) error {
+	out := bufio.NewWriter(w)
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	return h.Stream(r, func(res *Result) error {
+		if err := enc.Encode(res.Record()); err != nil {
+			return fmt.Errorf("writing: %w", err)
+		}
+		return out.Flush()
+	})
 }
 
 func (h *Handle) deliver(rs []Result, each func(*Result) error) error {

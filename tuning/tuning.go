@@ -202,12 +202,7 @@ func Load(m *engine.Model, traces []replay.Trace) (*Pipeline, error) {
 // LoadSpec is Load with the front-end spec given (nil: the model's own),
 // for a model that carries none; it is checked against the model.
 func LoadSpec(m *engine.Model, spec *replay.Spec, traces []replay.Trace) (*Pipeline, error) {
-	var err error
-	if spec == nil {
-		spec, err = replay.SpecFromModel(m)
-	} else {
-		err = replay.CheckModel(spec, m)
-	}
+	spec, err := modelSpec(m, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -218,18 +213,22 @@ func LoadSpec(m *engine.Model, spec *replay.Spec, traces []replay.Trace) (*Pipel
 	return New(approx.New(m), spec, d), nil
 }
 
+// modelSpec returns spec checked against m, or m's own spec when spec is
+// nil.
+func modelSpec(m *engine.Model, spec *replay.Spec) (*replay.Spec, error) {
+	if spec == nil {
+		return replay.SpecFromModel(m)
+	}
+	return spec, replay.CheckModel(spec, m)
+}
+
 // LoadAgreement is LoadSpec for the agreement QoS: every window of the
 // traces is kept, labelled or not, and its class is the exact model's own
 // top-1 prediction (dataset.Relabel), so that a tune's "accuracy" is each
 // configuration's agreement with the exact model and its loss the
 // disagreement in pp. Traces need no labels.
 func LoadAgreement(m *engine.Model, spec *replay.Spec, traces []replay.Trace) (*Pipeline, error) {
-	var err error
-	if spec == nil {
-		spec, err = replay.SpecFromModel(m)
-	} else {
-		err = replay.CheckModel(spec, m)
-	}
+	spec, err := modelSpec(m, spec)
 	if err != nil {
 		return nil, err
 	}

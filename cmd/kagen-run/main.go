@@ -10,8 +10,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -58,15 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer h.Close()
-	out := bufio.NewWriter(stdout)
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
-	err = h.Stream(in, func(r *ondevice.Result) error {
-		if err := enc.Encode(r.Record()); err != nil {
-			return err
-		}
-		return out.Flush()
-	})
+	err = h.StreamJSON(in, stdout)
 	st := h.Stats()
 	fmt.Fprintf(stderr, "kagen-run: %d windows, windows per level %v, %d switches, %d malformed lines skipped, inference energy %.4g J (%s)\n",
 		st.Windows, st.LevelWindows, st.Switches, st.BadLines, st.EnergyJ, st.Meter)
