@@ -118,7 +118,7 @@ func Shipped(demoDir, modelsDir string) ([]Model, error) {
 	kws := filepath.Join(demoDir, "kws.wav")
 	for _, p := range []string{har, kws} {
 		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("the shipped held-out traces: %w (run kagen report from the repository's root, or give --data-root)", err)
+			return nil, fmt.Errorf("--demo-data %s: the shipped held-out traces are not there (%s is missing); run kagen report from the repository's root, or give --demo-data or --data-root", demoDir, p)
 		}
 	}
 	var ms []Model
