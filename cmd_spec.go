@@ -115,41 +115,24 @@ kagen features --spec SPEC --norm computes it from the training data
 	if err := atomicfile.Write(*out, []byte(text)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (task %s, input %v, %d classes, %s)\n", *out, spec.Task, spec.InputShape(), len(spec.Classes), normText(spec))
+	fmt.Fprintf(stdout, "wrote %s (%s)\n", *out, spec.Summary())
 	return nil
 }
 
-// newSpec is a task's default spec with the flags given applied, checked.
+// newSpec is the spec --task and the other flags describe.
 func newSpec(task string, rate, window, hop int, classes, channels, features string) (*replay.Spec, error) {
-	var s *replay.Spec
-	switch task {
-	case replay.TaskHAR:
-		s = replay.DefaultHARSpec()
-	case replay.TaskKWS:
-		s = replay.DefaultKWSSpec()
-	default:
+	if task != replay.TaskHAR && task != replay.TaskKWS {
 		return nil, usageError{fmt.Sprintf("--task %q, expected har or kws", task)}
 	}
-	if rate != 0 {
-		s.SampleRate = rate
+	list := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return strings.Split(v, ",")
 	}
-	if window != 0 {
-		s.Window = window
-	}
-	if hop != 0 {
-		s.Hop = hop
-	}
-	if classes != "" {
-		s.Classes = strings.Split(classes, ",")
-	}
-	if channels != "" {
-		s.Channels = strings.Split(channels, ",")
-	}
-	if features != "" {
-		s.Features.Type = features
-	}
-	s.Shape = s.InputShape()
-	if err := s.Validate(); err != nil {
+	s, err := replay.NewSpec(replay.SpecOptions{Task: task, Rate: rate, Window: window, Hop: hop,
+		Classes: list(classes), Channels: list(channels), Features: features})
+	if err != nil {
 		return nil, usageError{"the spec the flags describe: " + err.Error()}
 	}
 	return s, nil
@@ -166,8 +149,7 @@ func checkSpec(specPath, modelPath string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s fits %s: task %s, input %v, %d classes (%s), %s\n", specPath, modelPath, spec.Task, spec.InputShape(),
-		len(spec.Classes), strings.Join(spec.Classes, " "), normText(spec))
+	fmt.Fprintf(stdout, "%s fits %s: %s (%s)\n", specPath, modelPath, spec.Summary(), strings.Join(spec.Classes, " "))
 	if spec.Norm == nil {
 		fmt.Fprintln(stdout, "note: no norm: the features reach the model unnormalised; a model trained on normalised features needs the training data's norm (kagen features --spec SPEC --data TRAIN --norm -o DIR writes DIR/spec.json with it)")
 	}
@@ -175,8 +157,8 @@ func checkSpec(specPath, modelPath string, stdout io.Writer) error {
 }
 
 // attachSpec writes the model at modelPath with the spec at specPath in
-// its metadata to out ("": without a spec), and checks the result loads
-// (with that spec).
+// its metadata to out ("": without a spec), checked by
+// replay.AttachToModel.
 func attachSpec(specPath, modelPath, out string, stdout io.Writer) error {
 	var spec *replay.Spec
 	var err error
@@ -185,29 +167,21 @@ func attachSpec(specPath, modelPath, out string, stdout io.Writer) error {
 			return err
 		}
 	}
-	m, err := engine.LoadFile(modelPath, engine.Options{})
-	if err != nil {
-		return err
-	}
-	if spec != nil {
-		if err := replay.CheckModel(spec, m); err != nil {
-			return fmt.Errorf("--attach %s does not fit %s: %w", specPath, modelPath, err)
-		}
-	}
 	data, err := readfile.Regular(modelPath, maxModelFileBytes)
 	if err != nil {
 		return err
 	}
-	withSpec, err := replay.AttachSpec(data, spec)
+	m, err := engine.LoadBytes(data, engine.Options{Name: modelPath})
 	if err != nil {
-		return fmt.Errorf("%s: %w", modelPath, err)
+		return err
 	}
-	m2, err := engine.LoadBytes(withSpec, engine.Options{Name: out})
+	withSpec, err := replay.AttachToModel(data, m, spec, out)
 	if err != nil {
-		return fmt.Errorf("%s with the spec attached does not load: %w", modelPath, err)
-	}
-	if _, err := replay.SpecFromModel(m2); spec != nil && err != nil {
-		return fmt.Errorf("%s with the spec attached: %w", modelPath, err)
+		what := "--strip"
+		if specPath != "" {
+			what = "--attach " + specPath
+		}
+		return fmt.Errorf("%s, %s: %w", what, modelPath, err)
 	}
 	if err := atomicfile.Write(out, withSpec); err != nil {
 		return err
@@ -216,19 +190,6 @@ func attachSpec(specPath, modelPath, out string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s: %s without its spec\n", out, modelPath)
 		return nil
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s with the spec of %s (task %s, input %v, %d classes, %s)\n", out, modelPath, specPath,
-		spec.Task, spec.InputShape(), len(spec.Classes), normText(spec))
+	fmt.Fprintf(stdout, "wrote %s: %s with the spec of %s (%s)\n", out, modelPath, specPath, spec.Summary())
 	return nil
-}
-
-// normText says whether a spec normalises its features.
-func normText(s *replay.Spec) string {
-	if s.Norm == nil {
-		return "no norm"
-	}
-	unit := "channels"
-	if s.Task == replay.TaskKWS {
-		unit = "feature rows"
-	}
-	return fmt.Sprintf("norm of %d %s", len(s.Norm.Mean), unit)
 }
