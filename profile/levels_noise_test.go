@@ -39,3 +39,26 @@ func TestLevelsIgnoreTimingNoise(t *testing.T) {
 		t.Errorf("without noise: %+v, want b alone", got)
 	}
 }
+
+// TestParetoSetChainOfNearTies: three equally lossy candidates, each
+// within the noise of the next but the last clearly faster than the
+// first. A pairwise "near-tie loses to the one predicted faster" rule
+// drops all three; the set keeps the one predicted fastest of those
+// within the noise of the fastest measured.
+func TestParetoSetChainOfNearTies(t *testing.T) {
+	cs := []Candidate{
+		{Config: "a", Speedup: 1.5, PredictedUS: 10},
+		{Config: "b", Speedup: 1.8, PredictedUS: 11},
+		{Config: "c", Speedup: 2.16, PredictedUS: 12},
+	}
+	got := paretoSet(cs, 0.25)
+	if len(got) != 1 || got[0].Config != "b" {
+		t.Fatalf("pareto set %+v, want b alone (within 25%% of c's 2.16x and predicted faster than c)", got)
+	}
+	// a lossless slower candidate is still kept beside a lossier faster one
+	cs = append(cs, Candidate{Config: "z", Speedup: 1.2, LossPP: -1})
+	got = paretoSet(cs, 0.25)
+	if len(got) != 2 || got[0].Config != "z" || got[1].Config != "b" {
+		t.Fatalf("pareto set %+v, want z then b", got)
+	}
+}

@@ -197,28 +197,41 @@ func speedupNoise(cs []Candidate) float64 {
 	return math.Min(2*sd/mean, 0.25)
 }
 
-// paretoSet keeps the candidates no other beats, with speedups within a
-// relative noise of each other counting as equal: d beats c if it is no
-// lossier and clearly faster, or less lossy and not clearly slower, or
-// as lossy and as fast within the noise and first by configuration (so
-// that of near-ties the same one is kept whatever their timings). It
-// returns them by loss, then speedup, then configuration.
+// paretoSet keeps, for each loss a candidate has, the best candidate no
+// lossier than that: with speedups within a relative noise of each other
+// counting as equal, the least lossy of those within the noise of the
+// fastest, and of equally lossy ones the one ahead in the profile's
+// prediction (aheadPredicted). Near-ties are thus decided by the profile,
+// not by this run's timings, and no candidate kept is beaten by another
+// both no lossier and faster beyond the noise. (A pairwise rule, "d
+// beats c if as lossy and as fast within the noise and ahead", is not
+// transitive over a chain of near-ties and could drop every candidate.)
+// It returns them by loss, then speedup, then configuration, each once.
 func paretoSet(cs []Candidate, noise float64) []Candidate {
+	byLoss := slices.Clone(cs)
+	sort.SliceStable(byLoss, func(i, j int) bool { return byLoss[i].LossPP < byLoss[j].LossPP })
 	var out []Candidate
-	for i, c := range cs {
-		dominated := false
-		for j, d := range cs {
-			if i == j {
+	seen := map[string]bool{}
+	for n := 1; n <= len(byLoss); n++ {
+		if n < len(byLoss) && byLoss[n].LossPP == byLoss[n-1].LossPP {
+			continue // the candidates no lossier than this loss end further on
+		}
+		upTo := byLoss[:n]
+		fastest := 0.0
+		for _, c := range upTo {
+			fastest = max(fastest, c.Speedup)
+		}
+		best := -1
+		for i, c := range upTo {
+			if c.Speedup*(1+noise) < fastest {
 				continue
 			}
-			faster, notSlower := d.Speedup > c.Speedup*(1+noise), d.Speedup >= c.Speedup*(1-noise)
-			near := notSlower && d.Speedup <= c.Speedup*(1+noise)
-			if d.LossPP <= c.LossPP && faster || d.LossPP < c.LossPP && notSlower || d.LossPP == c.LossPP && near && d.Config < c.Config {
-				dominated = true
-				break
+			if best < 0 || c.LossPP < upTo[best].LossPP || c.LossPP == upTo[best].LossPP && aheadPredicted(c, upTo[best]) {
+				best = i
 			}
 		}
-		if !dominated {
+		if c := upTo[best]; !seen[c.Config] {
+			seen[c.Config] = true
 			out = append(out, c)
 		}
 	}
@@ -233,6 +246,15 @@ func paretoSet(cs []Candidate, noise float64) []Candidate {
 		return a.Config < b.Config
 	})
 	return out
+}
+
+// aheadPredicted orders near-ties: the faster predicted time first, then
+// the configuration's text.
+func aheadPredicted(d, c Candidate) bool {
+	if d.PredictedUS != c.PredictedUS {
+		return d.PredictedUS < c.PredictedUS
+	}
+	return d.Config < c.Config
 }
 
 // thin applies the reference's rule to levels sorted by loss (exact first):
