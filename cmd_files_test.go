@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,6 +54,7 @@ func TestOutputsAreCheckedFirst(t *testing.T) {
 		{[]string{"tune", "m.onnx", "--data", "D", "-o", "fifo.json"}, "a named pipe, not a regular file"},
 		{[]string{"tune", "m.onnx", "--data", "D", "-o", "/dev/null"}, "a character device, not a regular file"},
 		{[]string{"tune", "m.onnx", "--data", "D", "-o", "busy.json"}, "another kagen (pid"},
+		{[]string{"tune", "m.onnx", "--data", "D", "--profile", "plink.json", "-o", pareto}, "is the same file as the input plink.json"},
 		{[]string{"profile", "m.onnx", "--data", "D", "-o", "link.onnx"}, "is the same file as the input m.onnx"},
 		{[]string{"profile", "m.onnx", "--data", "D", "-o", ""}, "empty output path"},
 		{[]string{"policy", "new", "--model", "m.onnx", "--pareto", pareto, "--controller", "naive", "-o", "m.onnx"}, "is the same file as the input m.onnx"},
@@ -138,5 +141,48 @@ func TestRunReadsAPipe(t *testing.T) {
 	st, _ := os.Stat(logPath)
 	if b := mustRead(t, logPath); !strings.HasPrefix(string(b), "{}\n{") || st.Mode().Perm() != 0o600 {
 		t.Errorf("the log was not appended to in place: mode %v, %.40q", st.Mode().Perm(), b)
+	}
+}
+
+// Issue #20 item 9: kagen tune --profile tunes on a saved profile, also
+// when that is the run's own OUT.profile.json, which it leaves as it is,
+// and two such runs validate the same configurations.
+func TestTuneOnASavedProfile(t *testing.T) {
+	data, dir := t.TempDir(), t.TempDir()
+	writeIMUTrace(t, data, "s17.csv", 900)
+	out := filepath.Join(dir, "p.json")
+	tune := func(extra ...string) []string {
+		t.Helper()
+		args := append([]string{"tune", tinyHAR, "--data", data, "--max-loss", "100", "--evaluations", "200", "--candidates", "6",
+			"--workers", "0", "--min-windows", "1", "-o", out, "--json"}, extra...)
+		code, _, errs := runCmd(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		var p struct{ Validated []struct{ Config string } }
+		if err := json.Unmarshal(mustRead(t, out), &p); err != nil {
+			t.Fatal(err)
+		}
+		var cs []string
+		for _, c := range p.Validated {
+			cs = append(cs, c.Config)
+		}
+		slices.Sort(cs)
+		return cs
+	}
+	tune()
+	saved := filepath.Join(dir, "saved.json")
+	os.Rename(out+".profile.json", saved)
+	first := tune("--profile", saved)
+	own := mustRead(t, out+".profile.json")
+	if string(own) != string(mustRead(t, saved)) {
+		t.Error("the profile read with --profile was not copied to OUT.profile.json")
+	}
+	second := tune("--profile", out+".profile.json")
+	if string(mustRead(t, out+".profile.json")) != string(own) {
+		t.Error("tune --profile OUT.profile.json rewrote its input")
+	}
+	if len(first) < 2 || !slices.Equal(first, second) {
+		t.Errorf("two tunes on one profile validated\n%q\n%q\nwant the same configurations (at least 2)", first, second)
 	}
 }

@@ -48,7 +48,7 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	if err := checkMatch(*match); err != nil {
 		return err
 	}
-	run, err := startTuning(pos[0], *specPath, *qos, data, *match, []string{*out}, setup, *asJSON, stdout, stderr)
+	run, err := startTuning(pos[0], *specPath, *qos, data, *match, []string{*out}, nil, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}

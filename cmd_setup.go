@@ -79,11 +79,12 @@ type tuningRun struct {
 	done, close func()
 }
 
-// startTuning checks the output path, loads a model and the labelled
+// startTuning checks the output paths against the inputs (the model, data,
+// spec and extraInputs), loads a model and the labelled
 // windows of data, starts the trial pool of setup (nil: in-process) and
 // the progress line (JSON lines on stdout with asJSON).
-func startTuning(path, specPath, qos string, data []string, match string, outs []string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (run *tuningRun, err error) {
-	inputs := append([]string{path}, data...)
+func startTuning(path, specPath, qos string, data []string, match string, outs, extraInputs []string, setup *dist.Setup, asJSON bool, stdout, stderr io.Writer) (run *tuningRun, err error) {
+	inputs := append(append([]string{path}, data...), extraInputs...)
 	if specPath != "" {
 		inputs = append(inputs, specPath)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"github.com/kagen-ai/kagen/policy"
 	"github.com/kagen-ai/kagen/profile"
 	"github.com/kagen-ai/kagen/replay"
@@ -22,7 +23,7 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	s := tuning.Settings{}
 	fs.Float64Var(&s.MaxLossPP, "max-loss", 1, "accuracy loss threshold in percentage points (with --qos agreement: disagreement with the exact model)")
 	fs.DurationVar(&s.Budget, "budget", 10*time.Second, "search time (profiling and validation come on top)")
-	fs.IntVar(&s.Evaluations, "evaluations", 0, "end each search after this many configurations scored instead of after --budget: the same validated configurations whatever the machine's load (0: --budget decides)")
+	fs.IntVar(&s.Evaluations, "evaluations", 0, "end each search after this many configurations scored instead of after --budget: the same configurations scored on a fast or a slow machine (0: --budget decides); with --profile as well, the same validated configurations every run")
 	fs.StringVar(&s.Objective, "objective", policy.ObjectiveTime, "time or energy")
 	devName := deviceFlag(fs, "device profile for energy figures")
 	predictor := fs.String("predictor", "p1", "QoS predictor: p1 (output deltas) or p2 (accuracy deltas)")
@@ -37,12 +38,13 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&s.MinClassWindows, "min-class-windows", 0, "refuse to tune when a split holds fewer windows of a class the data has (0: warn below 2)")
 	asJSON := fs.Bool("json", false, "JSON progress lines and a JSON result")
 	resume := fs.Bool("resume", false, "reuse OUT.profile.json and the configurations validated by an interrupted run")
+	profPath := fs.String("profile", "", "tune on this profile (written by kagen profile, or an earlier tune's OUT.profile.json) instead of measuring one: with --evaluations, the same validated configurations every run")
 	setup := distFlags(fs)
 	specPath := specFlag(fs)
 	match := matchFlag(fs)
 	qos := qosFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... [--match GLOB] [--spec FILE] [--qos accuracy|agreement] --max-loss PP [--budget DURATION | --evaluations N] [--objective time|energy] [--one-offset] [--node-alone] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--nats URL] [--workers N]")
+		fmt.Fprintln(stderr, "usage: kagen tune MODEL --data PATH... [--match GLOB] [--spec FILE] [--qos accuracy|agreement] --max-loss PP [--budget DURATION | --evaluations N] [--objective time|energy] [--one-offset] [--node-alone] [--device-profile NAME] [--screen N] [--min-windows N] [-o pareto.json] [--json] [--resume] [--profile FILE] [--nats URL] [--workers N]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -69,8 +71,15 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if err := checkMatch(*match); err != nil {
 		return err
 	}
-	files := tuning.Files{Profile: *out + ".profile.json", Partial: *out + ".partial.json", Resume: *resume}
-	run, err := startTuning(pos[0], *specPath, *qos, data, *match, []string{*out, files.Profile, files.Partial}, setup, *asJSON, stdout, stderr)
+	files := tuning.Files{Profile: *out + ".profile.json", Partial: *out + ".partial.json", Resume: *resume, From: *profPath}
+	outs, ins := []string{*out, files.Profile, files.Partial}, []string(nil)
+	if *profPath != "" {
+		ins = []string{*profPath}
+		if atomicfile.SameFile(*profPath, files.Profile) { // read, and left as it is
+			outs = []string{*out, files.Partial}
+		}
+	}
+	run, err := startTuning(pos[0], *specPath, *qos, data, *match, outs, ins, setup, *asJSON, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -428,16 +428,16 @@ func ReadProfile(path, modelSHA string, force bool) (*Profile, error) {
 		return nil, err
 	}
 	if p.Version != SchemaVersion {
-		return nil, fmt.Errorf("profile %s: schema version %d, this kagen reads %d; profile again (tune without --resume)", path, p.Version, SchemaVersion)
+		return nil, fmt.Errorf("profile %s: schema version %d, this kagen reads %d; profile again (kagen profile, or kagen tune without --resume and --profile)", path, p.Version, SchemaVersion)
 	}
 	if force {
 		return &p, nil
 	}
 	if p.ModelSHA256 != modelSHA {
-		return nil, fmt.Errorf("profile %s was measured for model %s, not %s; profile again (tune without --resume)", path, clip(p.ModelSHA256), modelSHA)
+		return nil, fmt.Errorf("profile %s was measured for model %s, not %s; profile again (kagen profile, or kagen tune without --resume and --profile)", path, clip(p.ModelSHA256), modelSHA)
 	}
 	if dev := device.This(); !p.Device.Equal(dev) {
-		return nil, fmt.Errorf("profile %s was measured on %s, this device is %s; profile again (tune without --resume)", path, p.Device, dev)
+		return nil, fmt.Errorf("profile %s was measured on %s, this device is %s; profile again (kagen profile, or kagen tune without --resume and --profile)", path, p.Device, dev)
 	}
 	if err := p.Validate(-1); err != nil {
 		return nil, fmt.Errorf("profile %s: %w", path, err)

@@ -253,11 +253,18 @@ func New(a *approx.Approximator, spec *replay.Spec, d *dataset.Dataset) *Pipelin
 	return &Pipeline{Approx: a, Spec: spec, Data: d, Tune: tune, Calib: calib}
 }
 
-// Files say where a tune keeps its work between runs, for --resume (all
-// optional).
+// Files say where a tune keeps its work between runs, for --resume, and
+// where it reads a profile measured before (all optional).
 type Files struct {
 	// Profile is where the profile is written, or read back with Resume.
 	Profile string
+	// From, if set, is a profile measured before (by kagen profile or an
+	// earlier tune) that is read instead of profiling, and copied to
+	// Profile if that is another file. The profile's timings are the only
+	// measurements the search depends on: with the same profile, seed and
+	// Settings.Evaluations, a tune validates the same configurations on
+	// any machine under any load.
+	From string
 	// Partial receives every validated configuration as it comes, and is
 	// read back with Resume.
 	Partial string
@@ -296,6 +303,21 @@ func (p *Pipeline) executor(workers int) (ex profile.Executor, done func()) {
 }
 
 func (p *Pipeline) profile(ctx context.Context, s Settings, f Files, progress func(Progress), ex profile.Executor) (*profile.Profile, error) {
+	if f.From != "" {
+		pr, err := profile.ReadProfile(f.From, p.Approx.Model().SHA256(), false)
+		if err != nil {
+			return nil, err
+		}
+		if err := pr.Matches(p.Approx, p.Tune, s.Profile); err != nil {
+			return nil, fmt.Errorf("profile %s: %w; profile these windows again", f.From, err)
+		}
+		if f.Profile != "" && !atomicfile.SameFile(f.From, f.Profile) {
+			if err := pr.Write(f.Profile); err != nil {
+				return nil, err
+			}
+		}
+		return pr, nil
+	}
 	if f.Resume {
 		pr, err := profile.ReadProfile(f.Profile, p.Approx.Model().SHA256(), false)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -266,4 +267,63 @@ func TestCheckSplits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSameProfileSameValidated tunes twice on one profile read back
+// (Files.From) with a fixed count of evaluations: the validated
+// configurations must be the same, although their timings are measured
+// anew, and the profile is copied to Files.Profile.
+func TestSameProfileSameValidated(t *testing.T) {
+	m, err := engine.LoadFile("../replay/testdata/tiny_har.onnx", engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := replay.SpecFromModel(m)
+	p, err := Load(m, replay.DiskTraces([]string{tinyTraces(t, spec.Classes)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, _ := device.Lookup("phone-big")
+	s := Settings{MaxLossPP: 100, Evaluations: 300, Objective: policy.ObjectiveTime, Device: dev, Seed: 3,
+		Profile: profile.Options{Repeats: 3, MinSpeedup: 0.01}}
+	out := t.TempDir()
+	measured := filepath.Join(out, "measured.json")
+	if _, err := p.Profile(context.Background(), s, Files{Profile: measured}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var runs [2][]string
+	for i := range runs {
+		files := Files{From: measured, Profile: filepath.Join(out, "copy"+strconv.Itoa(i)+".json")}
+		res, err := p.Run(context.Background(), s, files, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Profile.Created.IsZero() || !sameBytes(t, measured, files.Profile) {
+			t.Errorf("run %d: the profile read from %s is not the one copied to %s", i, measured, files.Profile)
+		}
+		for _, c := range res.Tune.Validated {
+			runs[i] = append(runs[i], c.Config)
+		}
+		slices.Sort(runs[i])
+	}
+	if len(runs[0]) < 2 {
+		t.Fatalf("only %d configurations validated: nothing to compare", len(runs[0]))
+	}
+	if !slices.Equal(runs[0], runs[1]) {
+		t.Errorf("two tunes on one profile validated different configurations:\n%q\n%q", runs[0], runs[1])
+	}
+	// A profile of another model is refused, naming the file.
+	other := filepath.Join(out, "other.json")
+	b, _ := os.ReadFile(measured)
+	os.WriteFile(other, []byte(strings.Replace(string(b), m.SHA256(), strings.Repeat("0", 64), 1)), 0o644)
+	if _, err := p.Run(context.Background(), s, Files{From: other}, nil); err == nil || !strings.Contains(err.Error(), other) {
+		t.Errorf("a profile of another model: %v", err)
+	}
+}
+
+func sameBytes(t *testing.T, a, b string) bool {
+	t.Helper()
+	x, err1 := os.ReadFile(a)
+	y, err2 := os.ReadFile(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
 }

@@ -161,6 +161,14 @@ func CheckOutput(path string, inputs ...string) error {
 	return nil
 }
 
+// SameFile reports whether two paths name one existing file (through
+// links or different spellings).
+func SameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
 // findSame returns the file under dir that is out, or "". It looks at
 // most 32 folders deep and at 200000 entries.
 func findSame(dir string, out fs.FileInfo) string {
