@@ -48,10 +48,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"expected one model and at least one --data"}
 	}
-	if err := checkStream(*hop, 0, 0, ""); err != nil {
-		return err
-	}
-	if err := checkMatch(*match); err != nil {
+	if err := checkReplay(replay.Options{Hop: *hop, Match: *match, MaxGap: *maxGap}, nil); err != nil {
 		return err
 	}
 	m, inputs, err := in.load(pos[0], engine.Options{}, false, stderr)
@@ -61,9 +58,6 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	spec, err := replay.SpecFor(m, *specPath)
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
-	}
-	if err := checkMaxGap(*maxGap); err != nil {
-		return err
 	}
 	if err := replay.CheckQoS(*qos); err != nil {
 		return usageError{"--qos: " + err.Error()}

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/kagen-ai/kagen/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/kagen-ai/kagen/internal/atomicfile"
 
 	"github.com/kagen-ai/kagen/replay"
 )
@@ -53,13 +54,7 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 	case *out == "":
 		return usageError{"-o DIR is required"}
 	}
-	if err := checkStream(*hop, *gap, snr.v, "noise-snr"); err != nil {
-		return err
-	}
-	if err := checkMaxGap(*maxGap); err != nil {
-		return err
-	}
-	if err := checkMatch(*match); err != nil {
+	if err := checkReplay(replay.Options{Hop: *hop, Gap: *gap, SNR: snr.v, MaxGap: *maxGap, Match: *match}, map[string]string{"snr": "noise-snr"}); err != nil {
 		return err
 	}
 	if *norm {

@@ -1,13 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
-	"path"
 	"strconv"
 	"strings"
 
@@ -69,10 +68,7 @@ func streamFlags(fs *flag.FlagSet) func() (replay.Options, error) {
 	maxGap := maxGapFlag(fs)
 	return func() (replay.Options, error) {
 		o := replay.Options{Hop: *hop, Match: *match, Gap: *gap, Noise: *noise, SNR: *snr, Seed: *seed, Shuffle: *shuffle, MaxGap: *maxGap}
-		if err := checkMaxGap(o.MaxGap); err != nil {
-			return o, err
-		}
-		return o, checkStream(o.Hop, o.Gap, o.SNR, "snr")
+		return o, checkReplay(o, nil)
 	}
 }
 
@@ -101,10 +97,7 @@ func matchFlag(fs *flag.FlagSet) *string {
 
 // checkMatch checks --match (a usage error).
 func checkMatch(pattern string) error {
-	if _, err := path.Match(pattern, ""); err != nil {
-		return usageError{fmt.Sprintf("--match %q: not a file name pattern (use *, ? and [a-z])", pattern)}
-	}
-	return nil
+	return checkReplay(replay.Options{Match: pattern}, nil)
 }
 
 // printRead prints what the data held (replay.Inventory) and a warning
@@ -116,31 +109,21 @@ func printRead(w, stderr io.Writer, inv *replay.Inventory) {
 	}
 }
 
-// maxGapFlag defines --max-gap, checked by checkMaxGap (replay.Open
+// maxGapFlag defines --max-gap, checked by checkReplay (replay.Open
 // checks it too).
 func maxGapFlag(fs *flag.FlagSet) *float64 {
 	return fs.Float64("max-gap", 0, "split an IMU trace at a gap between timestamps longer than this many `seconds` (0: one window; at most 60)")
 }
 
-// checkMaxGap checks --max-gap (a usage error).
-func checkMaxGap(v float64) error {
-	if math.IsNaN(v) || v < 0 || v > replay.MaxGapMS/1000 {
-		return usageError{fmt.Sprintf("--max-gap %v, expected 0 (one window) to %d seconds", v, replay.MaxGapMS/1000)}
-	}
-	return nil
-}
-
-// checkStream checks the flags --hop, --gap and the SNR flag snrFlag (a
-// usage error naming the flag), as replay.Open would check the options
-// later (without the flag's name).
-func checkStream(hop int, gap, snr float64, snrFlag string) error {
-	switch {
-	case hop < 0 || hop > replay.MaxWindow:
-		return usageError{fmt.Sprintf("--hop %d, expected 0 (the model's) to %d samples", hop, replay.MaxWindow)}
-	case !(gap >= 0 && gap <= 3600):
-		return usageError{fmt.Sprintf("--gap %v, expected 0..3600 seconds", gap)}
-	case !(snr >= -100 && snr <= 200):
-		return usageError{fmt.Sprintf("--%s %v, expected -100..200 dB", snrFlag, snr)}
+// checkReplay checks replay options given by flags (replay.Options.Check,
+// which replay.Open repeats): a usage error naming the flag at fault,
+// called as the option is unless flags renames it (noise-snr for snr).
+func checkReplay(o replay.Options, flags map[string]string) error {
+	var oe *replay.OptionError
+	if err := o.Check(); errors.As(err, &oe) {
+		return usageError{"--" + cmp.Or(flags[oe.Field], oe.Field) + " " + oe.Problem}
+	} else if err != nil {
+		return usageError{err.Error()}
 	}
 	return nil
 }

@@ -66,7 +66,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := replay.CheckStream(d.Spec, *format, *rate, *channels); err != nil {
 		return usageError{"--" + err.Error()}
 	}
-	if err := checkMaxGap(*maxGap); err != nil {
+	if err := checkReplay(replay.Options{MaxGap: *maxGap}, nil); err != nil {
 		return err
 	}
 	in, name := io.ReadCloser(os.Stdin), "stdin"

@@ -79,7 +79,7 @@ func TestGapSplit(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Open("x.csv", rawSpec(10, 10, "A"), Options{MaxGap: 61}); err == nil || !strings.Contains(err.Error(), "max gap 61 s, expected 0 (one window) to 60 s") {
+	if _, err := Open("x.csv", rawSpec(10, 10, "A"), Options{MaxGap: 61}); err == nil || !strings.Contains(err.Error(), "max-gap 61, expected 0 (one window) to 60 seconds") {
 		t.Errorf("max gap 61: %v", err)
 	}
 }

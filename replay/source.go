@@ -156,32 +156,17 @@ func open(fsys fileSystem, name string, spec *Spec, opts Options) (Source, error
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Hop < 0 || opts.Hop > MaxWindow {
-		return nil, fmt.Errorf("replay options: hop %d, expected 0 (spec's) to %d samples", opts.Hop, MaxWindow)
-	}
-	if !finite(opts.Gap) || opts.Gap < 0 || opts.Gap > 3600 {
-		return nil, fmt.Errorf("replay options: gap %v s, expected 0..3600", opts.Gap)
-	}
-	if opts.Noise && (!finite(opts.SNR) || opts.SNR < -100 || opts.SNR > 200) {
-		return nil, fmt.Errorf("replay options: SNR %v dB, expected -100..200", opts.SNR)
-	}
 	if opts.MaxClipSeconds == 0 {
 		opts.MaxClipSeconds = 30
 	}
-	if !finite(opts.MaxClipSeconds) || opts.MaxClipSeconds < 0 || opts.MaxClipSeconds > 3600 {
-		return nil, fmt.Errorf("replay options: max clip length %v s, expected 0..3600", opts.MaxClipSeconds)
-	}
-	if !finite(opts.MaxGap) || opts.MaxGap < 0 || opts.MaxGap > MaxGapMS/1000 {
-		return nil, fmt.Errorf("replay options: max gap %v s, expected 0 (one window) to %d s", opts.MaxGap, MaxGapMS/1000)
+	if err := opts.Check(); err != nil {
+		return nil, err
 	}
 	if opts.Match == "" {
 		opts.Match = "*.wav"
 		if spec.Task == TaskHAR {
 			opts.Match = "*.csv"
 		}
-	}
-	if _, err := path.Match(opts.Match, ""); err != nil {
-		return nil, fmt.Errorf("replay options: match pattern %q: %w", opts.Match, err)
 	}
 	hop := spec.Hop
 	if opts.Hop > 0 {
@@ -926,5 +911,41 @@ func (c *clipWindows) next(dst []float32) (Window, error) {
 
 func (c *clipWindows) Close() error {
 	c.i = len(c.files)
+	return nil
+}
+
+// OptionError is an Options field out of range. Field is named as the
+// commands' flags name it (hop, gap, snr, max-clip, max-gap, match), so
+// that a command can name its flag; Problem says what was expected.
+type OptionError struct{ Field, Problem string }
+
+func (e *OptionError) Error() string {
+	return "replay options: " + e.Field + " " + e.Problem
+}
+
+// Check checks every field of the options (Open checks them too): hop
+// 0..MaxWindow samples, gap and max clip length 0..3600 s, SNR
+// -100..200 dB, max gap 0..MaxGapMS/1000 s, a match pattern that parses.
+func (o Options) Check() error {
+	bad := func(field, format string, args ...any) error {
+		return &OptionError{field, fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case o.Hop < 0 || o.Hop > MaxWindow:
+		return bad("hop", "%d, expected 0 (the model's) to %d samples", o.Hop, MaxWindow)
+	case !finite(o.Gap) || o.Gap < 0 || o.Gap > 3600:
+		return bad("gap", "%v, expected 0..3600 seconds", o.Gap)
+	case !finite(o.SNR) || o.SNR < -100 || o.SNR > 200:
+		return bad("snr", "%v, expected -100..200 dB", o.SNR)
+	case !finite(o.MaxClipSeconds) || o.MaxClipSeconds < 0 || o.MaxClipSeconds > 3600:
+		return bad("max-clip", "%v, expected 0 (30 s) to 3600 seconds", o.MaxClipSeconds)
+	case !finite(o.MaxGap) || o.MaxGap < 0 || o.MaxGap > MaxGapMS/1000:
+		return bad("max-gap", "%v, expected 0 (one window) to %d seconds", o.MaxGap, MaxGapMS/1000)
+	}
+	if o.Match != "" {
+		if _, err := path.Match(o.Match, ""); err != nil {
+			return bad("match", "%q, expected a file name pattern such as s*_sp.csv (%v)", o.Match, err)
+		}
+	}
 	return nil
 }

@@ -165,8 +165,8 @@ func TestOpenErrors(t *testing.T) {
 		{"missing", filepath.Join(dir, "nope.csv"), har, Options{}, "no such file"},
 		{"bad hop", bad, har, Options{Hop: -1}, "hop -1"},
 		{"bad gap", clips, kws, Options{Gap: -1}, "gap -1"},
-		{"bad snr", clips, kws, Options{Noise: true, SNR: math.NaN()}, "SNR NaN"},
-		{"bad pattern", clips, kws, Options{Match: "["}, "match pattern"},
+		{"bad snr", clips, kws, Options{Noise: true, SNR: math.NaN()}, "snr NaN"},
+		{"bad pattern", clips, kws, Options{Match: "["}, `match "["`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
