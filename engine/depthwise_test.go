@@ -15,16 +15,25 @@ type dwCase struct {
 	pads          [4]int
 	bias          bool
 	act           string
-	dil           int // dilation; 0 is 1
+	dil           int  // dilation; 0 is 1
+	d1            bool // a 1-D convolution over w (h is 1; pads[1] and pads[3] left and right)
 }
 
 func (c dwCase) String() string {
+	if c.d1 {
+		return fmt.Sprintf("1d_c%d_%d_k%d_s%d_d%d_p%d,%d_b%v_%s", c.c, c.w, c.k, c.s, max(1, c.dil), c.pads[1], c.pads[3], c.bias, c.act)
+	}
 	return fmt.Sprintf("c%d_%dx%d_k%d_s%d_d%d_p%v_b%v_%s", c.c, c.h, c.w, c.k, c.s, max(1, c.dil), c.pads, c.bias, c.act)
 }
 
 func (c dwCase) model(t testing.TB, rng *rand.Rand, opts Options) (*Model, []*Tensor) {
 	b := newBuilder(13)
-	b.input("x", 1, c.c, c.h, c.w).init("w", randFloats(rng, c.c*c.k*c.k), c.c, 1, c.k, c.k)
+	if c.d1 {
+		c.h = 1
+		b.input("x", 1, c.c, c.w).init("w", randFloats(rng, c.c*c.k), c.c, 1, c.k)
+	} else {
+		b.input("x", 1, c.c, c.h, c.w).init("w", randFloats(rng, c.c*c.k*c.k), c.c, 1, c.k, c.k)
+	}
 	ins := []string{"x", "w"}
 	if c.bias {
 		b.init("b", randFloats(rng, c.c), c.c)
@@ -34,9 +43,14 @@ func (c dwCase) model(t testing.TB, rng *rand.Rand, opts Options) (*Model, []*Te
 	if c.act != "" {
 		out = "conv"
 	}
-	b.node("Conv", ins, []string{out}, attrInt("group", c.c), attrInts("kernel_shape", c.k, c.k),
-		attrInts("strides", c.s, c.s), attrInts("pads", c.pads[0], c.pads[1], c.pads[2], c.pads[3]),
-		attrInts("dilations", max(1, c.dil), max(1, c.dil)))
+	if c.d1 {
+		b.node("Conv", ins, []string{out}, attrInt("group", c.c), attrInts("kernel_shape", c.k),
+			attrInts("strides", c.s), attrInts("pads", c.pads[1], c.pads[3]), attrInts("dilations", max(1, c.dil)))
+	} else {
+		b.node("Conv", ins, []string{out}, attrInt("group", c.c), attrInts("kernel_shape", c.k, c.k),
+			attrInts("strides", c.s, c.s), attrInts("pads", c.pads[0], c.pads[1], c.pads[2], c.pads[3]),
+			attrInts("dilations", max(1, c.dil), max(1, c.dil)))
+	}
 	switch c.act {
 	case "relu":
 		b.node("Relu", []string{"conv"}, []string{"y"})
@@ -48,6 +62,9 @@ func (c dwCase) model(t testing.TB, rng *rand.Rand, opts Options) (*Model, []*Te
 	m := b.load(t, opts)
 	if c.act != "" && !m.steps[0].n.act.on {
 		t.Fatalf("%s: the activation was not fused", c)
+	}
+	if c.d1 {
+		return m, []*Tensor{NewFloat(randFloats(rng, c.c*c.w), 1, c.c, c.w)}
 	}
 	return m, []*Tensor{NewFloat(randFloats(rng, c.c*c.h*c.w), 1, c.c, c.h, c.w)}
 }
@@ -74,6 +91,28 @@ func dwCases(rng *rand.Rand) []dwCase {
 		{c: 5, h: 13, w: 12, k: 5, s: 2, pads: [4]int{0, 3, 4, 1}, dil: 3, bias: true},
 		{c: 5, h: 13, w: 12, k: 3, s: 1, pads: [4]int{2, 2, 2, 2}, dil: 2, bias: true},
 	}
+	// 1-D: a MobileNet for IMU windows (192 channels of 8-32 steps, k5,
+	// strides 1 and 2), odd lengths and pads, dilations, one step.
+	cases = append(cases,
+		dwCase{d1: true, c: 192, w: 16, k: 5, s: 2, pads: [4]int{0, 2, 0, 2}, bias: true, act: "clip"},
+		dwCase{d1: true, c: 192, w: 16, k: 5, s: 1, pads: [4]int{0, 2, 0, 2}, bias: true, act: "clip"},
+		dwCase{d1: true, c: 48, w: 64, k: 5, s: 2, pads: [4]int{0, 2, 0, 2}, bias: true, act: "relu"},
+		dwCase{d1: true, c: 7, w: 1, k: 3, s: 2, pads: [4]int{0, 1, 0, 1}},
+		dwCase{d1: true, c: 5, w: 2, k: 5, s: 1, pads: [4]int{0, 2, 0, 2}, bias: true},
+		dwCase{d1: true, c: 9, w: 33, k: 3, s: 2, pads: [4]int{0, 0, 0, 1}, dil: 2, act: "clip"},
+		dwCase{d1: true, c: 300, w: 9, k: 5, s: 2, pads: [4]int{0, 3, 0, 1}, bias: true},
+		dwCase{d1: true, c: 3, w: 40, k: 7, s: 1, pads: [4]int{0, 3, 0, 3}, dil: 3},
+	)
+	for i := 0; i < 30; i++ {
+		k := 1 + rng.IntN(7)
+		c := dwCase{d1: true, c: 1 + rng.IntN(40), w: 1 + rng.IntN(50), k: k, s: 1 + rng.IntN(2), dil: 1 + rng.IntN(2), bias: rng.IntN(2) == 0}
+		c.act = []string{"", "relu", "clip"}[rng.IntN(3)]
+		c.pads[1], c.pads[3] = rng.IntN(k), rng.IntN(k)
+		if c.w+c.pads[1]+c.pads[3] < (k-1)*c.dil+1 {
+			continue
+		}
+		cases = append(cases, c)
+	}
 	for i := 0; i < 60; i++ {
 		k := 3 + 2*rng.IntN(2)
 		c := dwCase{c: 1 + 2*rng.IntN(8), h: 1 + rng.IntN(24), w: 1 + rng.IntN(40), k: k, s: 1 + rng.IntN(2), bias: rng.IntN(2) == 0}
@@ -98,8 +137,12 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 		t.Run(c.String(), func(t *testing.T) {
 			seed := rng.Uint64()
 			m, in := c.model(t, rand.New(rand.NewPCG(seed, 0)), Options{})
-			if _, ok := m.steps[0].kernel.(*depthwiseKernel); !ok {
+			k, ok := m.steps[0].kernel.(*depthwiseKernel)
+			if !ok {
 				t.Fatalf("kernel %T, want the depthwise kernel", m.steps[0].kernel)
+			}
+			if c.d1 && k.flat == nil {
+				t.Fatal("a 1-D depthwise convolution is not computed flat, several channels a call")
 			}
 			checkAgainstReference(t, m, in, 1e-5)
 			m2, in2 := c.model(t, rand.New(rand.NewPCG(seed, 0)), Options{Threads: 2})
