@@ -112,6 +112,7 @@ func TestSoftmaxKernelMatchesReference(t *testing.T) {
 		{[]int{3, 7}, -1, 13}, {[]int{2, 3, 17}, 2, 13}, {[]int{4, 1}, -1, 13}, {[]int{1, 1000}, 1, 13},
 		{[]int{2, 3, 4}, 1, 11}, {[]int{2, 3, 4}, -2, 11}, {[]int{2, 3, 4}, 0, 11}, {[]int{5, 9}, 1, 11},
 		{[]int{2, 3, 4}, 1, 13}, {[]int{2, 3, 4}, 0, 13}, // strided: the reference
+		{[]int{4, 99}, -1, 13}, {[]int{3, 8}, -1, 13}, {[]int{2, 65}, -1, 13}, {[]int{2, 16}, -1, 13}, // vector rows and tails
 	}
 	for _, c := range cases {
 		for _, op := range []string{"Softmax", "LogSoftmax"} {

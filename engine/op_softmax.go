@@ -3,7 +3,6 @@ package engine
 import (
 	"math"
 
-	"github.com/kagen-ai/kagen/internal/vec"
 	"github.com/kagen-ai/kagen/internal/vmath"
 )
 
@@ -120,31 +119,22 @@ func (k softmaxRowsKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 }
 
 // softmaxRow computes the (log-)softmax of one contiguous row (y may be
-// x). The exponentials are of x - max <= 0 (vmath.Exp, within 2 ulp),
-// summed in vector partial sums.
+// x) in three vector passes (vmath.Max, ExpShiftSum, Scale): the
+// exponentials are of x - max <= 0 (vmath.Exp's, within 2 ulp), summed
+// in vector partial sums.
 func softmaxRow(x, y []float32, log bool) {
 	if len(x) == 0 {
 		return
 	}
 	y = y[:len(x)]
-	m := x[0]
-	for _, v := range x[1:] {
-		if v > m {
-			m = v
-		}
-	}
+	m := vmath.Max(x)
 	if log {
 		// The exponentials go to a stack buffer: y may be x, needed after.
 		var buf [fnBlock]float32
 		var s float32
 		for lo := 0; lo < len(x); lo += fnBlock {
 			xs := x[lo:min(lo+fnBlock, len(x))]
-			t := buf[:len(xs)]
-			for j, v := range xs {
-				t[j] = v - m
-			}
-			vmath.Exp(t, t)
-			s += vec.Sum(t)
+			s += vmath.ExpShiftSum(buf[:len(xs)], xs, m)
 		}
 		ls := float32(math.Log(float64(s)))
 		for j, v := range x {
@@ -152,14 +142,7 @@ func softmaxRow(x, y []float32, log bool) {
 		}
 		return
 	}
-	for j, v := range x {
-		y[j] = v - m
-	}
-	vmath.Exp(y, y)
-	inv := 1 / vec.Sum(y)
-	for j := range y {
-		y[j] *= inv
-	}
+	vmath.Scale(y, 1/vmath.ExpShiftSum(y, x, m))
 }
 
 // softmaxColsKernel is (log-)softmax over a middle axis of [outer, dim,

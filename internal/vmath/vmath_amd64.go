@@ -31,3 +31,12 @@ func kernel(k kind, dst, src *float32, n int, a, b float32) {
 		hardSwishAVX2(dst, src, n)
 	}
 }
+
+// useReduce selects the AVX2 softmax passes (ExpShiftSum, Max, Scale).
+var useReduce = useAsm
+
+func expShiftSumKernel(dst, src *float32, n int, shift float32) float32 {
+	return expShiftSumAVX2(dst, src, n, shift)
+}
+func maxKernel(src *float32, n int) float32      { return maxAVX2(src, n) }
+func scaleKernel(dst *float32, n int, a float32) { scaleAVX2(dst, n, a) }

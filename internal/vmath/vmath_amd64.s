@@ -1008,3 +1008,115 @@ DATA vmc_40c00000<>+20(SB)/4, $0x40c00000
 DATA vmc_40c00000<>+24(SB)/4, $0x40c00000
 DATA vmc_40c00000<>+28(SB)/4, $0x40c00000
 GLOBL vmc_40c00000<>(SB), RODATA|NOPTR, $32
+
+// func expShiftSumAVX2(dst *float32, src *float32, n int, shift float32) float32
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS shift+24(FP), Y0
+	VXORPS       Y1, Y1, Y1
+	SHRQ         $0x03, DX
+	JZ           ess_done
+
+ess_loop:
+	VMOVUPS      (CX), Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVUPS      vmc_42b20000<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y3
+	VMOVUPS      vmc_c2d00000<>+0(SB), Y2
+	VMAXPS       Y3, Y2, Y2
+	VMULPS       vmc_3fb8aa3b<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS vmc_3f318000<>+0(SB), Y3, Y2
+	VFNMADD231PS vmc_b95e8083<>+0(SB), Y3, Y2
+	VMULPS       Y2, Y2, Y4
+	VMOVUPS      vmc_39506967<>+0(SB), Y5
+	VFMADD213PS  vmc_3ab743ce<>+0(SB), Y2, Y5
+	VFMADD213PS  vmc_3c088908<>+0(SB), Y2, Y5
+	VFMADD213PS  vmc_3d2aa9c1<>+0(SB), Y2, Y5
+	VFMADD213PS  vmc_3e2aaaaa<>+0(SB), Y2, Y5
+	VFMADD213PS  vmc_3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  Y2, Y4, Y5
+	VADDPS       vmc_3f800000<>+0(SB), Y5, Y5
+	VCVTTPS2DQ   Y3, Y2
+	VPSRAD       $0x01, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       vmc_0000007f<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VPADDD       vmc_0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y2, Y5, Y5
+	VMOVUPS      Y5, (AX)
+	VADDPS       Y5, Y1, Y1
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	DECQ         DX
+	JNZ          ess_loop
+
+ess_done:
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func maxAVX2(src *float32, n int) float32
+// Requires: AVX, SSE
+TEXT ·maxAVX2(SB), NOSPLIT, $0-20
+	MOVQ    src+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VMOVUPS (AX), Y0
+	VMOVAPS Y0, Y1
+	ADDQ    $0x20, AX
+	SHRQ    $0x03, CX
+	DECQ    CX
+	JZ      max_fold
+
+max_loop:
+	VMAXPS (AX), Y0, Y0
+	ADDQ   $0x20, AX
+	DECQ   CX
+	JZ     max_fold
+	VMAXPS (AX), Y1, Y1
+	ADDQ   $0x20, AX
+	DECQ   CX
+	JNZ    max_loop
+
+max_fold:
+	VMAXPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VMAXPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VMAXPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VMAXSS       X1, X0, X0
+	MOVSS        X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(dst *float32, n int, a float32)
+// Requires: AVX
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-20
+	MOVQ         dst+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS a+16(FP), Y0
+	SHRQ         $0x03, CX
+	JZ           scale_done
+
+scale_loop:
+	VMULPS  (AX), Y0, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JNZ     scale_loop
+
+scale_done:
+	VZEROUPPER
+	RET

@@ -56,3 +56,11 @@ func siluNEON(dst, src *float32, n int)
 
 //go:noescape
 func geluNEON(dst, src *float32, n int)
+
+// useReduce: arm64 runs the softmax passes (ExpShiftSum, Max, Scale) as
+// Go loops around the NEON exponential.
+const useReduce = false
+
+func expShiftSumKernel(dst, src *float32, n int, shift float32) float32 { panic("vmath: no assembly") }
+func maxKernel(src *float32, n int) float32                             { panic("vmath: no assembly") }
+func scaleKernel(dst *float32, n int, a float32)                        { panic("vmath: no assembly") }

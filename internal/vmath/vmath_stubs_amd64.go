@@ -48,3 +48,18 @@ func hardSigmoidAVX2(dst *float32, src *float32, n int, a float32, b float32)
 //
 //go:noescape
 func hardSwishAVX2(dst *float32, src *float32, n int)
+
+// expShiftSumAVX2 stores e^(src[i]-shift) into dst[i] for i < n (a multiple of 8) and returns their sum.
+//
+//go:noescape
+func expShiftSumAVX2(dst *float32, src *float32, n int, shift float32) float32
+
+// maxAVX2 returns the largest of src[i] for i < n (a multiple of 8, at least 8).
+//
+//go:noescape
+func maxAVX2(src *float32, n int) float32
+
+// scaleAVX2 multiplies dst[i] by a for i < n (a multiple of 8).
+//
+//go:noescape
+func scaleAVX2(dst *float32, n int, a float32)

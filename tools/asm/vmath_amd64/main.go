@@ -78,6 +78,9 @@ func main() {
 	kernel("geluAVX2", "geluAVX2 stores 0.5*src[i]*(1+erf(src[i]/sqrt(2))) into dst[i] for i < n (a multiple of 8).", emitGelu)
 	hardSigmoid()
 	hardSwish()
+	expShiftSum()
+	maxReduce()
+	scale()
 	Generate()
 }
 
@@ -324,6 +327,113 @@ func hardSwish() {
 	DECQ(n)
 	JNZ(LabelRef("hswi_loop"))
 	Label("hswi_done")
+	VZEROUPPER()
+	RET()
+}
+
+// hsum returns the sum of x's eight lanes in the low lane of a new
+// register: ((x0+x4) + (x2+x6)) + ((x1+x5) + (x3+x7)).
+func hsum(x VecVirtual) VecVirtual {
+	lo, hi := XMM(), XMM()
+	VEXTRACTF128(U8(1), x, hi)
+	VADDPS(hi, x.AsX(), lo)
+	VMOVHLPS(lo, lo, hi)
+	VADDPS(hi, lo, lo)
+	VMOVSHDUP(lo, hi)
+	VADDSS(hi, lo, lo)
+	return lo
+}
+
+// expShiftSum is a softmax row's middle pass: dst = e^(src - shift) as
+// emitExp computes it (the subtraction rounded to float32 first), and the
+// sum of dst in eight lane sums added at the end.
+func expShiftSum() {
+	TEXT("expShiftSumAVX2", NOSPLIT, "func(dst, src *float32, n int, shift float32) float32")
+	Pragma("noescape")
+	Doc("expShiftSumAVX2 stores e^(src[i]-shift) into dst[i] for i < n (a multiple of 8) and returns their sum.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	sh, acc := YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("shift", 24), sh)
+	VXORPS(acc, acc, acc)
+	SHRQ(U8(3), n)
+	JZ(LabelRef("ess_done"))
+	Label("ess_loop")
+	x := YMM()
+	VMOVUPS(Mem{Base: src}, x)
+	VSUBPS(sh, x, x)
+	y := emitExp(x)
+	VMOVUPS(y, Mem{Base: dst})
+	VADDPS(y, acc, acc)
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), dst)
+	DECQ(n)
+	JNZ(LabelRef("ess_loop"))
+	Label("ess_done")
+	Store(hsum(acc), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// maxReduce returns the largest of n floats (n a multiple of 8, at least
+// 8) in two lane maxima, combined at the end. A NaN may or may not be
+// what it returns (VMAXPS returns its second source when either is NaN).
+func maxReduce() {
+	TEXT("maxAVX2", NOSPLIT, "func(src *float32, n int) float32")
+	Pragma("noescape")
+	Doc("maxAVX2 returns the largest of src[i] for i < n (a multiple of 8, at least 8).")
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	m0, m1 := YMM(), YMM()
+	VMOVUPS(Mem{Base: src}, m0)
+	VMOVAPS(m0, m1)
+	ADDQ(U8(32), src)
+	SHRQ(U8(3), n)
+	DECQ(n)
+	JZ(LabelRef("max_fold"))
+	Label("max_loop")
+	VMAXPS(Mem{Base: src}, m0, m0)
+	ADDQ(U8(32), src)
+	DECQ(n)
+	JZ(LabelRef("max_fold"))
+	VMAXPS(Mem{Base: src}, m1, m1)
+	ADDQ(U8(32), src)
+	DECQ(n)
+	JNZ(LabelRef("max_loop"))
+	Label("max_fold")
+	VMAXPS(m1, m0, m0)
+	lo, hi := XMM(), XMM()
+	VEXTRACTF128(U8(1), m0, hi)
+	VMAXPS(hi, m0.AsX(), lo)
+	VMOVHLPS(lo, lo, hi)
+	VMAXPS(hi, lo, lo)
+	VMOVSHDUP(lo, hi)
+	VMAXSS(hi, lo, lo)
+	Store(lo, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// scale multiplies n floats in place by a (n a multiple of 8).
+func scale() {
+	TEXT("scaleAVX2", NOSPLIT, "func(dst *float32, n int, a float32)")
+	Pragma("noescape")
+	Doc("scaleAVX2 multiplies dst[i] by a for i < n (a multiple of 8).")
+	dst := Load(Param("dst"), GP64())
+	n := Load(Param("n"), GP64())
+	a := YMM()
+	VBROADCASTSS(NewParamAddr("a", 16), a)
+	SHRQ(U8(3), n)
+	JZ(LabelRef("scale_done"))
+	Label("scale_loop")
+	x := YMM()
+	VMULPS(Mem{Base: dst}, a, x)
+	VMOVUPS(x, Mem{Base: dst})
+	ADDQ(U8(32), dst)
+	DECQ(n)
+	JNZ(LabelRef("scale_loop"))
+	Label("scale_done")
 	VZEROUPPER()
 	RET()
 }
