@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/kagen-ai/kagen/internal/vec"
+	"github.com/kagen-ai/kagen/internal/vmath"
 )
 
 // The reductions share one parser, one reference and one kernel:
@@ -343,26 +344,10 @@ func (k *reduceKernel) Run(x *Exec, in, out []*Tensor) {
 // reduceRow reduces one contiguous row (not empty).
 func reduceRow(kind reduceKind, row []float32) float32 {
 	switch kind {
-	case reduceMax, reduceMin:
-		// Four running extremes; the builtins propagate NaN.
-		m := [4]float32{row[0], row[0], row[0], row[0]}
-		i := 0
-		if kind == reduceMax {
-			for ; i+4 <= len(row); i += 4 {
-				m[0], m[1], m[2], m[3] = max(m[0], row[i]), max(m[1], row[i+1]), max(m[2], row[i+2]), max(m[3], row[i+3])
-			}
-			for ; i < len(row); i++ {
-				m[0] = max(m[0], row[i])
-			}
-			return max(m[0], m[1], m[2], m[3])
-		}
-		for ; i+4 <= len(row); i += 4 {
-			m[0], m[1], m[2], m[3] = min(m[0], row[i]), min(m[1], row[i+1]), min(m[2], row[i+2]), min(m[3], row[i+3])
-		}
-		for ; i < len(row); i++ {
-			m[0] = min(m[0], row[i])
-		}
-		return min(m[0], m[1], m[2], m[3])
+	case reduceMax:
+		return vmath.Max(row) // NaN if one is
+	case reduceMin:
+		return vmath.Min(row)
 	case reduceProd:
 		a := float32(1)
 		for _, v := range row {

@@ -2,7 +2,7 @@ package vmath
 
 import "math"
 
-// The passes of a softmax over a row: its maximum (Max), the
+// The passes of a softmax over a row: its maximum (Max, and Min beside it), the
 // exponentials of the row less it with their sum (ExpShiftSum), and the
 // division by the sum (Scale). On amd64 with AVX2 and FMA each is one
 // assembly loop over the row, eight lanes at a time; elsewhere Go loops
@@ -41,23 +41,32 @@ func ExpShiftSum(dst, src []float32, shift float32) float32 {
 	return s
 }
 
-// Max returns the largest element of x, -Inf for an empty x. With a NaN
-// in x the result is NaN, one of the other elements or -Inf (as the
-// hardware's max instruction decides): callers that must propagate NaN
-// do so through the arithmetic that follows (x - Max(x) is NaN at the
-// NaN).
+// Max returns the largest element of x: NaN if one is NaN, -Inf for an
+// empty x.
 func Max(x []float32) float32 {
-	n := len(x) &^ 7
-	m := float32(math.Inf(-1))
+	m, n := float32(math.Inf(-1)), len(x)&^7
 	if useReduce && n > 0 {
 		m = maxKernel(&x[0], n)
 	} else {
 		n = 0
 	}
 	for _, v := range x[n:] {
-		if v > m {
-			m = v
-		}
+		m = max(m, v) // the builtin propagates NaN
+	}
+	return m
+}
+
+// Min returns the smallest element of x: NaN if one is NaN, +Inf for an
+// empty x.
+func Min(x []float32) float32 {
+	m, n := float32(math.Inf(1)), len(x)&^7
+	if useReduce && n > 0 {
+		m = minKernel(&x[0], n)
+	} else {
+		n = 0
+	}
+	for _, v := range x[n:] {
+		m = min(m, v)
 	}
 	return m
 }

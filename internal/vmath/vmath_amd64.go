@@ -39,4 +39,5 @@ func expShiftSumKernel(dst, src *float32, n int, shift float32) float32 {
 	return expShiftSumAVX2(dst, src, n, shift)
 }
 func maxKernel(src *float32, n int) float32      { return maxAVX2(src, n) }
+func minKernel(src *float32, n int) float32      { return minAVX2(src, n) }
 func scaleKernel(dst *float32, n int, a float32) { scaleAVX2(dst, n, a) }

@@ -1074,20 +1074,27 @@ TEXT ·maxAVX2(SB), NOSPLIT, $0-20
 	MOVQ    n+8(FP), CX
 	VMOVUPS (AX), Y0
 	VMOVAPS Y0, Y1
+	VCMPPS  $0x03, Y0, Y0, Y2
 	ADDQ    $0x20, AX
 	SHRQ    $0x03, CX
 	DECQ    CX
 	JZ      max_fold
 
 max_loop:
-	VMAXPS (AX), Y0, Y0
-	ADDQ   $0x20, AX
-	DECQ   CX
-	JZ     max_fold
-	VMAXPS (AX), Y1, Y1
-	ADDQ   $0x20, AX
-	DECQ   CX
-	JNZ    max_loop
+	VMOVUPS (AX), Y3
+	VMAXPS  Y3, Y0, Y0
+	VCMPPS  $0x03, Y3, Y3, Y3
+	VORPS   Y3, Y2, Y2
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JZ      max_fold
+	VMOVUPS (AX), Y3
+	VMAXPS  Y3, Y1, Y1
+	VCMPPS  $0x03, Y3, Y3, Y3
+	VORPS   Y3, Y2, Y2
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JNZ     max_loop
 
 max_fold:
 	VMAXPS       Y1, Y0, Y0
@@ -1096,8 +1103,61 @@ max_fold:
 	VMOVHLPS     X0, X0, X1
 	VMAXPS       X1, X0, X0
 	VMOVSHDUP    X0, X1
-	VMAXSS       X1, X0, X0
-	MOVSS        X0, ret+16(FP)
+	VMAXPS       X1, X0, X0
+	VMOVMSKPS    Y2, AX
+	TESTL        AX, AX
+	JZ           max_ret
+	VMOVSS       vmc_7fc00000<>+0(SB), X0
+
+max_ret:
+	MOVSS X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func minAVX2(src *float32, n int) float32
+// Requires: AVX, SSE
+TEXT ·minAVX2(SB), NOSPLIT, $0-20
+	MOVQ    src+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VMOVUPS (AX), Y0
+	VMOVAPS Y0, Y1
+	VCMPPS  $0x03, Y0, Y0, Y2
+	ADDQ    $0x20, AX
+	SHRQ    $0x03, CX
+	DECQ    CX
+	JZ      min_fold
+
+min_loop:
+	VMOVUPS (AX), Y3
+	VMINPS  Y3, Y0, Y0
+	VCMPPS  $0x03, Y3, Y3, Y3
+	VORPS   Y3, Y2, Y2
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JZ      min_fold
+	VMOVUPS (AX), Y3
+	VMINPS  Y3, Y1, Y1
+	VCMPPS  $0x03, Y3, Y3, Y3
+	VORPS   Y3, Y2, Y2
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JNZ     min_loop
+
+min_fold:
+	VMINPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VMINPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VMINPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VMINPS       X1, X0, X0
+	VMOVMSKPS    Y2, AX
+	TESTL        AX, AX
+	JZ           min_ret
+	VMOVSS       vmc_7fc00000<>+0(SB), X0
+
+min_ret:
+	MOVSS X0, ret+16(FP)
 	VZEROUPPER
 	RET
 

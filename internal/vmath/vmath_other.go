@@ -10,4 +10,5 @@ const useReduce = false
 
 func expShiftSumKernel(dst, src *float32, n int, shift float32) float32 { panic("vmath: no assembly") }
 func maxKernel(src *float32, n int) float32                             { panic("vmath: no assembly") }
+func minKernel(src *float32, n int) float32                             { panic("vmath: no assembly") }
 func scaleKernel(dst *float32, n int, a float32)                        { panic("vmath: no assembly") }

@@ -54,10 +54,15 @@ func hardSwishAVX2(dst *float32, src *float32, n int)
 //go:noescape
 func expShiftSumAVX2(dst *float32, src *float32, n int, shift float32) float32
 
-// maxAVX2 returns the largest of src[i] for i < n (a multiple of 8, at least 8).
+// maxAVX2 returns the largest of src[i] for i < n (a multiple of 8, at least 8), NaN if one is NaN.
 //
 //go:noescape
 func maxAVX2(src *float32, n int) float32
+
+// minAVX2 returns the smallest of src[i] for i < n (a multiple of 8, at least 8), NaN if one is NaN.
+//
+//go:noescape
+func minAVX2(src *float32, n int) float32
 
 // scaleAVX2 multiplies dst[i] by a for i < n (a multiple of 8).
 //

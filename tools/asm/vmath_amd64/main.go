@@ -79,7 +79,8 @@ func main() {
 	hardSigmoid()
 	hardSwish()
 	expShiftSum()
-	maxReduce()
+	extreme("max", func(a, b, c Op) { VMAXPS(a, b, c) })
+	extreme("min", func(a, b, c Op) { VMINPS(a, b, c) })
 	scale()
 	Generate()
 }
@@ -376,40 +377,55 @@ func expShiftSum() {
 	RET()
 }
 
-// maxReduce returns the largest of n floats (n a multiple of 8, at least
-// 8) in two lane maxima, combined at the end. A NaN may or may not be
-// what it returns (VMAXPS returns its second source when either is NaN).
-func maxReduce() {
-	TEXT("maxAVX2", NOSPLIT, "func(src *float32, n int) float32")
+// extreme emits maxAVX2 or minAVX2: the largest (smallest) of n floats
+// (n a multiple of 8, at least 8) in two lane extremes combined at the
+// end, and NaN if any is NaN (an unordered compare of each vector with
+// itself, or-ed into a mask: VMAXPS alone returns its second source when
+// either is NaN, so a NaN would not stick).
+func extreme(name string, op func(mxy, xy, xy1 Op)) {
+	TEXT(name+"AVX2", NOSPLIT, "func(src *float32, n int) float32")
 	Pragma("noescape")
-	Doc("maxAVX2 returns the largest of src[i] for i < n (a multiple of 8, at least 8).")
+	Doc(name + "AVX2 returns the " + map[string]string{"max": "largest", "min": "smallest"}[name] + " of src[i] for i < n (a multiple of 8, at least 8), NaN if one is NaN.")
 	src := Load(Param("src"), GP64())
 	n := Load(Param("n"), GP64())
-	m0, m1 := YMM(), YMM()
+	m0, m1, nan, x := YMM(), YMM(), YMM(), YMM()
 	VMOVUPS(Mem{Base: src}, m0)
 	VMOVAPS(m0, m1)
+	VCMPPS(U8(3), m0, m0, nan) // unordered: NaN lanes
 	ADDQ(U8(32), src)
 	SHRQ(U8(3), n)
 	DECQ(n)
-	JZ(LabelRef("max_fold"))
-	Label("max_loop")
-	VMAXPS(Mem{Base: src}, m0, m0)
-	ADDQ(U8(32), src)
-	DECQ(n)
-	JZ(LabelRef("max_fold"))
-	VMAXPS(Mem{Base: src}, m1, m1)
-	ADDQ(U8(32), src)
-	DECQ(n)
-	JNZ(LabelRef("max_loop"))
-	Label("max_fold")
-	VMAXPS(m1, m0, m0)
+	JZ(LabelRef(name + "_fold"))
+	Label(name + "_loop")
+	for _, m := range []VecVirtual{m0, m1} {
+		t := YMM()
+		VMOVUPS(Mem{Base: src}, x)
+		op(x, m, m)
+		VCMPPS(U8(3), x, x, t)
+		VORPS(t, nan, nan)
+		ADDQ(U8(32), src)
+		DECQ(n)
+		if m == m0 {
+			JZ(LabelRef(name + "_fold"))
+		} else {
+			JNZ(LabelRef(name + "_loop"))
+		}
+	}
+	Label(name + "_fold")
+	op(m1, m0, m0)
 	lo, hi := XMM(), XMM()
 	VEXTRACTF128(U8(1), m0, hi)
-	VMAXPS(hi, m0.AsX(), lo)
+	op(hi, m0.AsX(), lo)
 	VMOVHLPS(lo, lo, hi)
-	VMAXPS(hi, lo, lo)
+	op(hi, lo, lo)
 	VMOVSHDUP(lo, hi)
-	VMAXSS(hi, lo, lo)
+	op(hi, lo, lo)
+	mask := GP32()
+	VMOVMSKPS(nan, mask)
+	TESTL(mask, mask)
+	JZ(LabelRef(name + "_ret"))
+	VMOVSS(cb(0x7fc00000).Offset(0), lo) // NaN
+	Label(name + "_ret")
 	Store(lo, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
