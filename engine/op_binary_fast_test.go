@@ -225,6 +225,8 @@ func TestRowNormKernelMatchesReference(t *testing.T) {
 		{[]int{1, 1}, 1, nil, true, true, false},
 		{[]int{2, 0, 3}, 2, nil, true, false, false},
 		{[]int{3, 101}, 1, nil, true, false, false},
+		{[]int{5, 64}, -1, nil, true, false, false}, // vector rows: a transformer's
+		{[]int{2, 3, 16}, -1, nil, true, true, false},
 	} {
 		t.Run(fmt.Sprintf("LayerNorm_%v_axis%d", c.shape, c.axis), func(t *testing.T) {
 			a := c.axis

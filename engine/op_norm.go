@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/kagen-ai/kagen/internal/vmath"
+)
 
 // rowNormParams describe LayerNormalization, InstanceNormalization and
 // GroupNormalization as one shape: rows of size elements, each normalised
@@ -256,37 +260,21 @@ func evalRowNorm(n *node, in, out []*Tensor) {
 }
 
 // rowNormKernel gathers the statistics of a row in one float64 pass (sum
-// and sum of squares, four accumulators each) and applies a fused
-// scale-shift in float32.
+// and sum of squares, vmath.SumSquares) and applies a fused scale-shift
+// in float32 (vmath.Normalize, or Affine per channel).
 type rowNormKernel struct{ p *rowNormParams }
 
 func compileRowNorm(n *node, _ *compiler) (Kernel, error) {
 	return rowNormKernel{n.params.(*rowNormParams)}, nil
 }
 
-// rowStats returns the mean and 1/sqrt(var+eps) of row.
+// rowStats returns the mean and 1/sqrt(var+eps) of row, from its sum and
+// sum of squares in float64 (vmath.SumSquares).
 func rowStats(row []float32, eps float64) (mean, inv float64) {
-	var s0, s1, s2, s3, q0, q1, q2, q3 float64
-	k := 0
-	for ; k+4 <= len(row); k += 4 {
-		a, b, c, d := float64(row[k]), float64(row[k+1]), float64(row[k+2]), float64(row[k+3])
-		s0 += a
-		s1 += b
-		s2 += c
-		s3 += d
-		q0 += a * a
-		q1 += b * b
-		q2 += c * c
-		q3 += d * d
-	}
-	for ; k < len(row); k++ {
-		a := float64(row[k])
-		s0 += a
-		q0 += a * a
-	}
+	s, q := vmath.SumSquares(row)
 	nf := float64(len(row))
-	mean = (s0 + s1 + s2 + s3) / nf
-	vr := (q0+q1+q2+q3)/nf - mean*mean
+	mean = s / nf
+	vr := q/nf - mean*mean
 	if vr < 0 {
 		vr = 0
 	}
@@ -324,21 +312,14 @@ func (k rowNormKernel) runRange(_ *Exec, in, out []*Tensor, lo, hi int) {
 				// (v-m)*a + b rather than v*a + (b-m*a): with a large
 				// 1/std the latter cancels.
 				m, a, b := float32(mean), float32(inv*float64(scale[si])), bias[si]
-				xs := row[c*p.spatial : (c+1)*p.spatial]
-				ys := yr[c*p.spatial : (c+1)*p.spatial]
-				for j, v := range xs {
-					ys[j] = (v-m)*a + b
-				}
+				vmath.Affine(yr[c*p.spatial:(c+1)*p.spatial], row[c*p.spatial:(c+1)*p.spatial], m, a, b)
 			}
 			continue
 		}
 		m, iv := float32(mean), float32(inv)
 		switch {
 		case !p.scalarScale && !p.scalarBias && p.hasBias:
-			s, b := scale[:len(row)], bias[:len(row)]
-			for j, v := range row {
-				yr[j] = (v-m)*iv*s[j] + b[j]
-			}
+			vmath.Normalize(yr, row, scale, bias, m, iv)
 		case !p.scalarScale && !p.hasBias:
 			s := scale[:len(row)]
 			for j, v := range row {

@@ -38,6 +38,11 @@ var useReduce = useAsm
 func expShiftSumKernel(dst, src *float32, n int, shift float32) float32 {
 	return expShiftSumAVX2(dst, src, n, shift)
 }
-func maxKernel(src *float32, n int) float32      { return maxAVX2(src, n) }
-func minKernel(src *float32, n int) float32      { return minAVX2(src, n) }
-func scaleKernel(dst *float32, n int, a float32) { scaleAVX2(dst, n, a) }
+func maxKernel(src *float32, n int) float32               { return maxAVX2(src, n) }
+func minKernel(src *float32, n int) float32               { return minAVX2(src, n) }
+func scaleKernel(dst *float32, n int, a float32)          { scaleAVX2(dst, n, a) }
+func sumSquaresKernel(src *float32, n int) (s, q float64) { return sumSquaresAVX2(src, n) }
+func normalizeKernel(dst, src, scale, bias *float32, n int, m, a float32) {
+	normalizeAVX2(dst, src, scale, bias, n, m, a)
+}
+func affineKernel(dst, src *float32, n int, m, a, b float32) { affineAVX2(dst, src, n, m, a, b) }

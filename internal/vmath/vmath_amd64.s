@@ -1180,3 +1180,99 @@ scale_loop:
 scale_done:
 	VZEROUPPER
 	RET
+
+// func sumSquaresAVX2(src *float32, n int) (s float64, q float64)
+// Requires: AVX, FMA3, SSE2
+TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-32
+	MOVQ   src+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	SHRQ   $0x03, CX
+	JZ     ssq_done
+
+ssq_loop:
+	VCVTPS2PD   (AX), Y4
+	VCVTPS2PD   16(AX), Y5
+	VADDPD      Y4, Y0, Y0
+	VADDPD      Y5, Y1, Y1
+	VFMADD231PD Y4, Y4, Y2
+	VFMADD231PD Y5, Y5, Y3
+	ADDQ        $0x20, AX
+	DECQ        CX
+	JNZ         ssq_loop
+
+ssq_done:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VUNPCKHPD    X0, X0, X1
+	VADDSD       X1, X0, X0
+	MOVSD        X0, s+16(FP)
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPD       X0, X2, X1
+	VUNPCKHPD    X1, X1, X0
+	VADDSD       X0, X1, X1
+	MOVSD        X1, q+24(FP)
+	VZEROUPPER
+	RET
+
+// func normalizeAVX2(dst *float32, src *float32, scale *float32, bias *float32, n int, m float32, a float32)
+// Requires: AVX, FMA3
+TEXT ·normalizeAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         scale+16(FP), DX
+	MOVQ         bias+24(FP), BX
+	MOVQ         n+32(FP), SI
+	VBROADCASTSS m+40(FP), Y0
+	VBROADCASTSS a+44(FP), Y1
+	SHRQ         $0x03, SI
+	JZ           norm_done
+
+norm_loop:
+	VMOVUPS     (CX), Y2
+	VSUBPS      Y0, Y2, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (BX), Y3
+	VFMADD231PS (DX), Y2, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	ADDQ        $0x20, AX
+	DECQ        SI
+	JNZ         norm_loop
+
+norm_done:
+	VZEROUPPER
+	RET
+
+// func affineAVX2(dst *float32, src *float32, n int, m float32, a float32, b float32)
+// Requires: AVX, FMA3
+TEXT ·affineAVX2(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS m+24(FP), Y0
+	VBROADCASTSS a+28(FP), Y1
+	VBROADCASTSS b+32(FP), Y2
+	SHRQ         $0x03, DX
+	JZ           aff_done
+
+aff_loop:
+	VMOVUPS     (CX), Y3
+	VSUBPS      Y0, Y3, Y3
+	VFMADD213PS Y2, Y1, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, AX
+	DECQ        DX
+	JNZ         aff_loop
+
+aff_done:
+	VZEROUPPER
+	RET

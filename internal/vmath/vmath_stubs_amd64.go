@@ -68,3 +68,18 @@ func minAVX2(src *float32, n int) float32
 //
 //go:noescape
 func scaleAVX2(dst *float32, n int, a float32)
+
+// sumSquaresAVX2 returns the sum and the sum of squares of src[i] for i < n (a multiple of 8), in float64.
+//
+//go:noescape
+func sumSquaresAVX2(src *float32, n int) (s float64, q float64)
+
+// normalizeAVX2 stores ((src[i]-m)*a)*scale[i] + bias[i] into dst[i] for i < n (a multiple of 8).
+//
+//go:noescape
+func normalizeAVX2(dst *float32, src *float32, scale *float32, bias *float32, n int, m float32, a float32)
+
+// affineAVX2 stores (src[i]-m)*a + b into dst[i] for i < n (a multiple of 8).
+//
+//go:noescape
+func affineAVX2(dst *float32, src *float32, n int, m float32, a float32, b float32)

@@ -82,6 +82,9 @@ func main() {
 	extreme("max", func(a, b, c Op) { VMAXPS(a, b, c) })
 	extreme("min", func(a, b, c Op) { VMINPS(a, b, c) })
 	scale()
+	sumSquares()
+	normalize()
+	affine()
 	Generate()
 }
 
@@ -450,6 +453,111 @@ func scale() {
 	DECQ(n)
 	JNZ(LabelRef("scale_loop"))
 	Label("scale_done")
+	VZEROUPPER()
+	RET()
+}
+
+// sumSquares is a normalisation's statistics: the sum and the sum of
+// squares of n floats (n a multiple of 8), each widened to float64 and
+// accumulated in two vectors of four lanes.
+func sumSquares() {
+	TEXT("sumSquaresAVX2", NOSPLIT, "func(src *float32, n int) (s, q float64)")
+	Pragma("noescape")
+	Doc("sumSquaresAVX2 returns the sum and the sum of squares of src[i] for i < n (a multiple of 8), in float64.")
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	s0, s1, q0, q1 := YMM(), YMM(), YMM(), YMM()
+	for _, r := range []VecVirtual{s0, s1, q0, q1} {
+		VXORPD(r, r, r)
+	}
+	SHRQ(U8(3), n)
+	JZ(LabelRef("ssq_done"))
+	Label("ssq_loop")
+	a, b := YMM(), YMM()
+	VCVTPS2PD(Mem{Base: src}, a)
+	VCVTPS2PD(Mem{Base: src, Disp: 16}, b)
+	VADDPD(a, s0, s0)
+	VADDPD(b, s1, s1)
+	VFMADD231PD(a, a, q0)
+	VFMADD231PD(b, b, q1)
+	ADDQ(U8(32), src)
+	DECQ(n)
+	JNZ(LabelRef("ssq_loop"))
+	Label("ssq_done")
+	VADDPD(s1, s0, s0)
+	VADDPD(q1, q0, q0)
+	for i, r := range []VecVirtual{s0, q0} {
+		lo, hi := XMM(), XMM()
+		VEXTRACTF128(U8(1), r, hi)
+		VADDPD(hi, r.AsX(), lo)
+		VUNPCKHPD(lo, lo, hi)
+		VADDSD(hi, lo, lo)
+		Store(lo, ReturnIndex(i))
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// normalize is a normalisation's output: ((src - m) * a) * scale + bias
+// over n floats (n a multiple of 8), the last multiply-add fused.
+func normalize() {
+	TEXT("normalizeAVX2", NOSPLIT, "func(dst, src, scale, bias *float32, n int, m, a float32)")
+	Pragma("noescape")
+	Doc("normalizeAVX2 stores ((src[i]-m)*a)*scale[i] + bias[i] into dst[i] for i < n (a multiple of 8).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	sc := Load(Param("scale"), GP64())
+	bi := Load(Param("bias"), GP64())
+	n := Load(Param("n"), GP64())
+	m, a := YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("m", 40), m)
+	VBROADCASTSS(NewParamAddr("a", 44), a)
+	SHRQ(U8(3), n)
+	JZ(LabelRef("norm_done"))
+	Label("norm_loop")
+	x, b := YMM(), YMM()
+	VMOVUPS(Mem{Base: src}, x)
+	VSUBPS(m, x, x)
+	VMULPS(a, x, x)
+	VMOVUPS(Mem{Base: bi}, b)
+	VFMADD231PS(Mem{Base: sc}, x, b) // b = x*scale + b
+	VMOVUPS(b, Mem{Base: dst})
+	for _, r := range []Register{src, sc, bi, dst} {
+		ADDQ(U8(32), r)
+	}
+	DECQ(n)
+	JNZ(LabelRef("norm_loop"))
+	Label("norm_done")
+	VZEROUPPER()
+	RET()
+}
+
+// affine is a normalisation's output with one scale and bias: (src - m) *
+// a + b over n floats (n a multiple of 8), the multiply-add fused.
+func affine() {
+	TEXT("affineAVX2", NOSPLIT, "func(dst, src *float32, n int, m, a, b float32)")
+	Pragma("noescape")
+	Doc("affineAVX2 stores (src[i]-m)*a + b into dst[i] for i < n (a multiple of 8).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	m, a, b := YMM(), YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("m", 24), m)
+	VBROADCASTSS(NewParamAddr("a", 28), a)
+	VBROADCASTSS(NewParamAddr("b", 32), b)
+	SHRQ(U8(3), n)
+	JZ(LabelRef("aff_done"))
+	Label("aff_loop")
+	x := YMM()
+	VMOVUPS(Mem{Base: src}, x)
+	VSUBPS(m, x, x)
+	VFMADD213PS(b, a, x) // x = a*x + b
+	VMOVUPS(x, Mem{Base: dst})
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), dst)
+	DECQ(n)
+	JNZ(LabelRef("aff_loop"))
+	Label("aff_done")
 	VZEROUPPER()
 	RET()
 }
