@@ -323,26 +323,27 @@ var whereOp = opDef{
 		whereStrides(o.Shape, c.Shape, &st[0])
 		whereStrides(o.Shape, x.Shape, &st[1])
 		whereStrides(o.Shape, y.Shape, &st[2])
-		var idx [maxRank]int
 		r := len(o.Shape)
 		total := numel(o.Shape)
+		if total == 0 {
+			return
+		}
+		// Row by row along the last axis (constant steps dc, dx, dy:
+		// 0 where it broadcasts), the outer axes by an odometer.
+		inner, dc, dx, dy := 1, 0, 0, 0
+		if r > 0 {
+			inner, dc, dx, dy = o.Shape[r-1], st[0][r-1], st[1][r-1], st[2][r-1]
+		}
+		var idx [maxRank]int
 		ic, ix, iy := 0, 0, 0
 		isInt := o.DType.IsInt()
-		for k := 0; k < total; k++ {
+		for k := 0; k < total; k += inner {
 			if isInt {
-				if c.I[ic] != 0 {
-					o.I[k] = x.I[ix]
-				} else {
-					o.I[k] = y.I[iy]
-				}
+				whereRow(o.I[k:k+inner], c.I, x.I, y.I, ic, ix, iy, dc, dx, dy)
 			} else {
-				if c.I[ic] != 0 {
-					o.F[k] = x.F[ix]
-				} else {
-					o.F[k] = y.F[iy]
-				}
+				whereRow(o.F[k:k+inner], c.I, x.F, y.F, ic, ix, iy, dc, dx, dy)
 			}
-			for d := r - 1; d >= 0; d-- {
+			for d := r - 2; d >= 0; d-- {
 				idx[d]++
 				ic += st[0][d]
 				ix += st[1][d]
@@ -357,6 +358,51 @@ var whereOp = opDef{
 			}
 		}
 	},
+}
+
+// whereRow writes one row of Where: o[j] = c[ic+j*dc] != 0 ? x[ix+j*dx]
+// : y[iy+j*dy], with a loop of its own for the common layouts (all
+// three contiguous; a broadcast constant x or y, as a mask's fill).
+func whereRow[T int64 | float32](o []T, c []int64, x, y []T, ic, ix, iy, dc, dx, dy int) {
+	n := len(o)
+	switch {
+	case dc == 1 && dx == 1 && dy == 1:
+		cs, xs, ys := c[ic:ic+n], x[ix:ix+n], y[iy:iy+n]
+		for j := range o {
+			if cs[j] != 0 {
+				o[j] = xs[j]
+			} else {
+				o[j] = ys[j]
+			}
+		}
+	case dc == 1 && dx == 1 && dy == 0:
+		cs, xs, v := c[ic:ic+n], x[ix:ix+n], y[iy]
+		for j := range o {
+			if cs[j] != 0 {
+				o[j] = xs[j]
+			} else {
+				o[j] = v
+			}
+		}
+	case dc == 1 && dx == 0 && dy == 1:
+		cs, v, ys := c[ic:ic+n], x[ix], y[iy:iy+n]
+		for j := range o {
+			if cs[j] != 0 {
+				o[j] = v
+			} else {
+				o[j] = ys[j]
+			}
+		}
+	default:
+		for j := range o {
+			if c[ic] != 0 {
+				o[j] = x[ix]
+			} else {
+				o[j] = y[iy]
+			}
+			ic, ix, iy = ic+dc, ix+dx, iy+dy
+		}
+	}
 }
 
 // whereStrides sets st to the strides of an input of shape in read as

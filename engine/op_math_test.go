@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -367,6 +369,78 @@ func TestElementwiseAttributeErrors(t *testing.T) {
 		_, err := elemModel(t, c.opset, c.op, []*Tensor{x}, 1, c.attrs...)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "y0_node") {
 			t.Errorf("%s %v: got %v, want an error naming the node and %q", c.op, c.attrs, err, c.want)
+		}
+	}
+}
+
+// TestWhereBroadcastsLikeANaiveLoop compares Where over three-way
+// broadcasts (the rows the kernel special-cases and the general one,
+// leading and trailing broadcast axes, rank 0 to 4, an empty output)
+// with a naive loop over output indices.
+func TestWhereBroadcastsLikeANaiveLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, c := range []struct{ c, x, y []int }{
+		{[]int{1, 4, 32, 32}, []int{1, 4, 32, 32}, []int{}},       // a causal mask's fill
+		{[]int{1, 1, 32, 32}, []int{1, 4, 32, 32}, []int{1}},      // mask broadcast over heads
+		{[]int{2, 1, 5}, []int{1, 3, 1}, []int{2, 3, 5}},          // every input broadcasts somewhere
+		{[]int{5}, []int{}, []int{3, 5}},                          // constant x
+		{[]int{3, 1}, []int{3, 7}, []int{1, 7}},                   // condition constant along rows
+		{[]int{}, []int{2, 2}, []int{2, 2}},                       // scalar condition
+		{[]int{}, []int{}, []int{}},                               // rank 0
+		{[]int{2, 0, 3}, []int{1, 1, 3}, []int{2, 1, 1}},          // empty
+		{[]int{2, 3, 4, 9}, []int{2, 3, 4, 9}, []int{2, 3, 4, 9}}, // contiguous
+	} {
+		for _, isInt := range []bool{false, true} {
+			t.Run(fmt.Sprintf("c%v_x%v_y%v_int%v", c.c, c.x, c.y, isInt), func(t *testing.T) {
+				cond := make([]int64, numel(c.c))
+				for i := range cond {
+					cond[i] = int64(rng.IntN(2))
+				}
+				mk := func(shape []int) *Tensor {
+					v := make([]int64, numel(shape))
+					for i := range v {
+						v[i] = int64(rng.IntN(1000)) - 500
+					}
+					if isInt {
+						return elemInts(Int64, v, shape...)
+					}
+					f := make([]float32, len(v))
+					for i := range v {
+						f[i] = float32(v[i]) / 7
+					}
+					return elemFloats(f, shape...)
+				}
+				ct, xt, yt := elemInts(Bool, cond, c.c...), mk(c.x), mk(c.y)
+				out := elemRun(t, 16, "Where", []*Tensor{ct, xt, yt}, 1)[0]
+				shape := out.Shape
+				idx := make([]int, len(shape))
+				at := func(tn *Tensor, idx []int) int { // the element of tn that idx reads, broadcast
+					off, stride := 0, 1
+					for d := len(tn.Shape) - 1; d >= 0; d-- {
+						i := idx[len(idx)-len(tn.Shape)+d]
+						if tn.Shape[d] == 1 {
+							i = 0
+						}
+						off += i * stride
+						stride *= tn.Shape[d]
+					}
+					return off
+				}
+				for k := 0; k < numel(shape); k++ {
+					rem := k
+					for d := len(shape) - 1; d >= 0; d-- {
+						idx[d] = rem % shape[d]
+						rem /= shape[d]
+					}
+					pick, j := yt, at(yt, idx)
+					if ct.I[at(ct, idx)] != 0 {
+						pick, j = xt, at(xt, idx)
+					}
+					if isInt && out.I[k] != pick.I[j] || !isInt && out.F[k] != pick.F[j] {
+						t.Fatalf("element %d (index %v) differs from the naive loop's", k, idx)
+					}
+				}
+			})
 		}
 	}
 }
