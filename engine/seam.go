@@ -215,6 +215,9 @@ func (m *Model) ActMatMul(step int) (*MatMulSpec, bool) {
 type RNNSpec struct {
 	Op                              string // "LSTM", "GRU" or "RNN"
 	Seq, Batch, Input, Hidden, Dirs int
+	// ConstW and ConstR report whether the input and recurrent weights
+	// are constants (the projection knobs of Model.RNNApprox need them).
+	ConstW, ConstR bool
 }
 
 // RNN returns the recurrent node planned at step, if the fast recurrent
@@ -228,7 +231,9 @@ func (m *Model) RNN(step int) (*RNNSpec, bool) {
 		return nil, false
 	}
 	p := k.p
-	return &RNNSpec{Op: m.steps[step].n.op, Seq: p.seq, Batch: p.batch, Input: p.input, Hidden: p.hidden, Dirs: p.dirs}, true
+	n := m.steps[step].n
+	return &RNNSpec{Op: n.op, Seq: p.seq, Batch: p.batch, Input: p.input, Hidden: p.hidden, Dirs: p.dirs,
+		ConstW: n.in[rnnInW].constant != nil, ConstR: n.in[rnnInR].constant != nil}, true
 }
 
 // RNNHold returns the kernel of the recurrent node at step under the
