@@ -28,8 +28,8 @@ var Catalog = []Family{
 		Params: "R in {0.5, 0.6, 0.75}", Ops: []string{"Gemm", "MatMul", "LSTM", "GRU", "RNN"}, Composes: []string{"fp16", "int8"}},
 	{ID: "hold", Name: "temporal: the recurrent state is updated on all but every STRIDE-th step; on those it is held and the output repeats it (error model: docs/knobs.md)",
 		Params: "STRIDE in {2,3,4}, OFFSET in [0,STRIDE)", Ops: []string{"LSTM", "GRU", "RNN"}, Composes: []string{"fp16", "int8"}},
-	{ID: "fp16", Name: "weights and activations held in half precision (LSTM/GRU/RNN: the weights of the input projection, and of the recurrent product where the hidden state has 128 units or more)", Params: "-", Ops: []string{"Conv", "Gemm", "MatMul", "LSTM", "GRU", "RNN"}},
-	{ID: "int8", Name: "per-output-channel symmetric int8 weights, int8 activations, int32 accumulation (LSTM/GRU/RNN: the input projection, and the recurrent product where the hidden state has 128 units or more)", Params: "-", Ops: []string{"Conv", "Gemm", "MatMul", "LSTM", "GRU", "RNN"}},
+	{ID: "fp16", Name: "weights and activations held in half precision (LSTM/GRU/RNN of 128 hidden units or more: the weights of the input and recurrent projections)", Params: "-", Ops: []string{"Conv", "Gemm", "MatMul", "LSTM", "GRU", "RNN"}},
+	{ID: "int8", Name: "per-output-channel symmetric int8 weights, int8 activations, int32 accumulation (LSTM/GRU/RNN: the input projection, and the recurrent product from 256 columns, gates x hidden, or 128 hidden units)", Params: "-", Ops: []string{"Conv", "Gemm", "MatMul", "LSTM", "GRU", "RNN"}},
 }
 
 // FamilyNames lists the catalog's knob IDs.

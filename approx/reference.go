@@ -259,7 +259,7 @@ func ReferenceRNN(r *RNNRef, k Knob, x []float32) (y, yh, yc []float32) {
 		}
 	}
 	wq := precWeights(wu, nw, kk, k.Prec)
-	precR := rnnPrecisionR(&engine.RNNSpec{Hidden: h, ConstR: true}, k.Prec)
+	precR := rnnPrecisionR(&engine.RNNSpec{Op: r.Op, Hidden: h, ConstR: true}, k.Prec)
 	rPrec := FP32
 	if precR {
 		rPrec = k.Prec
