@@ -39,6 +39,11 @@ func (c rnnProjCase) String() string {
 // only graph input; outputs Y, Y_h and for an LSTM Y_c) and its
 // definition for ReferenceRNN.
 func (c rnnProjCase) build(t testing.TB, seed uint64) (*engine.Model, *RNNRef) {
+	return c.buildThreads(t, seed, 1)
+}
+
+// buildThreads is build with sessions of the given number of threads.
+func (c rnnProjCase) buildThreads(t testing.TB, seed uint64, threads int) (*engine.Model, *RNNRef) {
 	t.Helper()
 	g := map[string]int{"LSTM": 4, "GRU": 3, "RNN": 1}[c.op]
 	dirs := 1
@@ -115,7 +120,7 @@ func (c rnnProjCase) build(t testing.TB, seed uint64) (*engine.Model, *RNNRef) {
 		Nodes:        []*onnx.Node{{Name: "rnn", OpType: c.op, Inputs: names, Outputs: outs, Attrs: attrs}},
 		Outputs:      vis,
 	}}
-	mod, err := engine.LoadBytes(onnx.Encode(m), engine.Options{Name: c.String()})
+	mod, err := engine.LoadBytes(onnx.Encode(m), engine.Options{Name: c.String(), Threads: threads})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,5 +301,61 @@ func TestRNNKnobsSwitchWithoutAllocating(t *testing.T) {
 			t.Fatalf("%s: switching recurrent knobs allocates %.1f times per inference", c, allocs)
 		}
 		s.Close()
+	}
+}
+
+// TestRNNKnobsThreads runs recurrent knobs (int8 and fp16 of both
+// projections, sampling, the hold) at 2 and 3 threads: their GEMMs go
+// through the session's pool with the bits of one thread and no
+// allocation per run.
+func TestRNNKnobsThreads(t *testing.T) {
+	knobs := []string{"int8", "fp16", "red:0.5+int8", "red:0.75+fp16", "hold:2:0+int8", "hold:3:1+fp16"}
+	for ci, c := range []rnnProjCase{rnnProjCases[0], rnnProjCases[6], rnnProjCases[8]} {
+		run := func(threads int) [][]float32 {
+			m, _ := c.buildThreads(t, uint64(ci+1), threads)
+			a := New(m)
+			step := -1
+			for _, n := range a.Nodes() {
+				if n.Op == c.op {
+					step = n.Step
+				}
+			}
+			rng := rand.New(rand.NewPCG(3, uint64(ci)))
+			in := []*engine.Tensor{engine.NewFloat(randFloats(rng, c.seq*c.batch*c.input), c.seq, c.batch, c.input)}
+			s := m.NewSession()
+			defer s.Close()
+			var outs [][]float32
+			for _, ks := range knobs {
+				k, _ := ParseKnob(ks)
+				if k.Prec == FP16 && c.hidden < 128 {
+					continue // not offered
+				}
+				sel, err := a.Prepare(a.NewConfig().With(step, k))
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := s.RunWith(in, sel)
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs = append(outs, append([]float32(nil), out[0].F...))
+				if threads > 1 && !raceBuild {
+					if allocs := testing.AllocsPerRun(5, func() { s.RunWith(in, sel) }); allocs != 0 {
+						t.Errorf("%s, threads %d, %s: %v allocations per run", c, threads, ks, allocs)
+					}
+				}
+			}
+			return outs
+		}
+		want := run(1)
+		for _, threads := range []int{2, 3} {
+			for i, got := range run(threads) {
+				for j := range got {
+					if math.Float32bits(got[j]) != math.Float32bits(want[i][j]) {
+						t.Fatalf("%s, threads %d, knob %d: element %d is %v, %v at one thread", c, threads, i, j, got[j], want[i][j])
+					}
+				}
+			}
+		}
 	}
 }
