@@ -244,19 +244,10 @@ func (m *Model) RNN(step int) (*RNNSpec, bool) {
 // the exact update from the held state. It shares the node's packed
 // weights and work memory.
 func (m *Model) RNNHold(step, stride, offset int) (Kernel, error) {
-	if step < 0 || step >= len(m.steps) {
-		return nil, fmt.Errorf("step %d is not a recurrent node", step)
-	}
-	k, ok := m.steps[step].kernel.(*rnnKernel)
-	if !ok {
-		return nil, fmt.Errorf("step %d is not a recurrent node", step)
-	}
 	if stride < 2 || offset < 0 || offset >= stride {
 		return nil, fmt.Errorf("hold stride %d and offset %d, expected a stride of 2 or more and an offset in [0, stride)", stride, offset)
 	}
-	c := *k
-	c.hold, c.holdOff = stride, offset
-	return &c, nil
+	return m.RNNApprox(step, RNNApprox{Hold: stride, HoldOffset: offset})
 }
 
 // TimeStep times one step alone: it runs the steps before it exactly on
