@@ -359,3 +359,52 @@ func TestRNNKnobsThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestRNNComputedWeightsOfferHoldOnly: a recurrent node whose W is
+// computed (a graph input) is offered the hold alone, as the precision
+// and sampling knobs convert W once, when their kernel is built.
+func TestRNNComputedWeightsOfferHoldOnly(t *testing.T) {
+	c := rnnProjCases[0]
+	_, ref := c.build(t, 1)
+	dim := func(d ...int) (out []onnx.Dim) {
+		for _, x := range d {
+			out = append(out, onnx.Dim{Value: int64(x), Known: true})
+		}
+		return out
+	}
+	gh := 4 * c.hidden
+	m := &onnx.Model{Opsets: map[string]int64{"": 14}, Graph: &onnx.Graph{
+		Inputs: []*onnx.ValueInfo{
+			{Name: "x", ElemType: 1, HasShape: true, IsTensor: true, Dims: dim(c.seq, c.batch, c.input)},
+			{Name: "W", ElemType: 1, HasShape: true, IsTensor: true, Dims: dim(1, gh, c.input)},
+		},
+		Initializers: []*onnx.Tensor{{Name: "R", DataType: 1, Dims: []int64{1, int64(gh), int64(c.hidden)}, Floats: ref.R}},
+		Nodes: []*onnx.Node{{Name: "rnn", OpType: "LSTM", Inputs: []string{"x", "W", "R"}, Outputs: []string{"y"},
+			Attrs: []*onnx.Attribute{{Name: "hidden_size", Type: onnx.AttrInt, I: int64(c.hidden)}}}},
+		Outputs: []*onnx.ValueInfo{{Name: "y", IsTensor: true}},
+	}}
+	mod, err := engine.LoadBytes(onnx.Encode(m), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := New(mod)
+	found := false
+	for _, n := range a.Nodes() {
+		if n.Op != "LSTM" {
+			continue
+		}
+		found = true
+		ks := a.Applicable(n.Step)
+		for _, k := range ks[1:] {
+			if k.Shape != Hold || k.Prec != FP32 {
+				t.Fatalf("offered %v on a node with computed W; want the holds alone", ks)
+			}
+		}
+		if len(ks) != 1+9 {
+			t.Fatalf("offered %v, want exact and 9 holds", ks)
+		}
+	}
+	if !found {
+		t.Fatal("no LSTM node")
+	}
+}
