@@ -1,6 +1,7 @@
 package approx
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -41,4 +42,53 @@ func BenchmarkConvKnobs(b *testing.B) {
 		}
 	}
 	_ = engine.Float32
+}
+
+// rnnSel hands the engine one kernel for one step.
+type rnnSel struct {
+	step int
+	k    engine.Kernel
+}
+
+func (s rnnSel) Kernel(step int) engine.Kernel {
+	if step == s.step {
+		return s.k
+	}
+	return nil
+}
+
+// BenchmarkRNNProjection times a recurrent node (16 steps, 64 inputs,
+// batch 1) with its projections in each precision: the input projection
+// alone (w) and with the recurrent product (wr). It is the measurement
+// behind rnnMinHiddenR.
+func BenchmarkRNNProjection(b *testing.B) {
+	for _, op := range []string{"LSTM", "GRU"} {
+		for _, hidden := range []int{32, 64, 96, 128, 256} {
+			m := rnnModel(b, op, 16, 1, 64, hidden, 5)
+			x := engine.NewFloat(make([]float32, 16*64), 16, 1, 64)
+			for _, c := range []struct {
+				name string
+				a    engine.RNNApprox
+			}{
+				{"fp32", engine.RNNApprox{}},
+				{"w-fp16", engine.RNNApprox{W: engine.RNNFP16}},
+				{"wr-fp16", engine.RNNApprox{W: engine.RNNFP16, R: engine.RNNFP16}},
+				{"w-int8", engine.RNNApprox{W: engine.RNNInt8}},
+				{"wr-int8", engine.RNNApprox{W: engine.RNNInt8, R: engine.RNNInt8}},
+			} {
+				k, err := m.RNNApprox(0, c.a)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Run(fmt.Sprintf("%s_h%d_%s", op, hidden, c.name), func(b *testing.B) {
+					s := m.NewSession()
+					defer s.Close()
+					in := []*engine.Tensor{x}
+					for b.Loop() {
+						s.RunWith(in, rnnSel{0, k})
+					}
+				})
+			}
+		}
+	}
 }

@@ -70,9 +70,9 @@ func (a *Approximator) Kernel(step int, k Knob) (engine.Kernel, error) {
 		kr = newDenseKernelPrec(ds, k)
 	} else if ms, ok := a.m.ActMatMul(step); ok && k.Shape == Red && k.Prec == FP32 {
 		kr = newActMatMulKernel(ms, k)
-	} else if _, ok := a.m.RNN(step); ok && k.Shape == Hold {
+	} else if rs, ok := a.m.RNN(step); ok {
 		var err error
-		if kr, err = a.m.RNNHold(step, k.Stride, k.Offset); err != nil {
+		if kr, err = a.m.RNNApprox(step, rnnApprox(rs, k)); err != nil {
 			return nil, fmt.Errorf("node %q: %w", a.nodes[step].Name, err)
 		}
 	}

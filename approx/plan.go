@@ -143,13 +143,41 @@ func Applicable(m *engine.Model, step int) []Knob {
 	}
 	if rs, ok := m.RNN(step); ok {
 		// The temporal hold, where every step's state is not already
-		// the whole work (a sequence of 2S steps or more).
+		// the whole work (a sequence of 2S steps or more); fp16 and int8
+		// of the projections (rnnPrecision says which) and reduction
+		// sampling of the input projection's dot products, alone and
+		// with the hold, where the weights are constants.
+		var holds []Knob
 		for st := 2; st <= 4; st++ {
 			for o := 0; o < st && rs.Seq >= 2*st; o++ {
-				out = append(out, Knob{Shape: Hold, Stride: st, Offset: o})
+				holds = append(holds, Knob{Shape: Hold, Stride: st, Offset: o})
 			}
 		}
-		return out
+		if !rs.ConstW {
+			return append(out, holds...)
+		}
+		if !rnnPrecisionR(rs, FP16) {
+			// fp16 of the input projection alone measured 0.95-1.0x
+			// of exact (rnnPrecisionR): not offered.
+			precs = []Precision{FP32, INT8}
+		}
+		for _, p := range precs[1:] {
+			out = append(out, Knob{Prec: p})
+		}
+		for _, keep := range []int{50, 60, 75} {
+			if rs.Input >= 4 {
+				for _, p := range precs {
+					out = append(out, Knob{Shape: Red, Keep: keep, Prec: p})
+				}
+			}
+		}
+		for _, h := range holds {
+			for _, p := range precs {
+				h.Prec = p
+				out = append(out, h)
+			}
+		}
+		return filterSupported(out)
 	}
 	if ms, ok := m.ActMatMul(step); ok && ms.K >= 4 {
 		// A product of two activations (attention): reduction sampling

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kagen-ai/kagen/engine/gemm"
+	"github.com/kagen-ai/kagen/engine/qgemm"
 	"github.com/kagen-ai/kagen/internal/vmath"
 )
 
@@ -30,6 +31,16 @@ type rnnKernel struct {
 	// direction's order) with st%hold == holdOff: the state is held and
 	// Y repeats it (the temporal knob, Model.RNNHold).
 	hold, holdOff int
+	// The projection knobs (Model.RNNApprox): W and R packed in half
+	// precision or int8 (nil: float32), and the input features that
+	// reduction sampling keeps (nil: all), gathered at offXK.
+	packW16           *gemm.PackedB16
+	packW8            *qgemm.PackedB
+	packR16, packRh16 [2]*gemm.PackedB16
+	packR8, packRh8   [2]*qgemm.PackedB
+	keep              []int
+	offXK             int
+	qsize             int // bytes of int8 scratch
 
 	// Scratch layout (offsets in float32 elements) and size.
 	offXW, offBias, offRbh, offH, offC, offRec, offRH, offGemm int
@@ -104,6 +115,9 @@ func (k *rnnKernel) Run(x *Exec, in, out []*Tensor) {
 	gh := g * h
 	nw := p.dirs * gh
 	s := x.scratch
+	if len(s) < k.size {
+		s = x.Floats(k.size) // an approximate kernel's larger work memory (grows once)
+	}
 	xw := s[k.offXW : k.offXW+p.seq*p.batch*nw]
 	bias := s[k.offBias : k.offBias+nw]
 	rbh := s[k.offRbh : k.offRbh+p.dirs*h]
@@ -153,20 +167,26 @@ func (k *rnnKernel) Run(x *Exec, in, out []*Tensor) {
 		clear(rbh)
 	}
 
-	// Input projection of all steps and directions: one GEMM.
-	ga := gemm.Args{
-		M: p.seq * p.batch, N: nw, K: p.input,
-		A: in[rnnInX].F, C: xw,
-		Bias: bias, BiasMode: biasMode,
-		Scratch: gs,
+	// Input projection of all steps and directions: one GEMM (over the
+	// kept input features under reduction sampling).
+	xa, kin := in[rnnInX].F, p.input
+	if k.keep != nil {
+		rows := p.seq * p.batch
+		kin = len(k.keep)
+		xk := s[k.offXK : k.offXK+rows*kin]
+		for r := 0; r < rows; r++ {
+			src, dst := xa[r*p.input:(r+1)*p.input], xk[r*kin:(r+1)*kin]
+			for j, c := range k.keep {
+				dst[j] = src[c]
+			}
+		}
+		xa = xk
 	}
-	if k.packW != nil {
-		ga.PackedB = k.packW
-	} else {
-		ga.B, ga.TransB = in[rnnInW].F, true
+	var wRaw []float32
+	if k.packW == nil && k.packW16 == nil && k.packW8 == nil {
+		wRaw = in[rnnInW].F
 	}
-	x.gemmArgs(&ga)
-	gemm.Sgemm(&ga)
+	k.project(x, p.seq*p.batch, nw, kin, xa, k.packW, k.packW16, k.packW8, wRaw, p.input, xw, nw, bias, biasMode, gs)
 
 	// Steps past a sequence's end are zeros in Y.
 	if y != nil && lens != nil {
@@ -214,14 +234,7 @@ func (k *rnnKernel) Run(x *Exec, in, out []*Tensor) {
 				continue
 			}
 			// The recurrent product H * R^T (R[zr] for a plain GRU).
-			ra := gemm.Args{M: p.batch, N: p.recCols(), K: h, A: hs, C: rec, LDC: gh, Scratch: gs}
-			if k.packR[d] != nil {
-				ra.PackedB = k.packR[d]
-			} else {
-				ra.B, ra.TransB, ra.LDB = rd, true, h
-			}
-			x.gemmArgs(&ra)
-			gemm.Sgemm(&ra)
+			k.project(x, p.batch, p.recCols(), h, hs, k.packR[d], k.packR16[d], k.packR8[d], rd, h, rec, gh, nil, gemm.NoBias, gs)
 			if p.kind == rnnGRU && !p.linearBeforeReset {
 				// rt = f(...), then (rt (.) Ht-1) * Rh^T.
 				for b := 0; b < p.batch; b++ {
@@ -247,14 +260,11 @@ func (k *rnnKernel) Run(x *Exec, in, out []*Tensor) {
 						rrow[j] = r[j] * hb[j]
 					}
 				}
-				ha := gemm.Args{M: p.batch, N: h, K: h, A: rh, C: rec[2*h:], LDC: gh, Scratch: gs}
-				if k.packRh[d] != nil {
-					ha.PackedB = k.packRh[d]
-				} else {
-					ha.B, ha.TransB, ha.LDB = rd[2*h*h:], true, h
+				var rdh []float32
+				if rd != nil {
+					rdh = rd[2*h*h:]
 				}
-				x.gemmArgs(&ha)
-				gemm.Sgemm(&ha)
+				k.project(x, p.batch, h, h, rh, k.packRh[d], k.packRh16[d], k.packRh8[d], rdh, h, rec[2*h:], gh, nil, gemm.NoBias, gs)
 			}
 			for b := 0; b < p.batch; b++ {
 				L := p.seqLen(lens, b)

@@ -215,6 +215,9 @@ func (m *Model) ActMatMul(step int) (*MatMulSpec, bool) {
 type RNNSpec struct {
 	Op                              string // "LSTM", "GRU" or "RNN"
 	Seq, Batch, Input, Hidden, Dirs int
+	// ConstW and ConstR report whether the input and recurrent weights
+	// are constants (the projection knobs of Model.RNNApprox need them).
+	ConstW, ConstR bool
 }
 
 // RNN returns the recurrent node planned at step, if the fast recurrent
@@ -228,7 +231,9 @@ func (m *Model) RNN(step int) (*RNNSpec, bool) {
 		return nil, false
 	}
 	p := k.p
-	return &RNNSpec{Op: m.steps[step].n.op, Seq: p.seq, Batch: p.batch, Input: p.input, Hidden: p.hidden, Dirs: p.dirs}, true
+	n := m.steps[step].n
+	return &RNNSpec{Op: n.op, Seq: p.seq, Batch: p.batch, Input: p.input, Hidden: p.hidden, Dirs: p.dirs,
+		ConstW: n.in[rnnInW].constant != nil, ConstR: n.in[rnnInR].constant != nil}, true
 }
 
 // RNNHold returns the kernel of the recurrent node at step under the
@@ -239,19 +244,10 @@ func (m *Model) RNN(step int) (*RNNSpec, bool) {
 // the exact update from the held state. It shares the node's packed
 // weights and work memory.
 func (m *Model) RNNHold(step, stride, offset int) (Kernel, error) {
-	if step < 0 || step >= len(m.steps) {
-		return nil, fmt.Errorf("step %d is not a recurrent node", step)
-	}
-	k, ok := m.steps[step].kernel.(*rnnKernel)
-	if !ok {
-		return nil, fmt.Errorf("step %d is not a recurrent node", step)
-	}
 	if stride < 2 || offset < 0 || offset >= stride {
 		return nil, fmt.Errorf("hold stride %d and offset %d, expected a stride of 2 or more and an offset in [0, stride)", stride, offset)
 	}
-	c := *k
-	c.hold, c.holdOff = stride, offset
-	return &c, nil
+	return m.RNNApprox(step, RNNApprox{Hold: stride, HoldOffset: offset})
 }
 
 // TimeStep times one step alone: it runs the steps before it exactly on
