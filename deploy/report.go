@@ -61,6 +61,12 @@ type Report struct {
 	// OutliersReplaced counts measured busy times (of every run) replaced
 	// by their level's median as outliers.
 	OutliersReplaced int `json:"outliers_replaced"`
+	// AllExact is set when every window ran an exact level: the run did
+	// the exact run's work, so its energy is the exact run's and its
+	// saving 0 (a measured difference would be timing noise only; with
+	// the load drifting during a replay, the per-window interval does
+	// not cover it).
+	AllExact bool `json:"all_exact,omitempty"`
 	// NonFinite counts the inferences (of every run, exact included)
 	// whose outputs held a NaN or an infinity: each is scored wrong and
 	// reported to the controller with confidence 0. FirstNonFinite says
@@ -115,25 +121,38 @@ func (r *Replayer) Report(i int, model string) *Report {
 		rep.OutliersReplaced = m.Replaced()
 	}
 	rep.NonFinite, rep.FirstNonFinite = r.nonFinite, r.firstNonFinite
+	busy, diffSum, diffSq := t.busy, t.diffSum, t.diffSq
+	rep.AllExact = n > 0
+	for i, w := range t.windows {
+		if w > 0 && r.d.Policy.Levels[i].Config != "exact" {
+			rep.AllExact = false
+		}
+	}
+	if rep.AllExact {
+		busy, diffSum, diffSq = r.exactBusy, 0, 0
+	}
 	if r.labelled > 0 {
 		rep.Accuracy = float64(t.correct) / float64(r.labelled)
 		rep.ExactAccuracy = float64(r.exactRight) / float64(r.labelled)
 		rep.AccuracyLossPP = 100 * (rep.ExactAccuracy - rep.Accuracy)
 	}
-	rep.InferenceEnergyJ = r.dev.InferenceEnergy(t.busy)
+	rep.InferenceEnergyJ = r.dev.InferenceEnergy(busy)
 	rep.ExactInferenceEnergyJ = r.dev.InferenceEnergy(r.exactBusy)
-	rep.SystemEnergyJ = r.dev.SystemEnergy(t.busy, wall)
+	rep.SystemEnergyJ = r.dev.SystemEnergy(busy, wall)
 	rep.ExactSystemEnergyJ = r.dev.SystemEnergy(r.exactBusy, wall)
 	rep.InferenceEnergySaving = saving(rep.InferenceEnergyJ, rep.ExactInferenceEnergyJ)
-	rep.InferenceSavingMargin = savingMargin(t.diffSum, t.diffSq, n, r.exactBusy)
+	rep.InferenceSavingMargin = savingMargin(diffSum, diffSq, n, r.exactBusy)
 	rep.SystemEnergySaving = saving(rep.SystemEnergyJ, rep.ExactSystemEnergyJ)
 	if rep.ExactSystemEnergyJ > 0 {
 		rep.InferenceShare = rep.ExactInferenceEnergyJ / rep.ExactSystemEnergyJ
 	}
 	if n > 0 {
-		rep.MeanLatencyUS = float64(t.busy) / 1e3 / float64(n)
+		rep.MeanLatencyUS = float64(busy) / 1e3 / float64(n)
 		rep.ExactMeanLatencyUS = float64(r.exactBusy) / 1e3 / float64(n)
 		rep.MeanInferenceEnergyJ = t.energyJ / float64(n)
+		if rep.AllExact {
+			rep.MeanInferenceEnergyJ = rep.InferenceEnergyJ / float64(n)
+		}
 	}
 	if t.params.Budget != nil {
 		rep.BudgetJ = t.params.Budget.EnergyJ
@@ -147,8 +166,8 @@ func (r *Replayer) Report(i int, model string) *Report {
 			Seconds: float64(w) * r.hopS, Fraction: f})
 	}
 	for _, d := range device.Profiles() {
-		ie, ee := d.InferenceEnergy(t.busy), d.InferenceEnergy(r.exactBusy)
-		se, es := d.SystemEnergy(t.busy, wall), d.SystemEnergy(r.exactBusy, wall)
+		ie, ee := d.InferenceEnergy(busy), d.InferenceEnergy(r.exactBusy)
+		se, es := d.SystemEnergy(busy, wall), d.SystemEnergy(r.exactBusy, wall)
 		ps := ProfileSavings{Name: d.Name, InferenceEnergySaving: saving(ie, ee), SystemEnergySaving: saving(se, es)}
 		if es > 0 {
 			ps.InferenceShare = ee / es

@@ -29,8 +29,12 @@ func (r *Report) WriteText(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "accuracy %.2f%% (exact %.2f%%): loss %.2f pp\n", 100*r.Accuracy, 100*r.ExactAccuracy, r.AccuracyLossPP)
 	}
+	saving := FormatSaving(r.InferenceEnergySaving, r.InferenceSavingMargin)
+	if r.AllExact {
+		saving = "0% (every window ran the exact model: the exact run's work)"
+	}
 	fmt.Fprintf(w, "inference energy %.4g J (exact %.4g J): saving %s; mean latency %.1f us (exact %.1f us)\n",
-		r.InferenceEnergyJ, r.ExactInferenceEnergyJ, FormatSaving(r.InferenceEnergySaving, r.InferenceSavingMargin), r.MeanLatencyUS, r.ExactMeanLatencyUS)
+		r.InferenceEnergyJ, r.ExactInferenceEnergyJ, saving, r.MeanLatencyUS, r.ExactMeanLatencyUS)
 	fmt.Fprintf(w, "system energy %.4g J (exact %.4g J): saving %.3f%%; inference is %.3f%% of the exact run's system energy\n",
 		r.SystemEnergyJ, r.ExactSystemEnergyJ, 100*r.SystemEnergySaving, 100*r.InferenceShare)
 	if r.BudgetJ > 0 {
