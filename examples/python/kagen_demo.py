@@ -10,6 +10,7 @@ traces (exit status 1 if one differs).
 """
 import csv
 import ctypes as C
+import os
 import json
 import sys
 
@@ -43,6 +44,8 @@ class Kagen:
     """A handle of libkagen: a model and its policy, pushed IMU rows."""
 
     def __init__(self, lib, model, policy):
+        if os.sep not in lib and os.path.isfile(lib):
+            lib = os.path.join(os.curdir, lib)  # ctypes searches the library path, not the current folder
         self.lib = C.CDLL(lib)
         L = self.lib
         L.kagen_abi_version.restype = C.c_int
