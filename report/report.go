@@ -291,7 +291,9 @@ func Generate(ctx context.Context, o Options) error {
 				return err
 			}
 			fmt.Fprintf(o.Log, "report: replaying %s with every controller (%s so far)\n", t.l.Name, time.Since(start).Round(time.Second))
+			stop := heartbeat(o.Log, "replaying "+t.l.Name, start, 10*time.Second)
 			rows, tr, err := Replay(ctx, o, t.l.Model, t.l.m, pareto, t.par)
+			stop()
 			if err != nil {
 				return err
 			}
@@ -417,6 +419,30 @@ func fmtOpt(v float64) string {
 		return "not run"
 	}
 	return fmt.Sprintf("%.0f", v)
+}
+
+// heartbeat writes "report: still WHAT" to log every period until the
+// function it returns is called (and has returned: no line after it), so
+// that a long step without progress counts is not silent.
+func heartbeat(log io.Writer, what string, start time.Time, period time.Duration) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				fmt.Fprintf(log, "report: still %s (%s so far)\n", what, time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-exited
+	}
 }
 
 // progressLog returns a tuning progress function that writes a line to
