@@ -50,7 +50,7 @@ func TestDepthwiseSame3(t *testing.T) {
 				for i := range buf {
 					buf[i] = -9
 				}
-				dst := buf[:planes*n:planes*n]
+				dst := buf[: planes*n : planes*n]
 				if !DepthwiseSame3(dst, src, planes, h, w, Same3Masks(h, w), wt, bias, lo, hi) {
 					t.Fatal("no assembly")
 				}
