@@ -99,3 +99,25 @@ func BenchmarkSgemmKernels(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWideEdge measures kws-ds's pointwise products (160 channels
+// at 25x20, 12x10 and 6x5: their last 20, 24 and 30 columns) with the
+// active kernel and without its wideEdge tile, interleaved by -count.
+func BenchmarkWideEdge(b *testing.B) {
+	if active.wideEdge == nil {
+		b.Skip("no wideEdge tile")
+	}
+	noEdge := *active
+	noEdge.wideEdge = nil
+	for _, n := range []int{500, 120, 30} {
+		for _, kern := range []*kernel{active, &noEdge} {
+			name := "edge"
+			if kern.wideEdge == nil {
+				name = "noedge"
+			}
+			b.Run(fmt.Sprintf("160x%dx160/%s", n, name), func(b *testing.B) {
+				benchSgemm(b, kern, 160, n, 160, "packedA")
+			})
+		}
+	}
+}

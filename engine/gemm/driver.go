@@ -34,7 +34,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 		return
 	}
 	scratch = alignFloats(scratch)
-	var aScratch, bScratch, edge []float32
+	var aScratch, bScratch, edge, edge2 []float32
 	kcMax := min(k.kc, p.K)
 	// A row-major A is read in place by kernels that can.
 	rawA := p.PackedA == nil && !p.TransA && k.rawA
@@ -49,7 +49,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	if p.PackedB == nil {
 		n := roundUp(kcMax*min(k.nc, roundUp(p.N, k.nr)), 16)
 		bScratch, scratch = scratch[:n], scratch[n:]
-		edge = scratch[:kcMax*k.nr]
+		edge, edge2 = scratch[:kcMax*k.nr], scratch[kcMax*k.nr:2*kcMax*k.nr]
 	}
 	// With few row micro-panels each element of B is used a few times, from
 	// L1: read B in place rather than packing it (edge panels are still
@@ -124,6 +124,37 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 								bias = p.Bias[jc+jr:]
 							}
 							k.wide(min(k.mr, mc-ir), kc, aBlock[ir/k.mr*aStride:], lda, bPanel, b2, ldb,
+								p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
+						}
+						jr += k.nr
+						continue
+					}
+					if k.wideEdge != nil && n == k.nr && nc-jr > k.nr {
+						// The last nr+1 to 2*nr-1 columns: one wide tile,
+						// its second panel part padding.
+						ne := nc - jr
+						var b2 []float32
+						switch {
+						case !direct:
+							bPanel, b2 = bBlock[jr*kc:], bBlock[(jr+k.nr)*kc:]
+						case len(bBlock) >= jr+k.nr+(kc-1)*p.LDB+k.nr:
+							// In place: the second panel's columns past
+							// ne are read (within B) and dropped.
+							bPanel, b2, ldb = bBlock[jr:], bBlock[jr+k.nr:], p.LDB
+						default:
+							packBPanel(k, edge, p, jc+jr, k.nr, pc, kc)
+							packBPanel(k, edge2, p, jc+jr+k.nr, ne-k.nr, pc, kc)
+							bPanel, b2 = edge, edge2
+						}
+						for ir := 0; ir < mc; ir += k.mr {
+							var bias []float32
+							switch {
+							case flags&flagRowBias != 0:
+								bias = p.Bias[ic+ir:]
+							case flags&flagColBias != 0:
+								bias = p.Bias[jc+jr:]
+							}
+							k.wideEdge(min(k.mr, mc-ir), ne, kc, aBlock[ir/k.mr*aStride:], lda, bPanel, b2, ldb,
 								p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 						}
 						jr += k.nr
