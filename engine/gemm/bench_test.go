@@ -121,3 +121,21 @@ func BenchmarkWideEdge(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDirectB measures kws-ds's pointwise products with B packed
+// and read in place (K 160), interleaved by -count.
+func BenchmarkDirectB(b *testing.B) {
+	for _, n := range []int{500, 120, 30} {
+		for _, lim := range []int{0, 1 << 30} {
+			name := "packed"
+			if lim > 0 {
+				name = "direct"
+			}
+			b.Run(fmt.Sprintf("160x%dx160/%s", n, name), func(b *testing.B) {
+				defer func(v int) { directFloats = v }(directFloats)
+				directFloats = lim
+				benchSgemm(b, active, 160, n, 160, "packedA")
+			})
+		}
+	}
+}

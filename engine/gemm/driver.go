@@ -57,7 +57,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	// channels): a panel of B in place is then a few KB, which stays in L1
 	// across the row micro-panels, and packing it cost as much as a tenth
 	// of the product.
-	direct := p.PackedB == nil && p.BSource == nil && !p.TransB && (i1-i0 <= 4*k.mr || p.K <= 128)
+	direct := p.PackedB == nil && p.BSource == nil && !p.TransB && (i1-i0 <= 4*k.mr || p.K <= 128 || p.K <= k.kc && p.K*p.N <= directFloats)
 
 	final := epilogueFlags(p)
 	mPad := roundUp(p.M, k.mr)
@@ -333,6 +333,13 @@ func (j *job) do(t int) {
 		}
 	}
 }
+
+// directFloats: a B of at most this many elements (and K within one
+// block) is read in place, not packed: 32 KB, which stays in L1 across
+// the row panels (kws-ds's pointwise product at 6x5, 160x30x160: 144-148
+// packed, 161-165 in place, cpuGFLOP/s of BenchmarkDirectB, load ~12;
+// at 160x120x160, 77 KB, level).
+var directFloats = 8192
 
 // gemvBlock is the number of columns of y kept in L1 by gemvRange.
 const gemvBlock = 2048
