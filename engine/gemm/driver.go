@@ -62,8 +62,14 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	final := epilogueFlags(p)
 	mPad := roundUp(p.M, k.mr)
 	nPad := roundUp(p.N, k.nr)
-	for jc := j0; jc < j1; jc += k.nc {
-		nc := min(k.nc, j1-jc)
+	ncMax := k.nc
+	if p.BSource != nil && p.K <= k.kc {
+		// A B gathered from a source (im2col) in one K block: blocks of
+		// at most sourceBlockFloats, packed and consumed while in L2.
+		ncMax = max(k.nr, min(k.nc, sourceBlockFloats/kcMax/k.nr*k.nr))
+	}
+	for jc := j0; jc < j1; jc += ncMax {
+		nc := min(ncMax, j1-jc)
 		for pc := 0; pc < p.K; pc += k.kc {
 			kc := min(k.kc, p.K-pc)
 			var flags uint64
@@ -340,6 +346,14 @@ func (j *job) do(t int) {
 // packed, 161-165 in place, cpuGFLOP/s of BenchmarkDirectB, load ~12;
 // at 160x120x160, 77 KB, level).
 var directFloats = 8192
+
+// sourceBlockFloats bounds a B block packed from a BSource when K is one
+// block (128 KB): kws.onnx's first convolution (K 160, N 2607) gathered
+// a 1.7 MB block, past L2, then read it back panel by panel; in blocks
+// of 192 columns its node took 310-314 us of CPU, not 332-337 (load ~6;
+// blocks of 512 KB 316-330, 32 KB 332, 16 KB 348-358). With several K
+// blocks (its second convolution, K 2560) smaller blocks were slower.
+const sourceBlockFloats = 1 << 15
 
 // gemvBlock is the number of columns of y kept in L1 by gemvRange.
 const gemvBlock = 2048
