@@ -57,7 +57,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	// channels): a panel of B in place is then a few KB, which stays in L1
 	// across the row micro-panels, and packing it cost as much as a tenth
 	// of the product.
-	direct := p.PackedB == nil && p.BSource == nil && !p.TransB && (i1-i0 <= 4*k.mr || p.K <= 128 || p.K <= k.kc && p.K*p.N <= directFloats)
+	direct := p.PackedB == nil && p.BSource == nil && !p.TransB && (i1-i0 <= 4*k.mr || p.K <= 128 || p.K <= k.kc && (p.K*p.N <= directFloats || p.LDB%directAlias != 0))
 
 	final := epilogueFlags(p)
 	mPad := roundUp(p.M, k.mr)
@@ -340,12 +340,17 @@ func (j *job) do(t int) {
 	}
 }
 
-// directFloats: a B of at most this many elements (and K within one
-// block) is read in place, not packed: 32 KB, which stays in L1 across
-// the row panels (kws-ds's pointwise product at 6x5, 160x30x160: 144-148
-// packed, 161-165 in place, cpuGFLOP/s of BenchmarkDirectB, load ~12;
-// at 160x120x160, 77 KB, level).
-var directFloats = 8192
+// directFloats and directAlias: with K within one block, B is read in
+// place, not packed, when all of it fits in L1 (directFloats, 32 KB), or
+// when its rows are not a multiple of directAlias floats (1 KB) apart: a
+// panel's rows then fall in different L1 sets and stay there across the
+// row panels, and the packing pass is saved. BenchmarkDirectB, CPU time,
+// -count 3, load ~6, GFLOP/s packed -> in place: kws-ds's pointwise
+// products 160x500x160 169-170 -> 175-191, 160x30x160 152-156 ->
+// 176-178, 160x120x160 level; 128x196x256 178-186 -> 189-194,
+// 32x784x192 206-211 -> 211-212, 24x3136x144 and 256x49x256 level;
+// 64x1024x256 (rows 4 KB apart) 178-181 -> 173-177, so still packed.
+var directFloats, directAlias = 8192, 256
 
 // sourceBlockFloats bounds a B block packed from a BSource when K is one
 // block (128 KB): kws.onnx's first convolution (K 160, N 2607) gathered

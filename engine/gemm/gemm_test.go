@@ -380,6 +380,7 @@ func TestBlocking(t *testing.T) {
 				{4*kern.mr + 1, 3*kern.nr + 1, 3},
 				{kern.mc + 5, 30, 160}, // B in L1, read in place (directFloats)
 				{5*kern.mr + 3, 2*kern.nr - 3, kern.kc},
+				{kern.mc + 7, 75, 200}, // B past L1, read in place (rows not 1 KB apart)
 			}
 			for i, s := range shapes {
 				c := config{m: s[0], n: s[1], k: s[2], acc: true, bias: BiasMode(1 + i%2), clamp: true}
