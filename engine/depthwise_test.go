@@ -90,6 +90,13 @@ func dwCases(rng *rand.Rand) []dwCase {
 		{c: 5, h: 15, w: 16, k: 3, s: 2, pads: [4]int{2, 1, 2, 3}, dil: 2, act: "relu"},
 		{c: 5, h: 13, w: 12, k: 5, s: 2, pads: [4]int{0, 3, 4, 1}, dil: 3, bias: true},
 		{c: 5, h: 13, w: 12, k: 3, s: 1, pads: [4]int{2, 2, 2, 2}, dil: 2, bias: true},
+		// kws-ds's maps (vec.DepthwiseSame3 on AVX-512: every tail block
+		// of vectors, with and without bias and clamp).
+		{c: 160, h: 25, w: 20, k: 3, s: 1, pads: [4]int{1, 1, 1, 1}, bias: true, act: "relu"},
+		{c: 19, h: 12, w: 10, k: 3, s: 1, pads: [4]int{1, 1, 1, 1}, bias: true, act: "clip"},
+		{c: 21, h: 6, w: 5, k: 3, s: 1, pads: [4]int{1, 1, 1, 1}},
+		{c: 4, h: 1, w: 20, k: 3, s: 1, pads: [4]int{1, 1, 1, 1}, act: "relu"},
+		{c: 3, h: 9, w: 1, k: 3, s: 1, pads: [4]int{1, 1, 1, 1}, bias: true},
 	}
 	// 1-D: a MobileNet for IMU windows (192 channels of 8-32 steps, k5,
 	// strides 1 and 2), odd lengths and pads, dilations, one step.

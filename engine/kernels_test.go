@@ -83,6 +83,15 @@ func TestConvFastMatchesReference(t *testing.T) {
 		{c: 160, h: 6, w: 5, m: 160, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{1, 1, 1, 1}, group: 160, bias: true, relu: true}, // flat, two groups of planes
 		{c: 40, h: 25, w: 20, m: 40, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{1, 1, 1, 1}, group: 40, relu: true},              // flat, four groups, no bias
 		{c: 20, h: 12, w: 10, m: 20, kh: 5, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: []int{2, 1, 2, 1}, group: 20, bias: true},              // flat, 5x3 taps
+		// Column stride 2: the padded copy split into two phases by
+		// vec.Deinterleave (kws-ds's first convolution, then left pads 0
+		// to 3, 1-D, one input column).
+		{c: 1, h: 98, w: 40, m: 160, kh: 10, kw: 4, sh: 4, sw: 2, dh: 1, dw: 1, pads: []int{4, 1, 4, 1}, group: 1, bias: true, relu: true},
+		{c: 3, h: 7, w: 12, m: 5, kh: 3, kw: 3, sh: 1, sw: 2, dh: 1, dw: 1, pads: []int{0, 0, 1, 1}, group: 1},
+		{c: 2, h: 6, w: 13, m: 4, kh: 2, kw: 5, sh: 2, sw: 2, dh: 1, dw: 1, pads: []int{1, 3, 0, 2}, group: 1, bias: true},
+		{c: 2, h: 5, w: 8, m: 3, kh: 3, kw: 3, sh: 1, sw: 2, dh: 1, dw: 2, pads: []int{1, 2, 1, 2}, group: 1},
+		{c: 3, w: 31, m: 8, kw: 4, sw: 2, dw: 1, pads: []int{3, 1}, group: 1, relu: true},
+		{c: 2, h: 4, w: 1, m: 3, kh: 3, kw: 3, sh: 1, sw: 2, dh: 1, dw: 1, pads: []int{1, 1, 1, 1}, group: 1},
 	}
 	for i := 0; i < 20; i++ { // random shapes with ragged edges
 		g := 1 + rng.IntN(3)

@@ -99,3 +99,47 @@ func BenchmarkSgemmKernels(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWideEdge measures kws-ds's pointwise products (160 channels
+// at 25x20, 12x10 and 6x5: their last 20, 24 and 30 columns) with the
+// active kernel and without its wideEdge tile, interleaved by -count.
+func BenchmarkWideEdge(b *testing.B) {
+	if active.wideEdge == nil {
+		b.Skip("no wideEdge tile")
+	}
+	noEdge := *active
+	noEdge.wideEdge = nil
+	for _, n := range []int{500, 120, 30} {
+		for _, kern := range []*kernel{active, &noEdge} {
+			name := "edge"
+			if kern.wideEdge == nil {
+				name = "noedge"
+			}
+			b.Run(fmt.Sprintf("160x%dx160/%s", n, name), func(b *testing.B) {
+				benchSgemm(b, kern, 160, n, 160, "packedA")
+			})
+		}
+	}
+}
+
+// BenchmarkDirectB measures products with 128 < K <= kc with B packed
+// and read in place, interleaved by -count: kws-ds's pointwise
+// convolutions (160x160 weights at 25x20, 12x10, 6x5) and mobile ones.
+func BenchmarkDirectB(b *testing.B) {
+	for _, s := range [][3]int{{160, 500, 160}, {160, 120, 160}, {160, 30, 160}, {24, 3136, 144}, {32, 784, 192}, {64, 1024, 256}, {128, 196, 256}, {256, 49, 256}} {
+		for _, lim := range []int{0, 1 << 30} {
+			name := "packed"
+			if lim > 0 {
+				name = "direct"
+			}
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", s[0], s[1], s[2], name), func(b *testing.B) {
+				defer func(v, a int) { directFloats, directAlias = v, a }(directFloats, directAlias)
+				directFloats, directAlias = lim, 1
+				if lim > 0 {
+					directAlias = 1 << 30
+				}
+				benchSgemm(b, active, s[0], s[1], s[2], "packedA")
+			})
+		}
+	}
+}

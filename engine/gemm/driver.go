@@ -34,7 +34,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 		return
 	}
 	scratch = alignFloats(scratch)
-	var aScratch, bScratch, edge []float32
+	var aScratch, bScratch, edge, edge2 []float32
 	kcMax := min(k.kc, p.K)
 	// A row-major A is read in place by kernels that can.
 	rawA := p.PackedA == nil && !p.TransA && k.rawA
@@ -49,7 +49,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	if p.PackedB == nil {
 		n := roundUp(kcMax*min(k.nc, roundUp(p.N, k.nr)), 16)
 		bScratch, scratch = scratch[:n], scratch[n:]
-		edge = scratch[:kcMax*k.nr]
+		edge, edge2 = scratch[:kcMax*k.nr], scratch[kcMax*k.nr:2*kcMax*k.nr]
 	}
 	// With few row micro-panels each element of B is used a few times, from
 	// L1: read B in place rather than packing it (edge panels are still
@@ -57,13 +57,19 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 	// channels): a panel of B in place is then a few KB, which stays in L1
 	// across the row micro-panels, and packing it cost as much as a tenth
 	// of the product.
-	direct := p.PackedB == nil && p.BSource == nil && !p.TransB && (i1-i0 <= 4*k.mr || p.K <= 128)
+	direct := p.PackedB == nil && p.BSource == nil && !p.TransB && (i1-i0 <= 4*k.mr || p.K <= 128 || p.K <= k.kc && (p.K*p.N <= directFloats || p.LDB%directAlias != 0))
 
 	final := epilogueFlags(p)
 	mPad := roundUp(p.M, k.mr)
 	nPad := roundUp(p.N, k.nr)
-	for jc := j0; jc < j1; jc += k.nc {
-		nc := min(k.nc, j1-jc)
+	ncMax := k.nc
+	if p.BSource != nil && p.K <= k.kc {
+		// A B gathered from a source (im2col) in one K block: blocks of
+		// at most sourceBlockFloats, packed and consumed while in L2.
+		ncMax = max(k.nr, min(k.nc, sourceBlockFloats/kcMax/k.nr*k.nr))
+	}
+	for jc := j0; jc < j1; jc += ncMax {
+		nc := min(ncMax, j1-jc)
 		for pc := 0; pc < p.K; pc += k.kc {
 			kc := min(k.kc, p.K-pc)
 			var flags uint64
@@ -124,6 +130,37 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 								bias = p.Bias[jc+jr:]
 							}
 							k.wide(min(k.mr, mc-ir), kc, aBlock[ir/k.mr*aStride:], lda, bPanel, b2, ldb,
+								p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
+						}
+						jr += k.nr
+						continue
+					}
+					if k.wideEdge != nil && n == k.nr && nc-jr > k.nr {
+						// The last nr+1 to 2*nr-1 columns: one wide tile,
+						// its second panel part padding.
+						ne := nc - jr
+						var b2 []float32
+						switch {
+						case !direct:
+							bPanel, b2 = bBlock[jr*kc:], bBlock[(jr+k.nr)*kc:]
+						case len(bBlock) >= jr+k.nr+(kc-1)*p.LDB+k.nr:
+							// In place: the second panel's columns past
+							// ne are read (within B) and dropped.
+							bPanel, b2, ldb = bBlock[jr:], bBlock[jr+k.nr:], p.LDB
+						default:
+							packBPanel(k, edge, p, jc+jr, k.nr, pc, kc)
+							packBPanel(k, edge2, p, jc+jr+k.nr, ne-k.nr, pc, kc)
+							bPanel, b2 = edge, edge2
+						}
+						for ir := 0; ir < mc; ir += k.mr {
+							var bias []float32
+							switch {
+							case flags&flagRowBias != 0:
+								bias = p.Bias[ic+ir:]
+							case flags&flagColBias != 0:
+								bias = p.Bias[jc+jr:]
+							}
+							k.wideEdge(min(k.mr, mc-ir), ne, kc, aBlock[ir/k.mr*aStride:], lda, bPanel, b2, ldb,
 								p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 						}
 						jr += k.nr
@@ -302,6 +339,26 @@ func (j *job) do(t int) {
 		}
 	}
 }
+
+// directFloats and directAlias: with K within one block, B is read in
+// place, not packed, when all of it fits in L1 (directFloats, 32 KB), or
+// when its rows are not a multiple of directAlias floats (1 KB) apart: a
+// panel's rows then fall in different L1 sets and stay there across the
+// row panels, and the packing pass is saved. BenchmarkDirectB, CPU time,
+// -count 3, load ~6, GFLOP/s packed -> in place: kws-ds's pointwise
+// products 160x500x160 169-170 -> 175-191, 160x30x160 152-156 ->
+// 176-178, 160x120x160 level; 128x196x256 178-186 -> 189-194,
+// 32x784x192 206-211 -> 211-212, 24x3136x144 and 256x49x256 level;
+// 64x1024x256 (rows 4 KB apart) 178-181 -> 173-177, so still packed.
+var directFloats, directAlias = 8192, 256
+
+// sourceBlockFloats bounds a B block packed from a BSource when K is one
+// block (128 KB): kws.onnx's first convolution (K 160, N 2607) gathered
+// a 1.7 MB block, past L2, then read it back panel by panel; in blocks
+// of 192 columns its node took 310-314 us of CPU, not 332-337 (load ~6;
+// blocks of 512 KB 316-330, 32 KB 332, 16 KB 348-358). With several K
+// blocks (its second convolution, K 2560) smaller blocks were slower.
+const sourceBlockFloats = 1 << 15
 
 // gemvBlock is the number of columns of y kept in L1 by gemvRange.
 const gemvBlock = 2048

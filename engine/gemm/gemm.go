@@ -314,7 +314,7 @@ const parallelMinMACs = 1 << 19
 
 // scratchPerTask returns the scratch elements one task needs: room to align
 // the buffer to a cache line, a packed block of A, a packed block of B and
-// one packed edge panel of B.
+// two packed edge panels of B.
 func scratchPerTask(k *kernel, args *Args) int {
 	if isHalf(args) {
 		return scratchPerTask16(k, args)
@@ -329,7 +329,7 @@ func scratchPerTask(k *kernel, args *Args) int {
 	}
 	if args.PackedB == nil {
 		n += roundUp(kc*min(k.nc, roundUp(args.N, k.nr)), 16)
-		n += roundUp(kc*k.nr, 16)
+		n += 2 * roundUp(kc*k.nr, 16) // edge panels: two for wideEdge
 	}
 	return n
 }

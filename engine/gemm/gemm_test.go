@@ -378,6 +378,9 @@ func TestBlocking(t *testing.T) {
 				{1, gemvBlock + 8, kern.kc + 2},
 				{4 * kern.mr, 3*kern.nr + 1, kern.kc + 1},
 				{4*kern.mr + 1, 3*kern.nr + 1, 3},
+				{kern.mc + 5, 30, 160}, // B in L1, read in place (directFloats)
+				{5*kern.mr + 3, 2*kern.nr - 3, kern.kc},
+				{kern.mc + 7, 75, 200}, // B past L1, read in place (rows not 1 KB apart)
 			}
 			for i, s := range shapes {
 				c := config{m: s[0], n: s[1], k: s[2], acc: true, bias: BiasMode(1 + i%2), clamp: true}
@@ -603,7 +606,8 @@ func TestConcurrentPacked(t *testing.T) {
 
 // TestWideMatchesNarrowBits checks that a kernel's 2*nr-column tiles give
 // the same bits as its nr-column ones, for every row count, odd K and both
-// forms of A and B, row tables included: a product split between threads
+// forms of A and B, row tables included, and last blocks of nr+1 to
+// 2*nr-1 columns (wideEdge): a product split between threads
 // computes a column with either, and sessions promise the same output
 // whatever their threads.
 func TestWideMatchesNarrowBits(t *testing.T) {
@@ -616,8 +620,13 @@ func TestWideMatchesNarrowBits(t *testing.T) {
 			rng := rand.New(rand.NewPCG(11, 12))
 			for m := 1; m <= kern.mr+1; m++ {
 				for _, k := range []int{1, 2, 3, 5, 7, 9, kern.kc + 3} {
-					for v := 0; v < 4; v++ {
+					for v := 0; v < 8; v++ {
 						n := 2*kern.nr + v*5
+						if v >= 4 {
+							// A last block of nr+1 to 2*nr-1 columns
+							// (wideEdge), alone and after a wide tile.
+							n = []int{kern.nr + 1, 2*kern.nr - 2, 3*kern.nr + 4, 3*kern.nr - 1}[v-4]
+						}
 						a := storage(rng, m, k, k, 0, 0)
 						bm := storage(rng, k, n+32, n+32, 0, 0)
 						rows := make([]int32, k)
@@ -627,8 +636,8 @@ func TestWideMatchesNarrowBits(t *testing.T) {
 						run := func(kn *kernel) []float32 {
 							c := make([]float32, m*n)
 							args := Args{M: m, N: n, K: k, A: a, LDA: k, B: bm, LDB: n + 32, C: c, LDC: n,
-								Bias: bm[:max(m, n)], BiasMode: BiasMode(v % 3), Clamp: v == 3, Lo: -1, Hi: 1}
-							switch v {
+								Bias: bm[:max(m, n)], BiasMode: BiasMode(v % 3), Clamp: v%4 == 3, Lo: -1, Hi: 1}
+							switch v % 4 {
 							case 1:
 								args.PackedA = packA(kn, nil, m, k, a, k, false)
 							case 2:

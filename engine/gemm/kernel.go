@@ -33,6 +33,12 @@ type kernel struct {
 	// columns. Both are nil for kernels without such tiles.
 	wide     func(m, kc int, a []float32, lda int, b, b2 []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32)
 	wideRows func(m, kc int, a, b []float32, rows []int32, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32)
+	// wideEdge is wide for the last nr < n < 2*nr columns of a product:
+	// it computes the whole 2*nr-column tile and stores its m x n part
+	// (b2's columns past n-nr may hold anything: they are dropped). Two
+	// narrow tiles, the second mostly padding, took half as long again
+	// (kws-ds's pointwise products of 30, 120 and 500 columns).
+	wideEdge func(m, n, kc int, a []float32, lda int, b, b2 []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32)
 }
 
 // goKernel is the portable kernel, always available.
@@ -67,7 +73,7 @@ func allKernels() []*kernel {
 func withoutWide(k *kernel) *kernel {
 	c := *k
 	c.name += "/narrow"
-	c.wide, c.wideRows = nil, nil
+	c.wide, c.wideRows, c.wideEdge = nil, nil, nil
 	return &c
 }
 

@@ -6,7 +6,21 @@ package gemm
 // columns) and twice its rows: one 512-bit accumulator per row, A
 // multiplied in by embedded-broadcast FMAs (see tools/asm/gemm512_amd64).
 var avx512Kernel = &kernel{name: "avx512-12x16", id: kernelAVX512, mr: 12, nr: 16, mc: 144, kc: 256, nc: 4080, rawA: true, rows: true, halfB: hasF16C,
-	wide: avx512TileWide, wideRows: avx512TileRowsWide}
+	wide: avx512TileWide, wideRows: avx512TileRowsWide, wideEdge: avx512TileWideEdge}
+
+// avx512TileWideEdge is kernel.wideEdge for avx512Kernel: the 12x32 tile
+// into a buffer, its m x n part merged into c (with the epilogue in the
+// kernel when it needs neither C nor a column bias, as avx512Tile does).
+func avx512TileWideEdge(m, n, kc int, a []float32, lda int, b, b2 []float32, ldb int, c []float32, ldc int, flags uint64, bias []float32, lo, hi float32) {
+	var t [12 * 32]float32
+	if flags&(flagAccumulate|flagColBias) == 0 {
+		avx512TileWide(m, kc, a, lda, b, b2, ldb, t[:], 32, flags, bias, lo, hi)
+		mergeTile(t[:], 32, m, n, c, ldc, 0, nil, 0, 0)
+		return
+	}
+	avx512TileWide(m, kc, a, lda, b, b2, ldb, t[:], 32, 0, nil, 0, 0)
+	mergeTile(t[:], 32, m, n, c, ldc, flags, bias, lo, hi)
+}
 
 // avx512TileWide is kernel.wide for avx512Kernel: a 12x32 tile is 24
 // accumulators, each A element broadcast once into a register for two

@@ -30,3 +30,7 @@ func dwFlat3AVX512(dst, src *float32, stride, planes, n, row int, w, bias *float
 func dwFlat5AVX512(dst, src *float32, stride, planes, n, row int, w, bias *float32, lo, hi float32) {
 	panic("vec: no assembly")
 }
+
+func dwSame3AVX512(dst, src *float32, planes, n, row int, masks *uint16, nv int, w, bias *float32, lo, hi float32) {
+	panic("vec: no assembly")
+}

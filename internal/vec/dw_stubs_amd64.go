@@ -33,3 +33,8 @@ func dwFlat5AVX512(dst *float32, src *float32, stride int, planes int, n int, ro
 //
 //go:noescape
 func dwGrid5AVX(dst *float32, src *float32, stride int, planes int, row int, lastX int, lastY int, w *float32, bias *float32, lo float32, hi float32)
+
+// dwSame3AVX512 computes planes of a stride-1 3x3 depthwise convolution padded by one on every side from the unpadded planes, taps outside a plane masked off (see the generator's documentation).
+//
+//go:noescape
+func dwSame3AVX512(dst *float32, src *float32, planes int, n int, row int, masks *uint16, nv int, w *float32, bias *float32, lo float32, hi float32)

@@ -69,6 +69,7 @@ func main() {
 	flag.StringVar(&cfg.ortLib, "ort-lib", os.Getenv("ORT_LIB"), "path of libonnxruntime.so.1 (default $ORT_LIB)")
 	flag.StringVar(&gomlxConfig, "gomlx-config", "", "GoMLX simplego backend config (default \"parallelism=T\", plus \",ops_sequential\" when T is 1)")
 	ortOpt := flag.String("ort-opt", "all", "ORT graph optimisation level: all, extended, basic or none")
+	flag.StringVar(&ortProfile, "ort-profile", "", "write ORT's per-node profile (Chrome-trace JSON, PREFIX_<date>.json) for every ORT session")
 	flag.BoolVar(&ortSpin, "ort-spin", true, "let ORT's intra-op threads spin between runs (its default); false parks them (session.intra_op.allow_spinning=0), so that at 2+ threads they do not take the cores from the engine timed next")
 	flag.StringVar(&engines, "engines", "kagen,ort,gomlx", "engines to run, comma-separated, in rotation order (also: onnxgo)")
 	zoo := flag.Bool("zoo", false, "zoo mode: one line per model of the given directories (and .onnx files), kagen against ORT, each model in a child process; defaults become --runs 15 --warmup 2 --budget 3s --engines kagen,ort")

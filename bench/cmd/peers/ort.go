@@ -59,6 +59,11 @@ func parseORTOpt(s string) error {
 // false they park, as kagen's workers park after 30 µs of spinning.
 var ortSpin = true
 
+// ortProfile, when set (--ort-profile PREFIX), makes ORT write its per-node
+// profile (a Chrome-trace JSON named PREFIX_<date>.json) when a session is
+// destroyed, to compare with kagen bench --per-node node by node.
+var ortProfile string
+
 // ortSessionOptions: threads intra-op threads, 1 inter-op thread,
 // sequential execution, all graph optimisations (unless --ort-opt), intra-op
 // spinning unless --ort-spin=false.
@@ -72,6 +77,12 @@ func ortSessionOptions(threads int) (*ort.SessionOptions, error) {
 		func() error { return o.SetInterOpNumThreads(1) },
 		func() error { return o.SetExecutionMode(ort.ExecutionModeSequential) },
 		func() error { return o.SetGraphOptimizationLevel(ortOptLevel) },
+		func() error {
+			if ortProfile == "" {
+				return nil
+			}
+			return o.EnableProfiling(ortProfile)
+		},
 		func() error {
 			if ortSpin {
 				return nil

@@ -31,6 +31,7 @@ func main() {
 	flat(3, true)
 	flat(5, true)
 	grid5()
+	same3()
 	Generate()
 }
 
@@ -396,6 +397,115 @@ func grid5() {
 	DECQ(planes)
 	JNZ(LabelRef("dg_plane"))
 	Label("dg_done")
+	VZEROUPPER()
+	RET()
+}
+
+// same3 generates dwSame3AVX512, the stride-1 3x3 depthwise convolution
+// with one pixel of zero padding on every side (output plane = input
+// plane, h x w = n floats) computed straight from the unpadded planes:
+// no bordered copy in, no copy out. Output position p (16 a vector)
+// reads input p + (ky-1)*w + kx-1; a tap that falls outside the plane
+// (the row above the first, below the last, the column left of the
+// first or right of the last, or past n) is switched off lane by lane
+// with the vector's mask for that tap (masks: 16 uint16 per vector, the
+// nine taps' first, see Same3Masks): a merge-masked multiply-add whose
+// masked lanes neither load (AVX-512 suppresses their faults, so the
+// reads before the first row and past the last need no slack) nor add.
+// The nine weights and the bias of a plane are broadcast once into
+// registers; vectors go eight at a time (eight independent chains), the
+// last r < 8 in a block of r; stores are masked to n.
+func same3() {
+	TEXT("dwSame3AVX512", NOSPLIT, "func(dst, src *float32, planes, n, row int, masks *uint16, nv int, w, bias *float32, lo, hi float32)")
+	Pragma("noescape")
+	Doc("dwSame3AVX512 computes planes of a stride-1 3x3 depthwise convolution padded by one on every side from the unpadded planes, taps outside a plane masked off (see the generator's documentation).")
+	src, dst, rowB, wp, bp, mp := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	planes, up, out, left, m0, nb := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	Load(Param("src"), src)
+	Load(Param("dst"), dst)
+	Load(Param("row"), rowB)
+	SHLQ(U8(2), rowB)
+	Load(Param("w"), wp)
+	Load(Param("bias"), bp)
+	Load(Param("masks"), m0)
+	Load(Param("planes"), planes)
+	Load(Param("n"), nb)
+	SHLQ(U8(2), nb) // a plane's bytes
+	lo, hi, bias := Z26, Z27, Z25
+	VBROADCASTSS(NewParamAddr("lo", 72), lo)
+	VBROADCASTSS(NewParamAddr("hi", 76), hi)
+	wr := []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24}
+	acc := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7}
+	ks := []Register{K1, K2, K3, K4, K5, K6, K7}
+	// block computes v vectors: inputs from up (src at the block's first
+	// vector, less a row), outputs to out, masks from mp.
+	block := func(v int) {
+		for j := 0; j < v; j++ {
+			VMOVAPS(bias, acc[j])
+		}
+		for ky := 0; ky < 3; ky++ {
+			for kx := 0; kx < 3; kx++ {
+				t := ky*3 + kx
+				for j := 0; j < v; j++ {
+					k := ks[(t*v+j)%len(ks)]
+					KMOVW(Mem{Base: mp, Disp: 32*j + 2*t}, k)
+					m := Mem{Base: up, Disp: 64*j + 4*(kx-1)}
+					if ky > 0 {
+						m.Index, m.Scale = rowB, uint8(ky)
+					}
+					VFMADD231PS(m, wr[t], k, acc[j])
+				}
+			}
+		}
+		for j := 0; j < v; j++ {
+			k := ks[j%len(ks)]
+			KMOVW(Mem{Base: mp, Disp: 32*j + 2*4}, k) // the centre tap's: lanes < n
+			VMAXPS(acc[j], lo, acc[j])
+			VMINPS(acc[j], hi, acc[j])
+			VMOVUPS(acc[j], k, Mem{Base: out, Disp: 64 * j})
+		}
+	}
+	L := func(s string) string { return "ds3_" + s }
+	TESTQ(planes, planes)
+	JZ(LabelRef(L("done")))
+	Label(L("plane"))
+	for t := 0; t < 9; t++ {
+		VBROADCASTSS(Mem{Base: wp, Disp: 4 * t}, wr[t])
+	}
+	VBROADCASTSS(Mem{Base: bp}, bias)
+	MOVQ(src, up)
+	SUBQ(rowB, up)
+	MOVQ(dst, out)
+	MOVQ(m0, mp)
+	Load(Param("nv"), left)
+	Label(L("block"))
+	CMPQ(left, U8(8))
+	JB(LabelRef(L("tail")))
+	block(8)
+	ADDQ(U32(8*64), up)
+	ADDQ(U32(8*64), out)
+	ADDQ(U32(8*32), mp)
+	SUBQ(U8(8), left)
+	JMP(LabelRef(L("block")))
+	Label(L("tail"))
+	for v := 1; v < 8; v++ {
+		CMPQ(left, U8(v))
+		JE(LabelRef(L("r" + strconv.Itoa(v))))
+	}
+	JMP(LabelRef(L("next")))
+	for v := 1; v < 8; v++ {
+		Label(L("r" + strconv.Itoa(v)))
+		block(v)
+		JMP(LabelRef(L("next")))
+	}
+	Label(L("next"))
+	ADDQ(nb, src)
+	ADDQ(nb, dst)
+	ADDQ(U8(36), wp)
+	ADDQ(U8(4), bp)
+	DECQ(planes)
+	JNZ(LabelRef(L("plane")))
+	Label(L("done"))
 	VZEROUPPER()
 	RET()
 }
