@@ -329,7 +329,7 @@ def train_loop(model, make_batches, val, *, epochs, lr, weight_decay, patience, 
                 sched.step()
             tl += float(loss) * len(yb)
             tn += len(yb)
-            tc += int((out.argmax(1) == yt).sum())
+            tc += int((out.argmax(1) == (yt.argmax(1) if yt.ndim == 2 else yt)).sum())  # soft (mixup) targets
         rec = {"epoch": ep + 1, "train_loss": tl / tn, "train_acc": tc / tn, "time": time.time() - t0}
         if val is not None and len(val[0]):
             logits = predict(model, val[0], channels_last=channels_last)

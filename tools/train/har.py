@@ -252,6 +252,20 @@ def augment(xb, rng, gain, jitter):
     return xb
 
 
+def mixup(xb, yb, rng, alpha):
+    """mixup (Zhang et al. 2018) on a normalised minibatch: each window
+    mixed with another of the batch with a weight lam ~ Beta(alpha, alpha)
+    (per window, the larger of lam and 1-lam kept on the window itself),
+    the one-hot labels mixed alike (soft targets)."""
+    lam = rng.beta(alpha, alpha, size=len(xb)).astype(np.float32)
+    lam = np.maximum(lam, 1 - lam)
+    perm = rng.permutation(len(xb))
+    xm = lam[:, None, None] * xb + (1 - lam[:, None, None]) * xb[perm]
+    onehot = np.eye(len(CLASSES), dtype=np.float32)[yb]
+    ym = lam[:, None] * onehot + (1 - lam[:, None]) * onehot[perm]
+    return xm.astype(np.float32), ym
+
+
 def fit(args, X, y, groups, train_g, val_g, seed, tag):
     """Train on windows of train_g subjects, early-stop on val_g subjects
     (at the spec hop is not needed for validation: all windows). Returns
@@ -272,7 +286,10 @@ def fit(args, X, y, groups, train_g, val_g, seed, tag):
             xb = C.apply_norm(xb, norm)
             if args.jitter:
                 xb += rng.normal(0, args.jitter, size=xb.shape).astype(np.float32)
-            yield xb, ytr[b]
+            if args.mixup:
+                yield mixup(xb, ytr[b], rng, args.mixup)
+            else:
+                yield xb, ytr[b]
 
     model = ARCHS[args.arch](args)
     info = C.train_loop(model, batches, (Xva, yva), epochs=args.epochs, lr=args.lr,
@@ -420,6 +437,8 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=1e-2)
     ap.add_argument("--label-smoothing", type=float, default=0.05)
     ap.add_argument("--gain", type=float, default=0.15, help="max relative gain change (augmentation)")
+    ap.add_argument("--mixup", type=float, default=0.0,
+                    help="mixup alpha (0: off): windows and labels mixed within each minibatch")
     ap.add_argument("--jitter", type=float, default=0.03, help="Gaussian noise std in normalised units")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
