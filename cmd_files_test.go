@@ -182,7 +182,11 @@ func TestTuneOnASavedProfile(t *testing.T) {
 	if string(mustRead(t, out+".profile.json")) != string(own) {
 		t.Error("tune --profile OUT.profile.json rewrote its input")
 	}
-	if len(first) < 2 || !slices.Equal(first, second) {
-		t.Errorf("two tunes on one profile validated\n%q\n%q\nwant the same configurations (at least 2)", first, second)
+	// On a loaded machine the tiny model's profile may prune every pair
+	// (none measured 1.03x faster): nothing is validated, the same
+	// nothing. TestSameProfileSameValidated (package tuning) keeps the
+	// pairs and checks a non-empty set.
+	if !slices.Equal(first, second) {
+		t.Errorf("two tunes on one profile validated\n%q\n%q\nwant the same configurations", first, second)
 	}
 }
