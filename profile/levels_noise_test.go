@@ -4,6 +4,9 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kagen-ai/kagen/device"
 )
 
 // TestLevelsIgnoreTimingNoise: the same validated configurations, timed
@@ -60,5 +63,26 @@ func TestParetoSetChainOfNearTies(t *testing.T) {
 	got = paretoSet(cs, 0.25)
 	if len(got) != 2 || got[0].Config != "z" || got[1].Config != "b" {
 		t.Fatalf("pareto set %+v, want z then b", got)
+	}
+}
+
+// TestValidatedCarryEnergy: with a device profile every validated
+// configuration gets its modelled energy, not only the levels (the
+// workbench plots them all on the energy axis; they showed 0 J).
+func TestValidatedCarryEnergy(t *testing.T) {
+	dev, err := device.Lookup("phone-big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := []Candidate{
+		{Config: "a", LossPP: 0, TuneLossPP: 0, Speedup: 2, TimeUS: 50, ExactTimeUS: 100},
+		{Config: "b", LossPP: 5, TuneLossPP: 5, Speedup: 3, TimeUS: 33, ExactTimeUS: 100}, // over the threshold: not a level
+	}
+	res := &TuneResult{}
+	assembleLevels(res, Candidate{Config: "exact", Speedup: 1, TimeUS: 100}, vs, &TuneOptions{MaxLossPP: 1, Device: dev})
+	for _, c := range res.Validated {
+		if want := dev.InferenceEnergy(time.Duration(c.TimeUS * 1e3)); c.EnergyJ != want || want <= 0 {
+			t.Errorf("%s: energy %v J, want %v J", c.Config, c.EnergyJ, want)
+		}
 	}
 }

@@ -161,6 +161,9 @@ func assembleLevels(res *TuneResult, exact Candidate, validated []Candidate, opt
 		}
 	}
 	for i := range validated {
+		if opts.Device != nil { // the workbench plots every validated point on the energy axis too
+			validated[i].EnergyJ = opts.Device.InferenceEnergy(time.Duration(validated[i].TimeUS * 1e3))
+		}
 		for _, l := range levels {
 			if l.Config == validated[i].Config {
 				validated[i].Kept = true
