@@ -122,13 +122,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 							bPanel, b2 = bBlock[jr*kc:], bBlock[(jr+k.nr)*kc:]
 						}
 						for ir := 0; ir < mc; ir += k.mr {
-							var bias []float32
-							switch {
-							case flags&flagRowBias != 0:
-								bias = p.Bias[ic+ir:]
-							case flags&flagColBias != 0:
-								bias = p.Bias[jc+jr:]
-							}
+							bias := tileBias(p, flags, ic+ir, jc+jr)
 							k.wide(min(k.mr, mc-ir), kc, aBlock[ir/k.mr*aStride:], lda, bPanel, b2, ldb,
 								p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 						}
@@ -153,13 +147,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 							bPanel, b2 = edge, edge2
 						}
 						for ir := 0; ir < mc; ir += k.mr {
-							var bias []float32
-							switch {
-							case flags&flagRowBias != 0:
-								bias = p.Bias[ic+ir:]
-							case flags&flagColBias != 0:
-								bias = p.Bias[jc+jr:]
-							}
+							bias := tileBias(p, flags, ic+ir, jc+jr)
 							k.wideEdge(min(k.mr, mc-ir), ne, kc, aBlock[ir/k.mr*aStride:], lda, bPanel, b2, ldb,
 								p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 						}
@@ -178,13 +166,7 @@ func gemmRange(k *kernel, p *Args, i0, i1, j0, j1 int, scratch []float32) {
 					}
 					for ir := 0; ir < mc; ir += k.mr {
 						m := min(k.mr, mc-ir)
-						var bias []float32
-						switch {
-						case flags&flagRowBias != 0:
-							bias = p.Bias[ic+ir:]
-						case flags&flagColBias != 0:
-							bias = p.Bias[jc+jr:]
-						}
+						bias := tileBias(p, flags, ic+ir, jc+jr)
 						k.tile(m, n, kc, aBlock[ir/k.mr*aStride:], lda, bPanel, ldb,
 							p.C[(ic+ir)*p.LDC+jc+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 					}
@@ -223,13 +205,7 @@ func gemmRows(k *kernel, p *Args, i0, i1, j0, j1 int) {
 				if k.wideRows != nil && j1-jr >= 2*k.nr {
 					n = 2 * k.nr
 					for ir := 0; ir < mc; ir += k.mr {
-						var bias []float32
-						switch {
-						case flags&flagRowBias != 0:
-							bias = p.Bias[ic+ir:]
-						case flags&flagColBias != 0:
-							bias = p.Bias[jr:]
-						}
+						bias := tileBias(p, flags, ic+ir, jr)
 						k.wideRows(min(k.mr, mc-ir), kc, aBlock[ir/k.mr*kc*k.mr:], p.B[jr:], rows, p.C[(ic+ir)*p.LDC+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 					}
 					if pc+kc == p.K && p.Epilogue != nil {
@@ -240,13 +216,7 @@ func gemmRows(k *kernel, p *Args, i0, i1, j0, j1 int) {
 				}
 				for ir := 0; ir < mc; ir += k.mr {
 					m := min(k.mr, mc-ir)
-					var bias []float32
-					switch {
-					case flags&flagRowBias != 0:
-						bias = p.Bias[ic+ir:]
-					case flags&flagColBias != 0:
-						bias = p.Bias[jr:]
-					}
+					bias := tileBias(p, flags, ic+ir, jr)
 					k.tileRows(m, n, kc, aBlock[ir/k.mr*kc*k.mr:], p.B[jr:], rows, p.C[(ic+ir)*p.LDC+jr:], p.LDC, flags, bias, p.Lo, p.Hi)
 				}
 				if pc+kc == p.K && p.Epilogue != nil {
@@ -338,6 +308,18 @@ func (j *job) do(t int) {
 			gemmRange(j.k, &j.p, lo*j.k.mr, min(hi*j.k.mr, j.p.M), 0, j.p.N, scratch)
 		}
 	}
+}
+
+// tileBias is the bias a tile at row, col of C adds: p.Bias from the
+// tile's first row (row bias) or column (column bias), or none.
+func tileBias(p *Args, flags uint64, row, col int) []float32 {
+	switch {
+	case flags&flagRowBias != 0:
+		return p.Bias[row:]
+	case flags&flagColBias != 0:
+		return p.Bias[col:]
+	}
+	return nil
 }
 
 // directFloats and directAlias: with K within one block, B is read in
